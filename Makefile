@@ -1,0 +1,39 @@
+# Every target creates .venv and installs what it needs: a fresh clone needs
+# nothing but python3 (>= 3.10) and the package registry.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test docs bench lint clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# The pinned CPU build of torch first: an open range would pull a CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[all,dev]"
+	touch $(STAMP)
+
+$(VENV)/.docs: $(STAMP)
+	$(PY) -m pip install -q -e ".[docs]"
+	touch $(VENV)/.docs
+
+demo: $(STAMP)  ## the main job: the paper's synthetic reproduction (Figures 2a-c, 3a-c, D)
+	$(PY) -m skwtsg reproduce synthetic --out results/synthetic
+
+test: $(STAMP)  ## the test suite (unit, doctests, sklearn checks, properties, --quick runs)
+	$(PY) -m pytest -q
+
+docs: $(VENV)/.docs  ## the documentation site, warnings as errors
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+bench: $(STAMP)  ## speed benchmarks (ratios measured in one run)
+	$(PY) benchmarks/run_all.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check skwtsg tests examples benchmarks
+	$(PY) -m mypy
+
+clean:
+	rm -rf $(VENV) docs/_build docs/auto_examples results

@@ -1,0 +1,100 @@
+"""Sphinx configuration of the skwtsg documentation.
+
+Build with ``make docs`` (every example is run) or, without running the
+examples, ``python -m sphinx -W -b html -D plot_gallery=0 docs docs/_build/html``.
+"""
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from sphinx_gallery.sorting import ExplicitOrder
+
+HERE = Path(__file__).resolve().parent
+# Document the checkout next to this folder, even when it is not installed.
+sys.path.insert(0, str(HERE.parent))
+
+import skwtsg
+
+project = "skwtsg"
+author = "The skwtsg developers"
+copyright = "2025, The skwtsg developers"
+release = skwtsg.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "sg_execution_times.rst"]
+root_doc = "index"
+default_role = "literal"
+
+# -- autodoc / autosummary / numpydoc ---------------------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+# No intersphinx: the documentation builds without internet access. Terms
+# used in docstrings (``:term:`fit```) resolve to glossary.rst.
+
+# -- sphinx-gallery ---------------------------------------------------------
+# ``-D plot_gallery=0`` renders the examples without running them.
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "subsection_order": ExplicitOrder(
+        [
+            "../examples/quickstart",
+            "../examples/synthetic",
+            "../examples/molecules",
+            "../examples/text",
+            "*",
+        ]
+    ),
+    "within_subsection_order": "FileNameSortKey",
+    # Only plot_*.py files are run; other scripts are shown as code.
+    "filename_pattern": r"/plot_",
+    "ignore_pattern": r"__init__\.py|/_",
+    "doc_module": ("skwtsg",),
+    "backreferences_dir": "gen_modules/backreferences",
+    "reference_url": {"skwtsg": None},
+    "download_all_examples": False,
+    "show_memory": False,
+    "matplotlib_animations": False,
+    "capture_repr": ("_repr_html_", "__repr__"),
+    "image_scrapers": ("matplotlib",),
+    "min_reported_time": 1,
+}
+
+# Examples run headless.
+os.environ.setdefault("MPLBACKEND", "Agg")
+warnings.filterwarnings(
+    "ignore",
+    category=UserWarning,
+    message="Matplotlib is currently using agg, which is a non-GUI backend",
+)
+
+# -- HTML -------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"skwtsg {release}"
+html_static_path = ["_static"]
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+html_sidebars = {"changelog": [], "getting_started": []}
+html_show_sourcelink = False

@@ -1,0 +1,13 @@
+"""skwtsg: weak-to-strong generalization for scikit-learn.
+
+Train a strong model on labels from a weaker one, predict how much better it
+will be (the misfit, Charikar et al. 2024), and choose the weak supervisor
+with the smallest bound.
+"""
+
+from ._w2s import WeakToStrongRegressor
+from .metrics import bound_scorer, misfit_scorer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["WeakToStrongRegressor", "bound_scorer", "misfit_scorer", "__version__"]

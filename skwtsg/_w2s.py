@@ -1,0 +1,585 @@
+"""The weak-to-strong meta-estimator."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import (  # stable since scikit-learn 1.2
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    has_fit_parameter,
+)
+from sklearn_compat.base import _fit_context
+from sklearn_compat.utils.validation import validate_data
+
+from .heads import LeastSquaresHead, check_head_convexity
+from .metrics import misfit, weak_to_strong_report
+
+__all__ = ["WeakToStrongRegressor", "ROLES"]
+
+#: Row roles accepted by :meth:`WeakToStrongRegressor.fit`.
+ROLES = ("weak", "strong", "both", "eval")
+
+_DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
+
+
+class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+    """Train a strong model on a weak model's labels and measure the gain.
+
+    A weak model ``f_w∘h_w`` (``weak_featurizer`` then ``weak_head``) is fitted
+    on true labels. It then labels the strong model's training rows, and the
+    strong head ``f_sw`` (``head``) is fitted on the strong representation
+    ``h_s`` (``strong_featurizer``) against those weak labels only: no true
+    label ever reaches the strong featurizer or head. When the head is the
+    exact least-squares minimiser over a convex set that contains the target,
+    Theorem 1 of Charikar et al. (2024) holds::
+
+        err(strong) <= err(weak) - misfit
+
+    so the fitted ``gain_`` is at least ``misfit_`` and ``bound_`` bounds the
+    strong model's error without any true label on the strong side.
+
+    Read more in the :ref:`User Guide <user_guide>`.
+
+    Parameters
+    ----------
+    weak_featurizer : transformer or "passthrough", default="passthrough"
+        The weak representation ``h_w``: any scikit-learn transformer or
+        Pipeline. It is cloned and fitted on the weak model's rows, with their
+        true labels.
+    strong_featurizer : transformer or "passthrough", default="passthrough"
+        The strong representation ``h_s``. It is cloned and fitted on the
+        strong model's rows with the *weak* labels as ``y``. Wrap an
+        already-fitted representation in :class:`sklearn.frozen.FrozenEstimator`
+        to keep it fixed.
+    head : regressor, default=None
+        The strong model's head, a regressor over a convex set ``F_s``;
+        ``None`` means :class:`skwtsg.heads.LeastSquaresHead` (exact least
+        squares with intercept). A head not known to be a projection onto a
+        convex set raises a ``UserWarning`` saying Theorem 1 does not apply.
+    weak_head : regressor, default=None
+        The weak model's head ``f_w``; ``None`` means a clone of ``head``.
+    eval_size : float or int, default=0.2
+        Labeled rows held out from both models to measure the diagnostics
+        (ignored when ``roles`` is passed to :meth:`fit`). A float is a
+        fraction of the labeled rows (rounded up), an int a count; 0 measures
+        them on the strong model's training rows instead (see Notes).
+    strong_size : float, int or "reuse", default=0.5
+        When every row is labeled, how the labeled rows not held out for
+        evaluation are divided: a float is the fraction (rounded up), an int
+        the count, of rows given to the strong model (their labels are
+        hidden from it and only used afterwards to measure its error); the
+        rest train the weak model. ``"reuse"`` trains both models on the same
+        rows (the weak labels are then made on the weak model's own training
+        inputs, as in the paper's molecular experiments). Ignored when some
+        rows are unlabeled (they are the strong model's rows) or when
+        ``roles`` is passed to :meth:`fit`.
+    random_state : int, RandomState instance or None, default=None
+        Controls the random division of rows between roles. Pass an int for
+        reproducible output across calls.
+
+    Attributes
+    ----------
+    weak_featurizer_ : transformer
+        Fitted clone of ``weak_featurizer``.
+    strong_featurizer_ : transformer
+        Fitted clone of ``strong_featurizer``.
+    weak_head_ : regressor
+        Fitted weak head ``f_w``.
+    head_ : regressor
+        Fitted strong head ``f_sw``.
+    roles_ : ndarray of str of shape (n_samples,)
+        The role each training row played: ``"weak"``, ``"strong"``,
+        ``"both"`` or ``"eval"``.
+    weak_error_ : float or ndarray of shape (n_tasks,)
+        Mean squared error of the weak model against the true labels.
+    strong_error_ : float or ndarray of shape (n_tasks,)
+        Mean squared error of the strong model against the true labels; NaN
+        when no rows with true labels are available for it (no ``"eval"``
+        rows and unlabeled strong rows).
+    misfit_ : float or ndarray of shape (n_tasks,)
+        Mean squared distance between the strong and weak models'
+        predictions. Needs no true label.
+    gain_ : float or ndarray of shape (n_tasks,)
+        ``weak_error_ - strong_error_``.
+    bound_ : float or ndarray of shape (n_tasks,)
+        ``weak_error_ - misfit_``: Theorem 1's upper bound on
+        ``strong_error_``.
+    diagnostic_rows_ : dict
+        For each diagnostic, the role of the rows it was measured on
+        (``"eval"``, ``"strong"`` or ``"weak"``).
+    train_report_ : dict
+        The diagnostics on the strong model's training rows, the finite
+        sample on which Theorem 1 holds exactly for an exact head (errors
+        and gain are NaN where those rows are unlabeled).
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    skwtsg.bound_scorer : Scorer choosing a weak supervisor by the bound.
+    skwtsg.heads.LeastSquaresHead : The default exact head.
+
+    Notes
+    -----
+    Data roles. Rows whose ``y`` is NaN (all outputs NaN) are *unlabeled*:
+    they are the strong model's training rows and receive weak labels. The
+    labeled rows are divided, with ``random_state``, into ``"eval"`` rows
+    (``eval_size``), then ``"weak"`` and ``"strong"`` rows (``strong_size``)
+    when no row is unlabeled. Pass ``roles`` to :meth:`fit` to set them
+    yourself.
+
+    Where the diagnostics are measured: on the ``"eval"`` rows when there
+    are any (neither model was fitted on them). Without them, on the strong
+    model's training rows (their true labels, when they have any, are used
+    only there); when those rows are unlabeled, ``weak_error_`` is measured
+    on the weak model's own training rows (in-sample) and ``strong_error_``
+    and ``gain_`` are NaN. ``diagnostic_rows_`` records which.
+
+    References
+    ----------
+    .. [1] M. Charikar, C. Pabbaraju and K. Shiragur, "Quantifying the Gain in
+       Weak-to-Strong Generalization", NeurIPS 2024.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from skwtsg import WeakToStrongRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(400, 5))
+    >>> y = X @ np.array([1.0, 2.0, 0.0, -1.0, 0.5])
+    >>> est = WeakToStrongRegressor(PCA(n_components=2), random_state=0).fit(X, y)
+    >>> bool(est.gain_ >= est.misfit_ - 1e-9)
+    True
+    >>> est.predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        "weak_featurizer": [
+            HasMethods(["fit", "transform"]),
+            StrOptions({"passthrough"}),
+        ],
+        "strong_featurizer": [
+            HasMethods(["fit", "transform"]),
+            StrOptions({"passthrough"}),
+        ],
+        "head": [HasMethods(["fit", "predict"]), None],
+        "weak_head": [HasMethods(["fit", "predict"]), None],
+        "eval_size": [
+            Interval(RealNotInt, 0, 1, closed="left"),
+            Interval(Integral, 0, None, closed="left"),
+        ],
+        "strong_size": [
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"reuse"}),
+        ],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        weak_featurizer="passthrough",
+        strong_featurizer="passthrough",
+        *,
+        head=None,
+        weak_head=None,
+        eval_size=0.2,
+        strong_size=0.5,
+        random_state=None,
+    ):
+        self.weak_featurizer = weak_featurizer
+        self.strong_featurizer = strong_featurizer
+        self.head = head
+        self.weak_head = weak_head
+        self.eval_size = eval_size
+        self.strong_size = strong_size
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, roles=None):
+        """Fit the weak model on true labels, then the strong head on its labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs of every row. Numeric unless the featurizers accept other
+            data (e.g. an ``(n_samples, 1)`` column of strings for text or
+            SMILES featurizers); DataFrames are passed on to the featurizers.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            True labels. NaN marks an unlabeled row (every output NaN).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, used by both heads (which must accept them) and by
+            the diagnostics.
+        roles : array-like of str of shape (n_samples,), default=None
+            Explicit role of each row, one of ``"weak"``, ``"strong"``,
+            ``"both"``, ``"eval"``; overrides ``eval_size`` and
+            ``strong_size``. Unlabeled rows may only be ``"strong"``.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X_checked = validate_data(
+            self,
+            X,
+            reset=True,
+            dtype=self._x_dtype(),
+            ensure_all_finite=True,
+        )
+        X_rows = X if hasattr(X, "iloc") else X_checked
+        y = self._check_y(y, X_checked)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X_checked)
+        labeled = ~np.isnan(y).all(axis=1) if y.ndim == 2 else ~np.isnan(y)
+        if y.ndim == 2 and np.isnan(y[labeled]).any():
+            raise ValueError(
+                "Input y has rows where some outputs are NaN and others are not; "
+                "a row is either labeled (no NaN) or unlabeled (all NaN)."
+            )
+        roles = self._assign_roles(labeled, roles)
+        self.roles_ = roles
+        weak_rows = np.flatnonzero((roles == "weak") | (roles == "both"))
+        strong_rows = np.flatnonzero((roles == "strong") | (roles == "both"))
+        eval_rows = np.flatnonzero(roles == "eval")
+
+        def sw(rows):
+            return None if sample_weight is None else sample_weight[rows]
+
+        # The weak model: true labels.
+        self.weak_featurizer_ = _make_featurizer(self.weak_featurizer)
+        Z_weak = _fit_transform(
+            self.weak_featurizer_, _safe_indexing(X_rows, weak_rows), y[weak_rows]
+        )
+        Z_weak = _check_features(Z_weak, len(weak_rows), "weak_featurizer")
+        head = self.head if self.head is not None else LeastSquaresHead()
+        weak_head = self.weak_head if self.weak_head is not None else head
+        self.weak_head_ = _fit_head(
+            weak_head, Z_weak, y[weak_rows], sw(weak_rows), "weak_head"
+        )
+
+        # The strong model: weak labels only.
+        X_strong = _safe_indexing(X_rows, strong_rows)
+        y_weak_labels = self._predict_weak(X_strong, y.ndim)
+        self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
+        Z_strong = _fit_transform(self.strong_featurizer_, X_strong, y_weak_labels)
+        Z_strong = _check_features(Z_strong, len(strong_rows), "strong_featurizer")
+        check_head_convexity(head)
+        self.head_ = _fit_head(head, Z_strong, y_weak_labels, sw(strong_rows), "head")
+
+        self._set_diagnostics(
+            X_rows, y, sample_weight, weak_rows, strong_rows, eval_rows,
+            y_weak_labels, Z_strong,
+        )
+        return self
+
+    def _x_dtype(self):
+        passthrough = self.weak_featurizer == "passthrough" and (
+            self.strong_featurizer == "passthrough"
+        )
+        return "numeric" if passthrough else None
+
+    def _check_y(self, y, X):
+        if y is None:
+            raise ValueError(
+                "WeakToStrongRegressor requires y to be passed, but the target y "
+                "is None."
+            )
+        y = check_array(
+            y,
+            ensure_2d=False,
+            dtype=np.float64,
+            ensure_all_finite="allow-nan",
+            input_name="y",
+        )
+        if y.ndim not in (1, 2):
+            raise ValueError(f"y must be 1-D or 2-D, got a {y.ndim}-D array.")
+        check_consistent_length(X, y)
+        if np.isinf(y).any():
+            raise ValueError("Input y contains infinity.")
+        return y
+
+    def _assign_roles(self, labeled, roles):
+        n = labeled.shape[0]
+        if roles is not None:
+            roles = np.asarray(roles, dtype=object)
+            if roles.shape != (n,):
+                raise ValueError(
+                    f"`roles` must have shape ({n},) like the rows of X, got "
+                    f"{roles.shape}."
+                )
+            bad = sorted({str(r) for r in roles} - set(ROLES))
+            if bad:
+                raise ValueError(
+                    f"`roles` has unknown values {bad}; use {list(ROLES)}."
+                )
+            needs_label = roles != "strong"
+            if np.any(needs_label & ~labeled):
+                rows = np.flatnonzero(needs_label & ~labeled)[:5].tolist()
+                raise ValueError(
+                    "Rows with role 'weak', 'both' or 'eval' need true labels, "
+                    f"but y is NaN on rows {rows}."
+                )
+            roles = roles.astype(str)
+        else:
+            roles = self._split_rows(labeled)
+        n_weak = np.isin(roles, ("weak", "both")).sum()
+        n_strong = np.isin(roles, ("strong", "both")).sum()
+        if n_weak == 0 or n_strong == 0:
+            raise ValueError(
+                f"Too few rows to fit both models: {n_weak} sample(s) for the weak "
+                f"model and {n_strong} sample(s) for the strong model (from "
+                f"{int(labeled.sum())} labeled and {int((~labeled).sum())} "
+                "unlabeled rows). Pass more rows, lower `eval_size`, or set "
+                "`roles`."
+            )
+        return roles
+
+    def _split_rows(self, labeled):
+        n_labeled = int(labeled.sum())
+        if n_labeled == 0:
+            raise ValueError(
+                "Every row of y is NaN (unlabeled): the weak model needs rows "
+                "with true labels."
+            )
+        rng = check_random_state(self.random_state)
+        lab = rng.permutation(np.flatnonzero(labeled))
+        n_eval = _count(self.eval_size, n_labeled)
+        unlabeled = np.flatnonzero(~labeled)
+        min_train = 1 if len(unlabeled) else 2
+        if self.strong_size == "reuse":
+            min_train = 1
+        if n_labeled - n_eval < min_train:
+            raise ValueError(
+                f"Too few labeled rows: {n_labeled} sample(s), of which {n_eval} "
+                f"are held out by eval_size={self.eval_size!r}; at least "
+                f"{min_train} must remain to train the models."
+            )
+        roles = np.empty(labeled.shape[0], dtype=object)
+        roles[lab[:n_eval]] = "eval"
+        rest = lab[n_eval:]
+        if len(unlabeled):
+            roles[unlabeled] = "strong"
+            roles[rest] = "weak"
+        elif self.strong_size == "reuse":
+            roles[rest] = "both"
+        else:
+            n_strong = min(_count(self.strong_size, len(rest)), len(rest) - 1)
+            if n_strong < 1:
+                raise ValueError(
+                    f"strong_size={self.strong_size!r} leaves no row for the "
+                    f"strong model out of {len(rest)} training rows."
+                )
+            roles[rest[:n_strong]] = "strong"
+            roles[rest[n_strong:]] = "weak"
+        return roles.astype(str)
+
+    def _set_diagnostics(
+        self, X_rows, y, sample_weight, weak_rows, strong_rows, eval_rows,
+        y_weak_labels, Z_strong,
+    ):
+        multioutput = "raw_values" if y.ndim == 2 else "uniform_average"
+
+        def sw(rows):
+            return None if sample_weight is None else sample_weight[rows]
+
+        def report(rows, y_weak, y_strong, labeled):
+            if labeled:
+                return weak_to_strong_report(
+                    y[rows], y_weak, y_strong,
+                    sample_weight=sw(rows), multioutput=multioutput,
+                )
+            nan = _nan_like(y)
+            mis = misfit(y_weak, y_strong, sample_weight=sw(rows),
+                         multioutput=multioutput)
+            return {"weak_error": nan, "strong_error": nan, "misfit": mis,
+                    "gain": nan, "bound": nan}
+
+        # On the strong model's own training rows (Theorem 1's finite sample).
+        y_strong_train = _as_output(self.head_.predict(Z_strong), y.ndim)
+        strong_labeled = not np.isnan(y[strong_rows]).any()
+        self.train_report_ = report(
+            strong_rows, y_weak_labels, y_strong_train, strong_labeled
+        )
+
+        if len(eval_rows):
+            X_eval = _safe_indexing(X_rows, eval_rows)
+            rep = report(
+                eval_rows, self._predict_weak(X_eval, y.ndim),
+                self._predict_strong(X_eval, y.ndim), True,
+            )
+            rows = dict.fromkeys(_DIAGNOSTICS, "eval")
+        elif strong_labeled:
+            rep = dict(self.train_report_)
+            rows = dict.fromkeys(_DIAGNOSTICS, "strong")
+        else:
+            X_weak = _safe_indexing(X_rows, weak_rows)
+            weak_only = weak_to_strong_report(
+                y[weak_rows], *([self._predict_weak(X_weak, y.ndim)] * 2),
+                sample_weight=sw(weak_rows), multioutput=multioutput,
+            )
+            rep = dict(self.train_report_)
+            rep["weak_error"] = weak_only["weak_error"]
+            rep["bound"] = rep["weak_error"] - rep["misfit"]
+            rows = dict.fromkeys(_DIAGNOSTICS, "strong")
+            rows.update(weak_error="weak", bound="weak+strong")
+        for name in _DIAGNOSTICS:
+            setattr(self, name + "_", rep[name])
+        self.diagnostic_rows_ = rows
+
+    # -------------------------------------------------------------- predict
+    def _predict_weak(self, X_rows, ndim):
+        Z = self.weak_featurizer_.transform(X_rows)
+        Z = _check_features(Z, _num_rows(X_rows), "weak_featurizer")
+        return _as_output(self.weak_head_.predict(Z), ndim)
+
+    def _predict_strong(self, X_rows, ndim):
+        Z = self.strong_featurizer_.transform(X_rows)
+        Z = _check_features(Z, _num_rows(X_rows), "strong_featurizer")
+        return _as_output(self.head_.predict(Z), ndim)
+
+    def _check_predict_input(self, X):
+        check_is_fitted(self)
+        X_checked = validate_data(
+            self, X, reset=False, dtype=self._x_dtype(), ensure_all_finite=True
+        )
+        return X if hasattr(X, "iloc") else X_checked
+
+    def predict(self, X):
+        """Predict with the weakly-supervised strong model ``f_sw∘h_s``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+            Strong model's predictions.
+        """
+        X = self._check_predict_input(X)
+        return self._predict_strong(X, self._y_ndim())
+
+    def predict_weak(self, X):
+        """Predict with the weak supervisor ``f_w∘h_w``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+            Weak model's predictions.
+        """
+        X = self._check_predict_input(X)
+        return self._predict_weak(X, self._y_ndim())
+
+    def _y_ndim(self):
+        return 2 if np.ndim(self.misfit_) == 1 else 1
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _count(size, n):
+    """A float fraction (rounded up) or an int count of ``n`` rows."""
+    if isinstance(size, Integral):
+        return min(int(size), n)
+    return int(math.ceil(size * n))
+
+
+def _make_featurizer(featurizer):
+    if isinstance(featurizer, str) and featurizer == "passthrough":
+        return FunctionTransformer(None, accept_sparse=True)
+    return clone(featurizer)
+
+
+def _fit_transform(featurizer, X, y):
+    # FrozenEstimator has no fit_transform: fall back to fit then transform.
+    if hasattr(featurizer, "fit_transform"):
+        return featurizer.fit_transform(X, y)
+    return featurizer.fit(X, y).transform(X)
+
+
+def _num_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _check_features(Z, n_rows, name):
+    """Check a featurizer's output: 2-D, one row per input row, finite."""
+    if not sparse.issparse(Z):
+        Z = np.asarray(Z)
+    if Z.ndim != 2:
+        raise ValueError(
+            f"`{name}` must return a 2-D array of features, got shape {Z.shape}."
+        )
+    if Z.shape[0] != n_rows:
+        raise ValueError(
+            f"`{name}` returned {Z.shape[0]} rows for {n_rows} input rows; a "
+            "featurizer must return one row of features per input row."
+        )
+    values = Z.data if sparse.issparse(Z) else Z
+    if values.dtype.kind not in "fiub":
+        raise ValueError(
+            f"`{name}` returned features of dtype {values.dtype}; heads need "
+            "numeric features."
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"`{name}` returned NaN or infinite features; fix the featurizer or "
+            "its input (nothing is dropped silently)."
+        )
+    return Z
+
+
+def _fit_head(head, Z, y, sample_weight, name):
+    head = clone(head)
+    if sample_weight is None:
+        return head.fit(Z, y)
+    if not has_fit_parameter(head, "sample_weight"):
+        raise ValueError(
+            f"`{name}` ({type(head).__name__}) does not accept sample_weight, "
+            "but sample_weight was passed to fit."
+        )
+    return head.fit(Z, y, sample_weight=sample_weight)
+
+
+def _as_output(y_pred, ndim):
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if ndim == 1 and y_pred.ndim == 2 and y_pred.shape[1] == 1:
+        return y_pred.ravel()
+    if ndim == 2 and y_pred.ndim == 1:
+        return y_pred.reshape(-1, 1)
+    return y_pred
+
+
+def _nan_like(y):
+    return np.full(y.shape[1], np.nan) if y.ndim == 2 else float("nan")

@@ -1,0 +1,697 @@
+"""MoleculeNet regression sets (ESOL, FreeSolv, Lipophilicity) with ChemBench splits.
+
+The three sets are the QSAR regression tasks of section 5.2 of Charikar et al.
+(2024), "Quantifying the Gain in Weak-to-Strong Generalization", with the
+three random 80/10/10 train/valid/test splits (seeds 122, 123 and 124)
+published by ChemBench (github.com/shenwanxiang/ChemBench).
+
+Files, relative to the data home (see :func:`skwtsg.datasets.get_data_home`)::
+
+    molecules/ESOL.csv            molecules/ESOL_splits.csv
+    molecules/FreeSolv.csv        molecules/FreeSolv_splits.csv
+    molecules/Lipop.csv.gz        molecules/Lipop_splits.csv
+
+A missing file is rebuilt from ChemBench's repository at a fixed commit: the
+gzipped data files are downloaded (ESOL and FreeSolv are gunzipped), and the
+split pickles ``<name>.random{122,123,124}.ind.pkl`` are read with a
+restricted unpickler (numpy/pandas reconstructors only) and re-saved as
+``<name>_splits.csv``. Every downloaded and every rebuilt file is checked
+against its sha256.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import pickle
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+from ._base import (
+    RemoteFileMetadata,
+    _missing_message,
+    fetch_file,
+    get_data_home,
+    sha256sum,
+)
+
+__all__ = [
+    "fetch_molecules",
+    "fetch_esol",
+    "fetch_freesolv",
+    "fetch_lipophilicity",
+    "MOLECULE_DATASETS",
+    "MOLECULE_SPLIT_SEEDS",
+]
+
+#: ChemBench snapshot the files come from.
+CHEMBENCH_COMMIT = "0b10d4c1ac72b6929503694a5f60446824736391"
+#: Base URL of ChemBench's data folder at that commit; the tests point it at a
+#: local ``file://`` folder.
+_UPSTREAM = (
+    "https://raw.githubusercontent.com/shenwanxiang/ChemBench/"
+    f"{CHEMBENCH_COMMIT}/src/chembench/data_and_index/"
+)
+
+#: Seeds of ChemBench's three random splits.
+MOLECULE_SPLIT_SEEDS = (122, 123, 124)
+_PARTS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class _MoleculeSet:
+    name: str
+    title: str
+    target_column: str
+    target_description: str
+    data_file: str  # relative to the data home
+    data_sha256: str
+    upstream_gz_sha256: str  # sha256 of ChemBench's <name>.csv.gz
+    splits_sha256: str
+    pickle_sha256: dict  # seed -> sha256 of <name>.random<seed>.ind.pkl
+    sizes: tuple  # (n_train, n_valid, n_test)
+    citation: str
+    licence: str
+
+    @property
+    def gunzip(self) -> bool:
+        return not self.data_file.endswith(".gz")
+
+    @property
+    def splits_file(self) -> str:
+        return f"molecules/{self.name}_splits.csv"
+
+
+_MOLECULENET = (
+    "Wu, Z., Ramsundar, B., Feinberg, E. N., Gomes, J., Geniesse, C., Pappu, "
+    "A. S., Leswing, K. & Pande, V. (2018). MoleculeNet: a benchmark for "
+    "molecular machine learning. Chem. Sci. 9, 513-530. arXiv:1703.00564."
+)
+_CHEMBENCH = (
+    "Wang, S. ChemBench: the molecule benchmarks and MolMapNet datasets, "
+    f"github.com/shenwanxiang/ChemBench (commit {CHEMBENCH_COMMIT})."
+)
+_CHEMBENCH_LICENCE = (
+    "The ChemBench repository is under the MIT License text (its copyright "
+    "line is the unedited 'The Python Packaging Authority' template). "
+    "DeepChem distributes the MoleculeNet CSVs under MIT."
+)
+
+MOLECULE_DATASETS: dict[str, _MoleculeSet] = {
+    "ESOL": _MoleculeSet(
+        name="ESOL",
+        title="ESOL (Delaney) aqueous solubility",
+        target_column="measured log solubility in mols per litre",
+        target_description="log10 of the aqueous solubility in mol/L",
+        data_file="molecules/ESOL.csv",
+        data_sha256="47102194cc8d6144488d5abdf285c4fb1a55b9c8789a7154c24735c4a7bcbd79",
+        upstream_gz_sha256=(
+            "3eb977a01fd9cf0404f95602aaf80172a167b3c61ab846382c87d655cf7b8e89"
+        ),
+        splits_sha256=(
+            "1ad09089bf868fcb4674816fb12e720ecaff95f73c36173b3d481cf74a8d6ccb"
+        ),
+        pickle_sha256={
+            122: "ebac56b86a6cad416aec254c1c30c7733409998807033c080b01a49453a2b283",
+            123: "e48b49761171b8358734d8b1881090bb60811b09ee04aee24313df2d3c328080",
+            124: "07591375f16b39609622fd879db3300692bcd70886d5e9bebee4f0fc68f8f1b9",
+        },
+        sizes=(902, 113, 113),
+        citation=(
+            "Delaney, J. S. (2004). ESOL: estimating aqueous solubility directly "
+            "from molecular structure. J. Chem. Inf. Comput. Sci. 44, 1000-1005."
+        ),
+        licence=_CHEMBENCH_LICENCE,
+    ),
+    "FreeSolv": _MoleculeSet(
+        name="FreeSolv",
+        title="FreeSolv hydration free energy",
+        target_column="expt",
+        target_description="experimental hydration free energy in kcal/mol",
+        data_file="molecules/FreeSolv.csv",
+        data_sha256="dc2846c7ab9faf0ed44294dc09413908f1fc638ff2a990d89a2ea4a10fd84a6e",
+        upstream_gz_sha256=(
+            "46f3df3dbfc65282bdbe01d9d653c625fb8db4ea9528e39c75e8837e04a9ca5a"
+        ),
+        splits_sha256=(
+            "b9f77a2029d76ed7c2d04660134e8be95b186a0ed181366259f84677d80a719c"
+        ),
+        pickle_sha256={
+            122: "8a93ced2f63e6c794348ee0de4e6bb64b2d9b96e8c7c1c7322c75f1d5d545942",
+            123: "307655abc9cf4b39bc5681d28b8601e8af1f51dc51bd09960e3de1718a5e3b07",
+            124: "7fa0e2e0e3bec941013badd2f4c1a9f46decf328171a6baa44a2829ebf32cb5f",
+        },
+        sizes=(513, 64, 65),
+        citation=(
+            "Mobley, D. L. & Guthrie, J. P. (2014). FreeSolv: a database of "
+            "experimental and calculated hydration free energies, with input "
+            "files. J. Comput.-Aided Mol. Des. 28, 711-720."
+        ),
+        licence=_CHEMBENCH_LICENCE
+        + " The MobleyLab/FreeSolv repository names no licence and asks users "
+        "to cite it.",
+    ),
+    "Lipop": _MoleculeSet(
+        name="Lipop",
+        title="Lipophilicity (AstraZeneca ChEMBL deposition)",
+        target_column="exp",
+        target_description="octanol/water distribution coefficient logD at pH 7.4",
+        data_file="molecules/Lipop.csv.gz",
+        data_sha256="34280f0adde234bcf477bd98878c9918c9ea51ed859c9efdc31917c6e5ecd758",
+        upstream_gz_sha256=(
+            "34280f0adde234bcf477bd98878c9918c9ea51ed859c9efdc31917c6e5ecd758"
+        ),
+        splits_sha256=(
+            "93aa09dcd3abef82fc4e7893f04fad7dd449272327856f5cc2170b2130d1cf4b"
+        ),
+        pickle_sha256={
+            122: "bf7acb177e080caf2be9ee220f479f8ea91e0039ff4867a7281753a2fce24a7d",
+            123: "afaed4c6d95b64ac64e8fb760b6de516802008965befe1601b3664303119a0e8",
+            124: "2b48a41ccc39b622bbb74f18331ca9d9513190eec2de29144ce2bc7d47ef7ef3",
+        },
+        sizes=(3360, 420, 420),
+        citation=(
+            "AstraZeneca (2015). Experimental in vitro DMPK and physicochemical "
+            "data on a set of publicly disclosed compounds. ChEMBL deposition "
+            "CHEMBL3301361."
+        ),
+        licence=_CHEMBENCH_LICENCE
+        + " The data come from ChEMBL, which is licensed CC BY-SA 3.0.",
+    ),
+}
+
+_ALIASES = {"lipophilicity": "Lipop", "delaney": "ESOL", "sampl": "FreeSolv"}
+
+
+def _resolve_name(name) -> _MoleculeSet:
+    if isinstance(name, str):
+        for key in MOLECULE_DATASETS:
+            if key.lower() == name.lower():
+                return MOLECULE_DATASETS[key]
+        if name.lower() in _ALIASES:
+            return MOLECULE_DATASETS[_ALIASES[name.lower()]]
+    raise ValueError(
+        f"Unknown molecule dataset name={name!r}; valid names are "
+        f"{sorted(MOLECULE_DATASETS)} (also accepted: {sorted(_ALIASES)})."
+    )
+
+
+def _check_split(split):
+    if split is None:
+        return None
+    if (
+        isinstance(split, (int, np.integer))
+        and not isinstance(split, bool)
+        and int(split) in MOLECULE_SPLIT_SEEDS
+    ):
+        return int(split)
+    raise ValueError(
+        f"split must be None or one of {list(MOLECULE_SPLIT_SEEDS)} (the seeds of "
+        f"ChemBench's random splits); got split={split!r}."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Restricted unpickling of ChemBench's split pickles
+# ---------------------------------------------------------------------------
+
+# Names a ChemBench split pickle (a pandas Series of index arrays, written by
+# pandas 1.x / numpy 1.x) may reference. Everything else is refused, so a
+# tampered pickle cannot run code (the sha256 is checked first anyway).
+_SAFE_BUILTINS = {
+    "slice",
+    "object",
+    "list",
+    "dict",
+    "tuple",
+    "set",
+    "frozenset",
+    "int",
+    "float",
+    "complex",
+    "bool",
+    "bytes",
+    "bytearray",
+    "str",
+    "range",
+}
+_SAFE_NUMPY = {
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy._core.numeric", "_frombuffer"),
+}
+_SAFE_PANDAS = {
+    "Series",
+    "DataFrame",
+    "Index",
+    "RangeIndex",
+    "Int64Index",
+    "UInt64Index",
+    "Float64Index",
+    "_new_Index",
+    "BlockManager",
+    "SingleBlockManager",
+    "_unpickle_block",
+    "new_block",
+    "make_block",
+    "Block",
+    "ObjectBlock",
+    "IntBlock",
+    "FloatBlock",
+    "NumericBlock",
+    "NumpyBlock",
+    "BlockPlacement",
+}
+
+try:  # pandas' own unpickler maps the class locations of old pandas versions
+    from pandas.compat.pickle_compat import Unpickler as _BaseUnpickler
+except ImportError:  # pragma: no cover - older/newer pandas
+    _BaseUnpickler = pickle.Unpickler
+
+
+class _RestrictedUnpickler(_BaseUnpickler):
+    """Unpickler that resolves only numpy/pandas reconstructors."""
+
+    def find_class(self, module, name):
+        if module.startswith("numpy.core"):  # numpy 1.x pickles
+            module = "numpy._core" + module[len("numpy.core") :]
+        allowed = (
+            (module in ("builtins", "__builtin__") and name in _SAFE_BUILTINS)
+            or (module, name) in _SAFE_NUMPY
+            or (module == "copyreg" and name == "_reconstructor")
+            or (module == "_codecs" and name == "encode")
+            or (
+                (module == "pandas" or module.startswith("pandas."))
+                and name in _SAFE_PANDAS
+            )
+        )
+        if not allowed:
+            raise pickle.UnpicklingError(
+                f"Refusing to load {module}.{name} from a split pickle: only "
+                "numpy/pandas reconstructors are allowed."
+            )
+        return super().find_class(module, name)
+
+
+def _restricted_load(path) -> object:
+    with open(path, "rb") as f:
+        return _RestrictedUnpickler(io.BytesIO(f.read())).load()
+
+
+def _split_labels(obj, n_rows: int, source) -> np.ndarray:
+    """``[train_idx, valid_idx, test_idx]`` -> array of part names per row."""
+    parts = list(obj.values) if isinstance(obj, pd.Series) else list(obj)
+    if len(parts) != 3:
+        raise ValueError(
+            f"{source}: expected [train_idx, valid_idx, test_idx], got "
+            f"{len(parts)} parts."
+        )
+    labels = np.full(n_rows, "", dtype=object)
+    for part, idx in zip(_PARTS, parts):
+        idx = np.asarray(idx, dtype=np.int64).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= n_rows):
+            raise ValueError(f"{source}: {part} index out of range [0, {n_rows}).")
+        if np.any(labels[idx] != ""):
+            raise ValueError(f"{source}: the splits overlap ({part}).")
+        labels[idx] = part
+    if np.any(labels == ""):
+        raise ValueError(f"{source}: the splits do not cover every row.")
+    return labels
+
+
+# ---------------------------------------------------------------------------
+# Fetching and rebuilding files
+# ---------------------------------------------------------------------------
+
+
+def _local_only(filename: str, sha256: str) -> RemoteFileMetadata:
+    return RemoteFileMetadata(filename, None, sha256)
+
+
+def _upstream_hint(spec: _MoleculeSet) -> str:
+    return (
+        f"It is built from ChemBench ({_UPSTREAM}{spec.name}/): see "
+        "shared/data/README.md."
+    )
+
+
+def _build_checked(target: Path, sha256: str, write) -> None:
+    """Write ``target`` through ``write(tmp_path)``, keep it only if sha256 matches."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        actual = sha256sum(tmp)
+        if actual != sha256:
+            raise OSError(
+                f"Rebuilt {target.name} from ChemBench has sha256 {actual}, "
+                f"expected {sha256}; it was not kept."
+            )
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _fetch_data_file(spec: _MoleculeSet, home: Path, download_if_missing) -> Path:
+    path = home / spec.data_file
+    url = f"{_UPSTREAM}{spec.name}/{spec.name}.csv.gz"
+    if not spec.gunzip:  # Lipop: the upstream file itself
+        remote = RemoteFileMetadata(spec.data_file, url, spec.data_sha256)
+        return fetch_file(
+            remote,
+            home,
+            download_if_missing=download_if_missing,
+            hint=_upstream_hint(spec),
+        )
+    if path.exists() or not download_if_missing:
+        return fetch_file(
+            _local_only(spec.data_file, spec.data_sha256),
+            home,
+            download_if_missing=False,
+            hint=f"It is the gunzipped {url}. " + _upstream_hint(spec),
+        )
+    with tempfile.TemporaryDirectory(dir=_mkdir(path.parent)) as tmp:
+        gz = _download_upstream(
+            RemoteFileMetadata(f"{spec.name}.csv.gz", url, spec.upstream_gz_sha256),
+            tmp,
+            RemoteFileMetadata(spec.data_file, url, spec.data_sha256),
+            home,
+        )
+
+        def write(out: Path) -> None:
+            with gzip.open(gz, "rb") as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
+        _build_checked(path, spec.data_sha256, write)
+    return path
+
+
+def _fetch_splits_file(
+    spec: _MoleculeSet, home: Path, n_rows: int, download_if_missing
+) -> Path:
+    path = home / spec.splits_file
+    if path.exists() or not download_if_missing:
+        return fetch_file(
+            _local_only(spec.splits_file, spec.splits_sha256),
+            home,
+            download_if_missing=False,
+            hint="It is rebuilt from ChemBench's split pickles "
+            f"{spec.name}.random{{122,123,124}}.ind.pkl. " + _upstream_hint(spec),
+        )
+    columns = {}
+    with tempfile.TemporaryDirectory(dir=_mkdir(path.parent)) as tmp:
+        for seed in MOLECULE_SPLIT_SEEDS:
+            fname = f"{spec.name}.random{seed}.ind.pkl"
+            url = f"{_UPSTREAM}{spec.name}/{fname}"
+            pkl = _download_upstream(
+                RemoteFileMetadata(fname, url, spec.pickle_sha256[seed]),
+                tmp,
+                RemoteFileMetadata(spec.splits_file, url, spec.splits_sha256),
+                home,
+            )
+            columns[seed] = _split_labels(_restricted_load(pkl), n_rows, fname)
+
+    def write(out: Path) -> None:
+        header = "row," + ",".join(f"random{s}" for s in MOLECULE_SPLIT_SEEDS)
+        lines = [header] + [
+            f"{i}," + ",".join(columns[s][i] for s in MOLECULE_SPLIT_SEEDS)
+            for i in range(n_rows)
+        ]
+        out.write_bytes(("\n".join(lines) + "\n").encode("ascii"))
+
+    _build_checked(path, spec.splits_sha256, write)
+    return path
+
+
+def _download_upstream(
+    remote: RemoteFileMetadata, tmp, target: RemoteFileMetadata, home: Path
+) -> Path:
+    """Download an upstream source file into ``tmp``; name ``target`` on failure."""
+    try:
+        return fetch_file(remote, tmp)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            _missing_message(target, home / target.filename, "")
+            + f" It is built from {remote.url}, whose download failed: "
+            f"{exc.__cause__ or exc}"
+        ) from exc
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Public loaders
+# ---------------------------------------------------------------------------
+
+
+def _descr(spec: _MoleculeSet, n_rows: int) -> str:
+    n_train, n_valid, n_test = spec.sizes
+    title = f"{spec.name}: {spec.title}"
+    return "\n".join(
+        [
+            title,
+            "=" * len(title),
+            "",
+            f"{n_rows} molecules given as SMILES strings; the target is the "
+            f"{spec.target_description} (column {spec.target_column!r}).",
+            "",
+            "Splits: ChemBench's three random train/valid/test splits (seeds "
+            f"122, 123, 124), {n_train}/{n_valid}/{n_test} molecules each, "
+            "following MoleculeNet's 80/10/10 random split.",
+            "",
+            "Source: MoleculeNet as distributed by DeepChem, curated by ChemBench "
+            f"(github.com/shenwanxiang/ChemBench, commit {CHEMBENCH_COMMIT}). "
+            "Trailing spaces of the SMILES strings are stripped; nothing else is "
+            "changed.",
+            "",
+            f"Licence: {spec.licence}",
+            "",
+            "Please cite:",
+            f"- {spec.citation}",
+            f"- {_MOLECULENET}",
+            f"- {_CHEMBENCH}",
+            "- Used in: Charikar, M., Pabbaraju, C. & Shiragur, K. (2024). "
+            "Quantifying the Gain in Weak-to-Strong Generalization. NeurIPS.",
+        ]
+    )
+
+
+def fetch_molecules(
+    name,
+    *,
+    data_home=None,
+    split=None,
+    as_frame=False,
+    download_if_missing=True,
+):
+    """Load a MoleculeNet regression set (ESOL, FreeSolv or Lipop) with its splits.
+
+    =================   ======================  =========================
+    name                rows (train/valid/test)  target
+    =================   ======================  =========================
+    ``"ESOL"``          1128 (902/113/113)       log solubility (mol/L)
+    ``"FreeSolv"``      642 (513/64/65)          hydration free energy
+    ``"Lipop"``         4200 (3360/420/420)      logD at pH 7.4
+    =================   ======================  =========================
+
+    The loader returns strings: SMILES are not parsed here. Featurizers such
+    as :class:`skwtsg.featurizers.RDKitDescriptorFeaturizer` raise a
+    ``ValueError`` naming the row and the string of any SMILES RDKit cannot
+    parse (none of the shipped files has one).
+
+    Parameters
+    ----------
+    name : {"ESOL", "FreeSolv", "Lipop"}
+        The dataset (case-insensitive; ``"Lipophilicity"`` is accepted).
+    data_home : str or path-like, default=None
+        Folder holding ``molecules/``; see
+        :func:`skwtsg.datasets.get_data_home`.
+    split : {None, 122, 123, 124}, default=None
+        Seed of one of ChemBench's random splits; when given, the result also
+        holds ``train_mask``, ``valid_mask`` and ``test_mask``.
+    as_frame : bool, default=False
+        If True, ``data`` is a DataFrame and ``frame`` holds every column.
+    download_if_missing : bool, default=True
+        If False, a missing file raises ``FileNotFoundError`` instead of being
+        downloaded from ChemBench.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with:
+
+        smiles : ndarray of str of shape (n_samples,)
+            SMILES strings (object dtype), trailing spaces stripped.
+        data : ndarray of shape (n_samples, 1) or DataFrame
+            The SMILES as a one-column 2-D input for estimators.
+        target : ndarray of float64 of shape (n_samples,)
+            The property to predict.
+        feature_names : list of str
+            ``["smiles"]``.
+        target_names : list of str
+            Name of the target column in the file.
+        splits : dict of int to ndarray of str
+            For each seed (122, 123, 124), ``"train"``, ``"valid"`` or
+            ``"test"`` per row.
+        train_mask, valid_mask, test_mask : ndarray of bool
+            Only when ``split`` is given: the rows of that split's parts.
+        frame : DataFrame
+            Only when ``as_frame=True``: columns ``smiles``, ``target``,
+            ``random122``, ``random123``, ``random124`` and, when ``split`` is
+            given, ``split``.
+        DESCR : str
+            Source, licence and citations.
+        filename : str
+            Path of the data file read.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` or ``split`` is not valid.
+    FileNotFoundError
+        If a file is missing and cannot be downloaded; the message says
+        where to put it.
+    OSError
+        If a file does not match its sha256.
+
+    See Also
+    --------
+    fetch_esol, fetch_freesolv, fetch_lipophilicity
+
+    Examples
+    --------
+    >>> from skwtsg.datasets import fetch_molecules
+    >>> esol = fetch_molecules("ESOL", split=122)  # doctest: +SKIP
+    >>> esol.smiles[esol.train_mask].shape  # doctest: +SKIP
+    (902,)
+    """
+    spec = _resolve_name(name)
+    split = _check_split(split)
+    home = get_data_home(data_home)
+    data_path = _fetch_data_file(spec, home, download_if_missing)
+    df = pd.read_csv(data_path)
+    missing = {"smiles", spec.target_column} - set(df.columns)
+    if missing:
+        raise ValueError(f"{data_path} lacks the column(s) {sorted(missing)}.")
+    n_rows = len(df)
+    splits_path = _fetch_splits_file(spec, home, n_rows, download_if_missing)
+    sp = pd.read_csv(splits_path)
+    if len(sp) != n_rows or not np.array_equal(sp["row"].to_numpy(), np.arange(n_rows)):
+        raise ValueError(f"{splits_path} does not match the rows of {data_path}.")
+
+    smiles = np.array([str(s).strip() for s in df["smiles"]], dtype=object)
+    target = df[spec.target_column].to_numpy(dtype=np.float64)
+    splits = {
+        seed: sp[f"random{seed}"].to_numpy(dtype=object)
+        for seed in MOLECULE_SPLIT_SEEDS
+    }
+    bunch = Bunch(
+        smiles=smiles,
+        data=smiles.reshape(-1, 1),
+        target=target,
+        feature_names=["smiles"],
+        target_names=[spec.target_column],
+        splits=splits,
+        DESCR=_descr(spec, n_rows),
+        filename=str(data_path),
+    )
+    if split is not None:
+        for part in _PARTS:
+            bunch[f"{part}_mask"] = splits[split] == part
+    if as_frame:
+        frame = pd.DataFrame({"smiles": smiles, "target": target})
+        for seed in MOLECULE_SPLIT_SEEDS:
+            frame[f"random{seed}"] = splits[seed]
+        if split is not None:
+            frame["split"] = splits[split]
+        bunch.frame = frame
+        bunch.data = frame[["smiles"]]
+    return bunch
+
+
+def _make_fetcher(name: str, public_name: str):
+    # A thin named wrapper around fetch_molecules: one docstring per set.
+    def fetcher(
+        *, data_home=None, split=None, as_frame=False, download_if_missing=True
+    ):
+        return fetch_molecules(
+            name,
+            data_home=data_home,
+            split=split,
+            as_frame=as_frame,
+            download_if_missing=download_if_missing,
+        )
+
+    fetcher.__name__ = fetcher.__qualname__ = public_name
+    return fetcher
+
+
+_FETCHER_DOC = """Load the {title} set ({name}) with ChemBench's splits.
+
+    {n} molecules, {sizes} train/valid/test for each of the three random
+    splits (seeds 122, 123, 124). Same as ``fetch_molecules("{name}", ...)``;
+    see :func:`fetch_molecules` for the returned fields.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding ``molecules/``.
+    split : {{None, 122, 123, 124}}, default=None
+        Seed of one of ChemBench's random splits; adds ``train_mask``,
+        ``valid_mask`` and ``test_mask``.
+    as_frame : bool, default=False
+        Also return a DataFrame ``frame``; ``data`` becomes a DataFrame.
+    download_if_missing : bool, default=True
+        If False, a missing file raises ``FileNotFoundError``.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``smiles``, ``data``, ``target``, ``target_names``, ``splits``,
+        ``DESCR``, ``filename`` (and the masks / ``frame`` on request).
+
+    See Also
+    --------
+    fetch_molecules
+
+    Examples
+    --------
+    >>> from skwtsg.datasets import {public}
+    >>> ds = {public}(split=122)  # doctest: +SKIP
+    >>> int(ds.test_mask.sum())  # doctest: +SKIP
+    {n_test}
+    """
+
+fetch_esol = _make_fetcher("ESOL", "fetch_esol")
+fetch_freesolv = _make_fetcher("FreeSolv", "fetch_freesolv")
+fetch_lipophilicity = _make_fetcher("Lipop", "fetch_lipophilicity")
+for _f, _key in (
+    (fetch_esol, "ESOL"),
+    (fetch_freesolv, "FreeSolv"),
+    (fetch_lipophilicity, "Lipop"),
+):
+    _s = MOLECULE_DATASETS[_key]
+    _f.__doc__ = _FETCHER_DOC.format(
+        title=_s.title,
+        name=_key,
+        n=sum(_s.sizes),
+        sizes="/".join(map(str, _s.sizes)),
+        public=_f.__name__,
+        n_test=_s.sizes[2],
+    )
+    _f.__module__ = __name__
+del _f, _key, _s

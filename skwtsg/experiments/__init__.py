@@ -1,0 +1,29 @@
+"""Reproductions of the paper's experiments: one runner, several configurations.
+
+:func:`run_experiment` builds an experiment's cases (:class:`W2SCase`), fits a
+:class:`~skwtsg.WeakToStrongRegressor` per case and weak model
+(:func:`run_cases`), summarises each panel (:func:`summarize_panel`,
+:func:`selection_table`) and writes CSV, PNG, ``summary.json`` and
+``report.md``. The command line is ``python -m skwtsg reproduce NAME``.
+"""
+
+from ._case import ROLES, W2SCase
+from ._registry import EXPERIMENTS, reproduce
+from ._runner import Experiment, run_cases, run_experiment
+from ._summary import gain_misfit_fit, selection_table, summarize_panel
+from ._synthetic import PANELS, make_synthetic_cases
+
+__all__ = [
+    "EXPERIMENTS",
+    "Experiment",
+    "PANELS",
+    "ROLES",
+    "W2SCase",
+    "gain_misfit_fit",
+    "make_synthetic_cases",
+    "reproduce",
+    "run_cases",
+    "run_experiment",
+    "selection_table",
+    "summarize_panel",
+]

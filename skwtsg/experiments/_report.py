@@ -1,0 +1,198 @@
+"""Write an experiment's outputs: CSV, PNG, summary.json and report.md."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ._runner import dumps, slug
+
+__all__ = ["write_outputs", "markdown_table"]
+
+
+def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
+    """Render a DataFrame as a GitHub-flavoured markdown table.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table; its index is not written (reset it first to keep it).
+    floatfmt : str, default=".4g"
+        Format of floats.
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(markdown_table(pd.DataFrame({"a": [1.23456], "b": ["x"]})))
+    | a | b |
+    |---|---|
+    | 1.235 | x |
+    """
+
+    def fmt(v):
+        if isinstance(v, float):
+            return "" if math.isnan(v) else format(v, floatfmt)
+        return str(v)
+
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |",
+             "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def write_outputs(experiment, records, summary, out: Path, cases=()) -> list[Path]:
+    """Write every output of a run into ``out`` and return the paths written.
+
+    Files: ``<panel>.csv`` (one row per task record), ``<panel>.png``
+    (gain against misfit with the ``y = x`` line), ``all_panels.png``,
+    ``summary.json`` and ``report.md``; with ``experiment.selection``, also
+    ``<panel>_selection.csv`` (the Tables 1-3 analogue).
+
+    Parameters
+    ----------
+    experiment : Experiment
+        The configuration that produced the records.
+    records : DataFrame
+        From :func:`skwtsg.experiments.run_cases`, with a ``panel`` column.
+    summary : dict
+        From :func:`skwtsg.experiments.run_experiment`.
+    out : pathlib.Path
+        Output folder, created if needed.
+    cases : sequence of W2SCase, default=()
+        The cases (their ``meta`` goes into the report).
+
+    Returns
+    -------
+    files : list of pathlib.Path
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    panels = list(summary["panels"])
+    for panel in panels:
+        rec = records[records["panel"] == panel].drop(columns="panel")
+        path = out / f"{slug(panel)}.csv"
+        rec.to_csv(path, index=False)
+        files.append(path)
+        info = summary["panels"][panel]
+        if "selection_table" in info:
+            path = out / f"{slug(panel)}_selection.csv"
+            pd.DataFrame(info["selection_table"]).to_csv(path, index=False)
+            files.append(path)
+    files += _figures(experiment, records, summary, out)
+    path = out / "summary.json"
+    path.write_text(dumps(summary) + "\n")
+    files.append(path)
+    path = out / "report.md"
+    path.write_text(_report(experiment, summary, cases))
+    files.append(path)
+    return files
+
+
+def _figures(experiment, records, summary, out):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:  # the [plot] extra is missing: tables only
+        return []
+    from ..plot import GainMisfitDisplay
+
+    files = []
+    panels = list(summary["panels"])
+    ncols = min(3, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    fig_all, axes = plt.subplots(
+        nrows, ncols, figsize=(4.2 * ncols, 3.9 * nrows), squeeze=False
+    )
+    for i, panel in enumerate(panels):
+        rec = records[records["panel"] == panel]
+        hue = "weak_model" if rec["weak_model"].nunique() > 1 else None
+        for ax in (None, axes.flat[i]):
+            fig = None
+            if ax is None:
+                fig, ax = plt.subplots(figsize=(5, 4.5))
+            disp = GainMisfitDisplay.from_results(rec, hue=hue, ax=ax, show_fit=True)
+            disp.ax_.set_title(_title(experiment, panel))
+            if fig is not None:
+                fig.tight_layout()
+                path = out / f"{slug(panel)}.png"
+                fig.savefig(path, dpi=120)
+                plt.close(fig)
+                files.append(path)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig_all.tight_layout()
+    path = out / "all_panels.png"
+    fig_all.savefig(path, dpi=110)
+    plt.close(fig_all)
+    files.append(path)
+    return files
+
+
+def _title(experiment, panel):
+    claim = experiment.claims.get(panel, {})
+    return claim.get("title", panel)
+
+
+def _report(experiment, summary, cases):
+    lines = [f"# {experiment.title or experiment.name}", ""]
+    lines.append(
+        f"Run: `python -m skwtsg reproduce {experiment.name}`"
+        + (" --quick" if summary["quick"] else "")
+        + f", seed {summary['random_state']}, wall time "
+        f"{summary['wall_seconds']:.1f} s (of which building cases and "
+        f"representations {summary['prepare_seconds']:.1f} s)."
+    )
+    if summary["quick"]:
+        lines += ["", "**Quick run: small sizes, not comparable with the paper.**"]
+    for note in experiment.notes:
+        lines += ["", f"- {note}"]
+    rows = []
+    for panel, info in summary["panels"].items():
+        ev, tr = info["eval"], info.get("train", {})
+        rows.append({
+            "panel": panel,
+            "points": info["n_points"],
+            "slope": ev["slope"],
+            "intercept": ev["intercept"],
+            "R2": ev["r2"],
+            "gain>=misfit (fresh)": ev["frac_gain_ge_misfit"],
+            "gain>=misfit (train, exact)": tr.get("frac_gain_ge_misfit_exact", float("nan")),
+            "median gain/misfit": ev["median_ratio"],
+            "fit s": info["fit_seconds"],
+        })
+    lines += ["", "## Gain against misfit", "",
+              "Slope and R² of the least-squares line of gain on misfit over the "
+              "points of each panel, measured on a fresh evaluation sample; the "
+              "training-sample column counts points with gain ≥ misfit up to 1e-9 "
+              "relative on the strong model's own training rows.", "",
+              markdown_table(pd.DataFrame(rows))]
+    for panel, info in summary["panels"].items():
+        claim = experiment.claims.get(panel, {})
+        lines += ["", f"## {claim.get('title', panel)}", ""]
+        if "text" in claim:
+            lines.append(f"Paper: {claim['text']}")
+            lines.append("")
+        if "verdict" in info:
+            word = "Agrees" if info["agrees_with_paper"] else "Differs"
+            lines.append(f"Ours: **{word}.** {info['verdict']}")
+        if "selection_table" in info:
+            table = pd.DataFrame(info["selection_table"])
+            table["pick"] = table["pick"].map({True: "←", False: ""})
+            sel = info["selection"]
+            lines += ["", markdown_table(table), "",
+                      f"Heuristic's pick: {sel['pick']}; smallest true strong error: "
+                      f"{sel['best']} (regret {sel['regret']:.4g}); Spearman "
+                      f"correlation of bound and true error across weak models: "
+                      f"{sel['spearman']:.3f}."]
+            if "paper" in claim:
+                lines += ["", "The paper's table:", "",
+                          markdown_table(pd.DataFrame(claim["paper"]))]
+    return "\n".join(lines) + "\n"

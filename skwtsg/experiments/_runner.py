@@ -1,0 +1,279 @@
+"""One experiment runner for every reproduction: cases in, records and reports out."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from .._w2s import WeakToStrongRegressor
+from ._case import W2SCase
+from ._summary import DIAGNOSTICS, selection_table, summarize_panel
+
+__all__ = ["Experiment", "run_cases", "run_experiment"]
+
+
+@dataclass
+class Experiment:
+    """A configuration of the runner: how to build cases and what to claim.
+
+    Parameters
+    ----------
+    name : str
+        Used by the command line (``python -m skwtsg reproduce NAME``).
+    make_cases : callable
+        ``make_cases(quick=..., random_state=..., **options)`` returning a
+        list of :class:`W2SCase`.
+    panel_by : {"group", "task"}, default="group"
+        Which record column defines a panel (one figure, CSV and summary).
+    selection : bool, default=False
+        Whether each panel gets the paper's Tables 1-3 analogue (weak models
+        ranked by mean bound).
+    claims : dict, default={}
+        Per panel, a dict with ``"text"`` (the paper's claim) and optionally
+        ``"check"``, a callable ``summary -> (bool, str)`` that says whether
+        our numbers agree, and ``"paper"`` (the paper's figures to show).
+    title : str, default=""
+        Title of the report.
+    notes : list of str, default=[]
+        Plain statements for the report (what differs from the paper's setup).
+    """
+
+    name: str
+    make_cases: Callable[..., list[W2SCase]]
+    panel_by: str = "group"
+    selection: bool = False
+    claims: dict = field(default_factory=dict)
+    title: str = ""
+    notes: list = field(default_factory=list)
+
+
+def run_cases(cases: Sequence[W2SCase], *, random_state=0, verbose=False) -> pd.DataFrame:
+    """Fit every (case, weak model) pair and record each task's diagnostics.
+
+    Parameters
+    ----------
+    cases : sequence of W2SCase
+        The problems to run.
+    random_state : int, default=0
+        Passed to each :class:`~skwtsg.WeakToStrongRegressor` (it only matters
+        when a case gives no roles).
+    verbose : bool, default=False
+        Show a progress bar (tqdm).
+
+    Returns
+    -------
+    records : DataFrame
+        One row per (case, weak model, task): ``group``, ``case``,
+        ``weak_model``, ``task``, the diagnostics on the evaluation rows
+        (``weak_error``, ``strong_error``, ``misfit``, ``gain``, ``bound``),
+        the same on the strong model's training rows (``train_*``) and
+        ``ceiling_error`` (error on the evaluation rows of the strong head fitted
+        on the *true* labels of the strong rows: the measured ``epsilon`` of
+        Theorem 2, NaN where those rows are unlabeled or there are no
+        evaluation rows) and ``fit_seconds`` (the fit's wall time shared
+        equally among its tasks).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from skwtsg.experiments import W2SCase, run_cases
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 4)); y = X @ rng.normal(size=(4, 2))
+    >>> roles = np.repeat(["weak", "strong", "eval"], 100)
+    >>> case = W2SCase("demo", X, y, roles, "passthrough", {"pca1": PCA(1)})
+    >>> run_cases([case])[["case", "weak_model", "task"]].values.tolist()
+    [['demo', 'pca1', 'task0'], ['demo', 'pca1', 'task1']]
+    """
+    jobs = [(case, label, weak) for case in cases
+            for label, weak in case.weak_featurizers.items()]
+    rows = []
+    for case, label, weak in _progress(jobs, verbose, "weak-to-strong fits"):
+        est = WeakToStrongRegressor(
+            weak_featurizer=clone(weak),
+            strong_featurizer=case.strong_featurizer,
+            head=case.head,
+            weak_head=case.weak_head,
+            random_state=random_state,
+        )
+        start = time.perf_counter()
+        est.fit(case.X, case.y, roles=case.roles)
+        seconds = time.perf_counter() - start
+        n_tasks = np.size(est.misfit_)
+        names = case.task_names or [f"task{i}" for i in range(n_tasks)]
+        if len(names) != n_tasks:
+            raise ValueError(
+                f"Case {case.name!r} names {len(names)} tasks but y has {n_tasks}."
+            )
+        evals = {k: np.atleast_1d(getattr(est, k + "_")) for k in DIAGNOSTICS}
+        evals["ceiling_error"] = np.atleast_1d(_ceiling_error(est, case))
+        trains = {k: np.atleast_1d(est.train_report_[k]) for k in DIAGNOSTICS}
+        for t, task in enumerate(names):
+            row = {"group": case.group, "case": case.name, "weak_model": label,
+                   "task": task}
+            row.update({k: float(v[t]) for k, v in evals.items()})
+            row.update({f"train_{k}": float(v[t]) for k, v in trains.items()})
+            row["fit_seconds"] = seconds / n_tasks
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def run_experiment(
+    experiment: Experiment,
+    *,
+    out=None,
+    quick=False,
+    random_state=0,
+    verbose=True,
+    **options,
+) -> dict:
+    """Build the cases of an experiment, run them and write every output.
+
+    Parameters
+    ----------
+    experiment : Experiment
+        The configuration.
+    out : str or path-like, default=None
+        Output folder (created). ``None`` writes nothing.
+    quick : bool, default=False
+        Small sizes (for tests and gallery examples).
+    random_state : int, default=0
+        Seed of everything random.
+    verbose : bool, default=True
+        Progress bars and a closing summary line.
+    **options
+        Passed to ``experiment.make_cases``.
+
+    Returns
+    -------
+    result : dict
+        ``records`` (DataFrame), ``summary`` (dict, as in ``summary.json``)
+        and ``files`` (paths written).
+    """
+    start = time.perf_counter()
+    cases = experiment.make_cases(
+        quick=quick, random_state=random_state, verbose=verbose, **options
+    )
+    prepared = time.perf_counter() - start
+    records = run_cases(cases, random_state=random_state, verbose=verbose)
+    records["panel"] = records[experiment.panel_by].astype(str)
+    summary = {
+        "experiment": experiment.name,
+        "quick": bool(quick),
+        "random_state": random_state,
+        "options": {k: _jsonable(v) for k, v in options.items()},
+        "panels": {},
+    }
+    for panel, rec in records.groupby("panel", sort=False):
+        info = summarize_panel(rec)
+        if experiment.selection:
+            table, sel = selection_table(rec)
+            info["selection"] = sel
+            info["selection_table"] = table.reset_index().to_dict(orient="records")
+        meta = [c.meta for c in cases if _panel_of(c, experiment) == panel]
+        if meta and "prepare_seconds" in meta[0]:
+            info["prepare_seconds"] = float(sum(m["prepare_seconds"] for m in meta))
+        claim = experiment.claims.get(panel)
+        if claim and "check" in claim:
+            ok, text = claim["check"](info)
+            info["agrees_with_paper"] = bool(ok)
+            info["verdict"] = text
+        summary["panels"][panel] = info
+    summary["prepare_seconds"] = prepared
+    summary["wall_seconds"] = time.perf_counter() - start
+    files = []
+    if out is not None:
+        from ._report import write_outputs
+
+        files = write_outputs(experiment, records, summary, Path(out), cases=cases)
+    if verbose:
+        print(
+            f"{experiment.name}: {len(records)} task records in "
+            f"{summary['wall_seconds']:.1f} s"
+            + (f"; outputs in {out}" if out is not None else "")
+        )
+    return {"records": records, "summary": summary, "files": files}
+
+
+def _ceiling_error(est, case):
+    """Error of the strong head trained on true labels (Theorem 2's epsilon).
+
+    Measured only for the experiment's report: the weak-to-strong model
+    itself never sees these labels.
+    """
+    roles = est.roles_
+    strong = np.flatnonzero(np.isin(roles, ("strong", "both")))
+    evals = np.flatnonzero(roles == "eval")
+    y = np.asarray(case.y, dtype=float)
+    nan = np.full(np.size(est.misfit_), np.nan)
+    if not len(evals) or np.isnan(y[strong]).any():
+        return nan
+    from sklearn.utils import _safe_indexing
+
+    Z = est.strong_featurizer_.transform(_safe_indexing(case.X, strong))
+    ceiling = clone(est.head_).fit(Z, y[strong])
+    pred = ceiling.predict(est.strong_featurizer_.transform(_safe_indexing(case.X, evals)))
+    err = (np.asarray(pred).reshape(y[evals].shape) - y[evals]) ** 2
+    return err.mean(axis=0)
+
+
+def _panel_of(case, experiment):
+    return case.group if experiment.panel_by == "group" else None
+
+
+def _jsonable(v):
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def _progress(iterable, verbose, desc):
+    if not verbose:
+        return iterable
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is in every extra
+        return iterable
+    return tqdm(iterable, desc=desc, leave=False)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a panel name.
+
+    Examples
+    --------
+    >>> slug("hidden=16 / ESOL")
+    'hidden-16_ESOL'
+    """
+    text = re.sub(r"[=\s]+", "-", str(text).strip())
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+    return re.sub(r"-?_-?", "_", text).strip("_-") or "panel"
+
+
+def dumps(obj) -> str:
+    """JSON with NaN written as null."""
+    return json.dumps(_nan_to_none(obj), indent=2, sort_keys=False)
+
+
+def _nan_to_none(obj):
+    if isinstance(obj, dict):
+        return {str(k): _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_nan_to_none(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj

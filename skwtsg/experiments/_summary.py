@@ -1,0 +1,166 @@
+"""Pure summaries of experiment records: the gain-misfit line and selection tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["gain_misfit_fit", "summarize_panel", "selection_table", "DIAGNOSTICS"]
+
+DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
+
+
+def gain_misfit_fit(misfit, gain):
+    """Least-squares line of gain on misfit, with the statistics the paper's figures show.
+
+    Parameters
+    ----------
+    misfit : array-like of shape (n_points,)
+        Misfit of each task (x-axis).
+    gain : array-like of shape (n_points,)
+        Gain of each task (y-axis).
+
+    Returns
+    -------
+    fit : dict
+        ``slope``, ``intercept``, ``r2`` (of the line), ``frac_gain_ge_misfit``
+        (fraction of points on or above ``y = x``), ``median_ratio`` (median of
+        gain / misfit) and ``n_points``. ``slope``, ``intercept`` and ``r2``
+        are NaN with fewer than 3 points or a constant misfit.
+
+    Examples
+    --------
+    >>> from skwtsg.experiments import gain_misfit_fit
+    >>> fit = gain_misfit_fit([1.0, 2.0, 3.0], [1.1, 2.1, 3.1])
+    >>> round(fit["slope"], 6), round(fit["intercept"], 6), fit["frac_gain_ge_misfit"]
+    (1.0, 0.1, 1.0)
+    """
+    misfit = np.asarray(misfit, dtype=float)
+    gain = np.asarray(gain, dtype=float)
+    if misfit.shape != gain.shape or misfit.ndim != 1:
+        raise ValueError(
+            f"`misfit` and `gain` must be 1-D of the same length, got shapes "
+            f"{misfit.shape} and {gain.shape}."
+        )
+    ok = np.isfinite(misfit) & np.isfinite(gain)
+    misfit, gain = misfit[ok], gain[ok]
+    out = {
+        "slope": float("nan"),
+        "intercept": float("nan"),
+        "r2": float("nan"),
+        "n_points": int(ok.sum()),
+        "frac_gain_ge_misfit": float(np.mean(gain >= misfit)) if ok.any() else float("nan"),
+        "median_ratio": float(np.median(gain[misfit > 0] / misfit[misfit > 0]))
+        if np.any(misfit > 0)
+        else float("nan"),
+    }
+    if ok.sum() >= 3 and np.ptp(misfit) > 0:
+        res = stats.linregress(misfit, gain)
+        out.update(slope=float(res.slope), intercept=float(res.intercept),
+                   r2=float(res.rvalue**2))
+    return out
+
+
+def summarize_panel(records: pd.DataFrame) -> dict:
+    """Summarise one panel's records: the line on fresh and on training samples.
+
+    Parameters
+    ----------
+    records : DataFrame
+        Rows of one panel as produced by :func:`skwtsg.experiments.run_cases`.
+
+    Returns
+    -------
+    summary : dict
+        ``eval`` and ``train``: :func:`gain_misfit_fit` of ``gain`` on
+        ``misfit`` (resp. ``train_gain`` on ``train_misfit``); ``n_tasks``,
+        ``weak_models`` and ``fit_seconds`` (sum of fit times).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skwtsg.experiments import summarize_panel
+    >>> df = pd.DataFrame({"misfit": [1.0, 2, 3], "gain": [1.0, 2, 3],
+    ...                    "train_misfit": [1.0, 2, 3], "train_gain": [1.0, 2, 3],
+    ...                    "weak_model": "w", "fit_seconds": 0.1})
+    >>> summarize_panel(df)["eval"]["slope"]
+    1.0
+    """
+    summary = {
+        "eval": gain_misfit_fit(records["misfit"], records["gain"]),
+        "n_points": int(len(records)),
+        "weak_models": sorted(map(str, records["weak_model"].unique())),
+        "fit_seconds": float(records["fit_seconds"].sum()),
+    }
+    if "train_gain" in records and records["train_gain"].notna().any():
+        summary["train"] = gain_misfit_fit(records["train_misfit"], records["train_gain"])
+        tol = 1e-9 * np.maximum(records["train_weak_error"].abs(), 1e-300)
+        summary["train"]["frac_gain_ge_misfit_exact"] = float(
+            np.mean(records["train_gain"] >= records["train_misfit"] - tol)
+        )
+    return summary
+
+
+def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The paper's Tables 1-3: weak models sorted by mean ``weak error - misfit``.
+
+    Parameters
+    ----------
+    records : DataFrame
+        Rows of one panel (one task), one per (case, weak model).
+
+    Returns
+    -------
+    table : DataFrame
+        One row per weak model, sorted by ``bound_mean``: ``bound_mean``,
+        ``bound_std``, ``strong_error_mean``, ``strong_error_std`` (std over
+        cases, ddof=0 as numpy; NaN-free with one case: 0), ``n_cases`` and
+        ``pick`` (True on the heuristic's choice, the smallest bound).
+    stats : dict
+        ``spearman`` (rank correlation of bound and true strong error across
+        weak models), ``pick``, ``best`` (smallest true strong error),
+        ``pick_is_best`` and the pick's ``regret`` (its strong error minus
+        the best one).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skwtsg.experiments import selection_table
+    >>> df = pd.DataFrame({"weak_model": ["a", "a", "b", "b"],
+    ...                    "bound": [1.0, 1.2, 0.5, 0.7],
+    ...                    "strong_error": [2.0, 2.0, 1.0, 1.2]})
+    >>> table, info = selection_table(df)
+    >>> list(table.index), info["pick"], info["pick_is_best"]
+    (['b', 'a'], 'b', True)
+    """
+    grouped = records.groupby("weak_model", sort=False)
+    table = pd.DataFrame(
+        {
+            "bound_mean": grouped["bound"].mean(),
+            "bound_std": grouped["bound"].std(ddof=0),
+            "strong_error_mean": grouped["strong_error"].mean(),
+            "strong_error_std": grouped["strong_error"].std(ddof=0),
+            "n_cases": grouped.size(),
+        }
+    ).sort_values("bound_mean", kind="stable")
+    table["pick"] = False
+    table.iloc[0, table.columns.get_loc("pick")] = True
+    pick = str(table.index[0])
+    best = str(table["strong_error_mean"].idxmin())
+    rho = (
+        float(stats.spearmanr(table["bound_mean"], table["strong_error_mean"])[0])
+        if len(table) >= 3
+        else float("nan")
+    )
+    info = {
+        "spearman": rho,
+        "pick": pick,
+        "best": best,
+        "pick_is_best": pick == best,
+        "regret": float(
+            table.loc[pick, "strong_error_mean"] - table.loc[best, "strong_error_mean"]
+        ),
+    }
+    table.index.name = "weak_model"
+    return table, info

@@ -1,0 +1,652 @@
+"""RDKit featurizers of SMILES strings: descriptors + Morgan fingerprints.
+
+RDKit is an optional dependency (``pip install skwtsg[chem]``), imported only
+when a featurizer is fitted or used.
+
+Both featurizers keep a module-level cache of the raw features of each
+molecule, keyed by the SMILES string and the settings, so a molecule is
+parsed and described once per process however many times a featurizer is
+refitted (the molecule experiment refits the strong featurizer dozens of
+times on the same SMILES).
+"""
+
+from __future__ import annotations
+
+import numbers
+import threading
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["RDKitDescriptorFeaturizer", "MorganFingerprintFeaturizer"]
+
+#: Standardised values are clipped to this many fit standard deviations.
+CLIP = 10.0
+#: Descriptor columns whose fit-data magnitude exceeds this are log-scaled.
+LOG_THRESHOLD = 1e6
+
+
+# ---------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------
+
+
+def _check_smiles(X, *, estimator=None) -> np.ndarray:
+    """Return SMILES as a 1-D object array of stripped ``str``.
+
+    Accepts a 1-D sequence of strings, a pandas Series, an ``(n, 1)`` array or
+    a one-column DataFrame.
+    """
+    who = f"{type(estimator).__name__}: " if estimator is not None else ""
+    if isinstance(X, str):
+        raise ValueError(
+            f"{who}X must be a sequence of SMILES strings, got a single string; "
+            "wrap it in a list."
+        )
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{who}X must have one column of SMILES strings; got a DataFrame "
+                f"with {X.shape[1]} columns."
+            )
+        values = X.iloc[:, 0].to_numpy(dtype=object)
+    else:
+        values = np.asarray(
+            X.to_numpy() if isinstance(X, pd.Series) else X, dtype=object
+        )
+        if values.ndim == 2:
+            if values.shape[1] != 1:
+                raise ValueError(
+                    f"{who}X must be 1-D or of shape (n_samples, 1) (one SMILES "
+                    f"per row); got shape {values.shape}."
+                )
+            values = values[:, 0]
+        elif values.ndim != 1:
+            raise ValueError(
+                f"{who}X must be 1-D or of shape (n_samples, 1); got "
+                f"{values.ndim} dimensions."
+            )
+    out = np.empty(len(values), dtype=object)
+    for i, s in enumerate(values):
+        if not isinstance(s, str):
+            raise ValueError(
+                f"{who}row {i} of X is not a SMILES string: {s!r} ({type(s).__name__})."
+            )
+        out[i] = str(s).strip()
+    return out
+
+
+def _input_features(estimator, X, *, reset: bool) -> None:
+    if reset:
+        estimator.n_features_in_ = 1
+        if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
+            estimator.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+
+
+def _rdkit():
+    try:
+        from rdkit import Chem, rdBase
+        from rdkit.Chem import Descriptors, rdFingerprintGenerator
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "RDKit is required for the molecule featurizers: "
+            "pip install 'skwtsg[chem]' (or pip install rdkit)."
+        ) from exc
+    return Chem, rdBase, Descriptors, rdFingerprintGenerator
+
+
+def _invalid(i, s, estimator=None) -> ValueError:
+    who = f"{type(estimator).__name__}: " if estimator is not None else ""
+    return ValueError(f"{who}row {i}: RDKit cannot parse the SMILES string {s!r}.")
+
+
+# ---------------------------------------------------------------------------
+# Per-molecule cache of raw features
+# ---------------------------------------------------------------------------
+
+_CACHE: dict[tuple, object] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_STATS = {"hits": 0, "misses": 0}
+_GENERATORS: dict[tuple, object] = {}
+
+
+def cache_info() -> dict:
+    """Return the hits, misses and size of the per-molecule feature cache.
+
+    Returns
+    -------
+    info : dict
+        ``{"hits": int, "misses": int, "size": int}``.
+
+    Examples
+    --------
+    >>> from skwtsg.featurizers._molecules import cache_info
+    >>> sorted(cache_info())
+    ['hits', 'misses', 'size']
+    """
+    return {**_CACHE_STATS, "size": len(_CACHE)}
+
+
+def clear_cache() -> None:
+    """Empty the per-molecule feature cache (and reset its counters).
+
+    Examples
+    --------
+    >>> from skwtsg.featurizers._molecules import cache_info, clear_cache
+    >>> clear_cache()
+    >>> cache_info()["size"]
+    0
+    """
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _CACHE_STATS.update(hits=0, misses=0)
+
+
+def _parse(smiles, estimator=None) -> list:
+    """RDKit molecules of ``smiles``; ValueError naming the first bad row."""
+    Chem, rdBase, _, _ = _rdkit()
+    mols = []
+    with rdBase.BlockLogs():
+        for i, s in enumerate(smiles):
+            mol = Chem.MolFromSmiles(s)
+            if mol is None or mol.GetNumAtoms() == 0:
+                raise _invalid(i, s, estimator)
+            mols.append(mol)
+    return mols
+
+
+def _cached_rows(smiles, key, compute, estimator=None) -> list:
+    """Cached ``compute(mol)`` of each SMILES under ``(key, smiles)``."""
+    rows = [None] * len(smiles)
+    todo = []
+    with _CACHE_LOCK:
+        for i, s in enumerate(smiles):
+            hit = _CACHE.get((key, s))
+            if hit is None:
+                todo.append(i)
+            else:
+                rows[i] = hit
+        _CACHE_STATS["hits"] += len(smiles) - len(todo)
+        _CACHE_STATS["misses"] += len(todo)
+    if todo:
+        Chem, rdBase, _, _ = _rdkit()
+        with rdBase.BlockLogs():
+            for i in todo:
+                mol = Chem.MolFromSmiles(smiles[i])
+                if mol is None or mol.GetNumAtoms() == 0:
+                    raise _invalid(i, smiles[i], estimator)
+                rows[i] = compute(mol)
+        with _CACHE_LOCK:
+            for i in todo:
+                _CACHE[(key, smiles[i])] = rows[i]
+    return rows
+
+
+def _descriptor_functions(names):
+    _, _, Descriptors, _ = _rdkit()
+    table = dict(Descriptors.descList)
+    return [table[n] for n in names]
+
+
+def _descriptor_matrix(smiles, names, estimator=None) -> np.ndarray:
+    """Raw RDKit descriptors, shape (n, len(names)); NaN where RDKit fails."""
+    names = tuple(names)
+    if not names:
+        return np.empty((len(smiles), 0))
+    functions = _descriptor_functions(names)
+
+    def compute(mol):
+        out = np.empty(len(functions))
+        for j, f in enumerate(functions):
+            try:
+                out[j] = float(f(mol))
+            except Exception:  # RDKit raises assorted errors on odd molecules
+                out[j] = np.nan
+        return out
+
+    rows = _cached_rows(smiles, ("descriptors", names), compute, estimator)
+    return np.vstack(rows) if rows else np.empty((0, len(names)))
+
+
+def _morgan_matrix(smiles, radius, n_bits, counts, estimator=None) -> np.ndarray:
+    """Morgan fingerprints folded to ``n_bits``, shape (n, n_bits), float64."""
+    if n_bits == 0:
+        return np.empty((len(smiles), 0))
+    _, _, _, rdFingerprintGenerator = _rdkit()
+    gkey = (radius, n_bits)
+    if gkey not in _GENERATORS:
+        _GENERATORS[gkey] = rdFingerprintGenerator.GetMorganGenerator(
+            radius=radius, fpSize=n_bits
+        )
+    generator = _GENERATORS[gkey]
+
+    def compute(mol):
+        # sparse (bits, counts): a few dozen entries per molecule
+        elements = generator.GetCountFingerprint(mol).GetNonzeroElements()
+        bits = np.fromiter(elements.keys(), dtype=np.int64, count=len(elements))
+        vals = np.fromiter(elements.values(), dtype=np.float64, count=len(elements))
+        return bits, vals
+
+    rows = _cached_rows(smiles, ("morgan", radius, n_bits), compute, estimator)
+    out = np.zeros((len(smiles), n_bits))
+    for i, (bits, vals) in enumerate(rows):
+        out[i, bits] = vals
+    if not counts:
+        out = (out > 0).astype(np.float64)
+    return out
+
+
+def _check_int(value, name, estimator, *, low):
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or value < low
+    ):
+        raise ValueError(
+            f"{type(estimator).__name__}: {name} must be an integer >= {low}; "
+            f"got {name}={value!r}."
+        )
+
+
+def _check_bool(value, name, estimator):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(
+            f"{type(estimator).__name__}: {name} must be True or False; "
+            f"got {name}={value!r}."
+        )
+
+
+def _string_tags(tags):
+    tags.input_tags.string = True
+    tags.input_tags.two_d_array = False
+    tags.input_tags.one_d_array = True
+    return tags
+
+
+# ---------------------------------------------------------------------------
+# Featurizers
+# ---------------------------------------------------------------------------
+
+
+class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
+    """Strong molecular representation: RDKit 2-D descriptors + Morgan counts.
+
+    Each SMILES string becomes the vector of RDKit's 2-D descriptors
+    (``rdkit.Chem.Descriptors.descList``, 217 in RDKit 2026.09) followed by
+    its Morgan count fingerprint, and the columns are standardised with
+    statistics learned in ``fit``.
+
+    This is a stand-in for the strong representation of Charikar et al.
+    (2024), section 5.2, which used the MolBERT transformer pretrained on
+    GuacaMol (BERT-base size). Those weights cannot be obtained here; any
+    transformer of SMILES a user supplies (their own MolBERT embeddings, a
+    ``FunctionTransformer`` that looks them up, ...) is a drop-in
+    replacement wherever this class is used.
+
+    Raw features are cached per molecule (module-level dictionary keyed by
+    SMILES and settings), so refitting on the same molecules is cheap; see
+    :func:`cache_info`.
+
+    Parameters
+    ----------
+    descriptors : "all" or list of str, default="all"
+        Names of RDKit descriptors to compute (names from
+        ``rdkit.Chem.Descriptors.descList``). An empty list uses only the
+        fingerprint.
+    morgan_radius : int, default=2
+        Radius of the Morgan fingerprint (2 is ECFP4-like).
+    morgan_bits : int, default=2048
+        Length of the folded fingerprint; 0 uses only the descriptors.
+    counts : bool, default=True
+        Count fingerprint (number of occurrences of each folded
+        substructure) if True, bit fingerprint if False.
+    standardize : bool, default=True
+        Centre and scale every kept column with its fit mean and standard
+        deviation, then clip to ``[-10, 10]``.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Always 1 (one SMILES per row).
+    feature_names_in_ : ndarray of shape (1,)
+        Column name, when ``X`` was a DataFrame with a string column name.
+    descriptor_names_ : list of str
+        Descriptors requested.
+    dropped_nonfinite_ : list of str
+        Descriptors dropped because at least one fit molecule has a
+        non-finite value (RDKit failure, NaN or infinity).
+    log_scaled_ : list of str
+        Descriptors whose fit-data magnitude exceeds ``1e6`` (e.g. ``Ipc``):
+        they are mapped through ``sign(x) * log1p(|x|)`` before scaling.
+    dropped_constant_ : list of str
+        Columns (descriptors or fingerprint bits) constant on the fit data,
+        dropped.
+    columns_ : ndarray of int
+        Indices, among the raw columns, of the kept columns.
+    mean_ : ndarray of shape (n_features_out,)
+        Fit mean of each kept column (0 when ``standardize=False``).
+    scale_ : ndarray of shape (n_features_out,)
+        Fit standard deviation of each kept column (1 when
+        ``standardize=False``).
+    n_features_out_ : int
+        Number of output columns.
+
+    See Also
+    --------
+    MorganFingerprintFeaturizer : Cheap, small folded fingerprints.
+    SmilesTransformerFeaturizer : Small SMILES transformer, pretrained in fit.
+
+    Notes
+    -----
+    Non-finite values: a descriptor column with a non-finite value on the
+    fit molecules is dropped (``dropped_nonfinite_``). At transform time, a
+    non-finite value in a kept column is replaced by that column's fit mean
+    (0 after standardisation). Extreme values: descriptors larger than
+    ``1e6`` in magnitude are log-scaled (``log_scaled_``), and standardised
+    values are clipped to ``[-10, 10]`` so that a rare fingerprint bit or
+    an outlying molecule cannot dominate a linear head.
+
+    Invalid SMILES raise a ``ValueError`` naming the row index and the
+    string. Leading and trailing whitespace is stripped.
+
+    References
+    ----------
+    .. [1] Charikar, M., Pabbaraju, C. & Shiragur, K. (2024). Quantifying the
+       Gain in Weak-to-Strong Generalization. NeurIPS.
+    .. [2] Fabian, B. et al. (2020). Molecular representation learning with
+       language models and domain-relevant auxiliary tasks (MolBERT).
+       arXiv:2011.13230.
+
+    Examples
+    --------
+    >>> from skwtsg.featurizers import RDKitDescriptorFeaturizer
+    >>> smiles = ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC"]
+    >>> featurizer = RDKitDescriptorFeaturizer(morgan_bits=64).fit(smiles)
+    >>> Z = featurizer.transform(smiles)
+    >>> Z.shape[0], Z.shape[1] == featurizer.n_features_out_
+    (4, True)
+    """
+
+    def __init__(
+        self,
+        *,
+        descriptors="all",
+        morgan_radius=2,
+        morgan_bits=2048,
+        counts=True,
+        standardize=True,
+    ):
+        self.descriptors = descriptors
+        self.morgan_radius = morgan_radius
+        self.morgan_bits = morgan_bits
+        self.counts = counts
+        self.standardize = standardize
+
+    def _validate_params(self):
+        _, _, Descriptors, _ = _rdkit()
+        valid = [name for name, _ in Descriptors.descList]
+        if isinstance(self.descriptors, str):
+            if self.descriptors != "all":
+                raise ValueError(
+                    "descriptors must be 'all' or a list of RDKit descriptor "
+                    f"names; got descriptors={self.descriptors!r}."
+                )
+            names = valid
+        else:
+            try:
+                names = [str(n) for n in self.descriptors]
+            except TypeError:
+                raise ValueError(
+                    "descriptors must be 'all' or a list of RDKit descriptor "
+                    f"names; got descriptors={self.descriptors!r}."
+                ) from None
+            unknown = sorted(set(names) - set(valid))
+            if unknown:
+                raise ValueError(
+                    f"descriptors contains names unknown to RDKit: {unknown}; "
+                    "see rdkit.Chem.Descriptors.descList."
+                )
+            if len(set(names)) != len(names):
+                raise ValueError("descriptors must not repeat a name.")
+        _check_int(self.morgan_radius, "morgan_radius", self, low=0)
+        _check_int(self.morgan_bits, "morgan_bits", self, low=0)
+        _check_bool(self.counts, "counts", self)
+        _check_bool(self.standardize, "standardize", self)
+        if not names and self.morgan_bits == 0:
+            raise ValueError(
+                "RDKitDescriptorFeaturizer: no features requested "
+                "(descriptors is empty and morgan_bits=0)."
+            )
+        return names
+
+    def _raw(self, smiles):
+        desc = _descriptor_matrix(smiles, self.descriptor_names_, self)
+        fp = _morgan_matrix(
+            smiles, self.morgan_radius, self.morgan_bits, self.counts, self
+        )
+        return desc, fp
+
+    def fit(self, X, y=None):
+        """Compute the features of ``X`` and learn which columns to keep and scale.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES strings (or a one-column DataFrame).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RDKitDescriptorFeaturizer
+            Fitted featurizer.
+        """
+        names = self._validate_params()
+        smiles = _check_smiles(X, estimator=self)
+        if len(smiles) == 0:
+            raise ValueError("RDKitDescriptorFeaturizer: X has no rows.")
+        _input_features(self, X, reset=True)
+        self.descriptor_names_ = list(names)
+        desc, fp = self._raw(smiles)
+
+        finite = np.isfinite(desc).all(axis=0)
+        self.dropped_nonfinite_ = [n for n, ok in zip(names, finite) if not ok]
+        big = finite & (
+            np.abs(np.where(np.isfinite(desc), desc, 0)).max(axis=0, initial=0)
+            > LOG_THRESHOLD
+        )
+        self._log_mask = big
+        self.log_scaled_ = [n for n, b in zip(names, big) if b]
+        raw = np.hstack([self._log(desc), fp])
+        all_names = list(names) + [f"morgan_{i}" for i in range(fp.shape[1])]
+        keep = np.concatenate([finite, np.ones(fp.shape[1], dtype=bool)])
+        std = np.zeros(raw.shape[1])
+        std[keep] = raw[:, keep].std(axis=0)
+        constant = keep & ~(std > 1e-12 * np.maximum(1.0, np.abs(raw).max(axis=0)))
+        self.dropped_constant_ = [n for n, c in zip(all_names, constant) if c]
+        keep &= ~constant
+        self.columns_ = np.flatnonzero(keep)
+        self._names_out = np.asarray(
+            [all_names[j] for j in self.columns_], dtype=object
+        )
+        kept = raw[:, self.columns_]
+        if self.standardize:
+            self.mean_ = kept.mean(axis=0)
+            self.scale_ = kept.std(axis=0)
+        else:
+            self.mean_ = np.zeros(kept.shape[1])
+            self.scale_ = np.ones(kept.shape[1])
+        self._fit_mean = kept.mean(axis=0)
+        self.n_features_out_ = int(kept.shape[1])
+        return self
+
+    def _log(self, desc):
+        desc = desc.copy()
+        m = self._log_mask
+        desc[:, m] = np.sign(desc[:, m]) * np.log1p(np.abs(desc[:, m]))
+        return desc
+
+    def transform(self, X):
+        """Featurize SMILES strings.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES strings (or a one-column DataFrame).
+
+        Returns
+        -------
+        Z : ndarray of float64 of shape (n_samples, n_features_out_)
+            Standardised (and clipped) features.
+        """
+        check_is_fitted(self)
+        smiles = _check_smiles(X, estimator=self)
+        desc, fp = self._raw(smiles)
+        with np.errstate(invalid="ignore", over="ignore"):
+            raw = np.hstack([self._log(desc), fp])
+        Z = raw[:, self.columns_]
+        bad = ~np.isfinite(Z)
+        if bad.any():
+            Z[bad] = np.broadcast_to(self._fit_mean, Z.shape)[bad]
+        Z = (Z - self.mean_) / self.scale_
+        if self.standardize:
+            np.clip(Z, -CLIP, CLIP, out=Z)
+        return Z
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns (descriptor names, then ``morgan_<bit>``).
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            One name per output column.
+        """
+        check_is_fitted(self)
+        return self._names_out.copy()
+
+    def __sklearn_tags__(self):
+        return _string_tags(super().__sklearn_tags__())
+
+
+class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
+    """Weak molecular representation: a Morgan fingerprint folded to few bits.
+
+    Each SMILES becomes its Morgan (ECFP-like) fingerprint folded (bit index
+    modulo ``n_bits``) to a short vector: with ``n_bits`` in
+    ``{8, 12, 16, 24, 32, 48, 64, 96}`` this is a family of weak
+    representations of increasing capacity, much cheaper than the paper's
+    small pretrained transformers (see :class:`SmilesTransformerFeaturizer`).
+    Stateless: ``fit`` only validates the parameters.
+
+    Parameters
+    ----------
+    n_bits : int, default=16
+        Length of the folded fingerprint.
+    radius : int, default=2
+        Morgan radius.
+    counts : bool, default=True
+        Counts of each folded bit if True, presence bits if False.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Always 1 (one SMILES per row).
+    feature_names_in_ : ndarray of shape (1,)
+        Column name, when ``X`` was a DataFrame with a string column name.
+
+    See Also
+    --------
+    RDKitDescriptorFeaturizer : The strong representation.
+
+    Notes
+    -----
+    Invalid SMILES raise a ``ValueError`` naming the row index and the
+    string. Fingerprints are cached per molecule (see :func:`cache_info`).
+
+    Examples
+    --------
+    >>> from skwtsg.featurizers import MorganFingerprintFeaturizer
+    >>> Z = MorganFingerprintFeaturizer(n_bits=8).fit_transform(["CCO", "c1ccccc1"])
+    >>> Z.shape
+    (2, 8)
+    """
+
+    def __init__(self, n_bits=16, radius=2, counts=True):
+        self.n_bits = n_bits
+        self.radius = radius
+        self.counts = counts
+
+    def _validate_params(self):
+        _check_int(self.n_bits, "n_bits", self, low=1)
+        _check_int(self.radius, "radius", self, low=0)
+        _check_bool(self.counts, "counts", self)
+
+    def fit(self, X, y=None):
+        """Validate the parameters and ``X``; nothing is learned.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES strings.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : MorganFingerprintFeaturizer
+            The featurizer.
+        """
+        self._validate_params()
+        _check_smiles(X, estimator=self)
+        _input_features(self, X, reset=True)
+        return self
+
+    def transform(self, X):
+        """Folded Morgan fingerprints of SMILES strings.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES strings.
+
+        Returns
+        -------
+        Z : ndarray of float64 of shape (n_samples, n_bits)
+            Counts (or 0/1 bits) of each folded substructure.
+        """
+        self._validate_params()
+        smiles = _check_smiles(X, estimator=self)
+        return _morgan_matrix(smiles, self.radius, self.n_bits, self.counts, self)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns, ``morgan_0`` ... ``morgan_<n_bits-1>``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            One name per bit.
+        """
+        self._validate_params()
+        return np.asarray([f"morgan_{i}" for i in range(self.n_bits)], dtype=object)
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        tags = _string_tags(super().__sklearn_tags__())
+        tags.requires_fit = False
+        return tags

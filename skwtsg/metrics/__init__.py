@@ -1,0 +1,20 @@
+"""Weak-to-strong metrics: misfit, gain, bound, PGR, and scorers."""
+
+from ._gain import (
+    bound,
+    gain,
+    misfit,
+    performance_gap_recovered,
+    weak_to_strong_report,
+)
+from ._scorer import bound_scorer, misfit_scorer
+
+__all__ = [
+    "bound",
+    "bound_scorer",
+    "gain",
+    "misfit",
+    "misfit_scorer",
+    "performance_gap_recovered",
+    "weak_to_strong_report",
+]

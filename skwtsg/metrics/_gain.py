@@ -1,0 +1,272 @@
+"""Pure functions for the quantities of Theorems 1 and 2.
+
+All errors are (weighted) mean squared distances, as in the paper's
+``d_P(f, g) = E[(f(x) - g(x))^2]``. Every function takes ``y_true`` first
+where a true label is involved and accepts ``multioutput`` like
+:func:`sklearn.metrics.mean_squared_error`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import mean_squared_error
+from sklearn.utils.validation import check_consistent_length
+
+__all__ = [
+    "misfit",
+    "gain",
+    "bound",
+    "performance_gap_recovered",
+    "weak_to_strong_report",
+]
+
+
+def _mse(a, b, sample_weight, multioutput, names):
+    a = _as_float_array(a, names[0])
+    b = _as_float_array(b, names[1])
+    if a.shape != b.shape:
+        raise ValueError(
+            f"`{names[0]}` and `{names[1]}` must have the same shape, got "
+            f"{a.shape} and {b.shape}."
+        )
+    if sample_weight is not None:
+        check_consistent_length(a, sample_weight)
+    return mean_squared_error(a, b, sample_weight=sample_weight, multioutput=multioutput)
+
+
+def _as_float_array(a, name):
+    a = np.asarray(a, dtype=float)
+    if a.ndim not in (1, 2):
+        raise ValueError(f"`{name}` must be 1-D or 2-D, got {a.ndim}-D.")
+    if a.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty.")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"`{name}` contains NaN or infinity.")
+    return a
+
+
+def misfit(y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average"):
+    """Misfit of the strong model to its weak supervisor.
+
+    ``E[(f_sw∘h_s(x) - f_w∘h_w(x))^2]``: the weakly-supervised strong model's
+    error on the weak labels. It needs no true label.
+
+    Parameters
+    ----------
+    y_weak : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Predictions of the weak model ``f_w∘h_w``.
+    y_strong : array-like of the same shape
+        Predictions of the strong model ``f_sw∘h_s``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+    multioutput : {"raw_values", "uniform_average"} or array-like, \
+            default="uniform_average"
+        How to combine tasks, as in :func:`sklearn.metrics.mean_squared_error`.
+
+    Returns
+    -------
+    misfit : float or ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import misfit
+    >>> misfit([0.0, 1.0, 2.0], [0.0, 1.0, 4.0])
+    1.333...
+    """
+    return _mse(y_weak, y_strong, sample_weight, multioutput, ("y_weak", "y_strong"))
+
+
+def gain(
+    y_true, y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Gain in accuracy of the strong model over its weak supervisor.
+
+    ``err(f_w∘h_w) - err(f_sw∘h_s)``, errors measured against ``y_true``.
+    Theorem 1 says it is at least the :func:`misfit` when the strong head is the
+    exact least-squares projection onto a convex set that contains the target.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        True labels.
+    y_weak : array-like of the same shape
+        Weak model's predictions.
+    y_strong : array-like of the same shape
+        Strong model's predictions.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+    multioutput : {"raw_values", "uniform_average"} or array-like, \
+            default="uniform_average"
+        How to combine tasks.
+
+    Returns
+    -------
+    gain : float or ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import gain
+    >>> gain([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
+    3.0
+    """
+    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
+    strong = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
+    return weak - strong
+
+
+def bound(
+    y_true, y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Theorem 1's upper bound on the strong model's error: weak error - misfit.
+
+    The paper's heuristic (Tables 1-3) picks, among several weak supervisors,
+    the one whose strong student has the smallest bound. The true labels are
+    needed only on the weak model's side: ``y_true`` and ``y_weak`` give the
+    weak error, ``y_weak`` and ``y_strong`` the misfit.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        True labels.
+    y_weak : array-like of the same shape
+        Weak model's predictions.
+    y_strong : array-like of the same shape
+        Strong model's predictions.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+    multioutput : {"raw_values", "uniform_average"} or array-like, \
+            default="uniform_average"
+        How to combine tasks.
+
+    Returns
+    -------
+    bound : float or ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import bound
+    >>> bound([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
+    3.0
+    """
+    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
+    return weak - _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
+
+
+def performance_gap_recovered(
+    y_true,
+    y_weak,
+    y_strong,
+    y_ceiling,
+    *,
+    sample_weight=None,
+    multioutput="uniform_average",
+):
+    """Performance gap recovered (PGR, Burns et al. 2023), for errors.
+
+    ``(err_weak - err_w2s) / (err_weak - err_ceiling)``, where the ceiling is
+    the strong model trained on true labels. 1 means the weakly-supervised
+    strong model is as good as the ceiling, 0 no better than its supervisor.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        True labels.
+    y_weak : array-like of the same shape
+        Weak model's predictions.
+    y_strong : array-like of the same shape
+        Weakly-supervised strong model's predictions.
+    y_ceiling : array-like of the same shape
+        Predictions of the strong model trained on true labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+    multioutput : {"raw_values", "uniform_average"} or array-like, \
+            default="uniform_average"
+        How to combine tasks: the ratio is taken per task, then averaged.
+
+    Returns
+    -------
+    pgr : float or ndarray of shape (n_tasks,)
+        NaN for a task whose weak error equals its ceiling error (no gap).
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import performance_gap_recovered
+    >>> performance_gap_recovered([0, 0], [2, -2], [1, -1], [0, 0])
+    0.75
+    """
+    kw = dict(sample_weight=sample_weight, multioutput="raw_values")
+    weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
+    w2s = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
+    ceiling = _mse(y_true, y_ceiling, names=("y_true", "y_ceiling"), **kw)
+    gap = weak - ceiling
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pgr = np.where(gap != 0, (weak - w2s) / gap, np.nan)
+    if isinstance(multioutput, str):
+        if multioutput == "raw_values":
+            return pgr
+        if multioutput == "uniform_average":
+            return float(np.mean(pgr))
+        raise ValueError(
+            "`multioutput` must be 'raw_values', 'uniform_average' or an array of "
+            f"weights, got {multioutput!r}."
+        )
+    return float(np.average(pgr, weights=multioutput))
+
+
+def weak_to_strong_report(
+    y_true, y_weak, y_strong, *, y_ceiling=None, sample_weight=None, multioutput="uniform_average"
+):
+    """Every weak-to-strong diagnostic at once.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        True labels.
+    y_weak : array-like of the same shape
+        Weak model's predictions.
+    y_strong : array-like of the same shape
+        Weakly-supervised strong model's predictions.
+    y_ceiling : array-like of the same shape, default=None
+        Predictions of the strong model trained on true labels; adds
+        ``"ceiling_error"`` and ``"pgr"`` to the report.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+    multioutput : {"raw_values", "uniform_average"} or array-like, \
+            default="uniform_average"
+        How to combine tasks.
+
+    Returns
+    -------
+    report : dict
+        ``weak_error``, ``strong_error``, ``misfit``, ``gain``, ``bound``
+        (and ``ceiling_error``, ``pgr``), each a float or per-task array.
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import weak_to_strong_report
+    >>> r = weak_to_strong_report([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
+    >>> {k: float(v) for k, v in r.items()}
+    {'weak_error': 4.0, 'strong_error': 1.0, 'misfit': 1.0, 'gain': 3.0, 'bound': 3.0}
+    """
+    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
+    strong = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
+    mis = _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
+    report = {
+        "weak_error": weak,
+        "strong_error": strong,
+        "misfit": mis,
+        "gain": weak - strong,
+        "bound": weak - mis,
+    }
+    if y_ceiling is not None:
+        report["ceiling_error"] = _mse(
+            y_true, y_ceiling, names=("y_true", "y_ceiling"), **kw
+        )
+        report["pgr"] = performance_gap_recovered(
+            y_true, y_weak, y_strong, y_ceiling, **kw
+        )
+    return report
+

@@ -1,0 +1,115 @@
+"""Scorers for model selection by the paper's heuristic."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._gain import misfit
+
+__all__ = ["bound_scorer", "misfit_scorer"]
+
+
+def _weak_strong_predictions(estimator, X, y):
+    check_is_fitted(estimator)
+    y = check_array(
+        y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan",
+        input_name="y",
+    )
+    y_weak = np.asarray(estimator.predict_weak(X), dtype=np.float64)
+    y_strong = np.asarray(estimator.predict(X), dtype=np.float64)
+    if y.ndim == 1 and y_weak.ndim == 2:
+        y = y.reshape(-1, 1)
+    labeled = ~np.isnan(y).reshape(y.shape[0], -1).all(axis=1)
+    return y, y_weak, y_strong, labeled
+
+
+def bound_scorer(estimator, X, y):
+    """Score a fitted weak-to-strong model by minus its bound on held-out rows.
+
+    Returns ``-(weak error - misfit)`` measured on ``(X, y)``: the negative of
+    Theorem 1's upper bound on the strong model's error. It needs true labels
+    only for the weak model: the misfit is measured on every row of ``X``
+    (rows whose ``y`` is NaN count too), the weak error on the labeled rows.
+    Higher is better, so ``GridSearchCV(..., scoring=bound_scorer)`` picks the
+    weak supervisor with the smallest bound, the paper's heuristic
+    (Section 5.2, Tables 1-3). For several tasks the bound is averaged.
+
+    Parameters
+    ----------
+    estimator : WeakToStrongRegressor
+        Fitted; anything with ``predict`` and ``predict_weak`` works.
+    X : array-like of shape (n_samples, n_features)
+        Held-out inputs.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Their true labels; NaN marks unlabeled rows.
+
+    Returns
+    -------
+    score : float
+        ``misfit - weak_error``.
+
+    See Also
+    --------
+    skwtsg.metrics.bound : The bound from predictions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skwtsg import WeakToStrongRegressor, bound_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 6))
+    >>> y = X @ rng.normal(size=6)
+    >>> search = GridSearchCV(
+    ...     WeakToStrongRegressor(random_state=0),
+    ...     {"weak_featurizer": [PCA(n_components=1), PCA(n_components=4)]},
+    ...     scoring=bound_scorer, cv=3,
+    ... ).fit(X, y)
+    >>> search.best_params_["weak_featurizer"]
+    PCA(n_components=4)
+    """
+    y, y_weak, y_strong, labeled = _weak_strong_predictions(estimator, X, y)
+    if not labeled.any():
+        raise ValueError(
+            "bound_scorer needs labeled rows to measure the weak error, but every "
+            "row of y is NaN."
+        )
+    weak_error = np.mean((y_weak[labeled] - y[labeled]) ** 2)
+    return float(misfit(y_weak, y_strong) - weak_error)
+
+
+def misfit_scorer(estimator, X, y=None):
+    """Score a fitted weak-to-strong model by its misfit on ``X`` (no labels).
+
+    Higher misfit means, by Theorem 1, a larger guaranteed gain over the weak
+    supervisor (for a fixed weak error).
+
+    Parameters
+    ----------
+    estimator : WeakToStrongRegressor
+        Fitted.
+    X : array-like of shape (n_samples, n_features)
+        Inputs.
+    y : ignored
+        Present for the scorer signature.
+
+    Returns
+    -------
+    score : float
+        The misfit, averaged over tasks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from skwtsg import WeakToStrongRegressor, misfit_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 4)); y = X.sum(axis=1)
+    >>> est = WeakToStrongRegressor(PCA(n_components=1), random_state=0).fit(X, y)
+    >>> misfit_scorer(est, X) > 0
+    True
+    """
+    check_is_fitted(estimator)
+    return float(misfit(estimator.predict_weak(X), estimator.predict(X)))

@@ -1,0 +1,222 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skwtsg import WeakToStrongRegressor
+from skwtsg.metrics import weak_to_strong_report
+
+
+def make_data(n=400, d=6, n_tasks=None, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, d)) * np.linspace(3, 1, d)
+    W = rng.normal(size=(d,) if n_tasks is None else (d, n_tasks))
+    return X, X @ W
+
+
+def test_no_true_label_reaches_the_strong_model():
+    X, y = make_data()
+    est = WeakToStrongRegressor(PCA(n_components=2), StandardScaler(), random_state=0)
+    est.fit(X, y)
+    strong = est.roles_ == "strong"
+    y_perm = y.copy()
+    rng = np.random.RandomState(1)
+    y_perm[strong] = rng.permutation(y[strong]) + rng.normal(size=strong.sum())
+    est2 = clone(est).fit(X, y_perm)
+    np.testing.assert_array_equal(est2.roles_, est.roles_)
+    np.testing.assert_allclose(est2.predict(X), est.predict(X), rtol=0, atol=1e-12)
+    # while the weak model does use its rows' labels
+    y_weak_perm = y.copy()
+    weak = est.roles_ == "weak"
+    y_weak_perm[weak] = rng.permutation(y[weak])
+    est3 = clone(est).fit(X, y_weak_perm)
+    assert not np.allclose(est3.predict(X), est.predict(X))
+
+
+def test_default_roles_partition_the_rows():
+    X, y = make_data(n=100)
+    est = WeakToStrongRegressor(random_state=0).fit(X, y)
+    counts = pd.Series(est.roles_).value_counts()
+    assert counts["eval"] == 20 and counts["strong"] == 40 and counts["weak"] == 40
+    est = WeakToStrongRegressor(strong_size="reuse", eval_size=10, random_state=0)
+    counts = pd.Series(est.fit(X, y).roles_).value_counts()
+    assert counts["eval"] == 10 and counts["both"] == 90
+    est = WeakToStrongRegressor(strong_size=30, eval_size=0.0, random_state=0)
+    counts = pd.Series(est.fit(X, y).roles_).value_counts()
+    assert counts["strong"] == 30 and counts["weak"] == 70
+    assert est.diagnostic_rows_["strong_error"] == "strong"
+
+
+def test_unlabeled_rows_are_the_strong_rows():
+    X, y = make_data(n=200)
+    y = y.copy()
+    y[:80] = np.nan
+    est = WeakToStrongRegressor(PCA(n_components=3), random_state=0).fit(X, y)
+    assert np.all(est.roles_[:80] == "strong")
+    assert set(est.roles_[80:]) == {"weak", "eval"}
+    assert np.isfinite(est.strong_error_)  # measured on eval rows
+    est = WeakToStrongRegressor(PCA(n_components=3), eval_size=0).fit(X, y)
+    assert np.isnan(est.strong_error_) and np.isnan(est.gain_)
+    assert np.isfinite(est.misfit_) and np.isfinite(est.bound_)
+    assert est.diagnostic_rows_["weak_error"] == "weak"
+
+
+def test_explicit_roles_and_diagnostics_match_the_metrics():
+    X, y = make_data(n=300, n_tasks=3)
+    roles = np.array(["weak"] * 100 + ["strong"] * 100 + ["eval"] * 100)
+    est = WeakToStrongRegressor(PCA(n_components=2)).fit(X, y, roles=roles)
+    np.testing.assert_array_equal(est.roles_, roles)
+    rep = weak_to_strong_report(
+        y[200:], est.predict_weak(X[200:]), est.predict(X[200:]),
+        multioutput="raw_values",
+    )
+    for name, value in rep.items():
+        np.testing.assert_allclose(getattr(est, name + "_"), value)
+    assert est.misfit_.shape == (3,)
+    np.testing.assert_allclose(est.gain_, est.weak_error_ - est.strong_error_)
+    np.testing.assert_allclose(est.bound_, est.weak_error_ - est.misfit_)
+
+
+def test_theorem1_is_exact_on_the_training_sample():
+    # Realizable: y is linear in the strong features (the first 4 columns);
+    # the weak model (PCA of all 6) leaks the last 2, so the misfit is > 0.
+    # The exact least-squares head makes Pythagoras an equality there.
+    X, _ = make_data(n=500, seed=3)
+    y = X[:, :4] @ np.random.RandomState(0).normal(size=(4, 3))
+    strong = ColumnTransformer([("first4", "passthrough", [0, 1, 2, 3])])
+    est = WeakToStrongRegressor(PCA(n_components=2), strong, random_state=0)
+    est.fit(X, y)
+    rep = est.train_report_
+    assert np.all(rep["misfit"] > 1e-3)
+    np.testing.assert_allclose(rep["gain"], rep["misfit"], rtol=1e-9)
+    # on fresh rows it holds up to Theorem 2's finite-sample terms only
+    np.testing.assert_allclose(est.gain_, est.misfit_, atol=0.2)
+
+
+def test_sample_weight_is_used_by_heads_and_diagnostics():
+    X, y = make_data(n=200, seed=2)
+    y = y + np.random.RandomState(0).normal(size=200)
+    sw = np.random.RandomState(1).uniform(0.1, 3, size=200)
+    est = WeakToStrongRegressor(PCA(n_components=2), random_state=0)
+    a = clone(est).fit(X, y, sample_weight=sw)
+    b = clone(est).fit(X, y)
+    assert not np.allclose(a.predict(X), b.predict(X))
+    assert a.weak_error_ != pytest.approx(b.weak_error_)
+    ones = clone(est).fit(X, y, sample_weight=np.ones(200))
+    np.testing.assert_allclose(ones.predict(X), b.predict(X))
+
+
+def test_pipeline_pandas_nested_params_and_frozen_featurizer():
+    X, y = make_data(n=200)
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    est = WeakToStrongRegressor(
+        make_pipeline(StandardScaler(), PCA(n_components=2)), random_state=0
+    )
+    params = est.get_params()
+    assert params["weak_featurizer__pca__n_components"] == 2
+    est.set_params(weak_featurizer__pca__n_components=3)
+    pipe = make_pipeline(StandardScaler(), est).fit(df, y)
+    w2s = pipe[-1]
+    assert w2s.weak_featurizer_[-1].n_components_ == 3
+    assert pipe.predict(df).shape == (200,)
+    est = WeakToStrongRegressor(random_state=0).fit(df, y)
+    assert list(est.feature_names_in_) == list(df.columns)
+    frozen = FrozenEstimator(PCA(n_components=2).fit(X))
+    est = WeakToStrongRegressor(frozen, random_state=0).fit(X[:50], y[:50])
+    np.testing.assert_allclose(
+        est.weak_featurizer_.transform(X), frozen.estimator.transform(X)
+    )
+
+
+def test_convexity_warnings():
+    X, y = make_data(n=120)
+    with pytest.warns(UserWarning, match="Theorem 1"):
+        WeakToStrongRegressor(head=MLPRegressor(max_iter=5), random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for head in (None, LinearRegression(), Ridge()):
+            WeakToStrongRegressor(head=head, random_state=0).fit(X, y)
+
+
+class _BadFeaturizer(TransformerMixin, BaseEstimator):
+    def __init__(self, kind="rows"):
+        self.kind = kind
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X, dtype=float)
+        if self.kind == "rows":
+            return X[:-1]
+        if self.kind == "nan":
+            out = X.copy()
+            out[0, 0] = np.nan
+            return out
+        return X[:, 0]
+
+
+@pytest.mark.parametrize(
+    "X, y, kwargs, match",
+    [
+        ("nan_X", None, {}, "NaN"),
+        ("inf_X", None, {}, "infinity"),
+        ("X", "short_y", {}, "inconsistent numbers of samples"),
+        ("X", "nan_y", {}, "Every row of y is NaN"),
+        ("X3", None, {}, "dim 3"),
+        ("empty", None, {}, "0 sample"),
+        ("X", None, {"weak_featurizer": _BadFeaturizer("rows")}, "returned 19 rows for 20"),
+        ("X", None, {"strong_featurizer": _BadFeaturizer("nan")}, "NaN or infinite"),
+        ("X", None, {"weak_featurizer": _BadFeaturizer("1d")}, "2-D array"),
+        ("tiny", None, {}, "Too few labeled rows: 2 sample"),
+        ("X", "partial_nan", {}, "some outputs are NaN"),
+        ("X", None, {"eval_size": 1.5}, "eval_size"),
+        ("X", None, {"strong_size": "all"}, "strong_size"),
+        ("X", None, {"head": "ridge"}, "head"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(X, y, kwargs, match):
+    rng = np.random.RandomState(0)
+    X_ok = rng.normal(size=(50, 3))
+    y_ok = X_ok.sum(axis=1)
+    data = {
+        "X": X_ok,
+        "nan_X": np.where(np.arange(150).reshape(50, 3) == 7, np.nan, X_ok),
+        "inf_X": np.where(np.arange(150).reshape(50, 3) == 7, np.inf, X_ok),
+        "X3": X_ok.reshape(50, 3, 1),
+        "empty": np.empty((0, 3)),
+        "tiny": X_ok[:2],
+    }
+    X = data[X]
+    y = {
+        None: y_ok[: len(X)] if len(X) <= 50 else y_ok,
+        "short_y": y_ok[:40],
+        "nan_y": np.full(50, np.nan),
+        "partial_nan": np.column_stack([y_ok, np.where(np.arange(50) == 3, np.nan, 1)]),
+    }[y]
+    with pytest.raises(ValueError, match=match):
+        WeakToStrongRegressor(random_state=0, **kwargs).fit(X, y)
+
+
+def test_bad_roles():
+    X, y = make_data(n=30)
+    est = WeakToStrongRegressor()
+    with pytest.raises(ValueError, match="unknown values"):
+        est.fit(X, y, roles=["weak"] * 29 + ["teacher"])
+    with pytest.raises(ValueError, match="shape"):
+        est.fit(X, y, roles=["weak"] * 10)
+    y_nan = y.copy()
+    y_nan[0] = np.nan
+    with pytest.raises(ValueError, match="need true labels"):
+        est.fit(X, y_nan, roles=["weak"] * 15 + ["strong"] * 15)
+    with pytest.raises(ValueError, match="0 sample"):
+        est.fit(X, y, roles=["weak"] * 30)
