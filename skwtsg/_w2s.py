@@ -506,6 +506,12 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         tags.input_tags.allow_nan = False
+        # The strong model learns from a weak supervisor only: with a poor
+        # weak representation its score is poor by design.
+        tags.regressor_tags.poor_score = not (
+            isinstance(self.weak_featurizer, str)
+            and self.weak_featurizer == "passthrough"
+        )
         return tags
 
 
@@ -548,10 +554,15 @@ def _check_features(Z, n_rows, name):
         )
     values = Z.data if sparse.issparse(Z) else Z
     if values.dtype.kind not in "fiub":
-        raise ValueError(
-            f"`{name}` returned features of dtype {values.dtype}; heads need "
-            "numeric features."
-        )
+        try:  # object arrays of numbers are numbers
+            Z = check_array(Z, accept_sparse=True, dtype=np.float64,
+                            ensure_all_finite=False, ensure_2d=False)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"`{name}` returned features of dtype {values.dtype} that are not "
+                f"numeric ({exc}); heads need numeric features."
+            ) from exc
+        values = Z.data if sparse.issparse(Z) else Z
     if not np.all(np.isfinite(values)):
         raise ValueError(
             f"`{name}` returned NaN or infinite features; fix the featurizer or "

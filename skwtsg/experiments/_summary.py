@@ -83,7 +83,8 @@ def summarize_panel(records: pd.DataFrame) -> dict:
     >>> from skwtsg.experiments import summarize_panel
     >>> df = pd.DataFrame({"misfit": [1.0, 2, 3], "gain": [1.0, 2, 3],
     ...                    "train_misfit": [1.0, 2, 3], "train_gain": [1.0, 2, 3],
-    ...                    "weak_model": "w", "fit_seconds": 0.1})
+    ...                    "train_weak_error": [2.0, 3, 4], "weak_model": "w",
+    ...                    "fit_seconds": 0.1})
     >>> summarize_panel(df)["eval"]["slope"]
     1.0
     """

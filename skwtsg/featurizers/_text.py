@@ -123,8 +123,10 @@ def _resolve_model(name_or_path):
     local = Path(name).expanduser()
     if local.is_dir():
         weights = next((local / w for w in _WEIGHT_FILES if (local / w).exists()), None)
-        digest = _file_sha256(weights)[:16] if weights else "noweights"
-        return str(local), f"{local.name}-{digest}", local
+        digest = _file_sha256(weights) if weights else "noweights"
+        if digest == MINILM_SAFETENSORS_SHA256:  # same cache as the name
+            return str(local), f"all-MiniLM-L6-v2-{digest[:16]}", local
+        return str(local), f"{local.name}-{digest[:16]}", local
     if name in _MINILM_NAMES:
         packaged = _packaged_minilm()
         if packaged is not None:

@@ -233,11 +233,11 @@ class GainMisfitDisplay:
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> from skwtsg.plot import GainMisfitDisplay
-    >>> display = GainMisfitDisplay(misfit=[0.1, 0.4, 0.8], gain=[0.12, 0.38, 0.85])
+    >>> display = GainMisfitDisplay(misfit=[0.1, 0.4, 0.8], gain=[0.15, 0.45, 0.85])
     >>> display.plot(show_fit=True)
     <skwtsg.plot._gain_misfit.GainMisfitDisplay object at ...>
-    >>> round(display.slope_, 2)
-    1.04
+    >>> round(display.slope_, 2), round(display.intercept_, 2)
+    (1.0, 0.05)
     >>> plt.close("all")
     """
 
@@ -464,7 +464,7 @@ class GainMisfitDisplay:
         >>> y_strong = y_true + [[0.1, -0.5], [-0.1, 0.5], [0.1, 0.0]]
         >>> display = GainMisfitDisplay.from_predictions(y_true, y_weak, y_strong)
         >>> display.misfit.round(3), display.gain.round(3)
-        (array([0.107, 0.167]), array([0.24 , 0.5  ]))
+        (array([0.16 , 0.167]), array([0.24, 0.5 ]))
         >>> plt.close("all")
         """
         weak_error, strong_error, misfit = _per_task_errors(

@@ -419,7 +419,7 @@ class WeakModelSelectionDisplay:
         ...     refit="bound", cv=3,
         ... ).fit(X, y)
         >>> display = WeakModelSelectionDisplay.from_cv_results(search)
-        >>> display.pick_index_ == search.best_index_
+        >>> bool(display.pick_index_ == search.best_index_)
         True
         >>> plt.close("all")
         """

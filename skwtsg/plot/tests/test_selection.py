@@ -41,7 +41,7 @@ def _fake_cv_results(n_splits=3):
         "params": [{"w__n_components": k, "head__alpha": 1.0} for k in (1, 2, 3)],
         "mean_test_bound": np.array([-0.9, -0.5, -0.7]),
         "std_test_bound": np.array([0.1, 0.2, 0.1]),
-        "mean_test_mse": np.array([-1.2, -0.8, -0.9]),
+        "mean_test_mse": np.array([-1.2, -0.9, -0.8]),
         "std_test_mse": np.array([0.05, 0.1, 0.02]),
         "mean_test_r2": np.array([0.1, 0.3, 0.2]),
     }
@@ -103,8 +103,9 @@ def test_from_cv_results_dict_and_options(pyplot):
     with pytest.raises(ValueError, match="`true_error` is needed"):
         WeakModelSelectionDisplay.from_cv_results(results)
     display = WeakModelSelectionDisplay.from_cv_results(results, true_error="mse")
-    assert_allclose(display.true_error, [1.2, 0.8, 0.9])
-    assert display.pick_index_ == 0 and display.best_index_ == 1
+    assert_allclose(display.true_error, [1.2, 0.9, 0.8])
+    assert_allclose(display.true_error_std, [0.05, 0.1, 0.02])
+    assert display.pick_index_ == 1 and display.best_index_ == 2
     # Only the varying parameter is written, with the last part of its key.
     assert [a.get_text() for a in display.annotations_] == [
         "n_components=1",

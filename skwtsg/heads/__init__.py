@@ -1,0 +1,25 @@
+"""Exact convex heads: the strong model's ``f_sw`` over a convex set ``F_s``.
+
+Each head solves its least-squares problem exactly (no stochastic gradient
+descent), so its fit is the projection of the weak labels onto a convex set
+and Theorem 1 of Charikar et al. (2024) applies. Every head reports an
+optimality certificate ``kkt_residual_``.
+"""
+
+from ._ball import BallLeastSquaresHead
+from ._convexity import check_head_convexity, is_convex_head
+from ._isotonic import IsotonicHead
+from ._least_squares import LeastSquaresHead, RidgeHead
+from ._nnls import NonNegativeLeastSquaresHead
+from ._projection import pythagorean_gap
+
+__all__ = [
+    "BallLeastSquaresHead",
+    "IsotonicHead",
+    "LeastSquaresHead",
+    "NonNegativeLeastSquaresHead",
+    "RidgeHead",
+    "check_head_convexity",
+    "is_convex_head",
+    "pythagorean_gap",
+]
