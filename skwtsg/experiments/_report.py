@@ -46,7 +46,7 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
     return "\n".join(lines)
 
 
-def write_outputs(experiment, records, summary, out: Path, cases=()) -> list[Path]:
+def write_outputs(experiment, records, summary, out: Path, claims=None) -> list[Path]:
     """Write every output of a run into ``out`` and return the paths written.
 
     Files: ``<panel>.csv`` (one row per task record), ``<panel>.png``
@@ -64,14 +64,16 @@ def write_outputs(experiment, records, summary, out: Path, cases=()) -> list[Pat
         From :func:`skwtsg.experiments.run_experiment`.
     out : pathlib.Path
         Output folder, created if needed.
-    cases : sequence of W2SCase, default=()
-        The cases (their ``meta`` goes into the report).
+    claims : dict, default=None
+        The paper's claims per panel (``experiment.claims`` resolved).
 
     Returns
     -------
     files : list of pathlib.Path
     """
     out.mkdir(parents=True, exist_ok=True)
+    if claims is None:
+        claims = experiment.claims() if callable(experiment.claims) else experiment.claims
     files = []
     panels = list(summary["panels"])
     for panel in panels:
@@ -84,17 +86,17 @@ def write_outputs(experiment, records, summary, out: Path, cases=()) -> list[Pat
             path = out / f"{slug(panel)}_selection.csv"
             pd.DataFrame(info["selection_table"]).to_csv(path, index=False)
             files.append(path)
-    files += _figures(experiment, records, summary, out)
+    files += _figures(claims, records, summary, out)
     path = out / "summary.json"
     path.write_text(dumps(summary) + "\n")
     files.append(path)
     path = out / "report.md"
-    path.write_text(_report(experiment, summary, cases))
+    path.write_text(_report(experiment, claims, summary))
     files.append(path)
     return files
 
 
-def _figures(experiment, records, summary, out):
+def _figures(claims, records, summary, out):
     try:
         import matplotlib
 
@@ -119,7 +121,7 @@ def _figures(experiment, records, summary, out):
             if ax is None:
                 fig, ax = plt.subplots(figsize=(5, 4.5))
             disp = GainMisfitDisplay.from_results(rec, hue=hue, ax=ax, show_fit=True)
-            disp.ax_.set_title(_title(experiment, panel))
+            disp.ax_.set_title(claims.get(panel, {}).get("title", panel))
             if fig is not None:
                 fig.tight_layout()
                 path = out / f"{slug(panel)}.png"
@@ -136,12 +138,7 @@ def _figures(experiment, records, summary, out):
     return files
 
 
-def _title(experiment, panel):
-    claim = experiment.claims.get(panel, {})
-    return claim.get("title", panel)
-
-
-def _report(experiment, summary, cases):
+def _report(experiment, claims, summary):
     lines = [f"# {experiment.title or experiment.name}", ""]
     lines.append(
         f"Run: `python -m skwtsg reproduce {experiment.name}`"
@@ -175,7 +172,7 @@ def _report(experiment, summary, cases):
               "relative on the strong model's own training rows.", "",
               markdown_table(pd.DataFrame(rows))]
     for panel, info in summary["panels"].items():
-        claim = experiment.claims.get(panel, {})
+        claim = claims.get(panel, {})
         lines += ["", f"## {claim.get('title', panel)}", ""]
         if "text" in claim:
             lines.append(f"Paper: {claim['text']}")

@@ -36,8 +36,9 @@ class Experiment:
     selection : bool, default=False
         Whether each panel gets the paper's Tables 1-3 analogue (weak models
         ranked by mean bound).
-    claims : dict, default={}
-        Per panel, a dict with ``"text"`` (the paper's claim) and optionally
+    claims : dict or callable, default={}
+        Per panel (or a callable returning that mapping, for claims that need
+        an optional import), a dict with ``"text"`` (the paper's claim) and optionally
         ``"check"``, a callable ``summary -> (bool, str)`` that says whether
         our numbers agree, and ``"paper"`` (the paper's figures to show).
     title : str, default=""
@@ -50,7 +51,7 @@ class Experiment:
     make_cases: Callable[..., list[W2SCase]]
     panel_by: str = "group"
     selection: bool = False
-    claims: dict = field(default_factory=dict)
+    claims: dict | Callable[[], dict] = field(default_factory=dict)
     title: str = ""
     notes: list = field(default_factory=list)
 
@@ -164,6 +165,7 @@ def run_experiment(
     )
     prepared = time.perf_counter() - start
     records = run_cases(cases, random_state=random_state, verbose=verbose)
+    claims = experiment.claims() if callable(experiment.claims) else experiment.claims
     records["panel"] = records[experiment.panel_by].astype(str)
     summary = {
         "experiment": experiment.name,
@@ -181,7 +183,7 @@ def run_experiment(
         meta = [c.meta for c in cases if _panel_of(c, experiment) == panel]
         if meta and "prepare_seconds" in meta[0]:
             info["prepare_seconds"] = float(sum(m["prepare_seconds"] for m in meta))
-        claim = experiment.claims.get(panel)
+        claim = claims.get(panel)
         if claim and "check" in claim:
             ok, text = claim["check"](info)
             info["agrees_with_paper"] = bool(ok)
@@ -193,7 +195,7 @@ def run_experiment(
     if out is not None:
         from ._report import write_outputs
 
-        files = write_outputs(experiment, records, summary, Path(out), cases=cases)
+        files = write_outputs(experiment, records, summary, Path(out), claims=claims)
     if verbose:
         print(
             f"{experiment.name}: {len(records)} task records in "
