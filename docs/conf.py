@@ -13,7 +13,13 @@ from sphinx_gallery.sorting import ExplicitOrder
 
 HERE = Path(__file__).resolve().parent
 # Document the checkout next to this folder, even when it is not installed.
-sys.path.insert(0, str(HERE.parent))
+if (HERE.parent / "skwtsg" / "__init__.py").exists():
+    sys.path.insert(0, str(HERE.parent))
+# Examples that read data find it in the shared data folder beside the clone
+# unless SKWTSG_DATA says otherwise.
+_SHARED_DATA = HERE.parent.parent / "shared" / "data"
+if _SHARED_DATA.is_dir():
+    os.environ.setdefault("SKWTSG_DATA", str(_SHARED_DATA))
 
 import skwtsg
 
@@ -39,7 +45,7 @@ default_role = "literal"
 
 # -- autodoc / autosummary / numpydoc ---------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -98,3 +104,14 @@ html_theme_options = {
 }
 html_sidebars = {"changelog": [], "getting_started": []}
 html_show_sourcelink = False
+
+
+def _skip_metadata_request_methods(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated ``set_*_request`` methods."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_request_methods)

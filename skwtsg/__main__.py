@@ -70,10 +70,18 @@ def main(argv=None) -> int:
         options.update(data_home=args.data_home, cache_dir=args.cache_dir)
     result = reproduce(args.experiment, out=args.out, quick=args.quick,
                        random_state=args.seed, verbose=not args.quiet, **options)
+    records = result["records"]
+    means = records.groupby("panel", sort=False)[
+        ["weak_error", "strong_error", "misfit", "gain", "bound"]
+    ].mean()
+    print("Per panel: mean over tasks on the fresh evaluation sample, and the line "
+          "of gain on misfit over tasks")
     for panel, info in result["summary"]["panels"].items():
-        ev = info["eval"]
-        line = (f"{panel:>10}: slope {ev['slope']:+.3f}  R² {ev['r2']:.3f}  "
-                f"gain≥misfit {100 * ev['frac_gain_ge_misfit']:.0f}%")
+        ev, m = info["eval"], means.loc[panel]
+        line = (f"{panel:>10}: weak {m['weak_error']:.4g}  strong "
+                f"{m['strong_error']:.4g}  misfit {m['misfit']:.4g}  gain "
+                f"{m['gain']:.4g}  bound {m['bound']:.4g} | slope "
+                f"{ev['slope']:+.3f}  R² {ev['r2']:.3f}")
         if "verdict" in info:
             line += "  " + ("agrees" if info["agrees_with_paper"] else "DIFFERS")
         if "selection" in info:

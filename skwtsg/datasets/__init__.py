@@ -1,5 +1,20 @@
-"""Dataset loaders (``fetch_*``) and synthetic generators (``make_*``)."""
+"""Dataset loaders (``fetch_*``) and synthetic generators (``make_*``).
+
+Loaders read from ``data_home`` (parameter, then the ``SKWTSG_DATA``
+environment variable, then ``~/skwtsg_data``) and download from the upstream
+sources with a sha256 check where that is possible.
+"""
 
 from ._base import RemoteFileMetadata, fetch_file, get_data_home, sha256sum
+from ._essays import fetch_ellipse
+from ._synthetic import make_synthetic_labels, make_synthetic_tasks
 
-__all__ = ["RemoteFileMetadata", "fetch_file", "get_data_home", "sha256sum"]
+__all__ = [
+    "RemoteFileMetadata",
+    "fetch_ellipse",
+    "fetch_file",
+    "get_data_home",
+    "make_synthetic_labels",
+    "make_synthetic_tasks",
+    "sha256sum",
+]

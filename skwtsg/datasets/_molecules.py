@@ -282,10 +282,13 @@ class _RestrictedUnpickler(_BaseUnpickler):
     """Unpickler that resolves only numpy/pandas reconstructors."""
 
     def find_class(self, module, name):
+        module = {"copy_reg": "copyreg", "__builtin__": "builtins"}.get(
+            module, module
+        )  # Python 2 names, as in protocols 0-2
         if module.startswith("numpy.core"):  # numpy 1.x pickles
             module = "numpy._core" + module[len("numpy.core") :]
         allowed = (
-            (module in ("builtins", "__builtin__") and name in _SAFE_BUILTINS)
+            (module == "builtins" and name in _SAFE_BUILTINS)
             or (module, name) in _SAFE_NUMPY
             or (module == "copyreg" and name == "_reconstructor")
             or (module == "_codecs" and name == "encode")

@@ -138,7 +138,13 @@ def make_synthetic_tasks(
     from ..featurizers._torch import _torch_seeded
 
     rng = check_random_state(random_state)
-    seed = int(rng.randint(np.iinfo(np.int32).max))
+    # salted, so that h* is not the network a featurizer builds with the same
+    # random_state
+    seed = int(
+        np.random.SeedSequence([rng.randint(np.iinfo(np.int32).max), 0x5EED])
+        .generate_state(1)[0]
+        % np.iinfo(np.int32).max
+    )
     with _torch_seeded(seed, "cpu"):
         target = make_mlp(in_features=n_features, hidden=hidden, n_layers=n_layers)
     target = target.to(torch.float64).eval()

@@ -8,6 +8,7 @@
 """
 
 from ._case import ROLES, W2SCase
+from ._essays import make_essay_cases
 from ._registry import EXPERIMENTS, reproduce
 from ._runner import Experiment, run_cases, run_experiment
 from ._summary import gain_misfit_fit, selection_table, summarize_panel
@@ -20,6 +21,7 @@ __all__ = [
     "ROLES",
     "W2SCase",
     "gain_misfit_fit",
+    "make_essay_cases",
     "make_synthetic_cases",
     "reproduce",
     "run_cases",

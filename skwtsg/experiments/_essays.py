@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 
 from ..datasets._essays import ELLIPSE_RUBRICS, ELLIPSE_TARGETS, fetch_ellipse
 from ..featurizers._text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
+from ..heads import LeastSquaresHead, RidgeHead
 from ._case import W2SCase
 
 __all__ = ["make_essay_cases", "split_essays", "default_embedding_cache"]
@@ -131,11 +132,8 @@ def make_essay_cases(
         :func:`default_embedding_cache`; ``False`` disables the cache (then
         every weak model's fit embeds all essays again).
     quick : bool, default=False
-        A smoke-test version: a random subset of 200 essays and only the two
-        smallest ``n_components``. With 140 training essays and 384 strong
-        features, the strong least-squares head interpolates the weak labels
-        (minimum-norm solution): use it to check the pipeline, not the
-        theory.
+        A fast version: a random subset of 200 essays, only the two smallest
+        ``n_components``, and a ridge strong head (see Notes).
     random_state : int, RandomState instance or None, default=0
         Seed of the subset (``quick``), of the split and of the SVDs.
 
@@ -149,12 +147,18 @@ def make_essay_cases(
 
     Notes
     -----
-    Heads: both are the library default, :class:`skwtsg.heads.LeastSquaresHead`
-    (exact least squares with intercept, a projection onto a linear subspace,
-    so Theorem 1 applies with equality on the training rows). With the full
-    data the strong head solves 385 unknowns per rubric from 1799 essays, a
-    well-posed problem that needs no regularisation; the widest weak head has
-    257 unknowns.
+    Heads: with the full data both are the library default,
+    :class:`skwtsg.heads.LeastSquaresHead` (exact least squares with
+    intercept, a projection onto a linear subspace, so Theorem 1 applies with
+    equality on the training rows). The strong head then solves 385 unknowns
+    per rubric from 1799 essays, a well-posed problem that needs no
+    regularisation; the widest weak head has 257 unknowns. With ``quick``,
+    140 training essays are fewer than the strong head's 385 unknowns: exact
+    least squares would interpolate any labels (and its error on the true
+    scores, the runner's ``ceiling_error``, would only measure that
+    overfitting), so the strong head is :class:`skwtsg.heads.RidgeHead`
+    (``alpha=1``), the projection onto an l2 ball, still a convex set; the
+    weak head stays :class:`~skwtsg.heads.LeastSquaresHead`.
 
     Differences from the paper: the test half of ELLIPSE (2571 essays) rather
     than Kaggle's ``train.csv`` (3911 essays of the same corpus and rubrics);
@@ -165,7 +169,7 @@ def make_essay_cases(
 
     Examples
     --------
-    >>> from skwtsg.experiments._essays import make_essay_cases
+    >>> from skwtsg.experiments import make_essay_cases
     >>> (case,) = make_essay_cases(quick=True)  # doctest: +SKIP
     >>> case.X.shape, case.y.shape, list(case.weak_featurizers)  # doctest: +SKIP
     ((200, 1), (200, 6), ['tfidf-svd k=8', 'tfidf-svd k=16'])
@@ -195,6 +199,12 @@ def make_essay_cases(
         f"tfidf-svd k={k}": TfidfSVDFeaturizer(k, random_state=svd_seed) for k in ks
     }
     n_train = int((roles == "both").sum())
+    if quick:
+        head, weak_head = RidgeHead(alpha=1.0), LeastSquaresHead()
+        head_note = "RidgeHead(alpha=1) strong, LeastSquaresHead weak (quick)"
+    else:
+        head = weak_head = None
+        head_note = "LeastSquaresHead (default, exact least squares)"
     case = W2SCase(
         name="ELLIPSE-quick" if quick else "ELLIPSE",
         X=X,
@@ -202,8 +212,8 @@ def make_essay_cases(
         roles=roles,
         strong_featurizer=strong,
         weak_featurizers=weak,
-        head=None,
-        weak_head=None,
+        head=head,
+        weak_head=weak_head,
         task_names=list(rubrics),
         group="ELLIPSE",
         meta={
@@ -215,7 +225,7 @@ def make_essay_cases(
             "strong": str(model),
             "weak": "TF-IDF (1-2 grams, sublinear tf, min_df=2) + truncated SVD",
             "n_components": list(ks),
-            "head": "LeastSquaresHead (default, exact least squares)",
+            "head": head_note,
             "test_size": test_size,
             "quick": bool(quick),
         },

@@ -75,7 +75,9 @@ def summarize_panel(records: pd.DataFrame) -> dict:
     summary : dict
         ``eval`` and ``train``: :func:`gain_misfit_fit` of ``gain`` on
         ``misfit`` (resp. ``train_gain`` on ``train_misfit``); ``n_tasks``,
-        ``weak_models`` and ``fit_seconds`` (sum of fit times).
+        ``weak_models``, ``fit_seconds`` (sum of fit times) and ``mean`` (the
+        mean of each diagnostic over the panel's records, with
+        ``ceiling_error`` when recorded).
 
     Examples
     --------
@@ -93,7 +95,10 @@ def summarize_panel(records: pd.DataFrame) -> dict:
         "n_points": int(len(records)),
         "weak_models": sorted(map(str, records["weak_model"].unique())),
         "fit_seconds": float(records["fit_seconds"].sum()),
+        "mean": {k: float(records[k].mean()) for k in DIAGNOSTICS if k in records},
     }
+    if "ceiling_error" in records:
+        summary["mean"]["ceiling_error"] = float(records["ceiling_error"].mean())
     if "train_gain" in records and records["train_gain"].notna().any():
         summary["train"] = gain_misfit_fit(records["train_misfit"], records["train_gain"])
         tol = 1e-9 * np.maximum(records["train_weak_error"].abs(), 1e-300)

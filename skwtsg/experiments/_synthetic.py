@@ -167,12 +167,14 @@ def _representation(key, tasks, quick, random_state, verbose):
 
 
 def _head(kind, heads, epochs, quick, random_state):
-    from ..heads import GradientLinearHead, NonConvexHead
-
     if kind != "linear":
+        from ..heads import NonConvexHead
+
         return NonConvexHead(activation=kind, random_state=random_state)
     if heads == "exact":
         return None
+    from ..heads import GradientLinearHead
+
     return GradientLinearHead(
         max_epochs=epochs or (5 if quick else 1000), random_state=random_state
     )

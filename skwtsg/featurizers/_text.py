@@ -25,7 +25,11 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
@@ -354,7 +358,7 @@ class SentenceTransformerFeaturizer(
         self.random_state = random_state
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: keep self's model
         state.pop("_model", None)
         return state
 
@@ -534,7 +538,9 @@ class SentenceTransformerFeaturizer(
         return self.embedding_dim_
 
 
-class TfidfSVDFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class TfidfSVDFeaturizer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """TF-IDF then truncated SVD: a weak text representation of width ``n_components``.
 
     Latent semantic analysis: word and word-pair counts, TF-IDF weighted,

@@ -185,7 +185,7 @@ def _forward_numpy(net, X, *, batch_size, device, layer=None, out_dtype=np.float
     try:
         with torch.no_grad():
             for start in range(0, X.shape[0], batch_size):
-                xb = torch.as_tensor(np.ascontiguousarray(X[start : start + batch_size]))
+                xb = torch.tensor(X[start : start + batch_size])
                 xb = xb.to(dtype=dtype).to(device)
                 try:
                     out = net(xb)
@@ -220,9 +220,8 @@ def _training_defaults(optimizer, lr, batch_size, max_epochs):
             f"`optimizer` must be one of {_OPTIMIZERS}, got {optimizer!r}."
         )
     if optimizer == "lbfgs":
-        return (1.0 if lr is None else lr), None, (
-            1000 if max_epochs is None else max_epochs
-        )
+        lr = 1.0 if lr is None else lr
+        return lr, None, (1000 if max_epochs is None else max_epochs)
     return (
         (1e-3 if lr is None else lr),
         (32 if batch_size is None else batch_size),
@@ -230,25 +229,38 @@ def _training_defaults(optimizer, lr, batch_size, max_epochs):
     )
 
 
+def _make_gradient_optimizer(optimizer, param_groups, lr):
+    torch = _import_torch()
+    cls = {
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+        "sgd": torch.optim.SGD,
+    }[optimizer]
+    try:  # the fused kernels cut the per-step overhead of small networks
+        return cls(param_groups, lr=lr, fused=True)
+    except (RuntimeError, ValueError, TypeError):  # pragma: no cover
+        return cls(param_groups, lr=lr)
+
+
 def _optimize(
     param_groups,
     loss_fn,
+    data,
     *,
-    n_samples,
-    device,
     optimizer,
     lr,
     batch_size,
     max_epochs,
     tol,
     seed,
+    lr_schedule="constant",
     verbose=0,
     desc="fit",
 ):
     """Minimise ``loss_fn`` over the parameters of ``param_groups``.
 
-    ``loss_fn(idx)`` returns the scalar loss on the rows ``idx`` (a tensor
-    of row indices on ``device``, or ``None`` for all rows).
+    ``loss_fn(*batch)`` returns the scalar loss on ``batch``, a tuple of
+    row-aligned tensors: ``data`` itself (full batch) or slices of it.
 
     * ``"lbfgs"``: full-batch L-BFGS with a strong-Wolfe line search, run in
       chunks of ``_LBFGS_CHUNK`` iterations (one entry of the loss curve per
@@ -258,6 +270,8 @@ def _optimize(
     * ``"adam"``, ``"adamw"``, ``"sgd"``: ``max_epochs`` passes over the rows
       in mini-batches of ``batch_size``, shuffled with a generator seeded by
       ``seed``; the loss curve holds the mean mini-batch loss of each epoch.
+      ``lr_schedule="cosine"`` anneals the learning rate from ``lr`` to 0
+      over all the steps (cosine), ``"constant"`` keeps it.
 
     Returns ``(loss_curve, n_iter)``: n_iter counts L-BFGS iterations or
     epochs.
@@ -265,6 +279,8 @@ def _optimize(
     torch = _import_torch()
     from tqdm.auto import tqdm
 
+    n_samples = data[0].shape[0]
+    device = data[0].device
     curve = []
     if optimizer == "lbfgs":
         params = [p for g in param_groups for p in g["params"]]
@@ -284,7 +300,7 @@ def _optimize(
         )
 
         def objective():
-            loss = loss_fn(None)
+            loss = loss_fn(*data)
             for wd, ps in decays:
                 loss = loss + 0.5 * wd * sum((p * p).sum() for p in ps)
             return loss
@@ -302,7 +318,7 @@ def _optimize(
             chunk = min(_LBFGS_CHUNK, max_epochs - done)
             opt.param_groups[0]["max_iter"] = chunk
             opt.param_groups[0]["max_eval"] = int(chunk * 1.25) + 1
-            loss = float(opt.step(closure))
+            loss = float(opt.step(closure).detach())
             n_iter = opt.state[opt._params[0]]["n_iter"]
             curve.append(loss)
             bar.update(n_iter - done)
@@ -321,23 +337,25 @@ def _optimize(
             curve.append(float(objective()))
         return curve, int(done)
 
-    classes = {
-        "adam": torch.optim.Adam,
-        "adamw": torch.optim.AdamW,
-        "sgd": torch.optim.SGD,
-    }
-    opt = classes[optimizer](param_groups, lr=lr)
+    opt = _make_gradient_optimizer(optimizer, param_groups, lr)
+    scheduler = None
+    if lr_schedule == "cosine":
+        n_steps = max_epochs * (-(-n_samples // batch_size))
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps)
     generator = torch.Generator().manual_seed(seed)
     for _ in tqdm(range(max_epochs), desc=desc, disable=not verbose, leave=False):
         perm = torch.randperm(n_samples, generator=generator).to(device)
+        shuffled = [tensor[perm] for tensor in data]
         total = torch.zeros((), device=device)
         for start in range(0, n_samples, batch_size):
-            idx = perm[start : start + batch_size]
+            batch = [tensor[start : start + batch_size] for tensor in shuffled]
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(idx)
+            loss = loss_fn(*batch)
             loss.backward()
             opt.step()
-            total = total + loss.detach() * idx.shape[0]
+            if scheduler is not None:
+                scheduler.step()
+            total = total + loss.detach() * batch[0].shape[0]
         curve.append(float(total) / n_samples)
         if not np.isfinite(curve[-1]):
             break

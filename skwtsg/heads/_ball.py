@@ -13,32 +13,31 @@ from ._base import (
     _EPS,
     _BaseHead,
     _prepare_problem,
-    _solve_ridge_family,
     _stationarity_residual,
+    _triangular_reduction,
 )
 
 __all__ = ["BallLeastSquaresHead"]
 
 
-def _secular_root(lam, c, radius):
-    """Smallest ``μ >= 0`` with ``‖c / (lam + μ)‖ = radius`` (0 if inside).
+def _secular_root(sv, u, radius):
+    """The ``μ > 0`` with ``‖sv u / (sv² + μ)‖ = radius``.
 
     Solves ``1/‖b(μ)‖ - 1/radius = 0`` (nearly linear in ``μ``) with Brent's
-    method on ``[0, ‖c‖ / radius]``, where the function changes sign.
+    method on ``[0, ‖sv u‖ / radius]``, where it changes sign when the
+    least-squares solution ``u / sv`` lies outside the ball.
     """
-    keep = c != 0
-    lam, c = lam[keep], c[keep]
-    if c.size == 0:
+    keep = (u != 0) & (sv > 0)
+    sv, u = sv[keep], u[keep]
+    if u.size == 0:
         return 0.0
 
     def psi(mu):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            norm = np.sqrt(np.sum((c / (lam + mu)) ** 2))
-        return 1.0 / norm - 1.0 / radius if np.isfinite(norm) else -1.0 / radius
+        return 1.0 / np.linalg.norm(sv * u / (sv**2 + mu)) - 1.0 / radius
 
-    hi = np.linalg.norm(c) / radius
     if psi(0.0) >= 0:
         return 0.0
+    hi = np.linalg.norm(sv * u) / radius
     return optimize.brentq(psi, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000)
 
 
@@ -101,15 +100,16 @@ class BallLeastSquaresHead(_BaseHead):
 
     Notes
     -----
-    This is the convex trust-region subproblem. The least-squares solution
-    (minimum-norm when singular) is computed first; targets whose solution
-    lies inside the ball keep it. For the others, the eigendecomposition
-    ``Xtᵀ W Xt = V diag(λ) Vᵀ``, shared by all targets, turns the constraint
-    into the secular equation ``‖(λ + μ)⁻¹ Vᵀ Xtᵀ W y‖ = radius``, solved by
+    This is the convex trust-region subproblem. All targets share one
+    reduction of the centred weighted design ``Xt = Q R`` (from the Cholesky
+    factor of the column-scaled Gram matrix when it is well conditioned,
+    otherwise from a QR factorisation of the data) and one SVD
+    ``R = U diag(s) Vᵀ``. A target whose minimum-norm least-squares solution
+    lies inside the ball keeps it (``μ = 0``); for the others the secular
+    equation ``‖diag(s / (s² + μ)) Uᵀ Qᵀ y‖ = radius`` is solved for ``μ`` by
     :func:`scipy.optimize.brentq`. A few Newton steps on the KKT system
-    ``(Xtᵀ W Xt + μ I) b = Xtᵀ W y``, ``‖b‖ = radius``, with residuals
-    computed on the data, then remove the rounding errors of the Gram
-    matrix.
+    ``(Xtᵀ Xt + μ I) b = Xtᵀ y``, ``‖b‖ = radius``, with residuals computed
+    on the data, then remove the remaining rounding errors.
 
     Examples
     --------
@@ -155,58 +155,65 @@ class BallLeastSquaresHead(_BaseHead):
         X, Y, sample_weight = self._validate_fit(X, y, sample_weight)
         radius = float(self.radius)
         problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
-        m = problem.n_targets
-        coef, cert, _ = _solve_ridge_family(problem, 0.0)
-        mu = np.zeros(m)
-        out = np.flatnonzero(np.linalg.norm(coef, axis=0) > radius)
-        if out.size:
-            coef[:, out], mu[out], cert[out] = self._solve_boundary(
-                problem, out, radius
-            )
+        coef = np.zeros((problem.n_features, problem.n_targets))
+        mu = np.zeros(problem.n_targets)
+        cert = np.zeros(problem.n_targets)
+        if problem.active.any():
+            coef[problem.active], mu, cert = self._solve(problem, radius)
         self.multiplier_ = float(mu[0]) if self._y_ndim == 1 else mu
         self.kkt_residual_ = float(np.max(cert, initial=0.0))
         self._set_linear(problem, coef)
         return self
 
     @staticmethod
-    def _solve_boundary(problem, out, radius):
-        """Solve the targets ``out`` whose least-squares fit leaves the ball."""
+    def _solve(problem, radius):
+        """Coefficients of the active columns, multipliers and certificates."""
         act = problem.active
-        lam, V = linalg.eigh(problem.gram[np.ix_(act, act)], check_finite=False)
-        lam = np.clip(lam, 0.0, None)
-        null = lam <= lam.max(initial=0.0) * lam.size * _EPS
-        lam[null] = 0.0
-        c = V.T @ problem.xty[act][:, out]
-        c[null] = 0.0
-        mu = np.array([_secular_root(lam, c[:, i], radius) for i in range(out.size)])
-        coef_a = np.zeros_like(c)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.divide(c, lam[:, None] + mu, out=coef_a, where=c != 0)
-        coef_a = V @ coef_a
-        coef = np.zeros((problem.n_features, out.size))
-        coef[act] = coef_a
-        # Newton steps on the KKT system with data residuals.
-        y_norms = problem.y_norms[out]
-        best_cert, best = np.full(out.size, np.inf), (coef.copy(), mu.copy())
+        R, qty = _triangular_reduction(problem)
+        d_act = R.shape[1]
+        if R.shape[0] < d_act:
+            pad = d_act - R.shape[0]
+            R = np.vstack([R, np.zeros((pad, d_act))])
+            qty = np.vstack([qty, np.zeros((pad, qty.shape[1]))])
+        # Xt_active = Q U diag(sv) Vt: one SVD serves every target.
+        U, sv, Vt = linalg.svd(R, check_finite=False)
+        rank = problem.numerical_rank(sv)
+        sv[rank:] = 0.0
+        u = U.T @ qty
+        u[rank:] = 0.0
+        coords = np.zeros_like(u)
+        coords[:rank] = u[:rank] / sv[:rank, None]
+        mu = np.zeros(u.shape[1])
+        for k in np.flatnonzero(np.linalg.norm(coords, axis=0) > radius):
+            mu[k] = _secular_root(sv, u[:, k], radius)
+            coords[:, k] = sv * u[:, k] / (sv**2 + mu[k])
+        coef = Vt.T @ coords
+        # Newton steps on the KKT system, with residuals computed on the data.
+        norms = problem.col_norms[act], problem.y_norms
+        full = np.zeros((problem.n_features, coef.shape[1]))
+        best_cert, best = np.full(coef.shape[1], np.inf), (coef.copy(), mu.copy())
+        inv_sv2 = np.zeros_like(sv)
+        inv_sv2[:rank] = 1.0 / sv[:rank] ** 2
         for _ in range(6):
-            grad = problem.residual_pass(coef, out)
-            cert = _ball_certificate(
-                grad[act], coef[act], problem.col_norms[act], y_norms, mu, radius
-            )
+            full[act] = coef
+            grad = problem.residual_pass(full)[act]
+            cert = _ball_certificate(grad, coef, *norms, mu, radius)
             better = cert < best_cert
             best_cert[better] = cert[better]
             best[0][:, better] = coef[:, better]
             best[1][better] = mu[better]
-            if best_cert.max() <= 1e-14:
+            if not better.any() or best_cert.max() <= 1e-15:
                 break
-            for i in np.flatnonzero(mu > 0):
-                b = coef[act, i]
-                f1 = grad[act, i] - mu[i] * b
+            for k in range(coef.shape[1]):
+                b = coef[:, k]
+                f1 = grad[:, k] - mu[k] * b
+                if mu[k] == 0:
+                    coef[:, k] = b + Vt.T @ (inv_sv2 * (Vt @ f1))
+                    continue
                 f2 = 0.5 * (radius**2 - b @ b)
-                h1 = V @ ((V.T @ f1) / (lam + mu[i]))
-                hb = V @ ((V.T @ b) / (lam + mu[i]))
+                h1 = Vt.T @ ((Vt @ f1) / (sv**2 + mu[k]))
+                hb = Vt.T @ ((Vt @ b) / (sv**2 + mu[k]))
                 dmu = (b @ h1 - f2) / (b @ hb)
-                coef[act, i] = b + h1 - hb * dmu
-                mu[i] = max(mu[i] + dmu, 0.1 * mu[i])
+                coef[:, k] = b + h1 - hb * dmu
+                mu[k] = max(mu[k] + dmu, 0.1 * mu[k])
         return best[0], best[1], best_cert
-

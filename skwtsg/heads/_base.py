@@ -98,6 +98,35 @@ class _Problem:
         """Return the full centred weighted design ``Xt`` and targets ``Yt``."""
         return self.centred_block(slice(None))
 
+    def qr_reduce(self):
+        """Triangular reduction ``(R, QᵀYt)`` of the active columns, on the data.
+
+        A Householder QR of ``[Xt_active | Yt]`` accumulated over row blocks
+        (TSQR), so that ``‖Yt - Xt_active B‖² = ‖QᵀYt - R B‖² + const`` for
+        every ``B``. Backward stable: the condition number is not squared, as
+        it is in the Gram matrix. Memory is bounded by one block.
+
+        Returns
+        -------
+        R : ndarray of shape (k, n_active)
+            Upper trapezoidal, ``k = min(n_samples, n_active)``.
+        qty : ndarray of shape (k, n_targets)
+        """
+        n, d = self.X.shape
+        act = self.active
+        d_act = int(act.sum())
+        width = d_act + self.n_targets
+        step = max(4 * width, _BLOCK_ENTRIES // max(1, width))
+        acc = np.empty((0, width))
+        for start in range(0, n, step):
+            xb, yb = self.centred_block(slice(start, min(start + step, n)))
+            block = np.vstack([acc, np.hstack([xb[:, act], yb])])
+            acc = linalg.qr(
+                block, mode="r", overwrite_a=True, check_finite=False
+            )[0][: min(block.shape[0], width)]
+        k = min(n, d_act)
+        return np.triu(acc[:k, :d_act]), acc[:k, d_act:]
+
     def residual_pass(self, coef, targets=None):
         """Return ``Xtᵀ R`` for the residual ``R = Yt - Xt coef``, on the data.
 
@@ -120,6 +149,29 @@ class _Problem:
             yb -= xb @ coef
             grad += xb.T @ yb
         return grad
+
+    @property
+    def noise_floor(self):
+        """Singular values of ``Xt`` below this are rounding noise.
+
+        ``max(n, d) · eps · ‖W^{1/2} X‖_F`` with the *uncentred* design: centring
+        a column with a large mean leaves noise of this size.
+        """
+        n, d = self.X.shape
+        w_sum = n if self.sqrt_w is None else float(np.sum(self.sqrt_w**2))
+        raw = self.col_norms**2 + w_sum * self.X_offset**2
+        return max(n, d) * _EPS * float(np.sqrt(np.sum(raw[self.active])))
+
+    def numerical_rank(self, sv):
+        """Number of singular values of ``Xt`` above the rounding noise.
+
+        Singular values below ``max(n, d) · eps · σ_max`` or below
+        :attr:`noise_floor` are treated as zero.
+        """
+        if sv.size == 0:
+            return 0
+        cutoff = max(max(self.X.shape) * _EPS * sv.max(), self.noise_floor)
+        return int(np.sum(sv > cutoff))
 
     @property
     def y_norms(self):
@@ -245,26 +297,50 @@ def _cholesky_rcond(matrix):
     return factor, float(rcond)
 
 
+def _triangular_reduction(problem, min_rcond=1e-6):
+    """``(R, QᵀYt)`` with ``‖Yt - Xt B‖² = ‖QᵀYt - R B‖² + const`` (active columns).
+
+    From the Cholesky factor of the column-scaled Gram matrix when its
+    reciprocal condition number is at least ``min_rcond`` (no further pass
+    over the data), otherwise from a QR factorisation of the data
+    (:meth:`_Problem.qr_reduce`).
+    """
+    act = problem.active
+    scale = problem.col_norms[act]
+    gram_s = problem.gram[np.ix_(act, act)] / np.outer(scale, scale)
+    factor, rcond = _cholesky_rcond(gram_s)
+    noise = problem.noise_floor * np.sqrt(np.sum(1.0 / scale**2))
+    if factor is not None and rcond >= max(min_rcond, 1e4 * noise**2):
+        upper = np.triu(factor[0])
+        qty = linalg.solve_triangular(
+            upper, problem.xty[act] / scale[:, None], trans="T", check_finite=False
+        )
+        return upper * scale, qty
+    return problem.qr_reduce()
+
+
 def _solve_ridge_family(problem, alpha):
     """Exact minimiser of ``‖Yt - Xt B‖² + α ‖B‖²`` for all targets at once.
 
-    Three paths, chosen from the conditioning of the column-scaled system
+    Two paths, chosen from the conditioning of the column-scaled system
     ``S⁻¹ (G + αI) S⁻¹`` with ``S = diag(‖Xt[:, j]‖)``:
 
     1. ``"cholesky"``: one Cholesky factorisation serves every target; taken
-       when the reciprocal condition number is at least ``1e-4`` and the
-       certificate evaluated from ``G`` and ``C`` is below ``1e-12``. The
-       certificate is then computed from the normal equations
+       when the reciprocal condition number (1-norm estimate) is at least
+       ``1e-4`` and the certificate evaluated from ``G`` and ``C`` is below
+       ``1e-12``. The certificate is then computed from the normal equations
        (``C - (G + αI) B``) without another pass over the data.
-    2. ``"cholesky+refinement"``: the same factor, then corrected
-       semi-normal-equation refinement, ``B += (G + αI)⁻¹ (Xtᵀ R - αB)`` with
-       ``R`` computed on the data, which converges to the backward-stable
-       solution while ``cond · eps < 1``; the certificate is measured on the
-       data.
-    3. ``"lstsq"``: an SVD least-squares solve (LAPACK ``gelsd``) of the
-       augmented system ``[Xt; √α I] B = [Yt; 0]`` on the data, which returns the
-       minimum-norm solution when ``Xt`` is rank deficient (singular values
-       below ``max(n, d) · eps · σ_max`` are treated as zero).
+    2. ``"qr"``: a QR factorisation of the data ``[Xt | Yt] = Q [R | QᵀYt]``
+       (blockwise, backward stable), then for ``α = 0`` the SVD of ``R`` and
+       the minimum-norm solution, treating as zero the singular values below
+       ``max(n, d) · eps · σ_max`` or below the rounding noise of the centred
+       design, ``max(n, d) · eps · ‖W^{1/2} X‖_F`` (centring a column with a
+       large mean leaves noise of that size, which must not be fitted); for
+       ``α > 0``, the solution of ``(RᵀR + αI) B = Rᵀ QᵀYt`` through the SVD.
+       Then up to 5 steps of iterative refinement with residuals computed on
+       the data, ``B += (RᵀR + αI)⁺ (Xtᵀ (Yt - Xt B) - αB)``, keeping per
+       target the iterate with the smallest certificate (measured on the
+       data).
 
     Parameters
     ----------
@@ -294,50 +370,70 @@ def _solve_ridge_family(problem, alpha):
             scale[:, None]
         )
 
-    col_norms, y_norms = problem.col_norms[act], problem.y_norms
-    if factor is not None and rcond >= 1e-10:
+    if factor is not None and rcond >= 1e-4:
         coef_a = solve(xty)
         # Certificate from the normal equations, without a pass over the data.
         grad = xty - problem.gram[np.ix_(act, act)] @ coef_a
-        cert = _stationarity_residual(grad, coef_a, col_norms, y_norms, alpha)
-        cert = cert.max(axis=0, initial=0.0)
-        if rcond >= 1e-4 and cert.max(initial=0.0) <= 1e-12:
+        cert = _stationarity_residual(
+            grad, coef_a, problem.col_norms[act], problem.y_norms, alpha
+        ).max(axis=0, initial=0.0)
+        if cert.max(initial=0.0) <= 1e-12:
             coef[act] = coef_a
             return coef, cert, "cholesky"
-        best, best_cert = None, np.inf
-        for _ in range(5):
-            coef[act] = coef_a
-            grad = problem.residual_pass(coef)[act]
-            cert = _stationarity_residual(grad, coef_a, col_norms, y_norms, alpha)
-            cert = cert.max(axis=0, initial=0.0)
-            if cert.max(initial=0.0) < best_cert:
-                best, best_cert = (coef.copy(), cert), cert.max(initial=0.0)
-            else:
-                break
-            if best_cert <= 1e-15:
-                break
-            coef_a = coef_a + solve(grad - alpha * coef_a)
-        if best_cert <= 1e-10:
-            return best[0], best[1], "cholesky+refinement"
-    # Fallback: SVD least squares on the data (minimum norm when singular).
-    Xt, Yt = problem.centred_design()
-    Xt = Xt[:, act]
-    n = Xt.shape[0]
+    # Fallback: QR of the data, then SVD of R (minimum norm when singular).
+    R, qty = problem.qr_reduce()
+    U, sv, Vt = linalg.svd(R, full_matrices=True, check_finite=False)
+    k = sv.size
+    inv = np.zeros(Vt.shape[0])  # diagonal of (R^T R + alpha I)^+ in V coords
     if alpha > 0:
-        Xt = np.vstack([Xt, np.sqrt(alpha) * np.eye(Xt.shape[1])])
-        Yt = np.vstack([Yt, np.zeros((Xt.shape[1], m))])
-    cond = max(Xt.shape) * _EPS
-    if n == 0 or not np.any(Xt):
-        coef_a = np.zeros((act.sum(), m))
+        inv[:] = 1.0 / alpha
+        inv[:k] = 1.0 / (sv**2 + alpha)
+        coords = sv[:, None] * (U[:, :k].T @ qty) * inv[:k, None]
     else:
-        coef_a = linalg.lstsq(
-            Xt, Yt, cond=cond, lapack_driver="gelsd", check_finite=False
-        )[0]
-    coef[act] = coef_a
-    grad = problem.residual_pass(coef)[act]
-    cert = _stationarity_residual(grad, coef_a, col_norms, y_norms, alpha)
-    return coef, cert.max(axis=0, initial=0.0), "lstsq"
+        rank = problem.numerical_rank(sv)
+        inv[:rank] = 1.0 / sv[:rank] ** 2
+        coords = np.zeros((k, m))
+        coords[:rank] = (U[:, :rank].T @ qty) / sv[:rank, None]
+    coef_a = Vt[:k].T @ coords
 
+    def solve_svd(rhs):
+        return Vt.T @ (inv[:, None] * (Vt @ rhs))
+
+    coef_a, cert = _refine(problem, coef_a, solve_svd, alpha)
+    coef[act] = coef_a
+    return coef, cert, "qr"
+
+
+def _refine(problem, coef_a, solve, alpha, max_iter=5):
+    """Iterative refinement with residuals computed on the data.
+
+    ``B += solve(Xtᵀ (Yt - Xt B) - αB)`` where ``solve`` applies an
+    approximation of ``(XtᵀXt + αI)⁻¹``; keeps, per target, the iterate with
+    the smallest certificate (evaluated on the data).
+
+    Returns
+    -------
+    coef_a : ndarray of shape (n_active, n_targets)
+    cert : ndarray of shape (n_targets,)
+    """
+    act = problem.active
+    norms = problem.col_norms[act], problem.y_norms
+    full = np.zeros((problem.n_features, coef_a.shape[1]))
+    best = coef_a.copy()
+    best_cert = np.full(coef_a.shape[1], np.inf)
+    for _ in range(max_iter):
+        full[act] = coef_a
+        grad = problem.residual_pass(full)[act] - alpha * coef_a
+        cert = _stationarity_residual(grad, 0.0 * coef_a, *norms).max(
+            axis=0, initial=0.0
+        )
+        better = cert < best_cert
+        best[:, better] = coef_a[:, better]
+        best_cert[better] = cert[better]
+        if not better.any() or best_cert.max(initial=0.0) <= 1e-15:
+            break
+        coef_a = coef_a + solve(grad)
+    return best, best_cert
 
 class _BaseHead(RegressorMixin, BaseEstimator):
     """Validation, prediction and tags shared by the exact linear heads."""
@@ -367,18 +463,16 @@ class _BaseHead(RegressorMixin, BaseEstimator):
     def _set_linear(self, problem, coef):
         """Store ``coef_`` and ``intercept_`` in LinearRegression's shapes."""
         intercept = problem.y_offset - problem.X_offset @ coef
+        self._X_offset = problem.X_offset
         if self._y_ndim == 1:
             self.coef_ = coef[:, 0].copy()
             self.intercept_ = float(intercept[0])
+            self._y_offset = float(problem.y_offset[0])
         else:
             self.coef_ = np.ascontiguousarray(coef.T)
             self.intercept_ = intercept
+            self._y_offset = problem.y_offset
         del self._y_ndim
-
-    def _reduce(self, values):
-        """Scalar for 1-D ``y``, array of shape (n_targets,) for 2-D ``y``."""
-        values = np.asarray(values, dtype=np.float64)
-        return float(values[0]) if self.coef_.ndim == 1 else values
 
     def predict(self, X):
         """Predict with the fitted linear head.
@@ -391,11 +485,19 @@ class _BaseHead(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            ``X @ coef_.T + intercept_``.
+            ``X @ coef_.T + intercept_``, evaluated as
+            ``(X - x̄) @ coef_.T + ȳ`` with the weighted training means, which
+            is the same in exact arithmetic but avoids the cancellation
+            between ``x̄ @ coef_.T`` and ``intercept_`` when the features have
+            large means.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_.T + self.intercept_
+        out_shape = (X.shape[0],) + self.coef_.shape[:-1]
+        y_pred = np.empty(out_shape)
+        for rows in _row_blocks(*X.shape):
+            y_pred[rows] = (X[rows] - self._X_offset) @ self.coef_.T + self._y_offset
+        return y_pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

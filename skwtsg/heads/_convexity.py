@@ -106,11 +106,11 @@ def is_convex_head(estimator):
     if declared is not None:
         return bool(declared)
     from sklearn.isotonic import IsotonicRegression
-    from sklearn.linear_model import Lars
+    from sklearn.linear_model import Lars, LassoLars
 
     if isinstance(estimator, IsotonicRegression):
         return True if isinstance(estimator.increasing, bool) else None
-    if isinstance(estimator, Lars):
+    if isinstance(estimator, Lars) and not isinstance(estimator, LassoLars):
         n_features = getattr(estimator, "n_features_in_", None)
         limit = getattr(estimator, "n_nonzero_coefs", None)
         if n_features is not None and limit is not None and limit >= n_features:

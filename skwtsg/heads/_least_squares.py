@@ -51,10 +51,10 @@ class LeastSquaresHead(_BaseHead):
         (``Xᵀ W y - Xᵀ W X coef``, with the Gram matrix of the fit), on the
         other paths from a pass over the data.
     solver_ : str
-        The path taken: ``"cholesky"`` (scaled Gram matrix),
-        ``"cholesky+refinement"`` (plus iterative refinement with residuals
-        computed on the data, for ill-conditioned designs) or ``"lstsq"``
-        (SVD on the data, for rank-deficient designs).
+        The path taken: ``"cholesky"`` (column-scaled Gram matrix, for
+        well-conditioned designs) or ``"qr"`` (QR factorisation of the data,
+        SVD of its ``R`` factor and iterative refinement, for ill-conditioned
+        or rank-deficient designs).
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -73,11 +73,16 @@ class LeastSquaresHead(_BaseHead):
     pass over the rows, blockwise, to form the centred Gram matrix
     ``Xtᵀ W Xt`` and ``Xtᵀ W Y`` (``O(n d² / 2 + n d M)``), then factorises the
     column-scaled Gram matrix once with Cholesky (``O(d³)``) for every target.
-    When the scaled Gram matrix has a condition number above ``1e4``, the
-    solution is refined with residuals computed on the data (corrected
-    semi-normal equations, ``O(n d M)`` per step); above ``1e10``, or when
-    refinement does not reach a certificate of ``1e-10``, the problem is
-    solved by SVD on the data (minimum-norm solution when rank deficient).
+    When the scaled Gram matrix has a condition number above ``1e4`` (the
+    Gram matrix squares the condition number of the data), the problem is
+    solved instead from a blockwise QR factorisation of the data and an SVD
+    of its ``d × d`` factor (``O(n (d + M)²)``), which returns the
+    minimum-norm solution when the design is rank deficient, followed by
+    iterative refinement with residuals computed on the data.
+
+    Predictions are computed as ``(X - x̄) @ coef_.T + ȳ`` with the weighted
+    training means: equal to ``X @ coef_.T + intercept_`` in exact
+    arithmetic, without its cancellation when features have large means.
 
     References
     ----------
@@ -166,8 +171,7 @@ class RidgeHead(_BaseHead):
         exactly at the ridge solution; values ``<= 1e-8`` certify it. Where it
         is evaluated is as in :class:`LeastSquaresHead`.
     solver_ : str
-        ``"cholesky"``, ``"cholesky+refinement"`` or ``"lstsq"``, as in
-        :class:`LeastSquaresHead`.
+        ``"cholesky"`` or ``"qr"``, as in :class:`LeastSquaresHead`.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -6,7 +6,13 @@ import numpy as np
 from scipy import linalg, optimize
 from sklearn_compat.base import _fit_context
 
-from ._base import _BaseHead, _cholesky_rcond, _prepare_problem, _safe_ratio
+from ._base import (
+    _BaseHead,
+    _cholesky_rcond,
+    _prepare_problem,
+    _safe_ratio,
+    _triangular_reduction,
+)
 
 __all__ = ["NonNegativeLeastSquaresHead"]
 
@@ -138,22 +144,12 @@ class NonNegativeLeastSquaresHead(_BaseHead):
     @staticmethod
     def _solve(problem):
         """Shared reduction then one small NNLS per target (active columns)."""
-        act = problem.active
-        scale = problem.col_norms[act]
-        gram_s = problem.gram[np.ix_(act, act)] / np.outer(scale, scale)
-        xty_s = problem.xty[act] / scale[:, None]
-        factor, rcond = _cholesky_rcond(gram_s)
-        if factor is not None and rcond >= 1e-8:
-            R = np.triu(factor[0])
-            T = linalg.solve_triangular(R, xty_s, trans="T", check_finite=False)
-        else:
-            Xt, Yt = problem.centred_design()
-            Q, R = linalg.qr(Xt[:, act] / scale, mode="economic", check_finite=False)
-            T = Q.T @ Yt
-        d_act = R.shape[1]
-        beta = np.empty((d_act, problem.n_targets))
+        scale = problem.col_norms[problem.active]
+        R, qty = _triangular_reduction(problem)
+        R = R / scale  # NNLS is invariant to positive column scaling
+        beta = np.empty((R.shape[1], problem.n_targets))
         for k in range(problem.n_targets):
-            beta[:, k] = optimize.nnls(R, T[:, k], maxiter=50 * max(d_act, 1))[0]
+            beta[:, k] = optimize.nnls(R, qty[:, k], maxiter=50 * max(R.shape[1], 1))[0]
         return beta / scale[:, None]
 
     @staticmethod

@@ -272,11 +272,12 @@ class GainMisfitDisplay:
             ``y = 0``.
 
         show_fit : bool, default=False
-            Draw the least-squares line through all points and write its
-            slope and R² on the axes.
+            Draw the least-squares line through all points, with its slope
+            and R² in the legend; they are stored in ``slope_``,
+            ``intercept_`` and ``r2_``.
 
         legend : bool, default=True
-            Draw a legend (when there are labels or a fitted line).
+            Draw a legend.
 
         scatter_kwargs : dict, default=None
             Keywords passed to every ``matplotlib.axes.Axes.scatter`` call
@@ -307,6 +308,10 @@ class GainMisfitDisplay:
                 f"minimum {misfit.min():.4g}."
             )
         labels = _check_labels(self.labels, misfit.shape[0])
+        if show_fit and np.unique(misfit).size < 2:
+            raise ValueError(
+                "`show_fit=True` needs at least two distinct `misfit` values."
+            )
 
         import matplotlib.pyplot as plt
 
@@ -355,10 +360,6 @@ class GainMisfitDisplay:
 
         self.fit_line_ = self.slope_ = self.intercept_ = self.r2_ = None
         if show_fit:
-            if np.unique(misfit).size < 2:
-                raise ValueError(
-                    "`show_fit=True` needs at least two distinct `misfit` values."
-                )
             slope, intercept = np.polyfit(misfit, y_values, deg=1)
             residual = y_values - (slope * misfit + intercept)
             total = np.sum((y_values - y_values.mean()) ** 2)

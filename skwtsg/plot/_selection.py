@@ -29,37 +29,74 @@ def _short_value(value, width=32):
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _params_labels(all_params):
-    """One label per ``cv_results_["params"]`` entry, from the varying keys.
+class _EstimatorName(str):
+    """Class name standing for an estimator-valued parameter."""
 
-    An estimator value is written alone (``"PCA(n_components=2)"``), any
-    other value as ``"alpha=1.0"`` with the last part of its key.
+
+def _flat_params(params):
+    """Parameters with estimator values expanded into their own parameters."""
+    flat = {}
+    for key, value in params.items():
+        if hasattr(value, "get_params"):
+            flat[key] = _EstimatorName(type(value).__name__)
+            for sub, sub_value in value.get_params(deep=True).items():
+                flat[f"{key}__{sub}"] = (
+                    _EstimatorName(type(sub_value).__name__)
+                    if hasattr(sub_value, "get_params")
+                    else sub_value
+                )
+        else:
+            flat[key] = value
+    return flat
+
+
+def _holds_estimators(value):
+    """True for lists such as a Pipeline's ``steps`` (expanded elsewhere)."""
+    if not isinstance(value, (list, tuple)):
+        return False
+    return any(
+        hasattr(item, "get_params")
+        or (isinstance(item, tuple) and any(hasattr(i, "get_params") for i in item))
+        for item in value
+    )
+
+
+def _params_labels(all_params):
+    """One label per ``cv_results_["params"]`` entry, from what varies.
+
+    Estimator values are expanded into their own parameters, so candidates
+    ``PCA(n_components=1)`` and ``PCA(n_components=3)`` are labelled
+    ``"n_components=1"`` and ``"n_components=3"``; an estimator whose class
+    varies is labelled by its class name. Labels that would still coincide
+    are numbered.
     """
-    all_params = list(all_params)
+    flats = [_flat_params(p) for p in all_params]
     keys = []
-    for params in all_params:
-        keys.extend(k for k in params if k not in keys)
+    for flat in flats:
+        keys.extend(k for k in flat if k not in keys)
     varying = [
         k
         for k in keys
-        if len({_short_value(p.get(k, "<unset>"), 200) for p in all_params}) > 1
-    ] or keys
+        if not any(_holds_estimators(f.get(k)) for f in flats)
+        and len({_short_value(f[k], 200) for f in flats if k in f}) > 1
+    ]
 
-    def one(params):
+    def one(flat):
         parts = []
         for key in varying:
-            if key not in params:
+            if key not in flat:
                 continue
-            value = params[key]
-            text = _short_value(value)
-            parts.append(
-                text
-                if hasattr(value, "get_params")
-                else f"{key.rsplit('__', 1)[-1]}={text}"
-            )
+            value = flat[key]
+            if isinstance(value, _EstimatorName):
+                parts.append(str(value))
+            else:
+                parts.append(f"{key.rsplit('__', 1)[-1]}={_short_value(value)}")
         return ", ".join(parts) or "default"
 
-    return [one(params) for params in all_params]
+    labels = [one(flat) for flat in flats]
+    if len(set(labels)) < len(labels):
+        labels = [f"{i}: {label}" for i, label in enumerate(labels)]
+    return labels
 
 
 def _optional_std(values, name, n):

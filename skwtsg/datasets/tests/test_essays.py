@@ -65,7 +65,9 @@ def test_loader_contents(ellipse):
     assert b.ids.dtype.kind == "U" and len(set(b.ids)) == 2571
     assert b.prompt.shape == (2571,) and len(set(b.prompt)) == 44
     assert b.frame.shape == (2571, 11)
-    assert list(b.frame.columns[:4]) == ["text_id_kaggle", "prompt", "task", "full_text"]
+    assert list(b.frame.columns[:4]) == [
+        "text_id_kaggle", "prompt", "task", "full_text"
+    ]
     assert (b.frame["task"] == "Independent").all()
     np.testing.assert_array_equal(b.frame["text_id_kaggle"].to_numpy(str), b.ids)
     np.testing.assert_array_equal(b.frame["Cohesion"].to_numpy(), b.target[:, 1])
@@ -181,7 +183,9 @@ _DROPPED = ["gender", "race_ethnicity", "SES", "grade", "set", "num_words",
 
 def _upstream_csv(rows_kept):
     """A 26-column CSV like the upstream one, with \\r\\n line ends."""
-    header = _DROPPED[:4] + _KEEP[:4] + _DROPPED[4:] + [_KEEP[4]] + ["extra"] + _KEEP[5:]
+    header = (
+        _DROPPED[:4] + _KEEP[:4] + _DROPPED[4:] + [_KEEP[4], "extra"] + _KEEP[5:]
+    )
     assert len(header) == _essays._N_UPSTREAM_COLUMNS
     out = io.StringIO(newline="")
     w = csv.writer(out)  # \r\n, minimal quoting
@@ -298,13 +302,13 @@ def test_rebuild_rejects_bad_zip(tmp_path, fake_upstream, monkeypatch):
 
 
 @needs_data
-def test_rebuild_reproduces_shared_content(tmp_path, fake_upstream):
+def test_cut_reproduces_shared_content():
     """The real 2571 rows, padded to 26 columns: the cut gives the shared bytes."""
     content = gzip.decompress((DATA_HOME / ELLIPSE_FILE.filename).read_bytes())
     rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))[1:]
-    fake_upstream(rows)  # _CONTENT_SHA256 left at the real value
-    home = tmp_path / "home"
-    b = fetch_ellipse(data_home=home)
-    assert b.target.shape == (2571, 7)
-    out = home / ELLIPSE_FILE.filename
-    assert _essays._content_sha256(out) == _essays._CONTENT_SHA256
+    upstream = _upstream_csv(rows)
+    assert hashlib.sha256(upstream).hexdigest() != _essays._CONTENT_SHA256
+    cut = _essays._cut_columns(upstream)
+    assert hashlib.sha256(cut).hexdigest() == _essays._CONTENT_SHA256
+    # A byte-order mark, as spreadsheet exports write, is dropped.
+    assert _essays._cut_columns(b"\xef\xbb\xbf" + upstream) == cut

@@ -148,6 +148,7 @@ def test_pickle_drops_model(tmp_path):
     Z = f.transform(TEXTS)
     g = pickle.loads(pickle.dumps(f))
     assert getattr(g, "_model", None) is None
+    assert isinstance(f._model, _FakeModel)  # the original keeps its model
     np.testing.assert_array_equal(g.transform(TEXTS), Z)  # served by the cache
     assert clone(f).get_params() == f.get_params()
 

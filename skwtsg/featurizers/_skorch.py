@@ -1,0 +1,267 @@
+"""A representation learned with skorch's training loop."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from sklearn_compat.base import _fit_context
+from sklearn_compat.utils.validation import validate_data
+
+from ._torch import (
+    _DTYPES,
+    _build_module,
+    _forward_numpy,
+    _import_torch,
+    _resolve_device,
+    _seed_from,
+    _torch_dtype,
+    _torch_seeded,
+    _TorchTransformerBase,
+)
+
+__all__ = ["SkorchFeaturizer"]
+
+_SKORCH_PREFIXES = (
+    "module",
+    "optimizer",
+    "criterion",
+    "iterator_train",
+    "iterator_valid",
+    "callbacks",
+    "dataset",
+)
+
+
+def _optimizer_class(optimizer):
+    torch = _import_torch()
+    if isinstance(optimizer, str):
+        names = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
+                 "sgd": torch.optim.SGD}
+        if optimizer not in names:
+            raise ValueError(
+                f"`optimizer` must be one of {sorted(names)} or a torch "
+                f"optimizer class, got {optimizer!r}."
+            )
+        return names[optimizer]
+    if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
+        return optimizer
+    raise ValueError(
+        "`optimizer` must be 'adam', 'adamw', 'sgd' or a torch.optim.Optimizer "
+        f"class, got {optimizer!r}."
+    )
+
+
+class SkorchFeaturizer(_TorchTransformerBase):
+    """Learn a representation with skorch, then use it as a featurizer.
+
+    ``fit(X, y)`` trains, with :class:`skorch.NeuralNetRegressor` and the mean
+    squared error, the network ``module`` followed by a linear output layer
+    with one unit per column of ``y``; ``transform`` returns the output of
+    ``module`` (the penultimate layer). So a representation can be learned
+    from one's own pretraining data in one ``fit``, then handed to
+    :class:`~skwtsg.WeakToStrongRegressor` (e.g. wrapped in
+    :class:`TorchFeaturizer` via ``module_``, so that finetuning data does not
+    retrain it).
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        The representation ``h`` (a class is built with the ``module__*``
+        parameters and ``in_features=n_features_in_`` when it accepts it and
+        ``module__in_features`` is not set; an instance is deep-copied).
+    max_epochs : int, default=10
+        Training epochs.
+    lr : float, default=1e-3
+        Learning rate.
+    batch_size : int, default=128
+        Mini-batch size (``-1``: full batch).
+    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, \
+default="adam"
+        The optimizer; ``optimizer__*`` parameters are passed to it.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the network and of the training data.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Where training and the forward pass run.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation and the shuffling of mini-batches (torch's
+        global generators are forked and restored).
+    verbose : int, default=0
+        skorch's verbosity (a table of losses per epoch when positive).
+    **kwargs : dict
+        ``module__*`` parameters of the representation, and skorch's prefixed
+        parameters (``optimizer__*``, ``criterion__*``, ``iterator_train__*``,
+        ``iterator_valid__*``, ``callbacks__*``, ``dataset__*``) passed to
+        :class:`skorch.NeuralNetRegressor`. ``iterator_train__shuffle``
+        defaults to True. No validation split is made.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+        The trained network; ``net_.module_`` has children
+        ``representation`` and ``head``.
+    module_ : torch.nn.Module
+        The learned representation, ``net_.module_.representation``.
+    history_ : skorch.History
+        skorch's training history.
+    train_loss_ : float
+        Training loss of the last epoch.
+    n_outputs_ : int
+        Number of columns of ``y``.
+    device_ : str
+        The resolved device.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    MultiTaskFeaturizer : The paper's multi-task pretraining (NaN labels).
+    TorchFeaturizer : A fixed module as a featurizer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.featurizers import MLP, SkorchFeaturizer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 4))
+    >>> y = np.sin(X[:, 0])
+    >>> feat = SkorchFeaturizer(MLP, module__n_layers=2, module__hidden=8,
+    ...                         max_epochs=3, random_state=0).fit(X, y)
+    >>> feat.transform(X).shape
+    (64, 8)
+    >>> len(feat.history_)
+    3
+    """
+
+    _kwargs_prefixes = _SKORCH_PREFIXES
+
+    _parameter_constraints: dict = {
+        "module": "no_validation",
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, -1, None, closed="left")],
+        "optimizer": "no_validation",
+        "dtype": [StrOptions(set(_DTYPES))],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        module,
+        *,
+        max_epochs=10,
+        lr=1e-3,
+        batch_size=128,
+        optimizer="adam",
+        dtype="float32",
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.module = module
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        vars(self).update(kwargs)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        return tags
+
+    @property
+    def module_(self):
+        """The learned representation ``net_.module_.representation``."""
+        check_is_fitted(self)
+        return self.net_.module_.representation
+
+    @property
+    def history_(self):
+        """skorch's training history ``net_.history``."""
+        check_is_fitted(self)
+        return self.net_.history
+
+    def _transform_batch_size(self):
+        return 65536
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the representation and a linear output layer on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets of the pretraining task(s).
+
+        Returns
+        -------
+        self : SkorchFeaturizer
+            Fitted featurizer.
+        """
+        torch = _import_torch()
+        from skorch import NeuralNetRegressor
+
+        X, y = validate_data(
+            self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
+        )
+        Y = y.reshape(y.shape[0], -1)
+        module_kwargs = self._prefixed_params("module")
+        skorch_kwargs = {
+            key: value
+            for key, value in self.get_params(deep=False).items()
+            if self._is_prefixed(key) and not key.startswith("module__")
+        }
+        skorch_kwargs.setdefault("iterator_train__shuffle", True)
+        optimizer = _optimizer_class(self.optimizer)
+        self.device_ = device = _resolve_device(self.device)
+        dtype = _torch_dtype(self.dtype)
+        seed = _seed_from(self.random_state)
+        body = _build_module(
+            self.module, module_kwargs, X.shape[1], seed, device="cpu", dtype=dtype
+        )
+        rep_dim = _forward_numpy(body, X[:1], batch_size=1, device="cpu").shape[1]
+        with _torch_seeded(seed + 1, "cpu"):
+            head = torch.nn.Linear(rep_dim, Y.shape[1]).to(dtype)
+        network = torch.nn.Sequential()
+        network.add_module("representation", body)
+        network.add_module("head", head)
+        np_dtype = np.float32 if self.dtype == "float32" else np.float64
+        net = NeuralNetRegressor(
+            network,
+            criterion=torch.nn.MSELoss,
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            device=device,
+            verbose=self.verbose,
+            **skorch_kwargs,
+        )
+        with _torch_seeded(seed + 2, device):
+            net.fit(X.astype(np_dtype), Y.astype(np_dtype))
+        net.module_.eval()
+        self.net_ = net
+        self.n_outputs_ = Y.shape[1]
+        self.train_loss_ = float(net.history[-1, "train_loss"])
+        self._set_n_features_out(X)
+        return self

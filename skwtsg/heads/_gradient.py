@@ -1,0 +1,493 @@
+"""Heads trained by gradient methods: the paper's procedure and ``phi∘linear``.
+
+Both heads fit all tasks (columns of ``y``) at once, as one ``(n_features,
+n_tasks)`` weight matrix: the loss is the sum over tasks of each task's mean
+squared error, so the gradient of every task's parameters is the one of its
+own loss, exactly as if the tasks were trained separately (with Adam, up to
+the shared shuffling of the rows). torch is imported at ``fit``.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn_compat.base import _fit_context
+from sklearn_compat.utils.validation import validate_data
+
+from ..featurizers._torch import (
+    _DTYPES,
+    _OPTIMIZERS,
+    _import_torch,
+    _optimize,
+    _resolve_device,
+    _seed_from,
+    _torch_dtype,
+    _torch_seeded,
+    _training_defaults,
+)
+
+__all__ = ["GradientLinearHead", "NonConvexHead"]
+
+_PHIS = ("tanh", "relu", "sigmoid")
+
+
+def _phi_numpy(name, z):
+    if name == "identity":
+        return z
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    # sigmoid, computed stably
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def _phi_torch(name):
+    torch = _import_torch()
+    return {
+        "identity": lambda z: z,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "sigmoid": torch.sigmoid,
+    }[name]
+
+
+def _inverse_link(name, y):
+    """Targets on the linear scale used to initialise by least squares."""
+    if name == "tanh":
+        return np.arctanh(np.clip(y, -0.95, 0.95))
+    if name == "sigmoid":
+        p = np.clip(y, 0.025, 0.975)
+        return np.log(p / (1.0 - p))
+    return y  # identity, relu (the linear fit of y is a good start)
+
+
+def _weighted_lstsq(Z, Y, w):
+    """Least squares of ``Y`` on ``[Z, 1]`` with row weights ``w``."""
+    A = np.hstack([Z, np.ones((Z.shape[0], 1))])
+    sw = np.sqrt(w)[:, None]
+    coef, *_ = np.linalg.lstsq(A * sw, Y * sw, rcond=None)
+    return coef[:-1], coef[-1]
+
+
+class _TorchHead(RegressorMixin, BaseEstimator):
+    """Shared ``fit``/``predict`` of ``phi(X @ coef_.T + intercept_)``."""
+
+    _activation = "identity"
+    _default_init = "random"
+
+    _parameter_constraints: dict = {
+        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "lr": [Interval(Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "init": [StrOptions({"random", "lstsq"})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "dtype": [StrOptions(set(_DTYPES))],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def _phi(self):
+        return self._activation
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the head on all tasks (columns of ``y``) at once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Representations ``h(x)``.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the squared errors.
+
+        Returns
+        -------
+        self : object
+            Fitted head.
+        """
+        torch = _import_torch()
+        X, y = validate_data(
+            self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
+        )
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if not sample_weight.sum() > 0:
+            raise ValueError("`sample_weight` must have a positive sum.")
+        phi = self._phi()
+        Y = y.reshape(y.shape[0], -1)
+        n_samples, n_features = X.shape
+        n_tasks = Y.shape[1]
+        lr, batch_size, max_epochs = _training_defaults(
+            self.optimizer, self.lr, self.batch_size, self.max_epochs
+        )
+        self.device_ = device = _resolve_device(self.device)
+        dtype = _torch_dtype(self.dtype)
+        seed = _seed_from(self.random_state)
+        w = sample_weight / sample_weight.sum()
+
+        if self.standardize:
+            mean = w @ X if self.fit_intercept else np.zeros(n_features)
+            scale = np.sqrt(w @ (X - mean) ** 2)
+            scale[scale <= 1e-12 * max(1.0, float(np.abs(X).max()))] = 1.0
+        else:
+            mean, scale = np.zeros(n_features), np.ones(n_features)
+        Z = (X - mean) / scale
+
+        if self.init == "lstsq":
+            target = _inverse_link(phi, Y)
+            if self.fit_intercept:
+                W0, b0 = _weighted_lstsq(Z, target, w)
+            else:
+                sw = np.sqrt(w)[:, None]
+                W0 = np.linalg.lstsq(Z * sw, target * sw, rcond=None)[0]
+                b0 = np.zeros(n_tasks)
+        else:
+            with _torch_seeded(seed, "cpu"):
+                linear = torch.nn.Linear(n_features, n_tasks)
+            W0 = linear.weight.detach().double().numpy().T
+            b0 = linear.bias.detach().double().numpy()
+            if not self.fit_intercept:
+                b0 = np.zeros(n_tasks)
+
+        def tensor(a):
+            return torch.as_tensor(np.ascontiguousarray(a), device=device).to(dtype)
+
+        Wt = torch.nn.Parameter(tensor(W0))
+        bt = torch.nn.Parameter(tensor(b0))
+        Zt, Yt, wt = tensor(Z), tensor(Y), tensor(sample_weight)
+        act = _phi_torch(phi)
+        fit_intercept = self.fit_intercept
+
+        def loss_fn(zb, yb, wb):
+            lin = zb @ Wt
+            if fit_intercept:
+                lin = lin + bt
+            residual = act(lin) - yb
+            per_task = (wb[:, None] * residual * residual).sum(0) / wb.sum()
+            return per_task.sum()
+
+        groups = [{"params": [Wt], "weight_decay": self.weight_decay}]
+        if self.fit_intercept:
+            groups.append({"params": [bt], "weight_decay": 0.0})
+        curve, n_iter = _optimize(
+            groups,
+            loss_fn,
+            (Zt, Yt, wt),
+            optimizer=self.optimizer,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            tol=self.tol,
+            seed=seed,
+            verbose=self.verbose,
+            desc=type(self).__name__,
+        )
+        W = Wt.detach().to("cpu", torch.float64).numpy() / scale[:, None]
+        b = np.zeros(n_tasks)
+        if self.fit_intercept:
+            b = bt.detach().to("cpu", torch.float64).numpy() - mean @ W
+        self.loss_curve_ = [loss / n_tasks for loss in curve]
+        self.n_iter_ = n_iter
+        if y.ndim == 1:
+            self.coef_ = W[:, 0].copy()
+            self.intercept_ = float(b[0])
+        else:
+            self.coef_ = W.T.copy()
+            self.intercept_ = b
+        self.train_loss_ = float(
+            np.mean(
+                sample_weight @ (self._predict_raw(X).reshape(Y.shape) - Y) ** 2
+                / sample_weight.sum()
+            )
+        )
+        return self
+
+    def _predict_raw(self, X):
+        return _phi_numpy(self._phi(), X @ self.coef_.T + self.intercept_)
+
+    def predict(self, X):
+        """Predict ``phi(X @ coef_.T + intercept_)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Representations.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+            Predictions.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self._predict_raw(X)
+
+
+class GradientLinearHead(_TorchHead):
+    """Linear head trained by a gradient method: the paper's procedure.
+
+    The paper fits its linear heads (weak model on true labels, strong model
+    on weak labels) with Adam, batch size 32, learning rate ``1e-3`` and
+    1000 epochs (appendix F); these are the defaults. Use it as a baseline
+    for the exact least-squares heads: the function set (linear maps) is
+    convex, so Theorem 1 applies to its *exact* minimiser, which this head
+    only approximates.
+
+    Parameters
+    ----------
+    optimizer : {"adamw", "adam", "sgd", "lbfgs"}, default="adamw"
+        ``"adamw"`` as in the authors' code (``torch.optim.AdamW``; with
+        ``weight_decay=0`` it is Adam, which the paper names); ``"lbfgs"``
+        is full-batch L-BFGS with a strong-Wolfe line search (use
+        ``lr=None`` or 1 with it).
+    lr : float or None, default=1e-3
+        Learning rate (``None``: 1e-3, or 1.0 for L-BFGS).
+    batch_size : int or None, default=32
+        Mini-batch size (``None``: 32); L-BFGS is full-batch.
+    max_epochs : int or None, default=1000
+        Epochs, or L-BFGS iterations (``None``: 1000).
+    weight_decay : float, default=0.0
+        Weight decay of the weights (not of the intercept); the authors'
+        code used AdamW's default 0.01.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept per task.
+    standardize : bool, default=False
+        Train on standardised features (an exact reparametrisation; the
+        fitted ``coef_``, ``intercept_`` act on the raw features). The paper
+        trains on the raw representation.
+    init : {"random", "lstsq"}, default="random"
+        ``"random"``: ``torch.nn.Linear``'s default initialisation seeded by
+        ``random_state`` (the paper); ``"lstsq"``: start at the least-squares
+        solution.
+    tol : float, default=1e-10
+        Convergence tolerance of L-BFGS.
+    dtype : {"float32", "float64"}, default="float64"
+        Training precision.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Where training runs.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation and the mini-batch shuffling.
+    verbose : int, default=0
+        Show a tqdm progress bar when positive.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_tasks, n_features)
+        Weights (like :class:`~sklearn.linear_model.LinearRegression`).
+    intercept_ : float or ndarray of shape (n_tasks,)
+        Intercepts.
+    loss_curve_ : list of float
+        Training loss (mean over tasks of their mean squared error) per
+        epoch, or per chunk of 10 L-BFGS iterations.
+    train_loss_ : float
+        Final training mean squared error, averaged over tasks.
+    n_iter_ : int
+        Epochs or L-BFGS iterations run.
+    device_ : str
+        The resolved device.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    NonConvexHead : ``phi∘linear`` heads (appendix D).
+    sklearn.linear_model.LinearRegression : The exact solution.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.heads import GradientLinearHead
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = X @ [1.0, -2.0, 0.5] + 0.3
+    >>> head = GradientLinearHead(max_epochs=20, lr=1e-2, random_state=0)
+    >>> head.fit(X, y).coef_.round(2)
+    array([ 1. , -2. ,  0.5])
+    """
+
+    _skwtsg_convex = True
+    _activation = "identity"
+
+    def __init__(
+        self,
+        *,
+        optimizer="adamw",
+        lr=1e-3,
+        batch_size=32,
+        max_epochs=1000,
+        weight_decay=0.0,
+        fit_intercept=True,
+        standardize=False,
+        init="random",
+        tol=1e-10,
+        dtype="float64",
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.weight_decay = weight_decay
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.init = init
+        self.tol = tol
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+
+class NonConvexHead(_TorchHead):
+    """A ``phi∘linear`` head, a non-convex function set (appendix D).
+
+    Fits ``phi(X @ coef_.T + intercept_)`` with ``phi`` in tanh, relu or
+    sigmoid by least squares, all tasks at once. The set
+    ``{phi∘f : f linear}`` is not convex, so the paper's theorems do not
+    apply (``_skwtsg_convex = False``); appendix D observes that the gain is
+    still close to the misfit.
+
+    Parameters
+    ----------
+    activation : {"tanh", "relu", "sigmoid"}, default="tanh"
+        The non-linearity ``phi``.
+    optimizer : {"lbfgs", "adam", "adamw", "sgd"}, default="lbfgs"
+        ``"lbfgs"`` (the fast default): full-batch L-BFGS with a strong-Wolfe
+        line search on standardised features, started from ``init``;
+        ``"adamw"`` with ``lr=1e-3, batch_size=32, max_epochs=1000`` is the
+        paper's procedure.
+    lr : float or None, default=None
+        Learning rate (``None``: 1.0 for L-BFGS, 1e-3 otherwise).
+    batch_size : int or None, default=None
+        Mini-batch size of the gradient methods (``None``: 32).
+    max_epochs : int or None, default=None
+        L-BFGS iterations or epochs (``None``: 1000).
+    weight_decay : float, default=0.0
+        Weight decay (L2 penalty for L-BFGS) of the weights, on the
+        standardised scale when ``standardize=True``.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept per task.
+    standardize : bool, default=True
+        Train on standardised features (an exact reparametrisation: the
+        fitted ``coef_``, ``intercept_`` act on the raw representation).
+    init : {"lstsq", "random"}, default="lstsq"
+        ``"lstsq"``: start at the least-squares fit of ``phi^{-1}(y)``
+        (targets clipped into ``phi``'s range; for relu, of ``y``);
+        ``"random"``: ``torch.nn.Linear``'s default initialisation.
+    tol : float, default=1e-10
+        Convergence tolerance of L-BFGS.
+    dtype : {"float32", "float64"}, default="float64"
+        Training precision.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Where training runs.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random initialisation and the mini-batch shuffling.
+    verbose : int, default=0
+        Show a tqdm progress bar when positive.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_tasks, n_features)
+        Weights of the linear map.
+    intercept_ : float or ndarray of shape (n_tasks,)
+        Its intercepts.
+    loss_curve_ : list of float
+        Training loss (mean over tasks) per chunk of 10 L-BFGS iterations
+        (plus the final loss) or per epoch.
+    train_loss_ : float
+        Final training mean squared error, averaged over tasks.
+    n_iter_ : int
+        L-BFGS iterations or epochs run.
+    device_ : str
+        The resolved device.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    GradientLinearHead : The linear head trained the paper's way.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.heads import NonConvexHead
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 3))
+    >>> y = np.tanh(X @ [1.0, -0.5, 0.2] + 0.1)
+    >>> head = NonConvexHead("tanh", random_state=0).fit(X, y)
+    >>> head.coef_.round(3), round(head.intercept_, 3)
+    (array([ 1. , -0.5,  0.2]), 0.1)
+    """
+
+    _skwtsg_convex = False
+
+    def __init__(
+        self,
+        activation="tanh",
+        *,
+        optimizer="lbfgs",
+        lr=None,
+        batch_size=None,
+        max_epochs=None,
+        weight_decay=0.0,
+        fit_intercept=True,
+        standardize=True,
+        init="lstsq",
+        tol=1e-10,
+        dtype="float64",
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.activation = activation
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.weight_decay = weight_decay
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.init = init
+        self.tol = tol
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    _parameter_constraints: dict = {
+        **_TorchHead._parameter_constraints,
+        "activation": [StrOptions(set(_PHIS))],
+    }
+
+    def _phi(self):
+        return self.activation

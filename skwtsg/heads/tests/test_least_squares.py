@@ -1,0 +1,228 @@
+"""LeastSquaresHead and RidgeHead against reference solvers."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression, Ridge
+
+from skwtsg.heads import BallLeastSquaresHead, LeastSquaresHead, RidgeHead
+
+
+def _lstsq_reference(X, Y, sample_weight=None, fit_intercept=True):
+    """Minimum-norm weighted least squares by numpy on the augmented design."""
+    n = X.shape[0]
+    sw = np.ones(n) if sample_weight is None else np.sqrt(sample_weight)
+    A = np.column_stack([np.ones(n), X]) if fit_intercept else X
+    coef = np.linalg.lstsq(A * sw[:, None], Y * sw.reshape(-1, *[1] * (Y.ndim - 1)))
+    return A @ coef[0]
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 6)) * [1.0, 500.0, 0.01, 3.0, 1.0, 50.0] + 7.0
+    Y = X @ rng.normal(size=(6, 3)) + rng.normal(size=(80, 3))
+    w = rng.uniform(0.0, 2.0, size=80)
+    w[:5] = 0.0
+    return X, Y, w
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_least_squares_matches_lstsq(data, weighted, fit_intercept):
+    X, Y, w = data
+    w = w if weighted else None
+    head = LeastSquaresHead(fit_intercept=fit_intercept).fit(X, Y, sample_weight=w)
+    assert head.solver_ == "cholesky"
+    assert head.kkt_residual_ <= 1e-8
+    assert head.coef_.shape == (3, 6) and head.intercept_.shape == (3,)
+    expected = _lstsq_reference(X, Y, w, fit_intercept)
+    assert_allclose(head.predict(X), expected, rtol=1e-9, atol=1e-9 * np.abs(Y).max())
+    lr = LinearRegression(fit_intercept=fit_intercept).fit(X, Y, sample_weight=w)
+    assert_allclose(head.coef_, lr.coef_, rtol=1e-7)
+    assert_allclose(head.intercept_, lr.intercept_, rtol=1e-7, atol=1e-9)
+
+
+def test_least_squares_1d_y_shapes(data):
+    X, Y, _ = data
+    head = LeastSquaresHead().fit(X, Y[:, 0])
+    assert head.coef_.shape == (6,)
+    assert isinstance(head.intercept_, float)
+    assert head.predict(X).shape == (80,)
+    head_2d = LeastSquaresHead().fit(X, Y[:, :1])
+    assert head_2d.coef_.shape == (1, 6) and head_2d.predict(X).shape == (80, 1)
+    assert_allclose(head_2d.coef_[0], head.coef_, rtol=1e-12)
+
+
+def test_joint_fit_equals_per_target_fits(data):
+    X, Y, w = data
+    joint = LeastSquaresHead().fit(X, Y, sample_weight=w)
+    for k in range(Y.shape[1]):
+        single = LeastSquaresHead().fit(X, Y[:, k], sample_weight=w)
+        assert_allclose(joint.coef_[k], single.coef_, rtol=1e-10)
+        assert_allclose(joint.intercept_[k], single.intercept_, rtol=1e-10)
+
+
+def test_rank_deficient_gives_the_projection(data):
+    X, Y, w = data
+    X = np.column_stack([X, 2.5 * X[:, 0], X[:, 1] - X[:, 3]])  # rank 6 of 8
+    head = LeastSquaresHead().fit(X, Y, sample_weight=w)
+    assert head.solver_ == "qr"
+    assert head.kkt_residual_ <= 1e-8
+    expected = _lstsq_reference(X, Y, w)
+    assert_allclose(head.predict(X), expected, rtol=1e-8, atol=1e-8 * np.abs(Y).max())
+    lr = LinearRegression().fit(X, Y, sample_weight=w)
+    assert_allclose(head.predict(X), lr.predict(X), rtol=1e-8, atol=1e-8)
+    # minimum norm: the duplicated directions share the weight
+    assert np.linalg.norm(head.coef_) <= np.linalg.norm(lr.coef_) * (1 + 1e-8)
+
+
+def test_more_features_than_samples():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(5, 12)), rng.normal(size=5)
+    head = LeastSquaresHead().fit(X, y)
+    assert_allclose(head.predict(X), y, atol=1e-10)
+    assert_allclose(head.coef_, np.linalg.pinv(X - X.mean(0)) @ (y - y.mean()))
+    assert head.kkt_residual_ <= 1e-8
+
+
+def test_near_collinear_large_scale_certificate():
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=200)
+    X = np.column_stack(
+        [500 * z, 500 * (z + 1e-5 * rng.normal(size=200)), rng.normal(size=200)]
+    )
+    X += 1000.0
+    y = X @ [1.0, -1.0, 2.0] + rng.normal(size=200)
+    head = LeastSquaresHead().fit(X, y)
+    assert head.solver_ == "qr"
+    assert head.kkt_residual_ <= 1e-8
+    assert_allclose(head.predict(X), _lstsq_reference(X, y), rtol=1e-7)
+
+
+def test_constant_column_gets_zero_coefficient():
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.normal(size=50), np.full(50, 3.7)])
+    y = 2 * X[:, 0] + 1
+    head = LeastSquaresHead().fit(X, y)
+    assert head.coef_[1] == 0.0
+    assert_allclose(head.coef_[0], 2.0)
+    assert_allclose(head.intercept_, 1.0)
+
+
+def test_perfect_fit_certificate_is_rounding_level():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(100, 4))
+    y = X @ [1.0, 2.0, 3.0, 4.0] + 5.0
+    assert LeastSquaresHead().fit(X, y).kkt_residual_ <= 1e-12
+
+
+def test_certificate_detects_a_wrong_solution(data):
+    """The certificate is not vacuous: perturbing the solution raises it."""
+    X, Y, _ = data
+    from skwtsg.heads._base import _prepare_problem, _stationarity_residual
+
+    head = LeastSquaresHead().fit(X, Y)
+    problem = _prepare_problem(X, Y, None, True)
+    coef = head.coef_.T * (1 + 1e-3)
+    grad = problem.residual_pass(coef)
+    cert = _stationarity_residual(grad, coef, problem.col_norms, problem.y_norms)
+    assert cert.max() > 1e-6
+
+
+def test_large_offsets_predictions_are_centred():
+    """Predictions avoid the cancellation of intercept_ and X @ coef_."""
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(60, 2))
+    X = np.column_stack([z[:, 0], z[:, 0] + 1e-3 * z[:, 1]]) + 1e4
+    y = rng.normal(size=60)
+    head = LeastSquaresHead().fit(X, y)
+    y_hat = head.predict(X)
+    Xc = X - X.mean(0)
+    assert_allclose(y_hat - y_hat.mean(), Xc @ head.coef_, atol=1e-9)
+    assert abs(np.mean(y - y_hat)) <= 1e-10
+    assert abs(Xc.T @ (y - y_hat)).max() <= 1e-8 * np.linalg.norm(Xc, axis=0).max()
+
+
+def test_dataframe_feature_names(data):
+    pd = pytest.importorskip("pandas")
+    X, Y, _ = data
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    head = LeastSquaresHead().fit(df, Y[:, 0])
+    assert list(head.feature_names_in_) == list(df.columns)
+    assert head.n_features_in_ == 6
+    assert_allclose(head.predict(df), X @ head.coef_ + head.intercept_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("alpha", [0.0, 1e-3, 1.0, 1e4])
+def test_ridge_matches_sklearn(data, alpha, weighted):
+    X, Y, w = data
+    w = w if weighted else None
+    head = RidgeHead(alpha=alpha).fit(X, Y, sample_weight=w)
+    ref = Ridge(alpha=alpha, solver="cholesky").fit(X, Y, sample_weight=w)
+    assert head.kkt_residual_ <= 1e-8
+    assert_allclose(head.coef_, ref.coef_, rtol=1e-6, atol=1e-10)
+    assert_allclose(head.predict(X), ref.predict(X), rtol=1e-8)
+
+
+def test_ridge_zero_alpha_is_least_squares(data):
+    X, Y, w = data
+    assert_allclose(
+        RidgeHead(alpha=0.0).fit(X, Y, sample_weight=w).coef_,
+        LeastSquaresHead().fit(X, Y, sample_weight=w).coef_,
+        rtol=1e-10,
+    )
+
+
+def test_ridge_is_the_projection_onto_its_ball(data):
+    """Lagrangian equivalence: ridge = ball-constrained LS of radius ‖coef_‖."""
+    X, Y, w = data
+    ridge = RidgeHead(alpha=50.0).fit(X, Y[:, 0], sample_weight=w)
+    radius = np.linalg.norm(ridge.coef_)
+    ball = BallLeastSquaresHead(radius=radius).fit(X, Y[:, 0], sample_weight=w)
+    assert_allclose(ball.coef_, ridge.coef_, rtol=1e-7)
+    assert_allclose(ball.multiplier_, 50.0, rtol=1e-6)
+
+
+def test_ridge_ill_conditioned_small_alpha():
+    rng = np.random.default_rng(6)
+    z = rng.normal(size=300)
+    X = np.column_stack([z, z + 1e-6 * rng.normal(size=300), rng.normal(size=300)])
+    y = rng.normal(size=300)
+    head = RidgeHead(alpha=1e-9).fit(X, y)
+    assert head.solver_ == "qr"
+    assert head.kkt_residual_ <= 1e-8
+    Xc, yc = X - X.mean(0), y - y.mean()
+    expected = np.linalg.solve(Xc.T @ Xc + 1e-9 * np.eye(3), Xc.T @ yc)
+    assert_allclose(Xc @ head.coef_, Xc @ expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "head, name",
+    [
+        (RidgeHead(alpha=-1.0), "alpha"),
+        (RidgeHead(alpha="big"), "alpha"),
+        (LeastSquaresHead(fit_intercept="yes"), "fit_intercept"),
+        (RidgeHead(fit_intercept=None), "fit_intercept"),
+    ],
+)
+def test_invalid_parameters(data, head, name):
+    X, Y, _ = data
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        head.fit(X, Y)
+
+
+def test_negative_sample_weight_rejected(data):
+    X, Y, w = data
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        LeastSquaresHead().fit(X, Y, sample_weight=-w)
+
+
+def test_clone_and_refit(data):
+    X, Y, _ = data
+    head = LeastSquaresHead().fit(X, Y)
+    again = clone(head).fit(X, Y)
+    assert_allclose(again.coef_, head.coef_)
+    assert not hasattr(clone(head), "coef_")
