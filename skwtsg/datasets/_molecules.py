@@ -95,8 +95,8 @@ _MOLECULENET = (
     "molecular machine learning. Chem. Sci. 9, 513-530. arXiv:1703.00564."
 )
 _CHEMBENCH = (
-    "Wang, S. ChemBench: the molecule benchmarks and MolMapNet datasets, "
-    f"github.com/shenwanxiang/ChemBench (commit {CHEMBENCH_COMMIT})."
+    "Shen, W. (2020). ChemBench: The molecule benchmarks and MolMapNet "
+    f"datasets. github.com/shenwanxiang/ChemBench (commit {CHEMBENCH_COMMIT})."
 )
 _CHEMBENCH_LICENCE = (
     "The ChemBench repository is under the MIT License text (its copyright "
@@ -342,8 +342,9 @@ def _local_only(filename: str, sha256: str) -> RemoteFileMetadata:
 
 def _upstream_hint(spec: _MoleculeSet) -> str:
     return (
-        f"It is built from ChemBench ({_UPSTREAM}{spec.name}/): see "
-        "shared/data/README.md."
+        f"The {spec.name} files come from ChemBench ({_UPSTREAM}{spec.name}/); "
+        "with download_if_missing=True they are downloaded, converted and "
+        "checked automatically."
     )
 
 

@@ -141,8 +141,9 @@ def make_synthetic_tasks(
     # salted, so that h* is not the network a featurizer builds with the same
     # random_state
     seed = int(
-        np.random.SeedSequence([rng.randint(np.iinfo(np.int32).max), 0x5EED])
-        .generate_state(1)[0]
+        np.random.SeedSequence(
+            [rng.randint(np.iinfo(np.int32).max), 0x5EED]
+        ).generate_state(1)[0]
         % np.iinfo(np.int32).max
     )
     with _torch_seeded(seed, "cpu"):

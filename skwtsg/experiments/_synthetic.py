@@ -170,7 +170,8 @@ def _head(kind, heads, epochs, quick, random_state):
     if kind != "linear":
         from ..heads import NonConvexHead
 
-        return NonConvexHead(activation=kind, random_state=random_state)
+        return NonConvexHead(activation=kind, max_epochs=30 if quick else None,
+                             random_state=random_state)
     if heads == "exact":
         return None
     from ..heads import GradientLinearHead

@@ -353,6 +353,11 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
     Invalid SMILES raise a ``ValueError`` naming the row index and the
     string. Leading and trailing whitespace is stripped.
 
+    Cost: all 217 descriptors take 3 to 8 ms per molecule (about 30 s of CPU
+    for the 3780 training and test molecules of Lipop), once per process
+    thanks to the cache; a refit on cached molecules takes well under a
+    second.
+
     References
     ----------
     .. [1] Charikar, M., Pabbaraju, C. & Shiragur, K. (2024). Quantifying the
@@ -469,6 +474,12 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
         constant = keep & ~(std > 1e-12 * np.maximum(1.0, np.abs(raw).max(axis=0)))
         self.dropped_constant_ = [n for n, c in zip(all_names, constant) if c]
         keep &= ~constant
+        if not keep.any():
+            raise ValueError(
+                "RDKitDescriptorFeaturizer: every feature is constant (or "
+                f"non-finite) on the {len(smiles)} fit molecule(s); fit on more "
+                "varied molecules."
+            )
         self.columns_ = np.flatnonzero(keep)
         self._names_out = np.asarray(
             [all_names[j] for j in self.columns_], dtype=object

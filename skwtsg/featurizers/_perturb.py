@@ -49,7 +49,7 @@ def perturb_weights(module, sigma, *, random_state=None, include_bias=False):
     >>> _ = torch.manual_seed(0)
     >>> h_star = MLP(n_layers=5)
     >>> h_s = perturb_weights(h_star, 0.01, random_state=0)
-    >>> delta = h_s[0].weight - h_star[0].weight
+    >>> delta = (h_s[0].weight - h_star[0].weight).detach()
     >>> round(float(delta.std()), 2)
     0.01
     >>> bool(torch.equal(h_s[0].bias, h_star[0].bias))
@@ -69,5 +69,6 @@ def perturb_weights(module, sigma, *, random_state=None, include_bias=False):
             if param.ndim < 2 and not include_bias:
                 continue
             noise = torch.randn(param.shape, generator=generator, dtype=torch.float64)
-            param.add_((noise * float(sigma)).to(device=param.device, dtype=param.dtype))
+            noise = (noise * float(sigma)).to(device=param.device, dtype=param.dtype)
+            param.add_(noise)
     return perturbed

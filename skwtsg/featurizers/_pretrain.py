@@ -23,8 +23,8 @@ from ._torch import (
     _seed_from,
     _torch_dtype,
     _torch_seeded,
-    _training_defaults,
     _TorchTransformerBase,
+    _training_defaults,
 )
 
 __all__ = ["MultiTaskFeaturizer"]
@@ -68,7 +68,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         large mini-batches and a cosine-annealed learning rate, about 16 times
         fewer (and cheap) steps than the paper's procedure, which is
         ``optimizer="adamw", lr=1e-3, batch_size=32, max_epochs=1000,
-        lr_schedule="constant"`` (appendix F; the paper says Adam, the
+        lr_schedule="constant", n_init=1`` (appendix F; the paper says Adam, the
         authors' code uses ``torch.optim.AdamW`` with its default
         ``weight_decay=0.01``; with ``weight_decay=0`` AdamW is Adam).
         ``"lbfgs"`` is full-batch L-BFGS with a strong-Wolfe line search
@@ -86,15 +86,28 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
     lr_schedule : {"cosine", "constant"}, default="cosine"
         Learning-rate schedule of the gradient methods: cosine annealing from
         ``lr`` to 0 over all the steps, or constant.
+    n_init : int, default=8
+        Number of random initialisations screened: each is trained for
+        ``init_epochs`` epochs (or L-BFGS iterations) at the constant rate
+        ``lr``, and training restarts from the initialisation with the lowest
+        loss. Deep narrow ReLU networks fed the paper's large inputs lose
+        units for good in their first epochs, and the early loss predicts the
+        final one well, so screening is cheap insurance (about
+        ``n_init * init_epochs`` extra epochs). ``n_init=1`` trains the one
+        initialisation of ``random_state`` (the paper's procedure); ignored
+        when ``module`` is an instance.
+    init_epochs : int, default=10
+        Length of the screening runs.
     weight_decay : float, default=0.0
         Decoupled weight decay for ``"adamw"``, L2 penalty in the gradient
         for ``"adam"``/``"sgd"``, penalty ``weight_decay / 2 * ||theta||^2``
         for ``"lbfgs"``.
     tol : float, default=1e-10
-        Only for L-BFGS: it stops when the gradient's largest entry or the relative change
-        of the loss falls below ``tol``.
-    dtype : {"float32", "float64"}, default="float64"
-        Precision of training and of ``module_``.
+        Only for L-BFGS: it stops when the gradient's largest entry or the
+        relative change of the loss falls below ``tol``.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of training and of ``module_`` (float32 as in the paper;
+        use float64 with L-BFGS).
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Where training and the forward pass run.
     random_state : int, RandomState instance or None, default=None
@@ -122,6 +135,11 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         ``loss_curve_``.
     n_iter_ : int
         L-BFGS iterations or epochs run.
+    init_losses_ : ndarray of shape (n_init,)
+        Loss of each screened initialisation after ``init_epochs`` (zeros
+        when ``n_init=1``).
+    best_init_ : int
+        Index of the initialisation trained in full.
     train_loss_ : float
         The eq. (9) loss on all observed entries at the end of training.
     device_ : str
@@ -175,6 +193,8 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         "lr": [Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_epochs": [Interval(Integral, 1, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions(set(_DTYPES))],
@@ -194,9 +214,11 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         lr=3e-3,
         batch_size=512,
         lr_schedule="cosine",
+        n_init=8,
+        init_epochs=10,
         weight_decay=0.0,
         tol=1e-10,
-        dtype="float64",
+        dtype="float32",
         device="cpu",
         random_state=None,
         verbose=0,
@@ -210,6 +232,8 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         self.lr = lr
         self.batch_size = batch_size
         self.lr_schedule = lr_schedule
+        self.n_init = n_init
+        self.init_epochs = init_epochs
         self.weight_decay = weight_decay
         self.tol = tol
         self.dtype = dtype
@@ -224,6 +248,26 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         tags.target_tags.multi_output = True
         tags.input_tags.allow_nan = False
         return tags
+
+    def _check_task_heads(self, rep_dim, n_tasks):
+        """The fixed ``(heads, intercepts)``, or None to learn them."""
+        if self.task_heads is None:
+            return None
+        heads = check_array(self.task_heads, dtype=np.float64, input_name="task_heads")
+        if heads.shape != (rep_dim, n_tasks):
+            raise ValueError(
+                "`task_heads` must have shape (rep_dim, n_tasks) = "
+                f"({rep_dim}, {n_tasks}), got {heads.shape}."
+            )
+        if self.task_intercepts is None:
+            return heads, np.zeros(n_tasks)
+        intercepts = np.asarray(self.task_intercepts, dtype=np.float64)
+        if intercepts.shape != (n_tasks,):
+            raise ValueError(
+                f"`task_intercepts` must have shape ({n_tasks},), got "
+                f"{intercepts.shape}."
+            )
+        return heads, intercepts
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, Y):
@@ -276,70 +320,97 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         self.device_ = device = _resolve_device(self.device)
         dtype = _torch_dtype(self.dtype)
         seed = _seed_from(self.random_state)
-        net = _build_module(
-            self.module, module_kwargs, X.shape[1], seed, device=device, dtype=dtype
-        )
-        net.train()
-        for p in net.parameters():
-            p.requires_grad_(True)
-        rep_dim = _forward_numpy(net, X[:1], batch_size=1, device=device).shape[1]
-
-        if self.task_heads is not None:
-            heads = check_array(
-                self.task_heads, dtype=np.float64, input_name="task_heads"
-            )
-            if heads.shape != (rep_dim, n_tasks):
-                raise ValueError(
-                    "`task_heads` must have shape (rep_dim, n_tasks) = "
-                    f"({rep_dim}, {n_tasks}), got {heads.shape}."
-                )
-            if self.task_intercepts is None:
-                intercepts = np.zeros(n_tasks)
-            else:
-                intercepts = np.asarray(self.task_intercepts, dtype=np.float64)
-                if intercepts.shape != (n_tasks,):
-                    raise ValueError(
-                        f"`task_intercepts` must have shape ({n_tasks},), got "
-                        f"{intercepts.shape}."
-                    )
-            W = torch.as_tensor(heads, dtype=dtype, device=device)
-            b = torch.as_tensor(intercepts, dtype=dtype, device=device)
-            head_params = []
-        else:
-            with _torch_seeded(seed + 1, "cpu"):
-                linear = torch.nn.Linear(rep_dim, n_tasks)
-            W = torch.nn.Parameter(linear.weight.detach().T.contiguous().to(device, dtype))
-            b = torch.nn.Parameter(linear.bias.detach().to(device, dtype))
-            head_params = [W, b]
+        rep_dim = _forward_numpy(
+            _build_module(self.module, module_kwargs, X.shape[1], seed, device="cpu"),
+            X[:1],
+            batch_size=1,
+            device="cpu",
+        ).shape[1]
+        fixed_heads = self._check_task_heads(rep_dim, n_tasks)
 
         def tensor(a):
-            return torch.as_tensor(np.ascontiguousarray(a), device=device).to(dtype)
+            return torch.tensor(np.ascontiguousarray(a), device=device).to(dtype)
 
-        Xt = tensor(X[rows])
-        Yt = tensor(np.nan_to_num(Y[rows]))
-        Mt = tensor(observed[rows])
-
-        def loss_fn(xb, yb, mb):
-            residual = (net(xb) @ W + b - yb) * mb
-            return (residual * residual).sum() / mb.sum().clamp_min(1.0)
-
-        groups = [{"params": list(net.parameters()), "weight_decay": self.weight_decay}]
-        if head_params:
-            groups.append({"params": head_params, "weight_decay": self.weight_decay})
-        curve, n_iter = _optimize(
-            groups,
-            loss_fn,
-            (Xt, Yt, Mt),
-            optimizer=self.optimizer,
-            lr=lr,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            tol=self.tol,
-            seed=seed,
-            lr_schedule=self.lr_schedule,
-            verbose=self.verbose,
-            desc="MultiTaskFeaturizer",
+        data = (
+            tensor(X[rows]),
+            tensor(np.nan_to_num(Y[rows])),
+            tensor(observed[rows]),
         )
+
+        def build(init_seed):
+            net = _build_module(
+                self.module,
+                module_kwargs,
+                X.shape[1],
+                init_seed,
+                device=device,
+                dtype=dtype,
+            )
+            net.train()
+            for p in net.parameters():
+                p.requires_grad_(True)
+            if fixed_heads is not None:
+                W, b = (tensor(a) for a in fixed_heads)
+                head_params = []
+            else:
+                with _torch_seeded(init_seed + 1, "cpu"):
+                    linear = torch.nn.Linear(rep_dim, n_tasks)
+                W = torch.nn.Parameter(tensor(linear.weight.detach().numpy().T))
+                b = torch.nn.Parameter(tensor(linear.bias.detach().numpy()))
+                head_params = [W, b]
+
+            def loss_fn(xb, yb, mb):
+                residual = (net(xb) @ W + b - yb) * mb
+                return (residual * residual).sum() / mb.sum().clamp_min(1.0)
+
+            groups = [
+                {"params": list(net.parameters()), "weight_decay": self.weight_decay}
+            ]
+            if head_params:
+                groups.append(
+                    {"params": head_params, "weight_decay": self.weight_decay}
+                )
+            return net, W, b, loss_fn, groups
+
+        def train(groups, loss_fn, epochs, schedule, desc):
+            return _optimize(
+                groups,
+                loss_fn,
+                data,
+                optimizer=self.optimizer,
+                lr=lr,
+                batch_size=batch_size,
+                max_epochs=epochs,
+                tol=self.tol,
+                seed=seed,
+                lr_schedule=schedule,
+                verbose=self.verbose,
+                desc=desc,
+            )
+
+        n_init = 1 if isinstance(self.module, torch.nn.Module) else self.n_init
+        init_seeds = [seed] + [_seed_from(seed + k) for k in range(1, n_init)]
+        self.init_losses_ = np.zeros(n_init)
+        if n_init > 1:
+            # screen the initialisations with a short run each; keep the best
+            for k, init_seed in enumerate(init_seeds):
+                _, _, _, loss_fn, groups = build(init_seed)
+                train(
+                    groups,
+                    loss_fn,
+                    min(self.init_epochs, max_epochs),
+                    "constant",
+                    f"init {k + 1}/{n_init}",
+                )
+                with torch.no_grad():
+                    self.init_losses_[k] = float(loss_fn(*data))
+            self.init_losses_[~np.isfinite(self.init_losses_)] = np.inf
+        self.best_init_ = int(np.argmin(self.init_losses_))
+        net, W, b, loss_fn, groups = build(init_seeds[self.best_init_])
+        curve, n_iter = train(
+            groups, loss_fn, max_epochs, self.lr_schedule, "MultiTaskFeaturizer"
+        )
+        Xt, Yt, Mt = data
         net.eval()
         with torch.no_grad():
             self.train_loss_ = float(loss_fn(Xt, Yt, Mt))

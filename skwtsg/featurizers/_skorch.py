@@ -38,8 +38,11 @@ _SKORCH_PREFIXES = (
 def _optimizer_class(optimizer):
     torch = _import_torch()
     if isinstance(optimizer, str):
-        names = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
-                 "sgd": torch.optim.SGD}
+        names = {
+            "adam": torch.optim.Adam,
+            "adamw": torch.optim.AdamW,
+            "sgd": torch.optim.SGD,
+        }
         if optimizer not in names:
             raise ValueError(
                 f"`optimizer` must be one of {sorted(names)} or a torch "

@@ -189,9 +189,10 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
     ``max_epochs`` epochs on the unlabeled SMILES ``X`` plus, by default, the
     5000 NCI molecules shipped with RDKit, with two objectives summed:
 
-    - masked-token prediction: 15% of the tokens of each SMILES are chosen;
-      80% of them are replaced by a mask token, 10% by a random token, 10%
-      kept; the model predicts the originals (cross-entropy);
+    - masked-token prediction: a fraction ``mask_prob`` of the tokens of
+      each SMILES is chosen; 80% of them are replaced by a mask token, 10%
+      by a random token, 10% kept; the model predicts the originals
+      (cross-entropy);
     - regression of standardised RDKit descriptors (``descriptor_targets``)
       from the mean-pooled final hidden states (squared error), as MolBERT's
       physico-chemical auxiliary task.
@@ -200,7 +201,9 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
     states. This follows the recipe of the weak models of Charikar et al.
     (2024), section 5.2 (2 layers, 2 heads, hidden size in
     ``{8, 12, 16, 24, 32, 48, 64, 96}``, 2 epochs of MolBERT pretraining) on a
-    much smaller corpus, so each fit takes seconds on a CPU.
+    much smaller corpus (a few thousand molecules), so that a fit takes
+    seconds on one CPU core: about 2.5 s at hidden size 8 and 13 s at 96 on
+    the 8360 SMILES of Lipop's training split plus NCI.
 
     The labels are never used: ``y`` is ignored by ``fit``, so the
     representation cannot see the task it will be finetuned on.
@@ -215,8 +218,8 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
         Number of attention heads.
     dim_feedforward : int or None, default=None
         Width of the feed-forward sublayers; ``None`` means
-        ``2 * hidden_size`` (BERT uses 4x; 2x halves the cost of those layers
-        and keeps fits at hidden size 96 within seconds).
+        ``2 * hidden_size`` (BERT uses 4x; 2x makes a layer a third cheaper,
+        which matters at hidden size 64 and 96).
     max_epochs : int, default=2
         Passes over the pretraining corpus.
     batch_size : int, default=256
@@ -286,9 +289,10 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
     Invalid SMILES in ``X`` raise a ``ValueError`` naming the row and the
     string (they are parsed with RDKit to compute the descriptor targets).
     Dropout is 0, so the model is deterministic given ``random_state``; the
-    global torch random state is left untouched. torch uses
-    ``torch.get_num_threads()`` threads; set it (``torch.set_num_threads``)
-    to share cores with other work.
+    global torch random state is left untouched. Batches group SMILES of
+    similar lengths (shuffled chunks sorted by length) to limit padding;
+    padding is masked in attention and pooling, so a molecule's embedding
+    does not depend on the other molecules it is transformed with.
 
     References
     ----------

@@ -72,8 +72,7 @@ def _as_texts(X, name="X"):
     if arr.ndim == 2:
         if arr.shape[1] != 1:
             raise ValueError(
-                f"{name} must have exactly one column of texts; got shape "
-                f"{arr.shape}."
+                f"{name} must have exactly one column of texts; got shape {arr.shape}."
             )
         arr = arr[:, 0]
     elif arr.ndim != 1:
@@ -164,9 +163,7 @@ def _local_embedding_dim(local_dir):
         if not kinds <= _SIMPLE_MODULES:
             return None  # e.g. a Dense layer changes the width
         pooling = next(m for m in modules if m["type"].endswith("Pooling"))
-        cfg = json.loads(
-            (local_dir / pooling["path"] / "config.json").read_text()
-        )
+        cfg = json.loads((local_dir / pooling["path"] / "config.json").read_text())
         for key in ("word_embedding_dimension", "embedding_dimension"):
             if key in cfg:
                 return int(cfg[key])
@@ -227,10 +224,7 @@ class _EmbeddingStore:
             with con:
                 con.executemany(
                     "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
-                    [
-                        (k, int(v.shape[0]), v.tobytes())
-                        for k, v in zip(keys, vectors)
-                    ],
+                    [(k, int(v.shape[0]), v.tobytes()) for k, v in zip(keys, vectors)],
                 )
         finally:
             con.close()

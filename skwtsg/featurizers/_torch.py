@@ -54,8 +54,7 @@ def _resolve_device(device):
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(
-            f"`device` must be 'cpu', 'cuda', 'cuda:<index>' or 'auto', "
-            f"got {device!r}."
+            f"`device` must be 'cpu', 'cuda', 'cuda:<index>' or 'auto', got {device!r}."
         ) from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
@@ -200,7 +199,9 @@ def _forward_numpy(net, X, *, batch_size, device, layer=None, out_dtype=np.float
         if handle is not None:
             handle.remove()
     if not outputs:
-        raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        raise ValueError(
+            "Found array with 0 sample(s) while a minimum of 1 is required."
+        )
     return np.concatenate(outputs, axis=0).astype(out_dtype, copy=False)
 
 

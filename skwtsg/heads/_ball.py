@@ -186,7 +186,8 @@ class BallLeastSquaresHead(_BaseHead):
         mu = np.zeros(u.shape[1])
         for k in np.flatnonzero(np.linalg.norm(coords, axis=0) > radius):
             mu[k] = _secular_root(sv, u[:, k], radius)
-            coords[:, k] = sv * u[:, k] / (sv**2 + mu[k])
+            if mu[k] > 0:  # else on the sphere up to rounding: keep LS
+                coords[:, k] = sv * u[:, k] / (sv**2 + mu[k])
         coef = Vt.T @ coords
         # Newton steps on the KKT system, with residuals computed on the data.
         norms = problem.col_norms[act], problem.y_norms

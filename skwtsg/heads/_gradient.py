@@ -172,7 +172,7 @@ class _TorchHead(RegressorMixin, BaseEstimator):
                 b0 = np.zeros(n_tasks)
 
         def tensor(a):
-            return torch.as_tensor(np.ascontiguousarray(a), device=device).to(dtype)
+            return torch.tensor(np.ascontiguousarray(a), device=device).to(dtype)
 
         Wt = torch.nn.Parameter(tensor(W0))
         bt = torch.nn.Parameter(tensor(b0))
@@ -218,7 +218,8 @@ class _TorchHead(RegressorMixin, BaseEstimator):
             self.intercept_ = b
         self.train_loss_ = float(
             np.mean(
-                sample_weight @ (self._predict_raw(X).reshape(Y.shape) - Y) ** 2
+                sample_weight
+                @ (self._predict_raw(X).reshape(Y.shape) - Y) ** 2
                 / sample_weight.sum()
             )
         )
@@ -325,9 +326,11 @@ class GradientLinearHead(_TorchHead):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 3))
     >>> y = X @ [1.0, -2.0, 0.5] + 0.3
-    >>> head = GradientLinearHead(max_epochs=20, lr=1e-2, random_state=0)
+    >>> head = GradientLinearHead(max_epochs=50, lr=5e-2, random_state=0)
     >>> head.fit(X, y).coef_.round(2)
     array([ 1. , -2. ,  0.5])
+    >>> round(head.intercept_, 2)
+    0.3
     """
 
     _skwtsg_convex = True

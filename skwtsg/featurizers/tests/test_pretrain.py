@@ -48,7 +48,7 @@ def pretrained(tasks):
         optimizer="lbfgs",
         lr=1.0,
         dtype="float64",
-        max_epochs=300,
+        max_epochs=100,
         random_state=0,
         module__n_layers=2,
     ).fit(tasks.pretrain_X, tasks.pretrain_Y)
@@ -57,12 +57,12 @@ def pretrained(tasks):
 def test_multitask_reduces_loss_to_bound(tasks, pretrained):
     Y = tasks.pretrain_Y
     variance = np.nanmean((Y - np.nanmean(Y, axis=0)) ** 2)
-    # stated bound: L-BFGS brings eq. (9) below 2% of the label variance
-    # (it starts above it)
+    # stated bound: 100 L-BFGS iterations bring eq. (9) below 5% of the label
+    # variance (it starts above it; ~3.5% is typical on this problem)
     assert pretrained.loss_curve_[0] > 0.5 * variance
-    assert pretrained.train_loss_ < 0.02 * variance
+    assert pretrained.train_loss_ < 0.05 * variance
     assert pretrained.train_loss_ == pytest.approx(pretrained.loss_curve_[-1])
-    assert pretrained.n_iter_ <= 300
+    assert pretrained.n_iter_ <= 100
     # the loss is eq. (9): mean squared error over the observed entries
     H = pretrained.transform(tasks.pretrain_X)
     pred = H @ tasks.pretrain_heads
@@ -78,7 +78,7 @@ def test_multitask_shapes_and_attributes(tasks, pretrained):
     assert Z.shape == (100, 16) and Z.dtype == np.float64
     assert pretrained.n_features_in_ == 8
     assert pretrained.history_[-1]["train_loss"] == pretrained.loss_curve_[-1]
-    assert pretrained.module_[0].weight.dtype == torch.float64
+    assert pretrained.module_[0].weight.dtype == torch.float64  # dtype="float64"
     assert not pretrained.module_.training
 
 
@@ -93,12 +93,21 @@ def test_multitask_determinism_and_pickle(tasks, pretrained):
     )
     other = clone(pretrained).set_params(random_state=1, max_epochs=5)
     other.fit(tasks.pretrain_X, tasks.pretrain_Y)
-    assert not np.allclose(other.transform(tasks.X_eval), pretrained.transform(tasks.X_eval))
+    assert not np.allclose(
+        other.transform(tasks.X_eval), pretrained.transform(tasks.X_eval)
+    )
 
 
 def test_multitask_ignores_unlabelled_entries(tasks):
-    kw = dict(task_heads=tasks.pretrain_heads, optimizer="lbfgs", lr=1.0,
-              dtype="float64", max_epochs=20, random_state=0, module__n_layers=2)
+    kw = dict(
+        task_heads=tasks.pretrain_heads,
+        optimizer="lbfgs",
+        lr=1.0,
+        dtype="float64",
+        max_epochs=20,
+        random_state=0,
+        module__n_layers=2,
+    )
     X, Y = tasks.pretrain_X, tasks.pretrain_Y
     base = MultiTaskFeaturizer(**kw).fit(X, Y)
     # extra rows without any label, and a garbage value hidden by NaN elsewhere
@@ -108,6 +117,23 @@ def test_multitask_ignores_unlabelled_entries(tasks):
     np.testing.assert_allclose(
         padded.transform(tasks.X_eval), base.transform(tasks.X_eval), rtol=1e-10
     )
+
+
+def test_multitask_default_adam(tasks):
+    feat = MultiTaskFeaturizer(
+        task_heads=tasks.pretrain_heads,
+        max_epochs=100,
+        batch_size=64,
+        random_state=0,
+        module__n_layers=2,
+    ).fit(tasks.pretrain_X, tasks.pretrain_Y)
+    Y = tasks.pretrain_Y
+    variance = np.nanmean((Y - np.nanmean(Y, axis=0)) ** 2)
+    assert len(feat.loss_curve_) == feat.n_iter_ == 100
+    # stated bound: 100 epochs of the default (cosine-annealed) Adam bring
+    # eq. (9) below 25% of the label variance
+    assert feat.train_loss_ < 0.25 * variance < feat.loss_curve_[0]
+    assert feat.module_[0].weight.dtype == torch.float32
 
 
 def test_multitask_learned_heads_and_adamw(tasks):
@@ -178,8 +204,13 @@ def regression_data():
 def test_skorch_featurizer_learns(regression_data):
     X, Y = regression_data
     feat = SkorchFeaturizer(
-        MLP, module__n_layers=2, module__hidden=8, max_epochs=15, lr=1e-2,
-        batch_size=32, random_state=0,
+        MLP,
+        module__n_layers=2,
+        module__hidden=8,
+        max_epochs=15,
+        lr=1e-2,
+        batch_size=32,
+        random_state=0,
     ).fit(X, Y)
     Z = feat.transform(X)
     assert Z.shape == (128, 8) and Z.dtype == np.float64
@@ -197,8 +228,9 @@ def test_skorch_featurizer_learns(regression_data):
 
 def test_skorch_featurizer_determinism_pickle_params(regression_data):
     X, Y = regression_data
-    kw = dict(module__n_layers=2, max_epochs=2, random_state=0,
-              optimizer__weight_decay=0.1)
+    kw = dict(
+        module__n_layers=2, max_epochs=2, random_state=0, optimizer__weight_decay=0.1
+    )
     a = SkorchFeaturizer(MLP, **kw).fit(X, Y[:, 0])
     b = SkorchFeaturizer(MLP, **kw).fit(X, Y[:, 0])
     np.testing.assert_array_equal(a.transform(X), b.transform(X))

@@ -32,10 +32,18 @@ def _fake_model_dir(tmp_path, dim=4, weights=b"fake weights"):
     d = tmp_path / "fake-model"
     (d / "1_Pooling").mkdir(parents=True)
     modules = [
-        {"idx": 0, "name": "0", "path": "",
-         "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling",
-         "type": "sentence_transformers.models.Pooling"},
+        {
+            "idx": 0,
+            "name": "0",
+            "path": "",
+            "type": "sentence_transformers.models.Transformer",
+        },
+        {
+            "idx": 1,
+            "name": "1",
+            "path": "1_Pooling",
+            "type": "sentence_transformers.models.Pooling",
+        },
     ]
     (d / "modules.json").write_text(json.dumps(modules))
     (d / "1_Pooling" / "config.json").write_text(
@@ -52,8 +60,9 @@ class _FakeModel:
         self.dim = dim
         self.calls = []
 
-    def encode(self, texts, batch_size=32, show_progress_bar=False,
-               convert_to_numpy=True):
+    def encode(
+        self, texts, batch_size=32, show_progress_bar=False, convert_to_numpy=True
+    ):
         self.calls.append(list(texts))
         return np.array(
             [[len(t) + 1, t.count("a") - 1, 1.0, 2.0][: self.dim] for t in texts],
@@ -303,8 +312,9 @@ def test_tfidf_svd_input_forms_agree():
     f = TfidfSVDFeaturizer(4, random_state=0).fit(texts)
     Z = f.transform(texts)
     col = np.array(texts, dtype=object).reshape(-1, 1)
-    np.testing.assert_array_equal(TfidfSVDFeaturizer(4, random_state=0)
-                                  .fit(col).transform(col), Z)
+    np.testing.assert_array_equal(
+        TfidfSVDFeaturizer(4, random_state=0).fit(col).transform(col), Z
+    )
     np.testing.assert_array_equal(f.transform(pd.DataFrame({"t": texts})), Z)
 
 
@@ -334,8 +344,10 @@ def test_tfidf_svd_in_grid_search():
         random_state=0,
     )
     search = GridSearchCV(
-        est, {"weak_featurizer__n_components": [2, 6]},
-        scoring=skwtsg.bound_scorer, cv=2,
+        est,
+        {"weak_featurizer__n_components": [2, 6]},
+        scoring=skwtsg.bound_scorer,
+        cv=2,
     ).fit(X, y)
     assert search.best_params_["weak_featurizer__n_components"] in (2, 6)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()

@@ -1,0 +1,168 @@
+"""Speed of the default exact head, LeastSquaresHead.
+
+(a) One fit with ``n`` samples, ``d`` features and ``M`` targets against one
+    ``X.T @ X`` on the same data: the fit forms the centred Gram matrix and
+    ``XᵀY`` in one pass and factorises once, so the ratio should be near 1-2.
+(b) ``M`` targets solved jointly by one LeastSquaresHead fit against a loop of
+    ``M`` :class:`~sklearn.linear_model.LinearRegression` fits (one per
+    target, as a per-task pipeline would do).
+
+Fast parts take the best of ``--repeat`` runs (``time.perf_counter``); the
+LinearRegression loop runs once. Prints a table; ``--out`` also writes JSON.
+
+Usage::
+
+    python benchmarks/bench_heads.py [--n 200000] [--d 256] [--tasks 100]
+        [--n-loop 20000] [--loop-sample K] [--repeat 3]
+        [--out results/bench_heads.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _best_of(func, repeat):
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _data(n, d, m, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X += rng.standard_normal(d)  # non-zero means: the intercept matters
+    Y = X @ rng.standard_normal((d, m)) + rng.standard_normal((n, m))
+    return X, Y
+
+
+def bench_gram_ratio(n, d, m, repeat, seed):
+    """(a) LeastSquaresHead fit time over one ``X.T @ X``."""
+    from skwtsg.heads import LeastSquaresHead
+
+    X, Y = _data(n, d, m, seed)
+    t_gram = _best_of(lambda: X.T @ X, repeat)
+    head = LeastSquaresHead()
+    t_fit = _best_of(lambda: head.fit(X, Y), repeat)
+    return {
+        "n": n,
+        "d": d,
+        "tasks": m,
+        "gram_s": t_gram,
+        "fit_s": t_fit,
+        "ratio": t_fit / t_gram,
+        "solver": head.solver_,
+        "kkt_residual": head.kkt_residual_,
+    }
+
+
+def bench_joint_vs_loop(n, d, m, repeat, seed, loop_sample=None):
+    """(b) One joint fit of ``m`` targets against ``m`` LinearRegression fits.
+
+    With ``loop_sample=k < m``, only the first ``k`` LinearRegression fits
+    run and the loop time is extrapolated as ``m / k`` times theirs (each fit
+    costs the same: same design, one target).
+    """
+    from sklearn.linear_model import LinearRegression
+
+    from skwtsg.heads import LeastSquaresHead
+
+    X, Y = _data(n, d, m, seed)
+    head = LeastSquaresHead()
+    t_joint = _best_of(lambda: head.fit(X, Y), repeat)
+    k_fits = m if loop_sample is None else max(1, min(loop_sample, m))
+    start = time.perf_counter()
+    models = [LinearRegression().fit(X, Y[:, k]) for k in range(k_fits)]
+    t_loop = (time.perf_counter() - start) * m / k_fits
+    max_diff = max(
+        float(np.max(np.abs(model.coef_ - head.coef_[k])))
+        for k, model in enumerate(models)
+    )
+    return {
+        "n": n,
+        "d": d,
+        "tasks": m,
+        "joint_s": t_joint,
+        "loop_s": t_loop,
+        "ratio": t_loop / t_joint,
+        "loop_fits_timed": k_fits,
+        "max_coef_diff": max_diff,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=200_000, help="samples for (a)")
+    parser.add_argument("--d", type=int, default=256, help="features")
+    parser.add_argument("--tasks", type=int, default=100, help="targets M")
+    parser.add_argument(
+        "--n-loop", type=int, default=20_000, help="samples for (b), the slow loop"
+    )
+    parser.add_argument(
+        "--loop-sample",
+        type=int,
+        default=None,
+        help="time only this many LinearRegression fits and extrapolate to M",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="write JSON here")
+    args = parser.parse_args(argv)
+
+    gram = bench_gram_ratio(args.n, args.d, args.tasks, args.repeat, args.seed)
+    loop = bench_joint_vs_loop(
+        args.n_loop, args.d, args.tasks, args.repeat, args.seed, args.loop_sample
+    )
+    rows = [
+        (
+            f"(a) LeastSquaresHead fit / X.T @ X  (n={gram['n']}, d={gram['d']}, "
+            f"M={gram['tasks']})",
+            f"{gram['fit_s']:.3f} s / {gram['gram_s']:.3f} s",
+            f"{gram['ratio']:.2f}x",
+        ),
+        (
+            f"(b) {loop['tasks']} LinearRegression fits / one joint fit  "
+            f"(n={loop['n']}, d={loop['d']}"
+            + (
+                f"; {loop['loop_fits_timed']} fits timed, extrapolated)"
+                if loop["loop_fits_timed"] < loop["tasks"]
+                else ")"
+            ),
+            f"{loop['loop_s']:.3f} s / {loop['joint_s']:.3f} s",
+            f"{loop['ratio']:.1f}x",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'benchmark':<{width}}  {'times':>22}  ratio")
+    for name, times, ratio in rows:
+        print(f"{name:<{width}}  {times:>22}  {ratio}")
+    print(
+        f"solver={gram['solver']}, kkt_residual={gram['kkt_residual']:.1e}, "
+        f"max |coef - LinearRegression coef| = {loop['max_coef_diff']:.1e}"
+    )
+    result = {
+        "gram_ratio": gram,
+        "joint_vs_loop": loop,
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "processor": platform.processor() or platform.machine(),
+        },
+    }
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

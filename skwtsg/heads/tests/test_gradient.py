@@ -1,0 +1,148 @@
+"""Tests of the gradient-trained heads: GradientLinearHead, NonConvexHead."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+torch = pytest.importorskip("torch")
+
+from skwtsg.heads._gradient import (  # noqa: E402
+    GradientLinearHead,
+    NonConvexHead,
+    _phi_numpy,
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # tiny problems: one intra-op thread is much faster on a loaded machine
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def linear_problem():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(256, 4))
+    W = rng.normal(size=(4, 3))
+    Y = X @ W + [0.5, -1.0, 2.0] + 0.1 * rng.normal(size=(256, 3))
+    A = np.hstack([X, np.ones((256, 1))])
+    exact = np.linalg.lstsq(A, Y, rcond=None)[0]
+    return X, Y, exact
+
+
+def test_gradient_linear_head_close_to_least_squares(linear_problem):
+    X, Y, exact = linear_problem
+    # the paper's procedure (AdamW, batch 32), fewer epochs with a larger step
+    head = GradientLinearHead(lr=1e-2, max_epochs=60, random_state=0).fit(X, Y)
+    assert head.coef_.shape == (3, 4) and head.intercept_.shape == (3,)
+    np.testing.assert_allclose(head.coef_, exact[:-1].T, atol=0.02)
+    np.testing.assert_allclose(head.intercept_, exact[-1], atol=0.02)
+    ls_mse = np.mean((np.hstack([X, np.ones((256, 1))]) @ exact - Y) ** 2)
+    assert ls_mse <= head.train_loss_ < 1.05 * ls_mse
+    assert len(head.loss_curve_) == head.n_iter_ == 60
+    assert head.loss_curve_[-1] < head.loss_curve_[0]
+    assert GradientLinearHead._skwtsg_convex is True
+
+
+def test_gradient_linear_head_lbfgs_is_exact(linear_problem):
+    X, Y, exact = linear_problem
+    head = GradientLinearHead(
+        optimizer="lbfgs", lr=None, max_epochs=200, tol=1e-14
+    ).fit(X, Y)
+    np.testing.assert_allclose(head.coef_, exact[:-1].T, rtol=1e-6, atol=1e-8)
+    A = np.hstack([X, np.ones((256, 1))])
+    np.testing.assert_allclose(head.predict(X), A @ exact, atol=1e-6)
+
+
+def test_gradient_linear_head_single_output_and_options(linear_problem):
+    X, Y, exact = linear_problem
+    head = GradientLinearHead(
+        optimizer="lbfgs", lr=None, standardize=True, init="lstsq", tol=1e-14
+    ).fit(X * 100 + 5, Y[:, 0])
+    assert head.coef_.shape == (4,) and isinstance(head.intercept_, float)
+    np.testing.assert_allclose(head.coef_ * 100, exact[:-1, 0], rtol=1e-6)
+    no_intercept = GradientLinearHead(
+        optimizer="lbfgs", lr=None, fit_intercept=False, tol=1e-14
+    ).fit(X, Y)
+    np.testing.assert_array_equal(no_intercept.intercept_, np.zeros(3))
+    expected = np.linalg.lstsq(X, Y, rcond=None)[0].T
+    np.testing.assert_allclose(no_intercept.coef_, expected, rtol=1e-6)
+
+
+def test_gradient_head_determinism_and_pickle(linear_problem):
+    X, Y, _ = linear_problem
+    kw = dict(max_epochs=3, random_state=0)
+    a = GradientLinearHead(**kw).fit(X, Y)
+    b = clone(a).fit(X, Y)
+    c = GradientLinearHead(max_epochs=3, random_state=1).fit(X, Y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert not np.allclose(a.coef_, c.coef_)
+    loaded = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(loaded.predict(X), a.predict(X))
+
+
+def test_sample_weight_matches_repetition(linear_problem):
+    X, Y, _ = linear_problem
+    w = np.r_[np.full(128, 2.0), np.ones(128)]
+    X_rep = np.vstack([X[:128], X])
+    Y_rep = np.vstack([Y[:128], Y])
+    kw = dict(optimizer="lbfgs", lr=None, tol=1e-14)
+    weighted = GradientLinearHead(**kw).fit(X, Y, sample_weight=w)
+    repeated = GradientLinearHead(**kw).fit(X_rep, Y_rep)
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_nonconvex_head_recovers_phi_linear_target(activation):
+    rng = np.random.default_rng(1)
+    X = rng.normal(scale=10.0, size=(400, 5)) + 3.0  # raw, unstandardised scale
+    W = rng.normal(size=(5, 2)) / 10.0
+    b = np.array([0.2, -0.3])
+    head = NonConvexHead(activation, random_state=0)
+    Y = _phi_numpy(activation, X @ W + b)
+    head.fit(X, Y)
+    assert head.train_loss_ < 1e-8
+    np.testing.assert_allclose(head.predict(X), Y, atol=1e-4)
+    if activation != "relu":  # relu: units off everywhere are not identified
+        np.testing.assert_allclose(head.coef_, W.T, rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(head.intercept_, b, atol=1e-3)
+    assert NonConvexHead._skwtsg_convex is False
+
+
+def test_nonconvex_head_adamw_and_random_init():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 3))
+    y = np.tanh(X @ [1.0, -0.5, 0.25])
+    head = NonConvexHead(
+        optimizer="adamw", init="random", lr=1e-2, max_epochs=30, random_state=0
+    ).fit(X, y)
+    assert head.loss_curve_[-1] < 0.2 * head.loss_curve_[0]
+    assert head.predict(X).shape == (200,)
+    assert np.all(np.abs(head.predict(X)) <= 1)
+
+
+def test_invalid_parameters():
+    X, y = np.ones((10, 2)), np.ones(10)
+    with pytest.raises(ValueError, match="activation"):
+        NonConvexHead("swish").fit(X, y)
+    with pytest.raises(ValueError, match="optimizer"):
+        GradientLinearHead(optimizer="rmsprop").fit(X, y)
+    with pytest.raises(ValueError, match="[Ss]ample.weight"):
+        GradientLinearHead(max_epochs=1).fit(X, y, sample_weight=np.zeros(10))
+
+
+@parametrize_with_checks(
+    [
+        GradientLinearHead(optimizer="lbfgs", lr=None, max_epochs=100, random_state=0),
+        GradientLinearHead(lr=1e-2, max_epochs=20, random_state=0),
+        NonConvexHead("tanh", random_state=0),
+    ],
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
