@@ -7,11 +7,21 @@ sources with a sha256 check where that is possible.
 
 from ._base import RemoteFileMetadata, fetch_file, get_data_home, sha256sum
 from ._essays import fetch_ellipse
+from ._molecules import (
+    fetch_esol,
+    fetch_freesolv,
+    fetch_lipophilicity,
+    fetch_molecules,
+)
 from ._synthetic import make_synthetic_labels, make_synthetic_tasks
 
 __all__ = [
     "RemoteFileMetadata",
     "fetch_ellipse",
+    "fetch_esol",
+    "fetch_freesolv",
+    "fetch_lipophilicity",
+    "fetch_molecules",
     "fetch_file",
     "get_data_home",
     "make_synthetic_labels",

@@ -9,6 +9,7 @@
 
 from ._case import ROLES, W2SCase
 from ._essays import make_essay_cases
+from ._molecules import PAPER_TABLES, make_molecule_cases
 from ._registry import EXPERIMENTS, reproduce
 from ._runner import Experiment, run_cases, run_experiment
 from ._summary import gain_misfit_fit, selection_table, summarize_panel
@@ -18,10 +19,12 @@ __all__ = [
     "EXPERIMENTS",
     "Experiment",
     "PANELS",
+    "PAPER_TABLES",
     "ROLES",
     "W2SCase",
     "gain_misfit_fit",
     "make_essay_cases",
+    "make_molecule_cases",
     "make_synthetic_cases",
     "reproduce",
     "run_cases",

@@ -97,7 +97,8 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         initialisation of ``random_state`` (the paper's procedure); ignored
         when ``module`` is an instance.
     init_epochs : int, default=10
-        Length of the screening runs.
+        Length of the screening runs, capped at ``max_epochs // 10`` (at
+        least 1).
     weight_decay : float, default=0.0
         Decoupled weight decay for ``"adamw"``, L2 penalty in the gradient
         for ``"adam"``/``"sgd"``, penalty ``weight_decay / 2 * ||theta||^2``
@@ -398,7 +399,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
                 train(
                     groups,
                     loss_fn,
-                    min(self.init_epochs, max_epochs),
+                    min(self.init_epochs, max(1, max_epochs // 10)),
                     "constant",
                     f"init {k + 1}/{n_init}",
                 )

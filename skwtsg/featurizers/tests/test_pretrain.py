@@ -134,6 +134,14 @@ def test_multitask_default_adam(tasks):
     # eq. (9) below 25% of the label variance
     assert feat.train_loss_ < 0.25 * variance < feat.loss_curve_[0]
     assert feat.module_[0].weight.dtype == torch.float32
+    # the best of n_init=8 screened initialisations was trained in full
+    assert feat.init_losses_.shape == (8,)
+    assert feat.best_init_ == np.argmin(feat.init_losses_)
+    single = MultiTaskFeaturizer(
+        task_heads=tasks.pretrain_heads, max_epochs=2, n_init=1, random_state=0,
+        module__n_layers=2,
+    ).fit(tasks.pretrain_X, tasks.pretrain_Y)
+    assert single.best_init_ == 0 and single.init_losses_.shape == (1,)
 
 
 def test_multitask_learned_heads_and_adamw(tasks):
