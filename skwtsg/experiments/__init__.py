@@ -11,7 +11,7 @@ from ._case import ROLES, W2SCase
 from ._essays import make_essay_cases
 from ._molecules import PAPER_TABLES, make_molecule_cases
 from ._registry import EXPERIMENTS, reproduce
-from ._runner import Experiment, run_cases, run_experiment
+from ._runner import Experiment, run_cases, run_experiment, theorem2_slack
 from ._summary import gain_misfit_fit, selection_table, summarize_panel
 from ._synthetic import PANELS, make_synthetic_cases
 
@@ -31,4 +31,5 @@ __all__ = [
     "run_experiment",
     "selection_table",
     "summarize_panel",
+    "theorem2_slack",
 ]

@@ -17,7 +17,7 @@ from .._w2s import WeakToStrongRegressor
 from ._case import W2SCase
 from ._summary import DIAGNOSTICS, selection_table, summarize_panel
 
-__all__ = ["Experiment", "run_cases", "run_experiment"]
+__all__ = ["Experiment", "run_cases", "run_experiment", "theorem2_slack"]
 
 
 @dataclass
@@ -79,8 +79,11 @@ def run_cases(cases: Sequence[W2SCase], *, random_state=0, verbose=False) -> pd.
         ``ceiling_error`` (error on the evaluation rows of the strong head fitted
         on the *true* labels of the strong rows: the measured ``epsilon`` of
         Theorem 2, NaN where those rows are unlabeled or there are no
-        evaluation rows) and ``fit_seconds`` (the fit's wall time shared
-        equally among its tasks).
+        evaluation rows), ``train_epsilon`` (the same on the strong rows it was
+        fitted on), ``train_theorem2_slack`` (:func:`theorem2_slack` on those
+        rows: non-negative whenever the head is an exact projection onto a
+        convex set) and ``fit_seconds`` (the fit's wall time shared equally
+        among its tasks).
 
     Examples
     --------
@@ -115,8 +118,13 @@ def run_cases(cases: Sequence[W2SCase], *, random_state=0, verbose=False) -> pd.
                 f"Case {case.name!r} names {len(names)} tasks but y has {n_tasks}."
             )
         evals = {k: np.atleast_1d(getattr(est, k + "_")) for k in DIAGNOSTICS}
-        evals["ceiling_error"] = np.atleast_1d(_ceiling_error(est, case))
         trains = {k: np.atleast_1d(est.train_report_[k]) for k in DIAGNOSTICS}
+        ceiling_eval, epsilon = (np.atleast_1d(a) for a in _ceiling(est, case))
+        evals["ceiling_error"] = ceiling_eval
+        trains["epsilon"] = epsilon
+        trains["theorem2_slack"] = theorem2_slack(
+            trains["weak_error"], trains["strong_error"], trains["misfit"], epsilon
+        )
         for t, task in enumerate(names):
             row = {"group": case.group, "case": case.name, "weak_model": label,
                    "task": task}
@@ -205,26 +213,66 @@ def run_experiment(
     return {"records": records, "summary": summary, "files": files}
 
 
-def _ceiling_error(est, case):
-    """Error of the strong head trained on true labels (Theorem 2's epsilon).
+def _ceiling(est, case):
+    """The strong head trained on true labels: Theorem 2's epsilon, measured.
 
-    Measured only for the experiment's report: the weak-to-strong model
-    itself never sees these labels.
+    Returns its error on the evaluation rows and on the strong rows it was
+    trained on (the empirical ``epsilon``: the distance from the truth to the
+    strong model's set on those rows). Only the experiment's report uses
+    these labels: the weak-to-strong model itself never sees them.
     """
     roles = est.roles_
     strong = np.flatnonzero(np.isin(roles, ("strong", "both")))
     evals = np.flatnonzero(roles == "eval")
     y = np.asarray(case.y, dtype=float)
     nan = np.full(np.size(est.misfit_), np.nan)
-    if not len(evals) or np.isnan(y[strong]).any():
-        return nan
+    if np.isnan(y[strong]).any():
+        return nan, nan
     from sklearn.utils import _safe_indexing
 
     Z = est.strong_featurizer_.transform(_safe_indexing(case.X, strong))
     ceiling = clone(est.head_).fit(Z, y[strong])
-    pred = ceiling.predict(est.strong_featurizer_.transform(_safe_indexing(case.X, evals)))
-    err = (np.asarray(pred).reshape(y[evals].shape) - y[evals]) ** 2
-    return err.mean(axis=0)
+
+    def error(Z_rows, rows):
+        pred = np.asarray(ceiling.predict(Z_rows)).reshape(y[rows].shape)
+        return ((pred - y[rows]) ** 2).reshape(len(rows), -1).mean(axis=0)
+
+    train = error(Z, strong)
+    if not len(evals):
+        return nan, train
+    Z_eval = est.strong_featurizer_.transform(_safe_indexing(case.X, evals))
+    return error(Z_eval, evals), train
+
+
+def theorem2_slack(weak_error, strong_error, misfit, epsilon):
+    """Slack of Theorem 2's deterministic finite-sample form (>= 0 when it holds).
+
+    With ``p`` the projection of the truth onto the strong model's convex set
+    and ``epsilon = ||p - y*||^2``, Pythagoras at ``p`` and two triangle
+    inequalities give, for the exact head,
+    ``sqrt(strong_error) <= sqrt(max(0, (sqrt(weak_error) + sqrt(epsilon))^2
+    - misfit)) + sqrt(epsilon)``. The slack is the right side minus the left.
+
+    Parameters
+    ----------
+    weak_error, strong_error, misfit, epsilon : array-like
+        Measured on the same rows (those the strong head was fitted on).
+
+    Returns
+    -------
+    slack : ndarray
+
+    Examples
+    --------
+    >>> float(theorem2_slack(4.0, 1.0, 3.0, 0.0))  # realizable: Pythagoras
+    0.0
+    """
+    weak_error, strong_error, misfit, epsilon = (
+        np.asarray(a, dtype=float) for a in (weak_error, strong_error, misfit, epsilon)
+    )
+    root_eps = np.sqrt(np.maximum(epsilon, 0.0))
+    inner = np.maximum((np.sqrt(weak_error) + root_eps) ** 2 - misfit, 0.0)
+    return np.sqrt(inner) + root_eps - np.sqrt(np.maximum(strong_error, 0.0))
 
 
 def _panel_of(case, experiment):

@@ -105,6 +105,12 @@ def summarize_panel(records: pd.DataFrame) -> dict:
         summary["train"]["frac_gain_ge_misfit_exact"] = float(
             np.mean(records["train_gain"] >= records["train_misfit"] - tol)
         )
+        if "train_theorem2_slack" in records:
+            slack = records["train_theorem2_slack"]
+            summary["train"]["frac_theorem2_holds"] = float(
+                np.mean(slack >= -1e-6 * np.sqrt(records["train_weak_error"].abs()))
+            )
+            summary["train"]["median_epsilon"] = float(records["train_epsilon"].median())
     return summary
 
 

@@ -1,19 +1,27 @@
 """Featurizers: representations ``h`` as scikit-learn transformers.
 
-torch and skorch are optional: they are imported when a torch featurizer is
-fitted, not when this package is imported.
+torch, skorch, RDKit and sentence-transformers are optional: each is imported
+when a featurizer that needs it is fitted, not when this package is imported.
 """
 
+from ._molecules import MorganFingerprintFeaturizer, RDKitDescriptorFeaturizer
 from ._nets import MLP, make_mlp
 from ._perturb import perturb_weights
 from ._pretrain import MultiTaskFeaturizer
 from ._skorch import SkorchFeaturizer
+from ._smiles import SmilesTransformerFeaturizer
+from ._text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
 from ._torch import TorchFeaturizer
 
 __all__ = [
     "MLP",
+    "MorganFingerprintFeaturizer",
     "MultiTaskFeaturizer",
+    "RDKitDescriptorFeaturizer",
+    "SentenceTransformerFeaturizer",
     "SkorchFeaturizer",
+    "SmilesTransformerFeaturizer",
+    "TfidfSVDFeaturizer",
     "TorchFeaturizer",
     "make_mlp",
     "perturb_weights",

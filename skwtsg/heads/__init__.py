@@ -3,11 +3,14 @@
 Each head solves its least-squares problem exactly (no stochastic gradient
 descent), so its fit is the projection of the weak labels onto a convex set
 and Theorem 1 of Charikar et al. (2024) applies. Every head reports an
-optimality certificate ``kkt_residual_``.
+optimality certificate ``kkt_residual_``. The gradient-trained heads
+(:class:`GradientLinearHead`, the paper's procedure, and the non-convex
+:class:`NonConvexHead`) import torch only when fitted.
 """
 
 from ._ball import BallLeastSquaresHead
 from ._convexity import check_head_convexity, is_convex_head
+from ._gradient import GradientLinearHead, NonConvexHead
 from ._isotonic import IsotonicHead
 from ._least_squares import LeastSquaresHead, RidgeHead
 from ._nnls import NonNegativeLeastSquaresHead
@@ -15,8 +18,10 @@ from ._projection import pythagorean_gap
 
 __all__ = [
     "BallLeastSquaresHead",
+    "GradientLinearHead",
     "IsotonicHead",
     "LeastSquaresHead",
+    "NonConvexHead",
     "NonNegativeLeastSquaresHead",
     "RidgeHead",
     "check_head_convexity",

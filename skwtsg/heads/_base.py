@@ -121,9 +121,9 @@ class _Problem:
         for start in range(0, n, step):
             xb, yb = self.centred_block(slice(start, min(start + step, n)))
             block = np.vstack([acc, np.hstack([xb[:, act], yb])])
-            acc = linalg.qr(
-                block, mode="r", overwrite_a=True, check_finite=False
-            )[0][: min(block.shape[0], width)]
+            acc = linalg.qr(block, mode="r", overwrite_a=True, check_finite=False)[0][
+                : min(block.shape[0], width)
+            ]
         k = min(n, d_act)
         return np.triu(acc[:k, :d_act]), acc[:k, d_act:]
 
@@ -366,8 +366,9 @@ def _solve_ridge_family(problem, alpha):
     factor, rcond = _cholesky_rcond(gram_s)
 
     def solve(rhs):
-        return linalg.cho_solve(factor, rhs / scale[:, None], check_finite=False) / (
-            scale[:, None]
+        return (
+            linalg.cho_solve(factor, rhs / scale[:, None], check_finite=False)
+            / (scale[:, None])
         )
 
     if factor is not None and rcond >= 1e-4:
@@ -434,6 +435,7 @@ def _refine(problem, coef_a, solve, alpha, max_iter=5):
             break
         coef_a = coef_a + solve(grad)
     return best, best_cert
+
 
 class _BaseHead(RegressorMixin, BaseEstimator):
     """Validation, prediction and tags shared by the exact linear heads."""

@@ -180,10 +180,7 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
         if self.y_thresholds_.ndim == 1:
             return np.interp(x, self.X_thresholds_, self.y_thresholds_)
         return np.column_stack(
-            [
-                np.interp(x, self.X_thresholds_, col)
-                for col in self.y_thresholds_.T
-            ]
+            [np.interp(x, self.X_thresholds_, col) for col in self.y_thresholds_.T]
         )
 
     def __sklearn_tags__(self):

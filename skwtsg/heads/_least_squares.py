@@ -5,8 +5,8 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn_compat.base import _fit_context
 from sklearn.utils._param_validation import Interval
+from sklearn_compat.base import _fit_context
 
 from ._base import _BaseHead, _prepare_problem, _solve_ridge_family
 
@@ -89,7 +89,7 @@ class LeastSquaresHead(_BaseHead):
     .. [1] M. Charikar, C. Pabbaraju and K. Shiragur, "Quantifying the Gain in
        Weak-to-Strong Generalization", NeurIPS 2024.
     .. [2] Å. Björck, "Numerical Methods for Least Squares Problems", SIAM,
-       1996, §2.8 (corrected semi-normal equations).
+       1996 (QR solution, minimum-norm solutions, iterative refinement).
 
     Examples
     --------

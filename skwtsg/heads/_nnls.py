@@ -124,20 +124,21 @@ class NonNegativeLeastSquaresHead(_BaseHead):
             coef[act] = self._solve(problem)
         norms = problem.col_norms[act], problem.y_norms
         grad = problem.residual_pass(coef)
-        viol = _nnls_violation(grad[act], coef[act], *norms)
-        best_viol, best_coef = viol.max(initial=0.0), coef
-        for _ in range(4):
-            if best_viol <= 1e-14:
+        viol = _nnls_violation(grad[act], coef[act], *norms).max(axis=0, initial=0.0)
+        best, best_viol = coef.copy(), viol
+        for _ in range(4):  # polish with residuals computed on the data
+            if best_viol.max(initial=0.0) <= 1e-14:
                 break
             coef = self._polish(problem, coef, grad)
             grad = problem.residual_pass(coef)
             viol = _nnls_violation(grad[act], coef[act], *norms)
-            if viol.max(initial=0.0) >= best_viol:
+            viol = viol.max(axis=0, initial=0.0)
+            better = viol < best_viol
+            if not better.any():
                 break
-            best_viol, best_coef = viol.max(initial=0.0), coef
-        coef = best_coef
-        viol = best_viol
-        self.kkt_residual_ = float(viol)
+            best[:, better], best_viol[better] = coef[:, better], viol[better]
+        self.kkt_residual_ = float(best_viol.max(initial=0.0))
+        coef = best
         self._set_linear(problem, coef)
         return self
 

@@ -175,17 +175,17 @@ def test_pythagorean_inequality(kind, data):
     """Theorem 1 on the training sample: err(strong) <= err(weak) - misfit."""
     Z, w, y_weak, head, y_star = _draw_problem(data, kind)
     y_hat = head.predict(Z)
-    F = _dist(y_weak, y_star, w)
+    err_weak = _dist(y_weak, y_star, w)
     scale = _dist(y_weak, 0.0, w) + _dist(y_star, 0.0, w)
-    assume(np.all(F >= 1e-4 * scale))  # weak labels not equal to the target
+    assume(np.all(err_weak >= 1e-4 * scale))  # weak labels not equal to the target
     # slack F - G - I, computed as 2 <ŷ - y*, y_w - ŷ> (no cancellation)
     gap = 2.0 * np.average((y_hat - y_star) * (y_weak - y_hat), axis=0, weights=w)
-    assert np.all(gap >= -RTOL * F), (gap / F, head)
+    assert np.all(gap >= -RTOL * err_weak), (gap / err_weak, head)
     if kind == "least_squares":
-        assert np.all(np.abs(gap) <= RTOL * F), (gap / F, head)
+        assert np.all(np.abs(gap) <= RTOL * err_weak), (gap / err_weak, head)
         # the three distances themselves, as the theorem states them
-        G, I = _dist(y_hat, y_star, w), _dist(y_hat, y_weak, w)
-        np.testing.assert_allclose(G + I, F, rtol=1e-8, atol=0)
+        err_strong, misfit = _dist(y_hat, y_star, w), _dist(y_hat, y_weak, w)
+        np.testing.assert_allclose(err_strong + misfit, err_weak, rtol=1e-8, atol=0)
 
 
 @pytest.mark.parametrize("kind", HEADS)
@@ -197,12 +197,18 @@ def test_non_realizable_bound(kind, data):
     size = data.draw(st.floats(0.0, 2.0), label="size")
     y_star = p + size * (np.sqrt(_dist(p, 0.0, w)) + 1.0) * delta
     y_hat = head.predict(Z)
-    F, I, G = _dist(y_weak, y_star, w), _dist(y_hat, y_weak, w), _dist(y_hat, y_star, w)
+    err_weak = _dist(y_weak, y_star, w)  # F
+    misfit = _dist(y_hat, y_weak, w)  # I
+    err_strong = _dist(y_hat, y_star, w)  # G
     eps = _dist(p, y_star, w)
-    scale = (np.sqrt(F) + np.sqrt(eps)) ** 2
+    scale = (np.sqrt(err_weak) + np.sqrt(eps)) ** 2
     assume(np.all(scale >= 1e-4 * (_dist(y_weak, 0.0, w) + _dist(y_star, 0.0, w))))
     tol = RTOL * scale
-    bound_a = np.sqrt(np.maximum(0.0, scale - I)) + np.sqrt(eps)
-    assert np.all(np.sqrt(G) <= bound_a + np.sqrt(tol)), (G, bound_a**2, head)
-    bound_b = F - I + 4.0 * np.sqrt(eps * F) + 4.0 * eps
-    assert np.all(G <= bound_b + tol), (G, bound_b, head)
+    bound_a = np.sqrt(np.maximum(0.0, scale - misfit)) + np.sqrt(eps)
+    assert np.all(np.sqrt(err_strong) <= bound_a + np.sqrt(tol)), (
+        err_strong,
+        bound_a**2,
+        head,
+    )
+    bound_b = err_weak - misfit + 4.0 * np.sqrt(eps * err_weak) + 4.0 * eps
+    assert np.all(err_strong <= bound_b + tol), (err_strong, bound_b, head)

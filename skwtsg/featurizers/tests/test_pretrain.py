@@ -138,7 +138,10 @@ def test_multitask_default_adam(tasks):
     assert feat.init_losses_.shape == (8,)
     assert feat.best_init_ == np.argmin(feat.init_losses_)
     single = MultiTaskFeaturizer(
-        task_heads=tasks.pretrain_heads, max_epochs=2, n_init=1, random_state=0,
+        task_heads=tasks.pretrain_heads,
+        max_epochs=2,
+        n_init=1,
+        random_state=0,
         module__n_layers=2,
     ).fit(tasks.pretrain_X, tasks.pretrain_Y)
     assert single.best_init_ == 0 and single.init_losses_.shape == (1,)

@@ -308,8 +308,12 @@ def _expected_failed_checks(estimator):
     [
         TorchFeaturizer(MLP, module__n_layers=2, dtype="float64", random_state=0),
         MultiTaskFeaturizer(
-            module__n_layers=2, max_epochs=5, n_init=2, init_epochs=1,
-            dtype="float64", random_state=0,
+            module__n_layers=2,
+            max_epochs=5,
+            n_init=2,
+            init_epochs=1,
+            dtype="float64",
+            random_state=0,
         ),
         SkorchFeaturizer(
             MLP, module__n_layers=2, max_epochs=2, dtype="float64", random_state=0

@@ -35,7 +35,9 @@ def test_matches_isotonic_regression(data, increasing, weighted):
     for k in range(3):
         ref = IsotonicRegression(increasing=increasing, out_of_bounds="clip")
         ref.fit(X[:, 0], Y[:, k], sample_weight=w)
-        assert_allclose(pred[:, k], ref.predict(np.vstack([X, X_new])[:, 0]), atol=1e-12)
+        assert_allclose(
+            pred[:, k], ref.predict(np.vstack([X, X_new])[:, 0]), atol=1e-12
+        )
         single = IsotonicHead(increasing=increasing).fit(X, Y[:, k], sample_weight=w)
         assert single.predict(X).shape == (150,)
         assert_allclose(single.predict(X), pred[:150, k])
