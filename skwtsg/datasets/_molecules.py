@@ -504,13 +504,13 @@ def fetch_molecules(
 ):
     """Load a MoleculeNet regression set (ESOL, FreeSolv or Lipop) with its splits.
 
-    =================   ======================  =========================
-    name                rows (train/valid/test)  target
-    =================   ======================  =========================
-    ``"ESOL"``          1128 (902/113/113)       log solubility (mol/L)
-    ``"FreeSolv"``      642 (513/64/65)          hydration free energy
-    ``"Lipop"``         4200 (3360/420/420)      logD at pH 7.4
-    =================   ======================  =========================
+    =================   ========================  =========================
+    name                rows (train/valid/test)   target
+    =================   ========================  =========================
+    ``"ESOL"``          1128 (902/113/113)        log solubility (mol/L)
+    ``"FreeSolv"``      642 (513/64/65)           hydration free energy
+    ``"Lipop"``         4200 (3360/420/420)       logD at pH 7.4
+    =================   ========================  =========================
 
     The loader returns strings: SMILES are not parsed here. Featurizers such
     as :class:`skwtsg.featurizers.RDKitDescriptorFeaturizer` raise a

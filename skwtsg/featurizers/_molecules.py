@@ -511,7 +511,7 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of float64 of shape (n_samples, n_features_out_)
+        Z : ndarray of float64 of shape (n_samples, `n_features_out_`)
             Standardised (and clipped) features.
         """
         check_is_fitted(self)

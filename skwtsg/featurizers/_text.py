@@ -454,7 +454,7 @@ class SentenceTransformerFeaturizer(
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, embedding_dim_), dtype float64
+        Z : ndarray of shape (n_samples, `embedding_dim_`), dtype float64
             One embedding per text.
         """
         check_is_fitted(self)
