@@ -1,12 +1,13 @@
 """Every gallery example (``examples/**/plot_*.py``) runs, headless and fast."""
 
 import importlib.util
-import os
 import runpy
 import time
 from pathlib import Path
 
 import pytest
+
+from skwtsg.tests._shared_data import shared_data_home
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
@@ -24,10 +25,7 @@ NEEDS = {
 
 def _data_home():
     """``$SKWTSG_DATA``, else ``shared/data`` beside the repository, or None."""
-    for candidate in (os.environ.get("SKWTSG_DATA"), ROOT.parent / "shared" / "data"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
+    return shared_data_home()
 
 
 @pytest.fixture

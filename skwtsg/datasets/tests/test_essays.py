@@ -4,7 +4,6 @@ import csv
 import gzip
 import hashlib
 import io
-import os
 import shutil
 import struct
 import urllib.error
@@ -17,18 +16,9 @@ import pytest
 
 from skwtsg.datasets import _base, _essays
 from skwtsg.datasets._essays import ELLIPSE_FILE, ELLIPSE_TARGETS, fetch_ellipse
+from skwtsg.tests._shared_data import REPO_ROOT, shared_data_home
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def _shared_data_home():
-    for cand in (os.environ.get("SKWTSG_DATA"), REPO_ROOT.parent / "shared" / "data"):
-        if cand and (Path(cand) / ELLIPSE_FILE.filename).exists():
-            return Path(cand)
-    return None
-
-
-DATA_HOME = _shared_data_home()
+DATA_HOME = shared_data_home(ELLIPSE_FILE.filename)
 needs_data = pytest.mark.skipif(
     DATA_HOME is None,
     reason=f"{ELLIPSE_FILE.filename} not found under $SKWTSG_DATA nor "

@@ -24,6 +24,7 @@ from skwtsg.datasets._molecules import (
     fetch_lipophilicity,
     fetch_molecules,
 )
+from skwtsg.tests._shared_data import require_data_home
 
 NAMES = ("ESOL", "FreeSolv", "Lipop")
 SIZES = {"ESOL": (902, 113, 113), "FreeSolv": (513, 64, 65), "Lipop": (3360, 420, 420)}
@@ -34,23 +35,9 @@ FETCHERS = {
 }
 
 
-def _shared_data_home():
-    env = os.environ.get("SKWTSG_DATA")
-    if env:
-        return Path(env)
-    # <repo root>/../shared/data
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
-
-
 @pytest.fixture(scope="module")
 def data_home():
-    home = _shared_data_home()
-    if not (home / "molecules" / "ESOL.csv").exists():
-        pytest.skip(
-            f"molecule data not found under {home} (set SKWTSG_DATA or put "
-            "shared/data beside the repository)"
-        )
-    return home
+    return require_data_home("molecules/ESOL.csv")
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,6 @@
 """Tests of the essay-scoring experiment's cases (ELLIPSE, appendix C.1)."""
 
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,18 +13,9 @@ from skwtsg.experiments._essays import (
     split_essays,
 )
 from skwtsg.featurizers._text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
+from skwtsg.tests._shared_data import REPO_ROOT, shared_data_home
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def _shared_data_home():
-    for cand in (os.environ.get("SKWTSG_DATA"), REPO_ROOT.parent / "shared" / "data"):
-        if cand and (Path(cand) / ELLIPSE_FILE.filename).exists():
-            return Path(cand)
-    return None
-
-
-DATA_HOME = _shared_data_home()
+DATA_HOME = shared_data_home(ELLIPSE_FILE.filename)
 pytestmark = pytest.mark.skipif(
     DATA_HOME is None,
     reason=f"{ELLIPSE_FILE.filename} not found under $SKWTSG_DATA nor "

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -24,24 +21,12 @@ from skwtsg.featurizers._molecules import (  # noqa: E402
 )
 from skwtsg.featurizers._smiles import SmilesTransformerFeaturizer  # noqa: E402
 from skwtsg.heads import LeastSquaresHead, RidgeHead  # noqa: E402
-
-
-def _shared_data_home():
-    env = os.environ.get("SKWTSG_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+from skwtsg.tests._shared_data import require_data_home  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def data_home():
-    home = _shared_data_home()
-    if not (home / "molecules" / "ESOL.csv").exists():
-        pytest.skip(
-            f"molecule data not found under {home} (set SKWTSG_DATA or put "
-            "shared/data beside the repository)"
-        )
-    return home
+    return require_data_home("molecules/ESOL.csv")
 
 
 @pytest.fixture(scope="module")
