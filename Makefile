@@ -22,7 +22,9 @@ $(VENV)/.docs: $(STAMP)
 demo: $(STAMP)  ## the main job: the paper's synthetic reproduction (Figures 2a-c, 3a-c, D)
 	$(PY) -m skwtsg reproduce synthetic --out results/synthetic
 
-test: $(STAMP)  ## the test suite (unit, doctests, sklearn checks, properties, --quick runs)
+test: $(STAMP)  ## lint, types, then the test suite (unit, doctests, sklearn checks, properties, --quick runs)
+	$(PY) -m ruff check skwtsg tests examples benchmarks
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 docs: $(VENV)/.docs  ## the documentation site, warnings as errors

@@ -28,21 +28,28 @@ def main(argv=None):
     wall = time.perf_counter() - start
     summary = result["summary"]
     rows = {}
-    print(f"{'panel':>10} {'slope':>8} {'R2':>7} {'train gain>=misfit':>19} "
-          f"{'fit s':>6}  verdict")
+    print(
+        f"{'panel':>10} {'slope':>8} {'R2':>7} {'train gain>=misfit':>19} "
+        f"{'fit s':>6}  verdict"
+    )
     for panel, info in summary["panels"].items():
         ev, tr = info["eval"], info.get("train", {})
         rows[panel] = {
-            "slope": ev["slope"], "r2": ev["r2"],
+            "slope": ev["slope"],
+            "r2": ev["r2"],
             "train_frac_gain_ge_misfit": tr.get("frac_gain_ge_misfit_exact"),
             "fit_seconds": info["fit_seconds"],
             "agrees_with_paper": info.get("agrees_with_paper"),
         }
-        print(f"{panel:>10} {ev['slope']:8.3f} {ev['r2']:7.4f} "
-              f"{100 * tr.get('frac_gain_ge_misfit_exact', float('nan')):18.0f}% "
-              f"{info['fit_seconds']:6.2f}  {info.get('verdict', '')}")
-    print(f"all panels at the paper's sizes: {wall:.1f} s wall "
-          f"(target <= 60 s; building representations {summary['prepare_seconds']:.1f} s)")
+        print(
+            f"{panel:>10} {ev['slope']:8.3f} {ev['r2']:7.4f} "
+            f"{100 * tr.get('frac_gain_ge_misfit_exact', float('nan')):18.0f}% "
+            f"{info['fit_seconds']:6.2f}  {info.get('verdict', '')}"
+        )
+    print(
+        f"all panels at the paper's sizes: {wall:.1f} s wall "
+        f"(target <= 60 s; building representations {summary['prepare_seconds']:.1f} s)"
+    )
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"wall_seconds": wall, "panels": rows}, f, indent=2)

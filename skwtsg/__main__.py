@@ -27,21 +27,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     syn = exp.add_parser("synthetic", help="Figures 2a-c, 3a-c and appendix D")
     common(syn, "results/synthetic")
-    syn.add_argument("--panels", type=_csv, default=None,
-                     help="comma-separated panels (default: all): "
-                          "2a,2b,2c,3a,3b,3c,D-tanh,D-relu,D-sigmoid")
-    syn.add_argument("--heads", choices=["exact", "gradient"], default="exact",
-                     help="exact least squares (default) or the paper's Adam procedure")
-    syn.add_argument("--epochs", type=int, default=None,
-                     help="epochs of the gradient heads (default: the paper's 1000)")
+    syn.add_argument(
+        "--panels",
+        type=_csv,
+        default=None,
+        help="comma-separated panels (default: all): "
+        "2a,2b,2c,3a,3b,3c,D-tanh,D-relu,D-sigmoid",
+    )
+    syn.add_argument(
+        "--heads",
+        choices=["exact", "gradient"],
+        default="exact",
+        help="exact least squares (default) or the paper's Adam procedure",
+    )
+    syn.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs of the gradient heads (default: the paper's 1000)",
+    )
 
     mol = exp.add_parser("molecules", help="Figures 2d-f and Tables 1-3")
     common(mol, "results/molecules")
     mol.add_argument("--data-home", default=None, help="data folder (or $SKWTSG_DATA)")
-    mol.add_argument("--datasets", type=_csv, default=None,
-                     help="comma-separated: ESOL,FreeSolv,Lipop (default: all)")
-    mol.add_argument("--weak-family", choices=["transformer", "morgan"],
-                     default="transformer", help="weak representations (%(default)s)")
+    mol.add_argument(
+        "--datasets",
+        type=_csv,
+        default=None,
+        help="comma-separated: ESOL,FreeSolv,Lipop (default: all)",
+    )
+    mol.add_argument(
+        "--weak-family",
+        choices=["transformer", "morgan"],
+        default="transformer",
+        help="weak representations (%(default)s)",
+    )
 
     ess = exp.add_parser("essays", help="appendix C.1, Figure 5")
     common(ess, "results/essays")
@@ -68,20 +88,30 @@ def main(argv=None) -> int:
         options.update(data_home=args.data_home, weak_family=args.weak_family)
     elif args.experiment == "essays":
         options.update(data_home=args.data_home, cache_dir=args.cache_dir)
-    result = reproduce(args.experiment, out=args.out, quick=args.quick,
-                       random_state=args.seed, verbose=not args.quiet, **options)
+    result = reproduce(
+        args.experiment,
+        out=args.out,
+        quick=args.quick,
+        random_state=args.seed,
+        verbose=not args.quiet,
+        **options,
+    )
     records = result["records"]
     means = records.groupby("panel", sort=False)[
         ["weak_error", "strong_error", "misfit", "gain", "bound"]
     ].mean()
-    print("Per panel: mean over tasks on the fresh evaluation sample, and the line "
-          "of gain on misfit over tasks")
+    print(
+        "Per panel: mean over tasks on the fresh evaluation sample, and the line "
+        "of gain on misfit over tasks"
+    )
     for panel, info in result["summary"]["panels"].items():
         ev, m = info["eval"], means.loc[panel]
-        line = (f"{panel:>10}: weak {m['weak_error']:.4g}  strong "
-                f"{m['strong_error']:.4g}  misfit {m['misfit']:.4g}  gain "
-                f"{m['gain']:.4g}  bound {m['bound']:.4g} | slope "
-                f"{ev['slope']:+.3f}  R² {ev['r2']:.3f}")
+        line = (
+            f"{panel:>10}: weak {m['weak_error']:.4g}  strong "
+            f"{m['strong_error']:.4g}  misfit {m['misfit']:.4g}  gain "
+            f"{m['gain']:.4g}  bound {m['bound']:.4g} | slope "
+            f"{ev['slope']:+.3f}  R² {ev['r2']:.3f}"
+        )
         if "verdict" in info:
             line += "  " + ("agrees" if info["agrees_with_paper"] else "DIFFERS")
         if "selection" in info:

@@ -289,8 +289,14 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self.head_ = _fit_head(head, Z_strong, y_weak_labels, sw(strong_rows), "head")
 
         self._set_diagnostics(
-            X_rows, y, sample_weight, weak_rows, strong_rows, eval_rows,
-            y_weak_labels, Z_strong,
+            X_rows,
+            y,
+            sample_weight,
+            weak_rows,
+            strong_rows,
+            eval_rows,
+            y_weak_labels,
+            Z_strong,
         )
         return self
 
@@ -396,8 +402,15 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         return roles.astype(str)
 
     def _set_diagnostics(
-        self, X_rows, y, sample_weight, weak_rows, strong_rows, eval_rows,
-        y_weak_labels, Z_strong,
+        self,
+        X_rows,
+        y,
+        sample_weight,
+        weak_rows,
+        strong_rows,
+        eval_rows,
+        y_weak_labels,
+        Z_strong,
     ):
         multioutput = "raw_values" if y.ndim == 2 else "uniform_average"
 
@@ -407,14 +420,23 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         def report(rows, y_weak, y_strong, labeled):
             if labeled:
                 return weak_to_strong_report(
-                    y[rows], y_weak, y_strong,
-                    sample_weight=sw(rows), multioutput=multioutput,
+                    y[rows],
+                    y_weak,
+                    y_strong,
+                    sample_weight=sw(rows),
+                    multioutput=multioutput,
                 )
             nan = _nan_like(y)
-            mis = misfit(y_weak, y_strong, sample_weight=sw(rows),
-                         multioutput=multioutput)
-            return {"weak_error": nan, "strong_error": nan, "misfit": mis,
-                    "gain": nan, "bound": nan}
+            mis = misfit(
+                y_weak, y_strong, sample_weight=sw(rows), multioutput=multioutput
+            )
+            return {
+                "weak_error": nan,
+                "strong_error": nan,
+                "misfit": mis,
+                "gain": nan,
+                "bound": nan,
+            }
 
         # On the strong model's own training rows (Theorem 1's finite sample).
         y_strong_train = _as_output(self.head_.predict(Z_strong), y.ndim)
@@ -426,8 +448,10 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         if len(eval_rows):
             X_eval = _safe_indexing(X_rows, eval_rows)
             rep = report(
-                eval_rows, self._predict_weak(X_eval, y.ndim),
-                self._predict_strong(X_eval, y.ndim), True,
+                eval_rows,
+                self._predict_weak(X_eval, y.ndim),
+                self._predict_strong(X_eval, y.ndim),
+                True,
             )
             rows = dict.fromkeys(_DIAGNOSTICS, "eval")
         elif strong_labeled:
@@ -436,8 +460,10 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         else:
             X_weak = _safe_indexing(X_rows, weak_rows)
             weak_only = weak_to_strong_report(
-                y[weak_rows], *([self._predict_weak(X_weak, y.ndim)] * 2),
-                sample_weight=sw(weak_rows), multioutput=multioutput,
+                y[weak_rows],
+                *([self._predict_weak(X_weak, y.ndim)] * 2),
+                sample_weight=sw(weak_rows),
+                multioutput=multioutput,
             )
             rep = dict(self.train_report_)
             rep["weak_error"] = weak_only["weak_error"]
@@ -555,8 +581,13 @@ def _check_features(Z, n_rows, name):
     values = Z.data if sparse.issparse(Z) else Z
     if values.dtype.kind not in "fiub":
         try:  # object arrays of numbers are numbers
-            Z = check_array(Z, accept_sparse=True, dtype=np.float64,
-                            ensure_all_finite=False, ensure_2d=False)
+            Z = check_array(
+                Z,
+                accept_sparse=True,
+                dtype=np.float64,
+                ensure_all_finite=False,
+                ensure_2d=False,
+            )
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"`{name}` returned features of dtype {values.dtype} that are not "

@@ -40,9 +40,14 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
             return "" if math.isnan(v) else format(v, floatfmt)
         return str(v)
 
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |",
-             "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    lines = [
+        "| " + " | ".join(map(str, df.columns)) + " |",
+        "|" + "---|" * len(df.columns),
+    ]
+    lines += [
+        "| " + " | ".join(fmt(v) for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 
@@ -73,7 +78,9 @@ def write_outputs(experiment, records, summary, out: Path, claims=None) -> list[
     """
     out.mkdir(parents=True, exist_ok=True)
     if claims is None:
-        claims = experiment.claims() if callable(experiment.claims) else experiment.claims
+        claims = (
+            experiment.claims() if callable(experiment.claims) else experiment.claims
+        )
     files = []
     panels = list(summary["panels"])
     for panel in panels:
@@ -128,7 +135,7 @@ def _figures(claims, records, summary, out):
                 fig.savefig(path, dpi=120)
                 plt.close(fig)
                 files.append(path)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     fig_all.tight_layout()
     path = out / "all_panels.png"
@@ -154,23 +161,32 @@ def _report(experiment, claims, summary):
     rows = []
     for panel, info in summary["panels"].items():
         ev, tr = info["eval"], info.get("train", {})
-        rows.append({
-            "panel": panel,
-            "points": info["n_points"],
-            "slope": ev["slope"],
-            "intercept": ev["intercept"],
-            "R2": ev["r2"],
-            "gain>=misfit (fresh)": ev["frac_gain_ge_misfit"],
-            "gain>=misfit (train, exact)": tr.get("frac_gain_ge_misfit_exact", float("nan")),
-            "median gain/misfit": ev["median_ratio"],
-            "fit s": info["fit_seconds"],
-        })
-    lines += ["", "## Gain against misfit", "",
-              "Slope and R² of the least-squares line of gain on misfit over the "
-              "points of each panel, measured on a fresh evaluation sample; the "
-              "training-sample column counts points with gain ≥ misfit up to 1e-9 "
-              "relative on the strong model's own training rows.", "",
-              markdown_table(pd.DataFrame(rows))]
+        rows.append(
+            {
+                "panel": panel,
+                "points": info["n_points"],
+                "slope": ev["slope"],
+                "intercept": ev["intercept"],
+                "R2": ev["r2"],
+                "gain>=misfit (fresh)": ev["frac_gain_ge_misfit"],
+                "gain>=misfit (train, exact)": tr.get(
+                    "frac_gain_ge_misfit_exact", float("nan")
+                ),
+                "median gain/misfit": ev["median_ratio"],
+                "fit s": info["fit_seconds"],
+            }
+        )
+    lines += [
+        "",
+        "## Gain against misfit",
+        "",
+        "Slope and R² of the least-squares line of gain on misfit over the "
+        "points of each panel, measured on a fresh evaluation sample; the "
+        "training-sample column counts points with gain ≥ misfit up to 1e-9 "
+        "relative on the strong model's own training rows.",
+        "",
+        markdown_table(pd.DataFrame(rows)),
+    ]
     for panel, info in summary["panels"].items():
         claim = claims.get(panel, {})
         lines += ["", f"## {claim.get('title', panel)}", ""]
@@ -184,12 +200,20 @@ def _report(experiment, claims, summary):
             table = pd.DataFrame(info["selection_table"])
             table["pick"] = table["pick"].map({True: "←", False: ""})
             sel = info["selection"]
-            lines += ["", markdown_table(table), "",
-                      f"Heuristic's pick: {sel['pick']}; smallest true strong error: "
-                      f"{sel['best']} (regret {sel['regret']:.4g}); Spearman "
-                      f"correlation of bound and true error across weak models: "
-                      f"{sel['spearman']:.3f}."]
+            lines += [
+                "",
+                markdown_table(table),
+                "",
+                f"Heuristic's pick: {sel['pick']}; smallest true strong error: "
+                f"{sel['best']} (regret {sel['regret']:.4g}); Spearman "
+                f"correlation of bound and true error across weak models: "
+                f"{sel['spearman']:.3f}.",
+            ]
             if "paper" in claim:
-                lines += ["", "The paper's table:", "",
-                          markdown_table(pd.DataFrame(claim["paper"]))]
+                lines += [
+                    "",
+                    "The paper's table:",
+                    "",
+                    markdown_table(pd.DataFrame(claim["paper"])),
+                ]
     return "\n".join(lines) + "\n"

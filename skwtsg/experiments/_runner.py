@@ -56,7 +56,9 @@ class Experiment:
     notes: list = field(default_factory=list)
 
 
-def run_cases(cases: Sequence[W2SCase], *, random_state=0, verbose=False) -> pd.DataFrame:
+def run_cases(
+    cases: Sequence[W2SCase], *, random_state=0, verbose=False
+) -> pd.DataFrame:
     """Fit every (case, weak model) pair and record each task's diagnostics.
 
     Parameters
@@ -97,8 +99,11 @@ def run_cases(cases: Sequence[W2SCase], *, random_state=0, verbose=False) -> pd.
     >>> run_cases([case])[["case", "weak_model", "task"]].values.tolist()
     [['demo', 'pca1', 'task0'], ['demo', 'pca1', 'task1']]
     """
-    jobs = [(case, label, weak) for case in cases
-            for label, weak in case.weak_featurizers.items()]
+    jobs = [
+        (case, label, weak)
+        for case in cases
+        for label, weak in case.weak_featurizers.items()
+    ]
     rows = []
     for case, label, weak in _progress(jobs, verbose, "weak-to-strong fits"):
         est = WeakToStrongRegressor(
@@ -126,8 +131,12 @@ def run_cases(cases: Sequence[W2SCase], *, random_state=0, verbose=False) -> pd.
             trains["weak_error"], trains["strong_error"], trains["misfit"], epsilon
         )
         for t, task in enumerate(names):
-            row = {"group": case.group, "case": case.name, "weak_model": label,
-                   "task": task}
+            row = {
+                "group": case.group,
+                "case": case.name,
+                "weak_model": label,
+                "task": task,
+            }
             row.update({k: float(v[t]) for k, v in evals.items()})
             row.update({f"train_{k}": float(v[t]) for k, v in trains.items()})
             row["fit_seconds"] = seconds / n_tasks

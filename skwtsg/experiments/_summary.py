@@ -12,7 +12,7 @@ DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
 
 
 def gain_misfit_fit(misfit, gain):
-    """Least-squares line of gain on misfit, with the statistics the paper's figures show.
+    """Least-squares line of gain on misfit, and how the points sit around y = x.
 
     Parameters
     ----------
@@ -50,15 +50,20 @@ def gain_misfit_fit(misfit, gain):
         "intercept": float("nan"),
         "r2": float("nan"),
         "n_points": int(ok.sum()),
-        "frac_gain_ge_misfit": float(np.mean(gain >= misfit)) if ok.any() else float("nan"),
+        "frac_gain_ge_misfit": float(np.mean(gain >= misfit))
+        if ok.any()
+        else float("nan"),
         "median_ratio": float(np.median(gain[misfit > 0] / misfit[misfit > 0]))
         if np.any(misfit > 0)
         else float("nan"),
     }
     if ok.sum() >= 3 and np.ptp(misfit) > 0:
         res = stats.linregress(misfit, gain)
-        out.update(slope=float(res.slope), intercept=float(res.intercept),
-                   r2=float(res.rvalue**2))
+        out.update(
+            slope=float(res.slope),
+            intercept=float(res.intercept),
+            r2=float(res.rvalue**2),
+        )
     return out
 
 
@@ -100,7 +105,9 @@ def summarize_panel(records: pd.DataFrame) -> dict:
     if "ceiling_error" in records:
         summary["mean"]["ceiling_error"] = float(records["ceiling_error"].mean())
     if "train_gain" in records and records["train_gain"].notna().any():
-        summary["train"] = gain_misfit_fit(records["train_misfit"], records["train_gain"])
+        summary["train"] = gain_misfit_fit(
+            records["train_misfit"], records["train_gain"]
+        )
         tol = 1e-9 * np.maximum(records["train_weak_error"].abs(), 1e-300)
         summary["train"]["frac_gain_ge_misfit_exact"] = float(
             np.mean(records["train_gain"] >= records["train_misfit"] - tol)
@@ -110,7 +117,9 @@ def summarize_panel(records: pd.DataFrame) -> dict:
             summary["train"]["frac_theorem2_holds"] = float(
                 np.mean(slack >= -1e-6 * np.sqrt(records["train_weak_error"].abs()))
             )
-            summary["train"]["median_epsilon"] = float(records["train_epsilon"].median())
+            summary["train"]["median_epsilon"] = float(
+                records["train_epsilon"].median()
+            )
     return summary
 
 

@@ -28,10 +28,10 @@ PANELS = {
     "D-sigmoid": ("pre2", "pre8", "sigmoid", "D: sigmoid∘linear heads (2b)"),
 }
 
-PAPER_SIZES = dict(n_pretrain_tasks=10, n_pretrain_samples=2000, n_tasks=100,
-                   n_samples=2000)
-QUICK_SIZES = dict(n_pretrain_tasks=4, n_pretrain_samples=150, n_tasks=6,
-                   n_samples=150)
+PAPER_SIZES = dict(
+    n_pretrain_tasks=10, n_pretrain_samples=2000, n_tasks=100, n_samples=2000
+)
+QUICK_SIZES = dict(n_pretrain_tasks=4, n_pretrain_samples=150, n_tasks=6, n_samples=150)
 _ACTIVATIONS = {
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0.0),
@@ -115,8 +115,9 @@ def make_synthetic_cases(
     jobs = (
         delayed(_pretrain)(k, tasks, epochs_, quick, random_state) for k in pretrained
     )
-    reps = dict(zip(pretrained, Parallel(n_jobs=min(n_jobs, len(pretrained) or 1))(
-        jobs)))
+    reps = dict(
+        zip(pretrained, Parallel(n_jobs=min(n_jobs, len(pretrained) or 1))(jobs))
+    )
     for key in keys:
         if key not in reps:
             reps[key] = _fixed_representation(key, tasks, random_state)
@@ -195,8 +196,9 @@ def _head(kind, heads, epochs, quick, random_state):
     if kind != "linear":
         from ..heads import NonConvexHead
 
-        return NonConvexHead(activation=kind, max_epochs=30 if quick else None,
-                             random_state=random_state)
+        return NonConvexHead(
+            activation=kind, max_epochs=30 if quick else None, random_state=random_state
+        )
     if heads == "exact":
         return None
     from ..heads import GradientLinearHead
@@ -210,12 +212,16 @@ def _check_between(lo, hi, r2_min=None):
     def check(info):
         ev = info["eval"]
         ok = lo <= ev["slope"] <= hi and (r2_min is None or ev["r2"] >= r2_min)
-        text = (f"slope {ev['slope']:.3f} (target [{lo}, {hi}]), R² {ev['r2']:.4f}"
-                + (f" (target ≥ {r2_min})" if r2_min is not None else ""))
+        text = f"slope {ev['slope']:.3f} (target [{lo}, {hi}]), R² {ev['r2']:.4f}" + (
+            f" (target ≥ {r2_min})" if r2_min is not None else ""
+        )
         if "train" in info:
-            text += (f"; gain ≥ misfit on the training sample for "
-                     f"{100 * info['train']['frac_gain_ge_misfit_exact']:.0f}% of tasks")
+            text += (
+                f"; gain ≥ misfit on the training sample for "
+                f"{100 * info['train']['frac_gain_ge_misfit_exact']:.0f}% of tasks"
+            )
         return ok, text + "."
+
     return check
 
 
@@ -225,25 +231,40 @@ def _check_realizable(info):
 
 
 _CLAIMS = {
-    "2a": ("Theorem 1 holds: gain ≥ misfit; the points lie on y = x.",
-           _check_realizable),
-    "2b": ("Non-realizable pretraining: gain ≈ misfit up to Theorem 2's error terms.",
-           _check_between(0.9, 1.1, 0.95)),
-    "2c": ("Perturbed representations: gain ≈ misfit.",
-           _check_between(0.9, 1.1, 0.95)),
-    "3a": ("Roles swapped: the plot mirrors 2b, gain ≈ −misfit (slope ≈ −1).",
-           _check_between(-1.2, -0.8)),
-    "3b": ("Roles swapped: the plot mirrors 2c, gain ≈ −misfit (slope ≈ −1).",
-           _check_between(-1.2, -0.8)),
-    "3c": ("Low-sample pretraining: the 2-layer net learns the better "
-           "representation, so the trend mirrors 3a/3b (slope ≈ −1).",
-           _check_between(-1.2, -0.8)),
-    "D-tanh": ("Non-convex F_s: the gain is still well characterised by the misfit.",
-               _check_between(0.8, 1.2, 0.9)),
-    "D-relu": ("Non-convex F_s: the gain is still well characterised by the misfit.",
-               _check_between(0.8, 1.2, 0.9)),
-    "D-sigmoid": ("Non-convex F_s: the gain is still well characterised by the "
-                  "misfit.", _check_between(0.8, 1.2, 0.9)),
+    "2a": (
+        "Theorem 1 holds: gain ≥ misfit; the points lie on y = x.",
+        _check_realizable,
+    ),
+    "2b": (
+        "Non-realizable pretraining: gain ≈ misfit up to Theorem 2's error terms.",
+        _check_between(0.9, 1.1, 0.95),
+    ),
+    "2c": ("Perturbed representations: gain ≈ misfit.", _check_between(0.9, 1.1, 0.95)),
+    "3a": (
+        "Roles swapped: the plot mirrors 2b, gain ≈ −misfit (slope ≈ −1).",
+        _check_between(-1.2, -0.8),
+    ),
+    "3b": (
+        "Roles swapped: the plot mirrors 2c, gain ≈ −misfit (slope ≈ −1).",
+        _check_between(-1.2, -0.8),
+    ),
+    "3c": (
+        "Low-sample pretraining: the 2-layer net learns the better "
+        "representation, so the trend mirrors 3a/3b (slope ≈ −1).",
+        _check_between(-1.2, -0.8),
+    ),
+    "D-tanh": (
+        "Non-convex F_s: the gain is still well characterised by the misfit.",
+        _check_between(0.8, 1.2, 0.9),
+    ),
+    "D-relu": (
+        "Non-convex F_s: the gain is still well characterised by the misfit.",
+        _check_between(0.8, 1.2, 0.9),
+    ),
+    "D-sigmoid": (
+        "Non-convex F_s: the gain is still well characterised by the misfit.",
+        _check_between(0.8, 1.2, 0.9),
+    ),
 }
 
 SYNTHETIC = Experiment(
@@ -251,10 +272,12 @@ SYNTHETIC = Experiment(
     make_cases=make_synthetic_cases,
     panel_by="group",
     selection=False,
-    claims={p: {"title": PANELS[p][3], "text": t, "check": c}
-            for p, (t, c) in _CLAIMS.items()},
+    claims={
+        p: {"title": PANELS[p][3], "text": t, "check": c}
+        for p, (t, c) in _CLAIMS.items()
+    },
     title="Synthetic weak-to-strong experiments (Charikar et al. 2024, §5.1, §5.3, "
-          "appendix D)",
+    "appendix D)",
     notes=[
         "Paper settings: d=8, hidden 16, σ=500, T=10, N_r=2000, M=100 tasks, "
         "N_f=2000, a fresh sample of N_f rows for each role (weak training, weak "

@@ -161,7 +161,7 @@ def _parse(smiles, estimator=None) -> list:
 
 def _cached_rows(smiles, key, compute, estimator=None) -> list:
     """Cached ``compute(mol)`` of each SMILES under ``(key, smiles)``."""
-    rows = [None] * len(smiles)
+    rows: list = [None] * len(smiles)
     todo = []
     with _CACHE_LOCK:
         for i, s in enumerate(smiles):

@@ -31,7 +31,9 @@ def _mse(a, b, sample_weight, multioutput, names):
         )
     if sample_weight is not None:
         check_consistent_length(a, sample_weight)
-    return mean_squared_error(a, b, sample_weight=sample_weight, multioutput=multioutput)
+    return mean_squared_error(
+        a, b, sample_weight=sample_weight, multioutput=multioutput
+    )
 
 
 def _as_float_array(a, name):
@@ -216,7 +218,13 @@ def performance_gap_recovered(
 
 
 def weak_to_strong_report(
-    y_true, y_weak, y_strong, *, y_ceiling=None, sample_weight=None, multioutput="uniform_average"
+    y_true,
+    y_weak,
+    y_strong,
+    *,
+    y_ceiling=None,
+    sample_weight=None,
+    multioutput="uniform_average",
 ):
     """Every weak-to-strong diagnostic at once.
 
@@ -269,4 +277,3 @@ def weak_to_strong_report(
             y_true, y_weak, y_strong, y_ceiling, **kw
         )
     return report
-

@@ -13,7 +13,10 @@ __all__ = ["bound_scorer", "misfit_scorer"]
 def _weak_strong_predictions(estimator, X, y):
     check_is_fitted(estimator)
     y = check_array(
-        y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan",
+        y,
+        ensure_2d=False,
+        dtype=np.float64,
+        ensure_all_finite="allow-nan",
         input_name="y",
     )
     y_weak = np.asarray(estimator.predict_weak(X), dtype=np.float64)

@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def shared_data_home(required: str | None = None) -> Path | None:
-    """The first existing data folder holding ``required`` (a relative path), or None."""
+    """The first existing data folder holding ``required`` (relative), or None."""
     shared = REPO_ROOT.parent / "shared" / "data"
     for candidate in (os.environ.get("SKWTSG_DATA"), shared):
         if candidate and (Path(candidate) / (required or "")).exists():

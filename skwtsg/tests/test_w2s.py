@@ -76,7 +76,9 @@ def test_explicit_roles_and_diagnostics_match_the_metrics():
     est = WeakToStrongRegressor(PCA(n_components=2)).fit(X, y, roles=roles)
     np.testing.assert_array_equal(est.roles_, roles)
     rep = weak_to_strong_report(
-        y[200:], est.predict_weak(X[200:]), est.predict(X[200:]),
+        y[200:],
+        est.predict_weak(X[200:]),
+        est.predict(X[200:]),
         multioutput="raw_values",
     )
     for name, value in rep.items():
@@ -174,7 +176,12 @@ class _BadFeaturizer(TransformerMixin, BaseEstimator):
         ("X", "nan_y", {}, "Every row of y is NaN"),
         ("X3", None, {}, "dim 3"),
         ("empty", None, {}, "0 sample"),
-        ("X", None, {"weak_featurizer": _BadFeaturizer("rows")}, "returned 19 rows for 20"),
+        (
+            "X",
+            None,
+            {"weak_featurizer": _BadFeaturizer("rows")},
+            "returned 19 rows for 20",
+        ),
         ("X", None, {"strong_featurizer": _BadFeaturizer("nan")}, "NaN or infinite"),
         ("X", None, {"weak_featurizer": _BadFeaturizer("1d")}, "2-D array"),
         ("tiny", None, {}, "Too few labeled rows: 2 sample"),

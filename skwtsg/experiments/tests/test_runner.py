@@ -39,13 +39,15 @@ def test_run_cases_records_every_task_and_the_ceiling():
     records = run_cases([_case()])
     assert len(records) == 3 * 3
     assert set(records["weak_model"]) == {"pca1", "pca2", "pca4"}
-    np.testing.assert_allclose(records["gain"],
-                               records["weak_error"] - records["strong_error"])
+    np.testing.assert_allclose(
+        records["gain"], records["weak_error"] - records["strong_error"]
+    )
     # the strong representation is the raw features, so the target is
     # realizable: the ceiling error is ~0 and gain = misfit on training rows
     assert records["ceiling_error"].max() < 1e-20
-    np.testing.assert_allclose(records["train_gain"], records["train_misfit"],
-                               rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(
+        records["train_gain"], records["train_misfit"], rtol=1e-8, atol=1e-12
+    )
 
 
 def test_selection_table_ranks_by_bound():
@@ -64,8 +66,7 @@ def test_run_experiment_writes_every_output(tmp_path):
         make_cases=lambda quick, random_state, verbose: [_case(random_state)],
         panel_by="task",
         selection=True,
-        claims={"task0": {"text": "a claim",
-                          "check": lambda info: (True, "fine")}},
+        claims={"task0": {"text": "a claim", "check": lambda info: (True, "fine")}},
     )
     result = run_experiment(exp, out=tmp_path, verbose=False)
     names = {p.name for p in result["files"]}
@@ -77,5 +78,13 @@ def test_run_experiment_writes_every_output(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "a claim" in report and "Heuristic's pick" in report
     csv = pd.read_csv(tmp_path / "task0.csv")
-    assert {"weak_error", "strong_error", "misfit", "gain", "bound",
-            "train_gain", "train_misfit", "ceiling_error"} <= set(csv.columns)
+    assert {
+        "weak_error",
+        "strong_error",
+        "misfit",
+        "gain",
+        "bound",
+        "train_gain",
+        "train_misfit",
+        "ceiling_error",
+    } <= set(csv.columns)
