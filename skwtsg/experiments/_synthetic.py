@@ -216,9 +216,14 @@ def _check_between(lo, hi, r2_min=None):
             f" (target ≥ {r2_min})" if r2_min is not None else ""
         )
         if "train" in info:
+            tr = info["train"]
             text += (
-                f"; gain ≥ misfit on the training sample for "
-                f"{100 * info['train']['frac_gain_ge_misfit_exact']:.0f}% of tasks"
+                f"; on the training sample gain ≥ misfit for "
+                f"{100 * tr['frac_gain_ge_misfit_exact']:.0f}% of tasks and "
+                f"Theorem 2's deterministic form for "
+                f"{100 * tr.get('frac_theorem2_holds', float('nan')):.0f}%, with "
+                f"median ε {tr.get('median_epsilon', float('nan')):.3g} against a "
+                f"mean weak error of {info['mean']['weak_error']:.3g}"
             )
         return ok, text + "."
 
@@ -290,7 +295,21 @@ SYNTHETIC = Experiment(
         "them with Adam); `--heads gradient` runs the paper's procedure.",
         "Appendix D: the tasks are φ∘linear∘h* (drawn from the non-convex F_s "
         "itself) and both heads are φ∘linear fitted by L-BFGS.",
-        "`ceiling_error` in the CSVs is Theorem 2's ε measured: the error of the "
-        "strong head trained on true labels of the strong rows.",
+        "`ceiling_error` in the CSVs is Theorem 2's ε measured on fresh rows (the "
+        "error of the strong head trained on the true labels of the strong rows); "
+        "`train_epsilon` the same on those rows.",
+        "Where a panel differs from the paper (2b, 2c: slope below 0.9), the "
+        "measured ε is not small next to the weak error (see the table). In 2b "
+        "the pretraining objective (eq. 9, heads given) sees h only through its "
+        "projection on the span of the T=10 pretraining heads, while the "
+        "finetuning heads are random in all 16 directions; in 2c the noise on "
+        "h*'s weights is amplified by inputs of scale σ=500. Theorem 2 allows "
+        "gain < misfit by O(√ε), and its deterministic form holds exactly on the "
+        "training sample for every task (column 'Thm 2 holds'). Pretraining for "
+        "1000 epochs instead of 300 moved 2b only from slope 0.77 to 0.78.",
+        "3c: with T=5, N_r=250 neither representation is good (both weak and "
+        "strong errors are several times those of 2b) and the 2-layer net does not "
+        "come out better than the 8-layer one, so the reversal the paper saw does "
+        "not appear with this draw.",
     ],
 )
