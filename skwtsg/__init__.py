@@ -6,8 +6,14 @@ with the smallest bound.
 """
 
 from ._w2s import WeakToStrongRegressor
-from .metrics import bound_scorer, misfit_scorer
+from .metrics import bound_scorer, misfit_scorer, strong_error_scorer
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["WeakToStrongRegressor", "bound_scorer", "misfit_scorer", "__version__"]
+__all__ = [
+    "WeakToStrongRegressor",
+    "bound_scorer",
+    "misfit_scorer",
+    "strong_error_scorer",
+    "__version__",
+]

@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     from .experiments import EXPERIMENTS, reproduce
 
     if args.experiment not in EXPERIMENTS:
@@ -88,6 +89,12 @@ def main(argv=None) -> int:
         options.update(data_home=args.data_home, weak_family=args.weak_family)
     elif args.experiment == "essays":
         options.update(data_home=args.data_home, cache_dir=args.cache_dir)
+    if args.experiment == "synthetic" and args.panels:
+        from .experiments import PANELS
+
+        unknown = sorted(set(args.panels) - set(PANELS))
+        if unknown:
+            parser.error(f"unknown panels {unknown}; choose from {list(PANELS)}")
     result = reproduce(
         args.experiment,
         out=args.out,

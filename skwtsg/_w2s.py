@@ -7,7 +7,13 @@ from numbers import Integral
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    clone,
+    is_classifier,
+)
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import (  # stable since scikit-learn 1.2
@@ -241,13 +247,15 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X_checked = validate_data(
-            self,
-            X,
-            reset=True,
-            dtype=self._x_dtype(),
-            ensure_all_finite=True,
-        )
+        for name in ("head", "weak_head"):
+            head = getattr(self, name)
+            if head is not None and _is_classifier(head):
+                raise ValueError(
+                    f"`{name}` must be a regressor, got the classifier "
+                    f"{type(head).__name__}: the theory is about "
+                    "least-squares regression."
+                )
+        X_checked = self._validate_X(X, reset=True)
         X_rows = X if hasattr(X, "iloc") else X_checked
         y = self._check_y(y, X_checked)
         if sample_weight is not None:
@@ -299,6 +307,21 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             Z_strong,
         )
         return self
+
+    def _validate_X(self, X, reset):
+        dtype = self._x_dtype()
+        try:
+            return validate_data(
+                self, X, reset=reset, dtype=dtype, ensure_all_finite=True
+            )
+        except ValueError as exc:
+            if dtype == "numeric" and "could not convert" in str(exc):
+                raise ValueError(
+                    f"X must be numeric when both featurizers are 'passthrough' "
+                    f"({exc}); encode such columns in a featurizer (e.g. a "
+                    "ColumnTransformer with a OneHotEncoder)."
+                ) from exc
+            raise
 
     def _x_dtype(self):
         passthrough = self.weak_featurizer == "passthrough" and (
@@ -487,9 +510,7 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
     def _check_predict_input(self, X):
         check_is_fitted(self)
-        X_checked = validate_data(
-            self, X, reset=False, dtype=self._x_dtype(), ensure_all_finite=True
-        )
+        X_checked = self._validate_X(X, reset=False)
         return X if hasattr(X, "iloc") else X_checked
 
     def predict(self, X):
@@ -524,6 +545,43 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         X = self._check_predict_input(X)
         return self._predict_weak(X, self._y_ndim())
 
+    def score(self, X, y, sample_weight=None):
+        """R² of the strong model on the labeled rows of ``(X, y)``.
+
+        Rows whose ``y`` is NaN (unlabeled) are skipped, as in :meth:`fit`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            True labels; NaN marks unlabeled rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+            :func:`sklearn.metrics.r2_score` of :meth:`predict` on the labeled
+            rows.
+        """
+        from sklearn.metrics import r2_score
+
+        y = check_array(
+            y,
+            ensure_2d=False,
+            dtype=np.float64,
+            ensure_all_finite="allow-nan",
+            input_name="y",
+        )
+        labeled = ~np.isnan(y).reshape(y.shape[0], -1).all(axis=1)
+        if not labeled.any():
+            raise ValueError("score needs labeled rows, but every row of y is NaN.")
+        y_pred = self.predict(X)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight)[labeled]
+        return r2_score(y[labeled], y_pred[labeled], sample_weight=sample_weight)
+
     def _y_ndim(self):
         return 2 if np.ndim(self.misfit_) == 1 else 1
 
@@ -539,6 +597,13 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             and self.weak_featurizer == "passthrough"
         )
         return tags
+
+
+def _is_classifier(estimator):
+    try:
+        return is_classifier(estimator)
+    except (AttributeError, TypeError):  # a duck-typed head without sklearn tags
+        return False
 
 
 def _count(size, n):
@@ -604,14 +669,23 @@ def _check_features(Z, n_rows, name):
 
 def _fit_head(head, Z, y, sample_weight, name):
     head = clone(head)
-    if sample_weight is None:
-        return head.fit(Z, y)
-    if not has_fit_parameter(head, "sample_weight"):
+    side = "weak_featurizer" if name == "weak_head" else "strong_featurizer"
+    kwargs = {}
+    if sample_weight is not None:
+        if not has_fit_parameter(head, "sample_weight"):
+            raise ValueError(
+                f"`{name}` ({type(head).__name__}) does not accept sample_weight, "
+                "but sample_weight was passed to fit."
+            )
+        kwargs["sample_weight"] = sample_weight
+    try:
+        return head.fit(Z, y, **kwargs)
+    except ValueError as exc:
+        default = " (default: a clone of `head`)" if name == "weak_head" else ""
         raise ValueError(
-            f"`{name}` ({type(head).__name__}) does not accept sample_weight, "
-            "but sample_weight was passed to fit."
-        )
-    return head.fit(Z, y, sample_weight=sample_weight)
+            f"Fitting `{name}`{default} on the {Z.shape[1]} features of "
+            f"`{side}` failed: {exc}"
+        ) from exc
 
 
 def _as_output(y_pred, ndim):

@@ -148,16 +148,22 @@ def _figures(claims, records, summary, out):
 def _report(experiment, claims, summary):
     lines = [f"# {experiment.title or experiment.name}", ""]
     lines.append(
-        f"Run: `python -m skwtsg reproduce {experiment.name}`"
+        f"Run: `python -m skwtsg reproduce {experiment.name}"
         + (" --quick" if summary["quick"] else "")
-        + f", seed {summary['random_state']}, wall time "
+        + f" --seed {summary['random_state']}`, wall time "
         f"{summary['wall_seconds']:.1f} s (of which building cases and "
         f"representations {summary['prepare_seconds']:.1f} s)."
     )
     if summary["quick"]:
-        lines += ["", "**Quick run: small sizes, not comparable with the paper.**"]
+        lines += [
+            "",
+            "**Quick run: small sizes, not comparable with the paper; the "
+            "claims are not judged. The notes below describe the full-size run.**",
+        ]
+    if experiment.notes:
+        lines += ["", "## Notes", ""]
     for note in experiment.notes:
-        lines += ["", f"- {note}"]
+        lines += [f"- {note}"]
     rows = []
     for panel, info in summary["panels"].items():
         ev, tr = info["eval"], info.get("train", {})
@@ -203,6 +209,8 @@ def _report(experiment, claims, summary):
         if "verdict" in info:
             word = "Agrees" if info["agrees_with_paper"] else "Differs"
             lines.append(f"Ours: **{word}.** {info['verdict']}")
+        elif "text" in claim and summary["quick"]:
+            lines.append("Ours: not judged at --quick sizes.")
         if "selection_table" in info:
             table = pd.DataFrame(info["selection_table"])
             table["pick"] = table["pick"].map({True: "←", False: ""})

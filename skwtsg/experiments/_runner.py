@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +115,11 @@ def run_cases(
             random_state=random_state,
         )
         start = time.perf_counter()
-        est.fit(case.X, case.y, roles=case.roles)
+        with warnings.catch_warnings():
+            if case.meta.get("nonconvex_head"):
+                # the case studies a non-convex head on purpose (appendix D)
+                warnings.filterwarnings("ignore", message=".*Theorem 1.*not apply")
+            est.fit(case.X, case.y, roles=case.roles)
         seconds = time.perf_counter() - start
         n_tasks = np.size(est.misfit_)
         names = case.task_names or [f"task{i}" for i in range(n_tasks)]
@@ -201,7 +206,7 @@ def run_experiment(
         if meta and "prepare_seconds" in meta[0]:
             info["prepare_seconds"] = float(sum(m["prepare_seconds"] for m in meta))
         claim = claims.get(panel)
-        if claim and "check" in claim:
+        if claim and "check" in claim and not quick:
             ok, text = claim["check"](info)
             info["agrees_with_paper"] = bool(ok)
             info["verdict"] = text

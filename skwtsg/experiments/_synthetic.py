@@ -144,6 +144,7 @@ def make_synthetic_cases(
                     "weak": weak_key,
                     "strong": strong_key,
                     "head": kind if kind != "linear" else heads,
+                    "nonconvex_head": kind != "linear",
                     "prepare_seconds": prepare_seconds if i == 0 else 0.0,
                     "pretrain_epochs": epochs_,
                     **{k: int(v) for k, v in sizes.items()},

@@ -131,7 +131,7 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
         if X.shape[1] != 1:
             raise ValueError(
                 f"IsotonicHead needs X with exactly 1 feature; got X with "
-                f"{X.shape[1]} features. Reduce the strong representation to "
+                f"{X.shape[1]} features. Reduce the representation to "
                 "one column (e.g. with a featurizer) or use a linear head."
             )
         y = np.asarray(y, dtype=np.float64)

@@ -7,7 +7,7 @@ from ._gain import (
     performance_gap_recovered,
     weak_to_strong_report,
 )
-from ._scorer import bound_scorer, misfit_scorer
+from ._scorer import bound_scorer, misfit_scorer, strong_error_scorer
 
 __all__ = [
     "bound",
@@ -16,5 +16,6 @@ __all__ = [
     "misfit",
     "misfit_scorer",
     "performance_gap_recovered",
+    "strong_error_scorer",
     "weak_to_strong_report",
 ]

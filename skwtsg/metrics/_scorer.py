@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._gain import misfit
 
-__all__ = ["bound_scorer", "misfit_scorer"]
+__all__ = ["bound_scorer", "misfit_scorer", "strong_error_scorer"]
+
+
+def _unwrap(estimator, X):
+    """The weak-to-strong step and its input, through a Pipeline's transforms."""
+    check_is_fitted(estimator)
+    if isinstance(estimator, Pipeline):
+        for _, step in estimator.steps[:-1]:
+            if step is not None and step != "passthrough":
+                X = step.transform(X)
+        estimator = estimator.steps[-1][1]
+    if not hasattr(estimator, "predict_weak"):
+        raise TypeError(
+            f"{type(estimator).__name__} has no `predict_weak`: the weak-to-strong "
+            "scorers need a WeakToStrongRegressor (or a Pipeline ending in one)."
+        )
+    return estimator, X
+
+
+def _labeled_rows(y):
+    return ~np.isnan(y).reshape(y.shape[0], -1).all(axis=1)
 
 
 def _weak_strong_predictions(estimator, X, y):
-    check_is_fitted(estimator)
+    estimator, X = _unwrap(estimator, X)
     y = check_array(
         y,
         ensure_2d=False,
@@ -23,8 +44,7 @@ def _weak_strong_predictions(estimator, X, y):
     y_strong = np.asarray(estimator.predict(X), dtype=np.float64)
     if y.ndim == 1 and y_weak.ndim == 2:
         y = y.reshape(-1, 1)
-    labeled = ~np.isnan(y).reshape(y.shape[0], -1).all(axis=1)
-    return y, y_weak, y_strong, labeled
+    return y, y_weak, y_strong, _labeled_rows(y)
 
 
 def bound_scorer(estimator, X, y):
@@ -40,8 +60,8 @@ def bound_scorer(estimator, X, y):
 
     Parameters
     ----------
-    estimator : WeakToStrongRegressor
-        Fitted; anything with ``predict`` and ``predict_weak`` works.
+    estimator : WeakToStrongRegressor or Pipeline
+        Fitted; a Pipeline ending in a WeakToStrongRegressor works too.
     X : array-like of shape (n_samples, n_features)
         Held-out inputs.
     y : array-like of shape (n_samples,) or (n_samples, n_tasks)
@@ -114,5 +134,47 @@ def misfit_scorer(estimator, X, y=None):
     >>> misfit_scorer(est, X) > 0
     True
     """
-    check_is_fitted(estimator)
+    estimator, X = _unwrap(estimator, X)
     return float(misfit(estimator.predict_weak(X), estimator.predict(X)))
+
+
+def strong_error_scorer(estimator, X, y):
+    """Minus the strong model's mean squared error on the labeled rows of ``(X, y)``.
+
+    The check that goes beside :func:`bound_scorer` when true labels are at
+    hand: unlike ``"neg_mean_squared_error"`` it skips rows whose ``y`` is NaN
+    (unlabeled) instead of failing on them. For several tasks the error is
+    averaged.
+
+    Parameters
+    ----------
+    estimator : WeakToStrongRegressor or Pipeline
+        Fitted.
+    X : array-like of shape (n_samples, n_features)
+        Held-out inputs.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        True labels; NaN marks unlabeled rows.
+
+    Returns
+    -------
+    score : float
+        ``-mean((predict(X) - y)^2)`` over labeled rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from skwtsg import WeakToStrongRegressor, strong_error_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 4)); y = X.sum(axis=1)
+    >>> est = WeakToStrongRegressor(PCA(n_components=2), random_state=0).fit(X, y)
+    >>> y[:50] = np.nan
+    >>> strong_error_scorer(est, X, y) < 0
+    True
+    """
+    y, _, y_strong, labeled = _weak_strong_predictions(estimator, X, y)
+    if not labeled.any():
+        raise ValueError(
+            "strong_error_scorer needs labeled rows, but every row of y is NaN."
+        )
+    return -float(np.mean((y_strong[labeled] - y[labeled]) ** 2))

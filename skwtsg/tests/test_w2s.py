@@ -227,3 +227,47 @@ def test_bad_roles():
         est.fit(X, y_nan, roles=["weak"] * 15 + ["strong"] * 15)
     with pytest.raises(ValueError, match="0 sample"):
         est.fit(X, y, roles=["weak"] * 30)
+
+
+def test_score_skips_unlabeled_rows_and_scorers_accept_pipelines():
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    from skwtsg import bound_scorer, misfit_scorer, strong_error_scorer
+
+    X, y = make_data(n=300)
+    y = y.copy()
+    y[:100] = np.nan
+    est = WeakToStrongRegressor(PCA(n_components=2), random_state=0).fit(X, y)
+    labeled = slice(100, None)
+    assert est.score(X, y) == pytest.approx(est.score(X[labeled], y[labeled]))
+    assert strong_error_scorer(est, X, y) == pytest.approx(
+        -np.mean((est.predict(X[labeled]) - y[labeled]) ** 2)
+    )
+    pipe = make_pipeline(StandardScaler(), WeakToStrongRegressor(random_state=0))
+    grid = {"weaktostrongregressor__weak_featurizer": [PCA(1), PCA(4)]}
+    cv = KFold(3, shuffle=True, random_state=0)
+    search = GridSearchCV(pipe, grid, scoring=bound_scorer, cv=cv, error_score="raise")
+    search.fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    fitted = search.best_estimator_
+    inner = fitted[-1]
+    Xs = fitted[0].transform(X)
+    assert misfit_scorer(fitted, X) == pytest.approx(misfit_scorer(inner, Xs))
+    with pytest.raises(TypeError, match="predict_weak"):
+        bound_scorer(StandardScaler().fit(X), X, y)
+
+
+def test_head_errors_name_the_head():
+    from sklearn.linear_model import LogisticRegression
+
+    from skwtsg.heads import IsotonicHead
+
+    X, y = make_data(n=100)
+    with pytest.raises(ValueError, match="`head` must be a regressor"):
+        WeakToStrongRegressor(head=LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="Fitting `weak_head` .default: a clone"):
+        WeakToStrongRegressor(PCA(n_components=2), head=IsotonicHead()).fit(X, y)
+    X_str = X.astype(object)
+    X_str[0, 0] = "cat"
+    with pytest.raises(ValueError, match="X must be numeric when both featurizers"):
+        WeakToStrongRegressor().fit(X_str, y)

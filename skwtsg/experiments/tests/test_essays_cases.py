@@ -144,8 +144,10 @@ def test_quick_case_fits_end_to_end(quick_case):
 
     rows = np.r_[shortest("both", 16), shortest("eval", 6)]
     est = skwtsg.WeakToStrongRegressor(
-        case.weak_featurizers["tfidf-svd k=8"], case.strong_featurizer,
-        head=case.head, weak_head=case.weak_head,
+        case.weak_featurizers["tfidf-svd k=8"],
+        case.strong_featurizer,
+        head=case.head,
+        weak_head=case.weak_head,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -89,8 +89,8 @@ def test_same_seed_same_numbers(quick_run, tmp_path):
         pd.testing.assert_frame_equal(a, b)
 
 
-def test_unknown_panel_is_a_clear_error(tmp_path):
-    with pytest.raises(ValueError, match="Unknown panels"):
+def test_unknown_panel_is_a_clear_error(tmp_path, capsys):
+    with pytest.raises(SystemExit):
         main(
             [
                 "reproduce",
@@ -103,3 +103,10 @@ def test_unknown_panel_is_a_clear_error(tmp_path):
                 str(tmp_path),
             ]
         )
+    assert "unknown panels ['9z']" in capsys.readouterr().err
+
+
+def test_quick_report_does_not_judge_the_claims(quick_run):
+    summary = json.loads((quick_run / "summary.json").read_text())
+    assert all("verdict" not in info for info in summary["panels"].values())
+    assert "not judged at --quick sizes" in (quick_run / "report.md").read_text()
