@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -283,6 +284,7 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Z_weak = _check_features(Z_weak, len(weak_rows), "weak_featurizer")
         head = self.head if self.head is not None else LeastSquaresHead()
         weak_head = self.weak_head if self.weak_head is not None else head
+        _warn_if_underdetermined(weak_head, Z_weak, "weak_head", "weak")
         self.weak_head_ = _fit_head(
             weak_head, Z_weak, y[weak_rows], sw(weak_rows), "weak_head"
         )
@@ -294,6 +296,7 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Z_strong = _fit_transform(self.strong_featurizer_, X_strong, y_weak_labels)
         Z_strong = _check_features(Z_strong, len(strong_rows), "strong_featurizer")
         check_head_convexity(head)
+        _warn_if_underdetermined(head, Z_strong, "head", "strong")
         self.head_ = _fit_head(head, Z_strong, y_weak_labels, sw(strong_rows), "head")
 
         self._set_diagnostics(
@@ -597,6 +600,27 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             and self.weak_featurizer == "passthrough"
         )
         return tags
+
+
+def _warn_if_underdetermined(head, Z, name, side):
+    """Unregularised least squares with no more rows than features interpolates."""
+    from sklearn.linear_model import LinearRegression
+
+    if isinstance(head, (LeastSquaresHead, LinearRegression)) and (
+        Z.shape[0] <= Z.shape[1]
+    ):
+        warnings.warn(
+            f"`{name}` is unregularised least squares fitted on {Z.shape[0]} "
+            f"{side} rows with {Z.shape[1]} features: it interpolates its labels"
+            + (
+                ", so the misfit is 0 and the strong model copies the weak one"
+                if side == "strong"
+                else ""
+            )
+            + ". Give it more rows or use a regularised head (e.g. RidgeHead).",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _is_classifier(estimator):

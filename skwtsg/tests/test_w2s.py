@@ -271,3 +271,9 @@ def test_head_errors_name_the_head():
     X_str[0, 0] = "cat"
     with pytest.raises(ValueError, match="X must be numeric when both featurizers"):
         WeakToStrongRegressor().fit(X_str, y)
+
+
+def test_underdetermined_least_squares_warns():
+    X, y = make_data(n=12, d=6)
+    with pytest.warns(UserWarning, match="interpolates its labels, so the misfit"):
+        WeakToStrongRegressor(PCA(n_components=1), random_state=0).fit(X, y)
