@@ -83,7 +83,7 @@ def make_synthetic_cases(
     random_state : int, default=0
         Seed of everything.
     verbose : bool, default=False
-        Progress bars.
+        Progress bars (pretraining, then the fits).
 
     Returns
     -------
@@ -115,9 +115,15 @@ def make_synthetic_cases(
     jobs = (
         delayed(_pretrain)(k, tasks, epochs_, quick, random_state) for k in pretrained
     )
-    reps = dict(
-        zip(pretrained, Parallel(n_jobs=min(n_jobs, len(pretrained) or 1))(jobs))
-    )
+    parallel = Parallel(n_jobs=min(n_jobs, len(pretrained) or 1), return_as="generator")
+    results = parallel(jobs)
+    if verbose and pretrained:
+        from tqdm.auto import tqdm
+
+        results = tqdm(
+            results, total=len(pretrained), desc="pretraining (eq. 9)", leave=False
+        )
+    reps = dict(zip(pretrained, results))
     for key in keys:
         if key not in reps:
             reps[key] = _fixed_representation(key, tasks, random_state)

