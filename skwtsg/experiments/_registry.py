@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..datasets._essays import ELLIPSE_RUBRICS
 from ._runner import Experiment, run_experiment
 from ._synthetic import SYNTHETIC
 
@@ -116,14 +117,7 @@ ESSAYS = Experiment(
             "in §5.1-5.2.",
             "check": _essay_check,
         }
-        for r in (
-            "Cohesion",
-            "Syntax",
-            "Vocabulary",
-            "Phraseology",
-            "Grammar",
-            "Conventions",
-        )
+        for r in ELLIPSE_RUBRICS
     },
     title="Essay scoring (Charikar et al. 2024, appendix C.1, Figure 5)",
     notes=[

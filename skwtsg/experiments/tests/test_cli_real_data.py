@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from skwtsg.__main__ import main
+from skwtsg.datasets._essays import ELLIPSE_RUBRICS
 from skwtsg.tests._shared_data import require_data_home
 
 pytest.importorskip("matplotlib")
@@ -50,14 +51,7 @@ def test_essays_quick(tmp_path):
         "text/ELLIPSE_test_scores.csv.gz",
         ["--cache-dir", str(tmp_path / "cache")],
     )
-    rubrics = {
-        "Cohesion",
-        "Syntax",
-        "Vocabulary",
-        "Phraseology",
-        "Grammar",
-        "Conventions",
-    }
+    rubrics = set(ELLIPSE_RUBRICS)
     assert set(summary["panels"]) == rubrics
     for rubric in rubrics:
         assert (out / f"{rubric}_selection.csv").exists()

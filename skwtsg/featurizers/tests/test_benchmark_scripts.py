@@ -13,11 +13,8 @@ BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(one_torch_thread):
+    """Every test here runs torch on one thread (see skwtsg/conftest.py)."""
 
 
 @pytest.mark.parametrize("script", ["gpu_check.py", "bench_representations.py"])

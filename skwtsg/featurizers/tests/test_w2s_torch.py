@@ -13,11 +13,8 @@ from skwtsg.featurizers import MLP, TorchFeaturizer, perturb_weights  # noqa: E4
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(one_torch_thread):
+    """Every test here runs torch on one thread (see skwtsg/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

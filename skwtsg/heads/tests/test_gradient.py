@@ -17,12 +17,8 @@ from skwtsg.heads._gradient import (  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # tiny problems: one intra-op thread is much faster on a loaded machine
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(one_torch_thread):
+    """Every test here runs torch on one thread (see skwtsg/conftest.py)."""
 
 
 @pytest.fixture(scope="module")
