@@ -12,12 +12,9 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --upgrade pip
 	# The pinned CPU build of torch first: an open range would pull a CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[all,dev]"
+	# docs too: the test suite builds the documentation with warnings as errors
+	$(PY) -m pip install -q -e ".[all,dev,docs]"
 	touch $(STAMP)
-
-$(VENV)/.docs: $(STAMP)
-	$(PY) -m pip install -q -e ".[docs]"
-	touch $(VENV)/.docs
 
 demo: $(STAMP)  ## the main job: the paper's synthetic reproduction (Figures 2a-c, 3a-c, D)
 	$(PY) -m skwtsg reproduce synthetic --out results/synthetic
@@ -27,7 +24,7 @@ test: $(STAMP)  ## lint, types, then the test suite (unit, doctests, sklearn che
 	$(PY) -m mypy
 	$(PY) -m pytest -q
 
-docs: $(VENV)/.docs  ## the documentation site, warnings as errors
+docs: $(STAMP)  ## the documentation site, warnings as errors
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)  ## speed benchmarks (ratios measured in one run)
