@@ -133,19 +133,16 @@ print(table.to_string(float_format="%.3f"))
 # ------------------------
 # The paper's Table 2 finds that the smallest bound goes with the least
 # error on ESOL. Smaller bounds should go with smaller test errors here too.
-import matplotlib.pyplot as plt
+# :class:`~skwtsg.plot.WeakModelSelectionDisplay` draws the paper's tables
+# as a picture and marks the heuristic's pick.
+from skwtsg.plot import WeakModelSelectionDisplay
 
-fig, ax = plt.subplots(figsize=(5, 4))
-ax.scatter(table["bound (valid)"], table["strong test MSE"])
-for _, row in table.iterrows():
-    ax.annotate(
-        f"k={int(row['n_bits'])}",
-        (row["bound (valid)"], row["strong test MSE"]),
-        textcoords="offset points",
-        xytext=(4, 4),
-    )
-ax.set_xlabel("weak error - misfit (validation split)")
-ax.set_ylabel("strong model's error (test split)")
-ax.set_title("ESOL: folded Morgan fingerprints as weak supervisors")
-fig.tight_layout()
-plt.show()
+display = WeakModelSelectionDisplay(
+    bound=table["bound (valid)"].to_numpy(),
+    true_error=table["strong test MSE"].to_numpy(),
+    labels=[f"k={k}" for k in table["n_bits"]],
+).plot()
+display.ax_.set_xlabel("weak error − misfit (validation split)")
+display.ax_.set_ylabel("strong model's error (test split)")
+display.ax_.set_title("ESOL: folded Morgan fingerprints as weak supervisors")
+display.figure_.tight_layout()
