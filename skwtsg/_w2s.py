@@ -15,6 +15,7 @@ from sklearn.base import (
     clone,
     is_classifier,
 )
+from sklearn.metrics import mean_squared_error
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import (  # stable since scikit-learn 1.2
@@ -116,8 +117,7 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         Mean squared error of the weak model against the true labels.
     strong_error_ : float or ndarray of shape (n_tasks,)
         Mean squared error of the strong model against the true labels; NaN
-        when no rows with true labels are available for it (no ``"eval"``
-        rows and unlabeled strong rows).
+        when there are no ``"eval"`` rows and some strong rows are unlabeled.
     misfit_ : float or ndarray of shape (n_tasks,)
         Mean squared distance between the strong and weak models'
         predictions. Needs no true label.
@@ -127,8 +127,11 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         ``weak_error_ - misfit_``: Theorem 1's upper bound on
         ``strong_error_``.
     diagnostic_rows_ : dict
-        For each diagnostic, the role of the rows it was measured on
-        (``"eval"``, ``"strong"`` or ``"weak"``).
+        For each diagnostic, the role of the rows it was measured on:
+        ``"eval"``, ``"strong"``, ``"both"`` (the strong rows, which also
+        trained the weak model: its error there is in-sample), ``"weak"``, or
+        ``"weak+strong"`` for a bound combining a weak error on the weak rows
+        with a misfit on the strong rows.
     train_report_ : dict
         The diagnostics on the strong model's training rows, the finite
         sample on which Theorem 1 holds exactly for an exact head (errors
@@ -291,13 +294,17 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
         # The strong model: weak labels only.
         X_strong = _safe_indexing(X_rows, strong_rows)
-        y_weak_labels = self._predict_weak(X_strong, y.ndim)
+        y_weak_fit = _as_output(self.weak_head_.predict(Z_weak), y.ndim)
+        if np.array_equal(strong_rows, weak_rows):  # all "both": reuse Z_weak
+            y_weak_labels = y_weak_fit
+        else:
+            y_weak_labels = self._predict_weak(X_strong, y.ndim)
         self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
         Z_strong = _fit_transform(self.strong_featurizer_, X_strong, y_weak_labels)
         Z_strong = _check_features(Z_strong, len(strong_rows), "strong_featurizer")
-        check_head_convexity(head)
         _warn_if_underdetermined(head, Z_strong, "head", "strong")
         self.head_ = _fit_head(head, Z_strong, y_weak_labels, sw(strong_rows), "head")
+        check_head_convexity(self.head_)  # after fit: some heads are known then
 
         self._set_diagnostics(
             X_rows,
@@ -306,6 +313,7 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             weak_rows,
             strong_rows,
             eval_rows,
+            y_weak_fit,
             y_weak_labels,
             Z_strong,
         )
@@ -435,10 +443,12 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         weak_rows,
         strong_rows,
         eval_rows,
+        y_weak_fit,
         y_weak_labels,
         Z_strong,
     ):
         multioutput = "raw_values" if y.ndim == 2 else "uniform_average"
+        strong_role = "both" if np.all(self.roles_[strong_rows] == "both") else "strong"
 
         def sw(rows):
             return None if sample_weight is None else sample_weight[rows]
@@ -482,19 +492,17 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             rows = dict.fromkeys(_DIAGNOSTICS, "eval")
         elif strong_labeled:
             rep = dict(self.train_report_)
-            rows = dict.fromkeys(_DIAGNOSTICS, "strong")
+            rows = dict.fromkeys(_DIAGNOSTICS, strong_role)
         else:
-            X_weak = _safe_indexing(X_rows, weak_rows)
-            weak_only = weak_to_strong_report(
+            rep = dict(self.train_report_)
+            rep["weak_error"] = mean_squared_error(
                 y[weak_rows],
-                *([self._predict_weak(X_weak, y.ndim)] * 2),
+                y_weak_fit,
                 sample_weight=sw(weak_rows),
                 multioutput=multioutput,
             )
-            rep = dict(self.train_report_)
-            rep["weak_error"] = weak_only["weak_error"]
             rep["bound"] = rep["weak_error"] - rep["misfit"]
-            rows = dict.fromkeys(_DIAGNOSTICS, "strong")
+            rows = dict.fromkeys(_DIAGNOSTICS, strong_role)
             rows.update(weak_error="weak", bound="weak+strong")
         for name in _DIAGNOSTICS:
             setattr(self, name + "_", rep[name])
@@ -582,7 +590,7 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             raise ValueError("score needs labeled rows, but every row of y is NaN.")
         y_pred = self.predict(X)
         if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight)[labeled]
+            sample_weight = _check_sample_weight(sample_weight, y)[labeled]
         return r2_score(y[labeled], y_pred[labeled], sample_weight=sample_weight)
 
     def _y_ndim(self):

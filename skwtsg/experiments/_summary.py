@@ -79,7 +79,7 @@ def summarize_panel(records: pd.DataFrame) -> dict:
     -------
     summary : dict
         ``eval`` and ``train``: :func:`gain_misfit_fit` of ``gain`` on
-        ``misfit`` (resp. ``train_gain`` on ``train_misfit``); ``n_tasks``,
+        ``misfit`` (resp. ``train_gain`` on ``train_misfit``); ``n_points``,
         ``weak_models``, ``fit_seconds`` (sum of fit times) and ``mean`` (the
         mean of each diagnostic over the panel's records, with
         ``ceiling_error`` when recorded).

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._gain import misfit
+from ._gain import _mse, misfit
 
 __all__ = ["bound_scorer", "misfit_scorer", "strong_error_scorer"]
 
@@ -15,10 +15,8 @@ def _unwrap(estimator, X):
     """The weak-to-strong step and its input, through a Pipeline's transforms."""
     check_is_fitted(estimator)
     if isinstance(estimator, Pipeline):
-        for _, step in estimator.steps[:-1]:
-            if step is not None and step != "passthrough":
-                X = step.transform(X)
-        estimator = estimator.steps[-1][1]
+        X = estimator[:-1].transform(X)
+        estimator = estimator[-1]
     if not hasattr(estimator, "predict_weak"):
         raise TypeError(
             f"{type(estimator).__name__} has no `predict_weak`: the weak-to-strong "
@@ -31,20 +29,20 @@ def _labeled_rows(y):
     return ~np.isnan(y).reshape(y.shape[0], -1).all(axis=1)
 
 
-def _weak_strong_predictions(estimator, X, y):
-    estimator, X = _unwrap(estimator, X)
-    y = check_array(
+def _check_y(y):
+    return check_array(
         y,
         ensure_2d=False,
         dtype=np.float64,
         ensure_all_finite="allow-nan",
         input_name="y",
     )
-    y_weak = np.asarray(estimator.predict_weak(X), dtype=np.float64)
-    y_strong = np.asarray(estimator.predict(X), dtype=np.float64)
-    if y.ndim == 1 and y_weak.ndim == 2:
-        y = y.reshape(-1, 1)
-    return y, y_weak, y_strong, _labeled_rows(y)
+
+
+def _aligned(y_pred, y):
+    """Predictions shaped like ``y``: (n,) and (n, 1) are the same task."""
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    return y_pred.reshape(y.shape) if y_pred.size == y.size else y_pred
 
 
 def bound_scorer(estimator, X, y):
@@ -93,13 +91,19 @@ def bound_scorer(estimator, X, y):
     >>> search.best_params_["weak_featurizer"]
     PCA(n_components=4)
     """
-    y, y_weak, y_strong, labeled = _weak_strong_predictions(estimator, X, y)
+    estimator, X = _unwrap(estimator, X)
+    y = _check_y(y)
+    labeled = _labeled_rows(y)
     if not labeled.any():
         raise ValueError(
             "bound_scorer needs labeled rows to measure the weak error, but every "
             "row of y is NaN."
         )
-    weak_error = np.mean((y_weak[labeled] - y[labeled]) ** 2)
+    y_weak = _aligned(estimator.predict_weak(X), y)
+    y_strong = _aligned(estimator.predict(X), y)
+    weak_error = _mse(
+        y[labeled], y_weak[labeled], None, "uniform_average", ("y", "y_weak")
+    )
     return float(misfit(y_weak, y_strong) - weak_error)
 
 
@@ -172,9 +176,14 @@ def strong_error_scorer(estimator, X, y):
     >>> strong_error_scorer(est, X, y) < 0
     True
     """
-    y, _, y_strong, labeled = _weak_strong_predictions(estimator, X, y)
+    estimator, X = _unwrap(estimator, X)
+    y = _check_y(y)
+    labeled = _labeled_rows(y)
     if not labeled.any():
         raise ValueError(
             "strong_error_scorer needs labeled rows, but every row of y is NaN."
         )
-    return -float(np.mean((y_strong[labeled] - y[labeled]) ** 2))
+    y_strong = _aligned(estimator.predict(X), y)
+    return -float(
+        _mse(y[labeled], y_strong[labeled], None, "uniform_average", ("y", "y_strong"))
+    )

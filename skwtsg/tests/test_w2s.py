@@ -277,3 +277,37 @@ def test_underdetermined_least_squares_warns():
     X, y = make_data(n=12, d=6)
     with pytest.warns(UserWarning, match="interpolates its labels, so the misfit"):
         WeakToStrongRegressor(PCA(n_components=1), random_state=0).fit(X, y)
+
+
+def test_column_y_scores_like_1d_y_and_reuse_skips_a_transform():
+    from skwtsg import bound_scorer, strong_error_scorer
+
+    X, y = make_data(n=200)
+    est = WeakToStrongRegressor(PCA(n_components=2), random_state=0).fit(X, y)
+    for scorer in (bound_scorer, strong_error_scorer):
+        assert scorer(est, X, y.reshape(-1, 1)) == pytest.approx(scorer(est, X, y))
+
+    class Counting(PCA):
+        calls = 0
+
+        def transform(self, X):
+            Counting.calls += 1
+            return super().transform(X)
+
+    WeakToStrongRegressor(
+        Counting(n_components=2), strong_size="reuse", eval_size=0
+    ).fit(X, y)
+    # PCA.fit_transform does not call transform: the weak labels of the "both"
+    # rows reuse its output instead of transforming the same rows again
+    assert Counting.calls == 0
+
+
+def test_convexity_is_checked_on_the_fitted_head():
+    import warnings
+
+    from sklearn.linear_model import Lars
+
+    X, y = make_data(n=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        WeakToStrongRegressor(head=Lars(n_nonzero_coefs=500), random_state=0).fit(X, y)
