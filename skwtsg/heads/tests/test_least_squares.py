@@ -194,9 +194,13 @@ def test_ridge_ill_conditioned_small_alpha():
     head = RidgeHead(alpha=1e-9).fit(X, y)
     assert head.solver_ == "qr"
     assert head.kkt_residual_ <= 1e-8
+    # Reference: the ridge problem as an augmented least-squares problem solved by
+    # lstsq (backward stable). Solving the normal equations squares the condition
+    # number (~1e12 here) and is itself wrong by ~1e-6, so it cannot be the reference.
     Xc, yc = X - X.mean(0), y - y.mean()
-    expected = np.linalg.solve(Xc.T @ Xc + 1e-9 * np.eye(3), Xc.T @ yc)
-    assert_allclose(Xc @ head.coef_, Xc @ expected, atol=1e-6)
+    augmented = np.vstack([Xc, np.sqrt(1e-9) * np.eye(3)])
+    expected = np.linalg.lstsq(augmented, np.r_[yc, np.zeros(3)], rcond=None)[0]
+    assert_allclose(Xc @ head.coef_, Xc @ expected, atol=1e-9)
 
 
 @pytest.mark.parametrize(
