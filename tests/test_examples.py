@@ -1,8 +1,11 @@
-"""Every gallery example (``examples/**/plot_*.py``) runs, headless and fast."""
+"""Every gallery example (``examples/**/plot_*.py``) runs headless.
+
+No wall-clock limit here: a slow machine must not fail a test. How long each
+example takes is measured in ``benchmarks/``.
+"""
 
 import importlib.util
 import runpy
-import time
 from pathlib import Path
 
 import pytest
@@ -12,9 +15,6 @@ from skwtsg.tests._shared_data import shared_data_home
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("**/plot_*.py"))
-
-#: An example that takes longer than this is too slow for the gallery.
-TIME_LIMIT_S = 120
 
 #: Packages and data files (relative to the data home) each group needs.
 NEEDS = {
@@ -63,10 +63,4 @@ def test_example_runs(path, pyplot, tmp_path, monkeypatch):
     if data_home is not None:
         monkeypatch.setenv("SKWTSG_DATA", str(data_home))
     monkeypatch.chdir(tmp_path)  # anything an example writes lands here
-    start = time.perf_counter()
     runpy.run_path(str(path), run_name="__main__")
-    elapsed = time.perf_counter() - start
-    assert elapsed < TIME_LIMIT_S, (
-        f"{path.name} took {elapsed:.0f} s; gallery examples must stay under "
-        f"{TIME_LIMIT_S} s"
-    )
