@@ -1,0 +1,1 @@
+"""Input validation shared by estimators, heads, featurizers and metrics."""
