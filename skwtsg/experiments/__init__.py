@@ -14,6 +14,7 @@ from ._registry import EXPERIMENTS, reproduce
 from ._runner import Experiment, run_cases, run_experiment, theorem2_slack
 from ._summary import gain_misfit_fit, selection_table, summarize_panel
 from ._synthetic import PANELS, make_synthetic_cases
+from ._tables import gain_misfit_inputs, selection_inputs
 
 __all__ = [
     "EXPERIMENTS",
@@ -23,6 +24,7 @@ __all__ = [
     "ROLES",
     "W2SCase",
     "gain_misfit_fit",
+    "gain_misfit_inputs",
     "make_essay_cases",
     "make_molecule_cases",
     "make_synthetic_cases",
@@ -30,6 +32,7 @@ __all__ = [
     "run_cases",
     "run_experiment",
     "selection_table",
+    "selection_inputs",
     "summarize_panel",
     "theorem2_slack",
 ]

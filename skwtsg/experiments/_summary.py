@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
+
+from ..metrics import fit_line
 
 __all__ = ["gain_misfit_fit", "summarize_panel", "selection_table", "DIAGNOSTICS"]
 
 DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
 
 
-def gain_misfit_fit(misfit, gain):
+def gain_misfit_fit(misfit: ArrayLike, gain: ArrayLike) -> dict:
     """Least-squares line of gain on misfit, and how the points sit around y = x.
 
     Parameters
@@ -26,7 +29,8 @@ def gain_misfit_fit(misfit, gain):
     fit : dict
         ``slope``, ``intercept``, ``r2`` (of the line), ``frac_gain_ge_misfit``
         (fraction of points on or above ``y = x``), ``median_ratio`` (median of
-        gain / misfit) and ``n_points``. ``slope``, ``intercept`` and ``r2``
+        gain / misfit) and ``n_points``. The line is
+        :func:`skwtsg.metrics.fit_line`'s: ``slope``, ``intercept`` and ``r2``
         are NaN with fewer than 3 points or a constant misfit.
 
     Examples
@@ -43,13 +47,16 @@ def gain_misfit_fit(misfit, gain):
             f"`misfit` and `gain` must be 1-D of the same length, got shapes "
             f"{misfit.shape} and {gain.shape}."
         )
+    # Training-sample columns are NaN where the strong rows have no true label:
+    # those points are left out (and ``n_points`` counts the others).
     ok = np.isfinite(misfit) & np.isfinite(gain)
     misfit, gain = misfit[ok], gain[ok]
+    line = fit_line(misfit, gain)
     out = {
-        "slope": float("nan"),
-        "intercept": float("nan"),
-        "r2": float("nan"),
-        "n_points": int(ok.sum()),
+        "slope": line.slope,
+        "intercept": line.intercept,
+        "r2": line.r2,
+        "n_points": line.n_points,
         "frac_gain_ge_misfit": float(np.mean(gain >= misfit))
         if ok.any()
         else float("nan"),
@@ -57,13 +64,6 @@ def gain_misfit_fit(misfit, gain):
         if np.any(misfit > 0)
         else float("nan"),
     }
-    if ok.sum() >= 3 and np.ptp(misfit) > 0:
-        res = stats.linregress(misfit, gain)
-        out.update(
-            slope=float(res.slope),
-            intercept=float(res.intercept),
-            r2=float(res.rvalue**2),
-        )
     return out
 
 

@@ -1,4 +1,4 @@
-"""Weak-to-strong metrics: misfit, gain, bound, PGR, and scorers."""
+"""Weak-to-strong metrics: misfit, gain, bound, PGR, the fitted line, and scorers."""
 
 from ._gain import (
     bound,
@@ -7,11 +7,14 @@ from ._gain import (
     performance_gap_recovered,
     weak_to_strong_report,
 )
+from ._line import LineFit, fit_line
 from ._scorer import bound_scorer, misfit_scorer, strong_error_scorer
 
 __all__ = [
+    "LineFit",
     "bound",
     "bound_scorer",
+    "fit_line",
     "gain",
     "misfit",
     "misfit_scorer",

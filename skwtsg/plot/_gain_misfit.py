@@ -2,167 +2,59 @@
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
 import numpy as np
-import pandas as pd
-from sklearn.utils.validation import check_is_fitted
+from numpy.typing import ArrayLike
+
+from ..metrics import fit_line, weak_to_strong_report
+from ._base import (
+    AXIS_TITLES,
+    _as_1d_float,
+    _as_list,
+    _BaseDisplay,
+    _check_labels,
+    _check_same_length,
+    _groups,
+    _model_labels,
+    _style,
+    _weak_and_strong_predictions,
+)
 
 __all__ = ["GainMisfitDisplay"]
 
 _KINDS = ("gain_vs_misfit", "slack_vs_misfit")
 
-#: Axis titles of the experiment-table columns (``train_*`` get a suffix).
-_COLUMN_TITLES = {
-    "misfit": "Misfit: mean (strong − weak)²",
-    "gain": "Gain in accuracy: weak error − strong error",
-    "weak_error": "Weak model error",
-    "strong_error": "Strong model error",
-    "bound": "Bound: weak error − misfit",
-}
-
-
-def _check_matplotlib(caller):
-    """Import matplotlib or raise an ImportError that says how to get it."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - matplotlib is installed in CI
-        raise ImportError(
-            f"{caller} requires matplotlib. Install it with "
-            "`pip install skwtsg[plot]` or `pip install matplotlib`."
-        ) from exc
-
-
-def _column_title(column):
-    """Axis title for an experiment-table column such as ``"train_gain"``."""
-    base = column[len("train_") :] if column.startswith("train_") else column
-    title = _COLUMN_TITLES.get(base, column)
-    if column.startswith("train_") and base in _COLUMN_TITLES:
-        title += " (strong training sample)"
-    return title
-
-
-def _read_table(table, name):
-    """Return ``table`` as a DataFrame; a str or path-like is read as a CSV."""
-    if isinstance(table, (str, os.PathLike)):
-        return pd.read_csv(table)
-    if isinstance(table, pd.DataFrame):
-        return table
-    raise TypeError(
-        f"`{name}` must be a pandas DataFrame or the path of a CSV file; "
-        f"got {type(table).__name__}."
-    )
-
-
-def _check_columns(frame, columns, name):
-    missing = [c for c in columns if c is not None and c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"`{name}` lacks the column(s) {missing}; it has {list(frame.columns)}."
-        )
-
-
-def _as_1d_float(values, name):
-    """Validate a finite 1-D float array, naming ``name`` in errors."""
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"`{name}` must be numeric: {exc}") from exc
-    if array.ndim == 0:
-        array = array.reshape(1)
-    if array.ndim != 1:
-        raise ValueError(f"`{name}` must be 1-D; got shape {array.shape}.")
-    if array.size == 0:
-        raise ValueError(f"`{name}` is empty: there is nothing to plot.")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"`{name}` contains NaN or infinite values.")
-    return array
-
-
-def _check_labels(labels, n_points, name="labels"):
-    """Return one label per point (an object array) or None."""
-    if labels is None:
-        return None
-    if isinstance(labels, str):
-        return np.full(n_points, labels, dtype=object)
-    labels = np.asarray(labels, dtype=object)
-    if labels.ndim != 1 or labels.shape[0] != n_points:
-        raise ValueError(
-            f"`{name}` must be a string or have one entry per point "
-            f"({n_points}); got shape {labels.shape}."
-        )
-    return labels
-
-
-def _groups(labels, n_points):
-    """(label, mask) pairs in order of first appearance; one unnamed group."""
-    if labels is None:
-        return [(None, np.ones(n_points, dtype=bool))]
-    order = pd.unique(pd.Series(labels, dtype=object))
-    return [(label, labels == label) for label in order]
-
 
 def _per_task_errors(y_true, y_weak, y_strong, sample_weight):
     """Weak error, strong error and misfit of each column (task)."""
-    y_true = np.asarray(y_true, dtype=float)
-    y_weak = np.asarray(y_weak, dtype=float)
-    y_strong = np.asarray(y_strong, dtype=float)
-    for name, array in (("y_true", y_true), ("y_weak", y_weak), ("y_strong", y_strong)):
-        if array.ndim not in (1, 2):
-            raise ValueError(
-                f"`{name}` must have shape (n_samples,) or (n_samples, n_tasks); "
-                f"got shape {array.shape}."
-            )
-        if array.shape[0] == 0:
-            raise ValueError(f"`{name}` is empty: there is nothing to plot.")
-        if not np.all(np.isfinite(array)):
-            raise ValueError(
-                f"`{name}` contains NaN or infinite values; keep only labelled "
-                "evaluation rows."
-            )
-    y_true, y_weak, y_strong = (
-        a.reshape(-1, 1) if a.ndim == 1 else a for a in (y_true, y_weak, y_strong)
-    )
-    if y_weak.shape != y_true.shape:
-        raise ValueError(
-            f"`y_weak` has shape {y_weak.shape} but `y_true` has shape "
-            f"{y_true.shape}; they must match."
-        )
-    if y_strong.shape != y_true.shape:
-        raise ValueError(
-            f"`y_strong` has shape {y_strong.shape} but `y_true` has shape "
-            f"{y_true.shape}; they must match."
-        )
     if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=float)
-        if sample_weight.shape != (y_true.shape[0],):
-            raise ValueError(
-                f"`sample_weight` must have shape ({y_true.shape[0]},); got "
-                f"{sample_weight.shape}."
-            )
-        if np.any(sample_weight < 0) or not np.any(sample_weight > 0):
+        weights = np.asarray(sample_weight, dtype=float)
+        if np.any(weights < 0) or not np.any(weights > 0):
             raise ValueError(
                 "`sample_weight` must be non-negative with a positive sum."
             )
+    report = weak_to_strong_report(
+        y_true, y_weak, y_strong, sample_weight=sample_weight, multioutput="raw_values"
+    )
+    return tuple(
+        np.atleast_1d(report[k]) for k in ("weak_error", "strong_error", "misfit")
+    )
 
-    def mse(a, b):
-        return np.average((a - b) ** 2, axis=0, weights=sample_weight)
 
-    return mse(y_weak, y_true), mse(y_strong, y_true), mse(y_strong, y_weak)
-
-
-class GainMisfitDisplay:
-    """Gain in accuracy against misfit, one point per task.
+class GainMisfitDisplay(_BaseDisplay):
+    """Gain against misfit, one point per task.
 
     This is the plot of the paper's Figures 2 and 3. For a strong model
     trained on a weak model's labels, Theorem 1 says that, when the strong
     head is the exact least-squares fit over a convex set of functions of a
-    representation that can express the task, its gain in accuracy over the
-    weak model (weak error − strong error) is at least its misfit to the
-    weak labels; for a linear least-squares head it is equal. Points should
-    therefore lie on or above the line ``y = x`` (up to the finite-sample and
-    non-realizability terms of Theorem 2). When the roles of the models are
-    reversed (strong-to-weak, Figure 3), the points lie near ``y = -x``.
+    representation that can express the task, its gain over the weak model
+    (weak error − strong error, a difference of mean squared errors) is at
+    least its misfit to the weak labels; for a linear least-squares head it
+    is equal. Points should therefore lie on or above the line ``y = x`` (up
+    to the finite-sample and non-realizability terms of Theorem 2). When the
+    roles of the models are reversed (strong-to-weak, Figure 3), the points
+    lie near ``y = -x``.
 
     Create it with :meth:`from_estimator`, :meth:`from_predictions` or
     :meth:`from_results`; all parameters are stored as attributes.
@@ -174,8 +66,8 @@ class GainMisfitDisplay:
         and the weak model's predictions. Must be non-negative.
 
     gain : array-like of shape (n_points,)
-        Gain in accuracy of each point: weak error − strong error (mean
-        squared errors against the true labels).
+        Gain of each point: weak error − strong error (mean squared errors
+        against the true labels).
 
     labels : str or array-like of shape (n_points,), default=None
         Series of each point (e.g. the weak model); each distinct label gets
@@ -204,22 +96,25 @@ class GainMisfitDisplay:
         for ``kind="slack_vs_misfit"``.
 
     fit_line_ : matplotlib Line2D or None
-        Least-squares line through all points when ``show_fit=True``.
+        Least-squares line through all points when ``show_fit=True`` and the
+        points determine one (:func:`skwtsg.metrics.fit_line`: at least 3
+        points and a non-constant misfit); otherwise None.
 
     slope_ : float or None
-        Slope of that line (``None`` unless ``show_fit=True``).
+        Slope of that line (``None`` unless ``show_fit=True``; NaN when no
+        line is fitted).
 
     intercept_ : float or None
-        Intercept of that line (``None`` unless ``show_fit=True``).
+        Intercept of that line (as ``slope_``).
 
     r2_ : float or None
-        Coefficient of determination of that line (``None`` unless
-        ``show_fit=True``).
+        Coefficient of determination of that line (as ``slope_``).
 
     See Also
     --------
     WeakModelSelectionDisplay : Bound against true error, for choosing a
         weak supervisor.
+    skwtsg.metrics.fit_line : The rule for the fitted line.
 
     Notes
     -----
@@ -241,7 +136,15 @@ class GainMisfitDisplay:
     >>> plt.close("all")
     """
 
-    def __init__(self, *, misfit, gain, labels=None, xlabel=None, ylabel=None):
+    def __init__(
+        self,
+        *,
+        misfit: ArrayLike,
+        gain: ArrayLike,
+        labels: str | ArrayLike | None = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+    ) -> None:
         self.misfit = misfit
         self.gain = gain
         self.labels = labels
@@ -250,15 +153,17 @@ class GainMisfitDisplay:
 
     def plot(
         self,
-        ax=None,
+        ax: Any = None,
         *,
-        kind="gain_vs_misfit",
-        show_fit=False,
-        legend=True,
-        scatter_kwargs=None,
-        line_kwargs=None,
-    ):
+        kind: str = "gain_vs_misfit",
+        show_fit: bool = False,
+        legend: bool = True,
+        scatter_kwargs: dict | None = None,
+        line_kwargs: dict | None = None,
+    ) -> GainMisfitDisplay:
         """Plot the gain (or the slack) against the misfit.
+
+        Every ``from_*`` constructor passes its other keywords here.
 
         Parameters
         ----------
@@ -274,61 +179,48 @@ class GainMisfitDisplay:
         show_fit : bool, default=False
             Draw the least-squares line through all points, with its slope
             and R² in the legend; they are stored in ``slope_``,
-            ``intercept_`` and ``r2_``.
+            ``intercept_`` and ``r2_``. With fewer than 3 points or a
+            constant misfit no line is drawn and they are NaN (the rule of
+            :func:`skwtsg.metrics.fit_line`, which the experiment reports
+            use too).
 
         legend : bool, default=True
             Draw a legend.
 
         scatter_kwargs : dict, default=None
             Keywords passed to every ``matplotlib.axes.Axes.scatter`` call
-            (a ``color`` here applies to all series).
+            (a ``color`` or ``c`` here applies to all series).
 
         line_kwargs : dict, default=None
             Keywords passed to ``matplotlib.axes.Axes.plot`` for the
-            reference line.
+            reference line (aliases such as ``ls`` or ``c`` replace the
+            defaults they stand for).
 
         Returns
         -------
         display : GainMisfitDisplay
             The object, with the artists stored in its attributes.
         """
-        _check_matplotlib(f"{type(self).__name__}.plot")
+        ax = self._start_plot(ax)
         if kind not in _KINDS:
             raise ValueError(f"`kind` must be one of {_KINDS}; got {kind!r}.")
         misfit = _as_1d_float(self.misfit, "misfit")
         gain = _as_1d_float(self.gain, "gain")
-        if gain.shape != misfit.shape:
-            raise ValueError(
-                f"`gain` has {gain.shape[0]} values but `misfit` has "
-                f"{misfit.shape[0]}; give one of each per point."
-            )
+        _check_same_length(misfit, gain, ("misfit", "gain"), "point")
         if np.any(misfit < 0):
             raise ValueError(
                 f"`misfit` must be non-negative (it is a mean of squares); got "
                 f"minimum {misfit.min():.4g}."
             )
         labels = _check_labels(self.labels, misfit.shape[0])
-        if show_fit and np.unique(misfit).size < 2:
-            raise ValueError(
-                "`show_fit=True` needs at least two distinct `misfit` values."
-            )
 
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
-
-        y_values = gain if kind == "gain_vs_misfit" else gain - misfit
-        default_ylabel = (
-            _COLUMN_TITLES["gain"]
-            if kind == "gain_vs_misfit"
-            else "Slack: gain − misfit"
-        )
+        gain_plot = kind == "gain_vs_misfit"
+        y_values = gain if gain_plot else gain - misfit
 
         # Reference line first, so the points are drawn on top of it.
         # It spans the points, but never negative misfits (a strong-to-weak
         # plot has negative gains, the line stays at misfit >= 0).
-        if kind == "gain_vs_misfit":
+        if gain_plot:
             lo = max(0.0, min(misfit.min(), y_values.min()))
             hi = max(misfit.max(), y_values.max())
         else:
@@ -337,81 +229,68 @@ class GainMisfitDisplay:
             lo, hi = lo - 0.5, hi + 0.5
         pad = 0.03 * (hi - lo)
         ends = np.array([lo - pad, hi + pad])
-        line_kwargs = {
-            "color": "black",
-            "alpha": 0.7,
-            "linestyle": "--",
-            "linewidth": 1.0,
-            "label": "gain = misfit" if kind == "gain_vs_misfit" else "slack = 0",
-            **(line_kwargs or {}),
-        }
-        if kind == "gain_vs_misfit":
-            self.line_ = ax.plot(ends, ends, **line_kwargs)[0]
-        else:
-            self.line_ = ax.plot(ends, [0.0, 0.0], **line_kwargs)[0]
+        line_style = _style(
+            {
+                "color": "black",
+                "alpha": 0.7,
+                "linestyle": "--",
+                "linewidth": 1.0,
+                "label": "gain = misfit" if gain_plot else "slack = 0",
+            },
+            line_kwargs,
+        )
+        self.line_ = ax.plot(ends, ends if gain_plot else [0.0, 0.0], **line_style)[0]
 
         self.scatter_ = []
         for label, mask in _groups(labels, misfit.shape[0]):
-            kwargs = {"alpha": 0.8, "s": 24, "edgecolors": "none"}
+            defaults: dict = {"alpha": 0.8, "s": 24, "edgecolors": "none"}
             if label is not None:
-                kwargs["label"] = str(label)
-            kwargs.update(scatter_kwargs or {})
-            self.scatter_.append(ax.scatter(misfit[mask], y_values[mask], **kwargs))
+                defaults["label"] = str(label)
+            style = _style(defaults, scatter_kwargs)
+            self.scatter_.append(ax.scatter(misfit[mask], y_values[mask], **style))
 
         self.fit_line_ = self.slope_ = self.intercept_ = self.r2_ = None
         if show_fit:
-            slope, intercept = np.polyfit(misfit, y_values, deg=1)
-            residual = y_values - (slope * misfit + intercept)
-            total = np.sum((y_values - y_values.mean()) ** 2)
-            r2 = 1.0 - np.sum(residual**2) / total if total > 0 else 1.0
-            self.slope_, self.intercept_, self.r2_ = (
-                float(slope),
-                float(intercept),
-                float(r2),
-            )
-            self.fit_line_ = ax.plot(
-                ends,
-                slope * ends + intercept,
-                color="tab:red",
-                linewidth=1.0,
-                alpha=0.8,
-                label=f"fit: slope {slope:.2f}, R² {r2:.2f}",
-            )[0]
+            line = fit_line(misfit, y_values)
+            self.slope_, self.intercept_, self.r2_ = line.slope, line.intercept, line.r2
+            if line.fitted:
+                self.fit_line_ = ax.plot(
+                    ends,
+                    line.slope * ends + line.intercept,
+                    color="tab:red",
+                    linewidth=1.0,
+                    alpha=0.8,
+                    label=f"fit: slope {line.slope:.2f}, R² {line.r2:.2f}",
+                )[0]
 
-        ax.set(
-            xlabel=self.xlabel if self.xlabel is not None else _COLUMN_TITLES["misfit"],
+        default_ylabel = AXIS_TITLES["gain"] if gain_plot else "Slack: gain − misfit"
+        return self._finish_plot(
+            ax,
+            xlabel=self.xlabel if self.xlabel is not None else AXIS_TITLES["misfit"],
             ylabel=self.ylabel if self.ylabel is not None else default_ylabel,
+            legend=legend,
         )
-        if legend:
-            ax.legend(loc="best", fontsize="small", frameon=False)
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
 
     @classmethod
     def from_predictions(
         cls,
-        y_true,
-        y_weak,
-        y_strong,
+        y_true: ArrayLike,
+        y_weak: ArrayLike,
+        y_strong: ArrayLike,
         *,
-        sample_weight=None,
-        labels=None,
-        ax=None,
-        kind="gain_vs_misfit",
-        show_fit=False,
-        legend=True,
-        scatter_kwargs=None,
-        line_kwargs=None,
-    ):
+        sample_weight: ArrayLike | None = None,
+        labels: str | ArrayLike | None = None,
+        ax: Any = None,
+        **plot_kwargs: Any,
+    ) -> GainMisfitDisplay:
         """Plot gain against misfit from true labels and both predictions.
 
         Each column (task) gives one point: weak error = mean((y_weak −
         y_true)²), strong error = mean((y_strong − y_true)²), misfit =
-        mean((y_strong − y_weak)²) and gain = weak error − strong error.
-        Use held-out rows, not the rows either model was trained on (except
-        to check the exact identity of Theorem 1 on the strong head's
-        training sample).
+        mean((y_strong − y_weak)²) and gain = weak error − strong error
+        (:func:`skwtsg.metrics.weak_to_strong_report`). Use held-out rows,
+        not the rows either model was trained on (except to check the exact
+        identity of Theorem 1 on the strong head's training sample).
 
         Parameters
         ----------
@@ -433,20 +312,9 @@ class GainMisfitDisplay:
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
 
-        kind : {"gain_vs_misfit", "slack_vs_misfit"}, default="gain_vs_misfit"
-            See :meth:`plot`.
-
-        show_fit : bool, default=False
-            See :meth:`plot`.
-
-        legend : bool, default=True
-            See :meth:`plot`.
-
-        scatter_kwargs : dict, default=None
-            See :meth:`plot`.
-
-        line_kwargs : dict, default=None
-            See :meth:`plot`.
+        **plot_kwargs
+            Keywords of :meth:`plot` (``kind``, ``show_fit``, ``legend``,
+            ``scatter_kwargs``, ``line_kwargs``).
 
         Returns
         -------
@@ -476,31 +344,20 @@ class GainMisfitDisplay:
             gain=weak_error - strong_error,
             labels=_check_labels(labels, misfit.shape[0]),
         )
-        return display.plot(
-            ax=ax,
-            kind=kind,
-            show_fit=show_fit,
-            legend=legend,
-            scatter_kwargs=scatter_kwargs,
-            line_kwargs=line_kwargs,
-        )
+        return display.plot(ax=ax, **plot_kwargs)
 
     @classmethod
     def from_estimator(
         cls,
-        estimators,
-        X,
-        y,
+        estimators: Any,
+        X: ArrayLike,
+        y: ArrayLike,
         *,
-        sample_weight=None,
-        labels=None,
-        ax=None,
-        kind="gain_vs_misfit",
-        show_fit=False,
-        legend=True,
-        scatter_kwargs=None,
-        line_kwargs=None,
-    ):
+        sample_weight: ArrayLike | None = None,
+        labels: str | list[str] | None = None,
+        ax: Any = None,
+        **plot_kwargs: Any,
+    ) -> GainMisfitDisplay:
         """Plot gain against misfit of fitted weak-to-strong models.
 
         Each estimator is evaluated on ``(X, y)``: its weak model's
@@ -531,20 +388,9 @@ class GainMisfitDisplay:
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
 
-        kind : {"gain_vs_misfit", "slack_vs_misfit"}, default="gain_vs_misfit"
-            See :meth:`plot`.
-
-        show_fit : bool, default=False
-            See :meth:`plot`.
-
-        legend : bool, default=True
-            See :meth:`plot`.
-
-        scatter_kwargs : dict, default=None
-            See :meth:`plot`.
-
-        line_kwargs : dict, default=None
-            See :meth:`plot`.
+        **plot_kwargs
+            Keywords of :meth:`plot` (``kind``, ``show_fit``, ``legend``,
+            ``scatter_kwargs``, ``line_kwargs``).
 
         Returns
         -------
@@ -570,90 +416,47 @@ class GainMisfitDisplay:
         (4,)
         >>> plt.close("all")
         """
-        if isinstance(estimators, (list, tuple)):
-            estimators = list(estimators)
-            if not estimators:
-                raise ValueError("`estimators` is empty: give at least one.")
-        else:
-            estimators = [estimators]
-        if labels is None:
-            labels = (
-                None
-                if len(estimators) == 1
-                else [f"model {i}" for i in range(len(estimators))]
-            )
-        elif isinstance(labels, str):
-            labels = [labels] * len(estimators)
-        else:
-            labels = list(labels)
-            if len(labels) != len(estimators):
-                raise ValueError(
-                    f"`labels` has {len(labels)} entries for {len(estimators)} "
-                    "estimators; give one per estimator."
-                )
-
+        estimators = _as_list(estimators)
+        model_labels = _model_labels(labels, len(estimators))
         y_true = np.asarray(y, dtype=float)
         if y_true.ndim == 1:
             y_true = y_true.reshape(-1, 1)
-        y_weak, y_strong = [], []
-        for i, estimator in enumerate(estimators):
-            check_is_fitted(estimator)
-            for name in ("predict", "predict_weak"):
-                if not callable(getattr(estimator, name, None)):
-                    raise TypeError(
-                        f"`estimators[{i}]` ({type(estimator).__name__}) has no "
-                        f"`{name}` method; pass fitted WeakToStrongRegressor "
-                        "instances."
-                    )
-            y_weak.append(np.asarray(estimator.predict_weak(X), dtype=float))
-            y_strong.append(np.asarray(estimator.predict(X), dtype=float))
-        y_weak = np.column_stack([a.reshape(a.shape[0], -1) for a in y_weak])
-        y_strong = np.column_stack([a.reshape(a.shape[0], -1) for a in y_strong])
-        n_tasks = y_true.shape[1]
+        y_weak, y_strong = _weak_and_strong_predictions(estimators, X)
         point_labels = (
             None
-            if labels is None
-            else np.repeat(np.asarray(labels, dtype=object), n_tasks)
+            if model_labels is None
+            else np.repeat(np.asarray(model_labels, dtype=object), y_true.shape[1])
         )
         return cls.from_predictions(
             np.tile(y_true, (1, len(estimators))),
-            y_weak,
-            y_strong,
+            np.column_stack(y_weak),
+            np.column_stack(y_strong),
             sample_weight=sample_weight,
             labels=point_labels,
             ax=ax,
-            kind=kind,
-            show_fit=show_fit,
-            legend=legend,
-            scatter_kwargs=scatter_kwargs,
-            line_kwargs=line_kwargs,
+            **plot_kwargs,
         )
 
     @classmethod
     def from_results(
         cls,
-        results,
+        results: Any,
         *,
-        x="misfit",
-        y="gain",
-        hue="weak_model",
-        ax=None,
-        kind="gain_vs_misfit",
-        show_fit=False,
-        legend=True,
-        scatter_kwargs=None,
-        line_kwargs=None,
-    ):
+        x: str = "misfit",
+        y: str = "gain",
+        hue: str | None = "weak_model",
+        ax: Any = None,
+        **plot_kwargs: Any,
+    ) -> GainMisfitDisplay:
         """Plot gain against misfit from a table of experiment results.
 
-        The table has one row per task and weak model, with the columns
-        written by the experiment runner: ``group, case, weak_model, task,
-        weak_error, strong_error, misfit, gain, bound`` measured on held-out
-        rows, and ``train_weak_error, train_strong_error, train_misfit,
-        train_gain, train_bound`` measured on the strong head's training
-        rows. Filter it first (e.g. ``results[results.group == "ESOL"]``) to
-        draw one panel of a figure. Rows where ``x`` or ``y`` is missing
-        (e.g. training-sample errors of unlabelled rows) are left out.
+        The table is the experiment runner's
+        (:func:`skwtsg.experiments.run_cases`, or a CSV it wrote); it is read
+        by :func:`skwtsg.experiments.gain_misfit_inputs`, which says which
+        columns it needs. Filter it first (e.g.
+        ``results[results.group == "ESOL"]``) to draw one panel of a figure.
+        Rows where ``x`` or ``y`` is missing (e.g. training-sample errors of
+        unlabelled rows) are left out.
 
         Parameters
         ----------
@@ -674,20 +477,9 @@ class GainMisfitDisplay:
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
 
-        kind : {"gain_vs_misfit", "slack_vs_misfit"}, default="gain_vs_misfit"
-            See :meth:`plot`.
-
-        show_fit : bool, default=False
-            See :meth:`plot`.
-
-        legend : bool, default=True
-            See :meth:`plot`.
-
-        scatter_kwargs : dict, default=None
-            See :meth:`plot`.
-
-        line_kwargs : dict, default=None
-            See :meth:`plot`.
+        **plot_kwargs
+            Keywords of :meth:`plot` (``kind``, ``show_fit``, ``legend``,
+            ``scatter_kwargs``, ``line_kwargs``).
 
         Returns
         -------
@@ -711,29 +503,9 @@ class GainMisfitDisplay:
         ['hidden=8', 'hidden=16']
         >>> plt.close("all")
         """
-        frame = _read_table(results, "results")
-        if not isinstance(x, str) or not isinstance(y, str):
-            raise TypeError("`x` and `y` must be column names (str).")
-        if hue is not None and not isinstance(hue, str):
-            raise TypeError(f"`hue` must be a column name or None; got {hue!r}.")
-        _check_columns(frame, [x, y, hue], "results")
-        frame = frame.dropna(subset=[x, y])
-        if frame.empty:
-            raise ValueError(
-                f"`results` has no row where both {x!r} and {y!r} are given."
-            )
-        display = cls(
-            misfit=frame[x].to_numpy(dtype=float),
-            gain=frame[y].to_numpy(dtype=float),
-            labels=None if hue is None else frame[hue].astype(str).to_numpy(object),
-            xlabel=_column_title(x),
-            ylabel=_column_title(y) if kind == "gain_vs_misfit" else None,
-        )
-        return display.plot(
-            ax=ax,
-            kind=kind,
-            show_fit=show_fit,
-            legend=legend,
-            scatter_kwargs=scatter_kwargs,
-            line_kwargs=line_kwargs,
-        )
+        from ..experiments._tables import gain_misfit_inputs
+
+        inputs = gain_misfit_inputs(results, x=x, y=y, hue=hue)
+        if plot_kwargs.get("kind", "gain_vs_misfit") != "gain_vs_misfit":
+            inputs["ylabel"] = None
+        return cls(**inputs).plot(ax=ax, **plot_kwargs)

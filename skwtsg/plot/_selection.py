@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from numbers import Integral
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ._gain_misfit import (
+from ..metrics import weak_to_strong_report
+from ._base import (
+    AXIS_TITLES,
     _as_1d_float,
-    _check_columns,
+    _as_list,
+    _BaseDisplay,
     _check_labels,
-    _check_matplotlib,
-    _column_title,
-    _read_table,
+    _check_same_length,
+    _model_labels,
+    _place_labels,
+    _style,
+    _weak_and_strong_predictions,
 )
 
 __all__ = ["WeakModelSelectionDisplay"]
@@ -21,6 +28,10 @@ _RECIPE = (
     'run the search with scoring={"bound": skwtsg.bound_scorer, '
     '"mse": "neg_mean_squared_error"} and refit="bound"'
 )
+
+#: Scorer names taken for the strong model's error when ``true_error=None``
+#: and the search has several other scorers (first found wins).
+_ERROR_SCORERS = ("mse", "strong_error", "neg_mean_squared_error")
 
 
 def _short_value(value, width=32):
@@ -114,7 +125,28 @@ def _optional_std(values, name, n):
     return values
 
 
-class WeakModelSelectionDisplay:
+def _true_error_scorer(names: list, bound: str) -> str:
+    """The scorer of the strong model's error, when the caller named none."""
+    others = [name for name in names if name != bound]
+    preferred = [name for name in _ERROR_SCORERS if name in others]
+    if preferred:
+        return preferred[0]
+    if len(others) == 1:
+        return others[0]
+    if not others:
+        raise ValueError(
+            f"`true_error` is needed: the search has only the scorer {bound!r}; "
+            f"{_RECIPE}, or pass the true errors as an array (one per candidate)."
+        )
+    raise ValueError(
+        f"`true_error` is needed: the search has the scorers {others} besides "
+        f"{bound!r}; name the one whose negation is the strong model's error, "
+        f"e.g. true_error={others[0]!r}, or pass the true errors as an array "
+        "(one per candidate)."
+    )
+
+
+class WeakModelSelectionDisplay(_BaseDisplay):
     """Bound against true error of the strong model, one point per weak model.
 
     Theorem 2 bounds the error of a weakly-supervised strong model by the
@@ -128,8 +160,10 @@ class WeakModelSelectionDisplay:
     holds without error terms.
 
     Create it with :meth:`from_cv_results` (a ``GridSearchCV`` scored with
-    :func:`skwtsg.bound_scorer`) or :meth:`from_results` (a table like the
-    paper's Tables 1-3); all parameters are stored as attributes.
+    :func:`skwtsg.bound_scorer`), :meth:`from_estimator` (fitted candidates
+    and held-out data), :meth:`from_predictions` or :meth:`from_results`
+    (a table like the paper's Tables 1-3); all parameters are stored as
+    attributes.
 
     Parameters
     ----------
@@ -137,7 +171,8 @@ class WeakModelSelectionDisplay:
         Bound of each candidate: weak error − misfit (mean over splits).
 
     true_error : array-like of shape (n_candidates,)
-        True error of each candidate's strong model (mean over splits).
+        True error (mean squared error) of each candidate's strong model
+        (mean over splits).
 
     bound_std : array-like of shape (n_candidates,), default=None
         Standard deviation of the bound over splits (horizontal error bars).
@@ -175,8 +210,8 @@ class WeakModelSelectionDisplay:
         Marker on the candidate with the lowest true error.
 
     annotations_ : list of matplotlib Text
-        Candidate labels (empty when ``labels`` is None or ``annotate`` is
-        False).
+        Candidate labels, placed so that no two overlap (empty when
+        ``labels`` is None or ``annotate`` is False).
 
     pick_index_ : int
         Index of the heuristic's pick.
@@ -212,13 +247,13 @@ class WeakModelSelectionDisplay:
     def __init__(
         self,
         *,
-        bound,
-        true_error,
-        bound_std=None,
-        true_error_std=None,
-        labels=None,
-        pick=None,
-    ):
+        bound: ArrayLike,
+        true_error: ArrayLike,
+        bound_std: ArrayLike | None = None,
+        true_error_std: ArrayLike | None = None,
+        labels: ArrayLike | None = None,
+        pick: int | None = None,
+    ) -> None:
         self.bound = bound
         self.true_error = true_error
         self.bound_std = bound_std
@@ -228,14 +263,16 @@ class WeakModelSelectionDisplay:
 
     def plot(
         self,
-        ax=None,
+        ax: Any = None,
         *,
-        annotate=True,
-        legend=True,
-        errorbar_kwargs=None,
-        line_kwargs=None,
-    ):
+        annotate: bool = True,
+        legend: bool = True,
+        errorbar_kwargs: dict | None = None,
+        line_kwargs: dict | None = None,
+    ) -> WeakModelSelectionDisplay:
         """Plot the true error against the bound.
+
+        Every ``from_*`` constructor passes its other keywords here.
 
         Parameters
         ----------
@@ -243,13 +280,15 @@ class WeakModelSelectionDisplay:
             Axes to plot on; ``None`` creates a new figure.
 
         annotate : bool, default=True
-            Write each candidate's label next to its point.
+            Write each candidate's label next to its point (placed so that
+            labels do not overlap).
 
         legend : bool, default=True
             Draw a legend.
 
         errorbar_kwargs : dict, default=None
-            Keywords passed to ``matplotlib.axes.Axes.errorbar``.
+            Keywords passed to ``matplotlib.axes.Axes.errorbar`` (aliases
+            such as ``c`` replace the defaults they stand for).
 
         line_kwargs : dict, default=None
             Keywords passed to ``matplotlib.axes.Axes.axline`` for the line
@@ -260,15 +299,11 @@ class WeakModelSelectionDisplay:
         display : WeakModelSelectionDisplay
             The object, with the artists stored in its attributes.
         """
-        _check_matplotlib(f"{type(self).__name__}.plot")
+        ax = self._start_plot(ax)
         bound = _as_1d_float(self.bound, "bound")
         true_error = _as_1d_float(self.true_error, "true_error")
         n = bound.shape[0]
-        if true_error.shape != bound.shape:
-            raise ValueError(
-                f"`true_error` has {true_error.shape[0]} values but `bound` has "
-                f"{n}; give one of each per candidate."
-            )
+        _check_same_length(bound, true_error, ("bound", "true_error"), "candidate")
         if np.any(true_error < 0):
             raise ValueError("`true_error` must be non-negative (a mean of squares).")
         bound_std = _optional_std(self.bound_std, "bound_std", n)
@@ -284,24 +319,21 @@ class WeakModelSelectionDisplay:
             )
         best = int(np.argmin(true_error))
 
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
-
-        errorbar_kwargs = {
-            "fmt": "o",
-            "color": "tab:blue",
-            "ecolor": "tab:blue",
-            "elinewidth": 1.0,
-            "capsize": 3,
-            "markersize": 5,
-            "alpha": 0.85,
-            "label": "candidate weak models",
-            **(errorbar_kwargs or {}),
-        }
+        errorbar_style = _style(
+            {
+                "fmt": "o",
+                "color": "tab:blue",
+                "ecolor": "tab:blue",
+                "elinewidth": 1.0,
+                "capsize": 3,
+                "markersize": 5,
+                "alpha": 0.85,
+                "label": "candidate weak models",
+            },
+            errorbar_kwargs,
+        )
         self.errorbar_ = ax.errorbar(
-            bound, true_error, xerr=bound_std, yerr=true_error_std, **errorbar_kwargs
+            bound, true_error, xerr=bound_std, yerr=true_error_std, **errorbar_style
         )
         self.pick_ = ax.plot(
             bound[pick],
@@ -324,59 +356,211 @@ class WeakModelSelectionDisplay:
             zorder=3,
             label="lowest true error",
         )[0]
-        self.annotations_ = [None] * n
-        if annotate and labels is not None:
-            # Alternate above/below along the bound so close labels overlap less.
-            for rank, i in enumerate(np.argsort(bound, kind="stable")):
-                self.annotations_[i] = ax.annotate(
-                    str(labels[i]),
-                    (bound[i], true_error[i]),
-                    xytext=(6, 5) if rank % 2 == 0 else (6, -11),
-                    textcoords="offset points",
-                    fontsize="small",
-                )
-        else:
-            self.annotations_ = []
         # The infinite line must not stretch the axes to its anchor point, so
         # the axes keep framing the points even when they lie far from it.
         data_limits = ax.dataLim.frozen()
-        line_kwargs = {
-            "color": "black",
-            "alpha": 0.6,
-            "linestyle": "--",
-            "linewidth": 1.0,
-            "label": "true error = bound",
-            **(line_kwargs or {}),
-        }
-        self.line_ = ax.axline((0.0, 0.0), slope=1.0, **line_kwargs)
+        line_style = _style(
+            {
+                "color": "black",
+                "alpha": 0.6,
+                "linestyle": "--",
+                "linewidth": 1.0,
+                "label": "true error = bound",
+            },
+            line_kwargs,
+        )
+        self.line_ = ax.axline((0.0, 0.0), slope=1.0, **line_style)
         ax.dataLim.set(data_limits)
         ax.autoscale_view()
-        ax.set(
-            xlabel=_column_title("bound"),
-            ylabel="True error of the weakly-supervised strong model",
+        self._finish_plot(
+            ax,
+            xlabel=AXIS_TITLES["bound"],
+            ylabel="True error (MSE) of the weakly-supervised strong model",
+            legend=legend,
         )
-        if legend:
-            ax.legend(loc="best", fontsize="small", frameon=False)
+        # Labels last: their overlap is judged with the final axis limits.
+        self.annotations_ = (
+            _place_labels(ax, bound, true_error, labels)
+            if annotate and labels is not None
+            else []
+        )
         self.pick_index_ = pick
         self.best_index_ = best
-        self.ax_ = ax
-        self.figure_ = ax.figure
         return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true: ArrayLike,
+        y_weak: list,
+        y_strong: list,
+        *,
+        labels: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        ax: Any = None,
+        **plot_kwargs: Any,
+    ) -> WeakModelSelectionDisplay:
+        """Plot candidates from their weak and strong predictions on labelled rows.
+
+        For each candidate, :func:`skwtsg.metrics.weak_to_strong_report` on
+        ``(y_true, y_weak[i], y_strong[i])`` gives the bound (weak error −
+        misfit) and the true error (the strong model's), averaged over
+        tasks. Use rows held out from every model's training.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            True labels.
+
+        y_weak : list of array-like of the shape of ``y_true``
+            Each candidate's weak model's predictions.
+
+        y_strong : list of array-like of the shape of ``y_true``
+            Each candidate's strong model's predictions (trained on that
+            weak model's labels).
+
+        labels : array-like of shape (n_candidates,), default=None
+            Name of each candidate; ``None`` writes nothing.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the means.
+
+        ax : matplotlib Axes, default=None
+            Axes to plot on; ``None`` creates a new figure.
+
+        **plot_kwargs
+            Keywords of :meth:`plot` (``annotate``, ``legend``,
+            ``errorbar_kwargs``, ``line_kwargs``).
+
+        Returns
+        -------
+        display : WeakModelSelectionDisplay
+            The plotted display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from skwtsg.plot import WeakModelSelectionDisplay
+        >>> y = [0.0, 1.0, 2.0, 3.0]
+        >>> display = WeakModelSelectionDisplay.from_predictions(
+        ...     y, [[0.5, 1.5, 2.5, 3.5], [1.0, 0.0, 3.0, 2.0]],
+        ...     [[0.2, 1.2, 2.2, 3.2], [0.5, 0.5, 2.5, 2.5]], labels=["a", "b"])
+        >>> display.bound.round(2), display.true_error.round(2)
+        (array([0.16, 0.75]), array([0.04, 0.25]))
+        >>> plt.close("all")
+        """
+        if len(y_weak) != len(y_strong):
+            raise ValueError(
+                f"`y_weak` has {len(y_weak)} candidates but `y_strong` has "
+                f"{len(y_strong)}; give one of each per candidate."
+            )
+        if not len(y_weak):
+            raise ValueError("`y_weak` is empty: give at least one candidate.")
+        reports = [
+            weak_to_strong_report(y_true, weak, strong, sample_weight=sample_weight)
+            for weak, strong in zip(y_weak, y_strong)
+        ]
+        display = cls(
+            bound=np.array([r["bound"] for r in reports], dtype=float),
+            true_error=np.array([r["strong_error"] for r in reports], dtype=float),
+            labels=labels,
+        )
+        return display.plot(ax=ax, **plot_kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimators: list,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        labels: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        ax: Any = None,
+        **plot_kwargs: Any,
+    ) -> WeakModelSelectionDisplay:
+        """Plot fitted candidates evaluated on held-out labelled rows.
+
+        Each estimator's ``predict_weak(X)`` and ``predict(X)`` are compared
+        with ``y`` by :meth:`from_predictions`.
+
+        Parameters
+        ----------
+        estimators : list of WeakToStrongRegressor
+            Fitted candidates (e.g. one per weak featurizer).
+
+        X : array-like of shape (n_samples, n_features)
+            Held-out inputs.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Their true labels.
+
+        labels : array-like of shape (n_candidates,), default=None
+            Name of each candidate; ``None`` writes ``"model 0"``, ...
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the means.
+
+        ax : matplotlib Axes, default=None
+            Axes to plot on; ``None`` creates a new figure.
+
+        **plot_kwargs
+            Keywords of :meth:`plot`.
+
+        Returns
+        -------
+        display : WeakModelSelectionDisplay
+            The plotted display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> from skwtsg import WeakToStrongRegressor
+        >>> from skwtsg.plot import WeakModelSelectionDisplay
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(300, 6))
+        >>> y = X @ rng.normal(size=6)
+        >>> models = [
+        ...     WeakToStrongRegressor(PCA(k), random_state=0).fit(X[:200], y[:200])
+        ...     for k in (1, 3, 5)
+        ... ]
+        >>> display = WeakModelSelectionDisplay.from_estimator(
+        ...     models, X[200:], y[200:], labels=["k=1", "k=3", "k=5"])
+        >>> display.bound.shape
+        (3,)
+        >>> plt.close("all")
+        """
+        estimators = _as_list(estimators)
+        y_weak, y_strong = _weak_and_strong_predictions(estimators, X)
+        y_true = np.asarray(y, dtype=float)
+        shape = y_true.shape
+        return cls.from_predictions(
+            y_true,
+            [w.reshape(shape) for w in y_weak],
+            [s.reshape(shape) for s in y_strong],
+            labels=_model_labels(labels, len(estimators)),
+            sample_weight=sample_weight,
+            ax=ax,
+            **plot_kwargs,
+        )
 
     @classmethod
     def from_cv_results(
         cls,
-        search,
+        search: Any,
         *,
-        bound=None,
-        true_error=None,
-        labels=None,
-        ax=None,
-        annotate=True,
-        legend=True,
-        errorbar_kwargs=None,
-        line_kwargs=None,
-    ):
+        bound: str | None = None,
+        true_error: str | ArrayLike | None = None,
+        labels: ArrayLike | None = None,
+        ax: Any = None,
+        **plot_kwargs: Any,
+    ) -> WeakModelSelectionDisplay:
         """Plot a search over weak supervisors scored with the bound.
 
         The recipe: make the candidates differ by their weak model and score
@@ -394,7 +578,8 @@ class WeakModelSelectionDisplay:
 
         Both scores are measured on each split's held-out fold; the bound is
         ``-mean_test_bound`` and the true error ``-mean_test_mse``, with
-        their standard deviations over splits as error bars.
+        their standard deviations over splits as error bars. Further scorers
+        (e.g. ``"misfit": skwtsg.misfit_scorer``) may be in the search.
 
         Parameters
         ----------
@@ -407,9 +592,11 @@ class WeakModelSelectionDisplay:
 
         true_error : str or array-like of shape (n_candidates,), default=None
             Name of the scorer whose negation is the strong model's error
-            (e.g. ``"mse"`` for ``"neg_mean_squared_error"``), or the true
-            errors themselves (e.g. measured on a test set). ``None`` uses
-            the search's only other scorer.
+            (e.g. ``true_error="mse"`` for ``"neg_mean_squared_error"``), or
+            the true errors themselves (e.g. measured on a test set).
+            ``None`` uses the scorer named ``"mse"``, ``"strong_error"`` or
+            ``"neg_mean_squared_error"`` if there is one, else the search's
+            only other scorer.
 
         labels : array-like of shape (n_candidates,), default=None
             Name of each candidate; ``None`` writes the parameters that
@@ -418,17 +605,9 @@ class WeakModelSelectionDisplay:
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
 
-        annotate : bool, default=True
-            See :meth:`plot`.
-
-        legend : bool, default=True
-            See :meth:`plot`.
-
-        errorbar_kwargs : dict, default=None
-            See :meth:`plot`.
-
-        line_kwargs : dict, default=None
-            See :meth:`plot`.
+        **plot_kwargs
+            Keywords of :meth:`plot` (``annotate``, ``legend``,
+            ``errorbar_kwargs``, ``line_kwargs``).
 
         Returns
         -------
@@ -482,19 +661,14 @@ class WeakModelSelectionDisplay:
         n = len(results["mean_test_" + bound])
         true_error_std = None
         if true_error is None:
-            others = [name for name in names if name != bound]
-            if len(others) != 1:
-                raise ValueError(
-                    "`true_error` is needed: the search has no single scorer "
-                    f"besides {bound!r} (it has {names}); {_RECIPE}, or pass "
-                    "the true errors."
-                )
-            true_error = others[0]
+            true_error = _true_error_scorer(names, bound)
         if isinstance(true_error, str):
             if true_error not in names:
                 raise ValueError(
                     f"`true_error`: the search has no scorer named "
-                    f"{true_error!r} (it has {names})."
+                    f"{true_error!r} (it has {names}); pass one of them, e.g. "
+                    f'true_error="mse" for a scorer "mse": '
+                    '"neg_mean_squared_error".'
                 )
             true_error_std = results.get("std_test_" + true_error)
             true_error = -np.asarray(results["mean_test_" + true_error], dtype=float)
@@ -514,53 +688,28 @@ class WeakModelSelectionDisplay:
             true_error_std=true_error_std,
             labels=labels,
         )
-        return display.plot(
-            ax=ax,
-            annotate=annotate,
-            legend=legend,
-            errorbar_kwargs=errorbar_kwargs,
-            line_kwargs=line_kwargs,
-        )
+        return display.plot(ax=ax, **plot_kwargs)
 
     @classmethod
     def from_results(
-        cls,
-        table,
-        *,
-        ax=None,
-        annotate=True,
-        legend=True,
-        errorbar_kwargs=None,
-        line_kwargs=None,
-    ):
+        cls, table: Any, *, ax: Any = None, **plot_kwargs: Any
+    ) -> WeakModelSelectionDisplay:
         """Plot a table like the paper's Tables 1-3.
 
         Parameters
         ----------
         table : DataFrame or str or path-like
-            One row per weak model (as made by
-            :func:`skwtsg.experiments.selection_table`) with the columns
-            ``weak_model`` (or an index of that name), ``bound_mean``,
-            ``strong_error_mean`` and optionally
-            ``bound_std``, ``strong_error_std`` (over splits) and ``pick``
-            (bool, True on the heuristic's pick; otherwise the smallest
-            ``bound_mean`` is the pick); or the path of a CSV file holding
-            it.
+            One row per weak model, as made by
+            :func:`skwtsg.experiments.selection_table` (or a CSV file of
+            it); read by :func:`skwtsg.experiments.selection_inputs`, which
+            says which columns it needs.
 
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
 
-        annotate : bool, default=True
-            See :meth:`plot`.
-
-        legend : bool, default=True
-            See :meth:`plot`.
-
-        errorbar_kwargs : dict, default=None
-            See :meth:`plot`.
-
-        line_kwargs : dict, default=None
-            See :meth:`plot`.
+        **plot_kwargs
+            Keywords of :meth:`plot` (``annotate``, ``legend``,
+            ``errorbar_kwargs``, ``line_kwargs``).
 
         Returns
         -------
@@ -586,41 +735,6 @@ class WeakModelSelectionDisplay:
         (0, 2)
         >>> plt.close("all")
         """
-        frame = _read_table(table, "table")
-        if "weak_model" not in frame.columns and frame.index.name == "weak_model":
-            frame = frame.reset_index()
-        _check_columns(
-            frame, ["weak_model", "bound_mean", "strong_error_mean"], "table"
-        )
-        pick = None
-        if "pick" in frame.columns:
-            flags = frame["pick"].fillna(False).astype(bool).to_numpy()
-            if flags.sum() != 1:
-                raise ValueError(
-                    f"`table`: the 'pick' column must be True on exactly one row; "
-                    f"it is on {int(flags.sum())}."
-                )
-            pick = int(np.flatnonzero(flags)[0])
-        display = cls(
-            bound=frame["bound_mean"].to_numpy(dtype=float),
-            true_error=frame["strong_error_mean"].to_numpy(dtype=float),
-            bound_std=(
-                frame["bound_std"].to_numpy(dtype=float)
-                if "bound_std" in frame.columns
-                else None
-            ),
-            true_error_std=(
-                frame["strong_error_std"].to_numpy(dtype=float)
-                if "strong_error_std" in frame.columns
-                else None
-            ),
-            labels=frame["weak_model"].astype(str).to_numpy(dtype=object),
-            pick=pick,
-        )
-        return display.plot(
-            ax=ax,
-            annotate=annotate,
-            legend=legend,
-            errorbar_kwargs=errorbar_kwargs,
-            line_kwargs=line_kwargs,
-        )
+        from ..experiments._tables import selection_inputs
+
+        return cls(**selection_inputs(table)).plot(ax=ax, **plot_kwargs)

@@ -131,7 +131,8 @@ def test_display_attributes(pyplot, data, fitted, constructor):
     assert xdata.min() <= np.min(display.misfit)
     assert xdata.max() >= max(np.max(display.misfit), np.max(display.gain))
     assert display.ax_.get_xlabel().startswith("Misfit")
-    assert display.ax_.get_ylabel().startswith("Gain in accuracy")
+    assert display.ax_.get_ylabel().startswith("Gain: weak error − strong error")
+    assert "accuracy" not in display.ax_.get_ylabel()
     assert display.fit_line_ is None and display.slope_ is None
 
 
@@ -146,9 +147,7 @@ def test_from_predictions_values(pyplot):
     )
     for task in range(2):
         weak = np.average((y_weak[:, task] - y_true[:, task]) ** 2, weights=weights)
-        strong = np.average(
-            (y_strong[:, task] - y_true[:, task]) ** 2, weights=weights
-        )
+        strong = np.average((y_strong[:, task] - y_true[:, task]) ** 2, weights=weights)
         mis = np.average((y_strong[:, task] - y_weak[:, task]) ** 2, weights=weights)
         assert_allclose(display.misfit[task], mis)
         assert_allclose(display.gain[task], weak - strong)
@@ -247,8 +246,15 @@ def test_show_fit(pyplot):
     assert display.fit_line_ is not None
     legend = [t.get_text() for t in display.ax_.get_legend().get_texts()]
     assert any(text.startswith("fit: slope 2.00") for text in legend)
-    with pytest.raises(ValueError, match="show_fit"):
-        GainMisfitDisplay(misfit=[0.3], gain=[0.3]).plot(show_fit=True)
+    # The rule of skwtsg.metrics.fit_line: two points (or a constant misfit)
+    # determine no line, so none is drawn and the numbers are NaN.
+    few_points = [([0.3], [0.3]), ([0.1, 0.5], [0.2, 0.4]), ([0.2] * 3, [1, 2, 3])]
+    for misfit, gain in few_points:
+        few = GainMisfitDisplay(misfit=misfit, gain=gain).plot(show_fit=True)
+        assert few.fit_line_ is None
+        assert np.isnan([few.slope_, few.intercept_, few.r2_]).all()
+        legend = [t.get_text() for t in few.ax_.get_legend().get_texts()]
+        assert not any(text.startswith("fit:") for text in legend)
 
 
 def test_plot_on_given_axes_and_kwargs(pyplot):
@@ -285,9 +291,9 @@ def test_plot_bad_kind(pyplot):
 @pytest.mark.parametrize(
     "shapes, match",
     [
-        (((10,), (9,), (10,)), "`y_weak` has shape"),
-        (((10, 2), (10, 2), (10, 3)), "`y_strong` has shape"),
-        (((10, 2, 1), (10, 2), (10, 2)), "`y_true` must have shape"),
+        (((10,), (9,), (10,)), "`y_true` and `y_weak` must have the same shape"),
+        (((10, 2), (10, 2), (10, 3)), "`y_true` and `y_strong` must have the same"),
+        (((10, 2, 1), (10, 2), (10, 2)), "`y_true` must be 1-D or 2-D"),
     ],
 )
 def test_from_predictions_bad_shapes(pyplot, shapes, match):
@@ -300,7 +306,7 @@ def test_from_predictions_bad_values(pyplot):
     y = np.arange(4.0)
     with pytest.raises(ValueError, match="`y_true` contains NaN"):
         GainMisfitDisplay.from_predictions([0, np.nan, 1, 2], y, y)
-    with pytest.raises(ValueError, match="`sample_weight` must have shape"):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         GainMisfitDisplay.from_predictions(y, y, y, sample_weight=[1, 1])
     with pytest.raises(ValueError, match="`sample_weight` must be non-negative"):
         GainMisfitDisplay.from_predictions(y, y, y, sample_weight=[1, -1, 1, 1])
@@ -352,5 +358,6 @@ def test_modules_import_without_matplotlib(monkeypatch, name):
         if name == "_gain_misfit"
         else module.WeakModelSelectionDisplay(bound=[0.1], true_error=[0.1])
     )
-    with pytest.raises(ImportError, match=r"requires matplotlib.*skwtsg\[plot\]"):
+    match = r"requires matplotlib.*pip install skwtsg\[plot\]"
+    with pytest.raises(ImportError, match=match):
         display.plot()

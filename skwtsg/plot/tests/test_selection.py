@@ -16,10 +16,26 @@ TABLE3 = pd.DataFrame(
         "weak_model": ["32", "96", "64", "12", "48", "16", "24", "8"],
         "bound_mean": [-0.1588, 1.0896, 2.9062, 2.9758, 3.0038, 4.8560, 6.4952, 6.7586],
         "bound_std": [1.0254, 1.0111, 2.8130, 2.8664, 1.3063, 2.5910, 4.9463, 0.9997],
-        "strong_error_mean": [4.9967, 4.7828, 3.8404, 9.5102, 4.5212, 7.3637, 6.5863,
-                              10.4474],
-        "strong_error_std": [0.5656, 2.2787, 0.5906, 2.4511, 0.3936, 1.1048, 1.2709,
-                             1.6261],
+        "strong_error_mean": [
+            4.9967,
+            4.7828,
+            3.8404,
+            9.5102,
+            4.5212,
+            7.3637,
+            6.5863,
+            10.4474,
+        ],
+        "strong_error_std": [
+            0.5656,
+            2.2787,
+            0.5906,
+            2.4511,
+            0.3936,
+            1.1048,
+            1.2709,
+            1.6261,
+        ],
     }
 )
 
@@ -107,8 +123,13 @@ def test_from_cv_results_values(pyplot, search):
 
 def test_from_cv_results_dict_and_options(pyplot):
     results = _fake_cv_results()
-    with pytest.raises(ValueError, match="`true_error` is needed"):
-        WeakModelSelectionDisplay.from_cv_results(results)
+    # A third scorer (r2) does not hide the one named "mse".
+    default = WeakModelSelectionDisplay.from_cv_results(results)
+    assert_allclose(default.true_error, [1.2, 0.9, 0.8])
+    # Without a recognisable name, the error says what to pass.
+    renamed = {k.replace("_mse", "_err"): v for k, v in results.items()}
+    with pytest.raises(ValueError, match="`true_error` is needed.*true_error='err'"):
+        WeakModelSelectionDisplay.from_cv_results(renamed)
     display = WeakModelSelectionDisplay.from_cv_results(results, true_error="mse")
     assert_allclose(display.true_error, [1.2, 0.9, 0.8])
     assert_allclose(display.true_error_std, [0.05, 0.1, 0.02])
@@ -234,3 +255,55 @@ def test_plot_on_given_axes_without_legend(pyplot):
     assert ax.get_legend() is None
     assert display.annotations_ == []  # no labels, nothing written
     assert display.errorbar_.lines[0].get_color() == "green"
+
+
+def test_labels_do_not_overlap(pyplot):
+    # Candidates whose points nearly coincide (the ESOL figure's k=32, k=48).
+    bound = np.array([0.10, 0.101, 0.102, 0.5, 0.103])
+    error = np.array([1.00, 1.001, 1.002, 1.3, 1.0015])
+    display = WeakModelSelectionDisplay(
+        bound=bound, true_error=error, labels=[f"k={k}" for k in (16, 32, 48, 64, 96)]
+    ).plot()
+    renderer = display.figure_.canvas.get_renderer()
+    boxes = [a.get_window_extent(renderer) for a in display.annotations_]
+    assert len(boxes) == 5
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (i, j)
+
+
+def test_from_predictions_and_from_estimator(pyplot):
+    from sklearn.decomposition import PCA
+
+    from skwtsg import WeakToStrongRegressor
+    from skwtsg.metrics import weak_to_strong_report
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(240, 5))
+    y = X @ rng.normal(size=5)
+    models = [
+        WeakToStrongRegressor(PCA(k), random_state=0).fit(X[:160], y[:160])
+        for k in (1, 2, 4)
+    ]
+    display = WeakModelSelectionDisplay.from_estimator(models, X[160:], y[160:])
+    for i, model in enumerate(models):
+        report = weak_to_strong_report(
+            y[160:], model.predict_weak(X[160:]), model.predict(X[160:])
+        )
+        assert display.bound[i] == pytest.approx(report["bound"])
+        assert display.true_error[i] == pytest.approx(report["strong_error"])
+    assert [a.get_text() for a in display.annotations_] == [
+        "model 0",
+        "model 1",
+        "model 2",
+    ]
+    with pytest.raises(ValueError, match="`y_weak` has 2 candidates"):
+        WeakModelSelectionDisplay.from_predictions(y, [y, y], [y])
+
+
+def test_style_aliases(pyplot):
+    display = WeakModelSelectionDisplay(bound=[0.1, 0.2], true_error=[0.3, 0.2]).plot(
+        errorbar_kwargs={"c": "red"}, line_kwargs={"ls": ":"}
+    )
+    assert display.errorbar_.lines[0].get_color() == "red"
+    assert display.line_.get_linestyle() == ":"
