@@ -104,7 +104,7 @@ def bench_joint_vs_loop(n, d, m, repeat, seed, loop_sample=None):
     }
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200_000, help="samples for (a)")
     parser.add_argument("--d", type=int, default=256, help="features")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data-home",

@@ -39,7 +39,7 @@ def _time(fn):
     return out, time.perf_counter() - start
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="write the figures as JSON")
     parser.add_argument("--paper-epochs", type=int, default=3)

@@ -15,7 +15,7 @@ import json
 import time
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
     parser.add_argument("--seed", type=int, default=0)

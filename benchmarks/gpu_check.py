@@ -34,7 +34,7 @@ def _timed(fn, sync):
     return out, time.perf_counter() - start
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="write the figures as JSON")
     parser.add_argument(

@@ -1,105 +1,119 @@
-"""Command line: ``python -m skwtsg reproduce {synthetic,molecules,essays}``."""
+"""Command line: ``skwtsg reproduce NAME`` (or ``python -m skwtsg reproduce NAME``).
+
+The experiments and their options come from
+:data:`skwtsg.experiments.EXPERIMENTS`: each :class:`~skwtsg.experiments.Experiment`
+declares its own options, so this module knows no experiment by name.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+from collections.abc import Sequence
+
+#: Errors of a run that come from what the user asked for (an unknown panel or
+#: dataset, a missing data folder): reported in one line, with exit status 2.
+_USER_ERRORS = (ValueError, OSError, ImportError)
 
 
-def _csv(text):
-    return [t.strip() for t in text.split(",") if t.strip()]
+def _prog() -> str:
+    """``skwtsg`` for the console script, ``python -m skwtsg`` for ``-m``."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python -m skwtsg" if name in ("", "__main__.py", "-c") else name
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m skwtsg",
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser, one sub-command per registered experiment.
+
+    Parameters
+    ----------
+    prog : str, default=None
+        Program name in messages; ``None`` uses how it was called.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
+    from . import __version__
+    from .experiments import EXPERIMENTS
+
+    parser = _Parser(
+        prog=prog or _prog(),
         description="Weak-to-strong generalization: reproduce the paper's experiments.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("reproduce", help="run one of the paper's experiments")
     exp = rep.add_subparsers(dest="experiment", required=True)
-
-    def common(p, default_out):
-        p.add_argument("--out", default=default_out, help="output folder (%(default)s)")
+    for name, experiment in EXPERIMENTS.items():
+        p = exp.add_parser(name, help=experiment.help or experiment.title)
+        p.add_argument(
+            "--out", default=f"results/{name}", help="output folder (%(default)s)"
+        )
         p.add_argument("--seed", type=int, default=0, help="random seed (%(default)s)")
         p.add_argument("--quick", action="store_true", help="small sizes, for tests")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
-
-    syn = exp.add_parser("synthetic", help="Figures 2a-c, 3a-c and appendix D")
-    common(syn, "results/synthetic")
-    syn.add_argument(
-        "--panels",
-        type=_csv,
-        default=None,
-        help="comma-separated panels (default: all): "
-        "2a,2b,2c,3a,3b,3c,D-tanh,D-relu,D-sigmoid",
-    )
-    syn.add_argument(
-        "--heads",
-        choices=["exact", "gradient"],
-        default="exact",
-        help="exact least squares (default) or the paper's Adam procedure",
-    )
-    syn.add_argument(
-        "--epochs",
-        type=int,
-        default=None,
-        help="epochs of the gradient heads (default: the paper's 1000)",
-    )
-
-    mol = exp.add_parser("molecules", help="Figures 2d-f and Tables 1-3")
-    common(mol, "results/molecules")
-    mol.add_argument("--data-home", default=None, help="data folder (or $SKWTSG_DATA)")
-    mol.add_argument(
-        "--datasets",
-        type=_csv,
-        default=None,
-        help="comma-separated: ESOL,FreeSolv,Lipop (default: all)",
-    )
-    mol.add_argument(
-        "--weak-family",
-        choices=["transformer", "morgan"],
-        default="transformer",
-        help="weak representations (%(default)s)",
-    )
-
-    ess = exp.add_parser("essays", help="appendix C.1, Figure 5")
-    common(ess, "results/essays")
-    ess.add_argument("--data-home", default=None, help="data folder (or $SKWTSG_DATA)")
-    ess.add_argument("--cache-dir", default=None, help="embedding cache folder")
+        for option in experiment.options:
+            p.add_argument(
+                option.flag,
+                dest=option.dest,
+                type=option.type,
+                choices=option.choices,
+                default=None,
+                help=option.help,
+            )
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for a user error).
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        Arguments; ``None`` reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+    """
+    from .experiments import EXPERIMENTS, reproduce
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .experiments import reproduce
-
-    options = {}
-    if args.experiment == "synthetic":
-        if args.panels:
-            options["panels"] = args.panels
-        options.update(heads=args.heads, epochs=args.epochs)
-    elif args.experiment == "molecules":
-        if args.datasets:
-            options["datasets"] = args.datasets
-        options.update(data_home=args.data_home, weak_family=args.weak_family)
-    elif args.experiment == "essays":
-        options.update(data_home=args.data_home, cache_dir=args.cache_dir)
-    if args.experiment == "synthetic" and args.panels:
-        from .experiments import PANELS
-
-        unknown = sorted(set(args.panels) - set(PANELS))
-        if unknown:
-            parser.error(f"unknown panels {unknown}; choose from {list(PANELS)}")
-    result = reproduce(
-        args.experiment,
-        out=args.out,
-        quick=args.quick,
-        random_state=args.seed,
-        verbose=not args.quiet,
-        **options,
-    )
+    experiment = EXPERIMENTS[args.experiment]
+    options = {
+        o.dest: getattr(args, o.dest)
+        for o in experiment.options
+        if getattr(args, o.dest) is not None
+    }
+    try:
+        result = reproduce(
+            args.experiment,
+            out=args.out,
+            quick=args.quick,
+            random_state=args.seed,
+            verbose=not args.quiet,
+            **options,
+        )
+    except _USER_ERRORS as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(
+            f"{parser.prog} reproduce {args.experiment}: error: {message}",
+            file=sys.stderr,
+        )
+        return 2
     print(
         "Per panel: mean over tasks on the fresh evaluation sample, and the line "
         "of gain on misfit over tasks"
@@ -109,8 +123,13 @@ def main(argv=None) -> int:
         line = (
             f"{panel:>10}: weak {m['weak_error']:.4g}  strong "
             f"{m['strong_error']:.4g}  misfit {m['misfit']:.4g}  gain "
-            f"{m['gain']:.4g}  bound {m['bound']:.4g} | slope "
-            f"{ev['slope']:+.3f}  R² {ev['r2']:.3f}"
+            f"{m['gain']:.4g}  bound {m['bound']:.4g} | "
+            + (
+                f"slope {ev['slope']:+.3f}  R² {ev['r2']:.3f}"
+                # the one rule of skwtsg.metrics.fit_line, as in the figures
+                if not math.isnan(ev["slope"])
+                else f"no line ({ev['n_points']} points)"
+            )
         )
         if "verdict" in info:
             line += "  " + ("agrees" if info["agrees_with_paper"] else "DIFFERS")

@@ -137,7 +137,12 @@ from it stay under that license.
 """
 
 
-def fetch_ellipse(*, data_home=None, as_frame=False, download_if_missing=True):
+def fetch_ellipse(
+    *,
+    data_home: str | os.PathLike | None = None,
+    as_frame: bool = False,
+    download_if_missing: bool = True,
+) -> Bunch:
     """Load the ELLIPSE essay-scoring dataset (test half, 2571 essays).
 
     Essays by English Language Learners, each with a holistic score and six
@@ -308,8 +313,7 @@ def _build_from_zip(zip_path, out_path) -> None:
     actual = hashlib.sha256(raw).hexdigest()
     if actual != _CSV_SHA256:
         raise OSError(
-            f"{_ZIP_MEMBER} in {zip_path} has sha256 {actual}, expected "
-            f"{_CSV_SHA256}."
+            f"{_ZIP_MEMBER} in {zip_path} has sha256 {actual}, expected {_CSV_SHA256}."
         )
     content = _cut_columns(raw)
     actual = hashlib.sha256(content).hexdigest()

@@ -495,13 +495,13 @@ def _descr(spec: _MoleculeSet, n_rows: int) -> str:
 
 
 def fetch_molecules(
-    name,
+    name: str,
     *,
-    data_home=None,
-    split=None,
-    as_frame=False,
-    download_if_missing=True,
-):
+    data_home: str | os.PathLike | None = None,
+    split: int | None = None,
+    as_frame: bool = False,
+    download_if_missing: bool = True,
+) -> Bunch:
     """Load a MoleculeNet regression set (ESOL, FreeSolv or Lipop) with its splits.
 
     =================   ========================  =========================
@@ -630,8 +630,12 @@ def fetch_molecules(
 def _make_fetcher(name: str, public_name: str):
     # A thin named wrapper around fetch_molecules: one docstring per set.
     def fetcher(
-        *, data_home=None, split=None, as_frame=False, download_if_missing=True
-    ):
+        *,
+        data_home: str | os.PathLike | None = None,
+        split: int | None = None,
+        as_frame: bool = False,
+        download_if_missing: bool = True,
+    ) -> Bunch:
         return fetch_molecules(
             name,
             data_home=data_home,

@@ -7,11 +7,11 @@
 ``report.md``. The command line is ``python -m skwtsg reproduce NAME``.
 """
 
-from ._case import ROLES, W2SCase
+from ._case import ROLES, Experiment, Option, W2SCase
 from ._essays import make_essay_cases
 from ._molecules import PAPER_TABLES, make_molecule_cases
 from ._registry import EXPERIMENTS, reproduce
-from ._runner import Experiment, run_cases, run_experiment, theorem2_slack
+from ._runner import run_cases, run_experiment, theorem2_slack
 from ._summary import gain_misfit_fit, selection_table, summarize_panel
 from ._synthetic import PANELS, make_synthetic_cases
 from ._tables import gain_misfit_inputs, selection_inputs
@@ -19,6 +19,7 @@ from ._tables import gain_misfit_inputs, selection_inputs
 __all__ = [
     "EXPERIMENTS",
     "Experiment",
+    "Option",
     "PANELS",
     "PAPER_TABLES",
     "ROLES",

@@ -1,7 +1,8 @@
-"""One weak-to-strong problem, as the experiment runner consumes it."""
+"""What the runner consumes: problems (W2SCase) and experiments (Experiment)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from .._w2s import ROLES
 
-__all__ = ["W2SCase", "ROLES"]
+__all__ = ["W2SCase", "ROLES", "Experiment", "Option", "comma_list"]
 
 # Row roles understood by ``WeakToStrongRegressor.fit(..., roles=...)``:
 # ``"weak"`` trains the weak model on true labels; ``"strong"`` rows are
@@ -65,3 +66,97 @@ class W2SCase:
     task_names: list[str] | None = None
     group: str = ""
     meta: dict = field(default_factory=dict)
+
+
+def comma_list(text: str) -> list[str]:
+    """Parse a comma-separated command-line value: ``"a, b"`` -> ``["a", "b"]``.
+
+    Examples
+    --------
+    >>> comma_list("ESOL, Lipop,")
+    ['ESOL', 'Lipop']
+    """
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A command-line option of an experiment, passed on to its ``make_cases``.
+
+    Parameters
+    ----------
+    flag : str
+        The option, e.g. ``"--data-home"``; its value is passed as the keyword
+        ``data_home`` (the flag without dashes, ``-`` read as ``_``), and only
+        when given (otherwise ``make_cases``'s default holds).
+    help : str
+        One line for ``--help``.
+    type : callable, default=str
+        Converts the text (e.g. ``int``, :func:`comma_list`).
+    choices : tuple or None, default=None
+        Allowed values, checked by the command line.
+
+    Examples
+    --------
+    >>> Option("--data-home", "data folder").dest
+    'data_home'
+    """
+
+    flag: str
+    help: str
+    type: Callable[[str], Any] = str
+    choices: tuple | None = None
+
+    @property
+    def dest(self) -> str:
+        """Keyword of ``make_cases`` that receives the value."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+@dataclass
+class Experiment:
+    """A configuration of the runner: cases, claims, notes and CLI options.
+
+    Each experiment module (``_synthetic.py``, ``_molecules.py``, ...)
+    declares one and the registry lists it; the command line
+    (``python -m skwtsg reproduce NAME``) is built from these fields, so a
+    new experiment is one module plus one registry entry.
+
+    Parameters
+    ----------
+    name : str
+        Used by the command line (``python -m skwtsg reproduce NAME``).
+    make_cases : callable
+        ``make_cases(quick=..., random_state=..., **options)`` returning a
+        list of :class:`W2SCase`; it also gets ``verbose=...`` when it
+        declares that parameter. It validates its options (a ValueError
+        naming the option).
+    panel_by : {"group", "task"}, default="group"
+        Which record column defines a panel (one figure, CSV and summary).
+    selection : bool, default=False
+        Whether each panel gets the paper's Tables 1-3 analogue (weak models
+        ranked by mean bound).
+    claims : dict, default={}
+        Per panel, a dict with ``"text"`` (the paper's claim) and optionally
+        ``"title"``, ``"check"`` (a callable ``summary -> (bool, str)`` that
+        says whether our numbers agree) and ``"paper"`` (the paper's figures
+        to show).
+    title : str, default=""
+        Title of the report.
+    notes : list of str, default=[]
+        Plain statements for the report (what differs from the paper's setup).
+    help : str, default=""
+        One line for the command line's list of experiments.
+    options : tuple of Option, default=()
+        The experiment's own command-line options.
+    """
+
+    name: str
+    make_cases: Callable[..., list[W2SCase]]
+    panel_by: str = "group"
+    selection: bool = False
+    claims: dict = field(default_factory=dict)
+    title: str = ""
+    notes: list = field(default_factory=list)
+    help: str = ""
+    options: tuple[Option, ...] = ()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ._runner import dumps, slug
+from ._case import Experiment
 
-__all__ = ["write_outputs", "markdown_table"]
+__all__ = ["write_outputs", "markdown_table", "slug", "dumps"]
 
 
 def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
@@ -51,7 +54,9 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
     return "\n".join(lines)
 
 
-def write_outputs(experiment, records, summary, out: Path, claims=None) -> list[Path]:
+def write_outputs(
+    experiment: Experiment, records: pd.DataFrame, summary: dict, out: Path
+) -> list[Path]:
     """Write every output of a run into ``out`` and return the paths written.
 
     Files: ``<panel>.csv`` (one row per task record), ``<panel>.png``
@@ -69,18 +74,13 @@ def write_outputs(experiment, records, summary, out: Path, claims=None) -> list[
         From :func:`skwtsg.experiments.run_experiment`.
     out : pathlib.Path
         Output folder, created if needed.
-    claims : dict, default=None
-        The paper's claims per panel (``experiment.claims`` resolved).
 
     Returns
     -------
     files : list of pathlib.Path
     """
     out.mkdir(parents=True, exist_ok=True)
-    if claims is None:
-        claims = (
-            experiment.claims() if callable(experiment.claims) else experiment.claims
-        )
+    claims = experiment.claims
     files = []
     panels = list(summary["panels"])
     for panel in panels:
@@ -232,3 +232,35 @@ def _report(experiment, claims, summary):
                     markdown_table(pd.DataFrame(claim["paper"])),
                 ]
     return "\n".join(lines) + "\n"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a panel name.
+
+    Examples
+    --------
+    >>> slug("hidden=16 / ESOL")
+    'hidden-16_ESOL'
+    """
+    text = re.sub(r"[=\s]+", "-", str(text).strip())
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+    return re.sub(r"-?_-?", "_", text).strip("_-") or "panel"
+
+
+def dumps(obj: object) -> str:
+    """JSON with NaN written as null."""
+    return json.dumps(_nan_to_none(obj), indent=2, sort_keys=False)
+
+
+def _nan_to_none(obj):
+    if isinstance(obj, dict):
+        return {str(k): _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_nan_to_none(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj

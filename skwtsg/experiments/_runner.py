@@ -2,63 +2,28 @@
 
 from __future__ import annotations
 
-import json
-import re
+import inspect
+import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import clone
 
 from .._w2s import WeakToStrongRegressor
-from ._case import W2SCase
+from ._case import Experiment, W2SCase
+from ._report import write_outputs
 from ._summary import DIAGNOSTICS, selection_table, summarize_panel
 
-__all__ = ["Experiment", "run_cases", "run_experiment", "theorem2_slack"]
-
-
-@dataclass
-class Experiment:
-    """A configuration of the runner: how to build cases and what to claim.
-
-    Parameters
-    ----------
-    name : str
-        Used by the command line (``python -m skwtsg reproduce NAME``).
-    make_cases : callable
-        ``make_cases(quick=..., random_state=..., **options)`` returning a
-        list of :class:`W2SCase`.
-    panel_by : {"group", "task"}, default="group"
-        Which record column defines a panel (one figure, CSV and summary).
-    selection : bool, default=False
-        Whether each panel gets the paper's Tables 1-3 analogue (weak models
-        ranked by mean bound).
-    claims : dict or callable, default={}
-        Per panel (or a callable returning that mapping, for claims that need
-        an optional import), a dict with ``"text"`` (the paper's claim) and optionally
-        ``"check"``, a callable ``summary -> (bool, str)`` that says whether
-        our numbers agree, and ``"paper"`` (the paper's figures to show).
-    title : str, default=""
-        Title of the report.
-    notes : list of str, default=[]
-        Plain statements for the report (what differs from the paper's setup).
-    """
-
-    name: str
-    make_cases: Callable[..., list[W2SCase]]
-    panel_by: str = "group"
-    selection: bool = False
-    claims: dict | Callable[[], dict] = field(default_factory=dict)
-    title: str = ""
-    notes: list = field(default_factory=list)
+__all__ = ["run_cases", "run_experiment", "theorem2_slack"]
 
 
 def run_cases(
-    cases: Sequence[W2SCase], *, random_state=0, verbose=False
+    cases: Sequence[W2SCase], *, random_state: int = 0, verbose: bool = False
 ) -> pd.DataFrame:
     """Fit every (case, weak model) pair and record each task's diagnostics.
 
@@ -152,10 +117,10 @@ def run_cases(
 def run_experiment(
     experiment: Experiment,
     *,
-    out=None,
-    quick=False,
-    random_state=0,
-    verbose=True,
+    out: str | os.PathLike | None = None,
+    quick: bool = False,
+    random_state: int = 0,
+    verbose: bool = True,
     **options,
 ) -> dict:
     """Build the cases of an experiment, run them and write every output.
@@ -182,14 +147,16 @@ def run_experiment(
         and ``files`` (paths written).
     """
     start = time.perf_counter()
-    cases = experiment.make_cases(
-        quick=quick, random_state=random_state, verbose=verbose, **options
-    )
+    if "verbose" in inspect.signature(experiment.make_cases).parameters:
+        options_ = {**options, "verbose": verbose}
+    else:
+        options_ = options
+    cases = experiment.make_cases(quick=quick, random_state=random_state, **options_)
     prepared = time.perf_counter() - start
     records = run_cases(cases, random_state=random_state, verbose=verbose)
-    claims = experiment.claims() if callable(experiment.claims) else experiment.claims
+    claims = experiment.claims
     records["panel"] = records[experiment.panel_by].astype(str)
-    summary = {
+    summary: dict = {
         "experiment": experiment.name,
         "quick": bool(quick),
         "random_state": random_state,
@@ -215,9 +182,7 @@ def run_experiment(
     summary["wall_seconds"] = time.perf_counter() - start
     files = []
     if out is not None:
-        from ._report import write_outputs
-
-        files = write_outputs(experiment, records, summary, Path(out), claims=claims)
+        files = write_outputs(experiment, records, summary, Path(out))
     if verbose:
         print(
             f"{experiment.name}: {len(records)} task records in "
@@ -258,7 +223,12 @@ def _ceiling(est, case):
     return error(Z_eval, evals), train
 
 
-def theorem2_slack(weak_error, strong_error, misfit, epsilon):
+def theorem2_slack(
+    weak_error: ArrayLike,
+    strong_error: ArrayLike,
+    misfit: ArrayLike,
+    epsilon: ArrayLike,
+) -> np.ndarray:
     """Slack of Theorem 2's deterministic finite-sample form (>= 0 when it holds).
 
     With ``p`` the projection of the truth onto the strong model's convex set
@@ -309,35 +279,3 @@ def _progress(iterable, verbose, desc):
     except ImportError:  # pragma: no cover - tqdm is in every extra
         return iterable
     return tqdm(iterable, desc=desc, leave=False)
-
-
-def slug(text: str) -> str:
-    """A file-name-safe version of a panel name.
-
-    Examples
-    --------
-    >>> slug("hidden=16 / ESOL")
-    'hidden-16_ESOL'
-    """
-    text = re.sub(r"[=\s]+", "-", str(text).strip())
-    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
-    return re.sub(r"-?_-?", "_", text).strip("_-") or "panel"
-
-
-def dumps(obj) -> str:
-    """JSON with NaN written as null."""
-    return json.dumps(_nan_to_none(obj), indent=2, sort_keys=False)
-
-
-def _nan_to_none(obj):
-    if isinstance(obj, dict):
-        return {str(k): _nan_to_none(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_nan_to_none(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return None if not np.isfinite(obj) else float(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj

@@ -40,28 +40,26 @@ def gain_misfit_fit(misfit: ArrayLike, gain: ArrayLike) -> dict:
     >>> round(fit["slope"], 6), round(fit["intercept"], 6), fit["frac_gain_ge_misfit"]
     (1.0, 0.1, 1.0)
     """
-    misfit = np.asarray(misfit, dtype=float)
-    gain = np.asarray(gain, dtype=float)
-    if misfit.shape != gain.shape or misfit.ndim != 1:
+    x = np.asarray(misfit, dtype=float)
+    y = np.asarray(gain, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
         raise ValueError(
             f"`misfit` and `gain` must be 1-D of the same length, got shapes "
-            f"{misfit.shape} and {gain.shape}."
+            f"{x.shape} and {y.shape}."
         )
     # Training-sample columns are NaN where the strong rows have no true label:
     # those points are left out (and ``n_points`` counts the others).
-    ok = np.isfinite(misfit) & np.isfinite(gain)
-    misfit, gain = misfit[ok], gain[ok]
-    line = fit_line(misfit, gain)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    line = fit_line(x, y)
     out = {
         "slope": line.slope,
         "intercept": line.intercept,
         "r2": line.r2,
         "n_points": line.n_points,
-        "frac_gain_ge_misfit": float(np.mean(gain >= misfit))
-        if ok.any()
-        else float("nan"),
-        "median_ratio": float(np.median(gain[misfit > 0] / misfit[misfit > 0]))
-        if np.any(misfit > 0)
+        "frac_gain_ge_misfit": float(np.mean(y >= x)) if ok.any() else float("nan"),
+        "median_ratio": float(np.median(y[x > 0] / x[x > 0]))
+        if np.any(x > 0)
         else float("nan"),
     }
     return out
@@ -95,7 +93,7 @@ def summarize_panel(records: pd.DataFrame) -> dict:
     >>> summarize_panel(df)["eval"]["slope"]
     1.0
     """
-    summary = {
+    summary: dict = {
         "eval": gain_misfit_fit(records["misfit"], records["gain"]),
         "n_points": int(len(records)),
         "weak_models": sorted(map(str, records["weak_model"].unique())),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 from joblib import Parallel, delayed
 
-from ._case import W2SCase
-from ._runner import Experiment
+from ._case import Experiment, Option, W2SCase, comma_list
 
 __all__ = ["PANELS", "make_synthetic_cases", "SYNTHETIC"]
 
@@ -32,24 +32,19 @@ PAPER_SIZES = dict(
     n_pretrain_tasks=10, n_pretrain_samples=2000, n_tasks=100, n_samples=2000
 )
 QUICK_SIZES = dict(n_pretrain_tasks=4, n_pretrain_samples=150, n_tasks=6, n_samples=150)
-_ACTIVATIONS = {
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-}
 
 
 def make_synthetic_cases(
-    panels=tuple(PANELS),
+    panels: Sequence[str] = tuple(PANELS),
     *,
-    heads="exact",
-    epochs=None,
-    pretrain_epochs=None,
-    n_jobs=2,
-    quick=False,
-    random_state=0,
-    verbose=False,
-):
+    heads: str = "exact",
+    epochs: int | None = None,
+    pretrain_epochs: int | None = None,
+    n_jobs: int = 2,
+    quick: bool = False,
+    random_state: int = 0,
+    verbose: bool = False,
+) -> list[W2SCase]:
     """Build the cases of the paper's synthetic panels.
 
     One case per panel, sharing one draw of ``h*``, of the tasks and of the
@@ -96,6 +91,7 @@ def make_synthetic_cases(
     """
     from ..datasets import make_synthetic_tasks
     from ..featurizers import TorchFeaturizer
+    from ..heads._gradient import _phi_numpy  # the heads' own (stable) phi
 
     unknown = sorted(set(panels) - set(PANELS))
     if unknown:
@@ -133,7 +129,7 @@ def make_synthetic_cases(
     for i, panel in enumerate(panels):
         weak_key, strong_key, kind, _ = PANELS[panel]
         weak, strong = reps[weak_key], reps[strong_key]
-        y_panel = y if kind == "linear" else _ACTIVATIONS[kind](y)
+        y_panel = y if kind == "linear" else _phi_numpy(kind, y)
         head = _head(kind, heads, epochs, quick, random_state)
         cases.append(
             W2SCase(
@@ -282,6 +278,29 @@ _CLAIMS = {
 SYNTHETIC = Experiment(
     name="synthetic",
     make_cases=make_synthetic_cases,
+    help="Figures 2a-c, 3a-c and appendix D",
+    options=(
+        Option(
+            "--panels",
+            "comma-separated panels (default: all): " + ",".join(PANELS),
+            type=comma_list,
+        ),
+        Option(
+            "--heads",
+            "exact least squares (default) or the paper's Adam procedure",
+            choices=("exact", "gradient"),
+        ),
+        Option(
+            "--epochs",
+            "epochs of the gradient heads (default: the paper's 1000)",
+            type=int,
+        ),
+        Option(
+            "--n-jobs",
+            "processes pretraining the representations (default 2)",
+            type=int,
+        ),
+    ),
     panel_by="group",
     selection=False,
     claims={

@@ -639,6 +639,7 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         True
         >>> plt.close("all")
         """
+        results: dict | None
         if isinstance(search, dict):
             results = search
         else:

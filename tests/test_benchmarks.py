@@ -1,4 +1,4 @@
-"""The torch benchmark scripts run (``--quick``: CPU only, tiny sizes)."""
+"""The benchmark scripts of ``benchmarks/`` run (``--quick``: CPU only, tiny sizes)."""
 
 import json
 import runpy
@@ -9,12 +9,16 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread(one_torch_thread):
-    """Every test here runs torch on one thread (see skwtsg/conftest.py)."""
+def _one_thread():
+    """Every test here runs torch on one intra-op thread, then restores it."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.mark.parametrize("script", ["gpu_check.py", "bench_representations.py"])
