@@ -113,6 +113,10 @@ class Option:
         return self.flag.lstrip("-").replace("-", "_")
 
 
+#: The option of every experiment that reads files.
+DATA_HOME = Option("--data-home", "data folder (or $SKWTSG_DATA)")
+
+
 @dataclass
 class Experiment:
     """A configuration of the runner: cases, claims, notes and CLI options.

@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from ..datasets._essays import ELLIPSE_RUBRICS, ELLIPSE_TARGETS, fetch_ellipse
 from ..featurizers._text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
 from ..heads import LeastSquaresHead, RidgeHead
-from ._case import Experiment, Option, W2SCase
+from ._case import DATA_HOME, Experiment, Option, W2SCase
 
 __all__ = [
     "make_essay_cases",
@@ -285,7 +285,7 @@ ESSAYS = Experiment(
     make_cases=make_essay_cases,
     help="appendix C.1, Figure 5",
     options=(
-        Option("--data-home", "data folder (or $SKWTSG_DATA)"),
+        DATA_HOME,
         Option("--cache-dir", "embedding cache folder"),
     ),
     panel_by="task",

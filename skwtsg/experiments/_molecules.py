@@ -30,7 +30,7 @@ from ..featurizers._molecules import (
 )
 from ..featurizers._smiles import SmilesTransformerFeaturizer
 from ..heads import LeastSquaresHead, RidgeHead
-from ._case import Experiment, Option, W2SCase, comma_list
+from ._case import DATA_HOME, Experiment, Option, W2SCase, comma_list
 
 __all__ = [
     "make_molecule_cases",
@@ -362,7 +362,7 @@ MOLECULES = Experiment(
     make_cases=make_molecule_cases,
     help="Figures 2d-f and Tables 1-3",
     options=(
-        Option("--data-home", "data folder (or $SKWTSG_DATA)"),
+        DATA_HOME,
         Option(
             "--datasets",
             "comma-separated: ESOL,FreeSolv,Lipop (default: all)",

@@ -124,8 +124,6 @@ class GainMisfitDisplay(_BaseDisplay):
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> from skwtsg.plot import GainMisfitDisplay
     >>> display = GainMisfitDisplay(misfit=[0.1, 0.4, 0.8], gain=[0.15, 0.45, 0.85])
@@ -280,7 +278,6 @@ class GainMisfitDisplay(_BaseDisplay):
         *,
         sample_weight: ArrayLike | None = None,
         labels: str | ArrayLike | None = None,
-        ax: Any = None,
         **plot_kwargs: Any,
     ) -> GainMisfitDisplay:
         """Plot gain against misfit from true labels and both predictions.
@@ -309,11 +306,8 @@ class GainMisfitDisplay(_BaseDisplay):
         labels : str or array-like of shape (n_tasks,), default=None
             Series of each task (see :class:`GainMisfitDisplay`).
 
-        ax : matplotlib Axes, default=None
-            Axes to plot on; ``None`` creates a new figure.
-
         **plot_kwargs
-            Keywords of :meth:`plot` (``kind``, ``show_fit``, ``legend``,
+            Keywords of :meth:`plot` (``ax``, ``kind``, ``show_fit``, ``legend``,
             ``scatter_kwargs``, ``line_kwargs``).
 
         Returns
@@ -323,8 +317,6 @@ class GainMisfitDisplay(_BaseDisplay):
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
         >>> import numpy as np
         >>> from skwtsg.plot import GainMisfitDisplay
@@ -344,7 +336,7 @@ class GainMisfitDisplay(_BaseDisplay):
             gain=weak_error - strong_error,
             labels=_check_labels(labels, misfit.shape[0]),
         )
-        return display.plot(ax=ax, **plot_kwargs)
+        return display.plot(**plot_kwargs)
 
     @classmethod
     def from_estimator(
@@ -355,7 +347,6 @@ class GainMisfitDisplay(_BaseDisplay):
         *,
         sample_weight: ArrayLike | None = None,
         labels: str | list[str] | None = None,
-        ax: Any = None,
         **plot_kwargs: Any,
     ) -> GainMisfitDisplay:
         """Plot gain against misfit of fitted weak-to-strong models.
@@ -385,11 +376,8 @@ class GainMisfitDisplay(_BaseDisplay):
             estimators ``"model 0"``, ``"model 1"``, ... and leaves a single
             one unlabelled.
 
-        ax : matplotlib Axes, default=None
-            Axes to plot on; ``None`` creates a new figure.
-
         **plot_kwargs
-            Keywords of :meth:`plot` (``kind``, ``show_fit``, ``legend``,
+            Keywords of :meth:`plot` (``ax``, ``kind``, ``show_fit``, ``legend``,
             ``scatter_kwargs``, ``line_kwargs``).
 
         Returns
@@ -399,8 +387,6 @@ class GainMisfitDisplay(_BaseDisplay):
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
         >>> import numpy as np
         >>> from sklearn.decomposition import PCA
@@ -433,7 +419,6 @@ class GainMisfitDisplay(_BaseDisplay):
             np.column_stack(y_strong),
             sample_weight=sample_weight,
             labels=point_labels,
-            ax=ax,
             **plot_kwargs,
         )
 
@@ -445,7 +430,6 @@ class GainMisfitDisplay(_BaseDisplay):
         x: str = "misfit",
         y: str = "gain",
         hue: str | None = "weak_model",
-        ax: Any = None,
         **plot_kwargs: Any,
     ) -> GainMisfitDisplay:
         """Plot gain against misfit from a table of experiment results.
@@ -474,11 +458,8 @@ class GainMisfitDisplay(_BaseDisplay):
             Column whose values make the series (colours and legend);
             ``None`` draws a single series.
 
-        ax : matplotlib Axes, default=None
-            Axes to plot on; ``None`` creates a new figure.
-
         **plot_kwargs
-            Keywords of :meth:`plot` (``kind``, ``show_fit``, ``legend``,
+            Keywords of :meth:`plot` (``ax``, ``kind``, ``show_fit``, ``legend``,
             ``scatter_kwargs``, ``line_kwargs``).
 
         Returns
@@ -488,8 +469,6 @@ class GainMisfitDisplay(_BaseDisplay):
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
         >>> import pandas as pd
         >>> from skwtsg.plot import GainMisfitDisplay
@@ -508,4 +487,4 @@ class GainMisfitDisplay(_BaseDisplay):
         inputs = gain_misfit_inputs(results, x=x, y=y, hue=hue)
         if plot_kwargs.get("kind", "gain_vs_misfit") != "gain_vs_misfit":
             inputs["ylabel"] = None
-        return cls(**inputs).plot(ax=ax, **plot_kwargs)
+        return cls(**inputs).plot(**plot_kwargs)

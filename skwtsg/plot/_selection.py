@@ -230,8 +230,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> from skwtsg.plot import WeakModelSelectionDisplay
     >>> display = WeakModelSelectionDisplay(
@@ -397,7 +395,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         *,
         labels: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
-        ax: Any = None,
         **plot_kwargs: Any,
     ) -> WeakModelSelectionDisplay:
         """Plot candidates from their weak and strong predictions on labelled rows.
@@ -425,11 +422,8 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
 
-        ax : matplotlib Axes, default=None
-            Axes to plot on; ``None`` creates a new figure.
-
         **plot_kwargs
-            Keywords of :meth:`plot` (``annotate``, ``legend``,
+            Keywords of :meth:`plot` (``ax``, ``annotate``, ``legend``,
             ``errorbar_kwargs``, ``line_kwargs``).
 
         Returns
@@ -439,8 +433,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
         >>> from skwtsg.plot import WeakModelSelectionDisplay
         >>> y = [0.0, 1.0, 2.0, 3.0]
@@ -467,7 +459,7 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             true_error=np.array([r["strong_error"] for r in reports], dtype=float),
             labels=labels,
         )
-        return display.plot(ax=ax, **plot_kwargs)
+        return display.plot(**plot_kwargs)
 
     @classmethod
     def from_estimator(
@@ -478,7 +470,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         *,
         labels: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
-        ax: Any = None,
         **plot_kwargs: Any,
     ) -> WeakModelSelectionDisplay:
         """Plot fitted candidates evaluated on held-out labelled rows.
@@ -503,11 +494,8 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
 
-        ax : matplotlib Axes, default=None
-            Axes to plot on; ``None`` creates a new figure.
-
         **plot_kwargs
-            Keywords of :meth:`plot`.
+            Keywords of :meth:`plot` (``ax`` and the styles).
 
         Returns
         -------
@@ -516,8 +504,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
         >>> import numpy as np
         >>> from sklearn.decomposition import PCA
@@ -546,7 +532,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             [s.reshape(shape) for s in y_strong],
             labels=_model_labels(labels, len(estimators)),
             sample_weight=sample_weight,
-            ax=ax,
             **plot_kwargs,
         )
 
@@ -558,7 +543,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         bound: str | None = None,
         true_error: str | ArrayLike | None = None,
         labels: ArrayLike | None = None,
-        ax: Any = None,
         **plot_kwargs: Any,
     ) -> WeakModelSelectionDisplay:
         """Plot a search over weak supervisors scored with the bound.
@@ -602,11 +586,8 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             Name of each candidate; ``None`` writes the parameters that
             vary, from ``cv_results_["params"]``.
 
-        ax : matplotlib Axes, default=None
-            Axes to plot on; ``None`` creates a new figure.
-
         **plot_kwargs
-            Keywords of :meth:`plot` (``annotate``, ``legend``,
+            Keywords of :meth:`plot` (``ax``, ``annotate``, ``legend``,
             ``errorbar_kwargs``, ``line_kwargs``).
 
         Returns
@@ -616,8 +597,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
         >>> import numpy as np
         >>> from sklearn.decomposition import PCA
@@ -689,12 +668,10 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             true_error_std=true_error_std,
             labels=labels,
         )
-        return display.plot(ax=ax, **plot_kwargs)
+        return display.plot(**plot_kwargs)
 
     @classmethod
-    def from_results(
-        cls, table: Any, *, ax: Any = None, **plot_kwargs: Any
-    ) -> WeakModelSelectionDisplay:
+    def from_results(cls, table: Any, **plot_kwargs: Any) -> WeakModelSelectionDisplay:
         """Plot a table like the paper's Tables 1-3.
 
         Parameters
@@ -705,11 +682,8 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             it); read by :func:`skwtsg.experiments.selection_inputs`, which
             says which columns it needs.
 
-        ax : matplotlib Axes, default=None
-            Axes to plot on; ``None`` creates a new figure.
-
         **plot_kwargs
-            Keywords of :meth:`plot` (``annotate``, ``legend``,
+            Keywords of :meth:`plot` (``ax``, ``annotate``, ``legend``,
             ``errorbar_kwargs``, ``line_kwargs``).
 
         Returns
@@ -719,8 +693,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
         >>> import pandas as pd
         >>> from skwtsg.plot import WeakModelSelectionDisplay
@@ -738,4 +710,4 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         """
         from ..experiments._tables import selection_inputs
 
-        return cls(**selection_inputs(table)).plot(ax=ax, **plot_kwargs)
+        return cls(**selection_inputs(table)).plot(**plot_kwargs)
