@@ -5,6 +5,12 @@
 (:func:`run_cases`), summarises each panel (:func:`summarize_panel`,
 :func:`selection_table`) and writes CSV, PNG, ``summary.json`` and
 ``report.md``. The command line is ``python -m skwtsg reproduce NAME``.
+
+Each experiment module (``_synthetic.py``, ``_molecules.py``, ``_essays.py``)
+holds its whole configuration in one :class:`Experiment`: how to build its
+cases, the paper's claims and how to check them, notes for the report and
+its command-line :class:`Option` s. A new experiment is one such module plus
+one entry in :data:`EXPERIMENTS`; the command line picks it up.
 """
 
 from ._case import ROLES, Experiment, Option, W2SCase

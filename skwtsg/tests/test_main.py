@@ -56,3 +56,34 @@ def test_program_name_and_version(monkeypatch, capsys):
         build_parser("skwtsg").parse_args(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"skwtsg {skwtsg.__version__}"
+
+
+def test_a_new_experiment_is_one_registry_entry(monkeypatch, tmp_path, capsys):
+    import json
+
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    from skwtsg.experiments import Experiment, Option, W2SCase
+
+    def make_cases(*, n_rows=300, quick=False, random_state=0):
+        rng = np.random.RandomState(random_state)
+        X = rng.normal(size=(n_rows, 4))
+        y = X @ rng.normal(size=(4, 3))
+        roles = np.repeat(["weak", "strong", "eval"], n_rows // 3)
+        return [W2SCase("toy", X, y, roles, "passthrough", {"pca1": PCA(1)})]
+
+    toy = Experiment(
+        name="toy",
+        make_cases=make_cases,
+        help="a toy",
+        options=(Option("--n-rows", "rows", type=int),),
+    )
+    monkeypatch.setitem(EXPERIMENTS, "toy", toy)
+    out = tmp_path / "toy"
+    args = ["reproduce", "toy", "--n-rows", "90", "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["options"] == {"n_rows": 90}
+    assert summary["panels"][""]["n_points"] == 3
+    assert "slope" in capsys.readouterr().out

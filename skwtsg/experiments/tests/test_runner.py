@@ -88,3 +88,27 @@ def test_run_experiment_writes_every_output(tmp_path):
         "train_misfit",
         "ceiling_error",
     } <= set(csv.columns)
+
+
+@pytest.mark.parametrize("n_points", [2, 5])
+def test_report_and_figure_share_the_line_rule(n_points):
+    # --quick panels with two points: no line in the summary, none in the figure.
+    pytest.importorskip("matplotlib").use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skwtsg.plot import GainMisfitDisplay
+
+    rng = np.random.RandomState(0)
+    misfit = rng.uniform(0.1, 1.0, size=n_points)
+    records = pd.DataFrame(
+        {"weak_model": "w", "misfit": misfit, "gain": 1.1 * misfit - 0.02}
+    )
+    summary = gain_misfit_fit(records["misfit"], records["gain"])
+    display = GainMisfitDisplay.from_results(records, show_fit=True)
+    plt.close("all")
+    if n_points < 3:
+        assert np.isnan(summary["slope"]) and display.fit_line_ is None
+    else:
+        assert display.fit_line_ is not None
+        assert display.slope_ == pytest.approx(summary["slope"])
+        assert display.r2_ == pytest.approx(summary["r2"])
