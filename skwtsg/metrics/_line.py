@@ -6,7 +6,7 @@ report always agree on whether a line exists and what it is.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -19,11 +19,29 @@ __all__ = ["LineFit", "fit_line", "MIN_LINE_POINTS"]
 MIN_LINE_POINTS = 3
 
 
-class LineFit(NamedTuple):
+@dataclass(frozen=True)
+class LineFit:
     """Least-squares line ``y = slope * x + intercept`` and its R².
 
-    ``slope``, ``intercept`` and ``r2`` are NaN when no line is fitted
-    (see :func:`fit_line`); ``fitted`` says which.
+    Made by :func:`fit_line`. ``slope``, ``intercept`` and ``r2`` are NaN
+    when no line is fitted; ``fitted`` says which.
+
+    Parameters
+    ----------
+    slope : float
+        Slope of the line (NaN when none is fitted).
+    intercept : float
+        Intercept of the line (NaN when none is fitted).
+    r2 : float
+        Coefficient of determination (NaN when none is fitted).
+    n_points : int
+        Number of points.
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import LineFit
+    >>> LineFit(1.0, 0.0, 1.0, 3).fitted
+    True
     """
 
     slope: float
