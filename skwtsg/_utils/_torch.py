@@ -1,9 +1,11 @@
-"""A torch module's forward pass as a scikit-learn transformer.
+"""Torch plumbing shared by every torch estimator of skwtsg.
 
-Also holds the private helpers shared by every torch estimator of skwtsg
-(device and dtype resolution, seeding, ``module__*`` parameters, pickling of
-modules that live on an accelerator). torch is imported lazily, inside
-functions, so ``import skwtsg.featurizers`` works without it.
+Device and dtype resolution, seeding, the one thread-count context manager,
+module building, the forward pass, the one training loop (with divergence
+detection) and ``_TorchParamsMixin`` (``module__*`` parameters and
+accelerator-safe pickling). torch is imported lazily, inside functions, so
+importing skwtsg works without it. Nothing here imports from the rest of
+skwtsg.
 """
 
 from __future__ import annotations
@@ -12,21 +14,11 @@ import contextlib
 import copy
 import inspect
 import sys
-from numbers import Integral
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
-from sklearn_compat.base import _fit_context
-from sklearn_compat.utils.validation import validate_data
-
-__all__ = ["TorchFeaturizer"]
 
 _DTYPES = ("float32", "float64")
 
@@ -95,6 +87,66 @@ def _torch_seeded(seed, device="cpu"):
             with torch.cuda.device(index):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads: int | None) -> Iterator[None]:
+    """Run torch with ``n_threads`` intra-op threads, then restore the setting.
+
+    ``None`` leaves torch's setting alone. The setting is process-wide: do
+    not share torch between Python threads meanwhile.
+    """
+    if n_threads is None:
+        yield
+        return
+    torch = _import_torch()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class TrainingDivergedError(FloatingPointError, ValueError):
+    """A torch training run produced a non-finite loss, weight or output.
+
+    A subclass of both :class:`FloatingPointError` and :class:`ValueError`
+    (scikit-learn's MLP raises a ValueError in this case).
+    """
+
+
+def _divergence_message(estimator: str, what: str, optimizer: str, lr) -> str:
+    return (
+        f"{estimator} diverged: {what} (optimizer={optimizer!r}, lr={lr!r}). "
+        "Lower the learning rate `lr`, scale the inputs (e.g. with "
+        "sklearn.preprocessing.StandardScaler, or standardize=True where "
+        "available), or use optimizer='lbfgs'."
+    )
+
+
+def _check_finite_training(
+    loss: float, params: Sequence, *, estimator: str, optimizer: str, lr, step: str
+) -> None:
+    """Raise :class:`TrainingDivergedError` on a non-finite loss or weight."""
+    torch = _import_torch()
+    if not np.isfinite(loss):
+        what = f"the training loss became {loss} at {step}"
+    elif not all(bool(torch.isfinite(p).all()) for p in params):
+        what = f"the weights became non-finite at {step}"
+    else:
+        return
+    raise TrainingDivergedError(_divergence_message(estimator, what, optimizer, lr))
+
+
+def _check_finite_output(
+    values, *, estimator: str, what: str, optimizer: str, lr
+) -> None:
+    """Raise :class:`TrainingDivergedError` when ``values`` is not all finite."""
+    if not np.all(np.isfinite(values)):
+        raise TrainingDivergedError(
+            _divergence_message(estimator, f"{what} is not finite", optimizer, lr)
+        )
 
 
 def _accepts_argument(factory, name):
@@ -230,38 +282,50 @@ def _training_defaults(optimizer, lr, batch_size, max_epochs):
     )
 
 
-def _make_gradient_optimizer(optimizer, param_groups, lr):
+def _make_gradient_optimizer(optimizer, param_groups, lr, *, fused=True):
+    """A ``torch.optim`` Adam, AdamW or SGD (fused kernels when ``fused``).
+
+    Constructing any ``torch.optim`` optimizer imports ``torch._dynamo`` once
+    per process (``Optimizer.add_param_group`` is wrapped by
+    ``torch._disable_dynamo``), whatever ``fused``/``foreach`` say.
+    """
     torch = _import_torch()
     cls = {
         "adam": torch.optim.Adam,
         "adamw": torch.optim.AdamW,
         "sgd": torch.optim.SGD,
     }[optimizer]
-    try:  # the fused kernels cut the per-step overhead of small networks
-        return cls(param_groups, lr=lr, fused=True)
-    except (RuntimeError, ValueError, TypeError):  # pragma: no cover
-        return cls(param_groups, lr=lr)
+    if fused:
+        try:  # the fused kernels cut the per-step overhead of small networks
+            return cls(param_groups, lr=lr, fused=True)
+        except (RuntimeError, ValueError, TypeError):  # pragma: no cover
+            pass
+    return cls(param_groups, lr=lr)
 
 
 def _optimize(
-    param_groups,
-    loss_fn,
-    data,
+    param_groups: list[dict],
+    loss_fn: Callable[..., Any],
+    data: Sequence,
     *,
-    optimizer,
-    lr,
-    batch_size,
-    max_epochs,
-    tol,
-    seed,
-    lr_schedule="constant",
-    verbose=0,
-    desc="fit",
-):
+    optimizer: str,
+    lr: float,
+    batch_size: int | None,
+    max_epochs: int,
+    tol: float,
+    seed: int,
+    lr_schedule: str = "constant",
+    verbose: int = 0,
+    desc: str = "fit",
+    batches: Callable[[Any], Iterable[Sequence]] | None = None,
+    record: str = "epoch",
+    fused: bool = True,
+) -> tuple[list[float], int]:
     """Minimise ``loss_fn`` over the parameters of ``param_groups``.
 
-    ``loss_fn(*batch)`` returns the scalar loss on ``batch``, a tuple of
-    row-aligned tensors: ``data`` itself (full batch) or slices of it.
+    The one training loop of skwtsg. ``loss_fn(*batch)`` returns the scalar
+    loss on ``batch``, a tuple of row-aligned tensors: ``data`` itself (full
+    batch) or slices of it.
 
     * ``"lbfgs"``: full-batch L-BFGS with a strong-Wolfe line search, run in
       chunks of ``_LBFGS_CHUNK`` iterations (one entry of the loss curve per
@@ -270,9 +334,17 @@ def _optimize(
       Weight decay is an L2 penalty ``weight_decay / 2 * ||theta||^2``.
     * ``"adam"``, ``"adamw"``, ``"sgd"``: ``max_epochs`` passes over the rows
       in mini-batches of ``batch_size``, shuffled with a generator seeded by
-      ``seed``; the loss curve holds the mean mini-batch loss of each epoch.
-      ``lr_schedule="cosine"`` anneals the learning rate from ``lr`` to 0
-      over all the steps (cosine), ``"constant"`` keeps it.
+      ``seed``. ``batches(generator)``, when given, replaces that shuffling:
+      it returns each epoch's batches (tuples of tensors for ``loss_fn``),
+      drawing its randomness from ``generator``. ``lr_schedule="cosine"``
+      anneals the learning rate from ``lr`` to 0 over all the steps,
+      ``"constant"`` keeps it. ``record="epoch"``: the loss curve holds the
+      mean mini-batch loss (weighted by batch rows) of each epoch;
+      ``"step"``: the loss of every step.
+
+    A non-finite loss or weight raises :class:`TrainingDivergedError`
+    naming ``desc`` (the estimator) and what to change. Progress is a tqdm
+    bar (``verbose > 0``), which handles non-terminals itself.
 
     Returns ``(loss_curve, n_iter)``: n_iter counts L-BFGS iterations or
     epochs.
@@ -280,11 +352,9 @@ def _optimize(
     torch = _import_torch()
     from tqdm.auto import tqdm
 
-    n_samples = data[0].shape[0]
-    device = data[0].device
-    curve = []
+    params = [p for g in param_groups for p in g["params"]]
+    curve: list[float] = []
     if optimizer == "lbfgs":
-        params = [p for g in param_groups for p in g["params"]]
         decays = [
             (g.get("weight_decay", 0.0), g["params"])
             for g in param_groups
@@ -313,54 +383,91 @@ def _optimize(
             return loss
 
         done = 0
-        bar = tqdm(total=max_epochs, desc=desc, disable=not verbose, leave=False)
         previous = None
-        while done < max_epochs:
-            chunk = min(_LBFGS_CHUNK, max_epochs - done)
-            opt.param_groups[0]["max_iter"] = chunk
-            opt.param_groups[0]["max_eval"] = int(chunk * 1.25) + 1
-            loss = float(opt.step(closure).detach())
-            n_iter = opt.state[opt._params[0]]["n_iter"]
-            curve.append(loss)
-            bar.update(n_iter - done)
-            bar.set_postfix(loss=f"{loss:.4g}")
-            if not np.isfinite(loss) or n_iter == done:
-                break
-            if previous is not None and abs(previous - loss) <= tol * max(
-                1.0, abs(loss)
-            ):
+        with tqdm(total=max_epochs, desc=desc, disable=not verbose, leave=False) as bar:
+            while done < max_epochs:
+                chunk = min(_LBFGS_CHUNK, max_epochs - done)
+                opt.param_groups[0]["max_iter"] = chunk
+                opt.param_groups[0]["max_eval"] = int(chunk * 1.25) + 1
+                loss = float(opt.step(closure).detach())
+                n_iter = opt.state[opt._params[0]]["n_iter"]
+                curve.append(loss)
+                bar.update(n_iter - done)
+                bar.set_postfix(loss=f"{loss:.4g}")
+                _check_finite_training(
+                    loss,
+                    params,
+                    estimator=desc,
+                    optimizer=optimizer,
+                    lr=lr,
+                    step=f"L-BFGS iteration {n_iter}",
+                )
+                if n_iter == done:
+                    break
+                if previous is not None and abs(previous - loss) <= tol * max(
+                    1.0, abs(loss)
+                ):
+                    done = n_iter
+                    break
+                previous = loss
                 done = n_iter
-                break
-            previous = loss
-            done = n_iter
-        bar.close()
         with torch.no_grad():
             curve.append(float(objective()))
+        _check_finite_training(
+            curve[-1], params, estimator=desc, optimizer=optimizer, lr=lr,
+            step=f"L-BFGS iteration {done}",
+        )
         return curve, int(done)
 
-    opt = _make_gradient_optimizer(optimizer, param_groups, lr)
+    if record not in ("epoch", "step"):
+        raise ValueError(f"`record` must be 'epoch' or 'step', got {record!r}.")
+    generator = torch.Generator().manual_seed(seed)
+    n_samples = data[0].shape[0] if len(data) else 0
+
+    def shuffled_batches(gen):
+        perm = torch.randperm(n_samples, generator=gen).to(data[0].device)
+        shuffled = [tensor[perm] for tensor in data]
+        for start in range(0, n_samples, batch_size):
+            yield tuple(tensor[start : start + batch_size] for tensor in shuffled)
+
+    epoch_batches = shuffled_batches if batches is None else batches
+
+    opt = _make_gradient_optimizer(optimizer, param_groups, lr, fused=fused)
     scheduler = None
     if lr_schedule == "cosine":
         n_steps = max_epochs * (-(-n_samples // batch_size))
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in tqdm(range(max_epochs), desc=desc, disable=not verbose, leave=False):
-        perm = torch.randperm(n_samples, generator=generator).to(device)
-        shuffled = [tensor[perm] for tensor in data]
-        total = torch.zeros((), device=device)
-        for start in range(0, n_samples, batch_size):
-            batch = [tensor[start : start + batch_size] for tensor in shuffled]
+    bar = tqdm(range(max_epochs), desc=desc, disable=not verbose, leave=False)
+    for epoch in bar:
+        total, rows = 0.0, 0
+        for batch in epoch_batches(generator):
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(*batch)
             loss.backward()
             opt.step()
             if scheduler is not None:
                 scheduler.step()
-            total = total + loss.detach() * batch[0].shape[0]
-        curve.append(float(total) / n_samples)
-        if not np.isfinite(curve[-1]):
-            break
-    return curve, len(curve)
+            value = loss.detach()
+            n_rows = batch[0].shape[0]
+            if record == "step":
+                curve.append(float(value))
+                total += curve[-1] * n_rows
+            else:
+                total = total + value * n_rows
+            rows += n_rows
+        mean = float(total) / max(rows, 1)
+        if record == "epoch":
+            curve.append(mean)
+        bar.set_postfix(loss=f"{mean:.4g}")
+        _check_finite_training(
+            mean,
+            params,
+            estimator=desc,
+            optimizer=optimizer,
+            lr=lr,
+            step=f"epoch {epoch + 1}",
+        )
+    return curve, max_epochs
 
 
 def _on_accelerator(net):
@@ -465,201 +572,3 @@ class _TorchParamsMixin:
                 value.to(device)
 
 
-class _TorchTransformerBase(
-    _TorchParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
-):
-    """Common ``transform`` (the fitted ``module_``'s forward pass)."""
-
-    layer = None
-
-    def _transform_batch_size(self):
-        return 65536
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "module_") and hasattr(self, "n_features_in_")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64"]
-        return tags
-
-    def _set_n_features_out(self, X):
-        out = _forward_numpy(
-            self.module_,
-            X[:1],
-            batch_size=1,
-            device=self.device_,
-            layer=self.layer,
-        )
-        self._n_features_out = out.shape[1]
-
-    def transform(self, X):
-        """Featurize ``X`` with the fitted module (no gradient).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features_out)
-            The module's output (or its submodule ``layer``'s output,
-            flattened), as float64.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return _forward_numpy(
-            self.module_,
-            X,
-            batch_size=self._transform_batch_size(),
-            device=self.device_,
-            layer=self.layer,
-        )
-
-
-class TorchFeaturizer(_TorchTransformerBase):
-    """Use a torch module's forward pass as a scikit-learn transformer.
-
-    ``transform(X)`` is ``module(X)`` computed without gradient, in batches,
-    on ``device``; with ``layer`` it is the output of that named submodule
-    (captured with a forward hook, the rest of the forward pass is skipped).
-    The module is not trained: ``fit`` only builds it (a class) or copies it
-    (an instance), so a fixed representation ``h`` -- the paper's ``h*``, a
-    pretrained or perturbed network -- becomes a featurizer for
-    :class:`~skwtsg.WeakToStrongRegressor`.
-
-    Parameters
-    ----------
-    module : torch.nn.Module class or instance
-        A class (or factory such as :class:`MLP`) is instantiated at ``fit``
-        with the ``module__*`` parameters, its weights initialised under
-        ``random_state``; if it accepts ``in_features`` and
-        ``module__in_features`` is not given, ``in_features`` is set to
-        ``n_features_in_``. An instance is used as-is, deep-copied into
-        ``module_`` (no ``module__*`` parameter is then allowed).
-    layer : str or None, default=None
-        Name of a submodule (as in ``module.named_modules()``) whose output
-        is the representation; ``None`` uses the module's output.
-    device : {"cpu", "cuda", "auto"} or str, default="cpu"
-        Where the forward pass runs; ``"auto"`` is ``"cuda"`` when available.
-        ``"cuda:1"`` and the like are accepted.
-    batch_size : int, default=65536
-        Rows per forward pass.
-    dtype : {"float32", "float64"} or None, default=None
-        Precision of the forward pass; ``None`` keeps the module's own dtype
-        (torch's default float32 for a module built from a class). The
-        output is always float64.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation of a module built from a class.
-    **kwargs : dict
-        ``module__<name>=value`` parameters passed to the module class, e.g.
-        ``module__n_layers=8``. They are regular parameters for
-        :meth:`get_params`, :meth:`set_params`, :func:`~sklearn.base.clone`
-        and grid searches.
-
-    Attributes
-    ----------
-    module_ : torch.nn.Module
-        The built (or copied) module, in eval mode, on ``device_``.
-    device_ : str
-        The resolved device.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, when ``X`` has string column
-        names.
-
-    See Also
-    --------
-    MLP : The paper's multi-layer perceptron.
-    MultiTaskFeaturizer : Learns the representation by multi-task pretraining.
-    SkorchFeaturizer : Learns the representation with skorch's training loop.
-    perturb_weights : The paper's perturbed representations.
-
-    Notes
-    -----
-    Pickling moves modules living on an accelerator to the CPU; unpickling
-    moves them back to ``device_`` when it is available, and otherwise keeps
-    them on the CPU and sets ``device_="cpu"``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skwtsg.featurizers import MLP, TorchFeaturizer
-    >>> X = np.random.default_rng(0).normal(size=(5, 8))
-    >>> feat = TorchFeaturizer(MLP, module__n_layers=2, random_state=0).fit(X)
-    >>> feat.transform(X).shape
-    (5, 16)
-    >>> feat.get_params()["module__n_layers"]
-    2
-    >>> feat.get_feature_names_out()[:2]
-    array(['torchfeaturizer0', 'torchfeaturizer1'], dtype=object)
-    """
-
-    _parameter_constraints: dict = {
-        "module": "no_validation",
-        "layer": [str, None],
-        "device": [str],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "dtype": [StrOptions(set(_DTYPES)), None],
-        "random_state": ["random_state"],
-    }
-
-    def __init__(
-        self,
-        module,
-        *,
-        layer=None,
-        device="cpu",
-        batch_size=65536,
-        dtype=None,
-        random_state=None,
-        **kwargs,
-    ):
-        self.module = module
-        self.layer = layer
-        self.device = device
-        self.batch_size = batch_size
-        self.dtype = dtype
-        self.random_state = random_state
-        vars(self).update(kwargs)
-
-    def _transform_batch_size(self):
-        return self.batch_size
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Build (or copy) the module; no training.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs; only their number of features is used (and one row to
-            measure the output width).
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : TorchFeaturizer
-            Fitted featurizer.
-        """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        module_kwargs = self._prefixed_params("module")
-        self.device_ = _resolve_device(self.device)
-        dtype = None if self.dtype is None else _torch_dtype(self.dtype)
-        net = _build_module(
-            self.module,
-            module_kwargs,
-            X.shape[1],
-            _seed_from(self.random_state),
-            device=self.device_,
-            dtype=dtype,
-        )
-        net.eval()
-        for p in net.parameters():
-            p.requires_grad_(False)
-        self.module_ = net
-        self._set_n_features_out(X)
-        return self

@@ -169,8 +169,7 @@ def _fixed_representation(key, tasks, random_state):
 
 def _pretrain(key, tasks, epochs, quick, random_state):
     """An MLP pretrained by eq. (9) with the true pretraining heads, frozen."""
-    import torch
-
+    from .._utils._torch import _torch_threads
     from ..featurizers import MultiTaskFeaturizer
 
     n_layers = int(key[-1])
@@ -181,9 +180,7 @@ def _pretrain(key, tasks, epochs, quick, random_state):
         per_task = X.shape[0] // Y.shape[1]
         rows = np.concatenate([t * per_task + np.arange(n_r) for t in range(T)])
         X, Y, heads = X[rows], Y[rows][:, :T], heads[:, :T]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny networks: one thread per process is fastest
-    try:
+    with _torch_threads(1):  # tiny networks: one thread per process is fastest
         featurizer = MultiTaskFeaturizer(
             module__n_layers=n_layers,
             task_heads=heads,
@@ -191,8 +188,6 @@ def _pretrain(key, tasks, epochs, quick, random_state):
             random_state=random_state + n_layers,
         )
         return featurizer.fit(X, Y).module_
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _head(kind, heads, epochs, quick, random_state):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from numbers import Real
 
-from ._torch import _import_torch, _seed_from
+from .._utils._torch import _import_torch, _seed_from
 
 __all__ = ["perturb_weights"]
 

@@ -12,7 +12,7 @@ from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
 from ._nets import MLP
-from ._torch import (
+from .._utils._torch import (
     _DTYPES,
     _OPTIMIZERS,
     _build_module,
@@ -23,9 +23,9 @@ from ._torch import (
     _seed_from,
     _torch_dtype,
     _torch_seeded,
-    _TorchTransformerBase,
     _training_defaults,
 )
+from ._torch import _TorchTransformerBase
 
 __all__ = ["MultiTaskFeaturizer"]
 

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
-from ._torch import (
+from .._utils._torch import (
     _DTYPES,
     _build_module,
     _forward_numpy,
@@ -19,8 +19,8 @@ from ._torch import (
     _seed_from,
     _torch_dtype,
     _torch_seeded,
-    _TorchTransformerBase,
 )
+from ._torch import _TorchTransformerBase
 
 __all__ = ["SkorchFeaturizer"]
 

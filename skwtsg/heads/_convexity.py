@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 __all__ = ["is_convex_head", "check_head_convexity"]
 
@@ -38,12 +39,27 @@ def _known_convex_classes():
     return tuple(classes)
 
 
-def is_convex_head(estimator):
+def _last_step(estimator: Any) -> Any:
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(estimator, Pipeline):
+        estimator = estimator.steps[-1][1] if estimator.steps else None
+    return estimator
+
+
+def _is_approximate(estimator: Any) -> bool:
+    """Whether the head only approximates its least-squares minimiser."""
+    return bool(getattr(_last_step(estimator), "_skwtsg_convex_approximate", False))
+
+
+def is_convex_head(estimator: Any, *, return_exact: bool = False) -> Any:
     """Whether a regressor is known to be a least-squares projection onto a convex set.
 
     Theorem 1 of Charikar et al. (2024) needs the strong head to be the exact
     least-squares minimiser over a convex set of functions ``F_s``. This
-    function reports what is known about a (fitted or unfitted) head.
+    function reports what is known about a (fitted or unfitted) head: whether
+    its function set is convex and, with ``return_exact=True``, whether it
+    computes the minimiser exactly or only approximates it.
 
     Parameters
     ----------
@@ -51,12 +67,18 @@ def is_convex_head(estimator):
         The head: a regressor, or a :class:`~sklearn.pipeline.Pipeline` whose
         last step is the regressor (its other steps are then part of the
         representation ``h_s``).
+    return_exact : bool, default=False
+        Also return whether the minimiser is exact.
 
     Returns
     -------
     convex : bool or None
-        - ``True`` when the estimator declares ``_skwtsg_convex = True`` (all
-          heads of :mod:`skwtsg.heads`), or is a known least-squares
+        - ``True`` when the estimator declares ``_skwtsg_convex = True`` (the
+          exact heads of :mod:`skwtsg.heads`) or
+          ``_skwtsg_convex_approximate = True`` (a convex set whose
+          minimiser is approximated by a gradient method:
+          :class:`~skwtsg.heads.GradientLinearHead`), or is a known
+          least-squares
           scikit-learn regressor over a convex set: ``LinearRegression``,
           ``Ridge``, ``RidgeCV``, ``Lasso``, ``LassoCV``, ``ElasticNet``,
           ``ElasticNetCV``, ``LassoLars``, ``LassoLarsCV``, ``LassoLarsIC``,
@@ -69,6 +91,11 @@ def is_convex_head(estimator):
           ``HuberRegressor`` (not least squares), ``IsotonicRegression``
           with ``increasing="auto"`` (the cone is chosen from the labels),
           or an unfitted ``Lars``.
+    exact : bool
+        Only with ``return_exact=True``: ``False`` for a head that declares
+        ``_skwtsg_convex_approximate = True`` (Theorem 1 then holds only up
+        to its optimisation error, which such a head reports as
+        ``kkt_residual_``), ``True`` otherwise.
 
     See Also
     --------
@@ -80,7 +107,9 @@ def is_convex_head(estimator):
     sublevel set of their penalty through the solution (Lagrangian duality),
     so the inequality holds for targets inside that set. Models fitted by an
     iterative solver (coordinate descent, LARS) satisfy it only up to their
-    tolerance ``tol``; the heads of :mod:`skwtsg.heads` are exact. The
+    tolerance ``tol``; the heads of :mod:`skwtsg.heads` are exact, except
+    :class:`~skwtsg.heads.GradientLinearHead` (Adam or L-BFGS, declared
+    approximate, with its optimisation error in ``kkt_residual_``). The
     ``*CV`` and ``*IC`` variants choose the penalty with the labels: the
     fitted model is still a projection onto a convex set, but the set depends
     on the data.
@@ -94,14 +123,21 @@ def is_convex_head(estimator):
     (True, True)
     >>> print(is_convex_head(MLPRegressor()))
     None
+    >>> from skwtsg.heads import GradientLinearHead
+    >>> is_convex_head(GradientLinearHead(), return_exact=True)
+    (True, False)
     """
-    from sklearn.pipeline import Pipeline
+    convex = _is_convex(_last_step(estimator))
+    if return_exact:
+        return convex, not _is_approximate(estimator)
+    return convex
 
-    if isinstance(estimator, Pipeline):
-        last = estimator.steps[-1][1] if estimator.steps else None
-        if last is None or last == "passthrough":
-            return None
-        return is_convex_head(last)
+
+def _is_convex(estimator: Any) -> bool | None:
+    if estimator is None or estimator == "passthrough":
+        return None
+    if getattr(estimator, "_skwtsg_convex_approximate", False):
+        return True
     declared = getattr(estimator, "_skwtsg_convex", None)
     if declared is not None:
         return bool(declared)
@@ -121,8 +157,8 @@ def is_convex_head(estimator):
     return None
 
 
-def check_head_convexity(head):
-    """Warn when Theorem 1 is not known to apply to a head.
+def check_head_convexity(head: Any) -> bool | None:
+    """Warn when Theorem 1 is not known to apply to a head, or only approximately.
 
     Parameters
     ----------
@@ -138,7 +174,9 @@ def check_head_convexity(head):
     -----
     UserWarning
         When ``head`` is not known to be a projection onto a convex set
-        (``None``) or declares itself non-convex (``False``).
+        (``None``), declares itself non-convex (``False``), or fits a convex
+        set but only approximates the minimiser (a gradient-trained head:
+        the warning gives its ``kkt_residual_`` when fitted).
 
     See Also
     --------
@@ -156,10 +194,27 @@ def check_head_convexity(head):
     RandomForestRegressor is not known to be a projection onto a convex set:
     Theorem 1 (err(strong) <= err(weak) - misfit) does not apply...
     """
-    convex = is_convex_head(head)
+    convex, exact = is_convex_head(head, return_exact=True)
+    name = type(head).__name__
+    if convex is True and not exact:
+        residual = getattr(_last_step(head), "kkt_residual_", None)
+        measured = (
+            f" (this fit: relative gradient norm kkt_residual_={residual:.2g})"
+            if residual is not None
+            else " (reported as kkt_residual_ once fitted)"
+        )
+        warnings.warn(
+            f"{name} fits a convex set of functions but only approximates the "
+            "least-squares minimiser with a gradient method: Theorem 1 "
+            "(err(strong) <= err(weak) - misfit) holds only up to the "
+            f"optimisation error{measured}. Use an exact head from "
+            "skwtsg.heads (e.g. LeastSquaresHead) for the guarantee.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return True
     if convex is True:
         return True
-    name = type(head).__name__
     if convex is False:
         what = "is not convex"
     else:

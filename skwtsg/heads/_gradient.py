@@ -12,18 +12,20 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
-from ..featurizers._torch import (
+from .._utils._torch import (
     _DTYPES,
     _OPTIMIZERS,
     _import_torch,
     _optimize,
     _resolve_device,
+    _check_finite_output,
     _seed_from,
     _torch_dtype,
     _torch_seeded,
@@ -71,6 +73,27 @@ def _inverse_link(name, y):
     return y  # identity, relu (the linear fit of y is a good start)
 
 
+def _relative_gradient_norm(Z, Y, w, W, b, *, fit_intercept, weight_decay):
+    """Relative gradient norm of the objective the head minimises, in numpy.
+
+    The objective is ``sum_t mse_t(W, b) + weight_decay / 2 * ||W||^2`` on the
+    (standardised) training features ``Z`` with normalised row weights
+    ``w``; the result is ``||grad F(W, b)|| / ||grad F(0, 0)||``: 0 at the
+    exact minimiser, 1 at the origin.
+    """
+    R = Z @ W + b - Y
+    wr = w[:, None] * R
+    wy = w[:, None] * Y
+    g = [2.0 * Z.T @ wr + weight_decay * W]
+    g0 = [-2.0 * Z.T @ wy]
+    if fit_intercept:
+        g.append(2.0 * wr.sum(axis=0))
+        g0.append(-2.0 * wy.sum(axis=0))
+    num = np.sqrt(sum(float(np.sum(a * a)) for a in g))
+    den = np.sqrt(sum(float(np.sum(a * a)) for a in g0))
+    return num / max(den, np.finfo(np.float64).tiny)
+
+
 def _weighted_lstsq(Z, Y, w):
     """Least squares of ``Y`` on ``[Z, 1]`` with row weights ``w``."""
     A = np.hstack([Z, np.ones((Z.shape[0], 1))])
@@ -111,7 +134,9 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> _TorchHead:
         """Fit the head on all tasks (columns of ``y``) at once.
 
         Parameters
@@ -204,10 +229,31 @@ class _TorchHead(RegressorMixin, BaseEstimator):
             verbose=self.verbose,
             desc=type(self).__name__,
         )
-        W = Wt.detach().to("cpu", torch.float64).numpy() / scale[:, None]
+        W_std = Wt.detach().to("cpu", torch.float64).numpy()
+        b_std = bt.detach().to("cpu", torch.float64).numpy()
+        if not self.fit_intercept:
+            b_std = np.zeros(n_tasks)
+        _check_finite_output(
+            np.concatenate([W_std.ravel(), b_std]),
+            estimator=type(self).__name__,
+            what="the fitted coefficients",
+            optimizer=self.optimizer,
+            lr=lr,
+        )
+        if phi == "identity":
+            self.kkt_residual_ = _relative_gradient_norm(
+                Z,
+                Y,
+                w,
+                W_std,
+                b_std,
+                fit_intercept=self.fit_intercept,
+                weight_decay=self.weight_decay,
+            )
+        W = W_std / scale[:, None]
         b = np.zeros(n_tasks)
         if self.fit_intercept:
-            b = bt.detach().to("cpu", torch.float64).numpy() - mean @ W
+            b = b_std - mean @ W
         self.loss_curve_ = [loss / n_tasks for loss in curve]
         self.n_iter_ = n_iter
         if y.ndim == 1:
@@ -223,12 +269,19 @@ class _TorchHead(RegressorMixin, BaseEstimator):
                 / sample_weight.sum()
             )
         )
+        _check_finite_output(
+            self.train_loss_,
+            estimator=type(self).__name__,
+            what="the training error of the fitted head",
+            optimizer=self.optimizer,
+            lr=lr,
+        )
         return self
 
     def _predict_raw(self, X):
         return _phi_numpy(self._phi(), X @ self.coef_.T + self.intercept_)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict ``phi(X @ coef_.T + intercept_)``.
 
         Parameters
@@ -254,7 +307,10 @@ class GradientLinearHead(_TorchHead):
     1000 epochs (appendix F); these are the defaults. Use it as a baseline
     for the exact least-squares heads: the function set (linear maps) is
     convex, so Theorem 1 applies to its *exact* minimiser, which this head
-    only approximates.
+    only approximates. It declares so (``_skwtsg_convex_approximate =
+    True``): :func:`~skwtsg.heads.check_head_convexity` warns that the
+    theorem then holds only up to the optimisation error, which the fitted
+    head reports as ``kkt_residual_``.
 
     Parameters
     ----------
@@ -304,6 +360,15 @@ class GradientLinearHead(_TorchHead):
         epoch, or per chunk of 10 L-BFGS iterations.
     train_loss_ : float
         Final training mean squared error, averaged over tasks.
+    kkt_residual_ : float
+        The optimisation error: the norm of the gradient of the training
+        objective (sum over tasks of the weighted mean squared error, plus
+        ``weight_decay / 2 * ||coef||^2`` on the training scale) at the
+        fitted parameters, relative to its norm at zero, computed exactly in
+        float64 with numpy. 0 at the exact least-squares solution. (AdamW's
+        decay is decoupled from the gradient, so with ``weight_decay > 0``
+        and ``optimizer="adamw"`` this measures the distance to the
+        L2-penalised problem.)
     n_iter_ : int
         Epochs or L-BFGS iterations run.
     device_ : str
@@ -319,6 +384,12 @@ class GradientLinearHead(_TorchHead):
     NonConvexHead : ``phi∘linear`` heads (appendix D).
     sklearn.linear_model.LinearRegression : The exact solution.
 
+    Notes
+    -----
+    A run whose training loss, weights or predictions become non-finite
+    raises an error (a ``ValueError`` and a ``FloatingPointError``) naming
+    what to change: a lower ``lr``, scaled features or ``standardize=True``.
+
     Examples
     --------
     >>> import numpy as np
@@ -331,28 +402,30 @@ class GradientLinearHead(_TorchHead):
     array([ 1. , -2. ,  0.5])
     >>> round(head.intercept_, 2)
     0.3
+    >>> head.kkt_residual_ < 1e-3
+    True
     """
 
-    _skwtsg_convex = True
+    _skwtsg_convex_approximate = True
     _activation = "identity"
 
     def __init__(
         self,
         *,
-        optimizer="adamw",
-        lr=1e-3,
-        batch_size=32,
-        max_epochs=1000,
-        weight_decay=0.0,
-        fit_intercept=True,
-        standardize=False,
-        init="random",
-        tol=1e-10,
-        dtype="float64",
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
+        optimizer: str = "adamw",
+        lr: float | None = 1e-3,
+        batch_size: int | None = 32,
+        max_epochs: int | None = 1000,
+        weight_decay: float = 0.0,
+        fit_intercept: bool = True,
+        standardize: bool = False,
+        init: str = "random",
+        tol: float = 1e-10,
+        dtype: str = "float64",
+        device: str = "cpu",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
         self.optimizer = optimizer
         self.lr = lr
         self.batch_size = batch_size
@@ -456,22 +529,22 @@ class NonConvexHead(_TorchHead):
 
     def __init__(
         self,
-        activation="tanh",
+        activation: str = "tanh",
         *,
-        optimizer="lbfgs",
-        lr=None,
-        batch_size=None,
-        max_epochs=None,
-        weight_decay=0.0,
-        fit_intercept=True,
-        standardize=True,
-        init="lstsq",
-        tol=1e-10,
-        dtype="float64",
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
+        optimizer: str = "lbfgs",
+        lr: float | None = None,
+        batch_size: int | None = None,
+        max_epochs: int | None = None,
+        weight_decay: float = 0.0,
+        fit_intercept: bool = True,
+        standardize: bool = True,
+        init: str = "lstsq",
+        tol: float = 1e-10,
+        dtype: str = "float64",
+        device: str = "cpu",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
         self.activation = activation
         self.optimizer = optimizer
         self.lr = lr

@@ -95,3 +95,31 @@ def test_lars_depends_on_its_sparsity_limit():
 def test_warning_names_the_head():
     with pytest.warns(UserWarning, match="^MLPRegressor is not known"):
         check_head_convexity(MLPRegressor())
+
+
+def test_gradient_head_is_convex_but_approximate():
+    """A gradient-trained head: a convex set, an approximate minimiser."""
+    pytest.importorskip("torch")
+    from skwtsg.heads import GradientLinearHead
+
+    head = GradientLinearHead(max_epochs=3, lr=1e-2, random_state=0)
+    assert is_convex_head(head) is True
+    assert is_convex_head(head, return_exact=True) == (True, False)
+    assert is_convex_head(make_pipeline(StandardScaler(), head), return_exact=True) == (
+        True,
+        False,
+    )
+    with pytest.warns(UserWarning, match="only up to the optimisation error"):
+        assert check_head_convexity(head) is True
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    head.fit(X, X @ [1.0, 2.0, 3.0])
+    with pytest.warns(UserWarning, match=r"kkt_residual_=\d"):
+        check_head_convexity(head)
+
+
+def test_exact_heads_are_exact():
+    from skwtsg.heads import LeastSquaresHead
+
+    assert is_convex_head(LeastSquaresHead(), return_exact=True) == (True, True)
+    assert is_convex_head(Ridge(), return_exact=True) == (True, True)

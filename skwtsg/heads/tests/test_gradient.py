@@ -43,7 +43,10 @@ def test_gradient_linear_head_close_to_least_squares(linear_problem):
     assert ls_mse <= head.train_loss_ < 1.05 * ls_mse
     assert len(head.loss_curve_) == head.n_iter_ == 60
     assert head.loss_curve_[-1] < head.loss_curve_[0]
-    assert GradientLinearHead._skwtsg_convex is True
+    # a convex set, an approximate minimiser: its own flag, not the exact one
+    assert GradientLinearHead._skwtsg_convex_approximate is True
+    assert not hasattr(GradientLinearHead, "_skwtsg_convex")
+    assert 0 < head.kkt_residual_ < 0.05
 
 
 def test_gradient_linear_head_lbfgs_is_exact(linear_problem):
@@ -54,6 +57,42 @@ def test_gradient_linear_head_lbfgs_is_exact(linear_problem):
     np.testing.assert_allclose(head.coef_, exact[:-1].T, rtol=1e-6, atol=1e-8)
     A = np.hstack([X, np.ones((256, 1))])
     np.testing.assert_allclose(head.predict(X), A @ exact, atol=1e-6)
+    assert head.kkt_residual_ < 1e-6
+
+
+def test_kkt_residual_is_the_relative_gradient_norm(linear_problem):
+    """kkt_residual_ is 1 at the origin, 0 at the exact solution (numpy)."""
+    from skwtsg.heads._gradient import _relative_gradient_norm
+
+    X, Y, exact = linear_problem
+    w = np.full(X.shape[0], 1.0 / X.shape[0])
+    kw = dict(fit_intercept=True, weight_decay=0.0)
+    zero = _relative_gradient_norm(X, Y, w, np.zeros((4, 3)), np.zeros(3), **kw)
+    best = _relative_gradient_norm(X, Y, w, exact[:-1], exact[-1], **kw)
+    assert zero == pytest.approx(1.0) and best < 1e-12
+    # a head stopped early reports a larger optimisation error
+    short = GradientLinearHead(lr=1e-3, max_epochs=2, random_state=0).fit(X, Y)
+    longer = GradientLinearHead(lr=1e-2, max_epochs=60, random_state=0).fit(X, Y)
+    assert short.kkt_residual_ > 10 * longer.kkt_residual_
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"optimizer": "sgd", "lr": 10.0},  # the example of issue 11
+        {"optimizer": "adam", "lr": 1e30, "dtype": "float32"},
+    ],
+)
+def test_divergence_raises_naming_the_learning_rate(linear_problem, params):
+    from skwtsg._utils._torch import TrainingDivergedError
+
+    X, Y, _ = linear_problem
+    head = GradientLinearHead(max_epochs=5, random_state=0, **params)
+    with pytest.raises(TrainingDivergedError, match="GradientLinearHead diverged.*`lr`"):
+        head.fit(X * 1e3, Y)
+    for kind in (ValueError, FloatingPointError):  # like sklearn's MLP; numpy's
+        with pytest.raises(kind):
+            head.fit(X * 1e3, Y)
 
 
 def test_gradient_linear_head_single_output_and_options(linear_problem):

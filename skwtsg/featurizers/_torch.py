@@ -1,0 +1,234 @@
+"""A torch module's forward pass as a scikit-learn transformer.
+
+The torch plumbing (device, dtype, seeding, module building, the forward
+pass, ``_TorchParamsMixin``) lives in :mod:`skwtsg._utils._torch`.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from sklearn_compat.base import _fit_context
+from sklearn_compat.utils.validation import validate_data
+
+from .._utils._torch import (
+    _DTYPES,
+    _build_module,
+    _forward_numpy,
+    _resolve_device,
+    _seed_from,
+    _torch_dtype,
+    _torch_seeded,  # noqa: F401  (imported from here by skwtsg.datasets)
+    _TorchParamsMixin,
+)
+
+__all__ = ["TorchFeaturizer"]
+
+class _TorchTransformerBase(
+    _TorchParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Common ``transform`` (the fitted ``module_``'s forward pass)."""
+
+    layer = None
+
+    def _transform_batch_size(self):
+        return 65536
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "module_") and hasattr(self, "n_features_in_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    def _set_n_features_out(self, X):
+        out = _forward_numpy(
+            self.module_,
+            X[:1],
+            batch_size=1,
+            device=self.device_,
+            layer=self.layer,
+        )
+        self._n_features_out = out.shape[1]
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """Featurize ``X`` with the fitted module (no gradient).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out)
+            The module's output (or its submodule ``layer``'s output,
+            flattened), as float64.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return _forward_numpy(
+            self.module_,
+            X,
+            batch_size=self._transform_batch_size(),
+            device=self.device_,
+            layer=self.layer,
+        )
+
+
+class TorchFeaturizer(_TorchTransformerBase):
+    """Use a torch module's forward pass as a scikit-learn transformer.
+
+    ``transform(X)`` is ``module(X)`` computed without gradient, in batches,
+    on ``device``; with ``layer`` it is the output of that named submodule
+    (captured with a forward hook, the rest of the forward pass is skipped).
+    The module is not trained: ``fit`` only builds it (a class) or copies it
+    (an instance), so a fixed representation ``h`` -- the paper's ``h*``, a
+    pretrained or perturbed network -- becomes a featurizer for
+    :class:`~skwtsg.WeakToStrongRegressor`.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        A class (or factory such as :class:`MLP`) is instantiated at ``fit``
+        with the ``module__*`` parameters, its weights initialised under
+        ``random_state``; if it accepts ``in_features`` and
+        ``module__in_features`` is not given, ``in_features`` is set to
+        ``n_features_in_``. An instance is used as-is, deep-copied into
+        ``module_`` (no ``module__*`` parameter is then allowed).
+    layer : str or None, default=None
+        Name of a submodule (as in ``module.named_modules()``) whose output
+        is the representation; ``None`` uses the module's output.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Where the forward pass runs; ``"auto"`` is ``"cuda"`` when available.
+        ``"cuda:1"`` and the like are accepted.
+    batch_size : int, default=65536
+        Rows per forward pass.
+    dtype : {"float32", "float64"} or None, default=None
+        Precision of the forward pass; ``None`` keeps the module's own dtype
+        (torch's default float32 for a module built from a class). The
+        output is always float64.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation of a module built from a class.
+    **kwargs : dict
+        ``module__<name>=value`` parameters passed to the module class, e.g.
+        ``module__n_layers=8``. They are regular parameters for
+        :meth:`get_params`, :meth:`set_params`, :func:`~sklearn.base.clone`
+        and grid searches.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The built (or copied) module, in eval mode, on ``device_``.
+    device_ : str
+        The resolved device.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    MLP : The paper's multi-layer perceptron.
+    MultiTaskFeaturizer : Learns the representation by multi-task pretraining.
+    SkorchFeaturizer : Learns the representation with skorch's training loop.
+    perturb_weights : The paper's perturbed representations.
+
+    Notes
+    -----
+    Pickling moves modules living on an accelerator to the CPU; unpickling
+    moves them back to ``device_`` when it is available, and otherwise keeps
+    them on the CPU and sets ``device_="cpu"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.featurizers import MLP, TorchFeaturizer
+    >>> X = np.random.default_rng(0).normal(size=(5, 8))
+    >>> feat = TorchFeaturizer(MLP, module__n_layers=2, random_state=0).fit(X)
+    >>> feat.transform(X).shape
+    (5, 16)
+    >>> feat.get_params()["module__n_layers"]
+    2
+    >>> feat.get_feature_names_out()[:2]
+    array(['torchfeaturizer0', 'torchfeaturizer1'], dtype=object)
+    """
+
+    _parameter_constraints: dict = {
+        "module": "no_validation",
+        "layer": [str, None],
+        "device": [str],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "dtype": [StrOptions(set(_DTYPES)), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        module: Any,
+        *,
+        layer: str | None = None,
+        device: str = "cpu",
+        batch_size: int = 65536,
+        dtype: str | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.module = module
+        self.layer = layer
+        self.device = device
+        self.batch_size = batch_size
+        self.dtype = dtype
+        self.random_state = random_state
+        vars(self).update(kwargs)
+
+    def _transform_batch_size(self):
+        return self.batch_size
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: None = None) -> TorchFeaturizer:
+        """Build (or copy) the module; no training.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs; only their number of features is used (and one row to
+            measure the output width).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TorchFeaturizer
+            Fitted featurizer.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        module_kwargs = self._prefixed_params("module")
+        self.device_ = _resolve_device(self.device)
+        dtype = None if self.dtype is None else _torch_dtype(self.dtype)
+        net = _build_module(
+            self.module,
+            module_kwargs,
+            X.shape[1],
+            _seed_from(self.random_state),
+            device=self.device_,
+            dtype=dtype,
+        )
+        net.eval()
+        for p in net.parameters():
+            p.requires_grad_(False)
+        self.module_ = net
+        self._set_n_features_out(X)
+        return self
