@@ -12,13 +12,19 @@ times on the same SMILES).
 
 from __future__ import annotations
 
-import numbers
-import threading
+from numbers import Integral
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from sklearn_compat.base import _fit_context
+
+from .._utils._cache import MOLECULE_FEATURES, MORGAN_GENERATORS
+from .._utils._validation import check_string_column
 
 __all__ = ["RDKitDescriptorFeaturizer", "MorganFingerprintFeaturizer"]
 
@@ -34,48 +40,10 @@ LOG_THRESHOLD = 1e6
 
 
 def _check_smiles(X, *, estimator=None) -> np.ndarray:
-    """Return SMILES as a 1-D object array of stripped ``str``.
-
-    Accepts a 1-D sequence of strings, a pandas Series, an ``(n, 1)`` array or
-    a one-column DataFrame.
-    """
-    who = f"{type(estimator).__name__}: " if estimator is not None else ""
-    if isinstance(X, str):
-        raise ValueError(
-            f"{who}X must be a sequence of SMILES strings, got a single string; "
-            "wrap it in a list."
-        )
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"{who}X must have one column of SMILES strings; got a DataFrame "
-                f"with {X.shape[1]} columns."
-            )
-        values = X.iloc[:, 0].to_numpy(dtype=object)
-    else:
-        values = np.asarray(
-            X.to_numpy() if isinstance(X, pd.Series) else X, dtype=object
-        )
-        if values.ndim == 2:
-            if values.shape[1] != 1:
-                raise ValueError(
-                    f"{who}X must be 1-D or of shape (n_samples, 1) (one SMILES "
-                    f"per row); got shape {values.shape}."
-                )
-            values = values[:, 0]
-        elif values.ndim != 1:
-            raise ValueError(
-                f"{who}X must be 1-D or of shape (n_samples, 1); got "
-                f"{values.ndim} dimensions."
-            )
-    out = np.empty(len(values), dtype=object)
-    for i, s in enumerate(values):
-        if not isinstance(s, str):
-            raise ValueError(
-                f"{who}row {i} of X is not a SMILES string: {s!r} ({type(s).__name__})."
-            )
-        out[i] = str(s).strip()
-    return out
+    """SMILES as a 1-D object array of stripped ``str``."""
+    return check_string_column(
+        X, what="SMILES string", strip=True, estimator=estimator
+    )
 
 
 def _input_features(estimator, X, *, reset: bool) -> None:
@@ -108,12 +76,6 @@ def _invalid(i, s, estimator=None) -> ValueError:
 # Per-molecule cache of raw features
 # ---------------------------------------------------------------------------
 
-_CACHE: dict[tuple, object] = {}
-_CACHE_LOCK = threading.Lock()
-_CACHE_STATS = {"hits": 0, "misses": 0}
-_GENERATORS: dict[tuple, object] = {}
-
-
 def cache_info() -> dict:
     """Return the hits, misses and size of the per-molecule feature cache.
 
@@ -128,7 +90,7 @@ def cache_info() -> dict:
     >>> sorted(cache_info())
     ['hits', 'misses', 'size']
     """
-    return {**_CACHE_STATS, "size": len(_CACHE)}
+    return MOLECULE_FEATURES.info()
 
 
 def clear_cache() -> None:
@@ -141,9 +103,7 @@ def clear_cache() -> None:
     >>> cache_info()["size"]
     0
     """
-    with _CACHE_LOCK:
-        _CACHE.clear()
-        _CACHE_STATS.update(hits=0, misses=0)
+    MOLECULE_FEATURES.clear()
 
 
 def _parse(smiles, estimator=None) -> list:
@@ -161,29 +121,16 @@ def _parse(smiles, estimator=None) -> list:
 
 def _cached_rows(smiles, key, compute, estimator=None) -> list:
     """Cached ``compute(mol)`` of each SMILES under ``(key, smiles)``."""
-    rows: list = [None] * len(smiles)
-    todo = []
-    with _CACHE_LOCK:
-        for i, s in enumerate(smiles):
-            hit = _CACHE.get((key, s))
-            if hit is None:
-                todo.append(i)
-            else:
-                rows[i] = hit
-        _CACHE_STATS["hits"] += len(smiles) - len(todo)
-        _CACHE_STATS["misses"] += len(todo)
-    if todo:
-        Chem, rdBase, _, _ = _rdkit()
-        with rdBase.BlockLogs():
-            for i in todo:
-                mol = Chem.MolFromSmiles(smiles[i])
-                if mol is None or mol.GetNumAtoms() == 0:
-                    raise _invalid(i, smiles[i], estimator)
-                rows[i] = compute(mol)
-        with _CACHE_LOCK:
-            for i in todo:
-                _CACHE[(key, smiles[i])] = rows[i]
-    return rows
+    Chem, rdBase, _, _ = _rdkit()
+
+    def one(i):
+        mol = Chem.MolFromSmiles(smiles[i])
+        if mol is None or mol.GetNumAtoms() == 0:
+            raise _invalid(i, smiles[i], estimator)
+        return compute(mol)
+
+    with rdBase.BlockLogs():
+        return MOLECULE_FEATURES.rows([(key, s) for s in smiles], one)
 
 
 def _descriptor_functions(names):
@@ -218,11 +165,11 @@ def _morgan_matrix(smiles, radius, n_bits, counts, estimator=None) -> np.ndarray
         return np.empty((len(smiles), 0))
     _, _, _, rdFingerprintGenerator = _rdkit()
     gkey = (radius, n_bits)
-    if gkey not in _GENERATORS:
-        _GENERATORS[gkey] = rdFingerprintGenerator.GetMorganGenerator(
+    if gkey not in MORGAN_GENERATORS:
+        MORGAN_GENERATORS[gkey] = rdFingerprintGenerator.GetMorganGenerator(
             radius=radius, fpSize=n_bits
         )
-    generator = _GENERATORS[gkey]
+    generator = MORGAN_GENERATORS[gkey]
 
     def compute(mol):
         # sparse (bits, counts): a few dozen entries per molecule
@@ -240,24 +187,9 @@ def _morgan_matrix(smiles, radius, n_bits, counts, estimator=None) -> np.ndarray
     return out
 
 
-def _check_int(value, name, estimator, *, low):
-    if (
-        not isinstance(value, numbers.Integral)
-        or isinstance(value, bool)
-        or value < low
-    ):
-        raise ValueError(
-            f"{type(estimator).__name__}: {name} must be an integer >= {low}; "
-            f"got {name}={value!r}."
-        )
-
-
-def _check_bool(value, name, estimator):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(
-            f"{type(estimator).__name__}: {name} must be True or False; "
-            f"got {name}={value!r}."
-        )
+def _morgan_names(n_bits: int) -> np.ndarray:
+    """``morgan_0`` ... ``morgan_<n_bits-1>``: names of fingerprint columns."""
+    return np.asarray([f"morgan_{i}" for i in range(n_bits)], dtype=object)
 
 
 def _string_tags(tags):
@@ -376,39 +308,37 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
     (4, True)
     """
 
+    _parameter_constraints: dict = {
+        "descriptors": [StrOptions({"all"}), list, tuple],
+        "morgan_radius": [Interval(Integral, 0, None, closed="left")],
+        "morgan_bits": [Interval(Integral, 0, None, closed="left")],
+        "counts": ["boolean"],
+        "standardize": ["boolean"],
+    }
+
     def __init__(
         self,
         *,
-        descriptors="all",
-        morgan_radius=2,
-        morgan_bits=2048,
-        counts=True,
-        standardize=True,
-    ):
+        descriptors: str | list[str] = "all",
+        morgan_radius: int = 2,
+        morgan_bits: int = 2048,
+        counts: bool = True,
+        standardize: bool = True,
+    ) -> None:
         self.descriptors = descriptors
         self.morgan_radius = morgan_radius
         self.morgan_bits = morgan_bits
         self.counts = counts
         self.standardize = standardize
 
-    def _validate_params(self):
+    def _descriptor_names(self) -> list[str]:
+        """The requested descriptor names, checked against RDKit's list."""
         _, _, Descriptors, _ = _rdkit()
         valid = [name for name, _ in Descriptors.descList]
-        if isinstance(self.descriptors, str):
-            if self.descriptors != "all":
-                raise ValueError(
-                    "descriptors must be 'all' or a list of RDKit descriptor "
-                    f"names; got descriptors={self.descriptors!r}."
-                )
+        if isinstance(self.descriptors, str):  # "all"
             names = valid
         else:
-            try:
-                names = [str(n) for n in self.descriptors]
-            except TypeError:
-                raise ValueError(
-                    "descriptors must be 'all' or a list of RDKit descriptor "
-                    f"names; got descriptors={self.descriptors!r}."
-                ) from None
+            names = [str(n) for n in self.descriptors]
             unknown = sorted(set(names) - set(valid))
             if unknown:
                 raise ValueError(
@@ -417,10 +347,6 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 )
             if len(set(names)) != len(names):
                 raise ValueError("descriptors must not repeat a name.")
-        _check_int(self.morgan_radius, "morgan_radius", self, low=0)
-        _check_int(self.morgan_bits, "morgan_bits", self, low=0)
-        _check_bool(self.counts, "counts", self)
-        _check_bool(self.standardize, "standardize", self)
         if not names and self.morgan_bits == 0:
             raise ValueError(
                 "RDKitDescriptorFeaturizer: no features requested "
@@ -435,7 +361,8 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
         )
         return desc, fp
 
-    def fit(self, X, y=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: None = None) -> RDKitDescriptorFeaturizer:
         """Compute the features of ``X`` and learn which columns to keep and scale.
 
         Parameters
@@ -450,7 +377,7 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
         self : RDKitDescriptorFeaturizer
             Fitted featurizer.
         """
-        names = self._validate_params()
+        names = self._descriptor_names()
         smiles = _check_smiles(X, estimator=self)
         if len(smiles) == 0:
             raise ValueError("RDKitDescriptorFeaturizer: X has no rows.")
@@ -467,7 +394,7 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
         self._log_mask = big
         self.log_scaled_ = [n for n, b in zip(names, big) if b]
         raw = np.hstack([self._log(desc), fp])
-        all_names = list(names) + [f"morgan_{i}" for i in range(fp.shape[1])]
+        all_names = list(names) + list(_morgan_names(fp.shape[1]))
         keep = np.concatenate([finite, np.ones(fp.shape[1], dtype=bool)])
         std = np.zeros(raw.shape[1])
         std[keep] = raw[:, keep].std(axis=0)
@@ -501,7 +428,7 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
         desc[:, m] = np.sign(desc[:, m]) * np.log1p(np.abs(desc[:, m]))
         return desc
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Featurize SMILES strings.
 
         Parameters
@@ -591,17 +518,19 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
     (2, 8)
     """
 
-    def __init__(self, n_bits=16, radius=2, counts=True):
+    _parameter_constraints: dict = {
+        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        "radius": [Interval(Integral, 0, None, closed="left")],
+        "counts": ["boolean"],
+    }
+
+    def __init__(self, n_bits: int = 16, *, radius: int = 2, counts: bool = True) -> None:
         self.n_bits = n_bits
         self.radius = radius
         self.counts = counts
 
-    def _validate_params(self):
-        _check_int(self.n_bits, "n_bits", self, low=1)
-        _check_int(self.radius, "radius", self, low=0)
-        _check_bool(self.counts, "counts", self)
-
-    def fit(self, X, y=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: None = None) -> MorganFingerprintFeaturizer:
         """Validate the parameters and ``X``; nothing is learned.
 
         Parameters
@@ -616,12 +545,11 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
         self : MorganFingerprintFeaturizer
             The featurizer.
         """
-        self._validate_params()
         _check_smiles(X, estimator=self)
         _input_features(self, X, reset=True)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Folded Morgan fingerprints of SMILES strings.
 
         Parameters
@@ -651,8 +579,8 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
             One name per bit.
         """
-        self._validate_params()
-        return np.asarray([f"morgan_{i}" for i in range(self.n_bits)], dtype=object)
+        self._validate_params()  # stateless: the parameters are checked here
+        return _morgan_names(self.n_bits)
 
     def __sklearn_is_fitted__(self):
         return True

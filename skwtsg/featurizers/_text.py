@@ -21,10 +21,11 @@ import os
 import re
 import sqlite3
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -32,7 +33,12 @@ from sklearn.base import (
 )
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
+from sklearn_compat.base import _fit_context
+
+from .._utils._cache import FILE_SHA256, EmbeddingStore
+from .._utils._validation import check_string_column
 
 __all__ = [
     "SentenceTransformerFeaturizer",
@@ -50,43 +56,12 @@ MINILM_SAFETENSORS_SHA256 = (
 _MINILM_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _SIMPLE_MODULES = {"Transformer", "Pooling", "Normalize"}
-_VERIFIED: dict = {}  # (path, size, mtime_ns) -> sha256, once per process
 
 
 # ---------------------------------------------------------------- text input
-def _as_texts(X, name="X"):
-    """Return ``X`` as a list of str: 1-D sequence, (n, 1) array or DataFrame."""
-    if isinstance(X, (str, bytes)):
-        raise ValueError(
-            f"{name} must be a sequence of texts (1-D, or 2-D with one column); "
-            "got a single string. Wrap it in a list."
-        )
-    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # DataFrame
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"{name} must have exactly one column of texts; got a DataFrame "
-                f"with {X.shape[1]} columns."
-            )
-        X = X.iloc[:, 0]
-    arr = np.asarray(X, dtype=object)
-    if arr.ndim == 2:
-        if arr.shape[1] != 1:
-            raise ValueError(
-                f"{name} must have exactly one column of texts; got shape {arr.shape}."
-            )
-        arr = arr[:, 0]
-    elif arr.ndim != 1:
-        raise ValueError(
-            f"{name} must be 1-D or 2-D with one column; got a {arr.ndim}-D array."
-        )
-    texts = arr.tolist()
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise ValueError(
-                f"{name} must hold strings only; element {i} is "
-                f"{type(t).__name__} ({t!r:.40})."
-            )
-    return texts
+def _as_texts(X) -> list[str]:
+    """``X`` (1-D sequence, (n, 1) array or one-column DataFrame) as a list."""
+    return check_string_column(X, what="text").tolist()
 
 
 def _text_sha256(text: str) -> str:
@@ -96,13 +71,13 @@ def _text_sha256(text: str) -> str:
 def _file_sha256(path: Path) -> str:
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _VERIFIED:
+    if key not in FILE_SHA256:
         digest = hashlib.sha256()
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
-        _VERIFIED[key] = digest.hexdigest()
-    return _VERIFIED[key]
+        FILE_SHA256[key] = digest.hexdigest()
+    return FILE_SHA256[key]
 
 
 # ------------------------------------------------------------- model lookup
@@ -172,68 +147,6 @@ def _local_embedding_dim(local_dir):
     return None
 
 
-# ------------------------------------------------------------------- cache
-class _EmbeddingStore:
-    """Embeddings of one model, keyed by the texts' sha256, in one sqlite file."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def _connect(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=60)
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings "
-            "(key TEXT PRIMARY KEY, dim INTEGER NOT NULL, vec BLOB NOT NULL)"
-        )
-        return con
-
-    def get_many(self, keys):
-        found = {}
-        if not self.path.exists():
-            return found
-        con = sqlite3.connect(self.path, timeout=60)
-        try:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = con.execute(
-                    f"SELECT key, dim, vec FROM embeddings WHERE key IN ({marks})",
-                    chunk,
-                )
-                for key, dim, vec in rows:
-                    v = np.frombuffer(vec, dtype="<f4")
-                    if v.shape == (dim,):
-                        found[key] = v
-        except sqlite3.Error as exc:
-            warnings.warn(
-                f"Could not read the embedding cache {self.path} ({exc}); "
-                "computing the embeddings again.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return {}
-        finally:
-            con.close()
-        return found
-
-    def put_many(self, keys, vectors):
-        vectors = np.asarray(vectors, dtype="<f4")
-        con = self._connect()
-        try:
-            with con:
-                con.executemany(
-                    "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
-                    [(k, int(v.shape[0]), v.tobytes()) for k, v in zip(keys, vectors)],
-                )
-        finally:
-            con.close()
-
-
-def _default_progress(n):
-    return n > 256
-
-
 class SentenceTransformerFeaturizer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -274,8 +187,11 @@ class SentenceTransformerFeaturizer(
         written to disk; every call embeds again), like ``memory=None`` in
         scikit-learn. A cache that cannot be written only raises a warning.
     show_progress_bar : bool or None, default=None
-        Show a tqdm progress bar while embedding. ``None`` shows it when more
-        than 256 texts have to be embedded (cache misses).
+        Show a tqdm progress bar of the texts being embedded (cache misses).
+        ``None`` shows it only when the output is a terminal (tqdm's own
+        test), so piped output and logs get no escape codes; ``True`` always,
+        ``False`` never. The bar is cleared when done (``leave=False``), so it
+        nests under an outer progress bar without leaving lines behind.
     random_state : int, RandomState instance or None, default=None
         Unused: inference is deterministic. Accepted so that every featurizer
         of the library takes ``random_state``.
@@ -332,17 +248,27 @@ class SentenceTransformerFeaturizer(
     (2, 384)
     """
 
+    _parameter_constraints: dict = {
+        "model_name_or_path": [str, os.PathLike],
+        "device": [str, None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "normalize_embeddings": ["boolean"],
+        "cache_dir": [str, os.PathLike, None],
+        "show_progress_bar": ["boolean", None],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
-        model_name_or_path="all-MiniLM-L6-v2",
+        model_name_or_path: str | os.PathLike = "all-MiniLM-L6-v2",
         *,
-        device="cpu",
-        batch_size=32,
-        normalize_embeddings=False,
-        cache_dir=None,
-        show_progress_bar=None,
-        random_state=None,
-    ):
+        device: str | None = "cpu",
+        batch_size: int = 32,
+        normalize_embeddings: bool = False,
+        cache_dir: str | os.PathLike | None = None,
+        show_progress_bar: bool | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.model_name_or_path = model_name_or_path
         self.device = device
         self.batch_size = batch_size
@@ -364,33 +290,8 @@ class SentenceTransformerFeaturizer(
         tags.requires_fit = True
         return tags
 
-    def _check_params(self):
-        if not isinstance(self.model_name_or_path, (str, os.PathLike)):
-            raise ValueError(
-                "model_name_or_path must be a str or a path, got "
-                f"{self.model_name_or_path!r}."
-            )
-        if (
-            not isinstance(self.batch_size, Integral)
-            or isinstance(self.batch_size, bool)
-            or self.batch_size < 1
-        ):
-            raise ValueError(
-                f"batch_size must be a positive int, got {self.batch_size!r}."
-            )
-        if self.show_progress_bar not in (None, True, False):
-            raise ValueError(
-                "show_progress_bar must be True, False or None, got "
-                f"{self.show_progress_bar!r}."
-            )
-        if self.cache_dir is not None and not isinstance(
-            self.cache_dir, (str, os.PathLike)
-        ):
-            raise ValueError(
-                f"cache_dir must be None, a str or a path, got {self.cache_dir!r}."
-            )
-
-    def fit(self, X, y=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: None = None) -> SentenceTransformerFeaturizer:
         """Resolve the model and the cache; nothing is learnt from ``X``.
 
         Parameters
@@ -405,7 +306,6 @@ class SentenceTransformerFeaturizer(
         self : object
             Fitted featurizer.
         """
-        self._check_params()
         _as_texts(X)
         source, model_id, local_dir = _resolve_model(self.model_name_or_path)
         self.model_source_ = source
@@ -444,7 +344,7 @@ class SentenceTransformerFeaturizer(
             self._model = model
         return model
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Embed the texts, reading and filling the cache.
 
         Parameters
@@ -461,7 +361,7 @@ class SentenceTransformerFeaturizer(
         texts = _as_texts(X)
         keys = [_text_sha256(t) for t in texts]
         unique = dict.fromkeys(keys)  # ordered, deduplicated
-        store = None if self.cache_path_ is None else _EmbeddingStore(self.cache_path_)
+        store = None if self.cache_path_ is None else EmbeddingStore(self.cache_path_)
         found = store.get_many(list(unique)) if store is not None else {}
         found = {k: v for k, v in found.items() if v.shape[0] == self.embedding_dim_}
         first = dict(zip(keys, texts))
@@ -482,14 +382,16 @@ class SentenceTransformerFeaturizer(
         model = self._get_model()
         # Longest first: batches of similar length waste less padding.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        show = self.show_progress_bar
-        if show is None:
-            show = _default_progress(len(texts))
-        bar = None
-        if show:
-            from tqdm.auto import tqdm
+        from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(texts), unit="text", desc="Embedding")
+        show = self.show_progress_bar
+        bar = tqdm(
+            total=len(texts),
+            unit="text",
+            desc="Embedding",
+            leave=False,
+            disable=None if show is None else not show,
+        )
         out = {}
         store_ok = store is not None
         try:
@@ -520,11 +422,9 @@ class SentenceTransformerFeaturizer(
                             UserWarning,
                             stacklevel=3,
                         )
-                if bar is not None:
-                    bar.update(len(idx))
+                bar.update(len(idx))
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         return out
 
     @property
@@ -588,18 +488,35 @@ class TfidfSVDFeaturizer(
     (6, 2)
     """
 
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "ngram_range": [tuple],
+        "min_df": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="both"),
+        ],
+        "max_df": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="both"),
+        ],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "sublinear_tf": ["boolean"],
+        "lowercase": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
-        n_components=64,
+        n_components: int = 64,
         *,
-        ngram_range=(1, 2),
-        min_df=2,
-        max_df=1.0,
-        max_features=None,
-        sublinear_tf=True,
-        lowercase=True,
-        random_state=None,
-    ):
+        ngram_range: tuple[int, int] = (1, 2),
+        min_df: float = 2,
+        max_df: float = 1.0,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+        lowercase: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.n_components = n_components
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -616,7 +533,8 @@ class TfidfSVDFeaturizer(
         tags.input_tags.two_d_array = True
         return tags
 
-    def fit(self, X, y=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: None = None) -> TfidfSVDFeaturizer:
         """Learn the vocabulary, the IDF weights and the projection.
 
         Parameters
@@ -634,7 +552,8 @@ class TfidfSVDFeaturizer(
         self._fit(_as_texts(X))
         return self
 
-    def fit_transform(self, X, y=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X: ArrayLike, y: None = None) -> np.ndarray:
         """Fit, then return the representation of the training texts.
 
         Parameters
@@ -653,8 +572,6 @@ class TfidfSVDFeaturizer(
 
     def _fit(self, texts):
         k = self.n_components
-        if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"n_components must be a positive int, got {k!r}.")
         self.vectorizer_ = TfidfVectorizer(
             ngram_range=self.ngram_range,
             min_df=self.min_df,
@@ -679,7 +596,7 @@ class TfidfSVDFeaturizer(
         self.n_features_in_ = 1
         return Z
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Project texts on the learnt directions.
 
         Parameters

@@ -145,11 +145,18 @@ def test_unwritable_cache_warns_and_still_embeds(tmp_path):
     assert Z.shape == (5, 4)
 
 
-def test_progress_bar_auto(tmp_path, capsys):
-    assert not _text._default_progress(256) and _text._default_progress(257)
+def test_progress_bar(tmp_path, capsys):
+    """True: a bar; None: tqdm's own test (not a terminal here: no bar)."""
     f = _fitted_fake(tmp_path, show_progress_bar=True)
     f.transform(TEXTS)
     assert "Embedding" in capsys.readouterr().err
+    g = _fitted_fake(tmp_path / "auto", show_progress_bar=None)
+    g.transform(TEXTS)
+    err = capsys.readouterr().err
+    assert "Embedding" not in err and "\x1b[" not in err and "\r" not in err
+    h = _fitted_fake(tmp_path / "off", show_progress_bar=False)
+    h.transform(TEXTS)
+    assert capsys.readouterr().err == ""
 
 
 def test_pickle_drops_model(tmp_path):
@@ -166,11 +173,11 @@ def test_pickle_drops_model(tmp_path):
     "X, match",
     [
         ("one string", "single string"),
-        (np.array([["a", "b"], ["c", "d"]], dtype=object), "exactly one column"),
-        (pd.DataFrame({"a": ["x"], "b": ["y"]}), "exactly one column"),
-        (["ok", 3], "strings only"),
-        (["ok", None], "strings only"),
-        (np.zeros((2, 1, 1)), "1-D or 2-D"),
+        (np.array([["a", "b"], ["c", "d"]], dtype=object), "one column of texts"),
+        (pd.DataFrame({"a": ["x"], "b": ["y"]}), "one column of texts"),
+        (["ok", 3], "row 1 of X is not a text"),
+        (["ok", None], "row 1 of X is not a text"),
+        (np.zeros((2, 1, 1)), "1-D or of shape \\(n_samples, 1\\)"),
     ],
 )
 def test_bad_inputs(tmp_path, X, match):
@@ -318,9 +325,9 @@ def test_tfidf_svd_input_forms_agree():
     np.testing.assert_array_equal(f.transform(pd.DataFrame({"t": texts})), Z)
 
 
-@pytest.mark.parametrize("k", [0, -1, 2.0, True])
+@pytest.mark.parametrize("k", [0, -1, 2.0, "4"])
 def test_tfidf_svd_bad_components(k):
-    with pytest.raises(ValueError, match="n_components must be a positive int"):
+    with pytest.raises(ValueError, match="'n_components' parameter .* int"):
         TfidfSVDFeaturizer(k).fit(_corpus(20)[0])
 
 
