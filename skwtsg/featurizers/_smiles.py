@@ -14,16 +14,37 @@ imported only when the featurizer is fitted or used.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import time
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from numpy.typing import ArrayLike
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted
+from sklearn_compat.base import _fit_context
 
+from .._utils._cache import NCI_SMILES
+from .._utils._torch import (
+    _import_torch,
+    _optimize,
+    _resolve_device,
+    _seed_from,
+    _torch_seeded,
+    _torch_threads,
+    _TorchParamsMixin,
+)
 from ._molecules import (
     _check_smiles,
     _descriptor_matrix,
@@ -31,7 +52,6 @@ from ._molecules import (
     _rdkit,
     _string_tags,
 )
-from ._torch import _import_torch, _resolve_device, _seed_from, _torch_seeded
 
 __all__ = ["SmilesTransformerFeaturizer", "smiles_tokenize"]
 
@@ -52,7 +72,13 @@ _DEFAULT_DESCRIPTORS = (
     "NumHAcceptors",
     "RingCount",
 )
-_NCI: dict = {}  # cached valid SMILES of RDKit's NCI/first_5K.smi
+#: Architecture defaults of the ``module__*`` parameters.
+_MODULE_DEFAULTS = {"n_layers": 2, "n_heads": 2, "dim_feedforward": None}
+_MODULE_CONSTRAINTS: dict = {
+    "module__n_layers": [Interval(Integral, 1, None, closed="left")],
+    "module__n_heads": [Interval(Integral, 1, None, closed="left")],
+    "module__dim_feedforward": [Interval(Integral, 1, None, closed="left"), None],
+}
 
 
 def smiles_tokenize(smiles):
@@ -79,7 +105,7 @@ def smiles_tokenize(smiles):
 
 def _nci_smiles():
     """Valid SMILES of the 5000 NCI molecules shipped with RDKit (cached)."""
-    if "smiles" not in _NCI:
+    if "smiles" not in NCI_SMILES:
         Chem, rdBase, _, _ = _rdkit()
         from rdkit import RDConfig
 
@@ -93,8 +119,8 @@ def _nci_smiles():
                 mol = Chem.MolFromSmiles(fields[0])
                 if mol is not None and mol.GetNumAtoms() > 0:
                     out.append(fields[0])
-        _NCI["smiles"] = np.asarray(out, dtype=object)
-    return _NCI["smiles"]
+        NCI_SMILES["smiles"] = np.asarray(out, dtype=object)
+    return NCI_SMILES["smiles"]
 
 
 def __getattr__(name):
@@ -106,20 +132,6 @@ def __getattr__(name):
 
 
 _CLASSES: dict = {}
-
-
-@contextlib.contextmanager
-def _torch_threads(torch, n_threads):
-    """Run torch with ``n_threads`` intra-op threads, then restore the setting."""
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _encoder_class():
@@ -181,11 +193,14 @@ def _encoder_class():
     return SmilesEncoder
 
 
-class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
+class SmilesTransformerFeaturizer(
+    _TorchParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Small SMILES transformer pretrained MolBERT-style in ``fit``: a weak family.
 
     ``fit`` builds a token vocabulary and pretrains a transformer encoder
-    (``n_layers`` layers, ``n_heads`` heads, ``hidden_size`` wide) for
+    (``module__n_layers`` layers, ``module__n_heads`` heads, ``hidden_size``
+    wide) for
     ``max_epochs`` epochs on the unlabeled SMILES ``X`` plus, by default, the
     5000 NCI molecules shipped with RDKit, with two objectives summed:
 
@@ -211,15 +226,9 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     hidden_size : int, default=16
-        Width of the transformer (embedding size); a multiple of ``n_heads``.
-    n_layers : int, default=2
-        Number of encoder layers.
-    n_heads : int, default=2
-        Number of attention heads.
-    dim_feedforward : int or None, default=None
-        Width of the feed-forward sublayers; ``None`` means
-        ``2 * hidden_size`` (BERT uses 4x; 2x makes a layer a third cheaper,
-        which matters at hidden size 64 and 96).
+        Width of the transformer (embedding size); a multiple of
+        ``module__n_heads``. The size of the weak family that the molecule
+        experiment sweeps, hence a top-level parameter.
     max_epochs : int, default=2
         Passes over the pretraining corpus.
     batch_size : int, default=256
@@ -253,7 +262,18 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
         value gives the same representation (on the same device and number
         of threads).
     verbose : int, default=0
-        If positive, print the mean loss of each epoch.
+        If positive, show a tqdm progress bar of the epochs (with the loss).
+    **kwargs : dict
+        The architecture, as ``module__<name>=value`` parameters (regular
+        parameters for :meth:`get_params`, :meth:`set_params`,
+        :func:`~sklearn.base.clone` and grid searches):
+
+        - ``module__n_layers`` (int, default 2): encoder layers;
+        - ``module__n_heads`` (int, default 2): attention heads;
+        - ``module__dim_feedforward`` (int or None, default None): width of
+          the feed-forward sublayers; ``None`` means ``2 * hidden_size``
+          (BERT uses 4x; 2x makes a layer a third cheaper, which matters at
+          hidden size 64 and 96).
 
     Attributes
     ----------
@@ -265,6 +285,8 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
         The pretrained encoder (in evaluation mode).
     loss_curve_ : list of float
         Training loss (masked-token + descriptor) of every step.
+    device_ : str
+        The resolved device.
     n_iter_ : int
         Number of epochs run.
     n_pretrain_samples_ : int
@@ -293,6 +315,9 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
     similar lengths (shuffled chunks sorted by length) to limit padding;
     padding is masked in attention and pooling, so a molecule's embedding
     does not depend on the other molecules it is transformed with.
+    Pickling moves a model on an accelerator to the CPU, and back on load
+    when the device is available. Training is skwtsg's one training loop
+    (Adam); a diverging run raises an error naming the learning rate.
 
     References
     ----------
@@ -312,29 +337,39 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
     (3, 8)
     """
 
+    _parameter_constraints: dict = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_length": [Interval(Integral, 1, None, closed="left")],
+        "mask_prob": [Interval(Real, 0, 1, closed="right")],
+        "extra_smiles": [StrOptions({"nci5k"}), "array-like", None],
+        "descriptor_targets": [list, tuple, None],
+        "device": [str],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
-        hidden_size=16,
+        hidden_size: int = 16,
         *,
-        n_layers=2,
-        n_heads=2,
-        dim_feedforward=None,
-        max_epochs=2,
-        batch_size=256,
-        lr=2e-3,
-        max_length=100,
-        mask_prob=0.15,
-        extra_smiles="nci5k",
-        descriptor_targets=_DEFAULT_DESCRIPTORS,
-        device="cpu",
-        n_threads=None,
-        random_state=None,
-        verbose=0,
-    ):
+        max_epochs: int = 2,
+        batch_size: int = 256,
+        lr: float = 2e-3,
+        max_length: int = 100,
+        mask_prob: float = 0.15,
+        extra_smiles: str | ArrayLike | None = "nci5k",
+        descriptor_targets: tuple[str, ...] | list[str] | None = _DEFAULT_DESCRIPTORS,
+        device: str = "cpu",
+        n_threads: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
         self.hidden_size = hidden_size
-        self.n_layers = n_layers
-        self.n_heads = n_heads
-        self.dim_feedforward = dim_feedforward
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -346,65 +381,38 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
+        vars(self).update(kwargs)
 
     # ------------------------------------------------------------- checks
-    def _validate_params(self):
-        for name, low in (
-            ("hidden_size", 1),
-            ("n_layers", 1),
-            ("n_heads", 1),
-            ("max_epochs", 1),
-            ("batch_size", 1),
-            ("max_length", 1),
-            ("verbose", 0),
-            ("n_threads", 1),
-        ):
-            if name == "n_threads" and self.n_threads is None:
-                continue
-            value = getattr(self, name)
-            if (
-                not isinstance(value, Integral)
-                or isinstance(value, bool)
-                or value < low
-            ):
-                raise ValueError(
-                    f"SmilesTransformerFeaturizer: {name} must be an integer >= "
-                    f"{low}; got {name}={value!r}."
-                )
-        ff = self.dim_feedforward
-        if ff is not None and (
-            not isinstance(ff, Integral) or isinstance(ff, bool) or ff < 1
-        ):
+    def _architecture(self) -> dict:
+        """The encoder's ``module__*`` settings, with defaults, checked."""
+        given = self._prefixed_params("module")
+        unknown = sorted(set(given) - set(_MODULE_DEFAULTS))
+        if unknown:
             raise ValueError(
-                "SmilesTransformerFeaturizer: dim_feedforward must be None or an "
-                f"integer >= 1; got dim_feedforward={ff!r}."
+                f"SmilesTransformerFeaturizer: unknown parameters "
+                f"{['module__' + n for n in unknown]}; the architecture "
+                f"parameters are {['module__' + n for n in _MODULE_DEFAULTS]}."
             )
-        if self.hidden_size % self.n_heads:
+        validate_parameter_constraints(
+            _MODULE_CONSTRAINTS,
+            {f"module__{n}": v for n, v in given.items()},
+            caller_name=type(self).__name__,
+        )
+        arch = {**_MODULE_DEFAULTS, **given}
+        if self.hidden_size % arch["n_heads"]:
             raise ValueError(
                 "SmilesTransformerFeaturizer: hidden_size must be divisible by "
-                f"n_heads; got hidden_size={self.hidden_size}, "
-                f"n_heads={self.n_heads}."
+                f"module__n_heads; got hidden_size={self.hidden_size}, "
+                f"module__n_heads={arch['n_heads']}."
             )
-        for name, lo, hi in (("lr", 0.0, np.inf), ("mask_prob", 0.0, 1.0)):
-            value = getattr(self, name)
-            if (
-                not isinstance(value, Real)
-                or isinstance(value, bool)
-                or not lo < value <= hi
-            ):
-                raise ValueError(
-                    f"SmilesTransformerFeaturizer: {name} must be a number in "
-                    f"({lo}, {hi}]; got {name}={value!r}."
-                )
-        targets = self.descriptor_targets
-        if targets is None:
-            targets = ()
-        if isinstance(targets, str):
-            raise ValueError(
-                "SmilesTransformerFeaturizer: descriptor_targets must be a "
-                f"sequence of RDKit descriptor names or None; got {targets!r}."
-            )
-        targets = tuple(targets)
+        if arch["dim_feedforward"] is None:
+            arch["dim_feedforward"] = 2 * self.hidden_size
+        return arch
+
+    def _corpus_params(self):
+        """The descriptor targets (checked against RDKit) and extra SMILES."""
+        targets = tuple(self.descriptor_targets or ())
         _, _, Descriptors, _ = _rdkit()
         unknown = sorted(set(targets) - {n for n, _ in Descriptors.descList})
         if unknown:
@@ -415,23 +423,13 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
         extra = self.extra_smiles
         if extra is None:
             extra = np.empty(0, dtype=object)
-        elif isinstance(extra, str):
-            if extra != "nci5k":
-                raise ValueError(
-                    "SmilesTransformerFeaturizer: extra_smiles must be 'nci5k', "
-                    f"None or a sequence of SMILES; got extra_smiles={extra!r}."
-                )
+        elif isinstance(extra, str):  # "nci5k"
             extra = _nci_smiles()
         else:
             extra = _check_smiles(extra)
         return targets, extra
 
     # ------------------------------------------------------------ helpers
-    def _dim_feedforward(self):
-        if self.dim_feedforward is None:
-            return 2 * self.hidden_size
-        return self.dim_feedforward
-
     def _encode(self, smiles):
         """Token ids (list of int arrays), truncated to ``max_length``."""
         vocab = self.vocabulary_
@@ -452,7 +450,8 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
         return torch.from_numpy(ids).to(device)
 
     # ---------------------------------------------------------------- fit
-    def fit(self, X, y=None):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: None = None) -> SmilesTransformerFeaturizer:
         """Pretrain the transformer on the unlabeled SMILES ``X`` (and extras).
 
         Parameters
@@ -468,13 +467,14 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
             Fitted featurizer.
         """
         start = time.perf_counter()
-        targets, extra = self._validate_params()
+        arch = self._architecture()
+        targets, extra = self._corpus_params()
         smiles = _check_smiles(X, estimator=self)
         if len(smiles) == 0:
             raise ValueError("SmilesTransformerFeaturizer: X has no rows.")
         _input_features(self, X, reset=True)
         torch = _import_torch()
-        device = _resolve_device(self.device)
+        self.device_ = device = _resolve_device(self.device)
         seed = _seed_from(self.random_state)
 
         # Descriptor targets (also checks that every SMILES of X parses).
@@ -499,17 +499,16 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
             module = _encoder_class()(
                 n_vocab,
                 self.hidden_size,
-                self.n_layers,
-                self.n_heads,
+                arch["n_layers"],
+                arch["n_heads"],
                 self.max_length,
                 len(targets),
-                self._dim_feedforward(),
+                arch["dim_feedforward"],
             ).to(device)
-        generator = torch.Generator().manual_seed(seed)
         desc_t = torch.as_tensor(desc, dtype=torch.float32)
-        with _torch_threads(torch, self.n_threads):
+        with _torch_threads(self.n_threads):
             self.loss_curve_ = self._pretrain(
-                torch, module, seqs, desc_t, n_vocab, generator, device
+                torch, module, seqs, desc_t, n_vocab, seed, device
             )
         module.eval()
         self.module_ = module
@@ -518,40 +517,50 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def _pretrain(self, torch, module, seqs, desc_t, n_vocab, generator, device):
-        """Adam on masked tokens + descriptors; returns the loss of each step."""
-        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr)
-        losses = []
-        module.train()
-        n = len(seqs)
+    def _pretrain(self, torch, module, seqs, desc_t, n_vocab, seed, device):
+        """Adam on masked tokens + descriptors; returns the loss of each step.
+
+        The batches (length-bucketed) and the masks are drawn from the
+        training loop's generator, seeded by ``seed``.
+        """
         lengths = np.array([len(s) for s in seqs])
-        for epoch in range(self.max_epochs):
-            total = 0.0
+
+        def batches(generator):
             for batch in self._batches(torch, lengths, generator):
                 ids = self._pad(torch, [seqs[i] for i in batch], "cpu")
                 inputs, labels = self._mask(torch, ids, n_vocab, generator)
-                inputs, labels = inputs.to(device), labels.to(device)
-                h, pad = module.hidden(inputs)
-                chosen = labels != _PAD
-                loss = torch.nn.functional.cross_entropy(
-                    module.mlm(h[chosen]), labels[chosen]
-                )
-                if module.descriptors is not None:
-                    pred = module.descriptors(module.pool(h, pad))
-                    target = desc_t[torch.from_numpy(batch)].to(device)
-                    loss = loss + torch.nn.functional.mse_loss(pred, target)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                value = float(loss.detach())
-                losses.append(value)
-                total += value * len(batch)
-            if self.verbose:
-                print(
-                    f"SmilesTransformerFeaturizer(hidden_size={self.hidden_size}) "
-                    f"epoch {epoch + 1}/{self.max_epochs}: loss {total / n:.4f}"
-                )
-        return losses
+                target = desc_t[torch.from_numpy(batch)]
+                yield inputs.to(device), labels.to(device), target.to(device)
+
+        def loss_fn(inputs, labels, target):
+            h, pad = module.hidden(inputs)
+            chosen = labels != _PAD
+            loss = torch.nn.functional.cross_entropy(
+                module.mlm(h[chosen]), labels[chosen]
+            )
+            if module.descriptors is not None:
+                pred = module.descriptors(module.pool(h, pad))
+                loss = loss + torch.nn.functional.mse_loss(pred, target)
+            return loss
+
+        module.train()
+        curve, _ = _optimize(
+            [{"params": list(module.parameters())}],
+            loss_fn,
+            (),
+            optimizer="adam",
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            tol=0.0,
+            seed=seed,
+            verbose=self.verbose,
+            desc=f"SmilesTransformerFeaturizer(hidden_size={self.hidden_size})",
+            batches=batches,
+            record="step",
+            fused=False,
+        )
+        return curve
 
     def _batches(self, torch, lengths, generator):
         """Shuffled batches of similar lengths (less padding).
@@ -587,7 +596,7 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
         return inputs, labels
 
     # ---------------------------------------------------------- transform
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Mean-pooled final hidden states of the pretrained transformer.
 
         Parameters
@@ -610,7 +619,7 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
         out = np.empty((len(seqs), self.hidden_size))
         device = next(self.module_.parameters()).device
         self.module_.eval()
-        with torch.no_grad(), _torch_threads(torch, self.n_threads):
+        with torch.no_grad(), _torch_threads(self.n_threads):
             for lo in range(0, len(seqs), 1024):
                 idx = order[lo : lo + 1024]
                 ids = self._pad(torch, [seqs[i] for i in idx], device)
@@ -618,23 +627,9 @@ class SmilesTransformerFeaturizer(TransformerMixin, BaseEstimator):
                 out[idx] = self.module_.pool(h, pad).cpu().double().numpy()
         return out
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns, ``smilestransformer0`` ... .
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-            One name per hidden unit.
-        """
-        check_is_fitted(self)
-        return np.asarray(
-            [f"smilestransformer{i}" for i in range(self.hidden_size)], dtype=object
-        )
+    @property
+    def _n_features_out(self):
+        return self.hidden_size
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "module_")

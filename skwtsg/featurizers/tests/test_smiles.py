@@ -59,7 +59,7 @@ def test_shapes_and_attributes(fitted, corpus):
     assert fitted.descriptor_mean_.shape == (6,)
     assert fitted.fit_time_ > 0
     assert list(fitted.get_feature_names_out()) == [
-        f"smilestransformer{i}" for i in range(8)
+        f"smilestransformerfeaturizer{i}" for i in range(8)
     ]
     assert not fitted.module_.training
 
@@ -160,7 +160,7 @@ def test_nci_smiles_shipped_with_rdkit():
 
 def test_descriptor_targets_optional(corpus):
     featurizer = SmilesTransformerFeaturizer(
-        12, n_heads=3, random_state=0, descriptor_targets=None, **TINY
+        12, module__n_heads=3, random_state=0, descriptor_targets=None, **TINY
     ).fit(corpus[:64])
     assert featurizer.module_.descriptors is None
     assert featurizer.transform(corpus[:5]).shape == (5, 12)
@@ -178,25 +178,56 @@ def test_clone_and_params(fitted):
     assert fresh.get_params() == params and not hasattr(fresh, "module_")
 
 
-def test_verbose_prints_epochs(corpus, capsys):
+def test_verbose_shows_a_progress_bar(corpus, capsys):
     SmilesTransformerFeaturizer(
         8, random_state=0, verbose=1, **{**TINY, "max_epochs": 1}
     ).fit(corpus[:32])
-    assert "epoch 1/1: loss" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no print
+    assert "SmilesTransformerFeaturizer(hidden_size=8)" in captured.err
+
+
+def test_architecture_is_module_parameters(corpus):
+    featurizer = SmilesTransformerFeaturizer(
+        8, module__n_layers=1, module__dim_feedforward=4, random_state=0, **TINY
+    )
+    params = featurizer.get_params()
+    assert params["module__n_layers"] == 1 and params["module__dim_feedforward"] == 4
+    featurizer.fit(corpus[:32])
+    assert len(featurizer.module_.encoder.layers) == 1
+    assert featurizer.module_.encoder.layers[0].linear1.out_features == 4
+    assert clone(featurizer).get_params() == params
+    featurizer.set_params(module__n_layers=2).fit(corpus[:32])
+    assert len(featurizer.module_.encoder.layers) == 2
+    assert list(featurizer.get_feature_names_out()[:2]) == [
+        "smilestransformerfeaturizer0",
+        "smilestransformerfeaturizer1",
+    ]
+
+
+def test_divergence_raises(corpus):
+    featurizer = SmilesTransformerFeaturizer(
+        8, lr=1e30, random_state=0, **{**TINY, "max_epochs": 2}
+    )
+    with pytest.raises(ValueError, match="SmilesTransformerFeaturizer.*diverged.*`lr`"):
+        featurizer.fit(corpus[:64])
 
 
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"hidden_size": 9}, "hidden_size must be divisible by n_heads"),
-        ({"hidden_size": 0}, "hidden_size must be an integer >= 1"),
+        ({"hidden_size": 9}, "hidden_size must be divisible by module__n_heads"),
+        ({"hidden_size": 0}, "'hidden_size' parameter .* range \\[1, inf\\)"),
         ({"max_epochs": 1.0}, "max_epochs"),
-        ({"lr": 0}, "lr must be a number"),
+        ({"lr": 0}, "'lr' parameter .* range \\(0.0, inf\\)"),
         ({"mask_prob": 1.5}, "mask_prob"),
-        ({"extra_smiles": "zinc"}, "extra_smiles must be 'nci5k'"),
-        ({"descriptor_targets": "MolWt"}, "descriptor_targets must be a sequence"),
+        ({"extra_smiles": "zinc"}, "'extra_smiles' parameter .*nci5k"),
+        ({"descriptor_targets": "MolWt"}, "'descriptor_targets' parameter"),
         ({"descriptor_targets": ["Nope"]}, "Nope"),
-        ({"dim_feedforward": 0}, "dim_feedforward"),
+        ({"module__dim_feedforward": 0}, "module__dim_feedforward"),
+        ({"module__n_layers": 0}, "module__n_layers"),
+        ({"module__width": 3}, "unknown parameters \\['module__width'\\]"),
+        ({"n_layers": 3}, "Did you mean module__n_layers"),
         ({"n_threads": 0}, "n_threads"),
         ({"device": "gpu7"}, "device"),
     ],
