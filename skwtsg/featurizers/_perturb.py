@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import copy
 from numbers import Real
+from typing import Any
+
+import numpy as np
 
 from .._utils._torch import _import_torch, _seed_from
 
 __all__ = ["perturb_weights"]
 
 
-def perturb_weights(module, sigma, *, random_state=None, include_bias=False):
+def perturb_weights(
+    module: Any,
+    sigma: float,
+    *,
+    random_state: int | np.random.RandomState | None = None,
+    include_bias: bool = False,
+) -> Any:
     """Copy a torch module with Gaussian noise added to its weight matrices.
 
     Every entry of every parameter with at least two dimensions (the weight
@@ -24,7 +33,7 @@ def perturb_weights(module, sigma, *, random_state=None, include_bias=False):
     module : torch.nn.Module
         The module to perturb; it is not modified.
     sigma : float
-        Standard deviation of the noise (``>= 0``).
+        Standard deviation of the noise (finite, ``>= 0``).
     random_state : int, RandomState instance or None, default=None
         Seeds the noise. The noise is drawn in float64 on the CPU with a
         dedicated :class:`torch.Generator`, so it does not depend on the
@@ -60,8 +69,15 @@ def perturb_weights(module, sigma, *, random_state=None, include_bias=False):
         raise ValueError(
             f"`module` must be a torch.nn.Module, got {type(module).__name__}."
         )
-    if not isinstance(sigma, Real) or isinstance(sigma, bool) or not sigma >= 0:
-        raise ValueError(f"`sigma` must be a non-negative number, got {sigma!r}.")
+    if (
+        not isinstance(sigma, Real)
+        or isinstance(sigma, bool)
+        or not np.isfinite(sigma)
+        or sigma < 0
+    ):
+        raise ValueError(
+            f"`sigma` must be a finite non-negative number, got {sigma!r}."
+        )
     generator = torch.Generator().manual_seed(_seed_from(random_state))
     perturbed = copy.deepcopy(module)
     with torch.no_grad():

@@ -20,10 +20,12 @@ from .._utils._torch import (
     _import_torch,
     _optimize,
     _resolve_device,
+    _check_finite_output,
     _seed_from,
     _torch_dtype,
     _torch_seeded,
     _training_defaults,
+    TrainingDivergedError,
 )
 from ._torch import _TorchTransformerBase
 
@@ -262,7 +264,13 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
             )
         if self.task_intercepts is None:
             return heads, np.zeros(n_tasks)
-        intercepts = np.asarray(self.task_intercepts, dtype=np.float64)
+        intercepts = check_array(
+            self.task_intercepts,
+            dtype=np.float64,
+            ensure_2d=False,
+            ensure_min_samples=0,
+            input_name="task_intercepts",
+        )
         if intercepts.shape != (n_tasks,):
             raise ValueError(
                 f"`task_intercepts` must have shape ({n_tasks},), got "
@@ -396,13 +404,17 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
             # screen the initialisations with a short run each; keep the best
             for k, init_seed in enumerate(init_seeds):
                 _, _, _, loss_fn, groups = build(init_seed)
-                train(
-                    groups,
-                    loss_fn,
-                    min(self.init_epochs, max(1, max_epochs // 10)),
-                    "constant",
-                    f"init {k + 1}/{n_init}",
-                )
+                try:
+                    train(
+                        groups,
+                        loss_fn,
+                        min(self.init_epochs, max(1, max_epochs // 10)),
+                        "constant",
+                        f"MultiTaskFeaturizer (init {k + 1}/{n_init})",
+                    )
+                except TrainingDivergedError:
+                    self.init_losses_[k] = np.inf  # screened out
+                    continue
                 with torch.no_grad():
                     self.init_losses_[k] = float(loss_fn(*data))
             self.init_losses_[~np.isfinite(self.init_losses_)] = np.inf
@@ -415,6 +427,13 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         net.eval()
         with torch.no_grad():
             self.train_loss_ = float(loss_fn(Xt, Yt, Mt))
+        _check_finite_output(
+            self.train_loss_,
+            estimator="MultiTaskFeaturizer",
+            what="the final training loss",
+            optimizer=self.optimizer,
+            lr=lr,
+        )
         for p in net.parameters():
             p.requires_grad_(False)
         self.module_ = net
@@ -426,4 +445,11 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         ]
         self.n_iter_ = n_iter
         self._set_n_features_out(X)
+        _check_finite_output(
+            self.transform(X[: min(len(X), 1024)]),
+            estimator="MultiTaskFeaturizer",
+            what="the representation of the training inputs",
+            optimizer=self.optimizer,
+            lr=lr,
+        )
         return self
