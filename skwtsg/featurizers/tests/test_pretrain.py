@@ -247,3 +247,55 @@ def test_skorch_featurizer_determinism_pickle_params(regression_data):
     assert clone(a).get_params()["optimizer__weight_decay"] == 0.1
     with pytest.raises(ValueError, match="did you mean|Did you mean"):
         SkorchFeaturizer(MLP, optimizer_weight_decay=0.1).fit(X, Y)
+
+
+def test_multitask_refuses_non_finite_task_intercepts(tasks):
+    """Issue 11: NaN task_intercepts used to train to NaN features."""
+    X, Y = tasks.pretrain_X[:20], tasks.pretrain_Y[:20]
+    featurizer = MultiTaskFeaturizer(
+        task_heads=tasks.pretrain_heads,
+        task_intercepts=[np.nan, 0.0, 0.0, 0.0],
+        max_epochs=2,
+        module__n_layers=2,
+    )
+    with pytest.raises(ValueError, match="task_intercepts"):
+        featurizer.fit(X, Y)
+
+
+def test_multitask_divergence_raises(tasks):
+    """Issue 11: a huge learning rate raises an error, never NaN train_loss_."""
+    from skwtsg._utils._torch import TrainingDivergedError
+
+    featurizer = MultiTaskFeaturizer(
+        task_heads=tasks.pretrain_heads,
+        optimizer="sgd",
+        lr=1e6,
+        max_epochs=3,
+        random_state=0,
+        module__n_layers=2,
+    )
+    with pytest.raises(TrainingDivergedError, match="MultiTaskFeaturizer diverged.*`lr`"):
+        featurizer.fit(tasks.pretrain_X, tasks.pretrain_Y)
+    assert not hasattr(featurizer, "train_loss_")
+
+
+def test_multitask_screening_skips_diverged_initialisations(tasks, monkeypatch):
+    """n_init screening marks a diverging start as inf and keeps the others."""
+    import skwtsg.featurizers._pretrain as pretrain
+    from skwtsg._utils._torch import TrainingDivergedError
+
+    real, calls = pretrain._optimize, []
+
+    def first_screening_diverges(*args, **kwargs):
+        calls.append(kwargs["desc"])
+        if len(calls) == 1:
+            raise TrainingDivergedError("diverged")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pretrain, "_optimize", first_screening_diverges)
+    featurizer = MultiTaskFeaturizer(
+        task_heads=tasks.pretrain_heads, n_init=2, max_epochs=2, random_state=0,
+        module__n_layers=2,
+    ).fit(tasks.pretrain_X, tasks.pretrain_Y)
+    assert featurizer.init_losses_[0] == np.inf and featurizer.best_init_ == 1
+    assert np.isfinite(featurizer.train_loss_)

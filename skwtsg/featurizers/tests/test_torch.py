@@ -275,7 +275,13 @@ def test_perturb_weights_determinism_and_bias():
 
 @pytest.mark.parametrize(
     "module, sigma, match",
-    [("net", -1.0, "sigma"), ("net", "a", "sigma"), (object(), 0.1, "module")],
+    [
+        ("net", -1.0, "sigma"),
+        ("net", "a", "sigma"),
+        ("net", np.inf, "`sigma` must be a finite"),  # issue 11: gave NaN features
+        ("net", np.nan, "`sigma` must be a finite"),
+        (object(), 0.1, "module"),
+    ],
 )
 def test_perturb_weights_invalid(module, sigma, match):
     if module == "net":

@@ -1,0 +1,98 @@
+"""The cache folder and the sqlite embedding store (concurrent processes)."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skwtsg._utils._cache import EmbeddingStore, FeatureCache, cache_home
+
+
+def test_cache_home_order(monkeypatch, tmp_path):
+    monkeypatch.delenv("SKWTSG_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_home() == tmp_path / "home" / ".cache" / "skwtsg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_home() == tmp_path / "xdg" / "skwtsg"
+    monkeypatch.setenv("SKWTSG_CACHE", str(tmp_path / "mine"))
+    assert cache_home() == tmp_path / "mine"
+    monkeypatch.setenv("SKWTSG_CACHE", "")  # empty: not set
+    assert cache_home() == tmp_path / "xdg" / "skwtsg"
+
+
+def test_feature_cache_counts_and_does_not_store_failures():
+    cache = FeatureCache()
+    assert cache.rows(["a", "b"], lambda i: i + 1) == [1, 2]
+    assert cache.rows(["b", "c"], lambda i: 10 * i) == [2, 10]
+    assert cache.info() == {"hits": 1, "misses": 3, "size": 3}
+
+    def fail(i):
+        raise ValueError("bad row")
+
+    with pytest.raises(ValueError, match="bad row"):
+        cache.rows(["d"], fail)
+    assert cache.info()["size"] == 3
+    cache.clear()
+    assert cache.info() == {"hits": 0, "misses": 0, "size": 0}
+
+
+def test_store_round_trip_and_wal(tmp_path):
+    import sqlite3
+
+    store = EmbeddingStore(tmp_path / "sub" / "m.sqlite")
+    assert store.get_many(["x"]) == {}
+    store.put_many(["x", "y"], np.arange(6.0).reshape(2, 3))
+    found = store.get_many(["y", "x", "z"])
+    assert sorted(found) == ["x", "y"]
+    np.testing.assert_array_equal(found["y"], [3.0, 4.0, 5.0])
+    con = sqlite3.connect(store.path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from skwtsg._utils._cache import EmbeddingStore
+
+    path, who = sys.argv[1], int(sys.argv[2])
+    store = EmbeddingStore(path)
+    for batch in range(20):
+        keys = [f"{who}-{batch}-{j}" for j in range(10)]
+        store.put_many(keys, np.full((10, 4), who * 1000 + batch, dtype=float))
+        found = store.get_many(keys)
+        assert len(found) == 10, len(found)
+    """
+)
+
+
+def test_concurrent_processes_share_one_store(tmp_path):
+    """Several processes writing and reading one store lose nothing."""
+    path = tmp_path / "shared.sqlite"
+    root = str(Path(__file__).resolve().parents[3])
+    env = {"PYTHONPATH": root}
+    import os
+
+    env = {**os.environ, **env}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(path), str(who)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in range(3)
+    ]
+    for proc in procs:
+        _, err = proc.communicate()
+        assert proc.returncode == 0, err
+    store = EmbeddingStore(path)
+    keys = [f"{w}-{b}-{j}" for w in range(3) for b in range(20) for j in range(10)]
+    found = store.get_many(keys)
+    assert len(found) == 600
+    np.testing.assert_array_equal(found["2-19-9"], np.full(4, 2019.0))
