@@ -414,13 +414,19 @@ def _optimize(
         with torch.no_grad():
             curve.append(float(objective()))
         _check_finite_training(
-            curve[-1], params, estimator=desc, optimizer=optimizer, lr=lr,
+            curve[-1],
+            params,
+            estimator=desc,
+            optimizer=optimizer,
+            lr=lr,
             step=f"L-BFGS iteration {done}",
         )
         return curve, int(done)
 
     if record not in ("epoch", "step"):
         raise ValueError(f"`record` must be 'epoch' or 'step', got {record!r}.")
+    if batch_size is None:
+        raise ValueError(f"`batch_size` must be set for optimizer={optimizer!r}.")
     generator = torch.Generator().manual_seed(seed)
     n_samples = data[0].shape[0] if len(data) else 0
 
@@ -570,5 +576,3 @@ class _TorchParamsMixin:
         for key, value in vars(self).items():
             if key.endswith("_") and isinstance(value, torch.nn.Module):
                 value.to(device)
-
-

@@ -64,8 +64,7 @@ def check_string_column(X, *, what="string", strip=False, estimator=None):
     for i, s in enumerate(values):
         if not isinstance(s, str):
             raise ValueError(
-                f"{who}row {i} of X is not a {what}: {s!r:.40} "
-                f"({type(s).__name__})."
+                f"{who}row {i} of X is not a {what}: {s!r:.40} ({type(s).__name__})."
             )
         out[i] = s.strip() if strip else s
     return out

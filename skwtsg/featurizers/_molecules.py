@@ -13,7 +13,6 @@ times on the same SMILES).
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,9 +40,7 @@ LOG_THRESHOLD = 1e6
 
 def _check_smiles(X, *, estimator=None) -> np.ndarray:
     """SMILES as a 1-D object array of stripped ``str``."""
-    return check_string_column(
-        X, what="SMILES string", strip=True, estimator=estimator
-    )
+    return check_string_column(X, what="SMILES string", strip=True, estimator=estimator)
 
 
 def _input_features(estimator, X, *, reset: bool) -> None:
@@ -75,6 +72,7 @@ def _invalid(i, s, estimator=None) -> ValueError:
 # ---------------------------------------------------------------------------
 # Per-molecule cache of raw features
 # ---------------------------------------------------------------------------
+
 
 def cache_info() -> dict:
     """Return the hits, misses and size of the per-molecule feature cache.
@@ -455,7 +453,9 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
             np.clip(Z, -CLIP, CLIP, out=Z)
         return Z
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(
+        self, input_features: ArrayLike | None = None
+    ) -> np.ndarray:
         """Names of the output columns (descriptor names, then ``morgan_<bit>``).
 
         Parameters
@@ -524,7 +524,9 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
         "counts": ["boolean"],
     }
 
-    def __init__(self, n_bits: int = 16, *, radius: int = 2, counts: bool = True) -> None:
+    def __init__(
+        self, n_bits: int = 16, *, radius: int = 2, counts: bool = True
+    ) -> None:
         self.n_bits = n_bits
         self.radius = radius
         self.counts = counts
@@ -566,7 +568,9 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
         smiles = _check_smiles(X, estimator=self)
         return _morgan_matrix(smiles, self.radius, self.n_bits, self.counts, self)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(
+        self, input_features: ArrayLike | None = None
+    ) -> np.ndarray:
         """Names of the output columns, ``morgan_0`` ... ``morgan_<n_bits-1>``.
 
         Parameters

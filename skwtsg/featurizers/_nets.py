@@ -7,6 +7,7 @@ torch is imported only when a network is built, so importing this module (and
 from __future__ import annotations
 
 from numbers import Integral
+from typing import Any
 
 __all__ = ["MLP", "make_mlp"]
 
@@ -32,14 +33,15 @@ def _check_positive_int(value, name, allow_none=False):
 
 
 def make_mlp(
-    in_features=8,
-    hidden=16,
-    n_layers=5,
-    out_features=None,
-    activation="relu",
-    bias=True,
-    final_activation=True,
-):
+    in_features: int = 8,
+    hidden: int = 16,
+    *,
+    n_layers: int = 5,
+    out_features: int | None = None,
+    activation: str = "relu",
+    bias: bool = True,
+    final_activation: bool = True,
+) -> Any:
     """Build a multi-layer perceptron as a :class:`torch.nn.Sequential`.
 
     The network is ``n_layers`` blocks ``Linear -> activation``, flat in one
@@ -168,14 +170,15 @@ default="relu"
 
     def __new__(
         cls,
-        in_features=8,
-        hidden=16,
-        n_layers=5,
-        out_features=None,
-        activation="relu",
-        bias=True,
-        final_activation=True,
-    ):
+        in_features: int = 8,
+        hidden: int = 16,
+        *,
+        n_layers: int = 5,
+        out_features: int | None = None,
+        activation: str = "relu",
+        bias: bool = True,
+        final_activation: bool = True,
+    ) -> Any:
         return make_mlp(
             in_features=in_features,
             hidden=hidden,

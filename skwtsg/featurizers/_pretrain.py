@@ -1,32 +1,35 @@
+# mypy: allow-redefinition
 """Representation learning by multi-task pretraining (the paper's eq. (9))."""
 
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
-from ._nets import MLP
 from .._utils._torch import (
     _DTYPES,
     _OPTIMIZERS,
+    TrainingDivergedError,
     _build_module,
+    _check_finite_output,
     _forward_numpy,
     _import_torch,
     _optimize,
     _resolve_device,
-    _check_finite_output,
     _seed_from,
     _torch_dtype,
     _torch_seeded,
     _training_defaults,
-    TrainingDivergedError,
 )
+from ._nets import MLP
 from ._torch import _TorchTransformerBase
 
 __all__ = ["MultiTaskFeaturizer"]
@@ -208,25 +211,25 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
 
     def __init__(
         self,
-        module=MLP,
+        module: Any = MLP,
         *,
-        task_heads=None,
-        task_intercepts=None,
-        optimizer="adam",
-        max_epochs=1000,
-        lr=3e-3,
-        batch_size=512,
-        lr_schedule="cosine",
-        n_init=8,
-        init_epochs=10,
-        weight_decay=0.0,
-        tol=1e-10,
-        dtype="float32",
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
+        task_heads: ArrayLike | None = None,
+        task_intercepts: ArrayLike | None = None,
+        optimizer: str = "adam",
+        max_epochs: int | None = 1000,
+        lr: float | None = 3e-3,
+        batch_size: int | None = 512,
+        lr_schedule: str = "cosine",
+        n_init: int = 8,
+        init_epochs: int = 10,
+        weight_decay: float = 0.0,
+        tol: float = 1e-10,
+        dtype: str = "float32",
+        device: str = "cpu",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
         self.module = module
         self.task_heads = task_heads
         self.task_intercepts = task_intercepts
@@ -243,7 +246,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-        vars(self).update(kwargs)
+        self.__dict__.update(kwargs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -279,7 +282,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         return heads, intercepts
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, Y):
+    def fit(self, X: ArrayLike, Y: ArrayLike) -> MultiTaskFeaturizer:
         """Pretrain the representation on the labelled entries of ``Y``.
 
         Parameters

@@ -1,10 +1,13 @@
+# mypy: allow-redefinition
 """A representation learned with skorch's training loop."""
 
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
@@ -157,18 +160,18 @@ default="adam"
 
     def __init__(
         self,
-        module,
+        module: Any,
         *,
-        max_epochs=10,
-        lr=1e-3,
-        batch_size=128,
-        optimizer="adam",
-        dtype="float32",
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
+        max_epochs: int = 10,
+        lr: float = 1e-3,
+        batch_size: int = 128,
+        optimizer: str = "adam",
+        dtype: str = "float32",
+        device: str = "cpu",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        **kwargs: Any,
+    ) -> None:
         self.module = module
         self.max_epochs = max_epochs
         self.lr = lr
@@ -178,7 +181,7 @@ default="adam"
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-        vars(self).update(kwargs)
+        self.__dict__.update(kwargs)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
@@ -205,7 +208,7 @@ default="adam"
         return 65536
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> SkorchFeaturizer:
         """Train the representation and a linear output layer on ``(X, y)``.
 
         Parameters

@@ -81,7 +81,7 @@ _MODULE_CONSTRAINTS: dict = {
 }
 
 
-def smiles_tokenize(smiles):
+def smiles_tokenize(smiles: str) -> list[str]:
     """Split a SMILES string into tokens (atoms, bonds, rings, branches).
 
     Parameters
@@ -381,7 +381,7 @@ class SmilesTransformerFeaturizer(
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
-        vars(self).update(kwargs)
+        self.__dict__.update(kwargs)
 
     # ------------------------------------------------------------- checks
     def _architecture(self) -> dict:

@@ -1,3 +1,4 @@
+# mypy: allow-redefinition
 """A torch module's forward pass as a scikit-learn transformer.
 
 The torch plumbing (device, dtype, seeding, module building, the forward
@@ -34,12 +35,13 @@ from .._utils._torch import (
 
 __all__ = ["TorchFeaturizer"]
 
+
 class _TorchTransformerBase(
     _TorchParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
     """Common ``transform`` (the fitted ``module_``'s forward pass)."""
 
-    layer = None
+    layer: str | None = None
 
     def _transform_batch_size(self):
         return 65536
@@ -192,7 +194,7 @@ class TorchFeaturizer(_TorchTransformerBase):
         self.batch_size = batch_size
         self.dtype = dtype
         self.random_state = random_state
-        vars(self).update(kwargs)
+        self.__dict__.update(kwargs)
 
     def _transform_batch_size(self):
         return self.batch_size

@@ -1,3 +1,4 @@
+# mypy: allow-redefinition
 """Heads trained by gradient methods: the paper's procedure and ``phi∘linear``.
 
 Both heads fit all tasks (columns of ``y``) at once, as one ``(n_features,
@@ -22,10 +23,10 @@ from sklearn_compat.utils.validation import validate_data
 from .._utils._torch import (
     _DTYPES,
     _OPTIMIZERS,
+    _check_finite_output,
     _import_torch,
     _optimize,
     _resolve_device,
-    _check_finite_output,
     _seed_from,
     _torch_dtype,
     _torch_seeded,
@@ -258,7 +259,7 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         self.n_iter_ = n_iter
         if y.ndim == 1:
             self.coef_ = W[:, 0].copy()
-            self.intercept_ = float(b[0])
+            self.intercept_: float | np.ndarray = float(b[0])
         else:
             self.coef_ = W.T.copy()
             self.intercept_ = b

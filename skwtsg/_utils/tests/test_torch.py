@@ -47,8 +47,16 @@ def test_divergence_is_an_error_naming_the_estimator(optimizer):
 
     with pytest.raises(TrainingDivergedError, match="MyEstimator diverged.*lr="):
         _optimize(
-            groups, loss_fn, data, optimizer=optimizer, lr=1e3, batch_size=8,
-            max_epochs=20, tol=0.0, seed=0, desc="MyEstimator",
+            groups,
+            loss_fn,
+            data,
+            optimizer=optimizer,
+            lr=1e3,
+            batch_size=8,
+            max_epochs=20,
+            tol=0.0,
+            seed=0,
+            desc="MyEstimator",
         )
 
 
@@ -61,7 +69,16 @@ def test_custom_batches_and_step_record():
             yield X[perm[lo : lo + 16]], y[perm[lo : lo + 16]]
 
     curve, n_iter = _optimize(
-        groups, loss_fn, (), optimizer="adam", lr=1e-2, batch_size=16,
-        max_epochs=3, tol=0.0, seed=0, batches=batches, record="step",
+        groups,
+        loss_fn,
+        (),
+        optimizer="adam",
+        lr=1e-2,
+        batch_size=16,
+        max_epochs=3,
+        tol=0.0,
+        seed=0,
+        batches=batches,
+        record="step",
     )
     assert n_iter == 3 and len(curve) == 12 and np.isfinite(curve).all()

@@ -274,7 +274,9 @@ def test_multitask_divergence_raises(tasks):
         random_state=0,
         module__n_layers=2,
     )
-    with pytest.raises(TrainingDivergedError, match="MultiTaskFeaturizer diverged.*`lr`"):
+    with pytest.raises(
+        TrainingDivergedError, match="MultiTaskFeaturizer diverged.*`lr`"
+    ):
         featurizer.fit(tasks.pretrain_X, tasks.pretrain_Y)
     assert not hasattr(featurizer, "train_loss_")
 
@@ -294,7 +296,10 @@ def test_multitask_screening_skips_diverged_initialisations(tasks, monkeypatch):
 
     monkeypatch.setattr(pretrain, "_optimize", first_screening_diverges)
     featurizer = MultiTaskFeaturizer(
-        task_heads=tasks.pretrain_heads, n_init=2, max_epochs=2, random_state=0,
+        task_heads=tasks.pretrain_heads,
+        n_init=2,
+        max_epochs=2,
+        random_state=0,
         module__n_layers=2,
     ).fit(tasks.pretrain_X, tasks.pretrain_Y)
     assert featurizer.init_losses_[0] == np.inf and featurizer.best_init_ == 1

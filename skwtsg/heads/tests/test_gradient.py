@@ -88,7 +88,9 @@ def test_divergence_raises_naming_the_learning_rate(linear_problem, params):
 
     X, Y, _ = linear_problem
     head = GradientLinearHead(max_epochs=5, random_state=0, **params)
-    with pytest.raises(TrainingDivergedError, match="GradientLinearHead diverged.*`lr`"):
+    with pytest.raises(
+        TrainingDivergedError, match="GradientLinearHead diverged.*`lr`"
+    ):
         head.fit(X * 1e3, Y)
     for kind in (ValueError, FloatingPointError):  # like sklearn's MLP; numpy's
         with pytest.raises(kind):
