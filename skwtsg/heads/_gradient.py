@@ -92,7 +92,7 @@ def _relative_gradient_norm(Z, Y, w, W, b, *, fit_intercept, weight_decay):
         g0.append(-2.0 * wy.sum(axis=0))
     num = np.sqrt(sum(float(np.sum(a * a)) for a in g))
     den = np.sqrt(sum(float(np.sum(a * a)) for a in g0))
-    return num / max(den, np.finfo(np.float64).tiny)
+    return float(num / max(den, np.finfo(np.float64).tiny))
 
 
 def _weighted_lstsq(Z, Y, w):
