@@ -1,1 +1,137 @@
 """Input validation shared by estimators, heads, featurizers and metrics."""
+
+# --------------------------------------------------------------------------
+# Labeled rows and metric inputs (estimators, metrics, scorers).
+
+import numpy as _np  # noqa: E402  (appended section; each function self-contained)
+from numpy.typing import ArrayLike as _ArrayLike  # noqa: E402
+
+
+def check_partially_labeled_y(
+    y: _ArrayLike,
+    *,
+    n_samples: int | None = None,
+    require_labeled: str | None = None,
+) -> tuple[_np.ndarray, _np.ndarray]:
+    """Validate targets where NaN marks an unlabeled row; return the labeled mask.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Real targets; a row whose outputs are all NaN is unlabeled. A row
+        with some NaN outputs and some not is refused.
+    n_samples : int, default=None
+        The number of rows of ``X``; a different length of ``y`` raises a
+        ValueError (checked first, before any indexing).
+    require_labeled : str, default=None
+        If given, the name of the caller: raise a ValueError naming it when
+        every row is unlabeled.
+
+    Returns
+    -------
+    y : ndarray of float64
+        The targets (1-D or 2-D as given).
+    labeled : ndarray of bool of shape (n_samples,)
+        Which rows carry a label.
+    """
+    from sklearn.utils.validation import check_array
+
+    if y is None:
+        raise ValueError("y is required, but the target y is None.")
+    y = check_array(
+        y,
+        ensure_2d=False,
+        dtype=_np.float64,
+        ensure_all_finite="allow-nan",
+        ensure_min_samples=0,
+        input_name="y",
+    )
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D, got a {y.ndim}-D array.")
+    if n_samples is not None and y.shape[0] != n_samples:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: X has "
+            f"{n_samples} rows and y has {y.shape[0]}."
+        )
+    if y.shape[0] == 0:
+        raise ValueError("y is empty: it has 0 rows.")
+    missing = _np.isnan(y).reshape(y.shape[0], -1)
+    labeled = ~missing.all(axis=1)
+    if missing[labeled].any():
+        raise ValueError(
+            "Input y has rows where some outputs are NaN and others are not; "
+            "a row is either labeled (no NaN) or unlabeled (all NaN)."
+        )
+    if require_labeled is not None and not labeled.any():
+        raise ValueError(
+            f"{require_labeled} needs labeled rows, but every row of y is NaN."
+        )
+    return y, labeled
+
+
+def check_real_arrays(
+    arrays: dict[str, _ArrayLike],
+    *,
+    sample_weight: _ArrayLike | None = None,
+) -> tuple[list[_np.ndarray], _np.ndarray | None]:
+    """Validate same-shaped real inputs of a metric, as scikit-learn's metrics do.
+
+    Each array must be 1-D or 2-D, non-empty, real (complex values are
+    refused, not cast), finite, and of the same shape as the others;
+    ``sample_weight`` must be 1-D with one finite, non-negative weight per
+    row, not all zero. Every message names the argument.
+
+    Parameters
+    ----------
+    arrays : dict of str to array-like
+        The inputs, by argument name (in order).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    arrays : list of ndarray of float64
+        The inputs, in the order given.
+    sample_weight : ndarray of float64 of shape (n_samples,) or None
+    """
+    out = []
+    for name, a in arrays.items():
+        out.append(_as_real_array(a, name, allowed_ndim=(1, 2)))
+    shapes = {name: a.shape for name, a in zip(arrays, out)}
+    if len(set(shapes.values())) > 1:
+        listed = ", ".join(f"`{name}` {shape}" for name, shape in shapes.items())
+        raise ValueError(f"The inputs must have the same shape, got {listed}.")
+    if sample_weight is not None:
+        sample_weight = _as_real_array(sample_weight, "sample_weight", (1,))
+        n = out[0].shape[0] if out else sample_weight.shape[0]
+        if sample_weight.shape[0] != n:
+            raise ValueError(
+                f"`sample_weight` has {sample_weight.shape[0]} values for {n} "
+                "rows; pass one weight per row."
+            )
+        if (sample_weight < 0).any():
+            raise ValueError("`sample_weight` has negative values.")
+        if not sample_weight.any():
+            raise ValueError("`sample_weight` is zero on every row.")
+    return out, sample_weight
+
+
+def _as_real_array(a: _ArrayLike, name: str, allowed_ndim: tuple[int, ...]):
+    """One real, finite, non-empty float64 array of an allowed dimension."""
+    arr = _np.asarray(a)
+    if arr.dtype.kind == "c" or (
+        arr.dtype == object and any(isinstance(v, complex) for v in arr.flat)
+    ):
+        raise ValueError(f"`{name}` must be real, got complex values.")
+    try:
+        arr = arr.astype(_np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`{name}` must be numeric ({exc}).") from exc
+    if arr.ndim not in allowed_ndim:
+        dims = " or ".join(f"{d}-D" for d in allowed_ndim)
+        raise ValueError(f"`{name}` must be {dims}, got {arr.ndim}-D.")
+    if arr.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty.")
+    if not _np.all(_np.isfinite(arr)):
+        raise ValueError(f"`{name}` contains NaN or infinity.")
+    return arr
