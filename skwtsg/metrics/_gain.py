@@ -8,9 +8,13 @@ where a true label is involved and accepts ``multioutput`` like
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import mean_squared_error
-from sklearn.utils.validation import check_consistent_length
+
+from .._utils._validation import check_real_arrays
 
 __all__ = [
     "misfit",
@@ -21,33 +25,26 @@ __all__ = [
 ]
 
 
+#: ``multioutput`` as in :func:`sklearn.metrics.mean_squared_error`.
+MultiOutput = Literal["raw_values", "uniform_average"] | ArrayLike
+
+
 def _mse(a, b, sample_weight, multioutput, names):
-    a = _as_float_array(a, names[0])
-    b = _as_float_array(b, names[1])
-    if a.shape != b.shape:
-        raise ValueError(
-            f"`{names[0]}` and `{names[1]}` must have the same shape, got "
-            f"{a.shape} and {b.shape}."
-        )
-    if sample_weight is not None:
-        check_consistent_length(a, sample_weight)
+    (a, b), sample_weight = check_real_arrays(
+        {names[0]: a, names[1]: b}, sample_weight=sample_weight
+    )
     return mean_squared_error(
         a, b, sample_weight=sample_weight, multioutput=multioutput
     )
 
 
-def _as_float_array(a, name):
-    a = np.asarray(a, dtype=float)
-    if a.ndim not in (1, 2):
-        raise ValueError(f"`{name}` must be 1-D or 2-D, got {a.ndim}-D.")
-    if a.shape[0] == 0:
-        raise ValueError(f"`{name}` is empty.")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"`{name}` contains NaN or infinity.")
-    return a
-
-
-def misfit(y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average"):
+def misfit(
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> float | np.ndarray:
     """Misfit of the strong model to its weak supervisor.
 
     ``E[(f_sw∘h_s(x) - f_w∘h_w(x))^2]``: the weakly-supervised strong model's
@@ -79,8 +76,13 @@ def misfit(y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average
 
 
 def gain(
-    y_true, y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average"
-):
+    y_true: ArrayLike,
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> float | np.ndarray:
     """Gain in accuracy of the strong model over its weak supervisor.
 
     ``err(f_w∘h_w) - err(f_sw∘h_s)``, errors measured against ``y_true``.
@@ -118,8 +120,13 @@ def gain(
 
 
 def bound(
-    y_true, y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average"
-):
+    y_true: ArrayLike,
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> float | np.ndarray:
     """Theorem 1's upper bound on the strong model's error: weak error - misfit.
 
     The paper's heuristic (Tables 1-3) picks, among several weak supervisors,
@@ -157,14 +164,14 @@ def bound(
 
 
 def performance_gap_recovered(
-    y_true,
-    y_weak,
-    y_strong,
-    y_ceiling,
+    y_true: ArrayLike,
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    y_ceiling: ArrayLike,
     *,
-    sample_weight=None,
-    multioutput="uniform_average",
-):
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> float | np.ndarray:
     """Performance gap recovered (PGR, Burns et al. 2023), for errors.
 
     ``(err_weak - err_w2s) / (err_weak - err_ceiling)``, where the ceiling is
@@ -218,14 +225,14 @@ def performance_gap_recovered(
 
 
 def weak_to_strong_report(
-    y_true,
-    y_weak,
-    y_strong,
+    y_true: ArrayLike,
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
     *,
-    y_ceiling=None,
-    sample_weight=None,
-    multioutput="uniform_average",
-):
+    y_ceiling: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> dict[str, float | np.ndarray]:
     """Every weak-to-strong diagnostic at once.
 
     Parameters
