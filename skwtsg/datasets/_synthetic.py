@@ -5,7 +5,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import Bunch, check_random_state
+from numpy.typing import ArrayLike
+from sklearn.utils import Bunch, check_array, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 __all__ = ["make_synthetic_tasks", "make_synthetic_labels"]
@@ -190,7 +191,9 @@ def make_synthetic_tasks(
     return tasks
 
 
-def make_synthetic_labels(tasks, X, *, pretrain=False):
+def make_synthetic_labels(
+    tasks: Bunch, X: ArrayLike, *, pretrain: bool = False
+) -> np.ndarray:
     """True labels ``f_i(h*(x))`` of new inputs for generated tasks.
 
     Parameters
@@ -217,14 +220,20 @@ def make_synthetic_labels(tasks, X, *, pretrain=False):
     >>> Y.shape, bool(np.allclose(Y, tasks.y_eval))
     ((5, 100), True)
     """
-    X = np.asarray(X, dtype=np.float64)
     n_features = tasks.params["n_features"]
-    if X.ndim != 2 or X.shape[1] != n_features:
+    if np.ndim(X) != 2 or np.shape(X)[1] != n_features:
         raise ValueError(
-            f"`X` must have shape (n_samples, {n_features}), got {X.shape}."
+            f"`X` must have shape (n_samples, {n_features}), got {np.shape(X)}."
         )
-    if pretrain:
-        return _labels(
-            tasks.target_module, X, tasks.pretrain_heads, tasks.pretrain_intercepts
-        )
-    return _labels(tasks.target_module, X, tasks.heads, tasks.intercepts)
+    # Finite and real (complex refused), naming the argument.
+    X = check_array(X, dtype=np.float64, input_name="X")
+    prefix = "pretrain_" if pretrain else ""
+    heads = tasks[prefix + "heads"]
+    intercepts = tasks[prefix + "intercepts"]
+    for name, values in (
+        (prefix + "heads", heads),
+        (prefix + "intercepts", intercepts),
+    ):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"`tasks.{name}` contains NaN or infinity.")
+    return _labels(tasks.target_module, X, heads, intercepts)
