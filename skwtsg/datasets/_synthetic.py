@@ -48,18 +48,18 @@ def _draw_heads(rng, hidden, n_tasks, intercept):
     prefer_skip_nested_validation=True,
 )
 def make_synthetic_tasks(
-    n_pretrain_tasks=10,
-    n_pretrain_samples=2000,
-    n_tasks=100,
-    n_samples=2000,
+    n_pretrain_tasks: int = 10,
+    n_pretrain_samples: int = 2000,
+    n_tasks: int = 100,
+    n_samples: int = 2000,
     *,
-    n_features=8,
-    hidden=16,
-    n_layers=5,
-    sigma=500.0,
-    intercept=False,
-    random_state=None,
-):
+    n_features: int = 8,
+    hidden: int = 16,
+    n_layers: int = 5,
+    sigma: float = 500.0,
+    intercept: bool = False,
+    random_state: int | np.random.RandomState | None = None,
+) -> Bunch:
     """Generate the paper's synthetic pretraining and finetuning tasks.
 
     Section 5.1 of the paper: the target representation ``h*`` is a random

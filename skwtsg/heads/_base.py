@@ -439,6 +439,31 @@ def _refine(problem, coef_a, solve, alpha, max_iter=5):
     return best, best_cert
 
 
+def _validate_head_data(head, X, y, sample_weight):
+    """Validate a head's ``fit`` input (``validate_data`` sets ``n_features_in_``).
+
+    Returns
+    -------
+    X : ndarray of float64 of shape (n_samples, n_features)
+    Y : ndarray of float64 of shape (n_samples, n_targets)
+        ``y`` as a 2-D array.
+    y_ndim : int
+        The dimension of ``y`` as given (1 or 2), for the fitted shapes.
+    sample_weight : ndarray of float64 of shape (n_samples,) or None
+        Non-negative weights, ``None`` for unit weights.
+    """
+    X, y = validate_data(
+        head, X, y, dtype=np.float64, y_numeric=True, multi_output=True
+    )
+    y = np.asarray(y, dtype=np.float64)
+    Y = y.reshape(-1, 1) if y.ndim == 1 else y
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+    return X, Y, y.ndim, sample_weight
+
+
 @dataclass
 class _Solution:
     """What a head's ``_solve`` returns for the active columns of a problem.
@@ -543,15 +568,7 @@ class _BaseHead(RegressorMixin, BaseEstimator):
         self : object
             The fitted head.
         """
-        X, y = validate_data(
-            self, X, y, dtype=np.float64, y_numeric=True, multi_output=True
-        )
-        y = np.asarray(y, dtype=np.float64)
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+        X, Y, y_ndim, sample_weight = _validate_head_data(self, X, y, sample_weight)
         problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
         m = problem.n_targets
         coef = np.zeros((problem.n_features, m))
@@ -572,10 +589,10 @@ class _BaseHead(RegressorMixin, BaseEstimator):
             certificate = np.maximum(certificate, intercept_cert)
         self.kkt_residual_ = float(np.max(certificate, initial=0.0))
         for name, value in solution.per_target.items():
-            setattr(self, name, float(value[0]) if y.ndim == 1 else value)
+            setattr(self, name, float(value[0]) if y_ndim == 1 else value)
         for name, value in solution.info.items():
             setattr(self, name, value)
-        self._set_linear(problem, coef, y_offset, y.ndim)
+        self._set_linear(problem, coef, y_offset, y_ndim)
         return self
 
     def _set_linear(self, problem, coef, y_offset, y_ndim):

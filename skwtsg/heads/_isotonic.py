@@ -6,11 +6,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
-from ._base import _safe_ratio
+from ._base import _safe_ratio, _validate_head_data
 
 __all__ = ["IsotonicHead"]
 
@@ -128,20 +128,15 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
         self : IsotonicHead
             The fitted head.
         """
-        X, y = validate_data(
-            self, _as_column(X), y, dtype=np.float64, y_numeric=True, multi_output=True
-        )
+        X, Y, y_ndim, w = _validate_head_data(self, _as_column(X), y, sample_weight)
         if X.shape[1] != 1:
             raise ValueError(
                 f"IsotonicHead needs X with exactly 1 feature; got X with "
                 f"{X.shape[1]} features. Reduce the representation to "
                 "one column (e.g. with a featurizer) or use a linear head."
             )
-        y = np.asarray(y, dtype=np.float64)
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        w = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        if w is None:
+            w = np.ones(X.shape[0])
         keep = w > 0
         x, Y, w = X[keep, 0], Y[keep], w[keep]
         x_u, inverse = np.unique(x, return_inverse=True)
@@ -160,7 +155,7 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
                 cert, _isotonic_violation(sign * y_u[:, k], sign * fitted[:, k], w_u)
             )
         self.X_thresholds_ = x_u
-        self.y_thresholds_ = fitted[:, 0] if y.ndim == 1 else fitted
+        self.y_thresholds_ = fitted[:, 0] if y_ndim == 1 else fitted
         self.kkt_residual_ = cert
         return self
 
