@@ -193,7 +193,7 @@ def _split_codes(
         n_strong = (
             int(strong_size)
             if isinstance(strong_size, Integral)
-            else int(math.ceil(strong_size * len(rest)))
+            else int(math.ceil(float(strong_size) * len(rest)))
         )
         if n_strong > len(rest) - 1:
             raise ValueError(
@@ -260,7 +260,7 @@ def assign_roles(
     >>> len(split.eval_rows), len(split.strong_rows), len(split.weak_rows)
     (2, 4, 4)
     >>> split.names()[:3].tolist()
-    ['weak', 'eval', 'strong']
+    ['weak', 'strong', 'eval']
     """
     labeled = np.asarray(labeled, dtype=bool)
     if roles is not None:

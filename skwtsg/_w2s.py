@@ -111,10 +111,11 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        y, labeled = check_partially_labeled_y(y, n_samples=X_checked.shape[0])
-        self._training_dim = y.ndim
+        y_arr, labeled = check_partially_labeled_y(y, n_samples=X_checked.shape[0])
+        self._training_dim = y_arr.ndim
+        weights = None
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X_checked)
+            weights = _check_sample_weight(sample_weight, X_checked)
         split = assign_roles(
             labeled,
             eval_size=self.eval_size,
@@ -124,7 +125,7 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
         )
         self.roles_ = split.names()
         X_rows = X if hasattr(X, "iloc") else X_checked
-        return _FitData(X_rows, y, labeled, sample_weight, split)
+        return _FitData(X_rows, y_arr, labeled, weights, split)
 
     def _validate_X(self, X: ArrayLike, reset: bool) -> Any:
         dtype = self._x_dtype()

@@ -38,7 +38,7 @@ def check_partially_labeled_y(
 
     if y is None:
         raise ValueError("y is required, but the target y is None.")
-    y = check_array(
+    y_arr = check_array(
         y,
         ensure_2d=False,
         dtype=_np.float64,
@@ -46,16 +46,16 @@ def check_partially_labeled_y(
         ensure_min_samples=0,
         input_name="y",
     )
-    if y.ndim not in (1, 2):
-        raise ValueError(f"y must be 1-D or 2-D, got a {y.ndim}-D array.")
-    if n_samples is not None and y.shape[0] != n_samples:
+    if y_arr.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D, got a {y_arr.ndim}-D array.")
+    if n_samples is not None and y_arr.shape[0] != n_samples:
         raise ValueError(
             "Found input variables with inconsistent numbers of samples: X has "
-            f"{n_samples} rows and y has {y.shape[0]}."
+            f"{n_samples} rows and y has {y_arr.shape[0]}."
         )
-    if y.shape[0] == 0:
+    if y_arr.shape[0] == 0:
         raise ValueError("y is empty: it has 0 rows.")
-    missing = _np.isnan(y).reshape(y.shape[0], -1)
+    missing = _np.isnan(y_arr).reshape(y_arr.shape[0], -1)
     labeled = ~missing.all(axis=1)
     if missing[labeled].any():
         raise ValueError(
@@ -66,7 +66,7 @@ def check_partially_labeled_y(
         raise ValueError(
             f"{require_labeled} needs labeled rows, but every row of y is NaN."
         )
-    return y, labeled
+    return y_arr, labeled
 
 
 def check_real_arrays(
@@ -101,22 +101,25 @@ def check_real_arrays(
     if len(set(shapes.values())) > 1:
         listed = ", ".join(f"`{name}` {shape}" for name, shape in shapes.items())
         raise ValueError(f"The inputs must have the same shape, got {listed}.")
+    weights = None
     if sample_weight is not None:
-        sample_weight = _as_real_array(sample_weight, "sample_weight", (1,))
-        n = out[0].shape[0] if out else sample_weight.shape[0]
-        if sample_weight.shape[0] != n:
+        weights = _as_real_array(sample_weight, "sample_weight", (1,))
+        n = out[0].shape[0] if out else weights.shape[0]
+        if weights.shape[0] != n:
             raise ValueError(
-                f"`sample_weight` has {sample_weight.shape[0]} values for {n} "
+                f"`sample_weight` has {weights.shape[0]} values for {n} "
                 "rows; pass one weight per row."
             )
-        if (sample_weight < 0).any():
+        if (weights < 0).any():
             raise ValueError("`sample_weight` has negative values.")
-        if not sample_weight.any():
+        if not weights.any():
             raise ValueError("`sample_weight` is zero on every row.")
-    return out, sample_weight
+    return out, weights
 
 
-def _as_real_array(a: _ArrayLike, name: str, allowed_ndim: tuple[int, ...]):
+def _as_real_array(
+    a: _ArrayLike, name: str, allowed_ndim: tuple[int, ...]
+) -> _np.ndarray:
     """One real, finite, non-empty float64 array of an allowed dimension."""
     arr = _np.asarray(a)
     if arr.dtype.kind == "c" or (

@@ -626,11 +626,13 @@ class _BaseHead(RegressorMixin, BaseEstimator):
             large means.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        out_shape = (X.shape[0],) + self.coef_.shape[:-1]
+        X_arr = validate_data(self, X, reset=False, dtype=np.float64)
+        out_shape = (X_arr.shape[0],) + self.coef_.shape[:-1]
         y_pred = np.empty(out_shape)
-        for rows in _row_blocks(*X.shape):
-            y_pred[rows] = (X[rows] - self._X_offset) @ self.coef_.T + self._y_offset
+        for rows in _row_blocks(*X_arr.shape):
+            y_pred[rows] = (
+                X_arr[rows] - self._X_offset
+            ) @ self.coef_.T + self._y_offset
         return y_pred
 
     def __sklearn_tags__(self):

@@ -128,17 +128,17 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
         self : IsotonicHead
             The fitted head.
         """
-        X, Y, y_ndim, w = _validate_head_data(self, _as_column(X), y, sample_weight)
-        if X.shape[1] != 1:
+        X_arr, Y, y_ndim, w = _validate_head_data(self, _as_column(X), y, sample_weight)
+        if X_arr.shape[1] != 1:
             raise ValueError(
                 f"IsotonicHead needs X with exactly 1 feature; got X with "
-                f"{X.shape[1]} features. Reduce the representation to "
+                f"{X_arr.shape[1]} features. Reduce the representation to "
                 "one column (e.g. with a featurizer) or use a linear head."
             )
         if w is None:
-            w = np.ones(X.shape[0])
+            w = np.ones(X_arr.shape[0])
         keep = w > 0
-        x, Y, w = X[keep, 0], Y[keep], w[keep]
+        x, Y, w = X_arr[keep, 0], Y[keep], w[keep]
         x_u, inverse = np.unique(x, return_inverse=True)
         w_u = np.bincount(inverse, weights=w, minlength=x_u.size)
         y_u = np.zeros((x_u.size, Y.shape[1]))
@@ -173,8 +173,7 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
             Predictions.
         """
         check_is_fitted(self)
-        X = validate_data(self, _as_column(X), reset=False, dtype=np.float64)
-        x = X[:, 0]
+        x = validate_data(self, _as_column(X), reset=False, dtype=np.float64)[:, 0]
         if self.y_thresholds_.ndim == 1:
             return np.interp(x, self.X_thresholds_, self.y_thresholds_)
         return np.column_stack(

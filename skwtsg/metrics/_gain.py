@@ -8,7 +8,7 @@ where a true label is involved and accepts ``multioutput`` like
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -113,7 +113,7 @@ def gain(
     >>> gain([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
     3.0
     """
-    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     strong = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
     return weak - strong
@@ -158,7 +158,7 @@ def bound(
     >>> bound([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
     3.0
     """
-    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     return weak - _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
 
@@ -205,7 +205,7 @@ def performance_gap_recovered(
     >>> performance_gap_recovered([0, 0], [2, -2], [1, -1], [0, 0])
     0.75
     """
-    kw = dict(sample_weight=sample_weight, multioutput="raw_values")
+    kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput="raw_values")
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     w2s = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
     ceiling = _mse(y_true, y_ceiling, names=("y_true", "y_ceiling"), **kw)
@@ -221,7 +221,7 @@ def performance_gap_recovered(
             "`multioutput` must be 'raw_values', 'uniform_average' or an array of "
             f"weights, got {multioutput!r}."
         )
-    return float(np.average(pgr, weights=multioutput))
+    return float(np.average(pgr, weights=np.asarray(multioutput, dtype=float)))
 
 
 def weak_to_strong_report(
@@ -265,7 +265,7 @@ def weak_to_strong_report(
     >>> {k: float(v) for k, v in r.items()}
     {'weak_error': 4.0, 'strong_error': 1.0, 'misfit': 1.0, 'gain': 3.0, 'bound': 3.0}
     """
-    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     strong = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
     mis = _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
