@@ -97,18 +97,21 @@ def check_real_arrays(
     out = []
     for name, a in arrays.items():
         out.append(_as_real_array(a, name, allowed_ndim=(1, 2)))
-    shapes = {name: a.shape for name, a in zip(arrays, out)}
-    if len(set(shapes.values())) > 1:
-        listed = ", ".join(f"`{name}` {shape}" for name, shape in shapes.items())
-        raise ValueError(f"The inputs must have the same shape, got {listed}.")
+    names = list(arrays)
+    for name, a in zip(names[1:], out[1:]):
+        if a.shape != out[0].shape:
+            raise ValueError(
+                f"`{names[0]}` and `{name}` must have the same shape, got "
+                f"{out[0].shape} and {a.shape}."
+            )
     weights = None
     if sample_weight is not None:
         weights = _as_real_array(sample_weight, "sample_weight", (1,))
         n = out[0].shape[0] if out else weights.shape[0]
         if weights.shape[0] != n:
             raise ValueError(
-                f"`sample_weight` has {weights.shape[0]} values for {n} "
-                "rows; pass one weight per row."
+                "Found input variables with inconsistent numbers of samples: "
+                f"`sample_weight` has {weights.shape[0]} values for {n} rows."
             )
         if (weights < 0).any():
             raise ValueError("`sample_weight` has negative values.")
