@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import warnings
-from numbers import Integral
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from sklearn.base import (
     BaseEstimator,
@@ -15,37 +16,155 @@ from sklearn.base import (
     clone,
     is_classifier,
 )
-from sklearn.metrics import mean_squared_error
+from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import (  # stable since scikit-learn 1.2
-    HasMethods,
-    Interval,
-    RealNotInt,
-    StrOptions,
-)
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
-    check_consistent_length,
     check_is_fitted,
     has_fit_parameter,
 )
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
+from ._roles import (
+    EVAL_SIZE_CONSTRAINTS,
+    ROLES,
+    STRONG_SIZE_CONSTRAINTS,
+    RoleAssignment,
+    assign_roles,
+)
+from ._utils._validation import check_partially_labeled_y, check_real_arrays
 from .heads import LeastSquaresHead, check_head_convexity
 from .metrics import misfit, weak_to_strong_report
 
 __all__ = ["WeakToStrongRegressor", "ROLES"]
 
-#: Row roles accepted by :meth:`WeakToStrongRegressor.fit`.
-ROLES = ("weak", "strong", "both", "eval")
-
 _DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
 
 
-class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+@dataclass(frozen=True)
+class _FitData:
+    """The validated training data of a weak-to-strong fit and its roles.
+
+    Attributes
+    ----------
+    X : array-like
+        The rows as the featurizers receive them (a DataFrame stays one).
+    y : ndarray of float64
+        Targets, NaN on unlabeled rows.
+    labeled : ndarray of bool
+        Which rows have a label.
+    sample_weight : ndarray of float64 or None
+        Row weights.
+    split : RoleAssignment
+        The role of every row.
+    """
+
+    X: Any
+    y: np.ndarray
+    labeled: np.ndarray
+    sample_weight: np.ndarray | None
+    split: RoleAssignment
+
+    def rows(self, index: NDArray[np.intp]) -> Any:
+        """The inputs of the rows ``index``."""
+        return _safe_indexing(self.X, index)
+
+    def weights(self, index: NDArray[np.intp]) -> np.ndarray | None:
+        """The weights of the rows ``index`` (``None`` for unit weights)."""
+        return None if self.sample_weight is None else self.sample_weight[index]
+
+
+@dataclass(frozen=True)
+class _TrainPredictions:
+    """Predictions made during fit, on the models' training rows."""
+
+    weak_on_weak: np.ndarray
+    weak_on_strong: np.ndarray
+    strong_on_strong: np.ndarray
+
+
+class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
+    """What is not specific to regression: input checks, roles, predictions.
+
+    A weak-to-strong estimator for another task (e.g. classification)
+    inherits this with its own ``fit`` and diagnostics; it declares
+    ``weak_featurizer``, ``strong_featurizer``, ``weak_head_``, ``head_``,
+    ``eval_size``, ``strong_size`` and ``random_state`` like
+    :class:`WeakToStrongRegressor`.
+    """
+
+    def _validate_fit_data(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None,
+        roles: ArrayLike | None,
+    ) -> _FitData:
+        """Validate ``X``, ``y`` and ``sample_weight``; assign the roles."""
+        X_checked = self._validate_X(X, reset=True)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        y_arr, labeled = check_partially_labeled_y(y, n_samples=X_checked.shape[0])
+        self._training_dim = y_arr.ndim
+        weights = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X_checked)
+        split = assign_roles(
+            labeled,
+            eval_size=self.eval_size,
+            strong_size=self.strong_size,
+            roles=roles,
+            random_state=self.random_state,
+        )
+        self.roles_ = split.names()
+        X_rows = X if hasattr(X, "iloc") else X_checked
+        return _FitData(X_rows, y_arr, labeled, weights, split)
+
+    def _validate_X(self, X: ArrayLike, reset: bool) -> Any:
+        dtype = self._x_dtype()
+        try:
+            return validate_data(
+                self, X, reset=reset, dtype=dtype, ensure_all_finite=True
+            )
+        except ValueError as exc:
+            if dtype == "numeric" and "could not convert" in str(exc):
+                raise ValueError(
+                    f"X must be numeric when both featurizers are 'passthrough' "
+                    f"({exc}); encode such columns in a featurizer (e.g. a "
+                    "ColumnTransformer with a OneHotEncoder)."
+                ) from exc
+            raise
+
+    def _x_dtype(self) -> str | None:
+        passthrough = _is_passthrough(self.weak_featurizer) and _is_passthrough(
+            self.strong_featurizer
+        )
+        return "numeric" if passthrough else None
+
+    def _predict_weak(self, X_rows: Any, ndim: int) -> np.ndarray:
+        Z = self.weak_featurizer_.transform(X_rows)
+        Z = _check_features(Z, _num_rows(X_rows), "weak_featurizer")
+        return _as_output(self.weak_head_.predict(Z), ndim)
+
+    def _predict_strong(self, X_rows: Any, ndim: int) -> np.ndarray:
+        Z = self.strong_featurizer_.transform(X_rows)
+        Z = _check_features(Z, _num_rows(X_rows), "strong_featurizer")
+        return _as_output(self.head_.predict(Z), ndim)
+
+    def _check_predict_input(self, X: ArrayLike) -> Any:
+        check_is_fitted(self)
+        X_checked = self._validate_X(X, reset=False)
+        return X if hasattr(X, "iloc") else X_checked
+
+
+class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
     """Train a strong model on a weak model's labels and measure the gain.
 
     A weak model ``f_w∘h_w`` (``weak_featurizer`` then ``weak_head``) is fitted
@@ -194,29 +313,22 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         ],
         "head": [HasMethods(["fit", "predict"]), None],
         "weak_head": [HasMethods(["fit", "predict"]), None],
-        "eval_size": [
-            Interval(RealNotInt, 0, 1, closed="left"),
-            Interval(Integral, 0, None, closed="left"),
-        ],
-        "strong_size": [
-            Interval(RealNotInt, 0, 1, closed="neither"),
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"reuse"}),
-        ],
+        "eval_size": list(EVAL_SIZE_CONSTRAINTS),
+        "strong_size": list(STRONG_SIZE_CONSTRAINTS),
         "random_state": ["random_state"],
     }
 
     def __init__(
         self,
-        weak_featurizer="passthrough",
-        strong_featurizer="passthrough",
+        weak_featurizer: Any = "passthrough",
+        strong_featurizer: Any = "passthrough",
         *,
-        head=None,
-        weak_head=None,
-        eval_size=0.2,
-        strong_size=0.5,
-        random_state=None,
-    ):
+        head: Any = None,
+        weak_head: Any = None,
+        eval_size: float | int = 0.2,
+        strong_size: float | int | str = 0.5,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.weak_featurizer = weak_featurizer
         self.strong_featurizer = strong_featurizer
         self.head = head
@@ -227,7 +339,13 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, roles=None):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        roles: ArrayLike | None = None,
+    ) -> WeakToStrongRegressor:
         """Fit the weak model on true labels, then the strong head on its labels.
 
         Parameters
@@ -251,280 +369,113 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        for name in ("head", "weak_head"):
-            head = getattr(self, name)
-            if head is not None and _is_classifier(head):
-                raise ValueError(
-                    f"`{name}` must be a regressor, got the classifier "
-                    f"{type(head).__name__}: the theory is about "
-                    "least-squares regression."
-                )
-        X_checked = self._validate_X(X, reset=True)
-        X_rows = X if hasattr(X, "iloc") else X_checked
-        y = self._check_y(y, X_checked)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X_checked)
-        labeled = ~np.isnan(y).all(axis=1) if y.ndim == 2 else ~np.isnan(y)
-        if y.ndim == 2 and np.isnan(y[labeled]).any():
-            raise ValueError(
-                "Input y has rows where some outputs are NaN and others are not; "
-                "a row is either labeled (no NaN) or unlabeled (all NaN)."
-            )
-        roles = self._assign_roles(labeled, roles)
-        self.roles_ = roles
-        weak_rows = np.flatnonzero((roles == "weak") | (roles == "both"))
-        strong_rows = np.flatnonzero((roles == "strong") | (roles == "both"))
-        eval_rows = np.flatnonzero(roles == "eval")
-
-        def sw(rows):
-            return None if sample_weight is None else sample_weight[rows]
+        _check_regressor_heads(self)
+        data = self._validate_fit_data(X, y, sample_weight, roles)
+        head = self.head if self.head is not None else LeastSquaresHead()
+        weak_head = self.weak_head if self.weak_head is not None else head
+        weak_rows, strong_rows = data.split.weak_rows, data.split.strong_rows
+        ndim = self._training_dim
 
         # The weak model: true labels.
         self.weak_featurizer_ = _make_featurizer(self.weak_featurizer)
         Z_weak = _fit_transform(
-            self.weak_featurizer_, _safe_indexing(X_rows, weak_rows), y[weak_rows]
+            self.weak_featurizer_, data.rows(weak_rows), data.y[weak_rows]
         )
         Z_weak = _check_features(Z_weak, len(weak_rows), "weak_featurizer")
-        head = self.head if self.head is not None else LeastSquaresHead()
-        weak_head = self.weak_head if self.weak_head is not None else head
         _warn_if_underdetermined(weak_head, Z_weak, "weak_head", "weak")
         self.weak_head_ = _fit_head(
-            weak_head, Z_weak, y[weak_rows], sw(weak_rows), "weak_head"
+            weak_head, Z_weak, data.y[weak_rows], data.weights(weak_rows), "weak_head"
         )
 
         # The strong model: weak labels only.
-        X_strong = _safe_indexing(X_rows, strong_rows)
-        y_weak_fit = _as_output(self.weak_head_.predict(Z_weak), y.ndim)
+        X_strong = data.rows(strong_rows)
+        y_weak_fit = _as_output(self.weak_head_.predict(Z_weak), ndim)
         if np.array_equal(strong_rows, weak_rows):  # all "both": reuse Z_weak
             y_weak_labels = y_weak_fit
         else:
-            y_weak_labels = self._predict_weak(X_strong, y.ndim)
+            y_weak_labels = self._predict_weak(X_strong, ndim)
         self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
         Z_strong = _fit_transform(self.strong_featurizer_, X_strong, y_weak_labels)
         Z_strong = _check_features(Z_strong, len(strong_rows), "strong_featurizer")
         _warn_if_underdetermined(head, Z_strong, "head", "strong")
-        self.head_ = _fit_head(head, Z_strong, y_weak_labels, sw(strong_rows), "head")
+        self.head_ = _fit_head(
+            head, Z_strong, y_weak_labels, data.weights(strong_rows), "head"
+        )
         check_head_convexity(self.head_)  # after fit: some heads are known then
 
-        self._set_diagnostics(
-            X_rows,
-            y,
-            sample_weight,
-            weak_rows,
-            strong_rows,
-            eval_rows,
-            y_weak_fit,
-            y_weak_labels,
-            Z_strong,
+        predictions = _TrainPredictions(
+            weak_on_weak=y_weak_fit,
+            weak_on_strong=y_weak_labels,
+            strong_on_strong=_as_output(self.head_.predict(Z_strong), ndim),
         )
+        self._set_diagnostics(data, predictions)
         return self
 
-    def _validate_X(self, X, reset):
-        dtype = self._x_dtype()
-        try:
-            return validate_data(
-                self, X, reset=reset, dtype=dtype, ensure_all_finite=True
-            )
-        except ValueError as exc:
-            if dtype == "numeric" and "could not convert" in str(exc):
-                raise ValueError(
-                    f"X must be numeric when both featurizers are 'passthrough' "
-                    f"({exc}); encode such columns in a featurizer (e.g. a "
-                    "ColumnTransformer with a OneHotEncoder)."
-                ) from exc
-            raise
-
-    def _x_dtype(self):
-        passthrough = self.weak_featurizer == "passthrough" and (
-            self.strong_featurizer == "passthrough"
-        )
-        return "numeric" if passthrough else None
-
-    def _check_y(self, y, X):
-        if y is None:
-            raise ValueError(
-                "WeakToStrongRegressor requires y to be passed, but the target y "
-                "is None."
-            )
-        y = check_array(
-            y,
-            ensure_2d=False,
-            dtype=np.float64,
-            ensure_all_finite="allow-nan",
-            input_name="y",
-        )
-        if y.ndim not in (1, 2):
-            raise ValueError(f"y must be 1-D or 2-D, got a {y.ndim}-D array.")
-        check_consistent_length(X, y)
-        if np.isinf(y).any():
-            raise ValueError("Input y contains infinity.")
-        return y
-
-    def _assign_roles(self, labeled, roles):
-        n = labeled.shape[0]
-        if roles is not None:
-            roles = np.asarray(roles, dtype=object)
-            if roles.shape != (n,):
-                raise ValueError(
-                    f"`roles` must have shape ({n},) like the rows of X, got "
-                    f"{roles.shape}."
-                )
-            bad = sorted({str(r) for r in roles} - set(ROLES))
-            if bad:
-                raise ValueError(
-                    f"`roles` has unknown values {bad}; use {list(ROLES)}."
-                )
-            needs_label = roles != "strong"
-            if np.any(needs_label & ~labeled):
-                rows = np.flatnonzero(needs_label & ~labeled)[:5].tolist()
-                raise ValueError(
-                    "Rows with role 'weak', 'both' or 'eval' need true labels, "
-                    f"but y is NaN on rows {rows}."
-                )
-            roles = roles.astype(str)
-        else:
-            roles = self._split_rows(labeled)
-        n_weak = np.isin(roles, ("weak", "both")).sum()
-        n_strong = np.isin(roles, ("strong", "both")).sum()
-        if n_weak == 0 or n_strong == 0:
-            raise ValueError(
-                f"Too few rows to fit both models: {n_weak} sample(s) for the weak "
-                f"model and {n_strong} sample(s) for the strong model (from "
-                f"{int(labeled.sum())} labeled and {int((~labeled).sum())} "
-                "unlabeled rows). Pass more rows, lower `eval_size`, or set "
-                "`roles`."
-            )
-        return roles
-
-    def _split_rows(self, labeled):
-        n_labeled = int(labeled.sum())
-        if n_labeled == 0:
-            raise ValueError(
-                "Every row of y is NaN (unlabeled): the weak model needs rows "
-                "with true labels."
-            )
-        rng = check_random_state(self.random_state)
-        lab = rng.permutation(np.flatnonzero(labeled))
-        n_eval = _count(self.eval_size, n_labeled)
-        unlabeled = np.flatnonzero(~labeled)
-        min_train = 1 if len(unlabeled) else 2
-        if self.strong_size == "reuse":
-            min_train = 1
-        if n_labeled - n_eval < min_train:
-            raise ValueError(
-                f"Too few labeled rows: {n_labeled} sample(s), of which {n_eval} "
-                f"are held out by eval_size={self.eval_size!r}; at least "
-                f"{min_train} must remain to train the models."
-            )
-        roles = np.empty(labeled.shape[0], dtype=object)
-        roles[lab[:n_eval]] = "eval"
-        rest = lab[n_eval:]
-        if len(unlabeled):
-            roles[unlabeled] = "strong"
-            roles[rest] = "weak"
-        elif self.strong_size == "reuse":
-            roles[rest] = "both"
-        else:
-            n_strong = min(_count(self.strong_size, len(rest)), len(rest) - 1)
-            if n_strong < 1:
-                raise ValueError(
-                    f"strong_size={self.strong_size!r} leaves no row for the "
-                    f"strong model out of {len(rest)} training rows."
-                )
-            roles[rest[:n_strong]] = "strong"
-            roles[rest[n_strong:]] = "weak"
-        return roles.astype(str)
-
-    def _set_diagnostics(
-        self,
-        X_rows,
-        y,
-        sample_weight,
-        weak_rows,
-        strong_rows,
-        eval_rows,
-        y_weak_fit,
-        y_weak_labels,
-        Z_strong,
-    ):
-        multioutput = "raw_values" if y.ndim == 2 else "uniform_average"
-        strong_role = "both" if np.all(self.roles_[strong_rows] == "both") else "strong"
-
-        def sw(rows):
-            return None if sample_weight is None else sample_weight[rows]
-
-        def report(rows, y_weak, y_strong, labeled):
-            if labeled:
-                return weak_to_strong_report(
-                    y[rows],
-                    y_weak,
-                    y_strong,
-                    sample_weight=sw(rows),
-                    multioutput=multioutput,
-                )
-            nan = _nan_like(y)
-            mis = misfit(
-                y_weak, y_strong, sample_weight=sw(rows), multioutput=multioutput
-            )
-            return {
-                "weak_error": nan,
-                "strong_error": nan,
-                "misfit": mis,
-                "gain": nan,
-                "bound": nan,
-            }
-
+    def _set_diagnostics(self, data: _FitData, pred: _TrainPredictions) -> None:
+        """Set ``train_report_``, the diagnostics and ``diagnostic_rows_``."""
+        split = data.split
+        strong_role = "both" if split.reuse else "strong"
         # On the strong model's own training rows (Theorem 1's finite sample).
-        y_strong_train = _as_output(self.head_.predict(Z_strong), y.ndim)
-        strong_labeled = not np.isnan(y[strong_rows]).any()
-        self.train_report_ = report(
-            strong_rows, y_weak_labels, y_strong_train, strong_labeled
+        strong_labeled = bool(data.labeled[split.strong_rows].all())
+        self.train_report_ = self._report(
+            data,
+            split.strong_rows,
+            pred.weak_on_strong,
+            pred.strong_on_strong,
+            labeled=strong_labeled,
         )
-
-        if len(eval_rows):
-            X_eval = _safe_indexing(X_rows, eval_rows)
-            rep = report(
-                eval_rows,
-                self._predict_weak(X_eval, y.ndim),
-                self._predict_strong(X_eval, y.ndim),
-                True,
+        if len(split.eval_rows):
+            X_eval = data.rows(split.eval_rows)
+            ndim = self._training_dim
+            rep = self._report(
+                data,
+                split.eval_rows,
+                self._predict_weak(X_eval, ndim),
+                self._predict_strong(X_eval, ndim),
             )
             rows = dict.fromkeys(_DIAGNOSTICS, "eval")
-        elif strong_labeled:
-            rep = dict(self.train_report_)
-            rows = dict.fromkeys(_DIAGNOSTICS, strong_role)
         else:
             rep = dict(self.train_report_)
-            rep["weak_error"] = mean_squared_error(
-                y[weak_rows],
-                y_weak_fit,
-                sample_weight=sw(weak_rows),
-                multioutput=multioutput,
-            )
-            rep["bound"] = rep["weak_error"] - rep["misfit"]
             rows = dict.fromkeys(_DIAGNOSTICS, strong_role)
-            rows.update(weak_error="weak", bound="weak+strong")
+            if not strong_labeled:  # weak error in-sample, on the weak rows
+                rep["weak_error"] = mean_squared_error(
+                    data.y[split.weak_rows],
+                    pred.weak_on_weak,
+                    sample_weight=data.weights(split.weak_rows),
+                    multioutput=_multioutput(data.y),
+                )
+                rep["bound"] = rep["weak_error"] - rep["misfit"]
+                rows.update(weak_error="weak", bound="weak+strong")
         for name in _DIAGNOSTICS:
             setattr(self, name + "_", rep[name])
         self.diagnostic_rows_ = rows
 
+    def _report(
+        self,
+        data: _FitData,
+        rows: NDArray[np.intp],
+        y_weak: np.ndarray,
+        y_strong: np.ndarray,
+        *,
+        labeled: bool = True,
+    ) -> dict[str, Any]:
+        """The diagnostics on ``rows`` (NaN errors where they are unlabeled)."""
+        kwargs = dict(
+            sample_weight=data.weights(rows), multioutput=_multioutput(data.y)
+        )
+        if labeled:
+            return weak_to_strong_report(data.y[rows], y_weak, y_strong, **kwargs)
+        nan = _nan_like(data.y)
+        return {
+            "weak_error": nan,
+            "strong_error": nan,
+            "misfit": misfit(y_weak, y_strong, **kwargs),
+            "gain": nan,
+            "bound": nan,
+        }
+
     # -------------------------------------------------------------- predict
-    def _predict_weak(self, X_rows, ndim):
-        Z = self.weak_featurizer_.transform(X_rows)
-        Z = _check_features(Z, _num_rows(X_rows), "weak_featurizer")
-        return _as_output(self.weak_head_.predict(Z), ndim)
-
-    def _predict_strong(self, X_rows, ndim):
-        Z = self.strong_featurizer_.transform(X_rows)
-        Z = _check_features(Z, _num_rows(X_rows), "strong_featurizer")
-        return _as_output(self.head_.predict(Z), ndim)
-
-    def _check_predict_input(self, X):
-        check_is_fitted(self)
-        X_checked = self._validate_X(X, reset=False)
-        return X if hasattr(X, "iloc") else X_checked
-
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the weakly-supervised strong model ``f_sw∘h_s``.
 
         Parameters
@@ -538,9 +489,9 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             Strong model's predictions.
         """
         X = self._check_predict_input(X)
-        return self._predict_strong(X, self._y_ndim())
+        return self._predict_strong(X, self._training_dim)
 
-    def predict_weak(self, X):
+    def predict_weak(self, X: ArrayLike) -> np.ndarray:
         """Predict with the weak supervisor ``f_w∘h_w``.
 
         Parameters
@@ -554,9 +505,11 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             Weak model's predictions.
         """
         X = self._check_predict_input(X)
-        return self._predict_weak(X, self._y_ndim())
+        return self._predict_weak(X, self._training_dim)
 
-    def score(self, X, y, sample_weight=None):
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """R² of the strong model on the labeled rows of ``(X, y)``.
 
         Rows whose ``y`` is NaN (unlabeled) are skipped, as in :meth:`fit`.
@@ -576,25 +529,18 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             :func:`sklearn.metrics.r2_score` of :meth:`predict` on the labeled
             rows.
         """
-        from sklearn.metrics import r2_score
-
-        y = check_array(
-            y,
-            ensure_2d=False,
-            dtype=np.float64,
-            ensure_all_finite="allow-nan",
-            input_name="y",
+        X = self._check_predict_input(X)
+        y, labeled = check_partially_labeled_y(
+            y, n_samples=_num_rows(X), require_labeled="score"
         )
-        labeled = ~np.isnan(y).reshape(y.shape[0], -1).all(axis=1)
-        if not labeled.any():
-            raise ValueError("score needs labeled rows, but every row of y is NaN.")
-        y_pred = self.predict(X)
+        y_pred = self._predict_strong(X, y.ndim)
+        sw = None
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, y)[labeled]
-        return r2_score(y[labeled], y_pred[labeled], sample_weight=sample_weight)
-
-    def _y_ndim(self):
-        return 2 if np.ndim(self.misfit_) == 1 else 1
+            sw = _check_sample_weight(sample_weight, y)[labeled]
+        (y_true, y_pred), sw = check_real_arrays(
+            {"y": y[labeled], "y_pred": y_pred[labeled]}, sample_weight=sw
+        )
+        return float(r2_score(y_true, y_pred, sample_weight=sw))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -603,10 +549,7 @@ class WeakToStrongRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         # The strong model learns from a weak supervisor only: with a poor
         # weak representation its score is poor by design.
-        tags.regressor_tags.poor_score = not (
-            isinstance(self.weak_featurizer, str)
-            and self.weak_featurizer == "passthrough"
-        )
+        tags.regressor_tags.poor_score = not _is_passthrough(self.weak_featurizer)
         return tags
 
 
@@ -638,15 +581,24 @@ def _is_classifier(estimator):
         return False
 
 
-def _count(size, n):
-    """A float fraction (rounded up) or an int count of ``n`` rows."""
-    if isinstance(size, Integral):
-        return min(int(size), n)
-    return int(math.ceil(size * n))
+def _check_regressor_heads(estimator: Any) -> None:
+    """Refuse a classifier as ``head`` or ``weak_head``."""
+    for name in ("head", "weak_head"):
+        head = getattr(estimator, name)
+        if head is not None and _is_classifier(head):
+            raise ValueError(
+                f"`{name}` must be a regressor, got the classifier "
+                f"{type(head).__name__}: the theory is about "
+                "least-squares regression."
+            )
+
+
+def _is_passthrough(featurizer: Any) -> bool:
+    return isinstance(featurizer, str) and featurizer == "passthrough"
 
 
 def _make_featurizer(featurizer):
-    if isinstance(featurizer, str) and featurizer == "passthrough":
+    if _is_passthrough(featurizer):
         return FunctionTransformer(None, accept_sparse=True)
     return clone(featurizer)
 
@@ -727,6 +679,10 @@ def _as_output(y_pred, ndim):
     if ndim == 2 and y_pred.ndim == 1:
         return y_pred.reshape(-1, 1)
     return y_pred
+
+
+def _multioutput(y):
+    return "raw_values" if y.ndim == 2 else "uniform_average"
 
 
 def _nan_like(y):

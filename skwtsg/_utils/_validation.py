@@ -1,5 +1,10 @@
 """Input validation shared by estimators, heads, featurizers and metrics."""
 
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
 
 def check_string_column(X, *, what="string", strip=False, estimator=None):
     """Return one column of strings as a 1-D object array.
@@ -30,7 +35,6 @@ def check_string_column(X, *, what="string", strip=False, estimator=None):
         When ``X`` is a single string, has more than one column or more than
         two dimensions, or holds a non-string element (the row is named).
     """
-    import numpy as np
 
     who = f"{type(estimator).__name__}: " if estimator is not None else ""
     if isinstance(X, (str, bytes)):
@@ -68,3 +72,142 @@ def check_string_column(X, *, what="string", strip=False, estimator=None):
             )
         out[i] = s.strip() if strip else s
     return out
+
+
+# Labeled rows and metric inputs (estimators, metrics, scorers).
+
+
+def check_partially_labeled_y(
+    y: ArrayLike,
+    *,
+    n_samples: int | None = None,
+    require_labeled: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate targets where NaN marks an unlabeled row; return the labeled mask.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Real targets; a row whose outputs are all NaN is unlabeled. A row
+        with some NaN outputs and some not is refused.
+    n_samples : int, default=None
+        The number of rows of ``X``; a different length of ``y`` raises a
+        ValueError (checked first, before any indexing).
+    require_labeled : str, default=None
+        If given, the name of the caller: raise a ValueError naming it when
+        every row is unlabeled.
+
+    Returns
+    -------
+    y : ndarray of float64
+        The targets (1-D or 2-D as given).
+    labeled : ndarray of bool of shape (n_samples,)
+        Which rows carry a label.
+    """
+    from sklearn.utils.validation import check_array
+
+    if y is None:
+        raise ValueError("y is required, but the target y is None.")
+    y_arr = check_array(
+        y,
+        ensure_2d=False,
+        dtype=np.float64,
+        ensure_all_finite="allow-nan",
+        ensure_min_samples=0,
+        input_name="y",
+    )
+    if y_arr.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D, got a {y_arr.ndim}-D array.")
+    if n_samples is not None and y_arr.shape[0] != n_samples:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: X has "
+            f"{n_samples} rows and y has {y_arr.shape[0]}."
+        )
+    if y_arr.shape[0] == 0:
+        raise ValueError("y is empty: it has 0 rows.")
+    missing = np.isnan(y_arr).reshape(y_arr.shape[0], -1)
+    labeled = ~missing.all(axis=1)
+    if missing[labeled].any():
+        raise ValueError(
+            "Input y has rows where some outputs are NaN and others are not; "
+            "a row is either labeled (no NaN) or unlabeled (all NaN)."
+        )
+    if require_labeled is not None and not labeled.any():
+        raise ValueError(
+            f"{require_labeled} needs labeled rows, but every row of y is NaN."
+        )
+    return y_arr, labeled
+
+
+def check_real_arrays(
+    arrays: dict[str, ArrayLike],
+    *,
+    sample_weight: ArrayLike | None = None,
+) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Validate same-shaped real inputs of a metric, as scikit-learn's metrics do.
+
+    Each array must be 1-D or 2-D, non-empty, real (complex values are
+    refused, not cast), finite, and of the same shape as the others;
+    ``sample_weight`` must be 1-D with one finite, non-negative weight per
+    row, not all zero. Every message names the argument.
+
+    Parameters
+    ----------
+    arrays : dict of str to array-like
+        The inputs, by argument name (in order).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    arrays : list of ndarray of float64
+        The inputs, in the order given.
+    sample_weight : ndarray of float64 of shape (n_samples,) or None
+    """
+    out = []
+    for name, a in arrays.items():
+        out.append(_as_real_array(a, name, allowed_ndim=(1, 2)))
+    names = list(arrays)
+    for name, a in zip(names[1:], out[1:]):
+        if a.shape != out[0].shape:
+            raise ValueError(
+                f"`{names[0]}` and `{name}` must have the same shape, got "
+                f"{out[0].shape} and {a.shape}."
+            )
+    weights = None
+    if sample_weight is not None:
+        weights = _as_real_array(sample_weight, "sample_weight", (1,))
+        n = out[0].shape[0] if out else weights.shape[0]
+        if weights.shape[0] != n:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"`sample_weight` has {weights.shape[0]} values for {n} rows."
+            )
+        if (weights < 0).any():
+            raise ValueError("`sample_weight` has negative values.")
+        if not weights.any():
+            raise ValueError("`sample_weight` is zero on every row.")
+    return out, weights
+
+
+def _as_real_array(
+    a: ArrayLike, name: str, allowed_ndim: tuple[int, ...]
+) -> np.ndarray:
+    """One real, finite, non-empty float64 array of an allowed dimension."""
+    arr = np.asarray(a)
+    if arr.dtype.kind == "c" or (
+        arr.dtype == object and any(isinstance(v, complex) for v in arr.flat)
+    ):
+        raise ValueError(f"`{name}` must be real, got complex values.")
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`{name}` must be numeric ({exc}).") from exc
+    if arr.ndim not in allowed_ndim:
+        dims = " or ".join(f"{d}-D" for d in allowed_ndim)
+        raise ValueError(f"`{name}` must be {dims}, got {arr.ndim}-D.")
+    if arr.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` contains NaN or infinity.")
+    return arr

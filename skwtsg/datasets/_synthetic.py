@@ -5,14 +5,15 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import Bunch, check_random_state
+from numpy.typing import ArrayLike
+from sklearn.utils import Bunch, check_array, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 __all__ = ["make_synthetic_tasks", "make_synthetic_labels"]
 
 
 def _labels(target_module, X, heads, intercepts):
-    from ..featurizers._torch import _forward_numpy
+    from .._utils._torch import _forward_numpy
 
     device = next(target_module.parameters()).device
     H = _forward_numpy(
@@ -47,18 +48,18 @@ def _draw_heads(rng, hidden, n_tasks, intercept):
     prefer_skip_nested_validation=True,
 )
 def make_synthetic_tasks(
-    n_pretrain_tasks=10,
-    n_pretrain_samples=2000,
-    n_tasks=100,
-    n_samples=2000,
+    n_pretrain_tasks: int = 10,
+    n_pretrain_samples: int = 2000,
+    n_tasks: int = 100,
+    n_samples: int = 2000,
     *,
-    n_features=8,
-    hidden=16,
-    n_layers=5,
-    sigma=500.0,
-    intercept=False,
-    random_state=None,
-):
+    n_features: int = 8,
+    hidden: int = 16,
+    n_layers: int = 5,
+    sigma: float = 500.0,
+    intercept: bool = False,
+    random_state: int | np.random.RandomState | None = None,
+) -> Bunch:
     """Generate the paper's synthetic pretraining and finetuning tasks.
 
     Section 5.1 of the paper: the target representation ``h*`` is a random
@@ -134,8 +135,8 @@ def make_synthetic_tasks(
     """
     import torch
 
+    from .._utils._torch import _torch_seeded
     from ..featurizers._nets import make_mlp
-    from ..featurizers._torch import _torch_seeded
 
     rng = check_random_state(random_state)
     # salted, so that h* is not the network a featurizer builds with the same
@@ -190,7 +191,9 @@ def make_synthetic_tasks(
     return tasks
 
 
-def make_synthetic_labels(tasks, X, *, pretrain=False):
+def make_synthetic_labels(
+    tasks: Bunch, X: ArrayLike, *, pretrain: bool = False
+) -> np.ndarray:
     """True labels ``f_i(h*(x))`` of new inputs for generated tasks.
 
     Parameters
@@ -217,14 +220,20 @@ def make_synthetic_labels(tasks, X, *, pretrain=False):
     >>> Y.shape, bool(np.allclose(Y, tasks.y_eval))
     ((5, 100), True)
     """
-    X = np.asarray(X, dtype=np.float64)
     n_features = tasks.params["n_features"]
-    if X.ndim != 2 or X.shape[1] != n_features:
+    if np.ndim(X) != 2 or np.shape(X)[1] != n_features:
         raise ValueError(
-            f"`X` must have shape (n_samples, {n_features}), got {X.shape}."
+            f"`X` must have shape (n_samples, {n_features}), got {np.shape(X)}."
         )
-    if pretrain:
-        return _labels(
-            tasks.target_module, X, tasks.pretrain_heads, tasks.pretrain_intercepts
-        )
-    return _labels(tasks.target_module, X, tasks.heads, tasks.intercepts)
+    # Finite and real (complex refused), naming the argument.
+    X = check_array(X, dtype=np.float64, input_name="X")
+    prefix = "pretrain_" if pretrain else ""
+    heads = tasks[prefix + "heads"]
+    intercepts = tasks[prefix + "intercepts"]
+    for name, values in (
+        (prefix + "heads", heads),
+        (prefix + "intercepts", intercepts),
+    ):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"`tasks.{name}` contains NaN or infinity.")
+    return _labels(tasks.target_module, X, heads, intercepts)

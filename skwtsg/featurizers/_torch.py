@@ -29,7 +29,6 @@ from .._utils._torch import (
     _resolve_device,
     _seed_from,
     _torch_dtype,
-    _torch_seeded,  # noqa: F401  (imported from here by skwtsg.datasets)
     _TorchParamsMixin,
 )
 

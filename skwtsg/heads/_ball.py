@@ -7,12 +7,12 @@ from numbers import Real
 import numpy as np
 from scipy import linalg, optimize
 from sklearn.utils._param_validation import Interval
-from sklearn_compat.base import _fit_context
 
 from ._base import (
     _EPS,
     _BaseHead,
-    _prepare_problem,
+    _Problem,
+    _Solution,
     _stationarity_residual,
     _triangular_reduction,
 )
@@ -130,91 +130,66 @@ class BallLeastSquaresHead(_BaseHead):
         "fit_intercept": ["boolean"],
     }
 
-    def __init__(self, radius=1.0, fit_intercept=True):
+    def __init__(self, radius: float = 1.0, fit_intercept: bool = True) -> None:
         self.radius = radius
         self.fit_intercept = fit_intercept
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the exact ball-constrained least-squares solution per target.
+    _per_target_attributes = ("multiplier_",)
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Strong features.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the squared errors.
+    def _solve(self, problem: _Problem) -> _Solution:
+        coef, mu, cert = _solve_ball(problem, float(self.radius))
+        return _Solution(coef, cert, per_target={"multiplier_": mu})
 
-        Returns
-        -------
-        self : BallLeastSquaresHead
-            The fitted head.
-        """
-        X, Y, sample_weight = self._validate_fit(X, y, sample_weight)
-        radius = float(self.radius)
-        problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
-        coef = np.zeros((problem.n_features, problem.n_targets))
-        mu = np.zeros(problem.n_targets)
-        cert = np.zeros(problem.n_targets)
-        if problem.active.any():
-            coef[problem.active], mu, cert = self._solve(problem, radius)
-        self.multiplier_ = float(mu[0]) if self._y_ndim == 1 else mu
-        self.kkt_residual_ = float(np.max(cert, initial=0.0))
-        self._set_linear(problem, coef)
-        return self
 
-    @staticmethod
-    def _solve(problem, radius):
-        """Coefficients of the active columns, multipliers and certificates."""
-        act = problem.active
-        R, qty = _triangular_reduction(problem)
-        d_act = R.shape[1]
-        if R.shape[0] < d_act:
-            pad = d_act - R.shape[0]
-            R = np.vstack([R, np.zeros((pad, d_act))])
-            qty = np.vstack([qty, np.zeros((pad, qty.shape[1]))])
-        # Xt_active = Q U diag(sv) Vt: one SVD serves every target.
-        U, sv, Vt = linalg.svd(R, check_finite=False)
-        rank = problem.numerical_rank(sv)
-        sv[rank:] = 0.0
-        u = U.T @ qty
-        u[rank:] = 0.0
-        coords = np.zeros_like(u)
-        coords[:rank] = u[:rank] / sv[:rank, None]
-        mu = np.zeros(u.shape[1])
-        for k in np.flatnonzero(np.linalg.norm(coords, axis=0) > radius):
-            mu[k] = _secular_root(sv, u[:, k], radius)
-            if mu[k] > 0:  # else on the sphere up to rounding: keep LS
-                coords[:, k] = sv * u[:, k] / (sv**2 + mu[k])
-        coef = Vt.T @ coords
-        # Newton steps on the KKT system, with residuals computed on the data.
-        norms = problem.col_norms[act], problem.y_norms
-        full = np.zeros((problem.n_features, coef.shape[1]))
-        best_cert, best = np.full(coef.shape[1], np.inf), (coef.copy(), mu.copy())
-        inv_sv2 = np.zeros_like(sv)
-        inv_sv2[:rank] = 1.0 / sv[:rank] ** 2
-        for _ in range(6):
-            full[act] = coef
-            grad = problem.residual_pass(full)[act]
-            cert = _ball_certificate(grad, coef, *norms, mu, radius)
-            better = cert < best_cert
-            best_cert[better] = cert[better]
-            best[0][:, better] = coef[:, better]
-            best[1][better] = mu[better]
-            if not better.any() or best_cert.max() <= 1e-15:
-                break
-            for k in range(coef.shape[1]):
-                b = coef[:, k]
-                f1 = grad[:, k] - mu[k] * b
-                if mu[k] == 0:
-                    coef[:, k] = b + Vt.T @ (inv_sv2 * (Vt @ f1))
-                    continue
-                f2 = 0.5 * (radius**2 - b @ b)
-                h1 = Vt.T @ ((Vt @ f1) / (sv**2 + mu[k]))
-                hb = Vt.T @ ((Vt @ b) / (sv**2 + mu[k]))
-                dmu = (b @ h1 - f2) / (b @ hb)
-                coef[:, k] = b + h1 - hb * dmu
-                mu[k] = max(mu[k] + dmu, 0.1 * mu[k])
-        return best[0], best[1], best_cert
+def _solve_ball(problem, radius):
+    """Coefficients of the active columns, multipliers and certificates."""
+    act = problem.active
+    R, qty = _triangular_reduction(problem)
+    d_act = R.shape[1]
+    if R.shape[0] < d_act:
+        pad = d_act - R.shape[0]
+        R = np.vstack([R, np.zeros((pad, d_act))])
+        qty = np.vstack([qty, np.zeros((pad, qty.shape[1]))])
+    # Xt_active = Q U diag(sv) Vt: one SVD serves every target.
+    U, sv, Vt = linalg.svd(R, check_finite=False)
+    rank = problem.numerical_rank(sv)
+    sv[rank:] = 0.0
+    u = U.T @ qty
+    u[rank:] = 0.0
+    coords = np.zeros_like(u)
+    coords[:rank] = u[:rank] / sv[:rank, None]
+    mu = np.zeros(u.shape[1])
+    for k in np.flatnonzero(np.linalg.norm(coords, axis=0) > radius):
+        mu[k] = _secular_root(sv, u[:, k], radius)
+        if mu[k] > 0:  # else on the sphere up to rounding: keep LS
+            coords[:, k] = sv * u[:, k] / (sv**2 + mu[k])
+    coef = Vt.T @ coords
+    # Newton steps on the KKT system, with residuals computed on the data.
+    norms = problem.col_norms[act], problem.y_norms
+    full = np.zeros((problem.n_features, coef.shape[1]))
+    best_cert, best = np.full(coef.shape[1], np.inf), (coef.copy(), mu.copy())
+    inv_sv2 = np.zeros_like(sv)
+    inv_sv2[:rank] = 1.0 / sv[:rank] ** 2
+    for _ in range(6):
+        full[act] = coef
+        grad = problem.residual_pass(full)[act]
+        cert = _ball_certificate(grad, coef, *norms, mu, radius)
+        better = cert < best_cert
+        best_cert[better] = cert[better]
+        best[0][:, better] = coef[:, better]
+        best[1][better] = mu[better]
+        if not better.any() or best_cert.max() <= 1e-15:
+            break
+        for k in range(coef.shape[1]):
+            b = coef[:, k]
+            f1 = grad[:, k] - mu[k] * b
+            if mu[k] == 0:
+                coef[:, k] = b + Vt.T @ (inv_sv2 * (Vt @ f1))
+                continue
+            f2 = 0.5 * (radius**2 - b @ b)
+            h1 = Vt.T @ ((Vt @ f1) / (sv**2 + mu[k]))
+            hb = Vt.T @ ((Vt @ b) / (sv**2 + mu[k]))
+            dmu = (b @ h1 - f2) / (b @ hb)
+            coef[:, k] = b + h1 - hb * dmu
+            mu[k] = max(mu[k] + dmu, 0.1 * mu[k])
+    return best[0], best[1], best_cert

@@ -14,12 +14,14 @@ solve needs a correction (iterative refinement) or a certificate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
 _EPS = np.finfo(np.float64).eps
@@ -437,46 +439,176 @@ def _refine(problem, coef_a, solve, alpha, max_iter=5):
     return best, best_cert
 
 
+def _validate_head_data(head, X, y, sample_weight):
+    """Validate a head's ``fit`` input (``validate_data`` sets ``n_features_in_``).
+
+    Returns
+    -------
+    X : ndarray of float64 of shape (n_samples, n_features)
+    Y : ndarray of float64 of shape (n_samples, n_targets)
+        ``y`` as a 2-D array.
+    y_ndim : int
+        The dimension of ``y`` as given (1 or 2), for the fitted shapes.
+    sample_weight : ndarray of float64 of shape (n_samples,) or None
+        Non-negative weights, ``None`` for unit weights.
+    """
+    X, y = validate_data(
+        head, X, y, dtype=np.float64, y_numeric=True, multi_output=True
+    )
+    y = np.asarray(y, dtype=np.float64)
+    Y = y.reshape(-1, 1) if y.ndim == 1 else y
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+    return X, Y, y.ndim, sample_weight
+
+
+@dataclass
+class _Solution:
+    """What a head's ``_solve`` returns for the active columns of a problem.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_active, n_targets)
+        Coefficients of the active (non-constant) columns.
+    certificate : ndarray of shape (n_targets,)
+        The head's optimality certificate for each target (without the
+        intercept's condition, which the template adds).
+    per_target : dict of str to ndarray of shape (n_targets,)
+        Fitted attributes with one value per target (a float for 1-D ``y``).
+    info : dict of str to object
+        Other fitted attributes, set as given.
+    """
+
+    coef: np.ndarray
+    certificate: np.ndarray
+    per_target: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+
+def _mean_residual(problem, coef, y_offset):
+    """Weighted mean of ``Y - (X - x̄) coef - y_offset`` per target, on the data."""
+    n, d = problem.X.shape
+    weights = None if problem.sqrt_w is None else problem.sqrt_w**2
+    total = np.zeros(problem.n_targets)
+    for rows in _row_blocks(n, d):
+        resid = problem.Y[rows] - y_offset - (problem.X[rows] - problem.X_offset) @ coef
+        total += resid.sum(axis=0) if weights is None else weights[rows] @ resid
+    w_sum = n if weights is None else float(weights.sum())
+    return total / w_sum, w_sum
+
+
+def _fit_intercept(problem, coef):
+    """The intercept's offset with zero weighted mean residual, and its certificate.
+
+    ``ȳ`` alone is the optimal offset only if the centred columns sum to
+    exactly zero, which rounding breaks when a feature's mean is large next
+    to its spread; one refinement step on the data makes the weighted
+    residuals sum to zero. The certificate is the relative violation of the
+    intercept's optimality condition, ``|Σ w_i r_ik| / (√(Σ w) ‖y_k‖)`` with
+    ``y_k`` the centred weighted target (the stationarity residual of the
+    constant column), measured after the step.
+
+    Returns
+    -------
+    y_offset : ndarray of shape (n_targets,)
+    certificate : ndarray of shape (n_targets,)
+    """
+    y_offset = problem.y_offset.copy()
+    delta, _ = _mean_residual(problem, coef, y_offset)
+    y_offset += delta
+    delta, w_sum = _mean_residual(problem, coef, y_offset)
+    return y_offset, _safe_ratio(np.sqrt(w_sum) * np.abs(delta), problem.y_norms)
+
+
 class _BaseHead(RegressorMixin, BaseEstimator):
-    """Validation, prediction and tags shared by the exact linear heads."""
+    """Template ``fit``, prediction and tags shared by the exact linear heads.
+
+    :meth:`fit` validates the data, forms the centred weighted problem
+    (:func:`_prepare_problem`) and calls the head's ``_solve(problem)`` on
+    its active columns, which returns a :class:`_Solution`; it then fits the
+    intercept, adds its optimality condition to the certificate and stores
+    ``coef_``, ``intercept_``, ``kkt_residual_`` and the head's own fitted
+    attributes. Without active columns, ``_solve`` is not called: the
+    coefficients and certificates are 0 and each of ``_per_target_attributes``
+    is 0, and ``_constant_info`` gives the other attributes.
+    """
 
     #: The head's function set is convex: its exact least-squares fit is a
     #: projection, so Theorem 1 of Charikar et al. (2024) applies.
     _skwtsg_convex = True
 
-    def _validate_fit(self, X, y, sample_weight):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=np.float64,
-            y_numeric=True,
-            multi_output=True,
-        )
-        y = np.asarray(y, dtype=np.float64)
-        self._y_ndim = y.ndim
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        return X, Y, sample_weight
+    #: Names of the fitted attributes with one value per target.
+    _per_target_attributes: tuple = ()
 
-    def _set_linear(self, problem, coef):
+    #: Other fitted attributes when no column is active (all constant).
+    _constant_info: dict = {}
+
+    def _solve(self, problem: _Problem) -> _Solution:
+        raise NotImplementedError
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> _BaseHead:
+        """Fit the exact solution for every target.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Strong features.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets (for weak-to-strong training, the weak labels).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the squared errors.
+
+        Returns
+        -------
+        self : object
+            The fitted head.
+        """
+        X, Y, y_ndim, sample_weight = _validate_head_data(self, X, y, sample_weight)
+        problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
+        m = problem.n_targets
+        coef = np.zeros((problem.n_features, m))
+        if problem.active.any():
+            solution = self._solve(problem)
+            coef[problem.active] = solution.coef
+        else:
+            solution = _Solution(
+                coef=coef,
+                certificate=np.zeros(m),
+                per_target={name: np.zeros(m) for name in self._per_target_attributes},
+                info=dict(self._constant_info),
+            )
+        certificate = np.asarray(solution.certificate, dtype=np.float64)
+        y_offset = problem.y_offset
+        if self.fit_intercept:
+            y_offset, intercept_cert = _fit_intercept(problem, coef)
+            certificate = np.maximum(certificate, intercept_cert)
+        self.kkt_residual_ = float(np.max(certificate, initial=0.0))
+        for name, value in solution.per_target.items():
+            setattr(self, name, float(value[0]) if y_ndim == 1 else value)
+        for name, value in solution.info.items():
+            setattr(self, name, value)
+        self._set_linear(problem, coef, y_offset, y_ndim)
+        return self
+
+    def _set_linear(self, problem, coef, y_offset, y_ndim):
         """Store ``coef_`` and ``intercept_`` in LinearRegression's shapes."""
-        intercept = problem.y_offset - problem.X_offset @ coef
+        intercept = y_offset - problem.X_offset @ coef
         self._X_offset = problem.X_offset
-        if self._y_ndim == 1:
+        if y_ndim == 1:
             self.coef_ = coef[:, 0].copy()
             self.intercept_ = float(intercept[0])
-            self._y_offset = float(problem.y_offset[0])
+            self._y_offset = float(y_offset[0])
         else:
             self.coef_ = np.ascontiguousarray(coef.T)
             self.intercept_ = intercept
-            self._y_offset = problem.y_offset
-        del self._y_ndim
+            self._y_offset = y_offset
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the fitted linear head.
 
         Parameters
@@ -494,11 +626,13 @@ class _BaseHead(RegressorMixin, BaseEstimator):
             large means.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        out_shape = (X.shape[0],) + self.coef_.shape[:-1]
+        X_arr = validate_data(self, X, reset=False, dtype=np.float64)
+        out_shape = (X_arr.shape[0],) + self.coef_.shape[:-1]
         y_pred = np.empty(out_shape)
-        for rows in _row_blocks(*X.shape):
-            y_pred[rows] = (X[rows] - self._X_offset) @ self.coef_.T + self._y_offset
+        for rows in _row_blocks(*X_arr.shape):
+            y_pred[rows] = (
+                X_arr[rows] - self._X_offset
+            ) @ self.coef_.T + self._y_offset
         return y_pred
 
     def __sklearn_tags__(self):

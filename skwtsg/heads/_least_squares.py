@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from numbers import Real
 
-import numpy as np
 from sklearn.utils._param_validation import Interval
-from sklearn_compat.base import _fit_context
 
-from ._base import _BaseHead, _prepare_problem, _solve_ridge_family
+from ._base import _BaseHead, _Problem, _Solution, _solve_ridge_family
 
 __all__ = ["LeastSquaresHead", "RidgeHead"]
 
@@ -107,33 +105,14 @@ class LeastSquaresHead(_BaseHead):
 
     _parameter_constraints: dict = {"fit_intercept": ["boolean"]}
 
-    def __init__(self, fit_intercept=True):
+    def __init__(self, fit_intercept: bool = True) -> None:
         self.fit_intercept = fit_intercept
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the exact least-squares solution for every target.
+    _constant_info = {"solver_": "cholesky"}
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Strong features.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets (for weak-to-strong training, the weak labels).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the squared errors.
-
-        Returns
-        -------
-        self : LeastSquaresHead
-            The fitted head.
-        """
-        X, Y, sample_weight = self._validate_fit(X, y, sample_weight)
-        problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
-        coef, cert, self.solver_ = _solve_ridge_family(problem, 0.0)
-        self.kkt_residual_ = float(np.max(cert, initial=0.0))
-        self._set_linear(problem, coef)
-        return self
+    def _solve(self, problem: _Problem) -> _Solution:
+        coef, cert, solver = _solve_ridge_family(problem, 0.0)
+        return _Solution(coef[problem.active], cert, info={"solver_": solver})
 
 
 class RidgeHead(_BaseHead):
@@ -201,31 +180,12 @@ class RidgeHead(_BaseHead):
         "fit_intercept": ["boolean"],
     }
 
-    def __init__(self, alpha=1.0, fit_intercept=True):
+    def __init__(self, alpha: float = 1.0, fit_intercept: bool = True) -> None:
         self.alpha = alpha
         self.fit_intercept = fit_intercept
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the exact ridge solution for every target.
+    _constant_info = {"solver_": "cholesky"}
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Strong features.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the squared errors.
-
-        Returns
-        -------
-        self : RidgeHead
-            The fitted head.
-        """
-        X, Y, sample_weight = self._validate_fit(X, y, sample_weight)
-        problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
-        coef, cert, self.solver_ = _solve_ridge_family(problem, float(self.alpha))
-        self.kkt_residual_ = float(np.max(cert, initial=0.0))
-        self._set_linear(problem, coef)
-        return self
+    def _solve(self, problem: _Problem) -> _Solution:
+        coef, cert, solver = _solve_ridge_family(problem, float(self.alpha))
+        return _Solution(coef[problem.active], cert, info={"solver_": solver})

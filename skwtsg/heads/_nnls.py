@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import linalg, optimize
-from sklearn_compat.base import _fit_context
 
 from ._base import (
     _BaseHead,
     _cholesky_rcond,
-    _prepare_problem,
+    _Problem,
     _safe_ratio,
+    _Solution,
     _triangular_reduction,
 )
 
@@ -95,33 +95,13 @@ class NonNegativeLeastSquaresHead(_BaseHead):
 
     _parameter_constraints: dict = {"fit_intercept": ["boolean"]}
 
-    def __init__(self, fit_intercept=True):
+    def __init__(self, fit_intercept: bool = True) -> None:
         self.fit_intercept = fit_intercept
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the exact non-negative least-squares solution for every target.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Strong features.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the squared errors.
-
-        Returns
-        -------
-        self : NonNegativeLeastSquaresHead
-            The fitted head.
-        """
-        X, Y, sample_weight = self._validate_fit(X, y, sample_weight)
-        problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
+    def _solve(self, problem: _Problem) -> _Solution:
         coef = np.zeros((problem.n_features, problem.n_targets))
         act = problem.active
-        if act.any():
-            coef[act] = self._solve(problem)
+        coef[act] = self._nnls(problem)
         norms = problem.col_norms[act], problem.y_norms
         grad = problem.residual_pass(coef)
         viol = _nnls_violation(grad[act], coef[act], *norms).max(axis=0, initial=0.0)
@@ -137,13 +117,10 @@ class NonNegativeLeastSquaresHead(_BaseHead):
             if not better.any():
                 break
             best[:, better], best_viol[better] = coef[:, better], viol[better]
-        self.kkt_residual_ = float(best_viol.max(initial=0.0))
-        coef = best
-        self._set_linear(problem, coef)
-        return self
+        return _Solution(best[act], best_viol)
 
     @staticmethod
-    def _solve(problem):
+    def _nnls(problem):
         """Shared reduction then one small NNLS per target (active columns)."""
         scale = problem.col_norms[problem.active]
         R, qty = _triangular_reduction(problem)

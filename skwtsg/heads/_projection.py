@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight, check_consistent_length
+from numpy.typing import ArrayLike
+
+from .._utils._validation import check_real_arrays
 
 __all__ = ["pythagorean_gap"]
 
 
-def pythagorean_gap(y_weak, y_pred, y_target, sample_weight=None):
+def pythagorean_gap(
+    y_weak: ArrayLike,
+    y_pred: ArrayLike,
+    y_target: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+) -> float | np.ndarray:
     """Slack of the Pythagorean inequality of Theorem 1 on a sample.
 
     Returns the (weighted) mean version of::
@@ -55,15 +62,9 @@ def pythagorean_gap(y_weak, y_pred, y_target, sample_weight=None):
     >>> abs(pythagorean_gap(y_weak, y_pred, y_star)) < 1e-12
     True
     """
-    y_weak = np.asarray(y_weak, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    y_target = np.asarray(y_target, dtype=np.float64)
-    check_consistent_length(y_weak, y_pred, y_target)
-    if not y_weak.shape == y_pred.shape == y_target.shape:
-        raise ValueError(
-            "y_weak, y_pred and y_target must have the same shape; got "
-            f"{y_weak.shape}, {y_pred.shape} and {y_target.shape}."
-        )
-    w = _check_sample_weight(sample_weight, y_weak, ensure_non_negative=True)
+    (y_weak, y_pred, y_target), w = check_real_arrays(
+        {"y_weak": y_weak, "y_pred": y_pred, "y_target": y_target},
+        sample_weight=sample_weight,
+    )
     gap = 2.0 * np.average((y_pred - y_target) * (y_weak - y_pred), axis=0, weights=w)
     return float(gap) if gap.ndim == 0 else gap

@@ -8,9 +8,13 @@ where a true label is involved and accepts ``multioutput`` like
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import mean_squared_error
-from sklearn.utils.validation import check_consistent_length
+
+from .._utils._validation import check_real_arrays
 
 __all__ = [
     "misfit",
@@ -21,33 +25,26 @@ __all__ = [
 ]
 
 
+#: ``multioutput`` as in :func:`sklearn.metrics.mean_squared_error`.
+MultiOutput = Literal["raw_values", "uniform_average"] | ArrayLike
+
+
 def _mse(a, b, sample_weight, multioutput, names):
-    a = _as_float_array(a, names[0])
-    b = _as_float_array(b, names[1])
-    if a.shape != b.shape:
-        raise ValueError(
-            f"`{names[0]}` and `{names[1]}` must have the same shape, got "
-            f"{a.shape} and {b.shape}."
-        )
-    if sample_weight is not None:
-        check_consistent_length(a, sample_weight)
+    (a, b), sample_weight = check_real_arrays(
+        {names[0]: a, names[1]: b}, sample_weight=sample_weight
+    )
     return mean_squared_error(
         a, b, sample_weight=sample_weight, multioutput=multioutput
     )
 
 
-def _as_float_array(a, name):
-    a = np.asarray(a, dtype=float)
-    if a.ndim not in (1, 2):
-        raise ValueError(f"`{name}` must be 1-D or 2-D, got {a.ndim}-D.")
-    if a.shape[0] == 0:
-        raise ValueError(f"`{name}` is empty.")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"`{name}` contains NaN or infinity.")
-    return a
-
-
-def misfit(y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average"):
+def misfit(
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> float | np.ndarray:
     """Misfit of the strong model to its weak supervisor.
 
     ``E[(f_sw∘h_s(x) - f_w∘h_w(x))^2]``: the weakly-supervised strong model's
@@ -79,8 +76,13 @@ def misfit(y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average
 
 
 def gain(
-    y_true, y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average"
-):
+    y_true: ArrayLike,
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> float | np.ndarray:
     """Gain in accuracy of the strong model over its weak supervisor.
 
     ``err(f_w∘h_w) - err(f_sw∘h_s)``, errors measured against ``y_true``.
@@ -111,15 +113,20 @@ def gain(
     >>> gain([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
     3.0
     """
-    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     strong = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
     return weak - strong
 
 
 def bound(
-    y_true, y_weak, y_strong, *, sample_weight=None, multioutput="uniform_average"
-):
+    y_true: ArrayLike,
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> float | np.ndarray:
     """Theorem 1's upper bound on the strong model's error: weak error - misfit.
 
     The paper's heuristic (Tables 1-3) picks, among several weak supervisors,
@@ -151,20 +158,20 @@ def bound(
     >>> bound([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
     3.0
     """
-    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     return weak - _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
 
 
 def performance_gap_recovered(
-    y_true,
-    y_weak,
-    y_strong,
-    y_ceiling,
+    y_true: ArrayLike,
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    y_ceiling: ArrayLike,
     *,
-    sample_weight=None,
-    multioutput="uniform_average",
-):
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> float | np.ndarray:
     """Performance gap recovered (PGR, Burns et al. 2023), for errors.
 
     ``(err_weak - err_w2s) / (err_weak - err_ceiling)``, where the ceiling is
@@ -198,7 +205,7 @@ def performance_gap_recovered(
     >>> performance_gap_recovered([0, 0], [2, -2], [1, -1], [0, 0])
     0.75
     """
-    kw = dict(sample_weight=sample_weight, multioutput="raw_values")
+    kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput="raw_values")
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     w2s = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
     ceiling = _mse(y_true, y_ceiling, names=("y_true", "y_ceiling"), **kw)
@@ -214,18 +221,18 @@ def performance_gap_recovered(
             "`multioutput` must be 'raw_values', 'uniform_average' or an array of "
             f"weights, got {multioutput!r}."
         )
-    return float(np.average(pgr, weights=multioutput))
+    return float(np.average(pgr, weights=np.asarray(multioutput, dtype=float)))
 
 
 def weak_to_strong_report(
-    y_true,
-    y_weak,
-    y_strong,
+    y_true: ArrayLike,
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
     *,
-    y_ceiling=None,
-    sample_weight=None,
-    multioutput="uniform_average",
-):
+    y_ceiling: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    multioutput: MultiOutput = "uniform_average",
+) -> dict[str, float | np.ndarray]:
     """Every weak-to-strong diagnostic at once.
 
     Parameters
@@ -258,7 +265,7 @@ def weak_to_strong_report(
     >>> {k: float(v) for k, v in r.items()}
     {'weak_error': 4.0, 'strong_error': 1.0, 'misfit': 1.0, 'gain': 3.0, 'bound': 3.0}
     """
-    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     strong = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
     mis = _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)

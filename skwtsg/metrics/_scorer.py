@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_array, check_is_fitted
+from typing import Any
 
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from .._utils._validation import check_partially_labeled_y
 from ._gain import _mse, misfit
 
 __all__ = ["bound_scorer", "misfit_scorer", "strong_error_scorer"]
@@ -25,18 +29,8 @@ def _unwrap(estimator, X):
     return estimator, X
 
 
-def _labeled_rows(y):
-    return ~np.isnan(y).reshape(y.shape[0], -1).all(axis=1)
-
-
-def _check_y(y):
-    return check_array(
-        y,
-        ensure_2d=False,
-        dtype=np.float64,
-        ensure_all_finite="allow-nan",
-        input_name="y",
-    )
+def _num_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 def _aligned(y_pred, y):
@@ -45,7 +39,7 @@ def _aligned(y_pred, y):
     return y_pred.reshape(y.shape) if y_pred.size == y.size else y_pred
 
 
-def bound_scorer(estimator, X, y):
+def bound_scorer(estimator: Any, X: ArrayLike, y: ArrayLike) -> float:
     """Score a fitted weak-to-strong model by minus its bound on held-out rows.
 
     Returns ``-(weak error - misfit)`` measured on ``(X, y)``: the negative of
@@ -92,13 +86,9 @@ def bound_scorer(estimator, X, y):
     PCA(n_components=4)
     """
     estimator, X = _unwrap(estimator, X)
-    y = _check_y(y)
-    labeled = _labeled_rows(y)
-    if not labeled.any():
-        raise ValueError(
-            "bound_scorer needs labeled rows to measure the weak error, but every "
-            "row of y is NaN."
-        )
+    y, labeled = check_partially_labeled_y(
+        y, n_samples=_num_rows(X), require_labeled="bound_scorer"
+    )
     y_weak = _aligned(estimator.predict_weak(X), y)
     y_strong = _aligned(estimator.predict(X), y)
     weak_error = _mse(
@@ -107,7 +97,7 @@ def bound_scorer(estimator, X, y):
     return float(misfit(y_weak, y_strong) - weak_error)
 
 
-def misfit_scorer(estimator, X, y=None):
+def misfit_scorer(estimator: Any, X: ArrayLike, y: ArrayLike | None = None) -> float:
     """Score a fitted weak-to-strong model by its misfit on ``X`` (no labels).
 
     Higher misfit means, by Theorem 1, a larger guaranteed gain over the weak
@@ -142,7 +132,7 @@ def misfit_scorer(estimator, X, y=None):
     return float(misfit(estimator.predict_weak(X), estimator.predict(X)))
 
 
-def strong_error_scorer(estimator, X, y):
+def strong_error_scorer(estimator: Any, X: ArrayLike, y: ArrayLike) -> float:
     """Minus the strong model's mean squared error on the labeled rows of ``(X, y)``.
 
     The check that goes beside :func:`bound_scorer` when true labels are at
@@ -177,12 +167,9 @@ def strong_error_scorer(estimator, X, y):
     True
     """
     estimator, X = _unwrap(estimator, X)
-    y = _check_y(y)
-    labeled = _labeled_rows(y)
-    if not labeled.any():
-        raise ValueError(
-            "strong_error_scorer needs labeled rows, but every row of y is NaN."
-        )
+    y, labeled = check_partially_labeled_y(
+        y, n_samples=_num_rows(X), require_labeled="strong_error_scorer"
+    )
     y_strong = _aligned(estimator.predict(X), y)
     return -float(
         _mse(y[labeled], y_strong[labeled], None, "uniform_average", ("y", "y_strong"))

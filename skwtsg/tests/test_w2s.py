@@ -311,3 +311,36 @@ def test_convexity_is_checked_on_the_fitted_head():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         WeakToStrongRegressor(head=Lars(n_nonzero_coefs=500), random_state=0).fit(X, y)
+
+
+def test_strong_size_too_large_names_the_parameter():
+    # Regression (issue 11): strong_size=5000 on 240 rows left the weak model
+    # one row without a word.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(240, 3))
+    y = X.sum(axis=1)
+    with pytest.raises(ValueError, match="strong_size=5000"):
+        WeakToStrongRegressor(strong_size=5000, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="strong_size=0.999"):
+        WeakToStrongRegressor(strong_size=0.999, random_state=0).fit(X, y)
+
+
+def test_predict_shape_from_the_training_dimension():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    y = X.sum(axis=1)
+    est = WeakToStrongRegressor(random_state=0).fit(X, y[:, None])
+    assert est.predict(X[:4]).shape == (4, 1)
+    del est.misfit_  # the shape does not come from a diagnostic
+    assert est.predict_weak(X[:4]).shape == (4, 1)
+    assert WeakToStrongRegressor(random_state=0).fit(X, y).predict(X).shape == (100,)
+
+
+@pytest.mark.parametrize("n", [10, 150])
+def test_score_checks_lengths_first(n):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    y = X.sum(axis=1)
+    est = WeakToStrongRegressor(random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        est.score(X, y[:n] if n < 100 else np.r_[y, y[:50]])

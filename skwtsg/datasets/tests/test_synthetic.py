@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.utils import Bunch
 
 torch = pytest.importorskip("torch")
 
@@ -127,3 +128,22 @@ def test_target_differs_from_featurizer_with_same_seed():
     assert not torch.allclose(
         feat.module_[0].weight.double(), tasks.target_module[0].weight
     )
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_labels_refuse_non_finite_inputs(tasks, bad):
+    # Regression (issue 11): NaN/inf inputs used to give NaN labels.
+    X = tasks.X_eval[:4].copy()
+    X[1, 2] = bad
+    with pytest.raises(ValueError, match="Input X contains"):
+        make_synthetic_labels(tasks, X)
+    broken = Bunch(**tasks)
+    broken.heads = tasks.heads.copy()
+    broken.heads[0, 0] = bad
+    with pytest.raises(ValueError, match="`tasks.heads` contains NaN or infinity"):
+        make_synthetic_labels(broken, tasks.X_eval[:4])
+
+
+def test_labels_refuse_complex_inputs(tasks):
+    with pytest.raises(ValueError, match="[Cc]omplex"):
+        make_synthetic_labels(tasks, tasks.X_eval[:4] + 1j)

@@ -1,6 +1,8 @@
 """scikit-learn's common estimator checks for every exact head."""
 
+import numpy as np
 import pytest
+from sklearn.utils import estimator_checks, get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skwtsg.heads import (
@@ -11,56 +13,6 @@ from skwtsg.heads import (
     RidgeHead,
 )
 
-# IsotonicHead takes exactly one feature (a function of one strong feature);
-# these checks fit it on data with several features, where it must raise.
-# Its behaviour on one feature is tested in test_isotonic.py instead.
-_ONE_FEATURE = "IsotonicHead needs X with exactly 1 feature; the check uses several"
-_ISOTONIC_EXPECTED_FAILURES = {
-    name: _ONE_FEATURE
-    for name in [
-        "check_all_zero_sample_weights_error",
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_dtype_object",
-        "check_estimators_dtypes",
-        "check_estimators_fit_returns_self",
-        "check_estimators_nan_inf",
-        "check_estimators_overwrite_params",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_fit_score_takes_y",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_positive_only_tag_during_fit",
-        "check_readonly_memmap_input",
-        "check_regressor_data_not_an_array",
-        "check_regressor_multioutput",
-        "check_regressors_int",
-        "check_regressors_no_decision_function",
-        "check_regressors_train",
-        "check_sample_weight_equivalence_on_dense_data",
-        "check_sample_weights_list",
-        "check_sample_weights_not_an_array",
-        "check_sample_weights_not_overwritten",
-        "check_sample_weights_pandas_series",
-        "check_sample_weights_shape",
-        "check_supervised_y_2d",
-    ]
-}
-
-
-def _expected_failed_checks(estimator):
-    if isinstance(estimator, IsotonicHead):
-        return _ISOTONIC_EXPECTED_FAILURES
-    return {}
-
 
 @parametrize_with_checks(
     [
@@ -69,9 +21,7 @@ def _expected_failed_checks(estimator):
         RidgeHead(),
         NonNegativeLeastSquaresHead(),
         BallLeastSquaresHead(radius=0.5),
-        IsotonicHead(),
     ],
-    expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -89,3 +39,37 @@ def test_sklearn_compatible(estimator, check):
 )
 def test_declares_convexity(head):
     assert type(head)._skwtsg_convex is True
+
+
+def test_isotonic_head_declares_one_feature():
+    tags = get_tags(IsotonicHead())
+    assert tags.input_tags.one_d_array and not tags.input_tags.two_d_array
+    x = np.array([3.0, 1.0, 2.0, 0.0])
+    y = np.array([2.0, 1.0, 0.0, -1.0])
+    head = IsotonicHead().fit(x, y)  # 1-D X is the one feature
+    np.testing.assert_array_equal(head.predict(x), head.fit(x[:, None], y).predict(x))
+    assert head.n_features_in_ == 1
+
+
+# The common checks that need no data, by name.
+_API_CHECKS = [
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_estimator_tags_renamed",
+    "check_estimators_unfitted",
+    "check_get_params_invariance",
+    "check_mixin_order",
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_set_params",
+    "check_valid_tag_types",
+]
+
+
+@pytest.mark.parametrize("check", _API_CHECKS)
+def test_isotonic_head_api_checks(check):
+    # The common checks that need no data: parametrize_with_checks skips the
+    # head (two_d_array=False), like IsotonicRegression; its behaviour on one
+    # feature (fit, pickling, weights, feature names) is in test_isotonic.py.
+    getattr(estimator_checks, check)("IsotonicHead", IsotonicHead())

@@ -6,7 +6,12 @@ from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, Ridge
 
-from skwtsg.heads import BallLeastSquaresHead, LeastSquaresHead, RidgeHead
+from skwtsg.heads import (
+    BallLeastSquaresHead,
+    LeastSquaresHead,
+    RidgeHead,
+    pythagorean_gap,
+)
 
 
 def _lstsq_reference(X, Y, sample_weight=None, fit_intercept=True):
@@ -230,3 +235,51 @@ def test_clone_and_refit(data):
     again = clone(head).fit(X, Y)
     assert_allclose(again.coef_, head.coef_)
     assert not hasattr(clone(head), "coef_")
+
+
+def _large_mean_design(seed, n=300, d=6):
+    """Features whose means are ~1000x their spread, condition number ~3e5."""
+    rng = np.random.default_rng(seed)
+    U, _ = np.linalg.qr(rng.normal(size=(n, d)))
+    V, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    Z = (U * np.logspace(0, -5.5, d)) @ V.T * np.sqrt(n)
+    X = 1000.0 * (1.0 + rng.uniform(size=d)) + Z
+    y_star = X @ rng.normal(size=d) + 3.0
+    return X, y_star, y_star + rng.normal(size=n)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_pythagorean_identity_with_large_feature_means(seed):
+    # Regression (issue 11): the intercept was ȳ - x̄ᵀb, which assumes the
+    # centred columns sum to exactly zero; rounding broke the identity
+    # (relative slack up to 4e-9 on these seeds) while kkt_residual_ stayed
+    # at 1e-13.
+    X, y_star, y_weak = _large_mean_design(seed)
+    head = LeastSquaresHead().fit(X, y_weak)
+    gap = pythagorean_gap(y_weak, head.predict(X), y_star)
+    assert abs(gap) / np.mean((y_weak - y_star) ** 2) <= 1e-10
+    assert head.kkt_residual_ <= 1e-10
+
+
+@pytest.mark.parametrize("head", [LeastSquaresHead(), RidgeHead(alpha=1e-3)])
+def test_intercept_certificate_catches_a_wrong_intercept(head):
+    from skwtsg.heads._base import _fit_intercept, _mean_residual, _prepare_problem
+
+    worst_old = 0.0
+    for seed in range(8):
+        X, _, y_weak = _large_mean_design(seed)
+        head.fit(X, y_weak)
+        # Weighted residuals of the fitted head sum to zero (relative).
+        resid = y_weak - head.predict(X)
+        scale = np.sqrt(len(y_weak)) * np.linalg.norm(y_weak - y_weak.mean())
+        assert abs(resid.sum()) / scale <= 1e-12
+        # The certificate of the old intercept (ȳ) is what flags it.
+        problem = _prepare_problem(X, y_weak[:, None], None, True)
+        coef = head.coef_[:, None]
+        delta, w_sum = _mean_residual(problem, coef, problem.y_offset)
+        old = np.sqrt(w_sum) * abs(delta[0]) / problem.y_norms[0]
+        worst_old = max(worst_old, old)
+        _, cert = _fit_intercept(problem, coef)
+        assert cert[0] <= 1e-12
+    if isinstance(head, LeastSquaresHead):  # ridge shrinks b, hence the error
+        assert worst_old > 1e-10

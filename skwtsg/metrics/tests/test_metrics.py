@@ -3,7 +3,13 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV
 
-from skwtsg import WeakToStrongRegressor, bound_scorer, misfit_scorer
+from skwtsg import (
+    WeakToStrongRegressor,
+    bound_scorer,
+    misfit_scorer,
+    strong_error_scorer,
+)
+from skwtsg.heads import pythagorean_gap
 from skwtsg.metrics import (
     bound,
     gain,
@@ -93,3 +99,70 @@ def test_grid_search_picks_the_known_best_weak_supervisor():
     assert search.best_params_["weak_featurizer"].n_components == 5
     bounds = -search.cv_results_["mean_test_score"]
     assert np.all(np.diff(bounds) < 0)
+
+
+# Regression tests (issue 11): bad input to a metric is an error naming the
+# argument, never a silently wrong number.
+_METRICS = {
+    "misfit": lambda y, w, s, **kw: misfit(w, s, **kw),
+    "gain": gain,
+    "bound": bound,
+    "report": weak_to_strong_report,
+    "pgr": lambda y, w, s, **kw: performance_gap_recovered(y, w, s, s[::-1], **kw),
+    "pythagorean_gap": lambda y, w, s, **kw: pythagorean_gap(w, s, y, **kw),
+}
+
+
+def _inputs():
+    rng = np.random.RandomState(0)
+    return [rng.normal(size=8) for _ in range(3)]
+
+
+@pytest.mark.parametrize("metric", list(_METRICS))
+def test_complex_input_is_refused(metric):
+    y, w, s = _inputs()
+    with pytest.raises(ValueError, match="`y_(weak|strong)`.*complex"):
+        _METRICS[metric](y, w + 1j, s + 1j)
+
+
+@pytest.mark.parametrize("metric", list(_METRICS))
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_input_is_refused(metric, bad):
+    y, w, s = _inputs()
+    w[3] = bad
+    with pytest.raises(ValueError, match="`y_weak` contains NaN or infinity"):
+        _METRICS[metric](y, w, s)
+
+
+@pytest.mark.parametrize("metric", list(_METRICS))
+def test_negative_or_bad_sample_weight_is_refused(metric):
+    y, w, s = _inputs()
+    sw = np.ones(8)
+    sw[0] = -5.0
+    with pytest.raises(ValueError, match="`sample_weight` has negative values"):
+        _METRICS[metric](y, w, s, sample_weight=sw)
+    with pytest.raises(ValueError, match="`sample_weight` has 3 values for 8 rows"):
+        _METRICS[metric](y, w, s, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="`sample_weight` contains NaN"):
+        _METRICS[metric](y, w, s, sample_weight=np.full(8, np.nan))
+    with pytest.raises(ValueError, match="`sample_weight` is zero on every row"):
+        _METRICS[metric](y, w, s, sample_weight=np.zeros(8))
+
+
+@pytest.mark.parametrize("metric", list(_METRICS))
+def test_empty_and_inconsistent_inputs_are_refused(metric):
+    y, w, s = _inputs()
+    with pytest.raises(ValueError, match="is empty"):
+        _METRICS[metric]([], [], [])
+    with pytest.raises(ValueError, match="must have the same shape"):
+        _METRICS[metric](y, w, s[:5])
+
+
+@pytest.mark.parametrize("scorer", [bound_scorer, strong_error_scorer])
+def test_scorers_check_lengths_before_indexing(scorer):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    y = X.sum(axis=1)
+    est = WeakToStrongRegressor(random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        scorer(est, X, y[:10])

@@ -1,0 +1,279 @@
+"""The division of a weak-to-strong training set into row roles.
+
+A weak-to-strong estimator trains two models on different rows: the weak
+model on true labels, the strong model on the weak model's labels, and it
+measures its diagnostics on held-out rows. Each row plays one of the
+:data:`ROLES`:
+
+``"weak"``
+    trains the weak model on its true label;
+``"strong"``
+    is labelled by the weak model and trains the strong model (its true
+    label, if any, is used only afterwards to measure the strong error);
+``"both"``
+    does both (weak labels made on the weak model's own training inputs);
+``"eval"``
+    is held out from both models; the diagnostics are measured on it.
+
+Internally a role is an integer code, its index in :data:`ROLES`
+(:data:`WEAK`, :data:`STRONG`, :data:`BOTH`, :data:`EVAL`); public
+attributes such as ``roles_`` hold the strings (:meth:`RoleAssignment.names`).
+
+Nothing here depends on the task (regression or classification), on the
+models or on the data beyond which rows are labeled. A second estimator
+(e.g. a weak-to-strong classifier) reuses it unchanged::
+
+    from skwtsg._roles import assign_roles
+
+    labeled = ...  # bool mask: rows with a true label
+    split = assign_roles(
+        labeled,
+        eval_size=self.eval_size,
+        strong_size=self.strong_size,
+        roles=roles,  # the ``roles`` argument of ``fit``, or None
+        random_state=self.random_state,
+    )
+    self.roles_ = split.names()
+    X_weak, y_weak = X[split.weak_rows], y[split.weak_rows]  # and so on
+
+and declares the same ``eval_size``/``strong_size`` constraints by reusing
+:data:`EVAL_SIZE_CONSTRAINTS` and :data:`STRONG_SIZE_CONSTRAINTS`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+
+__all__ = [
+    "BOTH",
+    "EVAL",
+    "EVAL_SIZE_CONSTRAINTS",
+    "ROLES",
+    "STRONG",
+    "STRONG_SIZE_CONSTRAINTS",
+    "WEAK",
+    "RoleAssignment",
+    "assign_roles",
+]
+
+#: Row roles accepted by ``fit(..., roles=...)``; a role's integer code is its
+#: index here.
+ROLES = ("weak", "strong", "both", "eval")
+
+#: Integer codes of the roles.
+WEAK, STRONG, BOTH, EVAL = range(len(ROLES))
+
+#: ``_parameter_constraints`` entries of ``eval_size`` and ``strong_size``.
+EVAL_SIZE_CONSTRAINTS = [
+    Interval(RealNotInt, 0, 1, closed="left"),
+    Interval(Integral, 0, None, closed="left"),
+]
+STRONG_SIZE_CONSTRAINTS = [
+    Interval(RealNotInt, 0, 1, closed="neither"),
+    Interval(Integral, 1, None, closed="left"),
+    StrOptions({"reuse"}),
+]
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    """The role of every row, as integer codes and index arrays.
+
+    Attributes
+    ----------
+    codes : ndarray of int8 of shape (n_samples,)
+        The role code of each row (an index into :data:`ROLES`).
+    weak_rows : ndarray of int
+        Sorted indices of the rows that train the weak model (``"weak"`` or
+        ``"both"``).
+    strong_rows : ndarray of int
+        Sorted indices of the rows that train the strong model (``"strong"``
+        or ``"both"``).
+    eval_rows : ndarray of int
+        Sorted indices of the held-out ``"eval"`` rows.
+    """
+
+    codes: NDArray[np.int8]
+    weak_rows: NDArray[np.intp]
+    strong_rows: NDArray[np.intp]
+    eval_rows: NDArray[np.intp]
+
+    @classmethod
+    def from_codes(cls, codes: NDArray[np.int8]) -> RoleAssignment:
+        """Index arrays of the rows of each role, from the codes."""
+        return cls(
+            codes=codes,
+            weak_rows=np.flatnonzero((codes == WEAK) | (codes == BOTH)),
+            strong_rows=np.flatnonzero((codes == STRONG) | (codes == BOTH)),
+            eval_rows=np.flatnonzero(codes == EVAL),
+        )
+
+    def names(self) -> NDArray[np.str_]:
+        """The role of each row as a string (one of :data:`ROLES`)."""
+        return np.asarray(ROLES)[self.codes]
+
+    @property
+    def reuse(self) -> bool:
+        """Whether every strong row also trained the weak model (``"both"``)."""
+        return bool(np.all(self.codes[self.strong_rows] == BOTH))
+
+
+def _count(size: float | int, n: int) -> int:
+    """A float fraction (rounded up) or an int count of ``n`` rows."""
+    if isinstance(size, Integral):
+        return min(int(size), n)
+    return int(math.ceil(size * n))
+
+
+def _codes_from_names(roles: ArrayLike, labeled: NDArray[np.bool_]) -> NDArray[np.int8]:
+    """Validate explicit roles (strings) against the labeled mask."""
+    n = labeled.shape[0]
+    roles = np.asarray(roles, dtype=object)
+    if roles.shape != (n,):
+        raise ValueError(
+            f"`roles` must have shape ({n},) like the rows of X, got {roles.shape}."
+        )
+    names = roles.astype(str)
+    bad = sorted(set(names.tolist()) - set(ROLES))
+    if bad:
+        raise ValueError(f"`roles` has unknown values {bad}; use {list(ROLES)}.")
+    codes = np.empty(n, dtype=np.int8)
+    for code, name in enumerate(ROLES):
+        codes[names == name] = code
+    needs_label = codes != STRONG
+    if np.any(needs_label & ~labeled):
+        rows = np.flatnonzero(needs_label & ~labeled)[:5].tolist()
+        raise ValueError(
+            "Rows with role 'weak', 'both' or 'eval' need true labels, "
+            f"but y is NaN on rows {rows}."
+        )
+    return codes
+
+
+def _split_codes(
+    labeled: NDArray[np.bool_],
+    eval_size: float | int,
+    strong_size: float | int | str,
+    random_state: int | np.random.RandomState | None,
+) -> NDArray[np.int8]:
+    """Random roles: eval rows, then weak/strong (or both) among the labeled."""
+    n_labeled = int(labeled.sum())
+    if n_labeled == 0:
+        raise ValueError(
+            "Every row of y is NaN (unlabeled): the weak model needs rows "
+            "with true labels."
+        )
+    rng = check_random_state(random_state)
+    lab = rng.permutation(np.flatnonzero(labeled))
+    n_eval = _count(eval_size, n_labeled)
+    unlabeled = np.flatnonzero(~labeled)
+    min_train = 1 if len(unlabeled) or strong_size == "reuse" else 2
+    if n_labeled - n_eval < min_train:
+        raise ValueError(
+            f"Too few labeled rows: {n_labeled} sample(s), of which {n_eval} "
+            f"are held out by eval_size={eval_size!r}; at least "
+            f"{min_train} must remain to train the models."
+        )
+    codes = np.empty(labeled.shape[0], dtype=np.int8)
+    codes[lab[:n_eval]] = EVAL
+    rest = lab[n_eval:]
+    if len(unlabeled):
+        codes[unlabeled] = STRONG
+        codes[rest] = WEAK
+    elif strong_size == "reuse":
+        codes[rest] = BOTH
+    else:
+        n_strong = (
+            int(strong_size)
+            if isinstance(strong_size, Integral)
+            else int(math.ceil(float(strong_size) * len(rest)))
+        )
+        if n_strong > len(rest) - 1:
+            raise ValueError(
+                f"strong_size={strong_size!r} asks for {n_strong} of the "
+                f"{len(rest)} training rows left after eval_size={eval_size!r}, "
+                "which leaves no row for the weak model; lower `strong_size` "
+                f"(at most {len(rest) - 1} rows here) or `eval_size`."
+            )
+        codes[rest[:n_strong]] = STRONG
+        codes[rest[n_strong:]] = WEAK
+    return codes
+
+
+def assign_roles(
+    labeled: ArrayLike,
+    *,
+    eval_size: float | int = 0.2,
+    strong_size: float | int | str = 0.5,
+    roles: ArrayLike | None = None,
+    random_state: int | np.random.RandomState | None = None,
+) -> RoleAssignment:
+    """Give every row a role: weak, strong, both or eval.
+
+    A pure function of its arguments (the random draw comes from
+    ``random_state`` only).
+
+    Parameters
+    ----------
+    labeled : array-like of bool of shape (n_samples,)
+        Which rows have a true label.
+    eval_size : float or int, default=0.2
+        Labeled rows held out as ``"eval"``: a float is a fraction of the
+        labeled rows (rounded up), an int a count. Ignored with ``roles``.
+    strong_size : float, int or "reuse", default=0.5
+        When every row is labeled, the rows of the strong model among those
+        not held out: a float fraction (rounded up) or an int count; the rest
+        are ``"weak"``; ``"reuse"`` makes them all ``"both"``. When some rows
+        are unlabeled they are the ``"strong"`` rows and this is ignored, as
+        it is with ``roles``.
+    roles : array-like of str of shape (n_samples,), default=None
+        Explicit roles (each one of :data:`ROLES`); unlabeled rows may only
+        be ``"strong"``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random division (unused with ``roles``).
+
+    Returns
+    -------
+    assignment : RoleAssignment
+        Integer codes and the index arrays of the weak, strong and eval rows.
+
+    Raises
+    ------
+    ValueError
+        If ``roles`` is malformed or gives a role needing a label to an
+        unlabeled row; if ``eval_size`` or ``strong_size`` leave a model
+        without rows (the message names the parameter); if either model has
+        no row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg._roles import assign_roles
+    >>> split = assign_roles(np.ones(10, dtype=bool), random_state=0)
+    >>> len(split.eval_rows), len(split.strong_rows), len(split.weak_rows)
+    (2, 4, 4)
+    >>> split.names()[:3].tolist()
+    ['weak', 'strong', 'eval']
+    """
+    labeled = np.asarray(labeled, dtype=bool)
+    if roles is not None:
+        codes = _codes_from_names(roles, labeled)
+    else:
+        codes = _split_codes(labeled, eval_size, strong_size, random_state)
+    split = RoleAssignment.from_codes(codes)
+    n_weak, n_strong = len(split.weak_rows), len(split.strong_rows)
+    if n_weak == 0 or n_strong == 0:
+        raise ValueError(
+            f"Too few rows to fit both models: {n_weak} sample(s) for the weak "
+            f"model and {n_strong} sample(s) for the strong model (from "
+            f"{int(labeled.sum())} labeled and {int((~labeled).sum())} "
+            "unlabeled rows). Pass more rows, lower `eval_size`, or set `roles`."
+        )
+    return split

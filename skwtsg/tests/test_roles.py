@@ -1,0 +1,82 @@
+"""The division of rows into roles (skwtsg/_roles.py)."""
+
+import numpy as np
+import pytest
+
+from skwtsg._roles import (
+    BOTH,
+    EVAL,
+    ROLES,
+    STRONG,
+    WEAK,
+    RoleAssignment,
+    assign_roles,
+)
+
+
+def test_codes_index_roles():
+    assert [ROLES[c] for c in (WEAK, STRONG, BOTH, EVAL)] == list(ROLES)
+
+
+def test_default_split_partitions_labeled_rows():
+    split = assign_roles(np.ones(100, dtype=bool), random_state=0)
+    assert isinstance(split, RoleAssignment)
+    assert split.codes.dtype == np.int8
+    assert (len(split.eval_rows), len(split.strong_rows), len(split.weak_rows)) == (
+        20,
+        40,
+        40,
+    )
+    rows = np.concatenate([split.eval_rows, split.strong_rows, split.weak_rows])
+    np.testing.assert_array_equal(np.sort(rows), np.arange(100))
+    assert not split.reuse
+    np.testing.assert_array_equal(split.names()[split.eval_rows], "eval")
+
+
+def test_pure_function_of_random_state():
+    labeled = np.ones(50, dtype=bool)
+    a = assign_roles(labeled, random_state=3)
+    b = assign_roles(labeled, random_state=3)
+    np.testing.assert_array_equal(a.codes, b.codes)
+    c = assign_roles(labeled, random_state=4)
+    assert not np.array_equal(a.codes, c.codes)
+
+
+def test_unlabeled_rows_are_strong_and_reuse_is_both():
+    labeled = np.r_[np.zeros(10, dtype=bool), np.ones(20, dtype=bool)]
+    split = assign_roles(labeled, eval_size=5, random_state=0)
+    np.testing.assert_array_equal(split.strong_rows, np.arange(10))
+    assert len(split.eval_rows) == 5 and len(split.weak_rows) == 15
+    split = assign_roles(np.ones(20, dtype=bool), strong_size="reuse", eval_size=0)
+    assert split.reuse
+    np.testing.assert_array_equal(split.weak_rows, split.strong_rows)
+    np.testing.assert_array_equal(split.codes, BOTH)
+
+
+def test_explicit_roles_become_codes():
+    roles = ["weak", "strong", "both", "eval", "strong"]
+    labeled = np.array([True, True, True, True, False])
+    split = assign_roles(labeled, roles=roles)
+    np.testing.assert_array_equal(split.codes, [WEAK, STRONG, BOTH, EVAL, STRONG])
+    np.testing.assert_array_equal(split.names(), roles)
+    np.testing.assert_array_equal(split.weak_rows, [0, 2])
+    np.testing.assert_array_equal(split.strong_rows, [1, 2, 4])
+    with pytest.raises(ValueError, match="need true labels"):
+        assign_roles(labeled, roles=["weak", "strong", "both", "eval", "eval"])
+    with pytest.raises(ValueError, match="unknown values"):
+        assign_roles(labeled, roles=["weak"] * 4 + ["teacher"])
+    with pytest.raises(ValueError, match="shape"):
+        assign_roles(labeled, roles=["weak"] * 4)
+
+
+@pytest.mark.parametrize("strong_size", [5000, 192, 0.999])
+def test_strong_size_leaving_no_weak_row_raises(strong_size):
+    # 240 rows, 48 held out: 192 remain. A strong_size taking all of them
+    # used to be clipped silently, leaving the weak model one row.
+    with pytest.raises(ValueError, match="strong_size"):
+        assign_roles(np.ones(240, dtype=bool), strong_size=strong_size)
+
+
+def test_strong_size_at_the_limit_is_kept():
+    split = assign_roles(np.ones(240, dtype=bool), strong_size=191)
+    assert len(split.strong_rows) == 191 and len(split.weak_rows) == 1
