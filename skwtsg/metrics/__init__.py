@@ -1,4 +1,5 @@
-"""Weak-to-strong metrics: misfit, gain, bound, PGR, the fitted line, and scorers."""
+"""Weak-to-strong metrics: misfit, gain, bound, PGR, intervals, the fitted line,
+and scorers."""
 
 from ._gain import (
     bound,
@@ -7,18 +8,23 @@ from ._gain import (
     performance_gap_recovered,
     weak_to_strong_report,
 )
+from ._intervals import diagnostic_intervals, misfit_interval
 from ._line import LineFit, fit_line
 from ._scorer import bound_scorer, misfit_scorer, strong_error_scorer
+from ._selection import rank_weak_supervisors
 
 __all__ = [
     "LineFit",
     "bound",
     "bound_scorer",
+    "diagnostic_intervals",
     "fit_line",
     "gain",
     "misfit",
+    "misfit_interval",
     "misfit_scorer",
     "performance_gap_recovered",
+    "rank_weak_supervisors",
     "strong_error_scorer",
     "weak_to_strong_report",
 ]

@@ -1,0 +1,485 @@
+"""Bootstrap confidence intervals on the weak-to-strong diagnostics.
+
+Every diagnostic is a (weighted) mean of a per-row loss, so one paired
+bootstrap of the rows drives all of them at once: a resample is a vector of
+multinomial counts ``c`` over the rows, and each resampled diagnostic is
+``sum(c * w * loss) / sum(c * w)``. Stacking the resamples' counts into a
+matrix ``C`` turns the whole bootstrap into one matrix product ``C @ L`` with
+the matrix ``L`` of per-row losses (one column per diagnostic and task).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+from scipy.special import ndtr, ndtri
+from sklearn.utils.validation import check_consistent_length
+
+from ._gain import _as_float_array, misfit, weak_to_strong_report
+from ._scorer import _aligned, _check_y, _unwrap
+
+__all__ = ["diagnostic_intervals", "misfit_interval"]
+
+#: The diagnostics that get an interval, in the report's order.
+INTERVAL_DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
+
+_METHODS = ("bca", "percentile", "basic")
+
+#: Rows times resamples held in memory at once (counts of one batch).
+_BATCH_CELLS = 2**21
+
+
+# --------------------------------------------------------------- validation
+def _check_interval_params(confidence_level, n_resamples, method):
+    if (
+        not isinstance(confidence_level, Real)
+        or isinstance(confidence_level, bool)
+        or not 0 < confidence_level < 1
+    ):
+        raise ValueError(
+            f"`confidence_level` must be a number in (0, 1), got {confidence_level!r}."
+        )
+    if (
+        not isinstance(n_resamples, Integral)
+        or isinstance(n_resamples, bool)
+        or n_resamples < 1
+    ):
+        raise ValueError(
+            f"`n_resamples` must be a positive integer, got {n_resamples!r}."
+        )
+    if not isinstance(method, str) or method.lower() not in _METHODS:
+        raise ValueError(
+            f"`method` must be one of 'BCa', 'percentile' or 'basic', got {method!r}."
+        )
+    return float(confidence_level), int(n_resamples), method.lower()
+
+
+def _check_weights(sample_weight, n):
+    if sample_weight is None:
+        return np.ones(n)
+    w = np.asarray(sample_weight, dtype=float)
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"`sample_weight` must have shape ({n},), got {w.shape}.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("`sample_weight` must be finite and non-negative.")
+    return w
+
+
+def _generator(random_state):
+    """A numpy Generator from an int, a RandomState, a Generator or None."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, Integral):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    raise ValueError(
+        "`random_state` must be None, an int, a numpy RandomState or Generator; "
+        f"got {random_state!r}."
+    )
+
+
+def _multioutput_weights(multioutput, n_tasks):
+    """``None`` for raw values, else the weights averaging the tasks."""
+    if isinstance(multioutput, str):
+        if multioutput == "raw_values":
+            return None
+        if multioutput == "uniform_average":
+            return np.full(n_tasks, 1.0 / n_tasks)
+        raise ValueError(
+            "`multioutput` must be 'raw_values', 'uniform_average' or an array of "
+            f"weights, got {multioutput!r}."
+        )
+    v = np.asarray(multioutput, dtype=float)
+    if v.shape != (n_tasks,):
+        raise ValueError(
+            f"`multioutput` weights must have shape ({n_tasks},), got {v.shape}."
+        )
+    if not np.all(np.isfinite(v)) or np.any(v < 0) or v.sum() <= 0:
+        raise ValueError("`multioutput` weights must be non-negative, not all zero.")
+    return v / v.sum()
+
+
+# ------------------------------------------------------------------ engine
+def _bootstrap_means(losses, weights, *, n_resamples, rng):
+    """Resampled weighted means of the columns of ``losses``, minus their mean.
+
+    Parameters
+    ----------
+    losses : ndarray of shape (n_rows, n_columns)
+        Per-row losses; rows with zero weight already removed.
+    weights : ndarray of shape (n_rows,)
+        Positive row weights.
+    n_resamples : int
+    rng : numpy Generator
+
+    Returns
+    -------
+    deltas : ndarray of shape (n_columns, n_resamples)
+        ``theta*_b - theta`` for each bootstrap resample ``b``, ``theta``
+        being the weighted column means (computed here, so that the rounding
+        of a point estimate computed otherwise cannot shift the deltas of a
+        quantity with almost no spread off zero).
+    jackknife : ndarray of shape (n_columns, n_rows)
+        ``theta_(i) - theta``, leaving out row ``i``.
+    """
+    n, k = losses.shape
+    centred = losses - np.average(losses, axis=0, weights=weights)
+    centred[:, np.ptp(losses, axis=0) == 0] = 0.0  # a constant has no spread
+    weighted = weights[:, None] * centred
+    # float32 holds the counts exactly; the losses are centred first, so the
+    # rounding error is relative to their spread, far below the Monte-Carlo
+    # error of the quantiles, and the product runs twice as fast.
+    weighted32 = weighted.astype(np.float32)
+    weights32 = weights.astype(np.float32)[:, None]
+    deltas = np.empty((n_resamples, k))
+    batch = max(1, min(n_resamples, _BATCH_CELLS // n))
+    dtype = np.int32 if batch * n < np.iinfo(np.int32).max else np.int64
+    offsets = np.arange(0, batch * n, n, dtype=dtype)[:, None]
+    for start in range(0, n_resamples, batch):
+        b = min(batch, n_resamples - start)
+        # The same draws as scipy.stats.bootstrap: row b of ``index`` is the
+        # b-th resample of the rows; its counts are one bincount away.
+        index = rng.integers(0, n, size=(b, n), dtype=dtype)
+        index += offsets[:b]
+        counts = np.bincount(index.ravel(), minlength=b * n)
+        counts = counts.reshape(b, n).astype(np.float32)
+        numerator = (counts @ weighted32).astype(float)
+        denominator = (counts @ weights32).astype(float)
+        deltas[start : start + b] = numerator / denominator
+    total = weights.sum()
+    jackknife = -weighted / (total - weights)[:, None]
+    return deltas.T, jackknife.T
+
+
+def _limits(theta, deltas, jackknife, confidence_level, method):
+    """Interval ends from the bootstrap and jackknife deviations (scipy's rules).
+
+    The same formulas as :func:`scipy.stats.bootstrap` (Efron and Tibshirani
+    1993, 14.3 and 15.4 for BCa), with the quantiles of
+    :func:`scipy.stats.quantile`.
+    """
+    alpha = (1 - confidence_level) / 2
+    n_resamples = deltas.shape[1]
+    if method == "bca":
+        below = np.count_nonzero(deltas < 0, axis=1)
+        at_or_below = np.count_nonzero(deltas <= 0, axis=1)
+        z0 = ndtri((below + at_or_below) / (2 * n_resamples))
+        u = jackknife.mean(axis=1, keepdims=True) - jackknife
+        num = np.sum(u**3, axis=1)
+        den = np.sum(u**2, axis=1) ** 1.5
+        with np.errstate(divide="ignore", invalid="ignore"):
+            accel = np.where(den > 0, num / (6 * den), 0.0)
+        z_alpha = ndtri(alpha)
+        levels = []
+        for z in (z_alpha, -z_alpha):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                levels.append(ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z))))
+        levels = np.stack(levels, axis=1)
+        if not np.all(np.isfinite(levels)):
+            raise ValueError(
+                "The BCa interval cannot be computed: the bootstrap distribution "
+                "of some diagnostic lies entirely on one side of its estimate "
+                "(too few rows?). Use method='percentile'."
+            )
+    else:
+        levels = np.broadcast_to([alpha, 1 - alpha], (len(theta), 2))
+    q = stats.quantile(deltas, levels, axis=-1)
+    if method == "basic":
+        q = -q[:, ::-1]
+    return theta + q[:, 0], theta + q[:, 1]
+
+
+def _row_losses(y_true, y_weak, y_strong):
+    """Per-row losses of each diagnostic, each of shape (n_rows, n_tasks)."""
+    mis = (y_weak - y_strong) ** 2
+    if y_true is None:
+        return {"misfit": mis}
+    weak = (y_true - y_weak) ** 2
+    strong = (y_true - y_strong) ** 2
+    return {
+        "weak_error": weak,
+        "strong_error": strong,
+        "misfit": mis,
+        "gain": weak - strong,
+        "bound": weak - mis,
+    }
+
+
+def _report_intervals(
+    y_true,
+    y_weak,
+    y_strong,
+    report,
+    *,
+    sample_weight,
+    multioutput,
+    confidence_level,
+    n_resamples,
+    method,
+    random_state,
+):
+    """The ``"<name>_ci"`` entries for the point values in ``report``.
+
+    One paired resample of the rows drives every diagnostic: the per-row
+    losses of all five (the gain's and the bound's are differences of
+    squared errors) are the columns of one matrix, multiplied by the
+    resamples' counts at once.
+    """
+    confidence_level, n_resamples, method = _check_interval_params(
+        confidence_level, n_resamples, method
+    )
+    arrays = [
+        None if a is None else np.asarray(a, dtype=float)
+        for a in (y_true, y_weak, y_strong)
+    ]
+    arrays = [None if a is None else a.reshape(a.shape[0], -1) for a in arrays]
+    n, n_tasks = arrays[1].shape
+    w = _check_weights(sample_weight, n)
+    keep = w > 0
+    if keep.sum() < 2:
+        raise ValueError(
+            "Bootstrap intervals need at least 2 rows with positive weight, got "
+            f"{int(keep.sum())}."
+        )
+    task_weights = _multioutput_weights(multioutput, n_tasks)
+    losses = _row_losses(*arrays)
+    if task_weights is not None:  # a task average is the mean of row averages
+        losses = {k: (loss @ task_weights)[:, None] for k, loss in losses.items()}
+    names = [name for name in INTERVAL_DIAGNOSTICS if name in losses]
+    theta = np.concatenate([np.atleast_1d(report[name]) for name in names])
+    L = np.concatenate([losses[name][keep] for name in names], axis=1)
+    deltas, jackknife = _bootstrap_means(
+        L, w[keep], n_resamples=n_resamples, rng=_generator(random_state)
+    )
+    low, high = _limits(theta, deltas, jackknife, confidence_level, method)
+    width = L.shape[1] // len(names)
+    out = {}
+    for i, name in enumerate(names):
+        part = slice(i * width, (i + 1) * width)
+        if task_weights is None:
+            out[name + "_ci"] = (low[part], high[part])
+        else:
+            out[name + "_ci"] = (float(low[part][0]), float(high[part][0]))
+    return out
+
+
+# ------------------------------------------------------------------ public
+def misfit_interval(
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    multioutput: str | ArrayLike = "uniform_average",
+    confidence_level: float = 0.95,
+    n_resamples: int = 9999,
+    method: str = "BCa",
+    random_state=None,
+):
+    """Bootstrap confidence interval on the misfit, without any true label.
+
+    The misfit needs only the two models' predictions, so its interval does
+    too: rows are resampled with replacement and the (weighted) misfit
+    recomputed on each resample.
+
+    Parameters
+    ----------
+    y_weak : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Predictions of the weak model.
+    y_strong : array-like of the same shape
+        Predictions of the strong model.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights. The misfit is the ratio ``sum(w * loss) / sum(w)``, and
+        ``(w, loss)`` pairs are resampled together. Rows of zero weight are
+        left out of the resampling, as if absent (scikit-learn's meaning of
+        a zero weight).
+    multioutput : {"raw_values", "uniform_average"} or array-like, \
+            default="uniform_average"
+        How to combine tasks, as in :func:`skwtsg.metrics.misfit`.
+    confidence_level : float, default=0.95
+        Confidence level of the two-sided interval.
+    n_resamples : int, default=9999
+        Number of bootstrap resamples.
+    method : {"BCa", "percentile", "basic"}, default="BCa"
+        Interval type, as in :func:`scipy.stats.bootstrap`.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seeds the resampling (a numpy Generator is seeded from it). Pass an
+        int for reproducible output across calls.
+
+    Returns
+    -------
+    interval : tuple of (float, float) or of two ndarrays of shape (n_tasks,)
+        ``(low, high)``; arrays for ``multioutput="raw_values"``.
+
+    See Also
+    --------
+    weak_to_strong_report : Every diagnostic, with ``confidence_level`` set.
+    diagnostic_intervals : The intervals of a fitted estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.metrics import misfit, misfit_interval
+    >>> rng = np.random.RandomState(0)
+    >>> y_weak = rng.normal(size=500)
+    >>> y_strong = y_weak + rng.normal(scale=0.5, size=500)
+    >>> low, high = misfit_interval(y_weak, y_strong, random_state=0)
+    >>> bool(low < misfit(y_weak, y_strong) < high)
+    True
+    >>> round(low, 2), round(high, 2)
+    (0.22, 0.27)
+    """
+    y_weak = _as_float_array(y_weak, "y_weak")
+    y_strong = _as_float_array(y_strong, "y_strong")
+    if y_weak.shape != y_strong.shape:
+        raise ValueError(
+            "`y_weak` and `y_strong` must have the same shape, got "
+            f"{y_weak.shape} and {y_strong.shape}."
+        )
+    if sample_weight is not None:
+        check_consistent_length(y_weak, sample_weight)
+    point = misfit(
+        y_weak, y_strong, sample_weight=sample_weight, multioutput=multioutput
+    )
+    return _report_intervals(
+        None,
+        y_weak,
+        y_strong,
+        {"misfit": point},
+        sample_weight=sample_weight,
+        multioutput=multioutput,
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+        method=method,
+        random_state=random_state,
+    )["misfit_ci"]
+
+
+def diagnostic_intervals(
+    estimator,
+    X: ArrayLike,
+    y: ArrayLike | None = None,
+    *,
+    sample_weight: ArrayLike | None = None,
+    multioutput: str | ArrayLike | None = None,
+    confidence_level: float = 0.95,
+    n_resamples: int = 9999,
+    method: str = "BCa",
+    random_state=None,
+) -> dict:
+    """Diagnostics of a fitted weak-to-strong model on ``(X, y)``, with intervals.
+
+    The weak model's and the strong model's predictions on ``X``
+    (``estimator.predict_weak(X)``, ``estimator.predict(X)``) go to
+    :func:`weak_to_strong_report` with ``confidence_level`` set, or, when
+    ``y`` is None, to :func:`misfit_interval`.
+
+    The intervals capture the uncertainty of the **evaluation sample**: which
+    rows happened to be drawn for ``(X, y)``, with the fitted models held
+    fixed. They say how far the measured misfit, gain and bound of *these*
+    models may be from their values on the whole population. They do not
+    capture how the diagnostics would change if the models were refitted on
+    other training rows; for that, refit over splits with
+    :func:`sklearn.model_selection.cross_validate` and the skwtsg scorers
+    (see the :ref:`user guide <uncertainty>`).
+
+    The estimator does not keep its training data. For the intervals of the
+    ``"eval"`` rows of the fit itself (the rows of ``estimator.gain_`` and
+    the other fitted diagnostics when ``diagnostic_rows_`` says ``"eval"``),
+    pass those rows: ``mask = estimator.roles_ == "eval"``, then
+    ``diagnostic_intervals(estimator, X[mask], y[mask])``.
+
+    Parameters
+    ----------
+    estimator : WeakToStrongRegressor or Pipeline
+        Fitted; a Pipeline ending in a WeakToStrongRegressor works too.
+    X : array-like of shape (n_samples, n_features)
+        Held-out inputs.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+        Their true labels (no NaN). ``None`` gives the misfit alone, which
+        needs no label.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+    multioutput : {"raw_values", "uniform_average"}, array-like or None, \
+            default=None
+        How to combine tasks; ``None`` does as the estimator's fitted
+        diagnostics: a float for one task, one value per task for several.
+    confidence_level : float, default=0.95
+        Confidence level of the two-sided intervals.
+    n_resamples : int, default=9999
+        Number of bootstrap resamples.
+    method : {"BCa", "percentile", "basic"}, default="BCa"
+        Interval type, as in :func:`scipy.stats.bootstrap`.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seeds the resampling.
+
+    Returns
+    -------
+    report : dict
+        ``weak_error``, ``strong_error``, ``misfit``, ``gain``, ``bound``
+        and, for each, ``"<name>_ci"``: a ``(low, high)`` pair (only
+        ``misfit`` and ``misfit_ci`` when ``y`` is None).
+
+    See Also
+    --------
+    weak_to_strong_report : The same from predictions.
+    rank_weak_supervisors : Compare several weak supervisors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from skwtsg import WeakToStrongRegressor
+    >>> from skwtsg.metrics import diagnostic_intervals
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(1000, 5))
+    >>> y = X @ np.array([1.0, 2.0, 0.0, -1.0, 0.5]) + rng.normal(size=1000)
+    >>> est = WeakToStrongRegressor(PCA(n_components=2), random_state=0)
+    >>> est = est.fit(X[:500], y[:500])
+    >>> rep = diagnostic_intervals(est, X[500:], y[500:], random_state=0)
+    >>> low, high = rep["bound_ci"]
+    >>> bool(low < rep["bound"] < high)
+    True
+    >>> sorted(diagnostic_intervals(est, X[500:], random_state=0))
+    ['misfit', 'misfit_ci']
+    """
+    step, Xt = _unwrap(estimator, X)
+    y_weak = np.asarray(step.predict_weak(Xt), dtype=float)
+    y_strong = np.asarray(step.predict(Xt), dtype=float)
+    kw = dict(
+        sample_weight=sample_weight,
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+        method=method,
+        random_state=random_state,
+    )
+    if y is None:
+        if multioutput is None:
+            multioutput = "raw_values" if y_weak.ndim == 2 else "uniform_average"
+        point = misfit(
+            y_weak, y_strong, sample_weight=sample_weight, multioutput=multioutput
+        )
+        return {
+            "misfit": point,
+            "misfit_ci": misfit_interval(
+                y_weak, y_strong, multioutput=multioutput, **kw
+            ),
+        }
+    y = _check_y(y)
+    if np.isnan(y).any():
+        raise ValueError(
+            "`y` contains NaN: pass only labeled rows, or y=None for the misfit "
+            "alone (it needs no label)."
+        )
+    if multioutput is None:
+        multioutput = "raw_values" if y.ndim == 2 else "uniform_average"
+    return weak_to_strong_report(
+        y,
+        _aligned(y_weak, y),
+        _aligned(y_strong, y),
+        multioutput=multioutput,
+        **kw,
+    )

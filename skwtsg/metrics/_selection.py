@@ -1,0 +1,369 @@
+"""Ranking weak supervisors by the bound, knowing its uncertainty."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from ._gain import _as_float_array
+from ._intervals import (
+    _bootstrap_means,
+    _check_interval_params,
+    _check_weights,
+    _generator,
+    _limits,
+)
+
+__all__ = ["rank_weak_supervisors"]
+
+_SPLIT_KEY = re.compile(r"^split(\d+)_test_(.+)$")
+
+
+def _from_cv_results(results, bound, true_error):
+    """Per-split bounds (and true errors) of each candidate of a search."""
+    names = [k[len("mean_test_") :] for k in results if k.startswith("mean_test_")]
+    if not names:
+        raise ValueError("`results` has no test scores (no 'mean_test_*' key).")
+    if bound is None:
+        bound = "bound" if "bound" in names else "score"
+    if bound not in names:
+        raise ValueError(
+            f"`bound`: the search has no scorer named {bound!r} (it has {names}); "
+            "score it with skwtsg.bound_scorer."
+        )
+    if true_error is None:
+        others = [name for name in names if name != bound]
+        true_error = others[0] if len(others) == 1 else None
+    elif true_error not in names:
+        raise ValueError(
+            f"`true_error`: the search has no scorer named {true_error!r} (it has "
+            f"{names})."
+        )
+
+    def splits(name):
+        keys = sorted(
+            (int(m.group(1)), k)
+            for k in results
+            if (m := _SPLIT_KEY.match(k)) and m.group(2) == name
+        )
+        if not keys:
+            raise ValueError(f"`results` has no per-split scores for {name!r}.")
+        return -np.column_stack([np.asarray(results[k], dtype=float) for _, k in keys])
+
+    n = len(results["mean_test_" + bound])
+    labels = [str(p) for p in results["params"]] if "params" in results else None
+    index = pd.Index(labels if labels is not None else range(n), name="candidate")
+    errors = None if true_error is None else splits(true_error)
+    return index, splits(bound), errors
+
+
+def _from_records(records, split):
+    """Per-split bounds and true errors from the runner's records."""
+    missing = [c for c in ("weak_model", "bound", split) if c not in records.columns]
+    if missing:
+        raise ValueError(f"`results` (records) lacks the columns {missing}.")
+    duplicated = records.duplicated(["weak_model", split])
+    if duplicated.any():
+        raise ValueError(
+            "`results` (records) has several rows for one (weak_model, "
+            f"{split}) pair: rank one task at a time (select one panel)."
+        )
+    order = pd.unique(records["weak_model"])
+
+    def table(column):
+        wide = records.pivot(index="weak_model", columns=split, values=column)
+        wide = wide.loc[order]
+        if wide.isna().any().any():
+            raise ValueError(
+                f"`results` (records): every weak model needs a {column!r} on "
+                f"every {split!r} (the comparison is paired)."
+            )
+        return wide.to_numpy(dtype=float)
+
+    errors = table("strong_error") if "strong_error" in records.columns else None
+    index = pd.Index([str(m) for m in order], name="weak_model")
+    return index, table("bound"), errors
+
+
+def _one_se_pick(mean, se, complexity):
+    """The simplest candidate whose mean is within one SE of the smallest."""
+    best = int(np.argmin(mean))
+    within = np.flatnonzero(mean <= mean[best] + se[best])
+    # lexsort: the last key is the primary one
+    return int(within[np.lexsort((mean[within], complexity[within]))[0]])
+
+
+def _lowest_probability(theta, deltas):
+    """Share of resamples in which each candidate has the lowest value (ties split)."""
+    values = theta[:, None] + deltas
+    lowest = values == values.min(axis=0, keepdims=True)
+    return (lowest / lowest.sum(axis=0, keepdims=True)).mean(axis=1)
+
+
+def rank_weak_supervisors(
+    results,
+    *,
+    y_true: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    bound: str | None = None,
+    true_error: str | None = None,
+    split: str = "case",
+    complexity: ArrayLike | None = None,
+    confidence_level: float = 0.95,
+    n_resamples: int = 9999,
+    method: str = "BCa",
+    random_state=None,
+) -> pd.DataFrame:
+    """Rank candidate weak supervisors by their bound, with its uncertainty.
+
+    The paper's heuristic picks the weak supervisor whose strong student has
+    the smallest bound ``weak error - misfit`` (Tables 1-3). Bounds measured
+    on finite data are noisy: this ranking says, for each candidate, how
+    well its mean bound is known and how likely it is to have the smallest
+    one, and adds the one-standard-error pick beside the plain pick.
+
+    Three kinds of ``results`` are accepted:
+
+    - a fitted :class:`~sklearn.model_selection.GridSearchCV` (or its
+      ``cv_results_``) scored with :func:`skwtsg.bound_scorer`: one bound
+      per candidate and split;
+    - the records of :func:`skwtsg.experiments.run_cases` for one task (one
+      row per weak model and ``split``, with ``bound`` and, if present,
+      ``strong_error``);
+    - a mapping ``name -> (y_weak, y_strong)`` of predictions on the same
+      rows, with their ``y_true``: one bound per row.
+
+    Over splits, the interval is Student's t interval of the mean bound
+    (``n_splits - 1`` degrees of freedom) and the standard error is the
+    standard deviation (``ddof=1``) over ``sqrt(n_splits)``: a bootstrap of
+    three splits cannot give an honest 95% interval. Over rows, both come
+    from the paired bootstrap of the rows
+    (:func:`weak_to_strong_report`'s, with ``method``). The probability of
+    having the lowest bound is, in both cases, the share of paired
+    bootstrap resamples (of the splits, or of the rows; the same resample
+    for every candidate) in which the candidate's mean bound is the lowest.
+
+    Parameters
+    ----------
+    results : GridSearchCV, dict, DataFrame or mapping
+        See above.
+    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks), \
+            default=None
+        True labels of the rows, for a mapping of predictions (ignored
+        otherwise).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights, for a mapping of predictions.
+    bound : str, default=None
+        Name of the bound scorer in a search; ``None`` uses ``"bound"`` for
+        a multi-metric search, ``"score"`` for a single-metric one.
+    true_error : str, default=None
+        Name of the scorer whose negation is the strong model's error
+        (e.g. ``"mse"`` for ``"neg_mean_squared_error"``); ``None`` uses the
+        search's only other scorer, if it has exactly one.
+    split : str, default="case"
+        The records' column naming the split.
+    complexity : array-like of shape (n_candidates,), default=None
+        For the one-standard-error rule, smaller is simpler (e.g. the weak
+        model's hidden size). ``None`` takes the order in which the
+        candidates come: list them from the simplest.
+    confidence_level : float, default=0.95
+        Confidence level of the intervals.
+    n_resamples : int, default=9999
+        Number of paired bootstrap resamples.
+    method : {"BCa", "percentile", "basic"}, default="BCa"
+        Bootstrap interval type over rows.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seeds the resampling.
+
+    Returns
+    -------
+    ranking : DataFrame
+        One row per candidate, sorted by ``bound_mean``, indexed by the
+        candidate (the weak model, the mapping's key, or the search's
+        ``params``): ``position`` (its index among the inputs, e.g. in
+        ``cv_results_``), ``bound_mean``, ``bound_std`` (over splits,
+        ``ddof=0`` as ``cv_results_``; absent for rows), ``bound_se``,
+        ``bound_low``, ``bound_high``, ``p_lowest``, ``strong_error_mean``
+        and ``strong_error_std`` (when known), ``pick`` (True on the
+        smallest mean bound) and ``pick_1se`` (True on the simplest
+        candidate whose mean bound is within one standard error of the
+        smallest).
+
+    See Also
+    --------
+    skwtsg.bound_scorer : The scorer to search with.
+    skwtsg.plot.WeakModelSelectionDisplay : Draws the ranking.
+
+    Notes
+    -----
+    Splits of a cross-validation share training rows, so their bounds are
+    correlated and the t interval over them is too narrow (Nadeau and
+    Bengio, 2003); ChemBench's three splits share rows too. The intervals
+    over rows hold the fitted models fixed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.model_selection import GridSearchCV, RepeatedKFold
+    >>> from skwtsg import WeakToStrongRegressor, bound_scorer
+    >>> from skwtsg.metrics import rank_weak_supervisors
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 6))
+    >>> y = X @ rng.normal(size=6) + rng.normal(size=300)
+    >>> search = GridSearchCV(
+    ...     WeakToStrongRegressor(random_state=0),
+    ...     {"weak_featurizer": [PCA(n_components=k) for k in (1, 3, 5)]},
+    ...     scoring={"bound": bound_scorer, "mse": "neg_mean_squared_error"},
+    ...     refit="bound", cv=RepeatedKFold(n_splits=3, n_repeats=2, random_state=0),
+    ... ).fit(X, y)
+    >>> ranking = rank_weak_supervisors(search, random_state=0)
+    >>> ranking[["position", "p_lowest", "pick", "pick_1se"]]
+                                                position  p_lowest   pick  pick_1se
+    candidate
+    {'weak_featurizer': PCA(n_components=5)}           2       1.0   True      True
+    {'weak_featurizer': PCA(n_components=3)}           1       0.0  False     False
+    {'weak_featurizer': PCA(n_components=1)}           0       0.0  False     False
+    """
+    confidence_level, n_resamples, method = _check_interval_params(
+        confidence_level, n_resamples, method
+    )
+    rng = _generator(random_state)
+    if hasattr(results, "cv_results_"):
+        results = results.cv_results_
+    if isinstance(results, pd.DataFrame):
+        index, bounds, errors = _from_records(results, split)
+        over_splits = True
+    elif isinstance(results, Mapping) and any(
+        str(k).startswith("mean_test_") for k in results
+    ):
+        index, bounds, errors = _from_cv_results(results, bound, true_error)
+        over_splits = True
+    elif isinstance(results, Mapping):
+        over_splits = False
+    else:
+        raise TypeError(
+            "`results` must be a fitted search, its cv_results_, the runner's "
+            "records (DataFrame) or a mapping name -> (y_weak, y_strong); got "
+            f"{type(results).__name__}."
+        )
+    n_candidates = len(results) if not over_splits else bounds.shape[0]
+    if n_candidates < 1:
+        raise ValueError("`results` holds no candidate.")
+    if over_splits:
+        table = _rank_over_splits(
+            index, bounds, errors, confidence_level, n_resamples, rng
+        )
+    else:
+        table = _rank_over_rows(
+            results,
+            y_true,
+            sample_weight,
+            confidence_level,
+            n_resamples,
+            method,
+            rng,
+        )
+    if complexity is None:
+        complexity = np.arange(len(table))
+    else:
+        complexity = np.asarray(complexity, dtype=float)
+        if complexity.shape != (len(table),) or not np.all(np.isfinite(complexity)):
+            raise ValueError(
+                f"`complexity` must hold one finite value per candidate "
+                f"({len(table)}); got shape {complexity.shape}."
+            )
+    mean = table["bound_mean"].to_numpy()
+    table["pick"] = np.arange(len(table)) == int(np.argmin(mean))
+    table["pick_1se"] = np.arange(len(table)) == _one_se_pick(
+        mean, table["bound_se"].to_numpy(), complexity
+    )
+    return table.sort_values("bound_mean", kind="stable")
+
+
+def _rank_over_splits(index, bounds, errors, confidence_level, n_resamples, rng):
+    n_candidates, n_splits = bounds.shape
+    if n_splits < 2:
+        raise ValueError(
+            "The bound's uncertainty over splits needs at least 2 splits, got 1."
+        )
+    if not np.all(np.isfinite(bounds)):
+        raise ValueError("`results` holds a non-finite bound.")
+    mean = bounds.mean(axis=1)
+    se = bounds.std(axis=1, ddof=1) / np.sqrt(n_splits)
+    half = stats.t.ppf((1 + confidence_level) / 2, n_splits - 1) * se
+    deltas, _ = _bootstrap_means(
+        bounds.T, np.ones(n_splits), n_resamples=n_resamples, rng=rng
+    )
+    table = pd.DataFrame(
+        {
+            "position": np.arange(n_candidates),
+            "bound_mean": mean,
+            "bound_std": bounds.std(axis=1),
+            "bound_se": se,
+            "bound_low": mean - half,
+            "bound_high": mean + half,
+            "p_lowest": _lowest_probability(mean, deltas),
+        },
+        index=index,
+    )
+    if errors is not None:
+        table["strong_error_mean"] = errors.mean(axis=1)
+        table["strong_error_std"] = errors.std(axis=1)
+    return table
+
+
+def _rank_over_rows(
+    predictions, y_true, sample_weight, confidence_level, n_resamples, method, rng
+):
+    if y_true is None:
+        raise ValueError(
+            "`y_true` is needed to rank a mapping of predictions by the bound."
+        )
+    y_true = _as_float_array(y_true, "y_true")
+    y_true = y_true.reshape(y_true.shape[0], -1)
+    names, losses, errors = [], [], []
+    for name, pair in predictions.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"`results`[{name!r}] must be a pair (y_weak, y_strong).")
+        y_weak, y_strong = (
+            _as_float_array(a, f"{role} of {name!r}")
+            for a, role in zip(pair, ("y_weak", "y_strong"))
+        )
+        y_weak, y_strong = (a.reshape(a.shape[0], -1) for a in (y_weak, y_strong))
+        if y_weak.shape != y_true.shape or y_strong.shape != y_true.shape:
+            raise ValueError(
+                f"The predictions of {name!r} must have the shape of `y_true`, "
+                f"{y_true.shape}."
+            )
+        weak = ((y_true - y_weak) ** 2).mean(axis=1)
+        mis = ((y_weak - y_strong) ** 2).mean(axis=1)
+        names.append(str(name))
+        losses.append(weak - mis)
+        errors.append(((y_true - y_strong) ** 2).mean(axis=1))
+    L = np.column_stack(losses)
+    w = _check_weights(sample_weight, L.shape[0])
+    keep = w > 0
+    if keep.sum() < 2:
+        raise ValueError("Ranking over rows needs at least 2 rows of positive weight.")
+    L, E, w = L[keep], np.column_stack(errors)[keep], w[keep]
+    mean = np.average(L, axis=0, weights=w)
+    deltas, jackknife = _bootstrap_means(L, w, n_resamples=n_resamples, rng=rng)
+    low, high = _limits(mean, deltas, jackknife, confidence_level, method)
+    return pd.DataFrame(
+        {
+            "position": np.arange(len(names)),
+            "bound_mean": mean,
+            "bound_se": deltas.std(axis=1, ddof=1),
+            "bound_low": low,
+            "bound_high": high,
+            "p_lowest": _lowest_probability(mean, deltas),
+            "strong_error_mean": np.average(E, axis=0, weights=w),
+        },
+        index=pd.Index(names, name="candidate"),
+    )
