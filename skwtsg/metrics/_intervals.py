@@ -330,7 +330,7 @@ def misfit_interval(
     >>> bool(low < misfit(y_weak, y_strong) < high)
     True
     >>> round(low, 2), round(high, 2)
-    (0.22, 0.27)
+    (0.21, 0.27)
     """
     y_weak = _as_float_array(y_weak, "y_weak")
     y_strong = _as_float_array(y_strong, "y_strong")

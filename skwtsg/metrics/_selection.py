@@ -214,21 +214,28 @@ def rank_weak_supervisors(
     >>> from skwtsg import WeakToStrongRegressor, bound_scorer
     >>> from skwtsg.metrics import rank_weak_supervisors
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.normal(size=(300, 6))
+    >>> X = rng.normal(size=(300, 6)) * [3, 2, 1, 1, 0.3, 0.2]
     >>> y = X @ rng.normal(size=6) + rng.normal(size=300)
     >>> search = GridSearchCV(
     ...     WeakToStrongRegressor(random_state=0),
-    ...     {"weak_featurizer": [PCA(n_components=k) for k in (1, 3, 5)]},
+    ...     {"weak_featurizer": [PCA(n_components=k) for k in (3, 4, 5)]},
     ...     scoring={"bound": bound_scorer, "mse": "neg_mean_squared_error"},
-    ...     refit="bound", cv=RepeatedKFold(n_splits=3, n_repeats=2, random_state=0),
+    ...     refit="bound",
+    ...     cv=RepeatedKFold(n_splits=3, n_repeats=2, random_state=0),
     ... ).fit(X, y)
     >>> ranking = rank_weak_supervisors(search, random_state=0)
-    >>> ranking[["position", "p_lowest", "pick", "pick_1se"]]
-                                                position  p_lowest   pick  pick_1se
-    candidate
-    {'weak_featurizer': PCA(n_components=5)}           2       1.0   True      True
-    {'weak_featurizer': PCA(n_components=3)}           1       0.0  False     False
-    {'weak_featurizer': PCA(n_components=1)}           0       0.0  False     False
+    >>> columns = ["bound_mean", "bound_low", "bound_high", "p_lowest", "pick",
+    ...            "pick_1se"]
+    >>> ranking.set_index("position")[columns].round(2)
+              bound_mean  bound_low  bound_high  p_lowest   pick  pick_1se
+    position
+    2               0.97       0.80        1.13       1.0   True     False
+    1               1.00       0.82        1.18       0.0  False      True
+    0               4.42       3.40        5.44       0.0  False     False
+
+    PCA(5) and PCA(4) have overlapping intervals, but PCA(5)'s bound is the
+    lower one on every split (``p_lowest`` compares them split by split);
+    the one-standard-error rule still prefers the simpler PCA(4).
     """
     confidence_level, n_resamples, method = _check_interval_params(
         confidence_level, n_resamples, method
