@@ -14,7 +14,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 from scipy.special import ndtr, ndtri
 from sklearn.utils.validation import check_consistent_length
 
@@ -155,12 +154,31 @@ def _bootstrap_means(losses, weights, *, n_resamples, rng):
     return deltas.T, jackknife.T
 
 
+def _quantiles(values, levels):
+    """Row-wise quantiles, ``method="linear"`` as :func:`scipy.stats.quantile`.
+
+    Each row has its own levels (BCa's), so instead of sorting every row,
+    only the order statistics around them are found, with one
+    :func:`numpy.partition` per row.
+    """
+    m = values.shape[1]
+    h = (m - 1) * np.asarray(levels, dtype=float)
+    lo = np.floor(h).astype(np.intp)
+    hi = np.minimum(lo + 1, m - 1)
+    out = np.empty(h.shape)
+    for i, row in enumerate(values):
+        kth = np.unique(np.concatenate([lo[i], hi[i]]))
+        part = np.partition(row, kth)
+        out[i] = part[lo[i]] + (h[i] - lo[i]) * (part[hi[i]] - part[lo[i]])
+    return out
+
+
 def _limits(theta, deltas, jackknife, confidence_level, method):
     """Interval ends from the bootstrap and jackknife deviations (scipy's rules).
 
     The same formulas as :func:`scipy.stats.bootstrap` (Efron and Tibshirani
     1993, 14.3 and 15.4 for BCa), with the quantiles of
-    :func:`scipy.stats.quantile`.
+    :func:`scipy.stats.quantile` (see :func:`_quantiles`).
     """
     alpha = (1 - confidence_level) / 2
     n_resamples = deltas.shape[1]
@@ -187,7 +205,7 @@ def _limits(theta, deltas, jackknife, confidence_level, method):
             )
     else:
         levels = np.broadcast_to([alpha, 1 - alpha], (len(theta), 2))
-    q = stats.quantile(deltas, levels, axis=-1)
+    q = _quantiles(deltas, levels)
     if method == "basic":
         q = -q[:, ::-1]
     return theta + q[:, 0], theta + q[:, 1]
