@@ -286,10 +286,17 @@ def weak_to_strong_report(
     Notes
     -----
     The intervals are those of :func:`scipy.stats.bootstrap` with
-    ``paired=True``, computed faster (see :ref:`uncertainty`): each
+    ``paired=True`` (the same resampled rows for the same Generator, and
+    the same BCa formulas), computed differently. scipy resamples by
+    indexing, copying ``n_resamples x n_rows x n_columns`` values (3e10 for
+    10,000 rows, 100 tasks and 9,999 resamples), and evaluates the
+    statistic on each of the ``n_rows`` jackknife samples; here each
     resample's diagnostics come from its multinomial row counts times the
-    per-row losses, and BCa's acceleration from the closed-form
-    leave-one-out means.
+    matrix of per-row losses (one matrix product for all of them, in
+    float32 on centred losses), and BCa's acceleration from the
+    closed-form leave-one-out means ``(S - w_i l_i) / (W - w_i)``. See
+    ``benchmarks/bench_intervals.py`` and the :ref:`user guide
+    <uncertainty>`.
 
     Examples
     --------
