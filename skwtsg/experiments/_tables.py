@@ -106,15 +106,16 @@ def selection_inputs(table: Any) -> dict:
         One row per weak model, as made by :func:`selection_table`: the
         columns ``weak_model`` (or an index of that name), ``bound_mean``,
         ``strong_error_mean`` and optionally ``bound_std``,
-        ``strong_error_std`` (over splits) and ``pick`` (bool, True on the
-        heuristic's pick; otherwise the smallest ``bound_mean`` is the
-        pick); or the path of a CSV file holding it.
+        ``strong_error_std`` (over splits), ``bound_low`` and ``bound_high``
+        (an interval on the mean bound, drawn instead of ``bound_std``) and
+        ``pick`` (bool, True on the heuristic's pick; otherwise the smallest
+        ``bound_mean`` is the pick); or the path of a CSV file holding it.
 
     Returns
     -------
     inputs : dict
         ``bound``, ``true_error``, ``bound_std``, ``true_error_std``,
-        ``labels`` and ``pick``.
+        ``labels``, ``pick`` and ``bound_ci``.
 
     Examples
     --------
@@ -142,10 +143,16 @@ def selection_inputs(table: Any) -> dict:
     def optional(column):
         return frame[column].to_numpy(dtype=float) if column in frame else None
 
+    bound_ci = None
+    if {"bound_low", "bound_high"} <= set(frame.columns):
+        bound_ci = frame[["bound_low", "bound_high"]].to_numpy(dtype=float)
+        if not np.all(np.isfinite(bound_ci)):  # e.g. a single split: no interval
+            bound_ci = None
     return {
         "bound": frame["bound_mean"].to_numpy(dtype=float),
         "true_error": frame["strong_error_mean"].to_numpy(dtype=float),
-        "bound_std": optional("bound_std"),
+        "bound_std": optional("bound_std") if bound_ci is None else None,
+        "bound_ci": bound_ci,
         "true_error_std": optional("strong_error_std"),
         "labels": frame["weak_model"].astype(str).to_numpy(dtype=object),
         "pick": pick,

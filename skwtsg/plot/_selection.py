@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..metrics import weak_to_strong_report
+from ..metrics import rank_weak_supervisors, weak_to_strong_report
 from ._base import (
     AXIS_TITLES,
     _as_1d_float,
@@ -125,6 +125,26 @@ def _optional_std(values, name, n):
     return values
 
 
+def _optional_interval(values, name, center):
+    """``(n, 2)`` intervals around ``center`` as matplotlib's ``(2, n)`` extents."""
+    if values is None:
+        return None
+    n = center.shape[0]
+    values = np.asarray(values, dtype=float)
+    if values.shape != (n, 2):
+        raise ValueError(
+            f"`{name}` must hold one (low, high) pair per candidate, shape "
+            f"({n}, 2); got shape {values.shape}."
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"`{name}` must be finite.")
+    low, high = values[:, 0], values[:, 1]
+    tol = 1e-9 * (1 + np.abs(center))  # a mean computed in another order
+    if np.any(low > center + tol) or np.any(center > high + tol):
+        raise ValueError(f"`{name}`: each interval must hold its candidate's value.")
+    return np.maximum(np.vstack([center - low, high - center]), 0.0)
+
+
 def _true_error_scorer(names: list, bound: str) -> str:
     """The scorer of the strong model's error, when the caller named none."""
     others = [name for name in names if name != bound]
@@ -176,6 +196,12 @@ class WeakModelSelectionDisplay(_BaseDisplay):
 
     bound_std : array-like of shape (n_candidates,), default=None
         Standard deviation of the bound over splits (horizontal error bars).
+
+    bound_ci : array-like of shape (n_candidates, 2), default=None
+        Confidence interval ``(low, high)`` of each candidate's bound, drawn
+        as horizontal error bars instead of ``bound_std`` (give one or the
+        other), e.g. the ``bound_low`` and ``bound_high`` of
+        :func:`skwtsg.metrics.rank_weak_supervisors`.
 
     true_error_std : array-like of shape (n_candidates,), default=None
         Standard deviation of the true error over splits (vertical error
@@ -251,10 +277,12 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         true_error_std: ArrayLike | None = None,
         labels: ArrayLike | None = None,
         pick: int | None = None,
+        bound_ci: ArrayLike | None = None,
     ) -> None:
         self.bound = bound
         self.true_error = true_error
         self.bound_std = bound_std
+        self.bound_ci = bound_ci
         self.true_error_std = true_error_std
         self.labels = labels
         self.pick = pick
@@ -305,6 +333,14 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         if np.any(true_error < 0):
             raise ValueError("`true_error` must be non-negative (a mean of squares).")
         bound_std = _optional_std(self.bound_std, "bound_std", n)
+        bound_extent = _optional_interval(self.bound_ci, "bound_ci", bound)
+        if bound_extent is not None:
+            if bound_std is not None:
+                raise ValueError(
+                    "Give `bound_std` or `bound_ci` (both are horizontal error "
+                    "bars), not both."
+                )
+            bound_std = bound_extent
         true_error_std = _optional_std(self.true_error_std, "true_error_std", n)
         labels = _check_labels(self.labels, n)
         if self.pick is None:
@@ -395,6 +431,8 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         *,
         labels: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
+        confidence_level: float | None = None,
+        random_state: Any = None,
         **plot_kwargs: Any,
     ) -> WeakModelSelectionDisplay:
         """Plot candidates from their weak and strong predictions on labelled rows.
@@ -421,6 +459,15 @@ class WeakModelSelectionDisplay(_BaseDisplay):
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
+
+        confidence_level : float, default=None
+            With a level such as 0.95, draw each bound's bootstrap interval
+            over the rows (:func:`skwtsg.metrics.weak_to_strong_report`'s
+            ``bound_ci``) as horizontal error bars.
+
+        random_state : int, RandomState instance, Generator or None, \
+                default=None
+            Seeds the bootstrap (with ``confidence_level``).
 
         **plot_kwargs
             Keywords of :meth:`plot` (``ax``, ``annotate``, ``legend``,
@@ -451,13 +498,25 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         if not len(y_weak):
             raise ValueError("`y_weak` is empty: give at least one candidate.")
         reports = [
-            weak_to_strong_report(y_true, weak, strong, sample_weight=sample_weight)
+            weak_to_strong_report(
+                y_true,
+                weak,
+                strong,
+                sample_weight=sample_weight,
+                confidence_level=confidence_level,
+                random_state=random_state,
+            )
             for weak, strong in zip(y_weak, y_strong)
         ]
         display = cls(
             bound=np.array([r["bound"] for r in reports], dtype=float),
             true_error=np.array([r["strong_error"] for r in reports], dtype=float),
             labels=labels,
+            bound_ci=(
+                None
+                if confidence_level is None
+                else np.array([r["bound_ci"] for r in reports], dtype=float)
+            ),
         )
         return display.plot(**plot_kwargs)
 
@@ -470,6 +529,8 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         *,
         labels: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
+        confidence_level: float | None = None,
+        random_state: Any = None,
         **plot_kwargs: Any,
     ) -> WeakModelSelectionDisplay:
         """Plot fitted candidates evaluated on held-out labelled rows.
@@ -493,6 +554,14 @@ class WeakModelSelectionDisplay(_BaseDisplay):
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
+
+        confidence_level : float, default=None
+            See :meth:`from_predictions`: the bootstrap interval of each
+            bound over the rows of ``(X, y)``, the fitted models held fixed.
+
+        random_state : int, RandomState instance, Generator or None, \
+                default=None
+            Seeds the bootstrap.
 
         **plot_kwargs
             Keywords of :meth:`plot` (``ax`` and the styles).
@@ -532,6 +601,8 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             [s.reshape(shape) for s in y_strong],
             labels=_model_labels(labels, len(estimators)),
             sample_weight=sample_weight,
+            confidence_level=confidence_level,
+            random_state=random_state,
             **plot_kwargs,
         )
 
@@ -543,6 +614,7 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         bound: str | None = None,
         true_error: str | ArrayLike | None = None,
         labels: ArrayLike | None = None,
+        confidence_level: float | None = None,
         **plot_kwargs: Any,
     ) -> WeakModelSelectionDisplay:
         """Plot a search over weak supervisors scored with the bound.
@@ -585,6 +657,12 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         labels : array-like of shape (n_candidates,), default=None
             Name of each candidate; ``None`` writes the parameters that
             vary, from ``cv_results_["params"]``.
+
+        confidence_level : float, default=None
+            With a level such as 0.95, the horizontal error bars are each
+            mean bound's interval over the splits (Student's t, from
+            :func:`skwtsg.metrics.rank_weak_supervisors`) instead of the
+            standard deviation.
 
         **plot_kwargs
             Keywords of :meth:`plot` (``ax``, ``annotate``, ``legend``,
@@ -661,12 +739,20 @@ class WeakModelSelectionDisplay(_BaseDisplay):
                 )
         if labels is None and "params" in results:
             labels = _params_labels(results["params"])
+        bound_std, bound_ci = results.get("std_test_" + bound), None
+        if confidence_level is not None:
+            ranking = rank_weak_supervisors(
+                results, bound=bound, confidence_level=confidence_level
+            ).sort_values("position")
+            bound_std = None
+            bound_ci = ranking[["bound_low", "bound_high"]].to_numpy()
         display = cls(
             bound=-np.asarray(results["mean_test_" + bound], dtype=float),
             true_error=true_error,
-            bound_std=results.get("std_test_" + bound),
+            bound_std=bound_std,
             true_error_std=true_error_std,
             labels=labels,
+            bound_ci=bound_ci,
         )
         return display.plot(**plot_kwargs)
 

@@ -307,3 +307,70 @@ def test_style_aliases(pyplot):
     )
     assert display.errorbar_.lines[0].get_color() == "red"
     assert display.line_.get_linestyle() == ":"
+
+
+def _xerr(display):
+    """The horizontal extents (left, right) of the error bars, per candidate."""
+    segments = display.errorbar_.lines[2][0].get_segments()
+    return np.array([[s[0][0], s[1][0]] for s in segments])
+
+
+def test_intervals_as_error_bars(pyplot, search):
+    from skwtsg.metrics import rank_weak_supervisors
+
+    display = WeakModelSelectionDisplay.from_cv_results(search, confidence_level=0.9)
+    ranking = rank_weak_supervisors(search, confidence_level=0.9).sort_values(
+        "position"
+    )
+    assert_allclose(_xerr(display), ranking[["bound_low", "bound_high"]].to_numpy())
+    assert display.bound_std is None
+    # without a level: the standard deviation over splits, as before
+    plain = WeakModelSelectionDisplay.from_cv_results(search)
+    bound = -search.cv_results_["mean_test_bound"]
+    std = search.cv_results_["std_test_bound"]
+    assert_allclose(_xerr(plain), np.c_[bound - std, bound + std])
+
+
+def test_intervals_from_predictions_and_tables(pyplot):
+
+    from skwtsg import WeakToStrongRegressor
+    from skwtsg.metrics import weak_to_strong_report
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    y = X @ rng.normal(size=5) + rng.normal(size=300)
+    models = [
+        WeakToStrongRegressor(_weak(k), random_state=0).fit(X[:150], y[:150])
+        for k in (1, 3)
+    ]
+    display = WeakModelSelectionDisplay.from_estimator(
+        models, X[150:], y[150:], confidence_level=0.95, random_state=0
+    )
+    for i, model in enumerate(models):
+        report = weak_to_strong_report(
+            y[150:],
+            model.predict_weak(X[150:]),
+            model.predict(X[150:]),
+            confidence_level=0.95,
+            random_state=0,
+        )
+        assert_allclose(_xerr(display)[i], report["bound_ci"])
+    table = TABLE3.assign(
+        bound_low=TABLE3["bound_mean"] - 1.0, bound_high=TABLE3["bound_mean"] + 2.0
+    )
+    from_table = WeakModelSelectionDisplay.from_results(table)
+    assert_allclose(_xerr(from_table), table[["bound_low", "bound_high"]].to_numpy())
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"bound_ci": [[0.0, 1.0, 2.0]]}, r"shape \(1, 2\)"),
+        ({"bound_ci": [[0.2, 1.0]]}, "must hold its candidate's value"),
+        ({"bound_ci": [[np.nan, 1.0]]}, "must be finite"),
+        ({"bound_ci": [[0.0, 1.0]], "bound_std": [0.1]}, "not both"),
+    ],
+)
+def test_bad_intervals(pyplot, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        WeakModelSelectionDisplay(bound=[0.1], true_error=[0.3], **kwargs).plot()
