@@ -212,12 +212,19 @@ def _report(experiment, claims, summary):
         elif "text" in claim and summary["quick"]:
             lines.append("Ours: not judged at --quick sizes.")
         if "selection_table" in info:
-            table = pd.DataFrame(info["selection_table"])
-            table["pick"] = table["pick"].map({True: "←", False: ""})
+            table = selection_markdown(pd.DataFrame(info["selection_table"]))
             sel = info["selection"]
             lines += [
                 "",
                 markdown_table(table),
+                "",
+                "Mean ± std over the cases (splits); the 95% interval is "
+                "Student's t on the mean bound over the cases and P(lowest) "
+                "the share of paired bootstrap resamples of the cases in "
+                "which the weak model has the lowest mean bound (the splits "
+                "share rows, so both are optimistic); the 1-SE pick is the "
+                "first-listed weak model whose mean bound is within one "
+                "standard error of the smallest.",
                 "",
                 f"Heuristic's pick: {sel['pick']}; smallest true strong error: "
                 f"{sel['best']} (regret {sel['regret']:.4g}); Spearman "
@@ -232,6 +239,66 @@ def _report(experiment, claims, summary):
                     markdown_table(pd.DataFrame(claim["paper"])),
                 ]
     return "\n".join(lines) + "\n"
+
+
+def selection_markdown(table: pd.DataFrame) -> pd.DataFrame:
+    """The selection table as printed: mean ± std, interval, P(lowest), picks.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`skwtsg.experiments.selection_table`'s table, index reset.
+
+    Returns
+    -------
+    table : DataFrame
+        Text columns ``weak_model``, ``bound (mean ± std)``, ``95% interval``,
+        ``P(lowest)``, ``strong error (mean ± std)``, ``n_cases``, ``pick``
+        and ``1-SE pick`` (the interval columns are empty where the table
+        has none).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skwtsg.experiments._report import selection_markdown
+    >>> table = pd.DataFrame({
+    ...     "weak_model": ["b", "a"], "bound_mean": [0.6, 1.1],
+    ...     "bound_std": [0.1, 0.1], "strong_error_mean": [1.1, 2.0],
+    ...     "strong_error_std": [0.1, 0.0], "n_cases": [2, 2],
+    ...     "pick": [True, False], "bound_low": [-0.67, -0.17],
+    ...     "bound_high": [1.87, 2.37], "p_lowest": [1.0, 0.0],
+    ...     "pick_1se": [True, False]})
+    >>> selection_markdown(table).iloc[0].tolist()
+    ['b', '0.6 ± 0.1', '[-0.67, 1.87]', '1', '1.1 ± 0.1', '2', '←', '←']
+    """
+
+    def mean_std(column):
+        return [
+            f"{m:.4g} ± {sd:.2g}"
+            for m, sd in zip(table[column + "_mean"], table[column + "_std"])
+        ]
+
+    def optional(column, fmt):
+        if column not in table:
+            return [""] * len(table)
+        return ["" if pd.isna(v) else fmt(v) for v in table[column]]
+
+    low = optional("bound_low", float)
+    high = optional("bound_high", float)
+    return pd.DataFrame(
+        {
+            "weak_model": table["weak_model"].astype(str),
+            "bound (mean ± std)": mean_std("bound"),
+            "95% interval": [
+                "" if lo == "" else f"[{lo:.4g}, {hi:.4g}]" for lo, hi in zip(low, high)
+            ],
+            "P(lowest)": optional("p_lowest", lambda v: f"{v:.2g}"),
+            "strong error (mean ± std)": mean_std("strong_error"),
+            "n_cases": table["n_cases"].astype(str),
+            "pick": table["pick"].map({True: "←", False: ""}),
+            "1-SE pick": optional("pick_1se", lambda v: "←" if v else ""),
+        }
+    )
 
 
 def slug(text: str) -> str:

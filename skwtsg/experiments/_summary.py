@@ -7,7 +7,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from ..metrics import fit_line
+from ..metrics import fit_line, rank_weak_supervisors
 
 __all__ = ["gain_misfit_fit", "summarize_panel", "selection_table", "DIAGNOSTICS"]
 
@@ -121,6 +121,31 @@ def summarize_panel(records: pd.DataFrame) -> dict:
     return summary
 
 
+def _uncertainty(records: pd.DataFrame) -> pd.DataFrame:
+    """Interval, probability of the lowest bound and 1-SE pick over the cases."""
+    columns = ["bound_low", "bound_high", "p_lowest", "pick_1se"]
+    counts = (
+        records.groupby("weak_model", sort=False)["case"].nunique()
+        if ("case" in records)
+        else None
+    )
+    paired = (
+        counts is not None
+        and counts.min() >= 2
+        and len(records) == counts.sum()
+        and records.groupby("case")["weak_model"].nunique().eq(len(counts)).all()
+    )
+    if not paired:
+        return pd.DataFrame(
+            np.nan, index=pd.unique(records["weak_model"]), columns=columns
+        )
+    keep = [c for c in ("weak_model", "case", "bound", "strong_error") if c in records]
+    ranking = rank_weak_supervisors(records[keep], split="case", random_state=0)
+    models = pd.unique(records["weak_model"])  # labels as given, not as str
+    ranking.index = pd.Index(models[ranking["position"].to_numpy()])
+    return ranking[columns].astype({"pick_1se": object})
+
+
 def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """The paper's Tables 1-3: weak models sorted by mean ``weak error - misfit``.
 
@@ -134,8 +159,14 @@ def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     table : DataFrame
         One row per weak model, sorted by ``bound_mean``: ``bound_mean``,
         ``bound_std``, ``strong_error_mean``, ``strong_error_std`` (std over
-        cases, ddof=0 as numpy; NaN-free with one case: 0), ``n_cases`` and
-        ``pick`` (True on the heuristic's choice, the smallest bound).
+        cases, ddof=0 as numpy; NaN-free with one case: 0), ``n_cases``,
+        ``pick`` (True on the heuristic's choice, the smallest bound) and,
+        from :func:`skwtsg.metrics.rank_weak_supervisors` over the cases
+        (the splits; NaN unless every weak model has the same two or more):
+        ``bound_low`` and ``bound_high`` (95% t interval of the mean bound),
+        ``p_lowest`` (probability of the lowest bound, paired bootstrap of
+        the cases) and ``pick_1se`` (one-standard-error pick, the weak
+        models taken in the records' order from the simplest).
     stats : dict
         ``spearman`` (rank correlation of bound and true strong error across
         weak models), ``pick``, ``best`` (smallest true strong error),
@@ -152,6 +183,13 @@ def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     >>> table, info = selection_table(df)
     >>> list(table.index), info["pick"], info["pick_is_best"]
     (['b', 'a'], 'b', True)
+    >>> df["case"] = ["split1", "split2", "split1", "split2"]
+    >>> table, _ = selection_table(df)
+    >>> table[["bound_low", "bound_high", "p_lowest"]].round(2)
+                bound_low  bound_high  p_lowest
+    weak_model
+    b               -0.67        1.87       1.0
+    a               -0.17        2.37       0.0
     """
     grouped = records.groupby("weak_model", sort=False)
     table = pd.DataFrame(
@@ -163,6 +201,7 @@ def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             "n_cases": grouped.size(),
         }
     ).sort_values("bound_mean", kind="stable")
+    table = table.join(_uncertainty(records))
     table["pick"] = False
     table.iloc[0, table.columns.get_loc("pick")] = True
     pick = str(table.index[0])

@@ -57,6 +57,14 @@ def test_selection_table_ranks_by_bound():
     assert table["pick"].sum() == 1 and table.index[0] == info["pick"]
     assert (table["n_cases"] == 2).all()
     assert info["pick"] == "pca4"
+    # the uncertainty over the two cases (splits)
+    assert (table["bound_low"] <= table["bound_mean"]).all()
+    assert (table["bound_mean"] <= table["bound_high"]).all()
+    assert table["p_lowest"].sum() == pytest.approx(1.0)
+    assert table["pick_1se"].sum() == 1
+    one_case = records[(records["task"] == "task0") & (records["case"] == "s0")]
+    table, _ = selection_table(one_case)
+    assert table[["bound_low", "bound_high", "p_lowest"]].isna().all().all()
 
 
 def test_run_experiment_writes_every_output(tmp_path):
