@@ -350,22 +350,20 @@ def misfit_interval(
     >>> round(low, 2), round(high, 2)
     (0.21, 0.27)
     """
-    y_weak = _as_float_array(y_weak, "y_weak")
-    y_strong = _as_float_array(y_strong, "y_strong")
-    if y_weak.shape != y_strong.shape:
+    weak = _as_float_array(y_weak, "y_weak")
+    strong = _as_float_array(y_strong, "y_strong")
+    if weak.shape != strong.shape:
         raise ValueError(
             "`y_weak` and `y_strong` must have the same shape, got "
-            f"{y_weak.shape} and {y_strong.shape}."
+            f"{weak.shape} and {strong.shape}."
         )
     if sample_weight is not None:
-        check_consistent_length(y_weak, sample_weight)
-    point = misfit(
-        y_weak, y_strong, sample_weight=sample_weight, multioutput=multioutput
-    )
+        check_consistent_length(weak, sample_weight)
+    point = misfit(weak, strong, sample_weight=sample_weight, multioutput=multioutput)
     return _report_intervals(
         None,
-        y_weak,
-        y_strong,
+        weak,
+        strong,
         {"misfit": point},
         sample_weight=sample_weight,
         multioutput=multioutput,
@@ -486,18 +484,18 @@ def diagnostic_intervals(
                 y_weak, y_strong, multioutput=multioutput, **kw
             ),
         }
-    y = _check_y(y)
-    if np.isnan(y).any():
+    y_true = _check_y(y)
+    if np.isnan(y_true).any():
         raise ValueError(
             "`y` contains NaN: pass only labeled rows, or y=None for the misfit "
             "alone (it needs no label)."
         )
     if multioutput is None:
-        multioutput = "raw_values" if y.ndim == 2 else "uniform_average"
+        multioutput = "raw_values" if y_true.ndim == 2 else "uniform_average"
     return weak_to_strong_report(
-        y,
-        _aligned(y_weak, y),
-        _aligned(y_strong, y),
+        y_true,
+        _aligned(y_weak, y_true),
+        _aligned(y_strong, y_true),
         multioutput=multioutput,
         **kw,
     )
