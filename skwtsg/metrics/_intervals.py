@@ -136,18 +136,17 @@ def _bootstrap_means(losses, weights, *, n_resamples, rng):
     weights32 = weights.astype(np.float32)[:, None]
     deltas = np.empty((n_resamples, k))
     batch = max(1, min(n_resamples, _BATCH_CELLS // n))
-    dtype = np.int32 if batch * n < np.iinfo(np.int32).max else np.int64
-    offsets = np.arange(0, batch * n, n, dtype=dtype)[:, None]
+    counts = np.empty((batch, n), dtype=np.float32)
     for start in range(0, n_resamples, batch):
         b = min(batch, n_resamples - start)
         # The same draws as scipy.stats.bootstrap: row b of ``index`` is the
-        # b-th resample of the rows; its counts are one bincount away.
-        index = rng.integers(0, n, size=(b, n), dtype=dtype)
-        index += offsets[:b]
-        counts = np.bincount(index.ravel(), minlength=b * n)
-        counts = counts.reshape(b, n).astype(np.float32)
-        numerator = (counts @ weighted32).astype(float)
-        denominator = (counts @ weights32).astype(float)
+        # b-th resample of the rows. One bincount per resample stays in cache
+        # (faster than one over the whole batch).
+        index = rng.integers(0, n, size=(b, n), dtype=np.int32)
+        for r in range(b):
+            counts[r] = np.bincount(index[r], minlength=n)
+        numerator = (counts[:b] @ weighted32).astype(float)
+        denominator = (counts[:b] @ weights32).astype(float)
         deltas[start : start + b] = numerator / denominator
     total = weights.sum()
     jackknife = -weighted / (total - weights)[:, None]
