@@ -15,10 +15,10 @@ from numbers import Integral, Real
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
-from sklearn.utils.validation import check_consistent_length
 
-from ._gain import _as_float_array, misfit, weak_to_strong_report
-from ._scorer import _aligned, _check_y, _unwrap
+from .._utils._validation import check_partially_labeled_y, check_real_arrays
+from ._gain import misfit, weak_to_strong_report
+from ._scorer import _aligned, _num_rows, _unwrap
 
 __all__ = ["diagnostic_intervals", "misfit_interval"]
 
@@ -57,13 +57,10 @@ def _check_interval_params(confidence_level, n_resamples, method):
 
 
 def _check_weights(sample_weight, n):
+    """Row weights (ones for None), validated as the metrics validate them."""
     if sample_weight is None:
         return np.ones(n)
-    w = np.asarray(sample_weight, dtype=float)
-    if w.ndim != 1 or w.shape[0] != n:
-        raise ValueError(f"`sample_weight` must have shape ({n},), got {w.shape}.")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("`sample_weight` must be finite and non-negative.")
+    _, w = check_real_arrays({"rows": np.zeros(n)}, sample_weight=sample_weight)
     return w
 
 
@@ -349,15 +346,9 @@ def misfit_interval(
     >>> round(low, 2), round(high, 2)
     (0.21, 0.27)
     """
-    weak = _as_float_array(y_weak, "y_weak")
-    strong = _as_float_array(y_strong, "y_strong")
-    if weak.shape != strong.shape:
-        raise ValueError(
-            "`y_weak` and `y_strong` must have the same shape, got "
-            f"{weak.shape} and {strong.shape}."
-        )
-    if sample_weight is not None:
-        check_consistent_length(weak, sample_weight)
+    (weak, strong), _ = check_real_arrays(
+        {"y_weak": y_weak, "y_strong": y_strong}, sample_weight=sample_weight
+    )
     point = misfit(weak, strong, sample_weight=sample_weight, multioutput=multioutput)
     return _report_intervals(
         None,
@@ -483,8 +474,8 @@ def diagnostic_intervals(
                 y_weak, y_strong, multioutput=multioutput, **kw
             ),
         }
-    y_true = _check_y(y)
-    if np.isnan(y_true).any():
+    y_true, labeled = check_partially_labeled_y(y, n_samples=_num_rows(Xt))
+    if not labeled.all():
         raise ValueError(
             "`y` contains NaN: pass only labeled rows, or y=None for the misfit "
             "alone (it needs no label)."

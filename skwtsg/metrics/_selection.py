@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from ._gain import _as_float_array
+from .._utils._validation import check_real_arrays
 from ._intervals import (
     _bootstrap_means,
     _check_interval_params,
@@ -332,15 +332,14 @@ def _rank_over_rows(
         raise ValueError(
             "`y_true` is needed to rank a mapping of predictions by the bound."
         )
-    y_true = _as_float_array(y_true, "y_true")
+    (y_true,), _ = check_real_arrays({"y_true": y_true})
     y_true = y_true.reshape(y_true.shape[0], -1)
     names, losses, errors = [], [], []
     for name, pair in predictions.items():
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"`results`[{name!r}] must be a pair (y_weak, y_strong).")
-        y_weak, y_strong = (
-            _as_float_array(a, f"{role} of {name!r}")
-            for a, role in zip(pair, ("y_weak", "y_strong"))
+        (y_weak, y_strong), _ = check_real_arrays(
+            {f"y_weak of {name!r}": pair[0], f"y_strong of {name!r}": pair[1]}
         )
         y_weak, y_strong = (a.reshape(a.shape[0], -1) for a in (y_weak, y_strong))
         if y_weak.shape != y_true.shape or y_strong.shape != y_true.shape:
