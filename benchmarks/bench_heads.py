@@ -6,6 +6,9 @@
 (b) ``M`` targets solved jointly by one LeastSquaresHead fit against a loop of
     ``M`` :class:`~sklearn.linear_model.LinearRegression` fits (one per
     target, as a per-task pipeline would do).
+(c) The fit over the floor ``X.T @ X + X.T @ Y`` on the grid
+    n ∈ {2e4, 2e5}, d ∈ {64, 256}, M ∈ {1, 100}: medians of 5 interleaved
+    repeats, with the load average (goal: at most 1.5x).
 
 Fast parts take the best of ``--repeat`` runs (``time.perf_counter``; the
 two timings of (a) are interleaved, the joint fit of (b) runs before and after
@@ -69,6 +72,56 @@ def bench_gram_ratio(n, d, m, repeat, seed):
     }
 
 
+def bench_floor_grid(
+    sizes=(20_000, 200_000), dims=(64, 256), tasks=(1, 100), repeat=5, seed=0
+):
+    """(c) Fit time over the floor ``X.T @ X`` + ``X.T @ Y`` on a grid.
+
+    Medians of ``repeat`` interleaved timings (floor, then fit) per point,
+    with the 1-minute load average read before each point.
+    """
+    import os
+    from statistics import median
+
+    from skwtsg.heads import LeastSquaresHead
+
+    rows = []
+    for n in sizes:
+        for d in dims:
+            for m in tasks:
+                X, Y = _data(n, d, m, seed)
+                head = LeastSquaresHead()
+                load = os.getloadavg()[0]
+                floor, fit = [], []
+                for _ in range(repeat):
+                    start = time.perf_counter()
+                    X.T @ X
+                    Y.T @ X
+                    floor.append(time.perf_counter() - start)
+                    start = time.perf_counter()
+                    head.fit(X, Y)
+                    fit.append(time.perf_counter() - start)
+                rows.append(
+                    {
+                        "n": n,
+                        "d": d,
+                        "tasks": m,
+                        "load": load,
+                        "floor_s": median(floor),
+                        "fit_s": median(fit),
+                        "ratio": median(fit) / median(floor),
+                        "kkt_residual": head.kkt_residual_,
+                    }
+                )
+                print(
+                    f"(c) n={n:>6} d={d:>3} M={m:>3}  floor {median(floor):.4f} s  "
+                    f"fit {median(fit):.4f} s  ratio {rows[-1]['ratio']:.2f}x  "
+                    f"kkt {head.kkt_residual_:.1e}  load {load:.2f}",
+                    flush=True,
+                )
+    return rows
+
+
 def bench_joint_vs_loop(n, d, m, repeat, seed, loop_sample=None):
     """(b) One joint fit of ``m`` targets against ``m`` LinearRegression fits.
 
@@ -121,8 +174,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeat", type=int, default=3, help="best of this many")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="write JSON here")
+    parser.add_argument(
+        "--no-grid", action="store_true", help="skip (c), the floor grid"
+    )
     args = parser.parse_args(argv)
 
+    grid = [] if args.no_grid else bench_floor_grid(seed=args.seed)
     gram = bench_gram_ratio(args.n, args.d, args.tasks, args.repeat, args.seed)
     loop = bench_joint_vs_loop(
         args.n_loop, args.d, args.tasks, args.repeat, args.seed, args.loop_sample
@@ -157,6 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {
         "gram_ratio": gram,
         "joint_vs_loop": loop,
+        "floor_grid": grid,
         "machine": {
             "python": platform.python_version(),
             "numpy": np.__version__,
