@@ -7,18 +7,32 @@ from ._gain import (
     performance_gap_recovered,
     weak_to_strong_report,
 )
+from ._kl import (
+    accuracy_pgr,
+    kl_bound,
+    kl_error,
+    kl_gain,
+    kl_misfit,
+    weak_to_strong_classification_report,
+)
 from ._line import LineFit, fit_line
 from ._scorer import bound_scorer, misfit_scorer, strong_error_scorer
 
 __all__ = [
     "LineFit",
+    "accuracy_pgr",
     "bound",
     "bound_scorer",
     "fit_line",
     "gain",
+    "kl_bound",
+    "kl_error",
+    "kl_gain",
+    "kl_misfit",
     "misfit",
     "misfit_scorer",
     "performance_gap_recovered",
     "strong_error_scorer",
+    "weak_to_strong_classification_report",
     "weak_to_strong_report",
 ]
