@@ -253,6 +253,12 @@ def _fit_softmax(A, Y, w, pen, max_iter, tol):
         # Newton step moves the logits by O(1) however large they are).
         size = float(np.max(np.abs(A @ step.reshape(K, q).T)))
         if size <= _STEP_TOL and np.max(np.abs(g)) <= tol:
+            # One last full Newton step takes the gradient to rounding level
+            # (quadratic convergence); keep it only if it helps.
+            x_new = x - step
+            g_new = obj.value_grad(x_new)[1]
+            if np.max(np.abs(g_new)) < np.max(np.abs(g)):
+                x = x_new
             return x.reshape(K, q), n_iter, method
         growth.append(size)
         t = 1.0
