@@ -213,7 +213,7 @@ class _Objective:
         return step
 
 
-def _fit_softmax(A, Y, w, pen, max_iter, tol):
+def _minimise(A, Y, w, pen, max_iter, tol):
     """Minimise the objective; return ``(Θ, n_iter, solver)``.
 
     Raises
@@ -246,7 +246,7 @@ def _fit_softmax(A, Y, w, pen, max_iter, tol):
         )
     x, n_iter = res.x, int(res.nit)
     f, g = obj.value_grad(x)
-    growth = []
+    spreads = []
     for _ in range(max(20, max_iter // 5)):
         step = obj.newton_step(x, g, dense)
         # The step's effect on the logits (absolute: a separable problem's
@@ -260,7 +260,6 @@ def _fit_softmax(A, Y, w, pen, max_iter, tol):
             if np.max(np.abs(g_new)) < np.max(np.abs(g)):
                 x = x_new
             return x.reshape(K, q), n_iter, method
-        growth.append(size)
         t = 1.0
         while True:  # backtracking on the (convex) objective
             f_new, g_new = obj.value_grad(x - t * step)
@@ -270,17 +269,54 @@ def _fit_softmax(A, Y, w, pen, max_iter, tol):
             t *= 0.5
         x, f, g = x - t * step, f_new, g_new
         n_iter += 1
-    S = A @ x.reshape(K, q).T
-    spread = float(np.max(S.max(axis=1) - S.min(axis=1)))
-    if np.all(pen == 0) and spread > 20 and np.median(growth[-5:]) > 1e-3:
-        raise ValueError(
-            "The cross-entropy has no minimiser: it keeps decreasing as the logits "
-            f"grow (logit spread {spread:.3g}, Newton steps not shrinking), "
-            "because the classes are separable in these features (or a class "
-            "has zero probability everywhere). Use a penalty (alpha > 0), soft "
-            "labels in the interior, or more data."
-        )
+        S = A @ x.reshape(K, q).T
+        spreads.append(float(np.max(S.max(axis=1) - S.min(axis=1))))
+    # The Newton steps did not become negligible. Either the logits keep
+    # growing (no minimiser: separable classes), or the objective is flat to
+    # rounding along some directions (saturated soft labels) and the steps
+    # are rounding noise around a numerical minimiser.
+    growing = spreads[-1] - spreads[-10] > 5.0 and spreads[-1] > 20
+    if np.all(pen == 0) and growing:
+        raise _separable_error(spreads[-1])
     return x.reshape(K, q), n_iter, method
+
+
+def _fit_softmax(A, Y, w, pen, max_iter, tol):
+    """Minimise the objective; return ``(Θ, n_iter, solver)``.
+
+    Without a penalty and with zeros among the targets (hard labels), a
+    minimiser may not exist (separable classes): the infimum is approached
+    as the logits grow, where the loss becomes flat. This is detected at the
+    point reached by the Hessian: the loss's curvature vanishes along some
+    direction (smallest eigenvalue below ``1e-10`` of the largest, dense
+    Hessian only) while the logits are large. A minimiser with hard labels of
+    overlapping classes has curvature of the order of the Fisher information.
+
+    Raises
+    ------
+    ValueError
+        When no minimiser exists or the solver does not converge.
+    """
+    theta, n_iter, method = _minimise(A, Y, w, pen, max_iter, tol)
+    K, q = theta.shape
+    if method == "trust-exact" and np.all(pen == 0) and np.any(Y[w > 0] == 0):
+        S = A @ theta.T
+        spread = float(np.max(S.max(axis=1) - S.min(axis=1)))
+        if spread > 20:
+            lam = linalg.eigvalsh(_Objective(A, Y, w, pen).hess(theta.ravel()))
+            if lam[0] < 1e-10 * lam[-1]:
+                raise _separable_error(spread)
+    return theta, n_iter, method
+
+
+def _separable_error(spread):
+    return ValueError(
+        "The cross-entropy has no minimiser: it keeps decreasing as the logits "
+        f"grow (logit spread {spread:.3g}, the loss flat along a direction), "
+        "because the classes are separable in these features (or a class "
+        "has zero probability everywhere). Use a penalty (alpha > 0), soft "
+        "labels in the interior, or more data."
+    )
 
 
 def _centre_classes(coef, intercept):
