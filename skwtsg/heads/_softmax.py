@@ -53,6 +53,7 @@ from sklearn.utils.validation import (
 )
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
+from threadpoolctl import threadpool_limits
 
 __all__ = ["SoftmaxHead", "check_probabilities"]
 
@@ -447,6 +448,13 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         self : object
             Fitted head.
         """
+        # Many small dense factorisations: one BLAS thread is much faster
+        # than several competing for the cores.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
+        """The fit, under the BLAS thread limit."""
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=False
         )
