@@ -15,6 +15,7 @@ from ._kl import (
     kl_misfit,
     weak_to_strong_classification_report,
 )
+from ._kl_scorer import kl_bound_scorer, kl_strong_error_scorer
 from ._line import LineFit, fit_line
 from ._scorer import bound_scorer, misfit_scorer, strong_error_scorer
 
@@ -26,9 +27,11 @@ __all__ = [
     "fit_line",
     "gain",
     "kl_bound",
+    "kl_bound_scorer",
     "kl_error",
     "kl_gain",
     "kl_misfit",
+    "kl_strong_error_scorer",
     "misfit",
     "misfit_scorer",
     "performance_gap_recovered",
