@@ -211,3 +211,113 @@ def _as_real_array(
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` contains NaN or infinity.")
     return arr
+
+
+def check_partially_labeled_classes(
+    y: ArrayLike,
+    *,
+    n_samples: int | None = None,
+    require_labeled: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate classification targets where a missing value marks an unlabeled row.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Class labels, a missing value (anything :func:`pandas.isna` calls
+        missing: NaN, None, ``pandas.NA``) marking an unlabeled row; or class
+        probabilities (rows non-negative, summing to 1, at least 2 columns),
+        an all-NaN row being unlabeled. A single column is read as labels.
+    n_samples : int, default=None
+        The number of rows of ``X``; a different length raises a ValueError.
+    require_labeled : str, default=None
+        If given, the name of the caller: raise a ValueError naming it when
+        every row is unlabeled.
+
+    Returns
+    -------
+    y : ndarray
+        The labels (1-D, missing values kept) or the probabilities (2-D
+        float64, NaN rows kept).
+    labeled : ndarray of bool of shape (n_samples,)
+        Which rows carry a label.
+    classes : ndarray of shape (n_classes,)
+        The sorted labels seen on labeled rows, or ``arange(n_classes)`` for
+        probabilities.
+    Y : ndarray of float64 of shape (n_samples, n_classes)
+        The one-hot labels or the probabilities, zero on unlabeled rows.
+    """
+    import pandas as pd
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import column_or_1d
+
+    if y is None:
+        raise ValueError("y is required, but the target y is None.")
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    arr = np.asarray(y)
+    if arr.dtype.kind in "fiub" and arr.ndim == 2 and arr.shape[1] >= 2:
+        P = arr.astype(np.float64)
+        _check_n_rows(P, n_samples)
+        missing = np.isnan(P)
+        labeled: np.ndarray = np.asarray(~missing.all(axis=1), dtype=bool)
+        if missing[labeled].any():
+            raise ValueError(
+                "Input y has rows where some class probabilities are NaN and "
+                "others are not; a row is either labeled (no NaN) or unlabeled "
+                "(all NaN)."
+            )
+        _require(labeled, require_labeled)
+        lab = P[labeled]
+        if not np.all(np.isfinite(lab)) or np.any(lab < 0):
+            raise ValueError(
+                "y holds class probabilities, which must be finite and non-negative."
+            )
+        dev = np.abs(lab.sum(axis=1) - 1.0)
+        if np.any(dev > 1e-6):
+            rows = np.flatnonzero(labeled)[dev > 1e-6][:5].tolist()
+            raise ValueError(
+                "y holds class probabilities (2-D, several columns), whose rows "
+                f"must sum to 1; rows {rows} do not (largest deviation "
+                f"{dev.max():.3g}). Pass class labels as a 1-D array."
+            )
+        Y = np.where(labeled[:, None], P, 0.0)
+        return P, labeled, np.arange(P.shape[1]), Y
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = column_or_1d(arr, warn=True)
+    if arr.ndim != 1:
+        raise ValueError(
+            "y must be class labels of shape (n_samples,) or class probabilities "
+            f"of shape (n_samples, n_classes), got shape {arr.shape}."
+        )
+    _check_n_rows(arr, n_samples)
+    labeled = ~np.asarray(pd.isna(arr), dtype=bool)
+    _require(labeled, require_labeled)
+    values = arr[labeled]
+    if values.dtype == object:
+        values = np.asarray(values.tolist())
+    check_classification_targets(values)
+    classes, codes = np.unique(values, return_inverse=True)
+    if classes.size < 2 and require_labeled is None:
+        raise ValueError(
+            f"y has 1 class ({classes.tolist()}) on its labeled rows; a "
+            "classifier needs at least 2 classes."
+        )
+    Y = np.zeros((arr.shape[0], classes.size))
+    Y[np.flatnonzero(labeled), codes] = 1.0
+    return arr, labeled, classes, Y
+
+
+def _check_n_rows(y, n_samples):
+    if n_samples is not None and y.shape[0] != n_samples:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: X has "
+            f"{n_samples} rows and y has {y.shape[0]}."
+        )
+    if y.shape[0] == 0:
+        raise ValueError("y is empty: it has 0 rows.")
+
+
+def _require(labeled, caller):
+    if caller is not None and not labeled.any():
+        raise ValueError(f"{caller} needs labeled rows, but every row of y is NaN.")

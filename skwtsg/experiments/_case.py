@@ -45,14 +45,18 @@ class W2SCase:
     weak_featurizers : dict of str to transformer
         Candidate weak representations ``h_w``, keyed by a label used in
         tables and legends (e.g. ``"hidden=16"``).
-    head, weak_head : regressor or None
-        Heads passed to ``WeakToStrongRegressor``.
+    head, weak_head : estimator or None
+        Heads passed to the weak-to-strong estimator.
     task_names : list of str or None
         Names of the columns of ``y``; default ``task0, task1, ...``.
     group : str
         Coarser grouping for tables and figures (e.g. the dataset name).
     meta : dict
         Anything else worth recording (sizes, seeds, notes).
+    kind : {"regression", "classification"}, default="regression"
+        The estimator the runner fits: ``WeakToStrongRegressor`` (squared
+        errors), or ``WeakToStrongClassifier`` (KL or log-loss errors, plus
+        accuracies; ``y`` holds class labels or class probabilities).
     """
 
     name: str
@@ -66,6 +70,7 @@ class W2SCase:
     task_names: list[str] | None = None
     group: str = ""
     meta: dict = field(default_factory=dict)
+    kind: str = "regression"
 
 
 def comma_list(text: str) -> list[str]:
@@ -153,6 +158,9 @@ class Experiment:
         One line for the command line's list of experiments.
     options : tuple of Option, default=()
         The experiment's own command-line options.
+    axis_titles : dict, default={}
+        Axis titles of the figures overriding the squared-error ones, by
+        column (``"misfit"``, ``"gain"``), e.g. for KL diagnostics.
     """
 
     name: str
@@ -164,3 +172,4 @@ class Experiment:
     notes: list = field(default_factory=list)
     help: str = ""
     options: tuple[Option, ...] = ()
+    axis_titles: dict = field(default_factory=dict)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from ._case import Experiment
+from ._classification import CLASSIFICATION
 from ._essays import ESSAYS
 from ._molecules import MOLECULES
 from ._runner import run_experiment
@@ -21,6 +22,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     "synthetic": SYNTHETIC,
     "molecules": MOLECULES,
     "essays": ESSAYS,
+    "classification": CLASSIFICATION,
 }
 
 
@@ -37,7 +39,8 @@ def reproduce(
 
     Parameters
     ----------
-    name : {"synthetic", "molecules", "essays"}, default="synthetic"
+    name : {"synthetic", "molecules", "essays", "classification"}, \
+            default="synthetic"
         A key of :data:`EXPERIMENTS`.
     out : str or path-like, default=None
         Output folder; ``None`` writes nothing.
@@ -62,7 +65,7 @@ def reproduce(
     >>> reproduce("nope")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown experiment 'nope'; choose from ['essays', 'molecules', ...]
+    ValueError: Unknown experiment 'nope'; choose from ['classification', 'essays', ...]
     """
     if name not in EXPERIMENTS:
         raise ValueError(

@@ -93,7 +93,7 @@ def write_outputs(
             path = out / f"{slug(panel)}_selection.csv"
             pd.DataFrame(info["selection_table"]).to_csv(path, index=False)
             files.append(path)
-    files += _figures(claims, records, summary, out)
+    files += _figures(experiment, records, summary, out)
     path = out / "summary.json"
     path.write_text(dumps(summary) + "\n")
     files.append(path)
@@ -103,7 +103,8 @@ def write_outputs(
     return files
 
 
-def _figures(claims, records, summary, out):
+def _figures(experiment, records, summary, out):
+    claims = experiment.claims
     try:
         import matplotlib
 
@@ -129,6 +130,10 @@ def _figures(claims, records, summary, out):
                 fig, ax = plt.subplots(figsize=(5, 4.5))
             disp = GainMisfitDisplay.from_results(rec, hue=hue, ax=ax, show_fit=True)
             disp.ax_.set_title(claims.get(panel, {}).get("title", panel))
+            if "misfit" in experiment.axis_titles:
+                disp.ax_.set_xlabel(experiment.axis_titles["misfit"])
+            if "gain" in experiment.axis_titles:
+                disp.ax_.set_ylabel(experiment.axis_titles["gain"])
             if fig is not None:
                 fig.tight_layout()
                 path = out / f"{slug(panel)}.png"

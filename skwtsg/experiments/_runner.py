@@ -14,10 +14,16 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import clone
 
+from .._classifier import WeakToStrongClassifier
 from .._w2s import WeakToStrongRegressor
 from ._case import Experiment, W2SCase
 from ._report import write_outputs
-from ._summary import DIAGNOSTICS, selection_table, summarize_panel
+from ._summary import (
+    CLASSIFICATION_EXTRAS,
+    DIAGNOSTICS,
+    selection_table,
+    summarize_panel,
+)
 
 __all__ = ["run_cases", "run_experiment", "theorem2_slack"]
 
@@ -72,7 +78,17 @@ def run_cases(
     ]
     rows = []
     for case, label, weak in _progress(jobs, verbose, "weak-to-strong fits"):
-        est = WeakToStrongRegressor(
+        if case.kind not in ("regression", "classification"):
+            raise ValueError(
+                f"Case {case.name!r} has kind {case.kind!r}; use 'regression' or "
+                "'classification'."
+            )
+        estimator = (
+            WeakToStrongClassifier
+            if case.kind == "classification"
+            else WeakToStrongRegressor
+        )
+        est = estimator(
             weak_featurizer=clone(weak),
             strong_featurizer=case.strong_featurizer,
             head=case.head,
@@ -94,12 +110,21 @@ def run_cases(
             )
         evals = {k: np.atleast_1d(getattr(est, k + "_")) for k in DIAGNOSTICS}
         trains = {k: np.atleast_1d(est.train_report_[k]) for k in DIAGNOSTICS}
-        ceiling_eval, epsilon = (np.atleast_1d(a) for a in _ceiling(est, case))
-        evals["ceiling_error"] = ceiling_eval
-        trains["epsilon"] = epsilon
-        trains["theorem2_slack"] = theorem2_slack(
-            trains["weak_error"], trains["strong_error"], trains["misfit"], epsilon
-        )
+        if case.kind == "classification":
+            # KL or log-loss errors: Theorem 2's squared-loss form does not apply.
+            for k in CLASSIFICATION_EXTRAS:
+                evals[k] = np.atleast_1d(getattr(est, k + "_"))
+                trains[k] = np.atleast_1d(est.train_report_[k])
+            ceiling_eval, epsilon = _classification_ceiling(est, case)
+            evals["ceiling_error"] = np.atleast_1d(ceiling_eval)
+            trains["epsilon"] = np.atleast_1d(epsilon)
+        else:
+            ceiling_eval, epsilon = (np.atleast_1d(a) for a in _ceiling(est, case))
+            evals["ceiling_error"] = ceiling_eval
+            trains["epsilon"] = epsilon
+            trains["theorem2_slack"] = theorem2_slack(
+                trains["weak_error"], trains["strong_error"], trains["misfit"], epsilon
+            )
         for t, task in enumerate(names):
             row = {
                 "group": case.group,
@@ -221,6 +246,33 @@ def _ceiling(est, case):
         return nan, train
     Z_eval = est.strong_featurizer_.transform(_safe_indexing(case.X, evals))
     return error(Z_eval, evals), train
+
+
+def _classification_ceiling(est, case):
+    """The classifier's ceiling (strong head on true labels): its error.
+
+    On the evaluation rows and on the strong rows it was fitted on (the
+    measured distance from the truth to the strong model's set in KL, or its
+    log-loss with hard labels); NaN without a ceiling.
+    """
+    from sklearn.utils import _safe_indexing
+
+    from ..metrics import kl_error
+
+    nan = float("nan")
+    if est.ceiling_head_ is None:
+        return nan, nan
+    roles = est.roles_
+    y = case.y
+
+    def error(rows):
+        Z = est.strong_featurizer_.transform(_safe_indexing(case.X, rows))
+        P = est._proba(est.ceiling_head_, Z, est._ceiling_columns)
+        return kl_error(_safe_indexing(y, rows), P, labels=est.classes_)
+
+    strong = np.flatnonzero(np.isin(roles, ("strong", "both")))
+    evals = np.flatnonzero(roles == "eval")
+    return (error(evals) if len(evals) else nan), error(strong)
 
 
 def theorem2_slack(

@@ -9,9 +9,23 @@ from scipy import stats
 
 from ..metrics import fit_line, rank_weak_supervisors
 
-__all__ = ["gain_misfit_fit", "summarize_panel", "selection_table", "DIAGNOSTICS"]
+__all__ = [
+    "gain_misfit_fit",
+    "summarize_panel",
+    "selection_table",
+    "DIAGNOSTICS",
+    "CLASSIFICATION_EXTRAS",
+]
 
 DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
+
+#: Further columns of classification records (``WeakToStrongClassifier``).
+CLASSIFICATION_EXTRAS = (
+    "weak_accuracy",
+    "strong_accuracy",
+    "ceiling_accuracy",
+    "accuracy_pgr",
+)
 
 
 def gain_misfit_fit(misfit: ArrayLike, gain: ArrayLike) -> dict:
@@ -98,7 +112,11 @@ def summarize_panel(records: pd.DataFrame) -> dict:
         "n_points": int(len(records)),
         "weak_models": sorted(map(str, records["weak_model"].unique())),
         "fit_seconds": float(records["fit_seconds"].sum()),
-        "mean": {k: float(records[k].mean()) for k in DIAGNOSTICS if k in records},
+        "mean": {
+            k: float(records[k].mean())
+            for k in DIAGNOSTICS + CLASSIFICATION_EXTRAS
+            if k in records
+        },
     }
     if "ceiling_error" in records:
         summary["mean"]["ceiling_error"] = float(records["ceiling_error"].mean())

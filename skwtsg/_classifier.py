@@ -1,0 +1,591 @@
+"""The weak-to-strong meta-estimator for classification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn_compat.base import _fit_context
+
+from ._roles import (
+    EVAL_SIZE_CONSTRAINTS,
+    STRONG_SIZE_CONSTRAINTS,
+    assign_roles,
+)
+from ._utils._validation import check_partially_labeled_classes
+from ._w2s import (
+    _BaseWeakToStrong,
+    _check_features,
+    _fit_head,
+    _fit_transform,
+    _FitData,
+    _make_featurizer,
+    _num_rows,
+)
+from .heads import SoftmaxHead, check_head_convexity
+from .metrics import kl_misfit, weak_to_strong_classification_report
+
+__all__ = ["WeakToStrongClassifier"]
+
+_DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
+_ACCURACY = ("weak_accuracy", "strong_accuracy", "ceiling_accuracy", "accuracy_pgr")
+
+#: The penalty of the default heads fitted on true labels (weak and ceiling):
+#: hard labels are often separable, where the exact fit does not exist.
+_DEFAULT_ALPHA = 1e-3
+
+
+class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
+    """Train a strong classifier on a weak classifier's probabilities.
+
+    A weak model ``f_w∘h_w`` (``weak_featurizer`` then ``weak_head``) is
+    fitted on true labels. Its class probabilities ``p_w`` (soft labels) on
+    the strong model's rows are the only supervision of the strong head
+    ``p_sw = softmax(W h_s + b)`` (``head``), fitted by cross-entropy on the
+    strong representation ``h_s`` (``strong_featurizer``). When the head is
+    the exact softmax fit and the truth's probabilities ``p*`` are
+    realizable by it, on the head's training sample (see
+    :ref:`theory_kl`)::
+
+        KL(p_w ‖ p*) = KL(p_w ‖ p_sw) + KL(p_sw ‖ p*),
+
+    i.e. gain = misfit with errors ``E[KL(p_model ‖ p*)]``, and ``>=`` for a
+    head over a convex set of parameters.
+
+    Read more in the :ref:`User Guide <theory_kl>`.
+
+    Parameters
+    ----------
+    weak_featurizer : transformer or "passthrough", default="passthrough"
+        The weak representation ``h_w``, cloned and fitted on the weak
+        model's rows with their true labels.
+    strong_featurizer : transformer or "passthrough", default="passthrough"
+        The strong representation ``h_s``, cloned and fitted on the strong
+        model's rows with the weak model's probabilities as ``y`` (wrap a
+        fitted one in :class:`sklearn.frozen.FrozenEstimator` to keep it
+        fixed).
+    head : classifier, default=None
+        The strong head; it is fitted on class probabilities of shape
+        (n_samples, n_classes), so it must accept soft labels. ``None`` means
+        :class:`skwtsg.heads.SoftmaxHead` (exact, no penalty), for which the
+        KL identity holds. A head not known to be convex warns.
+    weak_head : classifier, default=None
+        The weak model's head ``f_w``, fitted on true labels (hard labels, or
+        probabilities when ``y`` holds them); any classifier with
+        ``predict_proba``, e.g. :class:`sklearn.linear_model.LogisticRegression`
+        on hard labels. ``None`` means ``SoftmaxHead(alpha=1e-3)``: a small
+        penalty, since the exact fit does not exist on separable hard labels.
+    ceiling_head : classifier or "none", default=None
+        The strong ceiling of the accuracy PGR (Burns et al. 2023): a head
+        fitted on the strong representation of the strong rows with their
+        *true* labels, when they have them. ``None`` means
+        ``SoftmaxHead(alpha=1e-3)``; ``"none"`` fits no ceiling (the PGR is
+        NaN).
+    eval_size : float or int, default=0.2
+        Labeled rows held out from every model to measure the diagnostics,
+        as in :class:`WeakToStrongRegressor`.
+    strong_size : float, int or "reuse", default=0.5
+        How labeled rows not held out are divided between the strong and the
+        weak model when every row is labeled, as in
+        :class:`WeakToStrongRegressor`.
+    random_state : int, RandomState instance or None, default=None
+        Controls the random division of rows between roles.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (sorted), or ``arange(n_classes)`` when ``y`` holds
+        probabilities; the column order of every ``predict_*proba``.
+    weak_featurizer_, strong_featurizer_ : transformer
+        Fitted clones of the featurizers.
+    weak_head_ : classifier
+        Fitted weak head.
+    head_ : classifier
+        Fitted strong head (fitted on probabilities: its own ``classes_`` are
+        column indices).
+    ceiling_head_ : classifier or None
+        Fitted ceiling, or ``None`` (``ceiling_head="none"`` or unlabeled
+        strong rows).
+    roles_ : ndarray of str of shape (n_samples,)
+        The role each training row played (``"weak"``, ``"strong"``,
+        ``"both"``, ``"eval"``).
+    weak_error_ : float
+        ``E[KL(p_w ‖ p*)]`` when ``y`` holds probabilities; otherwise the
+        weak model's log-loss ``E[-log p_w(y)]``.
+    strong_error_ : float
+        The same for the strong model; NaN when there are no ``"eval"`` rows
+        and the strong rows are unlabeled.
+    misfit_ : float
+        ``E[KL(p_w ‖ p_sw)]``; needs no true label.
+    gain_ : float
+        ``weak_error_ - strong_error_``.
+    bound_ : float
+        ``weak_error_ - misfit_``: exactly ``strong_error_`` on the strong
+        head's training sample in the realizable KL setting; with hard labels
+        an empirical estimate.
+    weak_accuracy_, strong_accuracy_, ceiling_accuracy_ : float
+        Accuracies (most probable class) with hard labels; NaN with
+        probabilities (and for the ceiling when there is none).
+    accuracy_pgr_ : float
+        Performance gap recovered in accuracy, ``(strong - weak) / (ceiling
+        - weak)``; NaN without a ceiling, with probabilities, or with no gap.
+    diagnostic_rows_ : dict
+        For each diagnostic, the role of the rows it was measured on
+        (``"eval"``, ``"strong"``, ``"both"``, ``"weak"``, ``"weak+strong"``),
+        as in :class:`WeakToStrongRegressor`.
+    train_report_ : dict
+        The diagnostics on the strong head's own training rows, where the
+        KL identity is exact.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    WeakToStrongRegressor : The same for regression (squared loss).
+    skwtsg.heads.SoftmaxHead : The default exact head.
+    skwtsg.kl_bound_scorer : Choose a weak supervisor by the bound.
+
+    Notes
+    -----
+    Unlabeled rows. With class labels ``y`` of shape (n_samples,), a missing
+    value marks an unlabeled row: ``NaN`` in a float array, ``None``,
+    ``NaN`` or ``pandas.NA`` in an object array (anything
+    :func:`pandas.isna` calls missing); string labels therefore go in an
+    object array with ``None`` for unlabeled rows. With probabilities of
+    shape (n_samples, n_classes) an unlabeled row is all NaN. Unlabeled rows
+    are the strong model's rows, as in :class:`WeakToStrongRegressor`; pass
+    ``roles`` to :meth:`fit` to choose the roles yourself.
+
+    The classes are the labels seen on labeled rows. A
+    :class:`~skwtsg.heads.SoftmaxHead` fitted on true labels (the default
+    weak head and ceiling) is fitted on their one-hot encoding, so it keeps a
+    column for every class even if its rows miss one; another weak head (e.g.
+    ``LogisticRegression``) must see every class among its rows.
+
+    References
+    ----------
+    .. [1] A. Mulgund and C. Pabbaraju, "Relating Misfit to Gain in
+       Weak-to-Strong Generalization Beyond the Squared Loss",
+       arXiv:2501.19105, 2025.
+    .. [2] C. Burns et al., "Weak-to-Strong Generalization: Eliciting Strong
+       Capabilities With Weak Supervision", arXiv:2312.09390, 2023.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from skwtsg import WeakToStrongClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(2000, 5))
+    >>> P = np.exp(X @ rng.normal(size=(5, 3)))
+    >>> P /= P.sum(axis=1, keepdims=True)  # the truth: a softmax of X
+    >>> y = np.array([rng.choice(3, p=p) for p in P])
+    >>> weak = FunctionTransformer(np.sign)  # the weak model sees signs only
+    >>> est = WeakToStrongClassifier(weak, random_state=0).fit(X, y)
+    >>> est.predict(X[:4]).shape
+    (4,)
+    >>> bool(est.strong_accuracy_ > est.weak_accuracy_)
+    True
+
+    With the truth's probabilities as ``y``, gain = misfit on the strong
+    head's training rows:
+
+    >>> est = WeakToStrongClassifier(weak, random_state=0).fit(X, P)
+    >>> r = est.train_report_
+    >>> bool(abs(r["gain"] - r["misfit"]) <= 1e-8 * r["weak_error"])
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "weak_featurizer": [
+            HasMethods(["fit", "transform"]),
+            StrOptions({"passthrough"}),
+        ],
+        "strong_featurizer": [
+            HasMethods(["fit", "transform"]),
+            StrOptions({"passthrough"}),
+        ],
+        "head": [HasMethods(["fit", "predict_proba"]), None],
+        "weak_head": [HasMethods(["fit", "predict_proba"]), None],
+        "ceiling_head": [
+            HasMethods(["fit", "predict_proba"]),
+            StrOptions({"none"}),
+            None,
+        ],
+        "eval_size": list(EVAL_SIZE_CONSTRAINTS),
+        "strong_size": list(STRONG_SIZE_CONSTRAINTS),
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        weak_featurizer="passthrough",
+        strong_featurizer="passthrough",
+        *,
+        head=None,
+        weak_head=None,
+        ceiling_head=None,
+        eval_size=0.2,
+        strong_size=0.5,
+        random_state=None,
+    ):
+        self.weak_featurizer = weak_featurizer
+        self.strong_featurizer = strong_featurizer
+        self.head = head
+        self.weak_head = weak_head
+        self.ceiling_head = ceiling_head
+        self.eval_size = eval_size
+        self.strong_size = strong_size
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        roles: ArrayLike | None = None,
+    ) -> WeakToStrongClassifier:
+        """Fit the weak model on true labels, then the strong head on its probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs of every row (numeric unless the featurizers accept other
+            data); DataFrames are passed on to the featurizers.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels (a missing value marks an unlabeled row), or the
+            truth's class probabilities (an all-NaN row is unlabeled).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, used by every head (which must accept them) and by
+            the diagnostics.
+        roles : array-like of str of shape (n_samples,), default=None
+            Explicit role of each row (``"weak"``, ``"strong"``, ``"both"``,
+            ``"eval"``); unlabeled rows may only be ``"strong"``.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X_checked = self._validate_X(X, reset=True)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        y, labeled, self.classes_, Y = check_partially_labeled_classes(
+            y, n_samples=X_checked.shape[0]
+        )
+        self._proba_truth = y.ndim == 2
+        weights: np.ndarray | None = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X_checked)
+            weighted = (weights[labeled] @ Y[labeled]) > 0
+            if not self._proba_truth and weighted.sum() < 2:
+                raise ValueError(
+                    f"sample_weight leaves {int(weighted.sum())} class with "
+                    "positive weight on the labeled rows; a classifier needs at "
+                    "least 2 classes."
+                )
+        split = assign_roles(
+            labeled,
+            eval_size=self.eval_size,
+            strong_size=self.strong_size,
+            roles=roles,
+            random_state=self.random_state,
+        )
+        self.roles_ = split.names()
+        X_rows = X if hasattr(X, "iloc") else X_checked
+        data = _FitData(X_rows, y, labeled, weights, split)
+        weak_rows, strong_rows = split.weak_rows, split.strong_rows
+        target = y if self._proba_truth else self.classes_[Y.argmax(axis=1)]
+
+        # The weak model: true labels.
+        self.weak_featurizer_ = _make_featurizer(self.weak_featurizer)
+        Z_weak = _fit_transform(
+            self.weak_featurizer_, data.rows(weak_rows), target[weak_rows]
+        )
+        Z_weak = _check_features(Z_weak, len(weak_rows), "weak_featurizer")
+        weak_head = (
+            SoftmaxHead(alpha=_DEFAULT_ALPHA)
+            if self.weak_head is None
+            else self.weak_head
+        )
+        self.weak_head_, self._weak_columns = self._fit_on_truth(
+            weak_head, Z_weak, Y, target, weak_rows, data, "weak_head"
+        )
+
+        # The strong model: the weak model's probabilities only.
+        X_strong = data.rows(strong_rows)
+        p_weak_fit = self._weak_proba(Z_weak)
+        if np.array_equal(strong_rows, weak_rows):  # all "both": reuse Z_weak
+            p_weak = p_weak_fit
+        else:
+            p_weak = self._predict_weak_proba(X_strong)
+        self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
+        Z_strong = _fit_transform(self.strong_featurizer_, X_strong, p_weak)
+        Z_strong = _check_features(Z_strong, len(strong_rows), "strong_featurizer")
+        head = SoftmaxHead() if self.head is None else self.head
+        self.head_ = _fit_head(
+            head, Z_strong, p_weak, data.weights(strong_rows), "head"
+        )
+        check_head_convexity(self.head_)
+
+        # The ceiling: the strong representation with true labels.
+        self.ceiling_head_ = None
+        if self.ceiling_head != "none" and labeled[strong_rows].all():
+            ceiling = (
+                SoftmaxHead(alpha=_DEFAULT_ALPHA)
+                if self.ceiling_head is None
+                else self.ceiling_head
+            )
+            self.ceiling_head_, self._ceiling_columns = self._fit_on_truth(
+                ceiling, Z_strong, Y, target, strong_rows, data, "ceiling_head"
+            )
+
+        self._set_diagnostics(
+            data, p_weak_fit, p_weak, self._proba(self.head_, Z_strong), Z_strong
+        )
+        return self
+
+    def _fit_on_truth(self, head, Z, Y, target, rows, data, name):
+        """Fit a head on true labels; return it and its column map.
+
+        A :class:`SoftmaxHead` is fitted on the class probabilities (one-hot
+        for labels), so it has a column for every class even when some class
+        has no row here; another head is fitted on the labels and must then
+        see every class.
+        """
+        if isinstance(head, SoftmaxHead):
+            fitted = _fit_head(head, Z, Y[rows], data.weights(rows), name)
+            return fitted, None
+        fitted = _fit_head(head, Z, target[rows], data.weights(rows), name)
+        return fitted, self._column_map(fitted, name, len(rows))
+
+    def _column_map(self, head: Any, name: str, n_rows: int) -> np.ndarray | None:
+        """Index of each of ``classes_`` among the head's ``classes_`` columns."""
+        classes = np.asarray(head.classes_)
+        expected = np.arange(len(self.classes_)) if self._proba_truth else self.classes_
+        if classes.shape == expected.shape and np.array_equal(classes, expected):
+            return None
+        pos = {c: i for i, c in enumerate(classes.tolist())}
+        missing = [c for c in expected.tolist() if c not in pos]
+        if missing or len(pos) != len(expected):
+            raise ValueError(
+                f"`{name}` ({type(head).__name__}) was fitted on {n_rows} rows "
+                f"with classes {classes.tolist()}, but the classes are "
+                f"{expected.tolist()}: classes {missing} have no row there, so it "
+                "gives them no probability. Use a SoftmaxHead (fitted on class "
+                "probabilities, it keeps every class), more labeled rows, or "
+                "`roles` with every class among those rows."
+            )
+        return np.array([pos[c] for c in expected.tolist()])
+
+    # ----------------------------------------------------------- diagnostics
+    def _set_diagnostics(self, data, p_weak_fit, p_weak, p_strong, Z_strong):
+        split = data.split
+        strong_role = "both" if split.reuse else "strong"
+        strong_labeled = bool(data.labeled[split.strong_rows].all())
+        p_ceiling = (
+            self._proba(self.ceiling_head_, Z_strong, self._ceiling_columns)
+            if self.ceiling_head_ is not None
+            else None
+        )
+        self.train_report_ = self._report(
+            data, split.strong_rows, p_weak, p_strong, p_ceiling, strong_labeled
+        )
+        if len(split.eval_rows):
+            X_eval = data.rows(split.eval_rows)
+            p_ceiling_eval = None
+            if self.ceiling_head_ is not None:
+                Z = self._strong_features(X_eval)
+                p_ceiling_eval = self._proba(
+                    self.ceiling_head_, Z, self._ceiling_columns
+                )
+            rep = self._report(
+                data,
+                split.eval_rows,
+                self._predict_weak_proba(X_eval),
+                self._predict_strong_proba(X_eval),
+                p_ceiling_eval,
+                True,
+            )
+            rows = dict.fromkeys(_DIAGNOSTICS + _ACCURACY, "eval")
+        else:
+            rep = dict(self.train_report_)
+            rows = dict.fromkeys(_DIAGNOSTICS + _ACCURACY, strong_role)
+            if not strong_labeled:  # weak error in-sample, on the weak rows
+                weak_rep = self._report(
+                    data, split.weak_rows, p_weak_fit, p_weak_fit, None, True
+                )
+                rep["weak_error"] = weak_rep["weak_error"]
+                rep["weak_accuracy"] = weak_rep["weak_accuracy"]
+                rep["bound"] = rep["weak_error"] - rep["misfit"]
+                rows.update(
+                    weak_error="weak", weak_accuracy="weak", bound="weak+strong"
+                )
+        for name in _DIAGNOSTICS + _ACCURACY:
+            setattr(self, name + "_", rep[name])
+        self.diagnostic_rows_ = rows
+
+    def _report(self, data, rows, p_weak, p_strong, p_ceiling, labeled):
+        weights = data.weights(rows)
+        nan = float("nan")
+        if not labeled:
+            rep = dict.fromkeys(_DIAGNOSTICS + _ACCURACY, nan)
+            rep["misfit"] = kl_misfit(p_weak, p_strong, sample_weight=weights)
+            return rep
+        y = data.y[rows]
+        rep = weak_to_strong_classification_report(
+            y,
+            p_weak,
+            p_strong,
+            p_ceiling=p_ceiling,
+            labels=self.classes_,
+            sample_weight=weights,
+        )
+        out = {name: rep[name] for name in _DIAGNOSTICS}
+        for name in _ACCURACY:
+            out[name] = rep.get(name, nan)
+        return out
+
+    # -------------------------------------------------------------- predict
+    def _proba(self, head, Z, columns=None):
+        """A head's probabilities in ``classes_`` order, as float64 rows summing
+        to 1 (a float32 head's rows sum to 1 only to ~1e-7)."""
+        P = np.asarray(head.predict_proba(Z), dtype=np.float64)
+        P = P if columns is None else P[:, columns]
+        return P / P.sum(axis=1, keepdims=True)
+
+    def _weak_proba(self, Z):
+        return self._proba(self.weak_head_, Z, self._weak_columns)
+
+    def _predict_weak_proba(self, X_rows):
+        Z = self.weak_featurizer_.transform(X_rows)
+        Z = _check_features(Z, _num_rows(X_rows), "weak_featurizer")
+        return self._weak_proba(Z)
+
+    def _strong_features(self, X_rows):
+        Z = self.strong_featurizer_.transform(X_rows)
+        return _check_features(Z, _num_rows(X_rows), "strong_featurizer")
+
+    def _predict_strong_proba(self, X_rows):
+        return self._proba(self.head_, self._strong_features(X_rows))
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities of the weakly-supervised strong model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return self._predict_strong_proba(self._check_predict_input(X))
+
+    def predict_weak_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities of the weak supervisor.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return self._predict_weak_proba(self._check_predict_input(X))
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The strong model's most probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_weak(self, X: ArrayLike) -> np.ndarray:
+        """The weak model's most probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_weak_proba(X), axis=1)]
+
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """Accuracy of the strong model on the labeled rows of ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels (missing values are skipped), or probabilities
+            (their most probable class is the label; all-NaN rows skipped).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+            Weighted fraction of labeled rows whose predicted class is the
+            label.
+        """
+        check_is_fitted(self)
+        n = _num_rows(X)
+        y, labeled, classes, Y = check_partially_labeled_classes(
+            y, n_samples=n, require_labeled="score"
+        )
+        if y.ndim == 2:
+            truth = Y.argmax(axis=1)
+        else:
+            truth = classes[Y.argmax(axis=1)]
+        weights: np.ndarray | None = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, Y)[labeled]
+        pred = self.predict(X)
+        if y.ndim == 2:
+            pred = np.searchsorted(self.classes_, pred)
+        return float(np.average(pred[labeled] == truth[labeled], weights=weights))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        # The strong model learns from a weak supervisor only: with a poor
+        # weak representation its score is poor by design.
+        tags.classifier_tags.poor_score = not (
+            isinstance(self.weak_featurizer, str)
+            and self.weak_featurizer == "passthrough"
+        )
+        return tags

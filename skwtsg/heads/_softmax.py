@@ -1,0 +1,596 @@
+"""Exact multinomial logistic regression on soft or hard labels.
+
+The head ``p(x) = softmax(W x + b)`` is fitted by minimising the weighted
+cross-entropy against target class probabilities ``Y`` (soft labels, or the
+one-hot encoding of class labels), optionally with the ridge penalty
+``½ α ‖W‖_F²`` (the intercept is never penalised)::
+
+    L(W, b) = -(1/Σw) Σ_i w_i Σ_k Y_ik log p_k(x_i) + ½ α ‖W‖_F².
+
+Three reductions make the problem well posed for a second-order solver:
+
+1. *Whitening.* With ``Xc = X - x̄`` (weighted mean ``x̄``, or no centring
+   without an intercept), the SVD ``(w/Σw)^{1/2} Xc = U S Vᵀ`` of rank ``r``
+   (singular values below the rounding noise are dropped) gives features
+   ``F = Xc V S⁻¹`` of identity weighted covariance. The loss depends on ``W``
+   only through ``W V``, so the fit in ``F`` coordinates maps back to the
+   minimum-norm ``W = Θ S⁻¹ Vᵀ`` (the penalty becomes the diagonal
+   ``½ α Σ_j ‖Θ_j‖² / s_j²``).
+2. *Shift invariance.* ``softmax`` is unchanged when the same vector is added
+   to every class's parameters. The gauge term ``½ ‖Σ_k Θ_k‖²`` removes that
+   degeneracy: it is zero on the class-centred representative, which has the
+   smallest norm among equivalent parameters, so the minimiser is unchanged
+   and unique, and the Hessian is non-singular at a minimiser.
+3. *Exact Hessian.* ``scipy.optimize.minimize`` with ``method="trust-exact"``
+   and the dense exact Hessian when ``n_classes · (r + 1)`` is at most
+   :data:`_DENSE_MAX`, otherwise ``method="trust-ncg"`` with exact
+   Hessian-vector products; then Newton steps until the step is negligible.
+
+The certificate ``kkt_residual_`` is the largest entry of the gradient of the
+objective in whitened coordinates, evaluated from the stored ``coef_`` and
+``intercept_`` on the data. Each entry is ``(1/Σw) Σ_i w_i (p_ik - Y_ik)
+F_ij``, at most 1 in absolute value by Cauchy-Schwarz (``|p - Y| <= 1`` and
+``F`` has unit variance): it is a relative residual, invariant to any
+invertible linear change of the features.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import linalg, optimize
+from scipy.sparse.linalg import LinearOperator, cg
+from scipy.special import logsumexp, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+)
+from sklearn_compat.base import _fit_context
+from sklearn_compat.utils.validation import validate_data
+from threadpoolctl import threadpool_limits
+
+__all__ = ["SoftmaxHead", "check_probabilities"]
+
+_EPS = np.finfo(np.float64).eps
+
+#: Largest number of parameters ``n_classes * (rank + 1)`` for the dense Hessian.
+_DENSE_MAX = 1500
+
+#: The certificate ``fit`` requires (the solver aims at ``tol``, below it).
+_REQUIRED_KKT = 1e-8
+
+#: The final Newton step may change no logit by more than this.
+_STEP_TOL = 1e-7
+
+
+def check_probabilities(P, name="y", atol=1e-8):
+    """Validate a matrix of class probabilities (rows non-negative, summing to 1).
+
+    Parameters
+    ----------
+    P : array-like of shape (n_samples, n_classes)
+        Class probabilities, one row per sample.
+    name : str, default="y"
+        Name of the argument, for error messages.
+    atol : float, default=1e-8
+        Tolerance on ``|Σ_k P_ik - 1|``.
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_classes)
+        The probabilities as float64.
+
+    Raises
+    ------
+    ValueError
+        If ``P`` is not 2-D with at least 2 columns, is not finite, has a
+        negative entry or a row that does not sum to 1.
+
+    Examples
+    --------
+    >>> from skwtsg.heads import check_probabilities
+    >>> check_probabilities([[0.25, 0.75], [1.0, 0.0]])
+    array([[0.25, 0.75],
+           [1.  , 0.  ]])
+    """
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] < 2:
+        raise ValueError(
+            f"`{name}` must be class probabilities of shape (n_samples, "
+            f"n_classes) with n_classes >= 2, got shape {P.shape}."
+        )
+    if not np.all(np.isfinite(P)):
+        raise ValueError(f"`{name}` contains NaN or infinity.")
+    if np.any(P < 0):
+        rows = np.flatnonzero((P < 0).any(axis=1))[:5].tolist()
+        raise ValueError(f"`{name}` has negative class probabilities on rows {rows}.")
+    err = np.abs(P.sum(axis=1) - 1.0)
+    if np.any(err > atol):
+        rows = np.flatnonzero(err > atol)[:5].tolist()
+        raise ValueError(
+            f"The rows of `{name}` must sum to 1 (class probabilities); rows "
+            f"{rows} do not (largest deviation {err.max():.3g})."
+        )
+    return P
+
+
+# ---------------------------------------------------------------- the math
+def _whitening(X, w, fit_intercept):
+    """Offset, map ``M`` (features ``F = (X - offset) M``) and singular values.
+
+    ``w`` are normalised weights (summing to 1). Singular values below
+    ``max(n, d) · eps · σ_max`` or the rounding noise of centring are dropped.
+    """
+    n, d = X.shape
+    offset = w @ X if fit_intercept else np.zeros(d)
+    Xc = (X - offset) * np.sqrt(w)[:, None]
+    if d == 0 or n == 0:
+        return offset, np.zeros((d, 0)), np.zeros(0)
+    _, s, Vt = linalg.svd(Xc, full_matrices=False, check_finite=False)
+    raw = np.sqrt(np.sum((X * np.sqrt(w)[:, None]) ** 2))
+    cutoff = max(max(n, d) * _EPS * (s[0] if s.size else 0.0), max(n, d) * _EPS * raw)
+    rank = int(np.sum(s > cutoff))
+    s, V = s[:rank], Vt[:rank].T
+    return offset, V / s, s
+
+
+def _design(X, offset, M, fit_intercept):
+    """Whitened design ``A = [F, 1]`` (``[F]`` without an intercept)."""
+    F = (X - offset) @ M
+    if fit_intercept:
+        F = np.hstack([F, np.ones((X.shape[0], 1))])
+    return F
+
+
+class _Objective:
+    """Cross-entropy, penalty and gauge in whitened coordinates ``Θ (K × q)``."""
+
+    def __init__(self, A, Y, w, pen, gauge=1.0):
+        self.A, self.Y, self.w, self.pen, self.gauge = A, Y, w, pen, gauge
+        self.K, self.q = Y.shape[1], A.shape[1]
+
+    def _probs(self, theta):
+        S = self.A @ theta.T
+        return S, softmax(S, axis=1)
+
+    def value_grad(self, x):
+        theta = x.reshape(self.K, self.q)
+        S, P = self._probs(theta)
+        logp = S - logsumexp(S, axis=1, keepdims=True)
+        f = -float(self.w @ np.einsum("ik,ik->i", self.Y, logp))
+        f += 0.5 * float(np.sum(self.pen * theta**2))
+        tot = theta.sum(axis=0)
+        f += 0.5 * self.gauge * float(tot @ tot)
+        g = self.loss_grad(P) + self.pen * theta + self.gauge * tot
+        return f, g.ravel()
+
+    def loss_grad(self, P):
+        return ((P - self.Y) * self.w[:, None]).T @ self.A
+
+    def hess(self, x):
+        theta = x.reshape(self.K, self.q)
+        _, P = self._probs(theta)
+        A, w, K, q = self.A, self.w, self.K, self.q
+        B = (P[:, :, None] * A[:, None, :]).reshape(A.shape[0], K * q)
+        H = -(B * w[:, None]).T @ B
+        for k in range(K):
+            block = slice(k * q, (k + 1) * q)
+            H[block, block] += (A * (w * P[:, k])[:, None]).T @ A
+        H += np.kron(np.ones((K, K)), self.gauge * np.eye(q))
+        H[np.diag_indices_from(H)] += np.tile(self.pen, K)
+        return H
+
+    def hessp(self, x, v):
+        theta = x.reshape(self.K, self.q)
+        V = v.reshape(self.K, self.q)
+        _, P = self._probs(theta)
+        SV = self.A @ V.T
+        T = P * (SV - np.sum(P * SV, axis=1, keepdims=True))
+        Hv = (T * self.w[:, None]).T @ self.A + self.pen * V + self.gauge * V.sum(0)
+        return Hv.ravel()
+
+    def newton_step(self, x, g, dense):
+        if dense:
+            H = self.hess(x)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", linalg.LinAlgWarning)
+                    factor = linalg.cho_factor(H, check_finite=False)
+                return linalg.cho_solve(factor, g, check_finite=False)
+            except (linalg.LinAlgError, linalg.LinAlgWarning):
+                # Near-singular Hessian (saturated probabilities): a
+                # pseudo-inverse step, large along the flat directions.
+                lam, Q = linalg.eigh(H, check_finite=False)
+                lam = np.maximum(lam, 1e-14 * max(lam.max(), 1e-300))
+                return Q @ ((Q.T @ g) / lam)
+        op = LinearOperator((x.size, x.size), matvec=lambda v: self.hessp(x, v))
+        step, _ = cg(op, g, rtol=1e-12, maxiter=10 * x.size)
+        return step
+
+
+def _minimise(A, Y, w, pen, max_iter, tol):
+    """Minimise the objective; return ``(Θ, n_iter, solver)``.
+
+    Raises
+    ------
+    ValueError
+        When no minimiser exists (the Newton step does not shrink while the
+        loss keeps decreasing: separable classes) or the solver does not reach
+        the certificate.
+    """
+    K, q = Y.shape[1], A.shape[1]
+    obj = _Objective(A, Y, w, pen)
+    x0 = np.zeros(K * q)
+    if q == 0:
+        return x0.reshape(K, 0), 0, "none"
+    dense = K * q <= _DENSE_MAX
+    kwargs = {"hess": obj.hess} if dense else {"hessp": obj.hessp}
+    method = "trust-exact" if dense else "trust-ncg"
+    with warnings.catch_warnings():
+        # trust-exact stops with a warning at the rounding floor; the
+        # certificate below decides.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", optimize.OptimizeWarning)
+        res = optimize.minimize(
+            obj.value_grad,
+            x0,
+            jac=True,
+            method=method,
+            options={"gtol": tol, "maxiter": max_iter},
+            **kwargs,
+        )
+    x, n_iter = res.x, int(res.nit)
+    f, g = obj.value_grad(x)
+    spreads = []
+    for _ in range(max(20, max_iter // 5)):
+        step = obj.newton_step(x, g, dense)
+        # The step's effect on the logits (absolute: a separable problem's
+        # Newton step moves the logits by O(1) however large they are).
+        size = float(np.max(np.abs(A @ step.reshape(K, q).T)))
+        if size <= _STEP_TOL and np.max(np.abs(g)) <= tol:
+            # One last full Newton step takes the gradient to rounding level
+            # (quadratic convergence); keep it only if it helps.
+            x_new = x - step
+            g_new = obj.value_grad(x_new)[1]
+            if np.max(np.abs(g_new)) < np.max(np.abs(g)):
+                x = x_new
+            return x.reshape(K, q), n_iter, method
+        t = 1.0
+        while True:  # backtracking on the (convex) objective
+            f_new, g_new = obj.value_grad(x - t * step)
+            slack = 1e-4 * t * float(g @ -step) + 8 * _EPS * abs(f)
+            if f_new <= f + slack or t < 1e-10:
+                break
+            t *= 0.5
+        x, f, g = x - t * step, f_new, g_new
+        n_iter += 1
+        S = A @ x.reshape(K, q).T
+        spreads.append(float(np.max(S.max(axis=1) - S.min(axis=1))))
+    # The Newton steps did not become negligible. Either the logits keep
+    # growing (no minimiser: separable classes), or the objective is flat to
+    # rounding along some directions (saturated soft labels) and the steps
+    # are rounding noise around a numerical minimiser.
+    growing = spreads[-1] - spreads[-10] > 5.0 and spreads[-1] > 20
+    if np.all(pen == 0) and growing:
+        raise _separable_error(spreads[-1])
+    return x.reshape(K, q), n_iter, method
+
+
+def _fit_softmax(A, Y, w, pen, max_iter, tol):
+    """Minimise the objective; return ``(Θ, n_iter, solver)``.
+
+    Without a penalty and with zeros among the targets (hard labels), a
+    minimiser may not exist (separable classes): the infimum is approached
+    as the logits grow, where the loss becomes flat. This is detected at the
+    point reached by the Hessian: the loss's curvature vanishes along some
+    direction (smallest eigenvalue below ``1e-10`` of the largest, dense
+    Hessian only) while the logits are large. A minimiser with hard labels of
+    overlapping classes has curvature of the order of the Fisher information.
+
+    Raises
+    ------
+    ValueError
+        When no minimiser exists or the solver does not converge.
+    """
+    theta, n_iter, method = _minimise(A, Y, w, pen, max_iter, tol)
+    K, q = theta.shape
+    if method == "trust-exact" and np.all(pen == 0) and np.any(Y[w > 0] == 0):
+        S = A @ theta.T
+        spread = float(np.max(S.max(axis=1) - S.min(axis=1)))
+        if spread > 20:
+            lam = linalg.eigvalsh(_Objective(A, Y, w, pen).hess(theta.ravel()))
+            if lam[0] < 1e-10 * lam[-1]:
+                raise _separable_error(spread)
+    return theta, n_iter, method
+
+
+def _separable_error(spread):
+    return ValueError(
+        "The cross-entropy has no minimiser: it keeps decreasing as the logits "
+        f"grow (logit spread {spread:.3g}, the loss flat along a direction), "
+        "because the classes are separable in these features (or a class "
+        "has zero probability everywhere). Use a penalty (alpha > 0), soft "
+        "labels in the interior, or more data."
+    )
+
+
+def _centre_classes(coef, intercept):
+    """The minimum-norm representative: class means subtracted."""
+    return coef - coef.mean(axis=0), intercept - intercept.mean()
+
+
+class SoftmaxHead(ClassifierMixin, BaseEstimator):
+    """Exact multinomial logistic regression on class labels or soft labels.
+
+    Fits ``p(x) = softmax(coef_ x + intercept_)`` by minimising the weighted
+    cross-entropy against the targets, ``-(1/Σw) Σ_i w_i Σ_k Y_ik log p_k(x_i)
+    + ½ alpha ‖coef_‖²``, where ``Y`` is either the one-hot encoding of class
+    labels or given class probabilities (soft labels, e.g. a weak model's
+    ``predict_proba``). Minimising it over the affine logits is a KL
+    projection of the targets, the classification analogue of
+    :class:`LeastSquaresHead` (see :ref:`the theory <theory_kl>`): the fit is
+    solved to a certificate, not to a solver's default tolerance.
+
+    Parameters
+    ----------
+    alpha : float, default=0.0
+        Ridge penalty ``½ alpha ‖coef_‖_F²`` on the coefficients (not on the
+        intercept), relative to the *mean* cross-entropy. 0 is the exact
+        maximum-likelihood (minimum-KL) fit, which exists only when the
+        classes are not separable in the features; otherwise ``fit`` raises.
+    fit_intercept : bool, default=True
+        Whether to fit an unpenalised intercept per class.
+    max_iter : int, default=100
+        Maximum number of trust-region iterations (further Newton steps are
+        taken, at most ``max(20, max_iter // 5)``, until the step is
+        negligible).
+    tol : float, default=1e-10
+        The solver's target for the certificate ``kkt_residual_``; ``fit``
+        raises when the certificate ends above ``max(tol, 1e-8)``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels; ``arange(n_classes)`` when fitted on probabilities.
+    coef_ : ndarray of shape (n_classes, n_features)
+        Coefficients, class-centred (they sum to zero over classes) and of
+        minimum norm (no component along directions the features do not
+        vary in).
+    intercept_ : ndarray of shape (n_classes,)
+        Intercepts, class-centred (zeros when ``fit_intercept=False``).
+    kkt_residual_ : float
+        Largest entry of the objective's gradient in whitened coordinates
+        (at most 1 at zero parameters): the optimality certificate, at most
+        ``max(tol, 1e-8)``.
+    n_iter_ : int
+        Number of solver iterations.
+    solver_ : str
+        ``"trust-exact"`` (dense exact Hessian), ``"trust-ncg"`` (exact
+        Hessian-vector products) or ``"none"`` (no varying feature and no
+        intercept: uniform probabilities).
+    rank_ : int
+        Numerical rank of the (centred, weighted) features.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same model on hard labels,
+        solved to a tolerance.
+    skwtsg.metrics.kl_misfit : The KL misfit of a strong head to soft labels.
+
+    Notes
+    -----
+    The solver works in whitened features and removes the softmax's shift
+    invariance with a gauge term (see the module docstring), so the Hessian
+    is positive definite at a minimiser and Newton steps converge
+    quadratically. Without a penalty, separable classes (or a class with zero
+    probability on every row) have no minimiser: the loss keeps decreasing
+    as the logits grow, and ``fit`` raises a ``ValueError`` saying so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.heads import SoftmaxHead
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> P = np.exp(X @ rng.normal(size=(3, 4)))
+    >>> P /= P.sum(axis=1, keepdims=True)
+    >>> head = SoftmaxHead().fit(X, P)
+    >>> bool(head.kkt_residual_ <= 1e-8)
+    True
+    >>> head.predict_proba(X[:2]).shape
+    (2, 4)
+    """
+
+    #: A KL projection onto the convex (affine) set of logits: the KL form of
+    #: Theorem 1 holds (see docs/user_guide/theory.rst).
+    _skwtsg_convex = True
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, *, alpha=0.0, fit_intercept=True, max_iter=100, tol=1e-10):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit on class labels or class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or class probabilities (rows non-negative, summing
+            to 1; at least 2 columns). A single column is read as labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights (non-negative).
+
+        Returns
+        -------
+        self : object
+            Fitted head.
+        """
+        # Many small dense factorisations: one BLAS thread is much faster
+        # than several competing for the cores.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
+        """The fit, under the BLAS thread limit."""
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, multi_output=True, y_numeric=False
+        )
+        Y, self.classes_ = _targets(y)
+        n = X.shape[0]
+        if sample_weight is None:
+            w = np.full(n, 1.0 / n)
+        else:
+            w = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            if w.sum() <= 0:
+                raise ValueError("`sample_weight` sums to zero: nothing to fit.")
+            w = w / w.sum()
+        offset, M, s = _whitening(X, w, self.fit_intercept)
+        A = _design(X, offset, M, self.fit_intercept)
+        pen = np.zeros(A.shape[1])
+        pen[: s.size] = self.alpha / s**2
+        theta, self.n_iter_, self.solver_ = _fit_softmax(
+            A, Y, w, pen, self.max_iter, self.tol
+        )
+        self.rank_ = int(s.size)
+        coef = theta[:, : s.size] @ M.T
+        b = theta[:, s.size] if self.fit_intercept else np.zeros(Y.shape[1])
+        coef, b = _centre_classes(coef, b)
+        self._X_offset = offset
+        self._b = b
+        self.coef_ = coef
+        self.intercept_ = b - coef @ offset
+        # The certificate, from the stored model, on the data.
+        P = softmax(self._logits(X), axis=1)
+        theta_stored = coef @ (M * s**2) if s.size else np.zeros((Y.shape[1], 0))
+        grad = ((P - Y) * w[:, None]).T @ A
+        grad[:, : s.size] += self.alpha * theta_stored / s**2 if s.size else 0.0
+        self.kkt_residual_ = float(np.max(np.abs(grad), initial=0.0))
+        required = max(self.tol, _REQUIRED_KKT)
+        if not np.isfinite(self.kkt_residual_) or self.kkt_residual_ > required:
+            raise ValueError(
+                f"SoftmaxHead did not reach its optimality certificate: "
+                f"kkt_residual_={self.kkt_residual_:.3g} > {required:.1g} after "
+                f"{self.n_iter_} iterations. Increase max_iter, or use alpha > 0 "
+                "if the classes are nearly separable."
+            )
+        return self
+
+    def _logits(self, X):
+        return (X - self._X_offset) @ self.coef_.T + self._b
+
+    def decision_function(self, X):
+        """Logits of each class (binary: the log-odds of ``classes_[1]``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            ``X @ coef_.T + intercept_`` (evaluated about the training mean);
+            for two classes, the difference of the two columns.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        S = self._logits(X)
+        return S[:, 1] - S[:, 0] if S.shape[1] == 2 else S
+
+    def predict_proba(self, X):
+        """Class probabilities ``softmax(X @ coef_.T + intercept_)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        S = self._logits(X)
+        return S - logsumexp(S, axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The most probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+def _targets(y):
+    """Target probabilities ``Y`` and ``classes_`` from labels or probabilities."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] >= 2:
+        Y = check_probabilities(y, "y")
+        return Y, np.arange(Y.shape[1])
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise ValueError(
+            "SoftmaxHead needs at least 2 classes to fit, got 1 class "
+            f"({classes.tolist()})."
+        )
+    Y = np.zeros((y.shape[0], classes.size))
+    Y[np.arange(y.shape[0]), codes] = 1.0
+    return Y, classes

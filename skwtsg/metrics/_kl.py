@@ -1,0 +1,447 @@
+"""Weak-to-strong metrics for classification, in the KL sense.
+
+For a strong softmax head fitted by cross-entropy on a weak model's class
+probabilities ``p_w`` (soft labels), with the truth's probabilities ``p*``
+realizable by the head, the KL identity holds on the head's training sample
+(see :ref:`theory_kl`)::
+
+    KL(p_w ‖ p*) = KL(p_w ‖ p_sw) + KL(p_sw ‖ p*).
+
+So the error of a model is ``E[KL(p_model ‖ p*)]`` (the model's probabilities
+*first*), the misfit is ``E[KL(p_w ‖ p_sw)]`` and gain = misfit. With hard
+labels ``y`` the error is the log-loss ``E[-log p_model(y)]`` (the KL from the
+one-hot labels, in the other order), for which the relation is empirical.
+
+Every function takes ``y_true`` first where a true label is involved. It is
+either class probabilities of shape (n_samples, n_classes), rows summing to
+1, or class labels of shape (n_samples,), read against the probability
+columns through ``labels``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import kl_div
+
+__all__ = [
+    "accuracy_pgr",
+    "kl_bound",
+    "kl_error",
+    "kl_gain",
+    "kl_misfit",
+    "weak_to_strong_classification_report",
+]
+
+#: Tolerance on the row sums of class probabilities.
+_ROW_SUM_ATOL = 1e-6
+
+
+def _check_proba(P, name, n_classes=None):
+    """Class probabilities as float64 (n, K): finite, >= 0, rows summing to 1."""
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] < 2:
+        raise ValueError(
+            f"`{name}` must be class probabilities of shape (n_samples, n_classes) "
+            f"with n_classes >= 2, got shape {P.shape}."
+        )
+    if P.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty.")
+    if n_classes is not None and P.shape[1] != n_classes:
+        raise ValueError(
+            f"`{name}` has {P.shape[1]} classes (columns), expected {n_classes}."
+        )
+    if not np.all(np.isfinite(P)):
+        raise ValueError(f"`{name}` contains NaN or infinity.")
+    if np.any(P < 0):
+        raise ValueError(f"`{name}` has negative probabilities.")
+    dev = np.abs(P.sum(axis=1) - 1.0)
+    if np.any(dev > _ROW_SUM_ATOL):
+        rows = np.flatnonzero(dev > _ROW_SUM_ATOL)[:5].tolist()
+        raise ValueError(
+            f"The rows of `{name}` must sum to 1; rows {rows} do not (largest "
+            f"deviation {dev.max():.3g})."
+        )
+    return P
+
+
+def _check_weights(sample_weight, n):
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"`sample_weight` must have shape ({n},), got {w.shape}.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(
+            "`sample_weight` must be finite, non-negative and not all zero."
+        )
+    return w
+
+
+def _is_proba(y_true):
+    return np.ndim(y_true) == 2 and np.shape(y_true)[1] >= 2
+
+
+def _label_codes(y_true, n_classes, labels):
+    """Column index of each label: through ``labels``, else 0..K-1 or sorted."""
+    y = np.asarray(y_true)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(
+            f"`y_true` must be labels of shape (n_samples,) or probabilities of "
+            f"shape (n_samples, n_classes), got shape {y.shape}."
+        )
+    if labels is None:
+        if y.dtype.kind in "iu" and y.size and y.min() >= 0 and y.max() < n_classes:
+            return y.astype(np.intp)
+        labels = np.unique(y)
+        if labels.size != n_classes:
+            raise ValueError(
+                f"`y_true` has {labels.size} distinct labels but the probabilities "
+                f"have {n_classes} columns: pass `labels`, the class of each "
+                "column (e.g. the estimator's classes_)."
+            )
+    labels = np.asarray(labels)
+    if labels.shape != (n_classes,):
+        raise ValueError(
+            f"`labels` must list the {n_classes} classes of the probability "
+            f"columns, got shape {labels.shape}."
+        )
+    order = np.argsort(labels, kind="stable")
+    pos = np.searchsorted(labels[order], y)
+    pos = np.clip(pos, 0, n_classes - 1)
+    codes = order[pos]
+    unknown = labels[codes] != y
+    if np.any(unknown):
+        bad = np.unique(y[unknown])[:5].tolist()
+        raise ValueError(f"`y_true` has labels {bad} not in `labels`.")
+    return codes
+
+
+def _kl_rows(P, Q, names):
+    """``KL(P_i ‖ Q_i)`` per row; infinite values are errors."""
+    kl = kl_div(P, Q).sum(axis=1)  # p log(p/q) - p + q: every term >= 0
+    if not np.all(np.isfinite(kl)):
+        rows = np.flatnonzero(~np.isfinite(kl))[:5].tolist()
+        raise ValueError(
+            f"KL({names[0]} ‖ {names[1]}) is infinite on rows {rows}: "
+            f"`{names[1]}` gives probability 0 to a class that `{names[0]}` does "
+            "not."
+        )
+    return kl
+
+
+def _log_loss_rows(codes, P, name):
+    p = P[np.arange(P.shape[0]), codes]
+    if np.any(p <= 0):
+        rows = np.flatnonzero(p <= 0)[:5].tolist()
+        raise ValueError(
+            f"The log-loss of `{name}` is infinite: it gives probability 0 to the "
+            f"true class on rows {rows}."
+        )
+    return -np.log(p)
+
+
+def _mean(values, w):
+    return float(np.average(values, weights=w))
+
+
+def _error_rows(y_true, P, name, labels):
+    if _is_proba(y_true):
+        Y = _check_proba(y_true, "y_true", P.shape[1])
+        if Y.shape[0] != P.shape[0]:
+            raise ValueError(
+                f"`y_true` and `{name}` have {Y.shape[0]} and {P.shape[0]} rows."
+            )
+        return _kl_rows(P, Y, (name, "y_true"))
+    codes = _label_codes(y_true, P.shape[1], labels)
+    if codes.shape[0] != P.shape[0]:
+        raise ValueError(
+            f"`y_true` and `{name}` have {codes.shape[0]} and {P.shape[0]} rows."
+        )
+    return _log_loss_rows(codes, P, name)
+
+
+def kl_misfit(p_weak, p_strong, *, sample_weight=None):
+    """KL misfit of the strong model to its weak supervisor.
+
+    ``E[KL(p_w ‖ p_sw)]``: the strong head's cross-entropy on the weak soft
+    labels minus their entropy. It needs no true label.
+
+    Parameters
+    ----------
+    p_weak : array-like of shape (n_samples, n_classes)
+        The weak model's class probabilities.
+    p_strong : array-like of shape (n_samples, n_classes)
+        The strong model's class probabilities (same column order).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    misfit : float
+        Non-negative; 0 when the two models agree.
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import kl_misfit
+    >>> round(kl_misfit([[0.5, 0.5]], [[0.25, 0.75]]), 4)
+    0.1438
+    """
+    P = _check_proba(p_weak, "p_weak")
+    Q = _check_proba(p_strong, "p_strong", P.shape[1])
+    if P.shape[0] != Q.shape[0]:
+        raise ValueError(
+            f"`p_weak` and `p_strong` have {P.shape[0]} and {Q.shape[0]} rows."
+        )
+    w = _check_weights(sample_weight, P.shape[0])
+    return _mean(_kl_rows(P, Q, ("p_weak", "p_strong")), w)
+
+
+def kl_error(y_true, p_pred, *, labels=None, sample_weight=None):
+    """A model's error: ``E[KL(p_pred ‖ p*)]``, or the log-loss on hard labels.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
+        The truth's class probabilities ``p*`` (rows summing to 1), or class
+        labels.
+    p_pred : array-like of shape (n_samples, n_classes)
+        The model's class probabilities.
+    labels : array-like of shape (n_classes,), default=None
+        The class of each column of ``p_pred``, for label ``y_true``. By
+        default labels ``0..n_classes-1`` are column indices, other labels
+        are matched to the columns in sorted order.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    error : float
+        ``E[KL(p_pred ‖ p*)]`` (the model first: the orientation in which the
+        KL identity holds) for probabilities; ``E[-log p_pred(y)]`` for
+        labels.
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import kl_error
+    >>> round(kl_error([[0.5, 0.5]], [[0.25, 0.75]]), 4)
+    0.1308
+    >>> round(kl_error(["b"], [[0.25, 0.75]], labels=["a", "b"]), 4)
+    0.2877
+    """
+    P = _check_proba(p_pred, "p_pred")
+    w = _check_weights(sample_weight, P.shape[0])
+    return _mean(_error_rows(y_true, P, "p_pred", labels), w)
+
+
+def kl_gain(y_true, p_weak, p_strong, *, labels=None, sample_weight=None):
+    """Gain of the strong model: ``kl_error(weak) - kl_error(strong)``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
+        True class probabilities, or labels (see :func:`kl_error`).
+    p_weak : array-like of shape (n_samples, n_classes)
+        The weak model's class probabilities.
+    p_strong : array-like of shape (n_samples, n_classes)
+        The strong model's class probabilities.
+    labels : array-like of shape (n_classes,), default=None
+        The class of each column, for label ``y_true``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    gain : float
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import kl_gain
+    >>> round(kl_gain([[0.5, 0.5]], [[0.1, 0.9]], [[0.4, 0.6]]), 4)
+    0.3479
+    """
+    report = weak_to_strong_classification_report(
+        y_true, p_weak, p_strong, labels=labels, sample_weight=sample_weight
+    )
+    return report["gain"]
+
+
+def kl_bound(y_true, p_weak, p_strong, *, labels=None, sample_weight=None):
+    """The bound on the strong model's error: ``kl_error(weak) - kl_misfit``.
+
+    Exact (``= kl_error(strong)``) on the strong head's training sample for
+    the unconstrained softmax head and realizable ``p*``; an upper bound for
+    a head over a convex set of parameters. True labels are needed only for
+    the weak model.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
+        True class probabilities, or labels (see :func:`kl_error`).
+    p_weak : array-like of shape (n_samples, n_classes)
+        The weak model's class probabilities.
+    p_strong : array-like of shape (n_samples, n_classes)
+        The strong model's class probabilities.
+    labels : array-like of shape (n_classes,), default=None
+        The class of each column, for label ``y_true``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    bound : float
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import kl_bound
+    >>> round(kl_bound([[0.5, 0.5]], [[0.1, 0.9]], [[0.4, 0.6]]), 4)
+    0.1418
+    """
+    report = weak_to_strong_classification_report(
+        y_true, p_weak, p_strong, labels=labels, sample_weight=sample_weight
+    )
+    return report["bound"]
+
+
+def accuracy_pgr(y_true, y_weak, y_strong, y_ceiling, *, sample_weight=None):
+    """Performance gap recovered in accuracy (Burns et al., 2023).
+
+    ``(acc(w2s) - acc(weak)) / (acc(ceiling) - acc(weak))``, where the ceiling
+    is the strong model trained on true labels.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True class labels.
+    y_weak : array-like of shape (n_samples,)
+        The weak model's predicted labels.
+    y_strong : array-like of shape (n_samples,)
+        The weakly-supervised strong model's predicted labels.
+    y_ceiling : array-like of shape (n_samples,)
+        The strong ceiling's predicted labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    pgr : float
+        NaN when the ceiling is exactly as accurate as the weak model.
+
+    References
+    ----------
+    .. [1] C. Burns et al., "Weak-to-Strong Generalization: Eliciting Strong
+       Capabilities With Weak Supervision", arXiv:2312.09390, 2023.
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import accuracy_pgr
+    >>> accuracy_pgr([0, 1, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 1, 1, 0])
+    0.5
+    """
+    y_true = np.asarray(y_true)
+    n = y_true.shape[0]
+    w = _check_weights(sample_weight, n)
+    acc = []
+    for name, pred in (
+        ("y_weak", y_weak),
+        ("y_strong", y_strong),
+        ("y_ceiling", y_ceiling),
+    ):
+        pred = np.asarray(pred)
+        if pred.shape != y_true.shape:
+            raise ValueError(
+                f"`{name}` must have the shape of `y_true` {y_true.shape}, got "
+                f"{pred.shape}."
+            )
+        acc.append(_mean(pred == y_true, w))
+    weak, w2s, ceiling = acc
+    gap = ceiling - weak
+    return float("nan") if gap == 0 else (w2s - weak) / gap
+
+
+def weak_to_strong_classification_report(
+    y_true,
+    p_weak,
+    p_strong,
+    *,
+    p_ceiling=None,
+    labels=None,
+    sample_weight=None,
+):
+    """Every weak-to-strong diagnostic for classifiers at once.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
+        True class probabilities (KL errors), or class labels (log-loss
+        errors, plus accuracies).
+    p_weak : array-like of shape (n_samples, n_classes)
+        The weak model's class probabilities.
+    p_strong : array-like of shape (n_samples, n_classes)
+        The weakly-supervised strong model's class probabilities.
+    p_ceiling : array-like of shape (n_samples, n_classes), default=None
+        The strong model trained on true labels; adds ``ceiling_error`` and
+        ``pgr`` (and ``ceiling_accuracy``, ``accuracy_pgr`` with labels).
+    labels : array-like of shape (n_classes,), default=None
+        The class of each column, for label ``y_true`` (see
+        :func:`kl_error`).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    report : dict of float
+        ``weak_error``, ``strong_error``, ``misfit`` (``kl_misfit``),
+        ``gain`` (``weak_error - strong_error``), ``bound`` (``weak_error -
+        misfit``); with labels also ``weak_accuracy`` and ``strong_accuracy``
+        (predicted class: the most probable column); with ``p_ceiling`` also
+        ``ceiling_error``, ``pgr`` (gap recovered in the error) and, with
+        labels, ``ceiling_accuracy`` and ``accuracy_pgr``.
+
+    Examples
+    --------
+    >>> from skwtsg.metrics import weak_to_strong_classification_report
+    >>> r = weak_to_strong_classification_report(
+    ...     [0, 1], [[0.6, 0.4], [0.6, 0.4]], [[0.7, 0.3], [0.4, 0.6]])
+    >>> {k: round(v, 3) for k, v in r.items()}
+    {'weak_error': 0.714, 'strong_error': 0.434, 'misfit': 0.052, 'gain': 0.28,
+     'bound': 0.662, 'weak_accuracy': 0.5, 'strong_accuracy': 1.0}
+    """
+    P_w = _check_proba(p_weak, "p_weak")
+    P_s = _check_proba(p_strong, "p_strong", P_w.shape[1])
+    if P_w.shape[0] != P_s.shape[0]:
+        raise ValueError(
+            f"`p_weak` and `p_strong` have {P_w.shape[0]} and {P_s.shape[0]} rows."
+        )
+    w = _check_weights(sample_weight, P_w.shape[0])
+    weak = _mean(_error_rows(y_true, P_w, "p_weak", labels), w)
+    strong = _mean(_error_rows(y_true, P_s, "p_strong", labels), w)
+    mis = _mean(_kl_rows(P_w, P_s, ("p_weak", "p_strong")), w)
+    report = {
+        "weak_error": weak,
+        "strong_error": strong,
+        "misfit": mis,
+        "gain": weak - strong,
+        "bound": weak - mis,
+    }
+    hard = not _is_proba(y_true)
+    if hard:
+        codes = _label_codes(y_true, P_w.shape[1], labels)
+        report["weak_accuracy"] = _mean(P_w.argmax(axis=1) == codes, w)
+        report["strong_accuracy"] = _mean(P_s.argmax(axis=1) == codes, w)
+    if p_ceiling is not None:
+        P_c = _check_proba(p_ceiling, "p_ceiling", P_w.shape[1])
+        ceiling = _mean(_error_rows(y_true, P_c, "p_ceiling", labels), w)
+        report["ceiling_error"] = ceiling
+        gap = weak - ceiling
+        report["pgr"] = float("nan") if gap == 0 else (weak - strong) / gap
+        if hard:
+            report["ceiling_accuracy"] = _mean(P_c.argmax(axis=1) == codes, w)
+            gap = report["ceiling_accuracy"] - report["weak_accuracy"]
+            report["accuracy_pgr"] = (
+                float("nan")
+                if gap == 0
+                else (report["strong_accuracy"] - report["weak_accuracy"]) / gap
+            )
+    return report
