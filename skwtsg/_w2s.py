@@ -115,7 +115,9 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
         self._training_dim = y_arr.ndim
         weights = None
         if sample_weight is not None:
-            weights = _check_sample_weight(sample_weight, X_checked)
+            weights = _check_sample_weight(
+                sample_weight, X_checked, ensure_non_negative=True
+            )
         split = assign_roles(
             labeled,
             eval_size=self.eval_size,

@@ -321,3 +321,66 @@ def _check_n_rows(y, n_samples):
 def _require(labeled, caller):
     if caller is not None and not labeled.any():
         raise ValueError(f"{caller} needs labeled rows, but every row of y is NaN.")
+# Metric options and results.
+
+
+def check_multioutput(multioutput, n_outputs: int):
+    """Validate a metric's ``multioutput``: a known string or task weights.
+
+    Parameters
+    ----------
+    multioutput : {"raw_values", "uniform_average"} or array-like
+        How to combine tasks; an array gives one finite, non-negative weight
+        per task, not all zero.
+    n_outputs : int
+        The number of tasks (columns).
+
+    Returns
+    -------
+    multioutput : str or ndarray of float64 of shape (n_outputs,)
+    """
+    if isinstance(multioutput, str):
+        if multioutput not in ("raw_values", "uniform_average"):
+            raise ValueError(
+                "`multioutput` must be 'raw_values', 'uniform_average' or an "
+                f"array of task weights, got {multioutput!r}."
+            )
+        return multioutput
+    weights = _as_real_array(multioutput, "multioutput", (1,))
+    if weights.shape[0] != n_outputs:
+        raise ValueError(
+            f"`multioutput` has {weights.shape[0]} weights for {n_outputs} "
+            "tasks; pass one weight per task."
+        )
+    if (weights < 0).any():
+        raise ValueError("`multioutput` has negative task weights.")
+    if not weights.any():
+        raise ValueError("`multioutput` weights are zero for every task.")
+    return weights
+
+
+def check_finite_result(value, what: str):
+    """Raise a ValueError when a computed result overflowed to inf or NaN.
+
+    For results of finite inputs whose squares or sums exceed float64 (e.g.
+    values of 1e200): the message names ``what`` and asks to rescale.
+    """
+    if not np.all(np.isfinite(value)):
+        raise ValueError(
+            f"{what} is not finite (float64 overflow): the inputs are too "
+            "large in magnitude; rescale them (e.g. standardise the targets)."
+        )
+    return value
+
+
+def check_bool(value, name: str) -> bool:
+    """A ``bool`` (or ``numpy.bool_``) parameter of a function, never cast.
+
+    Raises a TypeError naming ``name`` for anything else (``"yes"``, ``1``):
+    a truthy string would otherwise silently mean ``True``.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            f"`{name}` must be a bool, got {value!r} ({type(value).__name__})."
+        )
+    return bool(value)

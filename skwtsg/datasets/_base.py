@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._utils._validation import check_bool
+
 __all__ = ["RemoteFileMetadata", "get_data_home", "fetch_file", "sha256sum"]
 
 ENV_VAR = "SKWTSG_DATA"
@@ -65,6 +67,7 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     """
     if data_home is None:
         data_home = os.environ.get(ENV_VAR) or Path.home() / "skwtsg_data"
+    _check_path(data_home, "data_home")
     return Path(data_home).expanduser()
 
 
@@ -89,6 +92,7 @@ def sha256sum(path: str | os.PathLike) -> str:
     >>> sha256sum(p)[:16]
     'ba7816bf8f01cfea'
     """
+    _check_path(path, "path")  # an int would be read as a file descriptor
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -138,6 +142,11 @@ def fetch_file(
     >>> fetch_file(meta, home).name
     'x.txt'
     """
+    if not isinstance(remote, RemoteFileMetadata):
+        raise TypeError(
+            f"`remote` must be a RemoteFileMetadata, got {type(remote).__name__}."
+        )
+    check_bool(download_if_missing, "download_if_missing")
     home = get_data_home(data_home)
     path = home / remote.filename
     if not path.exists():
@@ -165,6 +174,13 @@ def fetch_file(
             "corrupt or another version: delete it to download it again."
         )
     return path
+
+
+def _check_path(value, name: str) -> None:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(
+            f"`{name}` must be a str or path-like, got {type(value).__name__}."
+        )
 
 
 def _download(url: str, path: Path) -> None:

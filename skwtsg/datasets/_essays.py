@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._utils._validation import check_bool
 from ._base import RemoteFileMetadata, fetch_file, get_data_home, sha256sum
 
 __all__ = ["fetch_ellipse", "ELLIPSE_RUBRICS", "ELLIPSE_TARGETS"]
@@ -218,6 +219,8 @@ def fetch_ellipse(
     >>> essays.target.shape  # doctest: +SKIP
     (2571, 7)
     """
+    check_bool(as_frame, "as_frame")
+    check_bool(download_if_missing, "download_if_missing")
     path = _ellipse_path(data_home, download_if_missing)
     frame = pd.read_csv(
         path,

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._utils._validation import check_bool
 from ._base import (
     RemoteFileMetadata,
     _missing_message,
@@ -585,6 +586,8 @@ def fetch_molecules(
     """
     spec = _resolve_name(name)
     split = _check_split(split)
+    check_bool(as_frame, "as_frame")
+    check_bool(download_if_missing, "download_if_missing")
     home = get_data_home(data_home)
     data_path = _fetch_data_file(spec, home, download_if_missing)
     df = pd.read_csv(data_path)

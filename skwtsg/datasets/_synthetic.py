@@ -9,6 +9,8 @@ from numpy.typing import ArrayLike
 from sklearn.utils import Bunch, check_array, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from .._utils._validation import check_bool
+
 __all__ = ["make_synthetic_tasks", "make_synthetic_labels"]
 
 
@@ -220,6 +222,13 @@ def make_synthetic_labels(
     >>> Y.shape, bool(np.allclose(Y, tasks.y_eval))
     ((5, 100), True)
     """
+    needed = ("target_module", "params", "heads", "intercepts")
+    if not isinstance(tasks, Bunch) or any(k not in tasks for k in needed):
+        raise TypeError(
+            "`tasks` must be the Bunch returned by make_synthetic_tasks, got "
+            f"{type(tasks).__name__}."
+        )
+    check_bool(pretrain, "pretrain")
     n_features = tasks.params["n_features"]
     if np.ndim(X) != 2 or np.shape(X)[1] != n_features:
         raise ValueError(
@@ -236,4 +245,10 @@ def make_synthetic_labels(
     ):
         if not np.all(np.isfinite(values)):
             raise ValueError(f"`tasks.{name}` contains NaN or infinity.")
-    return _labels(tasks.target_module, X, heads, intercepts)
+    Y = _labels(tasks.target_module, X, heads, intercepts)
+    if not np.all(np.isfinite(Y)):
+        raise ValueError(
+            "make_synthetic_labels: the labels overflow (NaN or infinity): `X` "
+            "is too large in magnitude for the target network."
+        )
+    return Y

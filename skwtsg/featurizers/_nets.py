@@ -9,6 +9,8 @@ from __future__ import annotations
 from numbers import Integral
 from typing import Any
 
+from .._utils._validation import check_bool
+
 __all__ = ["MLP", "make_mlp"]
 
 _ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "identity")
@@ -106,6 +108,8 @@ default="relu"
     _check_positive_int(hidden, "hidden")
     _check_positive_int(n_layers, "n_layers")
     _check_positive_int(out_features, "out_features", allow_none=True)
+    check_bool(bias, "bias")
+    check_bool(final_activation, "final_activation")
     if activation not in _ACTIVATIONS:
         raise ValueError(
             f"`activation` must be one of {_ACTIVATIONS}, got {activation!r}."

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._utils._torch import _import_torch, _seed_from
+from .._utils._validation import check_bool
 
 __all__ = ["perturb_weights"]
 
@@ -78,6 +79,7 @@ def perturb_weights(
         raise ValueError(
             f"`sigma` must be a finite non-negative number, got {sigma!r}."
         )
+    check_bool(include_bias, "include_bias")
     generator = torch.Generator().manual_seed(_seed_from(random_state))
     perturbed = copy.deepcopy(module)
     with torch.no_grad():
@@ -87,4 +89,9 @@ def perturb_weights(
             noise = torch.randn(param.shape, generator=generator, dtype=torch.float64)
             noise = (noise * float(sigma)).to(device=param.device, dtype=param.dtype)
             param.add_(noise)
+            if not torch.isfinite(param).all():
+                raise ValueError(
+                    f"`sigma`={sigma!r} overflows the module's dtype "
+                    f"({param.dtype}): the perturbed weights are not finite."
+                )
     return perturbed

@@ -258,6 +258,11 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
     def _check_task_heads(self, rep_dim, n_tasks):
         """The fixed ``(heads, intercepts)``, or None to learn them."""
         if self.task_heads is None:
+            if self.task_intercepts is not None:
+                raise ValueError(
+                    "`task_intercepts` is only used with fixed `task_heads`; "
+                    "pass task_heads too, or leave task_intercepts=None."
+                )
             return None
         heads = check_array(self.task_heads, dtype=np.float64, input_name="task_heads")
         if heads.shape != (rep_dim, n_tasks):

@@ -54,13 +54,19 @@ class _TorchTransformerBase(
         return tags
 
     def _set_n_features_out(self, X):
-        out = _forward_numpy(
-            self.module_,
-            X[:1],
-            batch_size=1,
-            device=self.device_,
-            layer=self.layer,
-        )
+        try:
+            out = _forward_numpy(
+                self.module_,
+                X[:1],
+                batch_size=1,
+                device=self.device_,
+                layer=self.layer,
+            )
+        except RuntimeError as exc:  # e.g. a first layer of another width
+            raise ValueError(
+                f"{type(self).__name__}: the module's forward pass fails on X "
+                f"with {X.shape[1]} features: {exc}"
+            ) from exc
         self._n_features_out = out.shape[1]
 
     def transform(self, X: ArrayLike) -> np.ndarray:
@@ -76,16 +82,31 @@ class _TorchTransformerBase(
         X_new : ndarray of shape (n_samples, n_features_out)
             The module's output (or its submodule ``layer``'s output,
             flattened), as float64.
+
+        Raises
+        ------
+        ValueError
+            When the output has a NaN or infinite value (e.g. an overflow on
+            very large inputs).
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return _forward_numpy(
+        out = _forward_numpy(
             self.module_,
             X,
             batch_size=self._transform_batch_size(),
             device=self.device_,
             layer=self.layer,
         )
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():  # overflow in the forward pass: never NaN features
+            raise ValueError(
+                f"{type(self).__name__}: the module gives NaN or infinite "
+                f"features on {int(bad.sum())} of {len(out)} rows (first: row "
+                f"{int(np.flatnonzero(bad)[0])}); the inputs or the module's "
+                "weights are too large for its dtype: rescale the inputs."
+            )
+        return out
 
 
 class TorchFeaturizer(_TorchTransformerBase):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from .._utils._validation import check_bool
+
 __all__ = ["is_convex_head", "check_head_convexity"]
 
 # scikit-learn regressors that minimise the squared loss, exactly or to a
@@ -127,6 +129,7 @@ def is_convex_head(estimator: Any, *, return_exact: bool = False) -> Any:
     >>> is_convex_head(GradientLinearHead(), return_exact=True)
     (True, False)
     """
+    check_bool(return_exact, "return_exact")
     convex = _is_convex(_last_step(estimator))
     if return_exact:
         return convex, not _is_approximate(estimator)

@@ -158,7 +158,9 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
         )
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         if not sample_weight.sum() > 0:
             raise ValueError("`sample_weight` must have a positive sum.")
         phi = self._phi()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._utils._validation import check_real_arrays
+from .._utils._validation import check_finite_result, check_real_arrays
 
 __all__ = ["pythagorean_gap"]
 
@@ -67,4 +67,5 @@ def pythagorean_gap(
         sample_weight=sample_weight,
     )
     gap = 2.0 * np.average((y_pred - y_target) * (y_weak - y_pred), axis=0, weights=w)
+    check_finite_result(gap, "The Pythagorean gap")
     return float(gap) if gap.ndim == 0 else gap

@@ -14,7 +14,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import mean_squared_error
 
-from .._utils._validation import check_real_arrays
+from .._utils._validation import (
+    check_finite_result,
+    check_multioutput,
+    check_real_arrays,
+)
 
 __all__ = [
     "misfit",
@@ -33,8 +37,12 @@ def _mse(a, b, sample_weight, multioutput, names):
     (a, b), sample_weight = check_real_arrays(
         {names[0]: a, names[1]: b}, sample_weight=sample_weight
     )
-    return mean_squared_error(
+    multioutput = check_multioutput(multioutput, 1 if a.ndim == 1 else a.shape[1])
+    error = mean_squared_error(
         a, b, sample_weight=sample_weight, multioutput=multioutput
+    )
+    return check_finite_result(
+        error, f"The mean squared difference of `{names[0]}` and `{names[1]}`"
     )
 
 
@@ -197,7 +205,12 @@ def performance_gap_recovered(
     Returns
     -------
     pgr : float or ndarray of shape (n_tasks,)
-        NaN for a task whose weak error equals its ceiling error (no gap).
+
+    Raises
+    ------
+    ValueError
+        When a task's weak error equals its ceiling error: there is no gap
+        to recover and the ratio is undefined.
 
     Examples
     --------
@@ -210,18 +223,17 @@ def performance_gap_recovered(
     w2s = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
     ceiling = _mse(y_true, y_ceiling, names=("y_true", "y_ceiling"), **kw)
     gap = weak - ceiling
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pgr = np.where(gap != 0, (weak - w2s) / gap, np.nan)
-    if isinstance(multioutput, str):
-        if multioutput == "raw_values":
-            return pgr
-        if multioutput == "uniform_average":
-            return float(np.mean(pgr))
+    if (gap == 0).any():
+        tasks = np.flatnonzero(gap == 0).tolist()
         raise ValueError(
-            "`multioutput` must be 'raw_values', 'uniform_average' or an array of "
-            f"weights, got {multioutput!r}."
+            "performance_gap_recovered is undefined: the weak error equals the "
+            f"ceiling error for task(s) {tasks} (no gap to recover)."
         )
-    return float(np.average(pgr, weights=np.asarray(multioutput, dtype=float)))
+    pgr = check_finite_result((weak - w2s) / gap, "The performance gap recovered")
+    multioutput = check_multioutput(multioutput, pgr.shape[0])
+    if isinstance(multioutput, str):
+        return pgr if multioutput == "raw_values" else float(np.mean(pgr))
+    return float(np.average(pgr, weights=multioutput))
 
 
 def weak_to_strong_report(

@@ -79,8 +79,9 @@ def fit_line(x: ArrayLike, y: ArrayLike) -> LineFit:
     Raises
     ------
     ValueError
-        If ``x`` and ``y`` are not 1-D of the same length, or contain NaN or
-        infinite values (drop the rows first: nothing is dropped here).
+        If ``x`` and ``y`` are not 1-D of the same length, are complex, or
+        contain NaN or infinite values (drop the rows first: nothing is
+        dropped here).
 
     Examples
     --------
@@ -91,8 +92,12 @@ def fit_line(x: ArrayLike, y: ArrayLike) -> LineFit:
     >>> fit_line([1.0, 2.0], [0.0, 5.0]).fitted  # two points: no line
     False
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
+    x, y = np.asarray(x), np.asarray(y)
+    for name, values in (("x", x), ("y", y)):
+        if np.iscomplexobj(values):  # never drop an imaginary part silently
+            raise ValueError(f"`{name}` must be real, got complex values.")
+    x = x.astype(float)
+    y = y.astype(float)
     if x.ndim != 1 or x.shape != y.shape:
         raise ValueError(
             f"`x` and `y` must be 1-D of the same length; got shapes {x.shape} "

@@ -321,3 +321,30 @@ def test_sklearn_api_checks(estimator, check):
 def test_tags_declare_string_input():
     tags = RDKitDescriptorFeaturizer().__sklearn_tags__()
     assert tags.input_tags.string and not tags.input_tags.two_d_array
+
+
+def test_fast_descriptors_skip_the_costly_ones(monkeypatch):
+    # "fast" never calls Ipc or AvgIpc (the descriptors whose cost explodes
+    # on very large molecules) and leaves every other column as "all" has it.
+    assert set(M.COSTLY_DESCRIPTORS) == {"Ipc", "AvgIpc"}
+    every = RDKitDescriptorFeaturizer(descriptors="all", morgan_bits=16).fit(SMILES)
+
+    def forbidden(mol):
+        raise AssertionError("a costly descriptor was computed")
+
+    table = [
+        (n, forbidden if n in M.COSTLY_DESCRIPTORS else f)
+        for n, f in Descriptors.descList
+    ]
+    monkeypatch.setattr(Descriptors, "descList", table)
+    M.clear_cache()
+    fast = RDKitDescriptorFeaturizer(descriptors="fast", morgan_bits=16).fit(SMILES)
+    assert fast.descriptor_names_ == [
+        n for n in every.descriptor_names_ if n not in M.COSTLY_DESCRIPTORS
+    ]
+    names_all = list(every.get_feature_names_out())
+    names_fast = list(fast.get_feature_names_out())
+    assert "Ipc" in names_all and "AvgIpc" in names_all
+    assert names_fast == [n for n in names_all if n not in M.COSTLY_DESCRIPTORS]
+    keep = [names_all.index(n) for n in names_fast]
+    np.testing.assert_allclose(fast.transform(SMILES), every.transform(SMILES)[:, keep])

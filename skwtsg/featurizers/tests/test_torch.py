@@ -98,7 +98,7 @@ def test_torch_featurizer_shapes_and_dtype(X):
 def test_in_features_inferred_and_overridable():
     X3 = np.ones((5, 3))
     assert TorchFeaturizer(MLP, random_state=0).fit(X3).module_[0].in_features == 3
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ValueError, match="forward pass fails on X with 3 features"):
         # module__in_features is honoured, so an 8-input net rejects 3 columns
         TorchFeaturizer(MLP, module__in_features=8, random_state=0).fit(X3)
 
