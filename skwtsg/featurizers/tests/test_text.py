@@ -147,6 +147,7 @@ def test_unwritable_cache_warns_and_still_embeds(tmp_path):
 
 def test_progress_bar(tmp_path, capsys):
     """True: a bar; None: tqdm's own test (not a terminal here: no bar)."""
+    pytest.importorskip("tqdm", reason="the progress bar is tqdm's")
     f = _fitted_fake(tmp_path, show_progress_bar=True)
     f.transform(TEXTS)
     assert "Embedding" in capsys.readouterr().err
