@@ -46,6 +46,9 @@ test-core: $(CORE_STAMP)  ## the test suite with only the core dependencies and 
 docs: $(STAMP)  ## the documentation site, warnings as errors
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
+docs-check: docs  ## screenshot of the built theory page in headless Chromium (apt-get install chromium), and a check that its maths rendered
+	$(PY) docs/check_rendered_maths.py docs/_build/html/user_guide/theory.html docs/_build/screenshots/theory.png
+
 bench: $(STAMP)  ## speed benchmarks (ratios measured in one run)
 	$(PY) benchmarks/run_all.py
 

@@ -112,6 +112,7 @@ warnings.filterwarnings(
 html_theme = "pydata_sphinx_theme"
 html_title = f"skwtsg {release}"
 html_static_path = ["_static"]
+html_css_files = ["skwtsg.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
@@ -120,6 +121,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_sidebars = {"changelog": [], "getting_started": []}
+# The API pages (gen_modules/) have no right-hand column: _templates/class.rst
+# and function.rst set :html_theme.sidebar_secondary.remove:.
 html_show_sourcelink = False
 
 

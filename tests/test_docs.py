@@ -154,22 +154,21 @@ def test_intersphinx_offline_leaves_out_uncached_and_uses_cached(tmp_path):
     assert any("not a Sphinx inventory" in note for note in notes)
 
 
-def test_docs_build_without_warnings(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def built_docs(tmp_path_factory):
     """``sphinx -W`` offline on a copy of docs/ and examples/, examples not run.
 
-    The built site loads no script or stylesheet from another host: the
-    maths is rendered by the MathJax copy in ``_static/mathjax``.
+    Returns ``(status, html_dir)``.
     """
     for package in ("sphinx", "sphinx_gallery", "numpydoc", "pydata_sphinx_theme"):
         pytest.importorskip(package, reason="the [docs] extra is not installed")
     pytest.importorskip(
         "sphinx-mathjax-offline", reason="the [docs] extra is not installed"
     )
-    # as on a machine without network: no inventory can be downloaded
-    monkeypatch.setenv("SKWTSG_DOCS_OFFLINE", "1")
     pytest.importorskip("matplotlib", reason="the [docs] extra is not installed")
     from sphinx.cmd.build import build_main
 
+    tmp_path = tmp_path_factory.mktemp("docs")
     source = tmp_path / "repo"
     shutil.copytree(
         DOCS,
@@ -179,21 +178,32 @@ def test_docs_build_without_warnings(tmp_path, monkeypatch):
         ),
     )
     shutil.copytree(ROOT / "examples", source / "examples")
-    status = build_main(
-        [
-            "-W",
-            "--keep-going",
-            "-q",
-            "-b",
-            "html",
-            "-D",
-            "plot_gallery=0",
-            str(source / "docs"),
-            str(tmp_path / "html"),
-        ]
-    )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        # as on a machine without network: no inventory can be downloaded
+        monkeypatch.setenv("SKWTSG_DOCS_OFFLINE", "1")
+        status = build_main(
+            [
+                "-W",
+                "--keep-going",
+                "-q",
+                "-b",
+                "html",
+                "-D",
+                "plot_gallery=0",
+                str(source / "docs"),
+                str(tmp_path / "html"),
+            ]
+        )
+    return status, tmp_path / "html"
+
+
+def test_docs_build_without_warnings(built_docs):
+    """The build passes ``-W`` offline, and no page loads from another host.
+
+    The maths is rendered by the MathJax copy in ``_static/mathjax``.
+    """
+    status, html = built_docs
     assert status == 0, "the documentation build failed or warned (see stderr)"
-    html = tmp_path / "html"
     for page in [
         "index.html",
         "api.html",
@@ -207,3 +217,42 @@ def test_docs_build_without_warnings(tmp_path, monkeypatch):
     theory = (html / "user_guide" / "theory.html").read_text(encoding="utf-8")
     assert 'src="../_static/mathjax/tex-chtml.js"' in theory
     assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    # API pages: no right-hand column for a long title to run under
+    for page in (html / "gen_modules").glob("skwtsg.*.html"):
+        assert "bd-sidebar-secondary" not in page.read_text(encoding="utf-8"), page
+    assert "bd-sidebar-secondary" in theory  # other pages keep theirs
+
+
+def _maths_checker():
+    sys.path.insert(0, str(DOCS))
+    try:
+        import check_rendered_maths
+    finally:
+        sys.path.remove(str(DOCS))
+    return check_rendered_maths
+
+
+def test_rendered_maths_reader():
+    checker = _maths_checker()
+    before = '<p><span class="math notranslate nohighlight">\\(f_w\\)</span></p>'
+    after = (
+        '<p><span class="math notranslate nohighlight">'
+        '<mjx-container class="MathJax"></mjx-container></span></p>'
+    )
+    assert checker.rendered_maths(before) == (0, ["\\(f_w\\)"])
+    assert checker.rendered_maths(after) == (1, [])
+
+
+def test_theory_page_maths_renders_in_chromium(built_docs, tmp_path):
+    """Headless Chromium, network off, typesets every formula of the theory page."""
+    checker = _maths_checker()
+    browser = checker.find_browser()
+    if browser is None:
+        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium)")
+    status, html = built_docs
+    assert status == 0
+    typeset, raw = checker.check_page(
+        html / "user_guide" / "theory.html", tmp_path / "theory.png", browser
+    )
+    assert typeset >= 10 and raw == [], (typeset, raw[:3])
+    assert (tmp_path / "theory.png").stat().st_size > 10_000
