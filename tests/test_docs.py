@@ -256,3 +256,27 @@ def test_theory_page_maths_renders_in_chromium(built_docs, tmp_path):
     )
     assert typeset >= 10 and raw == [], (typeset, raw[:3])
     assert (tmp_path / "theory.png").stat().st_size > 10_000
+
+
+def _code_blocks(rst_text):
+    """The Python code blocks of a reST page, dedented, in order."""
+    blocks = []
+    for chunk in rst_text.split(".. code-block:: python\n")[1:]:
+        lines = []
+        for line in chunk.splitlines()[1:]:
+            if line and not line.startswith("   "):
+                break
+            lines.append(line[3:])
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def test_selection_guide_regularised_head_snippet_runs():
+    """The selection guide's recipe for a ridge penalty runs as printed."""
+    text = (DOCS / "user_guide" / "selection.rst").read_text(encoding="utf-8")
+    section = text.split(".. _selection_regularised:")[1]
+    namespace = {}
+    exec(compile(_code_blocks(section)[0], "selection.rst", "exec"), namespace)
+    alpha, model = namespace["alpha"], namespace["model"]
+    assert alpha > 0
+    assert model.head.alpha == alpha
