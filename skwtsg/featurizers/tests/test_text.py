@@ -71,6 +71,8 @@ class _FakeModel:
 
 
 def _fitted_fake(tmp_path, texts=TEXTS, **params):
+    # embedding shows a tqdm bar (tqdm comes with the [text] extra)
+    pytest.importorskip("tqdm", reason="the text featurizer needs tqdm")
     f = SentenceTransformerFeaturizer(_fake_model_dir(tmp_path), **params).fit(texts)
     f._model = _FakeModel(f.embedding_dim_)
     return f
@@ -147,7 +149,6 @@ def test_unwritable_cache_warns_and_still_embeds(tmp_path):
 
 def test_progress_bar(tmp_path, capsys):
     """True: a bar; None: tqdm's own test (not a terminal here: no bar)."""
-    pytest.importorskip("tqdm", reason="the progress bar is tqdm's")
     f = _fitted_fake(tmp_path, show_progress_bar=True)
     f.transform(TEXTS)
     assert "Embedding" in capsys.readouterr().err
