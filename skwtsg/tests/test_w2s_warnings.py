@@ -20,7 +20,7 @@ from skwtsg.heads import LeastSquaresHead, RidgeHead
 
 SPAN = "lies in the span of the strong model"
 NEGATIVE = "bound_ is negative"
-BADLY = "fewer than 2 rows per feature"
+BADLY = "fewer than 3 rows per feature"
 
 
 def _messages(record):
@@ -137,3 +137,12 @@ def test_healthy_fit_raises_no_warning():
         warnings.simplefilter("error")
         est.fit(X, y)
     assert est.bound_ > 0 and est.misfit_ > 0.1
+
+
+def test_three_rows_per_feature_is_enough():
+    # 400 rows: 80 held out, 160 weak and 160 strong rows for 50 features
+    X, y = _few_rows_per_feature(0, n=400, d=50)
+    est = WeakToStrongRegressor(FunctionTransformer(np.sign), random_state=0)
+    assert not [m for m in _fit_recording(est, X, y) if BADLY in m]
+    X, y = _few_rows_per_feature(0, n=400, d=60)  # 160 rows for 60 features
+    assert [m for m in _fit_recording(est, X, y) if BADLY in m]
