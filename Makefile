@@ -4,8 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# A second venv with only the core dependencies and [dev]: what a user who
+# installs skwtsg[dev] gets (doctests and tests of the extras skip there).
+CORE_VENV := .venv-core
+CORE_PY := $(CORE_VENV)/bin/python
+CORE_STAMP := $(CORE_VENV)/.installed
 
-.PHONY: demo test docs bench lint clean
+.PHONY: demo test test-core docs docs-check bench lint clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +29,25 @@ test: $(STAMP)  ## lint, types, then the test suite (unit, doctests, sklearn che
 	$(PY) -m mypy
 	$(PY) -m pytest -q
 
+$(CORE_STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_PY) -m pip install -q --upgrade pip
+	$(CORE_PY) -m pip install -q -e ".[dev]"
+	touch $(CORE_STAMP)
+
+test-core: $(CORE_STAMP)  ## the test suite with only the core dependencies and [dev]
+	@# no optional extra may have come in as a dependency of another package
+	$(CORE_PY) -c "import importlib.util as u, sys; \
+	found = [p for p in ('torch', 'skorch', 'rdkit', 'sentence_transformers', \
+	'matplotlib', 'tqdm') if u.find_spec(p)]; \
+	sys.exit(f'{found} installed in $(CORE_VENV)' if found else 0)"
+	$(CORE_PY) -m pytest -q
+
 docs: $(STAMP)  ## the documentation site, warnings as errors
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+docs-check: docs  ## screenshot of the built theory page in headless Chromium (apt-get install chromium), and a check that its maths rendered
+	$(PY) docs/check_rendered_maths.py docs/_build/html/user_guide/theory.html docs/_build/screenshots/theory.png
 
 bench: $(STAMP)  ## speed benchmarks (ratios measured in one run)
 	$(PY) benchmarks/run_all.py
@@ -35,4 +57,4 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) docs/_build docs/auto_examples results
+	rm -rf $(VENV) $(CORE_VENV) docs/_build docs/auto_examples results

@@ -32,7 +32,11 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax served from the built site (_static/mathjax), not from a CDN:
+    # the maths renders offline.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -51,8 +55,19 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
-# No intersphinx: the documentation builds without internet access. Terms
-# used in docstrings (``:term:`fit```) resolve to glossary.rst.
+# -- intersphinx ------------------------------------------------------------
+# Links to Python, scikit-learn, NumPy, SciPy, pandas and PyTorch resolve
+# when their inventories can be downloaded (or were cached by an earlier
+# build); offline, they are plain text and the -W build still passes (see
+# _intersphinx.py). Terms used in docstrings (``:term:`fit```) resolve to
+# glossary.rst.
+sys.path.insert(0, str(HERE))
+from _intersphinx import intersphinx_mapping as _intersphinx_mapping
+from sphinx.util import logging as _sphinx_logging
+
+intersphinx_mapping, _notes = _intersphinx_mapping(HERE / "_build" / "intersphinx")
+for _note in _notes:
+    _sphinx_logging.getLogger("conf").info(_note)
 
 # -- sphinx-gallery ---------------------------------------------------------
 # ``-D plot_gallery=0`` renders the examples without running them.
@@ -74,7 +89,9 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"__init__\.py|/_",
     "doc_module": ("skwtsg",),
     "backreferences_dir": "gen_modules/backreferences",
-    "reference_url": {"skwtsg": None},
+    # The timing pages load jQuery and DataTables from CDNs: the site must
+    # work offline (benchmarks/ measures how long each example takes).
+    "write_computation_times": False,
     "download_all_examples": False,
     "show_memory": False,
     "matplotlib_animations": False,
@@ -95,6 +112,7 @@ warnings.filterwarnings(
 html_theme = "pydata_sphinx_theme"
 html_title = f"skwtsg {release}"
 html_static_path = ["_static"]
+html_css_files = ["skwtsg.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
@@ -103,6 +121,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_sidebars = {"changelog": [], "getting_started": []}
+# The API pages (gen_modules/) have no right-hand column: _templates/class.rst
+# and function.rst set :html_theme.sidebar_secondary.remove:.
 html_show_sourcelink = False
 
 

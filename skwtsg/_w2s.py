@@ -399,7 +399,7 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
         Z_strong = _fit_transform(self.strong_featurizer_, X_strong, y_weak_labels)
         Z_strong = _check_features(Z_strong, len(strong_rows), "strong_featurizer")
-        _warn_if_underdetermined(head, Z_strong, "head", "strong")
+        interpolates = _warn_if_underdetermined(head, Z_strong, "head", "strong")
         self.head_ = _fit_head(
             head, Z_strong, y_weak_labels, data.weights(strong_rows), "head"
         )
@@ -410,7 +410,14 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
             weak_on_strong=y_weak_labels,
             strong_on_strong=_as_output(self.head_.predict(Z_strong), ndim),
         )
+        if not interpolates:  # that warning already says the strong model copies
+            _warn_if_copied(
+                predictions.weak_on_strong,
+                predictions.strong_on_strong,
+                data.weights(strong_rows),
+            )
         self._set_diagnostics(data, predictions)
+        _warn_if_negative_bound(self.bound_, self.diagnostic_rows_["bound"])
         return self
 
     def _set_diagnostics(self, data: _FitData, pred: _TrainPredictions) -> None:
@@ -555,16 +562,46 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         return tags
 
 
-def _warn_if_underdetermined(head, Z, name, side):
-    """Unregularised least squares with no more rows than features interpolates."""
+#: The strong model copies its weak labels when its misfit on its own training
+#: rows is at most this fraction of their variance: an exact copy leaves only
+#: rounding (about 1e-30 of it), a real misfit is many orders larger.
+_COPY_RTOL = 1e-12
+#: Below this many rows per feature unregularised least squares is badly
+#: determined: the variance of its fit on new rows, about ``d / (n - d - 1)``
+#: times the noise variance, is then more than half the noise variance (all
+#: of it near n = 2d). On load_diabetes with degree-2 strong features (141
+#: strong rows, 65 features: 2.2 per feature) bounds were negative with fold
+#: standard deviations in the thousands, ranked against the true error.
+_MIN_ROWS_PER_FEATURE = 3
+_REGULARISE = (
+    "use a regularised head (e.g. RidgeHead, its alpha chosen on the weak "
+    "labels: see the user guide, 'Choosing a weak supervisor') or more rows"
+)
+
+
+def _is_unregularised_least_squares(head: Any) -> bool:
     from sklearn.linear_model import LinearRegression
 
-    if isinstance(head, (LeastSquaresHead, LinearRegression)) and (
-        Z.shape[0] <= Z.shape[1]
-    ):
+    from .heads import RidgeHead
+
+    if isinstance(head, (LeastSquaresHead, LinearRegression)):
+        return True
+    return isinstance(head, RidgeHead) and float(head.alpha) == 0.0
+
+
+def _warn_if_underdetermined(head: Any, Z: Any, name: str, side: str) -> bool:
+    """Warn when unregularised least squares has too few rows per feature.
+
+    Returns True when the head interpolates its labels (no more rows than
+    features).
+    """
+    if not _is_unregularised_least_squares(head):
+        return False
+    n_rows, n_features = Z.shape
+    if n_rows <= n_features:
         warnings.warn(
-            f"`{name}` is unregularised least squares fitted on {Z.shape[0]} "
-            f"{side} rows with {Z.shape[1]} features: it interpolates its labels"
+            f"`{name}` is unregularised least squares fitted on {n_rows} "
+            f"{side} rows with {n_features} features: it interpolates its labels"
             + (
                 ", so the misfit is 0 and the strong model copies the weak one"
                 if side == "strong"
@@ -574,6 +611,64 @@ def _warn_if_underdetermined(head, Z, name, side):
             UserWarning,
             stacklevel=3,
         )
+        return True
+    if n_rows < _MIN_ROWS_PER_FEATURE * n_features:
+        warnings.warn(
+            f"`{name}` is unregularised least squares fitted on {n_rows} "
+            f"{side} rows with {n_features} features (fewer than "
+            f"{_MIN_ROWS_PER_FEATURE} rows per feature): it is badly determined, "
+            "so its predictions on new rows are noisy, and the misfit, gain and "
+            "bound vary from split to split (the bound can even be negative) and "
+            f"rank weak supervisors poorly. To fix it, {_REGULARISE}.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return False
+
+
+def _warn_if_copied(
+    y_weak: np.ndarray, y_strong: np.ndarray, sample_weight: np.ndarray | None
+) -> None:
+    """Warn when the strong model reproduces its weak labels (zero gain)."""
+    y_weak = np.asarray(y_weak, dtype=np.float64).reshape(len(y_weak), -1)
+    y_strong = np.asarray(y_strong, dtype=np.float64).reshape(len(y_strong), -1)
+    if len(y_weak) == 0 or (sample_weight is not None and not sample_weight.sum()):
+        return
+    centred = y_weak - np.average(y_weak, axis=0, weights=sample_weight)
+    variance = np.average(centred**2, axis=0, weights=sample_weight)
+    gap = np.average((y_strong - y_weak) ** 2, axis=0, weights=sample_weight)
+    copied = (variance > 0) & (gap <= _COPY_RTOL * variance)
+    if not copied.any():
+        return
+    ratio = float(np.max(gap[copied] / variance[copied]))
+    tasks = "" if copied.size == 1 else f" ({int(copied.sum())} of {copied.size} tasks)"
+    warnings.warn(
+        f"The strong model reproduces its weak labels{tasks}: its misfit on its "
+        f"training rows is {ratio:.1g} times their variance. The weak model "
+        "lies in the span of the strong model (e.g. a linear model on some of "
+        "the strong features, or a PCA of them), so the strong head copies it "
+        "and the gain is 0. Use a weak model outside the strong span: a weak "
+        "representation the strong one cannot express, or a weak head of "
+        "another family, e.g. weak_head=DecisionTreeRegressor(max_depth=2).",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _warn_if_negative_bound(bound: Any, rows: str) -> None:
+    """Warn when ``bound_`` (an upper bound on an MSE) is below zero."""
+    values = np.atleast_1d(np.asarray(bound, dtype=np.float64))
+    if not np.any(values < 0):
+        return
+    warnings.warn(
+        f"bound_ is negative ({float(np.min(values)):.4g}, on the {rows} rows): "
+        "a bound on a mean squared error below zero says nothing about the "
+        "strong model's error, and bounds like it rank weak supervisors poorly. "
+        "Theorem 2's error terms are large here, most often because the strong "
+        f"head is badly determined (few rows per feature): {_REGULARISE}.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _is_classifier(estimator):

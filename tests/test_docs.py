@@ -1,8 +1,10 @@
-"""The documentation builds without warnings, and the API page is complete."""
+"""The documentation builds without warnings, offline, and the API page is complete."""
 
 import importlib
 import re
 import shutil
+import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -77,13 +79,96 @@ def test_api_reference_lists_every_public_name():
     assert not problems, "\n".join(problems)
 
 
-def test_docs_build_without_warnings(tmp_path):
-    """``sphinx -W`` on a copy of docs/ and examples/, examples not run."""
+class _ExternalResources(HTMLParser):
+    """Scripts, stylesheets, images and frames a page loads from another host."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and "stylesheet" not in (attrs.get("rel") or ""):
+            return  # a hyperlink-like <link> (canonical, search...) loads nothing
+        url = {"script": "src", "link": "href", "img": "src", "iframe": "src"}
+        value = attrs.get(url.get(tag, ""), None) or ""
+        if "://" in value or value.startswith("//"):
+            self.found.append(f"<{tag}> {value}")
+
+
+def _external_resources(html_dir):
+    """``{page: [resources]}`` of every built page that loads from elsewhere."""
+    offenders = {}
+    for page in sorted(html_dir.rglob("*.html")):
+        parser = _ExternalResources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        if parser.found:
+            offenders[str(page.relative_to(html_dir))] = parser.found
+    return offenders
+
+
+def test_external_resource_finder_finds_a_cdn_script(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<script src="https://cdn.example/x.js"></script>'
+        '<link rel="stylesheet" href="//cdn.example/x.css">'
+        '<link rel="canonical" href="https://example.org/a.html">'
+        '<script src="_static/mathjax/tex-chtml.js"></script>',
+        encoding="utf-8",
+    )
+    (tmp_path / "b.html").write_text("<p>no scripts</p>", encoding="utf-8")
+    assert _external_resources(tmp_path) == {
+        "a.html": ["<script> https://cdn.example/x.js", "<link> //cdn.example/x.css"]
+    }
+
+
+def test_intersphinx_offline_leaves_out_uncached_and_uses_cached(tmp_path):
+    pytest.importorskip("sphinx", reason="the [docs] extra is not installed")
+    sys.path.insert(0, str(DOCS))
+    try:
+        from _intersphinx import intersphinx_mapping
+    finally:
+        sys.path.remove(str(DOCS))
+    # an inventory served from a folder stands in for a documentation site
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "objects.inv").write_bytes(
+        b"# Sphinx inventory version 2\n# Project: x\n# Version: 1\n"
+        b"# The remainder of this file is compressed using zlib.\n"
+    )
+    projects = {
+        "up": site.as_uri() + "/",
+        "down": (tmp_path / "missing").as_uri() + "/",
+    }
+    cache = tmp_path / "cache"
+    mapping, notes = intersphinx_mapping(cache, projects, offline=False)
+    assert mapping == {"up": (projects["up"], str(cache / "up-objects.inv"))}
+    assert len(notes) == 1 and "down inventory unavailable" in notes[0]
+    # offline later: the cached copy still serves, and says so
+    mapping, notes = intersphinx_mapping(cache, projects, offline=True)
+    assert list(mapping) == ["up"]
+    assert any("up inventory not refreshed" in note for note in notes)
+    # a page that is not an inventory (a captive portal, say) is not cached
+    (site / "objects.inv").write_text("<html>log in first</html>", encoding="utf-8")
+    mapping, notes = intersphinx_mapping(tmp_path / "cache2", projects, offline=False)
+    assert mapping == {}
+    assert any("not a Sphinx inventory" in note for note in notes)
+
+
+@pytest.fixture(scope="module")
+def built_docs(tmp_path_factory):
+    """``sphinx -W`` offline on a copy of docs/ and examples/, examples not run.
+
+    Returns ``(status, html_dir)``.
+    """
     for package in ("sphinx", "sphinx_gallery", "numpydoc", "pydata_sphinx_theme"):
         pytest.importorskip(package, reason="the [docs] extra is not installed")
+    pytest.importorskip(
+        "sphinx-mathjax-offline", reason="the [docs] extra is not installed"
+    )
     pytest.importorskip("matplotlib", reason="the [docs] extra is not installed")
     from sphinx.cmd.build import build_main
 
+    tmp_path = tmp_path_factory.mktemp("docs")
     source = tmp_path / "repo"
     shutil.copytree(
         DOCS,
@@ -93,21 +178,32 @@ def test_docs_build_without_warnings(tmp_path):
         ),
     )
     shutil.copytree(ROOT / "examples", source / "examples")
-    status = build_main(
-        [
-            "-W",
-            "--keep-going",
-            "-q",
-            "-b",
-            "html",
-            "-D",
-            "plot_gallery=0",
-            str(source / "docs"),
-            str(tmp_path / "html"),
-        ]
-    )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        # as on a machine without network: no inventory can be downloaded
+        monkeypatch.setenv("SKWTSG_DOCS_OFFLINE", "1")
+        status = build_main(
+            [
+                "-W",
+                "--keep-going",
+                "-q",
+                "-b",
+                "html",
+                "-D",
+                "plot_gallery=0",
+                str(source / "docs"),
+                str(tmp_path / "html"),
+            ]
+        )
+    return status, tmp_path / "html"
+
+
+def test_docs_build_without_warnings(built_docs):
+    """The build passes ``-W`` offline, and no page loads from another host.
+
+    The maths is rendered by the MathJax copy in ``_static/mathjax``.
+    """
+    status, html = built_docs
     assert status == 0, "the documentation build failed or warned (see stderr)"
-    html = tmp_path / "html"
     for page in [
         "index.html",
         "api.html",
@@ -116,3 +212,71 @@ def test_docs_build_without_warnings(tmp_path):
         "gen_modules/skwtsg.plot.GainMisfitDisplay.html",
     ]:
         assert (html / page).is_file(), f"{page} was not built"
+    offenders = _external_resources(html)
+    assert not offenders, f"pages load from other hosts: {offenders}"
+    theory = (html / "user_guide" / "theory.html").read_text(encoding="utf-8")
+    assert 'src="../_static/mathjax/tex-chtml.js"' in theory
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    # API pages: no right-hand column for a long title to run under
+    for page in (html / "gen_modules").glob("skwtsg.*.html"):
+        assert "bd-sidebar-secondary" not in page.read_text(encoding="utf-8"), page
+    assert "bd-sidebar-secondary" in theory  # other pages keep theirs
+
+
+def _maths_checker():
+    sys.path.insert(0, str(DOCS))
+    try:
+        import check_rendered_maths
+    finally:
+        sys.path.remove(str(DOCS))
+    return check_rendered_maths
+
+
+def test_rendered_maths_reader():
+    checker = _maths_checker()
+    before = '<p><span class="math notranslate nohighlight">\\(f_w\\)</span></p>'
+    after = (
+        '<p><span class="math notranslate nohighlight">'
+        '<mjx-container class="MathJax"></mjx-container></span></p>'
+    )
+    assert checker.rendered_maths(before) == (0, ["\\(f_w\\)"])
+    assert checker.rendered_maths(after) == (1, [])
+
+
+def test_theory_page_maths_renders_in_chromium(built_docs, tmp_path):
+    """Headless Chromium, network off, typesets every formula of the theory page."""
+    checker = _maths_checker()
+    browser = checker.find_browser()
+    if browser is None:
+        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium)")
+    status, html = built_docs
+    assert status == 0
+    typeset, raw = checker.check_page(
+        html / "user_guide" / "theory.html", tmp_path / "theory.png", browser
+    )
+    assert typeset >= 10 and raw == [], (typeset, raw[:3])
+    assert (tmp_path / "theory.png").stat().st_size > 10_000
+
+
+def _code_blocks(rst_text):
+    """The Python code blocks of a reST page, dedented, in order."""
+    blocks = []
+    for chunk in rst_text.split(".. code-block:: python\n")[1:]:
+        lines = []
+        for line in chunk.splitlines()[1:]:
+            if line and not line.startswith("   "):
+                break
+            lines.append(line[3:])
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def test_selection_guide_regularised_head_snippet_runs():
+    """The selection guide's recipe for a ridge penalty runs as printed."""
+    text = (DOCS / "user_guide" / "selection.rst").read_text(encoding="utf-8")
+    section = text.split(".. _selection_regularised:")[1]
+    namespace = {}
+    exec(compile(_code_blocks(section)[0], "selection.rst", "exec"), namespace)
+    alpha, model = namespace["alpha"], namespace["model"]
+    assert alpha > 0
+    assert model.head.alpha == alpha

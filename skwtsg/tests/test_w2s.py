@@ -10,7 +10,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skwtsg import WeakToStrongRegressor
 from skwtsg.metrics import weak_to_strong_report
@@ -146,7 +146,10 @@ def test_convexity_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for head in (None, LinearRegression(), Ridge()):
-            WeakToStrongRegressor(head=head, random_state=0).fit(X, y)
+            # a weak model outside the strong span: no zero-gain warning either
+            WeakToStrongRegressor(
+                FunctionTransformer(np.sign), head=head, random_state=0
+            ).fit(X, y)
 
 
 class _BadFeaturizer(TransformerMixin, BaseEstimator):
@@ -310,7 +313,9 @@ def test_convexity_is_checked_on_the_fitted_head():
     X, y = make_data(n=200)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        WeakToStrongRegressor(head=Lars(n_nonzero_coefs=500), random_state=0).fit(X, y)
+        WeakToStrongRegressor(
+            FunctionTransformer(np.sign), head=Lars(n_nonzero_coefs=500), random_state=0
+        ).fit(X, y)
 
 
 def test_strong_size_too_large_names_the_parameter():

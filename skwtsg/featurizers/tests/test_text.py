@@ -71,6 +71,8 @@ class _FakeModel:
 
 
 def _fitted_fake(tmp_path, texts=TEXTS, **params):
+    # embedding shows a tqdm bar (tqdm comes with the [text] extra)
+    pytest.importorskip("tqdm", reason="the text featurizer needs tqdm")
     f = SentenceTransformerFeaturizer(_fake_model_dir(tmp_path), **params).fit(texts)
     f._model = _FakeModel(f.embedding_dim_)
     return f
