@@ -126,11 +126,11 @@ def block_statistics(
     width = d + Y.shape[1]
     w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
     w_sum = float(n) if w is None else float(w.sum())
-    if w_sum > 0:
+    mean_x, mean_y = np.zeros(d), np.zeros(Y.shape[1])
+    if w_sum > 0 and d:
         mean_x = np.average(X - shift_x, axis=0, weights=w)
+    if w_sum > 0 and Y.shape[1]:
         mean_y = np.average(Y - shift_y, axis=0, weights=w)
-    else:
-        mean_x, mean_y = np.zeros(d), np.zeros(Y.shape[1])
     offset_x = shift_x + mean_x if centred else shift_x
     offset_y = shift_y + mean_y if centred else shift_y
     step = max(4 * width, _BLOCK_ENTRIES // max(1, width))
