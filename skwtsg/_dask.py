@@ -122,13 +122,23 @@ def _check_fixed_featurizer(featurizer, name):
     )
 
 
-def _features(featurizer, Xb, name):
+def _features(featurizer, Xb, name, width=0):
+    """Features of a block (an empty block gives ``width`` empty columns)."""
     from ._w2s import _check_features, _num_rows
 
+    if _num_rows(Xb) == 0:
+        return np.zeros((0, width))
     return np.asarray(
         _check_features(featurizer.transform(Xb), _num_rows(Xb), name),
         dtype=np.float64,
     )
+
+
+def _predict(head, Z, n_out):
+    """``head.predict(Z)`` as a 2-D array (an empty ``Z`` gives no rows)."""
+    if Z.shape[0] == 0:
+        return np.zeros((0, n_out))
+    return _as_2d(head.predict(Z))
 
 
 def _as_2d(y):
@@ -164,9 +174,13 @@ def _weights(wb, n_rows):
     return _check_sample_weight(wb, np.empty((n_rows, 0)), dtype=np.float64)
 
 
+def _select(Xb, rows):
+    return Xb.iloc[rows] if hasattr(Xb, "iloc") else Xb[rows]
+
+
 def _weak_stats(Xb, yb, wb, codes, feat, shift, centred, n_rows):
     rows = (codes == WEAK) | (codes == BOTH)
-    Z = _features(feat, Xb, "weak_featurizer")[rows]
+    Z = _features(feat, _select(Xb, rows), "weak_featurizer", len(shift[0]))
     y, _ = _block_labels(yb, n_rows)
     w = _weights(wb, n_rows)
     w = None if w is None else w[rows]
@@ -176,9 +190,10 @@ def _weak_stats(Xb, yb, wb, codes, feat, shift, centred, n_rows):
 def _strong_stats(Xb, wb, codes, weak, shift, centred, n_rows):
     weak_feat, weak_head, strong_feat = weak
     rows = (codes == STRONG) | (codes == BOTH)
-    Xs = Xb.iloc[rows] if hasattr(Xb, "iloc") else Xb[rows]
-    labels = _as_2d(weak_head.predict(_features(weak_feat, Xs, "weak_featurizer")))
-    Z = _features(strong_feat, Xs, "strong_featurizer")
+    Xs = _select(Xb, rows)
+    Zw = _features(weak_feat, Xs, "weak_featurizer", weak_head.n_features_in_)
+    labels = _predict(weak_head, Zw, len(shift[1]))
+    Z = _features(strong_feat, Xs, "strong_featurizer", len(shift[0]))
     w = _weights(wb, n_rows)
     w = None if w is None else w[rows]
     return block_statistics(Z, labels, w, shift[0], shift[1], centred)
@@ -192,8 +207,9 @@ def _block_sums(Xb, yb, wb, codes, model, n_rows):
     weak_feat, weak_head, strong_feat, head = model
     y, labeled = _block_labels(yb, n_rows)
     Y = _as_2d(y)
-    yw = _as_2d(weak_head.predict(_features(weak_feat, Xb, "weak_featurizer")))
-    ys = _as_2d(head.predict(_features(strong_feat, Xb, "strong_featurizer")))
+    Zw = _features(weak_feat, Xb, "weak_featurizer", weak_head.n_features_in_)
+    Zs = _features(strong_feat, Xb, "strong_featurizer", head.n_features_in_)
+    yw, ys = _predict(weak_head, Zw, Y.shape[1]), _predict(head, Zs, Y.shape[1])
     w = _weights(wb, n_rows)
     w = np.ones(n_rows) if w is None else w
     out = np.zeros((3, 5, Y.shape[1]))
@@ -447,7 +463,9 @@ def _set_diagnostics(est, sums, counts, ndim, diagnostics):
 def _predict_block(Xb, featurizer, head, name, ndim):
     from ._w2s import _as_output
 
-    return _as_output(head.predict(_features(featurizer, Xb, name)), ndim)
+    n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
+    Z = _features(featurizer, Xb, name, head.n_features_in_)
+    return _as_output(_predict(head, Z, n_out), ndim)
 
 
 def _check_columns(est, n_columns, columns):
