@@ -61,6 +61,7 @@ __all__ = [
     "WEAK",
     "RoleAssignment",
     "assign_roles",
+    "hash_role_codes",
 ]
 
 #: Row roles accepted by ``fit(..., roles=...)``; a role's integer code is its
@@ -277,3 +278,104 @@ def assign_roles(
             "unlabeled rows). Pass more rows, lower `eval_size`, or set `roles`."
         )
     return split
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _row_uniforms(index: NDArray[np.integer], seed: int) -> NDArray[np.float64]:
+    """A uniform number in ``[0, 1)`` per global row index (splitmix64 hash).
+
+    A pure function of the row's index and ``seed``: the same row gets the
+    same number however the rows are divided into blocks.
+    """
+    with np.errstate(over="ignore"):
+        z = np.asarray(index, dtype=np.uint64) + np.uint64(seed + 1) * _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def check_hash_sizes(eval_size: float | int, strong_size: float | int | str) -> None:
+    """Refuse row counts: the hashed division takes fractions only."""
+    for name, size in (("eval_size", eval_size), ("strong_size", strong_size)):
+        if isinstance(size, Integral) and not (name == "eval_size" and size == 0):
+            raise ValueError(
+                f"{name}={size!r} is a count of rows, but roles derived from a "
+                "hash of the row index (the Dask path) take a fraction: pass "
+                f"{name} as a float in (0, 1)."
+            )
+
+
+def hash_role_codes(
+    index: ArrayLike,
+    labeled: ArrayLike,
+    *,
+    eval_size: float | int = 0.2,
+    strong_size: float | str = 0.5,
+    any_unlabeled: bool,
+    seed: int,
+) -> NDArray[np.int8]:
+    """Roles from a hash of the global row index, independent of partitioning.
+
+    Each row ``i`` draws ``u_i`` uniform in ``[0, 1)`` from a hash
+    (splitmix64) of ``i`` and ``seed``. A labeled row is ``"eval"`` when
+    ``u_i < eval_size``; the other labeled rows are ``"weak"`` when some row
+    of the whole data set is unlabeled (the unlabeled rows are
+    ``"strong"``), ``"both"`` with ``strong_size="reuse"``, else
+    ``"strong"`` when ``(u_i - eval_size) / (1 - eval_size) < strong_size``
+    and ``"weak"`` otherwise. The role counts are therefore binomial (close
+    to, not exactly, the fractions), unlike :func:`assign_roles`'s exact
+    counts from a permutation; pass the codes' names as ``roles`` to an
+    in-memory fit to reproduce a fit made block by block.
+
+    Parameters
+    ----------
+    index : array-like of int of shape (n_rows,)
+        Global indices of the rows (their positions in the whole data set).
+    labeled : array-like of bool of shape (n_rows,)
+        Which of these rows have a true label.
+    eval_size : float, default=0.2
+        Fraction of the labeled rows held out (0 for none).
+    strong_size : float or "reuse", default=0.5
+        Fraction of the other labeled rows given to the strong model when no
+        row is unlabeled.
+    any_unlabeled : bool
+        Whether any row of the whole data set is unlabeled.
+    seed : int
+        The seed of the hash.
+
+    Returns
+    -------
+    codes : ndarray of int8 of shape (n_rows,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg._roles import ROLES, hash_role_codes
+    >>> codes = hash_role_codes(
+    ...     np.arange(6), np.ones(6, dtype=bool), any_unlabeled=False, seed=0
+    ... )
+    >>> part = hash_role_codes(
+    ...     np.arange(3, 6), np.ones(3, dtype=bool), any_unlabeled=False, seed=0
+    ... )
+    >>> bool(np.array_equal(codes[3:], part))
+    True
+    """
+    check_hash_sizes(eval_size, strong_size)
+    labeled = np.asarray(labeled, dtype=bool)
+    u = _row_uniforms(np.asarray(index), seed)
+    eval_frac = float(eval_size)
+    codes = np.full(labeled.shape[0], STRONG, dtype=np.int8)
+    held = labeled & (u < eval_frac)
+    rest = labeled & ~held
+    codes[held] = EVAL
+    if any_unlabeled:
+        codes[rest] = WEAK
+    elif strong_size == "reuse":
+        codes[rest] = BOTH
+    else:
+        v = (u - eval_frac) / (1.0 - eval_frac)
+        codes[rest] = np.where(v[rest] < float(strong_size), STRONG, WEAK)
+    return codes

@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
+from ._dask import is_dask_collection
 from ._roles import (
     EVAL_SIZE_CONSTRAINTS,
     ROLES,
@@ -372,6 +373,10 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
             Fitted estimator.
         """
         _check_regressor_heads(self)
+        if is_dask_collection(X):
+            from . import _dask
+
+            return _dask.fit(self, X, y, sample_weight, roles)
         data = self._validate_fit_data(X, y, sample_weight, roles)
         head = self.head if self.head is not None else LeastSquaresHead()
         weak_head = self.weak_head if self.weak_head is not None else head
@@ -497,6 +502,11 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
             Strong model's predictions.
         """
+        if is_dask_collection(X):
+            from . import _dask
+
+            check_is_fitted(self)
+            return _dask.predict(self, X, "strong")
         X = self._check_predict_input(X)
         return self._predict_strong(X, self._training_dim)
 
@@ -513,6 +523,11 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
             Weak model's predictions.
         """
+        if is_dask_collection(X):
+            from . import _dask
+
+            check_is_fitted(self)
+            return _dask.predict(self, X, "weak")
         X = self._check_predict_input(X)
         return self._predict_weak(X, self._training_dim)
 
@@ -538,6 +553,11 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
             :func:`sklearn.metrics.r2_score` of :meth:`predict` on the labeled
             rows.
         """
+        if is_dask_collection(X):
+            from . import _dask
+
+            check_is_fitted(self)
+            return _dask.score(self, X, y, sample_weight)
         X = self._check_predict_input(X)
         y, labeled = check_partially_labeled_y(
             y, n_samples=_num_rows(X), require_labeled="score"

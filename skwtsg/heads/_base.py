@@ -173,8 +173,7 @@ class _Problem:
         """
         n, d = self.X.shape
         w_sum = n if self.sqrt_w is None else float(np.sum(self.sqrt_w**2))
-        raw = self.col_norms**2 + w_sum * self.X_offset**2
-        return max(n, d) * _EPS * float(np.sqrt(np.sum(raw[self.active])))
+        return _noise_floor(n, d, w_sum, self.col_norms, self.X_offset, self.active)
 
     def numerical_rank(self, sv):
         """Number of singular values of ``Xt`` above the rounding noise.
@@ -191,6 +190,21 @@ class _Problem:
     def y_norms(self):
         """``‖Yt[:, k]‖`` for each target."""
         return np.sqrt(self.yty)
+
+
+def _noise_floor(n, d, w_sum, col_norms, X_offset, active):
+    """``max(n, d) · eps · ‖W^{1/2} X‖_F`` over the active columns (uncentred)."""
+    raw = col_norms**2 + w_sum * X_offset**2
+    return max(n, d) * _EPS * float(np.sqrt(np.sum(raw[active])))
+
+
+def _active_columns(col_norms, X_offset, n, w_sum, fit_intercept):
+    """Columns that are not constant: above the rounding noise of centring."""
+    if fit_intercept:
+        # A constant column centres to rounding noise of size ~eps * |mean|:
+        # treat it as exactly constant (the intercept absorbs it).
+        return col_norms > 8.0 * _EPS * np.sqrt(n * w_sum) * np.abs(X_offset)
+    return col_norms > 0.0
 
 
 def _prepare_problem(X, Y, sample_weight, fit_intercept):
@@ -253,13 +267,7 @@ def _prepare_problem(X, Y, sample_weight, fit_intercept):
                 problem.x_sum += sqrt_w[rows] @ xb
                 problem.y_sum += sqrt_w[rows] @ yb
     col_norms = np.sqrt(np.clip(np.diag(gram), 0.0, None))
-    if fit_intercept:
-        # A constant column centres to rounding noise of size ~eps * |mean|:
-        # treat it as exactly constant (the intercept absorbs it).
-        noise = 8.0 * _EPS * np.sqrt(n * w_sum) * np.abs(X_offset)
-        active = col_norms > noise
-    else:
-        active = col_norms > 0.0
+    active = _active_columns(col_norms, X_offset, n, w_sum, fit_intercept)
     problem.col_norms = np.where(active, col_norms, 0.0)
     problem.active = active
     return problem
@@ -602,7 +610,17 @@ class _BaseHead(RegressorMixin, BaseEstimator):
             The fitted head.
         """
         X, Y, y_ndim, sample_weight = _validate_head_data(self, X, y, sample_weight)
+        self.__dict__.pop("_statistics", None)  # a new fit forgets ``partial_fit``
         problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
+        return self._fit_problem(problem, y_ndim)
+
+    def _fit_problem(self, problem, y_ndim):
+        """Solve a prepared problem and set the fitted attributes.
+
+        ``problem`` is a :class:`_Problem` or, for ``partial_fit``, a
+        statistics-only problem (``skwtsg.heads._stats``) that computes the
+        intercept's offset and certificate itself.
+        """
         m = problem.n_targets
         coef = np.zeros((problem.n_features, m))
         if problem.active.any():
@@ -618,7 +636,10 @@ class _BaseHead(RegressorMixin, BaseEstimator):
         certificate = np.asarray(solution.certificate, dtype=np.float64)
         y_offset = problem.y_offset
         if self.fit_intercept:
-            y_offset, intercept_cert = _fit_intercept(problem, coef)
+            if isinstance(problem, _Problem):
+                y_offset, intercept_cert = _fit_intercept(problem, coef)
+            else:
+                y_offset, intercept_cert = problem.fit_intercept(coef)
             certificate = np.maximum(certificate, intercept_cert)
         self.kkt_residual_ = float(np.max(certificate, initial=0.0))
         for name, value in solution.per_target.items():

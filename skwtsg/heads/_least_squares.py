@@ -7,11 +7,12 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from ._base import _BaseHead, _Problem, _Solution, _solve_ridge_family
+from ._stats import _PartialFitMixin
 
 __all__ = ["LeastSquaresHead", "RidgeHead"]
 
 
-class LeastSquaresHead(_BaseHead):
+class LeastSquaresHead(_PartialFitMixin, _BaseHead):
     """Exact (weighted) least squares, solved once for all targets.
 
     The fitted values are the orthogonal projection of ``y`` onto the span of
@@ -115,7 +116,7 @@ class LeastSquaresHead(_BaseHead):
         return _Solution(coef[problem.active], cert, info={"solver_": solver})
 
 
-class RidgeHead(_BaseHead):
+class RidgeHead(_PartialFitMixin, _BaseHead):
     """Exact ridge regression with an unpenalised intercept.
 
     Minimises ``Σ_i w_i (y_i - x_iᵀ b - c)² + alpha ‖b‖²`` for every target

@@ -1,0 +1,564 @@
+"""The Dask path of :class:`~skwtsg.WeakToStrongRegressor` (``skwtsg[dask]``).
+
+When ``X`` is a Dask array or DataFrame, ``fit`` never gathers the rows: the
+(fixed) featurizers run block by block on the workers, each block yields the
+heads' sufficient statistics (:mod:`skwtsg.heads._stats`), which Dask merges
+in a tree, and the heads are solved from the merged statistics on the
+client. The diagnostics are sums per block, added in a tree. Nothing larger
+than ``O(d² + one block)`` is held by one process.
+
+Rows get their roles from a hash of their global index and ``random_state``
+(:func:`skwtsg._roles.hash_role_codes`), so the roles, and hence the fit, do
+not depend on how the rows are partitioned.
+
+Dask is imported only here, and only when a Dask collection is passed.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import check_random_state
+
+from ._roles import BOTH, EVAL, ROLES, STRONG, WEAK, check_hash_sizes, hash_role_codes
+from ._utils._validation import check_partially_labeled_y
+from .heads import check_head_convexity
+from .heads._stats import (
+    LeastSquaresStatistics,
+    _PartialFitMixin,
+    block_statistics,
+    merge_statistics,
+)
+
+__all__ = ["is_dask_collection"]
+
+
+def is_dask_collection(X: Any) -> bool:
+    """Whether ``X`` is a Dask collection (without importing Dask otherwise)."""
+    if not type(X).__module__.startswith("dask"):
+        return False
+    import dask
+
+    return bool(dask.is_dask_collection(X))
+
+
+# ----------------------------------------------------------------- blocks
+def _row_blocks(X):
+    """``(blocks, lengths, n_columns, columns)`` of a Dask array or DataFrame.
+
+    ``blocks`` are Delayed row blocks (NumPy arrays or pandas DataFrames).
+    """
+    import dask.array as da
+
+    if isinstance(X, da.Array):
+        if X.ndim != 2:
+            raise ValueError(f"X must be a 2-D Dask array, got {X.ndim} dimension(s).")
+        if any(np.isnan(c) for c in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        X = X.rechunk({1: -1})
+        return list(X.to_delayed().ravel()), list(X.chunks[0]), X.shape[1], None
+    if hasattr(X, "map_partitions") and hasattr(X, "columns"):
+        lengths = [int(n) for n in X.map_partitions(len).compute()]
+        return list(X.to_delayed()), lengths, len(X.columns), list(X.columns)
+    raise TypeError(
+        "X must be a Dask array or a Dask DataFrame on the Dask path, got "
+        f"{type(X).__name__}."
+    )
+
+
+def _aligned_blocks(v, lengths, name):
+    """Blocks of ``y`` or ``sample_weight`` aligned with the rows of ``X``."""
+    import dask
+    import dask.array as da
+
+    n = int(sum(lengths))
+    if v is None:
+        return [None] * len(lengths)
+    if is_dask_collection(v) and not isinstance(v, da.Array):
+        v = v.to_dask_array(lengths=True)  # a Dask Series or DataFrame
+    if not isinstance(v, da.Array):
+        v = np.asarray(v)
+        if v.shape[0] != n:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: X "
+                f"has {n} rows and {name} has {v.shape[0]}."
+            )
+        bounds = np.cumsum([0] + list(lengths))
+        return [dask.delayed(v[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    if any(np.isnan(c) for c in v.chunks[0]):
+        v = v.compute_chunk_sizes()
+    if v.shape[0] != n:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: X has "
+            f"{n} rows and {name} has {v.shape[0]}."
+        )
+    v = v.rechunk((tuple(lengths),) + tuple((s,) for s in v.shape[1:]))
+    return list(v.to_delayed().ravel())
+
+
+# ------------------------------------------------------------- featurizers
+def _check_fixed_featurizer(featurizer, name):
+    """Accept only featurizers that need not see all rows to be fitted."""
+    from sklearn.frozen import FrozenEstimator
+
+    if isinstance(featurizer, (FunctionTransformer, FrozenEstimator)):
+        return
+    if isinstance(featurizer, Pipeline):
+        for _, step in featurizer.steps:
+            if step is not None and step != "passthrough":
+                _check_fixed_featurizer(step, name)
+        return
+    raise TypeError(
+        f"`{name}` ({type(featurizer).__name__}) must see all rows to be "
+        "fitted, which the Dask path does not do. Fit it beforehand (e.g. on "
+        "a sample that fits in memory) and pass it wrapped in "
+        "sklearn.frozen.FrozenEstimator; stateless transformers "
+        "(FunctionTransformer, 'passthrough') are accepted as they are."
+    )
+
+
+def _features(featurizer, Xb, name, width=0):
+    """Features of a block (an empty block gives ``width`` empty columns)."""
+    from ._w2s import _check_features, _num_rows
+
+    if _num_rows(Xb) == 0:
+        return np.zeros((0, width))
+    return np.asarray(
+        _check_features(featurizer.transform(Xb), _num_rows(Xb), name),
+        dtype=np.float64,
+    )
+
+
+def _predict(head, Z, n_out):
+    """``head.predict(Z)`` as a 2-D array (an empty ``Z`` gives no rows)."""
+    if Z.shape[0] == 0:
+        return np.zeros((0, n_out))
+    return _as_2d(head.predict(Z))
+
+
+def _as_2d(y):
+    y = np.asarray(y, dtype=np.float64)
+    return y.reshape(-1, 1) if y.ndim == 1 else y
+
+
+# --------------------------------------------------------------- per block
+def _block_labels(yb, n_rows):
+    """Validated targets of a block (NaN = unlabeled) and the labeled mask."""
+    return check_partially_labeled_y(yb, n_samples=n_rows)
+
+
+def _block_unlabeled(yb, n_rows):
+    y, labeled = _block_labels(yb, n_rows)
+    return np.array([int((~labeled).sum()), y.ndim, y.shape[1] if y.ndim == 2 else 0])
+
+
+def _block_codes(yb, n_rows, start, params):
+    _, labeled = _block_labels(yb, n_rows)
+    return hash_role_codes(np.arange(start, start + n_rows), labeled, **params)
+
+
+def _block_counts(codes):
+    return np.bincount(codes, minlength=len(ROLES))
+
+
+def _weights(wb, n_rows):
+    if wb is None:
+        return None
+    from sklearn.utils.validation import _check_sample_weight
+
+    return _check_sample_weight(wb, np.empty((n_rows, 0)), dtype=np.float64)
+
+
+def _select(Xb, rows):
+    return Xb.iloc[rows] if hasattr(Xb, "iloc") else Xb[rows]
+
+
+def _weak_stats(Xb, yb, wb, codes, feat, shift, centred, n_rows):
+    rows = (codes == WEAK) | (codes == BOTH)
+    Z = _features(feat, _select(Xb, rows), "weak_featurizer", len(shift[0]))
+    y, _ = _block_labels(yb, n_rows)
+    w = _weights(wb, n_rows)
+    w = None if w is None else w[rows]
+    return block_statistics(Z, _as_2d(y)[rows], w, shift[0], shift[1], centred)
+
+
+def _strong_stats(Xb, wb, codes, weak, shift, centred, n_rows):
+    weak_feat, weak_head, strong_feat = weak
+    rows = (codes == STRONG) | (codes == BOTH)
+    Xs = _select(Xb, rows)
+    Zw = _features(weak_feat, Xs, "weak_featurizer", weak_head.n_features_in_)
+    labels = _predict(weak_head, Zw, len(shift[1]))
+    Z = _features(strong_feat, Xs, "strong_featurizer", len(shift[0]))
+    w = _weights(wb, n_rows)
+    w = None if w is None else w[rows]
+    return block_statistics(Z, labels, w, shift[0], shift[1], centred)
+
+
+def _block_sums(Xb, yb, wb, codes, model, n_rows):
+    """Weighted squared errors per role: ``[w, labeled w, weak, strong, misfit]``.
+
+    Returns an array of shape (3, 5, n_targets): rows weak/strong/eval.
+    """
+    weak_feat, weak_head, strong_feat, head = model
+    y, labeled = _block_labels(yb, n_rows)
+    Y = _as_2d(y)
+    Zw = _features(weak_feat, Xb, "weak_featurizer", weak_head.n_features_in_)
+    Zs = _features(strong_feat, Xb, "strong_featurizer", head.n_features_in_)
+    yw, ys = _predict(weak_head, Zw, Y.shape[1]), _predict(head, Zs, Y.shape[1])
+    w = _weights(wb, n_rows)
+    w = np.ones(n_rows) if w is None else w
+    out = np.zeros((3, 5, Y.shape[1]))
+    sets = (
+        (codes == WEAK) | (codes == BOTH),
+        (codes == STRONG) | (codes == BOTH),
+        codes == EVAL,
+    )
+    for k, rows in enumerate(sets):
+        lab = rows & labeled
+        out[k, 0] = w[rows].sum()
+        out[k, 1] = w[lab].sum()
+        out[k, 2] = w[lab] @ (Y[lab] - yw[lab]) ** 2
+        out[k, 3] = w[lab] @ (Y[lab] - ys[lab]) ** 2
+        out[k, 4] = w[rows] @ (yw[rows] - ys[rows]) ** 2
+    return out
+
+
+def _tree(parts, combine):
+    """Reduce Delayed parts pairwise (a balanced tree of Dask tasks)."""
+    import dask
+
+    combine = dask.delayed(combine, pure=True)
+    parts = list(parts)
+    while len(parts) > 1:
+        merged = [combine(a, b) for a, b in zip(parts[::2], parts[1::2])]
+        if len(parts) % 2:
+            merged.append(parts[-1])
+        parts = merged
+    return parts[0]
+
+
+def _add(a, b):
+    return a + b
+
+
+# ------------------------------------------------------------------- fit
+def _streaming_head(head, name):
+    if not isinstance(head, _PartialFitMixin):
+        raise TypeError(
+            f"`{name}` ({type(head).__name__}) cannot be fitted from "
+            "statistics merged across blocks; on the Dask path use a head "
+            "with partial_fit from skwtsg.heads (LeastSquaresHead, RidgeHead)."
+        )
+    return clone(head)
+
+
+def _seed(random_state):
+    if isinstance(random_state, Integral):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _first_rows(X, blocks):
+    """The first rows of the data, in memory (for fixed-featurizer checks)."""
+    first = blocks[0].compute()
+    return first.iloc[:8] if hasattr(first, "iloc") else first[:8]
+
+
+def fit(est, X, y, sample_weight, roles):
+    """``WeakToStrongRegressor.fit`` on a Dask array or DataFrame."""
+    import dask
+
+    from ._w2s import _DIAGNOSTICS, _make_featurizer
+    from .heads import LeastSquaresHead
+
+    if roles is not None:
+        raise ValueError(
+            "`roles` cannot be passed with Dask inputs: the roles are derived "
+            "from a hash of the row index and random_state (see the user guide, "
+            "'Larger than memory')."
+        )
+    check_hash_sizes(est.eval_size, est.strong_size)
+    if y is None:
+        raise ValueError(
+            f"{type(est).__name__} requires y to be passed, but the target y is None."
+        )
+    head = est.head if est.head is not None else LeastSquaresHead()
+    weak_head = _streaming_head(
+        est.weak_head if est.weak_head is not None else head, "weak_head"
+    )
+    head = _streaming_head(head, "head")
+    blocks, lengths, n_columns, columns = _row_blocks(X)
+    n = int(sum(lengths))
+    starts = np.cumsum([0] + lengths[:-1]).tolist()
+    y_blocks = _aligned_blocks(y, lengths, "y")
+    w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
+    est.n_features_in_ = n_columns
+    if columns is not None and all(isinstance(c, str) for c in columns):
+        est.feature_names_in_ = np.asarray(columns, dtype=object)
+    else:
+        est.__dict__.pop("feature_names_in_", None)
+
+    # Stage 0 (labels only): unlabeled rows and the shape of y.
+    info = dask.compute(
+        [
+            dask.delayed(_block_unlabeled)(yb, nb)
+            for yb, nb in zip(y_blocks, lengths)
+        ]
+    )[0]
+    n_unlabeled = int(sum(i[0] for i in info))
+    ndim = int(info[0][1])
+    est._training_dim = ndim
+    params = dict(
+        eval_size=est.eval_size,
+        strong_size=est.strong_size,
+        any_unlabeled=n_unlabeled > 0,
+        seed=_seed(est.random_state),
+    )
+    if n_unlabeled == n:
+        raise ValueError(
+            "Every row of y is NaN (unlabeled): the weak model needs rows with "
+            "true labels."
+        )
+    codes = [
+        dask.delayed(_block_codes)(yb, nb, s, params)
+        for yb, nb, s in zip(y_blocks, lengths, starts)
+    ]
+    est.roles_ = _lazy_roles(codes, lengths)
+
+    # Fixed featurizers, fitted on a few rows (they learn nothing from them).
+    first = _first_rows(X, blocks)
+    first_y = _as_2d(np.asarray(y_blocks[0].compute(), dtype=np.float64))[:8]
+    est.weak_featurizer_ = _make_featurizer(est.weak_featurizer)
+    est.strong_featurizer_ = _make_featurizer(est.strong_featurizer)
+    for name in ("weak_featurizer", "strong_featurizer"):
+        feat = getattr(est, name + "_")
+        _check_fixed_featurizer(feat, name)
+        feat.fit(first, first_y[:, 0] if ndim == 1 else first_y)
+    centred_w = bool(weak_head.fit_intercept)
+    centred_s = bool(head.fit_intercept)
+    z0 = _features(est.weak_featurizer_, first.iloc[:1] if hasattr(first, "iloc")
+                   else first[:1], "weak_featurizer")[0]
+    label0 = first_y[~np.isnan(first_y).any(axis=1)]
+    y0 = label0[0] if len(label0) else np.zeros(first_y.shape[1])
+    shift_w = (z0, y0) if centred_w else (0.0 * z0, 0.0 * y0)
+
+    # Stage 1: the weak head from the statistics of its rows.
+    weak_feat = dask.delayed(est.weak_featurizer_, pure=True)
+    parts = [
+        dask.delayed(_weak_stats)(xb, yb, wb, c, weak_feat, shift_w, centred_w, nb)
+        for xb, yb, wb, c, nb in zip(blocks, y_blocks, w_blocks, codes, lengths)
+    ]
+    counts = _tree([dask.delayed(_block_counts)(c) for c in codes], _add)
+    weak_stats, counts = dask.compute(_tree(parts, merge_statistics), counts)
+    n_weak = int(counts[WEAK] + counts[BOTH])
+    n_strong = int(counts[STRONG] + counts[BOTH])
+    if n_weak == 0 or n_strong == 0:
+        raise ValueError(
+            f"Too few rows to fit both models: {n_weak} sample(s) for the weak "
+            f"model and {n_strong} sample(s) for the strong model. Pass more "
+            "rows or change `eval_size`/`strong_size`."
+        )
+    est.weak_head_ = _fit_from(weak_head, weak_stats, ndim, "weak_head")
+
+    # Stage 2: the strong head from the weak labels of its rows.
+    z0s = _features(est.strong_featurizer_, first.iloc[:1] if hasattr(first, "iloc")
+                    else first[:1], "strong_featurizer")[0]
+    y0s = _as_2d(est.weak_head_.predict(z0[None, :]))[0]
+    shift_s = (z0s, y0s) if centred_s else (0.0 * z0s, 0.0 * y0s)
+    weak = dask.delayed(
+        (est.weak_featurizer_, est.weak_head_, est.strong_featurizer_), pure=True
+    )
+    parts = [
+        dask.delayed(_strong_stats)(xb, wb, c, weak, shift_s, centred_s, nb)
+        for xb, wb, c, nb in zip(blocks, w_blocks, codes, lengths)
+    ]
+    strong_stats = dask.compute(_tree(parts, merge_statistics))[0]
+    est.head_ = _fit_from(head, strong_stats, ndim, "head")
+    check_head_convexity(est.head_)
+
+    # Stage 3: the diagnostics, as sums over blocks.
+    model = dask.delayed(
+        (est.weak_featurizer_, est.weak_head_, est.strong_featurizer_, est.head_),
+        pure=True,
+    )
+    sums = [
+        dask.delayed(_block_sums)(xb, yb, wb, c, model, nb)
+        for xb, yb, wb, c, nb in zip(blocks, y_blocks, w_blocks, codes, lengths)
+    ]
+    sums = dask.compute(_tree(sums, _add))[0]
+    _set_diagnostics(est, sums, counts, ndim, _DIAGNOSTICS)
+    return est
+
+
+def _fit_from(head, stats: LeastSquaresStatistics, ndim, name):
+    head.n_features_in_ = stats.n_features
+    try:
+        return head._fit_statistics(stats, ndim)
+    except ValueError as exc:
+        raise ValueError(f"Fitting `{name}` failed: {exc}") from exc
+
+
+def _lazy_roles(codes, lengths):
+    import dask
+    import dask.array as da
+
+    names = np.asarray(ROLES)
+    return da.concatenate(
+        [
+            da.from_delayed(dask.delayed(names.__getitem__)(c), (nb,), dtype=names.dtype)
+            for c, nb in zip(codes, lengths)
+        ]
+    )
+
+
+def _mse(total, weight, ndim):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_task = np.where(weight > 0, total / np.where(weight > 0, weight, 1), np.nan)
+    return float(np.mean(per_task)) if ndim == 1 else per_task
+
+
+def _report(s, ndim, labeled):
+    """Diagnostics from one row set's sums ``[w, labeled w, weak, strong, misfit]``."""
+    mis = _mse(s[4], s[0], ndim)
+    if not labeled:
+        nan = float("nan") if ndim == 1 else np.full(s.shape[1], np.nan)
+        return dict(weak_error=nan, strong_error=nan, misfit=mis, gain=nan, bound=nan)
+    weak, strong = _mse(s[2], s[1], ndim), _mse(s[3], s[1], ndim)
+    return dict(
+        weak_error=weak,
+        strong_error=strong,
+        misfit=mis,
+        gain=weak - strong,
+        bound=weak - mis,
+    )
+
+
+def _set_diagnostics(est, sums, counts, ndim, diagnostics):
+    """The in-memory path's bookkeeping (see ``_set_diagnostics`` in ``_w2s``)."""
+    weak_s, strong_s, eval_s = sums
+    strong_labeled = bool(np.all(strong_s[1] == strong_s[0]))
+    reuse = counts[STRONG] == 0
+    est.train_report_ = _report(strong_s, ndim, strong_labeled)
+    if counts[EVAL]:
+        rep = _report(eval_s, ndim, True)
+        rows = dict.fromkeys(diagnostics, "eval")
+    else:
+        rep = dict(est.train_report_)
+        rows = dict.fromkeys(diagnostics, "both" if reuse else "strong")
+        if not strong_labeled:
+            rep["weak_error"] = _mse(weak_s[2], weak_s[1], ndim)
+            rep["bound"] = rep["weak_error"] - rep["misfit"]
+            rows.update(weak_error="weak", bound="weak+strong")
+    for name in diagnostics:
+        setattr(est, name + "_", rep[name])
+    est.diagnostic_rows_ = rows
+
+
+# --------------------------------------------------------------- predict
+def _predict_block(Xb, featurizer, head, name, ndim):
+    from ._w2s import _as_output
+
+    n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
+    Z = _features(featurizer, Xb, name, head.n_features_in_)
+    return _as_output(_predict(head, Z, n_out), ndim)
+
+
+def _check_columns(est, n_columns, columns):
+    if n_columns != est.n_features_in_:
+        raise ValueError(
+            f"X has {n_columns} features, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input."
+        )
+    names = getattr(est, "feature_names_in_", None)
+    if names is not None and columns is not None and list(columns) != list(names):
+        raise ValueError(
+            "The feature names should match those that were passed during fit."
+        )
+
+
+def predict(est, X, which, ndim=None):
+    """Lazy predictions of the strong (``which="strong"``) or weak model."""
+    import dask
+    import dask.array as da
+
+    ndim = est._training_dim if ndim is None else ndim
+    if which == "strong":
+        feat, head, name = est.strong_featurizer_, est.head_, "strong_featurizer"
+    else:
+        feat, head, name = est.weak_featurizer_, est.weak_head_, "weak_featurizer"
+    n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
+    model = dask.delayed((feat, head), pure=True)
+
+    def block(Xb, model):
+        return _predict_block(Xb, model[0], model[1], name, ndim)
+
+    if isinstance(X, da.Array):
+        if X.ndim != 2:
+            raise ValueError(f"X must be a 2-D Dask array, got {X.ndim} dimension(s).")
+        _check_columns(est, X.shape[1], None)
+        X = X.rechunk({1: -1})
+        if ndim == 1:
+            return X.map_blocks(
+                block, model, dtype=np.float64, drop_axis=1, chunks=(X.chunks[0],)
+            )
+        return X.map_blocks(
+            block, model, dtype=np.float64, chunks=(X.chunks[0], (n_out,))
+        )
+    if hasattr(X, "map_partitions") and hasattr(X, "columns"):
+        _check_columns(est, len(X.columns), list(X.columns))
+        parts = X.to_delayed()
+        shape = (np.nan,) if ndim == 1 else (np.nan, n_out)
+        return da.concatenate(
+            [
+                da.from_delayed(dask.delayed(block)(p, model), shape, dtype=np.float64)
+                for p in parts
+            ]
+        )
+    raise TypeError(
+        f"X must be a Dask array or DataFrame, got {type(X).__name__}."
+    )
+
+
+def _score_block(yb, pb, wb, n_rows, shift):
+    y, labeled = check_partially_labeled_y(yb, n_samples=n_rows)
+    Y, P = _as_2d(y)[labeled], _as_2d(pb)[labeled]
+    w = _weights(wb, n_rows)
+    w = None if w is None else w[labeled]
+    stats = block_statistics(np.empty((len(Y), 0)), Y, w, np.empty(0), shift, True)
+    ww = np.ones(len(Y)) if w is None else w
+    return stats, ww @ (Y - P) ** 2
+
+
+def _merge_score(a, b):
+    return merge_statistics(a[0], b[0]), a[1] + b[1]
+
+
+def score(est, X, y, sample_weight):
+    """R² of the strong model on the labeled rows, as Dask reductions."""
+    import dask
+
+    y_pred = predict(est, X, "strong", ndim=None)
+    if any(np.isnan(c) for c in y_pred.chunks[0]):
+        y_pred = y_pred.compute_chunk_sizes()
+    lengths = list(y_pred.chunks[0])
+    y_blocks = _aligned_blocks(y, lengths, "y")
+    w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
+    p_blocks = list(y_pred.to_delayed().ravel())
+    shift = np.zeros(1 if est._training_dim == 1 else y_pred.shape[1])
+    parts = [
+        dask.delayed(_score_block)(yb, pb, wb, nb, shift)
+        for yb, pb, wb, nb in zip(y_blocks, p_blocks, w_blocks, lengths)
+    ]
+    stats, sse = dask.compute(_tree(parts, _merge_score))[0]
+    if stats.weight_sum <= 0:
+        raise ValueError("score needs labeled rows, but every row of y is NaN.")
+    sst = np.einsum("ij,ij->j", stats.R, stats.R)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), 0.0)
+    r2 = np.where((sst == 0) & (sse == 0), 1.0, r2)
+    return float(np.mean(r2))
