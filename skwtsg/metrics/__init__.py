@@ -1,5 +1,6 @@
-"""Weak-to-strong metrics: misfit, gain, bound, PGR, the fitted line, and scorers."""
+"""Weak-to-strong metrics: misfit, gain, bound, PGR, Theorem 2's terms, scorers."""
 
+from ._decomposition import gain_misfit_decomposition, least_squares_gap
 from ._gain import (
     bound,
     gain,
@@ -16,6 +17,8 @@ __all__ = [
     "bound_scorer",
     "fit_line",
     "gain",
+    "gain_misfit_decomposition",
+    "least_squares_gap",
     "misfit",
     "misfit_scorer",
     "performance_gap_recovered",
