@@ -24,7 +24,7 @@ from ._summary import (
     selection_table,
     summarize_panel,
 )
-from ._synthetic import PANELS, make_synthetic_cases
+from ._synthetic import PANELS, SWEEP, make_synthetic_cases
 from ._tables import gain_misfit_inputs, selection_inputs
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "PANELS",
     "PAPER_TABLES",
     "ROLES",
+    "SWEEP",
     "W2SCase",
     "decomposition_summary",
     "gain_misfit_fit",

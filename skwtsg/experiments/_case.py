@@ -52,7 +52,10 @@ class W2SCase:
     group : str
         Coarser grouping for tables and figures (e.g. the dataset name).
     meta : dict
-        Anything else worth recording (sizes, seeds, notes).
+        Anything else worth recording (sizes, seeds, notes). The runner
+        reads ``"warnings"`` (a list of texts: the report marks the panel),
+        ``"torch_threads"`` (torch's thread count during the fits) and
+        ``"nonconvex_head"``.
     """
 
     name: str
@@ -153,6 +156,13 @@ class Experiment:
         One line for the command line's list of experiments.
     options : tuple of Option, default=()
         The experiment's own command-line options.
+    panel_summaries : dict, default={}
+        Per panel, a callable ``records -> dict`` whose entries are added to
+        that panel's summary (before its claim is checked), e.g. one line per
+        case of a sweep.
+    extra_figures : callable or None, default=None
+        ``extra_figures(records, summary, out) -> list of paths``: figures
+        beyond one gain-misfit plot per panel, written with the others.
     """
 
     name: str
@@ -164,3 +174,5 @@ class Experiment:
     notes: list = field(default_factory=list)
     help: str = ""
     options: tuple[Option, ...] = ()
+    panel_summaries: dict = field(default_factory=dict)
+    extra_figures: Callable[..., list] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import time
@@ -87,8 +88,9 @@ def run_cases(
             weak_head=case.weak_head,
             random_state=random_state,
         )
+        threads = case.meta.get("torch_threads")
         start = time.perf_counter()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _threads(threads):
             if case.meta.get("nonconvex_head"):
                 # the case studies a non-convex head on purpose (appendix D)
                 warnings.filterwarnings("ignore", message=".*Theorem 1.*not apply")
@@ -103,7 +105,8 @@ def run_cases(
         evals = {k: np.atleast_1d(getattr(est, k + "_")) for k in DIAGNOSTICS}
         trains = {k: np.atleast_1d(est.train_report_[k]) for k in DIAGNOSTICS}
         start = time.perf_counter()
-        ceiling_eval, train_terms = _ceiling(est, case)
+        with _threads(threads):
+            ceiling_eval, train_terms = _ceiling(est, case)
         ceiling_seconds = time.perf_counter() - start
         evals["ceiling_error"] = ceiling_eval
         trains.update(train_terms)
@@ -158,8 +161,12 @@ def run_experiment(
     Returns
     -------
     result : dict
-        ``records`` (DataFrame), ``summary`` (dict, as in ``summary.json``)
-        and ``files`` (paths written).
+        ``records`` (DataFrame), ``summary`` (dict, as in ``summary.json``,
+        with the times in seconds: ``prepare_seconds`` building the cases
+        and representations, ``fit_seconds`` and ``ceiling_seconds`` summed
+        over the fits, ``wall_seconds`` of everything before the outputs and,
+        once they are written, ``output_seconds``) and ``files`` (paths
+        written).
     """
     start = time.perf_counter()
     if "verbose" in inspect.signature(experiment.make_cases).parameters:
@@ -187,6 +194,11 @@ def run_experiment(
         meta = [c.meta for c in cases if _panel_of(c, experiment) == panel]
         if meta and "prepare_seconds" in meta[0]:
             info["prepare_seconds"] = float(sum(m["prepare_seconds"] for m in meta))
+        marks = [w for m in meta for w in m.get("warnings", [])]
+        if marks:
+            info["warnings"] = list(dict.fromkeys(marks))
+        if panel in experiment.panel_summaries:
+            info.update(experiment.panel_summaries[panel](rec))
         claim = claims.get(panel)
         if claim and "check" in claim and not quick:
             ok, text = claim["check"](info)
@@ -194,14 +206,18 @@ def run_experiment(
             info["verdict"] = text
         summary["panels"][panel] = info
     summary["prepare_seconds"] = prepared
+    summary["fit_seconds"] = float(records["fit_seconds"].sum())
+    summary["ceiling_seconds"] = float(records["ceiling_seconds"].sum())
     summary["wall_seconds"] = time.perf_counter() - start
     files = []
     if out is not None:
+        written = time.perf_counter()
         files = write_outputs(experiment, records, summary, Path(out))
+        summary["output_seconds"] = time.perf_counter() - written
     if verbose:
         print(
             f"{experiment.name}: {len(records)} task records in "
-            f"{summary['wall_seconds']:.1f} s"
+            f"{summary['wall_seconds'] + summary.get('output_seconds', 0.0):.1f} s"
             + (f"; outputs in {out}" if out is not None else "")
         )
     return {"records": records, "summary": summary, "files": files}
@@ -301,6 +317,15 @@ def theorem2_slack(
     root_eps = np.sqrt(np.maximum(epsilon, 0.0))
     inner = np.maximum((np.sqrt(weak_error) + root_eps) ** 2 - misfit, 0.0)
     return np.sqrt(inner) + root_eps - np.sqrt(np.maximum(strong_error, 0.0))
+
+
+def _threads(n_threads):
+    """torch's thread count during a case's fits (unchanged when None)."""
+    if n_threads is None:
+        return contextlib.nullcontext()
+    from .._utils._torch import _torch_threads
+
+    return _torch_threads(n_threads)
 
 
 def _panel_of(case, experiment):

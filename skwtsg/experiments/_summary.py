@@ -122,6 +122,9 @@ def summarize_panel(records: pd.DataFrame) -> dict:
         summary["train"]["frac_gain_ge_misfit_exact"] = float(
             np.mean(records["train_gain"] >= records["train_misfit"] - tol)
         )
+        summary["train"]["frac_gain_eq_misfit_exact"] = float(
+            np.mean(np.abs(records["train_gain"] - records["train_misfit"]) <= tol)
+        )
         if "train_theorem2_slack" in records:
             slack = records["train_theorem2_slack"]
             summary["train"]["frac_theorem2_holds"] = float(
