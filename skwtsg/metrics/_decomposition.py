@@ -28,22 +28,11 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.utils.validation import _check_sample_weight, check_consistent_length
 
-from ._gain import _as_float_array, _mse
+from .._utils._validation import _as_real_array, check_real_arrays
+from ._gain import _mse
 
 __all__ = ["gain_misfit_decomposition", "least_squares_gap"]
-
-
-def _weights(sample_weight, n_samples):
-    if sample_weight is None:
-        return np.ones(n_samples)
-    w = _check_sample_weight(
-        sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
-    )
-    if not w.sum() > 0:
-        raise ValueError("`sample_weight` must have a positive sum.")
-    return w
 
 
 def _combine(values, multioutput):
@@ -146,19 +135,17 @@ def gain_misfit_decomposition(
     >>> bool(abs(d["epsilon_term"]) <= d["epsilon_bound"])
     True
     """
-    names = ("y_true", "y_weak", "y_strong", "y_ceiling")
-    arrays = [
-        _as_float_array(a, n)
-        for a, n in zip((y_true, y_weak, y_strong, y_ceiling), names)
-    ]
-    for a, n in zip(arrays[1:], names[1:]):
-        if a.shape != arrays[0].shape:
-            raise ValueError(
-                f"`{n}` must have the shape of `y_true`, {arrays[0].shape}; got "
-                f"{a.shape}."
-            )
+    arrays, weights = check_real_arrays(
+        {
+            "y_true": y_true,
+            "y_weak": y_weak,
+            "y_strong": y_strong,
+            "y_ceiling": y_ceiling,
+        },
+        sample_weight=sample_weight,
+    )
     y, w, f, p = (a.reshape(a.shape[0], -1) for a in arrays)
-    s = _weights(sample_weight, y.shape[0])
+    s = np.ones(y.shape[0]) if weights is None else weights
 
     def mean(a):
         return np.average(a, axis=0, weights=s)
@@ -244,19 +231,17 @@ def least_squares_gap(
     ...                 gain(y_star, w, f) - misfit(w, f)))
     True
     """
-    X = _as_float_array(X, "X")
-    if X.ndim != 2:
-        raise ValueError(f"`X` must be 2-D (n_samples, n_features), got {X.ndim}-D.")
-    y = _as_float_array(y_true, "y_true")
-    w = _as_float_array(y_weak, "y_weak")
-    if y.shape != w.shape:
-        raise ValueError(
-            f"`y_true` and `y_weak` must have the same shape, got {y.shape} and "
-            f"{w.shape}."
-        )
-    check_consistent_length(X, y)
+    X = _as_real_array(X, "X", (2,))
+    (y, w), weights = check_real_arrays(
+        {"y_true": y_true, "y_weak": y_weak}, sample_weight=sample_weight
+    )
     n = X.shape[0]
-    s = _weights(sample_weight, n)
+    if y.shape[0] != n:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: `X` has "
+            f"{n} rows and `y_true` {y.shape[0]}."
+        )
+    s = np.ones(n) if weights is None else weights
     root = np.sqrt(s)[:, None]
     V = np.hstack([w.reshape(n, -1), y.reshape(n, -1)])
     if fit_intercept:
