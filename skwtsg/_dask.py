@@ -305,10 +305,7 @@ def fit(est, X, y, sample_weight, roles):
 
     # Stage 0 (labels only): unlabeled rows and the shape of y.
     info = dask.compute(
-        [
-            dask.delayed(_block_unlabeled)(yb, nb)
-            for yb, nb in zip(y_blocks, lengths)
-        ]
+        [dask.delayed(_block_unlabeled)(yb, nb) for yb, nb in zip(y_blocks, lengths)]
     )[0]
     n_unlabeled = int(sum(i[0] for i in info))
     ndim = int(info[0][1])
@@ -341,8 +338,11 @@ def fit(est, X, y, sample_weight, roles):
         feat.fit(first, first_y[:, 0] if ndim == 1 else first_y)
     centred_w = bool(weak_head.fit_intercept)
     centred_s = bool(head.fit_intercept)
-    z0 = _features(est.weak_featurizer_, first.iloc[:1] if hasattr(first, "iloc")
-                   else first[:1], "weak_featurizer")[0]
+    z0 = _features(
+        est.weak_featurizer_,
+        first.iloc[:1] if hasattr(first, "iloc") else first[:1],
+        "weak_featurizer",
+    )[0]
     label0 = first_y[~np.isnan(first_y).any(axis=1)]
     y0 = label0[0] if len(label0) else np.zeros(first_y.shape[1])
     shift_w = (z0, y0) if centred_w else (0.0 * z0, 0.0 * y0)
@@ -366,8 +366,11 @@ def fit(est, X, y, sample_weight, roles):
     est.weak_head_ = _fit_from(weak_head, weak_stats, ndim, "weak_head")
 
     # Stage 2: the strong head from the weak labels of its rows.
-    z0s = _features(est.strong_featurizer_, first.iloc[:1] if hasattr(first, "iloc")
-                    else first[:1], "strong_featurizer")[0]
+    z0s = _features(
+        est.strong_featurizer_,
+        first.iloc[:1] if hasattr(first, "iloc") else first[:1],
+        "strong_featurizer",
+    )[0]
     y0s = _as_2d(est.weak_head_.predict(z0[None, :]))[0]
     shift_s = (z0s, y0s) if centred_s else (0.0 * z0s, 0.0 * y0s)
     weak = dask.delayed(
@@ -410,7 +413,9 @@ def _lazy_roles(codes, lengths):
     names = np.asarray(ROLES)
     return da.concatenate(
         [
-            da.from_delayed(dask.delayed(names.__getitem__)(c), (nb,), dtype=names.dtype)
+            da.from_delayed(
+                dask.delayed(names.__getitem__)(c), (nb,), dtype=names.dtype
+            )
             for c, nb in zip(codes, lengths)
         ]
     )
@@ -519,9 +524,7 @@ def predict(est, X, which, ndim=None):
                 for p in parts
             ]
         )
-    raise TypeError(
-        f"X must be a Dask array or DataFrame, got {type(X).__name__}."
-    )
+    raise TypeError(f"X must be a Dask array or DataFrame, got {type(X).__name__}.")
 
 
 def _score_block(yb, pb, wb, n_rows, shift):

@@ -21,7 +21,9 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-@pytest.mark.parametrize("script", ["gpu_check.py", "bench_representations.py"])
+@pytest.mark.parametrize(
+    "script", ["gpu_check.py", "bench_representations.py", "bench_synthetic.py"]
+)
 def test_script_runs_quick(script, tmp_path, monkeypatch):
     path = BENCHMARKS / script
     if not path.exists():
@@ -32,7 +34,12 @@ def test_script_runs_quick(script, tmp_path, monkeypatch):
         runpy.run_path(str(path), run_name="__main__")
     assert exit_info.value.code == 0
     result = json.loads(out.read_text())
-    if script == "gpu_check.py":
+    if script == "bench_synthetic.py":
+        parts = result["parts_seconds"]
+        assert set(parts) >= {"representations", "fits", "ceiling fits"}
+        assert sum(parts.values()) == pytest.approx(result["wall_seconds"])
+        assert "sweep" in result["panels"]
+    elif script == "gpu_check.py":
         assert result["timings"]["cpu"]["featurize_float32_s"] > 0
         assert result["checks"]["auto_picks_available_device"]
     else:

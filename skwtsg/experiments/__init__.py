@@ -18,8 +18,13 @@ from ._essays import make_essay_cases
 from ._molecules import PAPER_TABLES, make_molecule_cases
 from ._registry import EXPERIMENTS, reproduce
 from ._runner import run_cases, run_experiment, theorem2_slack
-from ._summary import gain_misfit_fit, selection_table, summarize_panel
-from ._synthetic import PANELS, make_synthetic_cases
+from ._summary import (
+    decomposition_summary,
+    gain_misfit_fit,
+    selection_table,
+    summarize_panel,
+)
+from ._synthetic import PANELS, SWEEP, make_synthetic_cases
 from ._tables import gain_misfit_inputs, selection_inputs
 
 __all__ = [
@@ -29,7 +34,9 @@ __all__ = [
     "PANELS",
     "PAPER_TABLES",
     "ROLES",
+    "SWEEP",
     "W2SCase",
+    "decomposition_summary",
     "gain_misfit_fit",
     "gain_misfit_inputs",
     "make_essay_cases",

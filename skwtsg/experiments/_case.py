@@ -57,6 +57,10 @@ class W2SCase:
         The estimator the runner fits: ``WeakToStrongRegressor`` (squared
         errors), or ``WeakToStrongClassifier`` (KL or log-loss errors, plus
         accuracies; ``y`` holds class labels or class probabilities).
+        Anything else worth recording (sizes, seeds, notes). The runner
+        reads ``"warnings"`` (a list of texts: the report marks the panel),
+        ``"torch_threads"`` (torch's thread count during the fits) and
+        ``"nonconvex_head"``.
     """
 
     name: str
@@ -161,6 +165,13 @@ class Experiment:
     axis_titles : dict, default={}
         Axis titles of the figures overriding the squared-error ones, by
         column (``"misfit"``, ``"gain"``), e.g. for KL diagnostics.
+    panel_summaries : dict, default={}
+        Per panel, a callable ``records -> dict`` whose entries are added to
+        that panel's summary (before its claim is checked), e.g. one line per
+        case of a sweep.
+    extra_figures : callable or None, default=None
+        ``extra_figures(records, summary, out) -> list of paths``: figures
+        beyond one gain-misfit plot per panel, written with the others.
     """
 
     name: str
@@ -173,3 +184,5 @@ class Experiment:
     help: str = ""
     options: tuple[Option, ...] = ()
     axis_titles: dict = field(default_factory=dict)
+    panel_summaries: dict = field(default_factory=dict)
+    extra_figures: Callable[..., list] | None = None

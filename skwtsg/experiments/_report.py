@@ -94,6 +94,8 @@ def write_outputs(
             pd.DataFrame(info["selection_table"]).to_csv(path, index=False)
             files.append(path)
     files += _figures(experiment, records, summary, out)
+    if experiment.extra_figures is not None and files and files[-1].suffix == ".png":
+        files += experiment.extra_figures(records, summary, out)
     path = out / "summary.json"
     path.write_text(dumps(summary) + "\n")
     files.append(path)
@@ -119,16 +121,25 @@ def _figures(experiment, records, summary, out):
     ncols = min(3, len(panels))
     nrows = math.ceil(len(panels) / ncols)
     fig_all, axes = plt.subplots(
-        nrows, ncols, figsize=(4.2 * ncols, 3.9 * nrows), squeeze=False
+        nrows, ncols, figsize=(4.8 * ncols, 3.9 * nrows), squeeze=False
     )
     for i, panel in enumerate(panels):
         rec = records[records["panel"] == panel]
-        hue = "weak_model" if rec["weak_model"].nunique() > 1 else None
+        hue = None
+        if rec["weak_model"].nunique() > 1:
+            hue = "weak_model"
+        elif rec["case"].nunique() > 1:
+            hue = "case"
+        color_by = None
+        if "train_epsilon_ratio" in rec and rec["train_epsilon_ratio"].notna().all():
+            color_by = "train_epsilon_ratio"  # where the points leave y = x
         for ax in (None, axes.flat[i]):
             fig = None
             if ax is None:
-                fig, ax = plt.subplots(figsize=(5, 4.5))
-            disp = GainMisfitDisplay.from_results(rec, hue=hue, ax=ax, show_fit=True)
+                fig, ax = plt.subplots(figsize=(5.6, 4.5))
+            disp = GainMisfitDisplay.from_results(
+                rec, hue=hue, color_by=color_by, ax=ax, show_fit=True
+            )
             disp.ax_.set_title(claims.get(panel, {}).get("title", panel))
             if "misfit" in experiment.axis_titles:
                 disp.ax_.set_xlabel(experiment.axis_titles["misfit"])
@@ -155,9 +166,11 @@ def _report(experiment, claims, summary):
     lines.append(
         f"Run: `python -m skwtsg reproduce {experiment.name}"
         + (" --quick" if summary["quick"] else "")
-        + f" --seed {summary['random_state']}`, wall time "
-        f"{summary['wall_seconds']:.1f} s (of which building cases and "
-        f"representations {summary['prepare_seconds']:.1f} s)."
+        + f" --seed {summary['random_state']}`, wall time before writing the "
+        f"outputs {summary['wall_seconds']:.1f} s (building cases and "
+        f"representations {summary['prepare_seconds']:.1f} s, fits "
+        f"{summary.get('fit_seconds', float('nan')):.1f} s, ceiling fits and "
+        f"decompositions {summary.get('ceiling_seconds', float('nan')):.1f} s)."
     )
     if summary["quick"]:
         lines += [
@@ -185,8 +198,16 @@ def _report(experiment, claims, summary):
                 ),
                 "Thm 2 holds (train)": tr.get("frac_theorem2_holds", float("nan")),
                 "median ε (train)": tr.get("median_epsilon", float("nan")),
+                "median ε/weak error (train)": tr.get(
+                    "median_epsilon_ratio", float("nan")
+                ),
+                "decomposition holds (train)": tr.get(
+                    "frac_decomposition_holds", float("nan")
+                ),
+                "corr(ε, misfit)": tr.get("corr_epsilon_misfit", float("nan")),
                 "median gain/misfit": ev["median_ratio"],
                 "fit s": info["fit_seconds"],
+                "warning": "yes" if info.get("warnings") else "",
             }
         )
     lines += [
@@ -201,7 +222,11 @@ def _report(experiment, claims, summary):
         "deterministic form holds, sqrt(strong error) ≤ sqrt((sqrt(weak error) + "
         "sqrt(ε))² − misfit) + sqrt(ε), with ε the measured distance from the "
         "truth to the strong model's set on those rows (exact for an exact "
-        "convex head).",
+        "convex head). The decomposition column is the fraction of points where "
+        "gain − misfit equals the projection term plus Theorem 2's ε term (and, "
+        "for least squares, −2⟨(I−P)w, (I−P)y*⟩ computed from the strong "
+        "features) to 1e-9 of the weak error; figures colour each point by its "
+        "ε / weak error.",
         "",
         markdown_table(pd.DataFrame(rows)),
     ]
@@ -211,11 +236,15 @@ def _report(experiment, claims, summary):
         if "text" in claim:
             lines.append(f"Paper: {claim['text']}")
             lines.append("")
+        for warning in info.get("warnings", []):
+            lines += [f"**Warning: {warning}.** This panel's numbers are suspect.", ""]
         if "verdict" in info:
             word = "Agrees" if info["agrees_with_paper"] else "Differs"
             lines.append(f"Ours: **{word}.** {info['verdict']}")
         elif "text" in claim and summary["quick"]:
             lines.append("Ours: not judged at --quick sizes.")
+        if "sweep" in info:
+            lines += ["", markdown_table(pd.DataFrame(info["sweep"]))]
         if "selection_table" in info:
             table = selection_markdown(pd.DataFrame(info["selection_table"]))
             sel = info["selection"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import time
@@ -54,10 +55,18 @@ def run_cases(
         on the *true* labels of the strong rows: the measured ``epsilon`` of
         Theorem 2, NaN where those rows are unlabeled or there are no
         evaluation rows), ``train_epsilon`` (the same on the strong rows it was
-        fitted on), ``train_theorem2_slack`` (:func:`theorem2_slack` on those
-        rows: non-negative whenever the head is an exact projection onto a
-        convex set) and ``fit_seconds`` (the fit's wall time shared equally
-        among its tasks).
+        fitted on), ``train_epsilon_ratio`` (``train_epsilon /
+        train_weak_error``), the terms of
+        :func:`~skwtsg.metrics.gain_misfit_decomposition` on those rows
+        (``train_projection_term`` and ``train_epsilon_term``, which add up
+        to ``train_gain - train_misfit``, and ``train_epsilon_bound``),
+        ``train_ls_gap`` (:func:`~skwtsg.metrics.least_squares_gap` from the
+        strong features, for the exact least-squares head; NaN otherwise),
+        ``train_theorem2_slack`` (:func:`theorem2_slack` on those rows:
+        non-negative whenever the head is an exact projection onto a convex
+        set), ``fit_seconds`` (the fit's wall time shared equally among its
+        tasks) and ``ceiling_seconds`` (the same for the measurement of the
+        ceiling and of these terms).
 
     Examples
     --------
@@ -95,8 +104,9 @@ def run_cases(
             weak_head=case.weak_head,
             random_state=random_state,
         )
+        threads = case.meta.get("torch_threads")
         start = time.perf_counter()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _threads(threads):
             if case.meta.get("nonconvex_head"):
                 # the case studies a non-convex head on purpose (appendix D)
                 warnings.filterwarnings("ignore", message=".*Theorem 1.*not apply")
@@ -110,21 +120,29 @@ def run_cases(
             )
         evals = {k: np.atleast_1d(getattr(est, k + "_")) for k in DIAGNOSTICS}
         trains = {k: np.atleast_1d(est.train_report_[k]) for k in DIAGNOSTICS}
+        start = time.perf_counter()
         if case.kind == "classification":
             # KL or log-loss errors: Theorem 2's squared-loss form does not apply.
             for k in CLASSIFICATION_EXTRAS:
                 evals[k] = np.atleast_1d(getattr(est, k + "_"))
                 trains[k] = np.atleast_1d(est.train_report_[k])
-            ceiling_eval, epsilon = _classification_ceiling(est, case)
+            with _threads(threads):
+                ceiling_eval, epsilon = _classification_ceiling(est, case)
             evals["ceiling_error"] = np.atleast_1d(ceiling_eval)
             trains["epsilon"] = np.atleast_1d(epsilon)
         else:
-            ceiling_eval, epsilon = (np.atleast_1d(a) for a in _ceiling(est, case))
+            with _threads(threads):
+                ceiling_eval, train_terms = _ceiling(est, case)
             evals["ceiling_error"] = ceiling_eval
-            trains["epsilon"] = epsilon
+            trains.update(train_terms)
+            trains["epsilon_ratio"] = trains["epsilon"] / trains["weak_error"]
             trains["theorem2_slack"] = theorem2_slack(
-                trains["weak_error"], trains["strong_error"], trains["misfit"], epsilon
+                trains["weak_error"],
+                trains["strong_error"],
+                trains["misfit"],
+                trains["epsilon"],
             )
+        ceiling_seconds = time.perf_counter() - start
         for t, task in enumerate(names):
             row = {
                 "group": case.group,
@@ -135,6 +153,7 @@ def run_cases(
             row.update({k: float(v[t]) for k, v in evals.items()})
             row.update({f"train_{k}": float(v[t]) for k, v in trains.items()})
             row["fit_seconds"] = seconds / n_tasks
+            row["ceiling_seconds"] = ceiling_seconds / n_tasks
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -168,8 +187,12 @@ def run_experiment(
     Returns
     -------
     result : dict
-        ``records`` (DataFrame), ``summary`` (dict, as in ``summary.json``)
-        and ``files`` (paths written).
+        ``records`` (DataFrame), ``summary`` (dict, as in ``summary.json``,
+        with the times in seconds: ``prepare_seconds`` building the cases
+        and representations, ``fit_seconds`` and ``ceiling_seconds`` summed
+        over the fits, ``wall_seconds`` of everything before the outputs and,
+        once they are written, ``output_seconds``) and ``files`` (paths
+        written).
     """
     start = time.perf_counter()
     if "verbose" in inspect.signature(experiment.make_cases).parameters:
@@ -197,6 +220,11 @@ def run_experiment(
         meta = [c.meta for c in cases if _panel_of(c, experiment) == panel]
         if meta and "prepare_seconds" in meta[0]:
             info["prepare_seconds"] = float(sum(m["prepare_seconds"] for m in meta))
+        marks = [w for m in meta for w in m.get("warnings", [])]
+        if marks:
+            info["warnings"] = list(dict.fromkeys(marks))
+        if panel in experiment.panel_summaries:
+            info.update(experiment.panel_summaries[panel](rec))
         claim = claims.get(panel)
         if claim and "check" in claim and not quick:
             ok, text = claim["check"](info)
@@ -204,14 +232,18 @@ def run_experiment(
             info["verdict"] = text
         summary["panels"][panel] = info
     summary["prepare_seconds"] = prepared
+    summary["fit_seconds"] = float(records["fit_seconds"].sum())
+    summary["ceiling_seconds"] = float(records["ceiling_seconds"].sum())
     summary["wall_seconds"] = time.perf_counter() - start
     files = []
     if out is not None:
+        written = time.perf_counter()
         files = write_outputs(experiment, records, summary, Path(out))
+        summary["output_seconds"] = time.perf_counter() - written
     if verbose:
         print(
             f"{experiment.name}: {len(records)} task records in "
-            f"{summary['wall_seconds']:.1f} s"
+            f"{summary['wall_seconds'] + summary.get('output_seconds', 0.0):.1f} s"
             + (f"; outputs in {out}" if out is not None else "")
         )
     return {"records": records, "summary": summary, "files": files}
@@ -220,32 +252,61 @@ def run_experiment(
 def _ceiling(est, case):
     """The strong head trained on true labels: Theorem 2's epsilon, measured.
 
-    Returns its error on the evaluation rows and on the strong rows it was
-    trained on (the empirical ``epsilon``: the distance from the truth to the
-    strong model's set on those rows). Only the experiment's report uses
-    these labels: the weak-to-strong model itself never sees them.
+    Returns its error on the evaluation rows, and on the strong rows it was
+    trained on the terms of :func:`~skwtsg.metrics.gain_misfit_decomposition`
+    (``epsilon``: the distance from the truth to the strong model's set on
+    those rows; ``projection_term`` and ``epsilon_term``, which add up to
+    gain - misfit there; ``epsilon_bound``) and, for the exact least-squares
+    head, ``ls_gap`` (:func:`~skwtsg.metrics.least_squares_gap`, computed
+    from the strong features independently of the head). Only the
+    experiment's report uses these labels: the weak-to-strong model itself
+    never sees them.
     """
+    from sklearn.utils import _safe_indexing
+
+    from ..heads import LeastSquaresHead
+    from ..metrics import gain_misfit_decomposition, least_squares_gap
+
     roles = est.roles_
     strong = np.flatnonzero(np.isin(roles, ("strong", "both")))
     evals = np.flatnonzero(roles == "eval")
     y = np.asarray(case.y, dtype=float)
-    nan = np.full(np.size(est.misfit_), np.nan)
+    n_tasks = np.size(est.misfit_)
+    nan = np.full(n_tasks, np.nan)
+    keys = ("epsilon", "projection_term", "epsilon_term", "epsilon_bound", "ls_gap")
     if np.isnan(y[strong]).any():
-        return nan, nan
-    from sklearn.utils import _safe_indexing
-
-    Z = est.strong_featurizer_.transform(_safe_indexing(case.X, strong))
+        return nan, dict.fromkeys(keys, nan)
+    X_strong = _safe_indexing(case.X, strong)
+    Z = est.strong_featurizer_.transform(X_strong)
     ceiling = clone(est.head_).fit(Z, y[strong])
 
-    def error(Z_rows, rows):
-        pred = np.asarray(ceiling.predict(Z_rows)).reshape(y[rows].shape)
-        return ((pred - y[rows]) ** 2).reshape(len(rows), -1).mean(axis=0)
+    def predict(model, Z_rows):
+        return np.asarray(model.predict(Z_rows)).reshape(len(Z_rows), -1)
 
-    train = error(Z, strong)
+    y_strong = y[strong].reshape(len(strong), -1)
+    y_weak = np.asarray(est.predict_weak(X_strong)).reshape(y_strong.shape)
+    terms = gain_misfit_decomposition(
+        y_strong,
+        y_weak,
+        predict(est.head_, Z),
+        predict(ceiling, Z),
+        multioutput="raw_values",
+    )
+    train = {k: np.atleast_1d(terms[k]) for k in keys[:-1]}
+    train["ls_gap"] = nan
+    if type(est.head_) is LeastSquaresHead:
+        train["ls_gap"] = least_squares_gap(
+            Z,
+            y_strong,
+            y_weak,
+            fit_intercept=est.head_.fit_intercept,
+            multioutput="raw_values",
+        )
     if not len(evals):
         return nan, train
     Z_eval = est.strong_featurizer_.transform(_safe_indexing(case.X, evals))
-    return error(Z_eval, evals), train
+    y_eval = y[evals].reshape(len(evals), -1)
+    return ((predict(ceiling, Z_eval) - y_eval) ** 2).mean(axis=0), train
 
 
 def _classification_ceiling(est, case):
@@ -309,6 +370,15 @@ def theorem2_slack(
     root_eps = np.sqrt(np.maximum(epsilon, 0.0))
     inner = np.maximum((np.sqrt(weak_error) + root_eps) ** 2 - misfit, 0.0)
     return np.sqrt(inner) + root_eps - np.sqrt(np.maximum(strong_error, 0.0))
+
+
+def _threads(n_threads):
+    """torch's thread count during a case's fits (unchanged when None)."""
+    if n_threads is None:
+        return contextlib.nullcontext()
+    from .._utils._torch import _torch_threads
+
+    return _torch_threads(n_threads)
 
 
 def _panel_of(case, experiment):

@@ -12,10 +12,14 @@ from ..metrics import fit_line, rank_weak_supervisors
 __all__ = [
     "gain_misfit_fit",
     "summarize_panel",
+    "decomposition_summary",
     "selection_table",
     "DIAGNOSTICS",
     "CLASSIFICATION_EXTRAS",
 ]
+
+#: Relative tolerance (to the weak error) of the exact decomposition.
+DECOMPOSITION_RTOL = 1e-9
 
 DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
 
@@ -92,9 +96,11 @@ def summarize_panel(records: pd.DataFrame) -> dict:
     summary : dict
         ``eval`` and ``train``: :func:`gain_misfit_fit` of ``gain`` on
         ``misfit`` (resp. ``train_gain`` on ``train_misfit``); ``n_points``,
-        ``weak_models``, ``fit_seconds`` (sum of fit times) and ``mean`` (the
-        mean of each diagnostic over the panel's records, with
-        ``ceiling_error`` when recorded).
+        ``weak_models``, ``fit_seconds`` and ``ceiling_seconds`` (sums of
+        the fit and ceiling-measurement times) and ``mean`` (the mean of each
+        diagnostic over the panel's records, with ``ceiling_error`` when
+        recorded). With the decomposition columns, ``train`` also has
+        :func:`decomposition_summary`'s entries.
 
     Examples
     --------
@@ -112,6 +118,7 @@ def summarize_panel(records: pd.DataFrame) -> dict:
         "n_points": int(len(records)),
         "weak_models": sorted(map(str, records["weak_model"].unique())),
         "fit_seconds": float(records["fit_seconds"].sum()),
+        "ceiling_seconds": float(records.get("ceiling_seconds", pd.Series([])).sum()),
         "mean": {
             k: float(records[k].mean())
             for k in DIAGNOSTICS + CLASSIFICATION_EXTRAS
@@ -128,6 +135,9 @@ def summarize_panel(records: pd.DataFrame) -> dict:
         summary["train"]["frac_gain_ge_misfit_exact"] = float(
             np.mean(records["train_gain"] >= records["train_misfit"] - tol)
         )
+        summary["train"]["frac_gain_eq_misfit_exact"] = float(
+            np.mean(np.abs(records["train_gain"] - records["train_misfit"]) <= tol)
+        )
         if "train_theorem2_slack" in records:
             slack = records["train_theorem2_slack"]
             summary["train"]["frac_theorem2_holds"] = float(
@@ -136,6 +146,8 @@ def summarize_panel(records: pd.DataFrame) -> dict:
             summary["train"]["median_epsilon"] = float(
                 records["train_epsilon"].median()
             )
+        if "train_epsilon_term" in records:
+            summary["train"].update(decomposition_summary(records))
     return summary
 
 
@@ -162,6 +174,67 @@ def _uncertainty(records: pd.DataFrame) -> pd.DataFrame:
     models = pd.unique(records["weak_model"])  # labels as given, not as str
     ranking.index = pd.Index(models[ranking["position"].to_numpy()])
     return ranking[columns].astype({"pick_1se": object})
+def decomposition_summary(records: pd.DataFrame) -> dict:
+    """How Theorem 2's decomposition of gain − misfit looks across a panel.
+
+    Parameters
+    ----------
+    records : DataFrame
+        Rows of one panel from :func:`skwtsg.experiments.run_cases`, with the
+        training-sample columns ``train_gain``, ``train_misfit``,
+        ``train_weak_error``, ``train_epsilon``, ``train_projection_term``,
+        ``train_epsilon_term`` and optionally ``train_ls_gap``.
+
+    Returns
+    -------
+    summary : dict
+        - ``frac_decomposition_holds``: fraction of tasks where
+          ``train_gain − train_misfit`` equals ``train_projection_term +
+          train_epsilon_term`` and, where it is given, ``train_ls_gap``
+          (the least-squares projection computed independently of the
+          head), both within ``1e-9`` times the weak error;
+        - ``median_epsilon_ratio``: median of ε / weak error;
+        - ``median_gap_ratio``: median of (gain − misfit) / weak error;
+        - ``max_abs_projection_term_ratio``: the largest |projection term| /
+          weak error (0 up to rounding for least squares);
+        - ``corr_epsilon_misfit``: Pearson correlation across tasks of ε and
+          the misfit (NaN with fewer than 3 tasks or a constant column).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skwtsg.experiments import decomposition_summary
+    >>> df = pd.DataFrame({"train_gain": [1.0, 1.5], "train_misfit": [1.0, 2.0],
+    ...                    "train_weak_error": [2.0, 3.0],
+    ...                    "train_epsilon": [0.0, 0.1],
+    ...                    "train_projection_term": [0.0, 0.0],
+    ...                    "train_epsilon_term": [0.0, -0.5]})
+    >>> decomposition_summary(df)["frac_decomposition_holds"]
+    1.0
+    """
+    weak = records["train_weak_error"].abs().to_numpy(dtype=float)
+    tol = DECOMPOSITION_RTOL * np.maximum(weak, 1e-300)
+    gap = (records["train_gain"] - records["train_misfit"]).to_numpy(dtype=float)
+    terms = (records["train_projection_term"] + records["train_epsilon_term"]).to_numpy(
+        dtype=float
+    )
+    holds = np.abs(gap - terms) <= tol
+    if "train_ls_gap" in records:
+        ls = records["train_ls_gap"].to_numpy(dtype=float)
+        holds &= np.isnan(ls) | (np.abs(gap - ls) <= tol)
+    eps = records["train_epsilon"].to_numpy(dtype=float)
+    mis = records["train_misfit"].to_numpy(dtype=float)
+    corr = float("nan")
+    if len(eps) >= 3 and np.ptp(eps) > 0 and np.ptp(mis) > 0:
+        corr = float(np.corrcoef(eps, mis)[0, 1])
+    proj = records["train_projection_term"].to_numpy(dtype=float)
+    return {
+        "frac_decomposition_holds": float(np.mean(holds)),
+        "median_epsilon_ratio": float(np.median(eps / weak)),
+        "median_gap_ratio": float(np.median(gap / weak)),
+        "max_abs_projection_term_ratio": float(np.max(np.abs(proj) / weak)),
+        "corr_epsilon_misfit": corr,
+    }
 
 
 def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:

@@ -47,7 +47,12 @@ def _column_title(column: str) -> str:
 
 
 def gain_misfit_inputs(
-    results: Any, *, x: str = "misfit", y: str = "gain", hue: str | None = "weak_model"
+    results: Any,
+    *,
+    x: str = "misfit",
+    y: str = "gain",
+    hue: str | None = "weak_model",
+    color_by: str | None = None,
 ) -> dict:
     """:class:`~skwtsg.plot.GainMisfitDisplay`'s arguments from runner records.
 
@@ -63,11 +68,15 @@ def gain_misfit_inputs(
         Columns of the axes. Rows where either is missing are left out.
     hue : str or None, default="weak_model"
         Column whose values make the series; ``None``: one series.
+    color_by : str or None, default=None
+        Column of numbers colouring the points (e.g. ``"train_epsilon"``);
+        rows where it is missing are left out.
 
     Returns
     -------
     inputs : dict
-        ``misfit``, ``gain``, ``labels``, ``xlabel`` and ``ylabel``.
+        ``misfit``, ``gain``, ``labels``, ``xlabel`` and ``ylabel``, and
+        with ``color_by`` also ``color_by`` and ``color_label``.
 
     Examples
     --------
@@ -82,19 +91,26 @@ def gain_misfit_inputs(
     frame = _read_table(results, "results")
     if not isinstance(x, str) or not isinstance(y, str):
         raise TypeError("`x` and `y` must be column names (str).")
-    if hue is not None and not isinstance(hue, str):
-        raise TypeError(f"`hue` must be a column name or None; got {hue!r}.")
-    _check_columns(frame, [x, y, hue], "results")
-    frame = frame.dropna(subset=[x, y])
+    for name, value in (("hue", hue), ("color_by", color_by)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"`{name}` must be a column name or None; got {value!r}.")
+    _check_columns(frame, [x, y, hue, color_by], "results")
+    needed = [x, y] if color_by is None else [x, y, color_by]
+    frame = frame.dropna(subset=needed)
     if frame.empty:
-        raise ValueError(f"`results` has no row where both {x!r} and {y!r} are given.")
-    return {
+        given = " and ".join(map(repr, needed))
+        raise ValueError(f"`results` has no row where both {given} are given.")
+    inputs = {
         "misfit": frame[x].to_numpy(dtype=float),
         "gain": frame[y].to_numpy(dtype=float),
         "labels": None if hue is None else frame[hue].astype(str).to_numpy(object),
         "xlabel": _column_title(x),
         "ylabel": _column_title(y),
     }
+    if color_by is not None:
+        inputs["color_by"] = frame[color_by].to_numpy(dtype=float)
+        inputs["color_label"] = _column_title(color_by)
+    return inputs
 
 
 def selection_inputs(table: Any) -> dict:

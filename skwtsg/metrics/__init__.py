@@ -1,6 +1,7 @@
-"""Weak-to-strong metrics: misfit, gain, bound, PGR, intervals, the fitted line,
-and scorers."""
+"""Weak-to-strong metrics: misfit, gain, bound, PGR, Theorem 2's terms, intervals,
+the fitted line, KL metrics and scorers."""
 
+from ._decomposition import gain_misfit_decomposition, least_squares_gap
 from ._gain import (
     bound,
     gain,
@@ -36,6 +37,8 @@ __all__ = [
     "kl_gain",
     "kl_misfit",
     "kl_strong_error_scorer",
+    "gain_misfit_decomposition",
+    "least_squares_gap",
     "misfit",
     "misfit_interval",
     "misfit_scorer",

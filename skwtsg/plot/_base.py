@@ -30,6 +30,8 @@ AXIS_TITLES = {
     "weak_error": "Weak model error (MSE)",
     "strong_error": "Strong model error (MSE)",
     "bound": "Bound: weak error − misfit (MSE)",
+    "epsilon": "ε: error of the strong head fitted on the truth (MSE)",
+    "epsilon_ratio": "ε / weak error",
 }
 
 

@@ -71,7 +71,17 @@ class GainMisfitDisplay(_BaseDisplay):
 
     labels : str or array-like of shape (n_points,), default=None
         Series of each point (e.g. the weak model); each distinct label gets
-        its own colour and legend entry. ``None`` draws a single series.
+        its own colour and legend entry (its own marker when ``color_by`` is
+        given). ``None`` draws a single series.
+
+    color_by : array-like of shape (n_points,), default=None
+        A number per point that colours it through a colormap, with a
+        colorbar, e.g. each task's Theorem 2 ε (or ε / weak error), to show
+        where the points leave the line ``y = x``. ``None``: colours by
+        series.
+
+    color_label : str, default=None
+        Title of the colorbar (``None``: no title).
 
     xlabel : str, default=None
         Title of the x-axis; ``None`` uses the misfit's.
@@ -90,6 +100,9 @@ class GainMisfitDisplay(_BaseDisplay):
 
     scatter_ : list of matplotlib PathCollection
         One scatter per series, in the order of the legend.
+
+    colorbar_ : matplotlib Colorbar or None
+        The colorbar of ``color_by`` (None without it).
 
     line_ : matplotlib Line2D
         Reference line: ``y = x`` for ``kind="gain_vs_misfit"``, ``y = 0``
@@ -140,12 +153,16 @@ class GainMisfitDisplay(_BaseDisplay):
         misfit: ArrayLike,
         gain: ArrayLike,
         labels: str | ArrayLike | None = None,
+        color_by: ArrayLike | None = None,
+        color_label: str | None = None,
         xlabel: str | None = None,
         ylabel: str | None = None,
     ) -> None:
         self.misfit = misfit
         self.gain = gain
         self.labels = labels
+        self.color_by = color_by
+        self.color_label = color_label
         self.xlabel = xlabel
         self.ylabel = ylabel
 
@@ -187,7 +204,9 @@ class GainMisfitDisplay(_BaseDisplay):
 
         scatter_kwargs : dict, default=None
             Keywords passed to every ``matplotlib.axes.Axes.scatter`` call
-            (a ``color`` or ``c`` here applies to all series).
+            (a ``color`` or ``c`` here applies to all series; with
+            ``color_by``, ``cmap`` chooses the colormap, default
+            ``"viridis"``).
 
         line_kwargs : dict, default=None
             Keywords passed to ``matplotlib.axes.Axes.plot`` for the
@@ -239,13 +258,31 @@ class GainMisfitDisplay(_BaseDisplay):
         )
         self.line_ = ax.plot(ends, ends if gain_plot else [0.0, 0.0], **line_style)[0]
 
+        colors = None
+        if self.color_by is not None:
+            colors = _as_1d_float(self.color_by, "color_by")
+            _check_same_length(misfit, colors, ("misfit", "color_by"), "point")
         self.scatter_ = []
-        for label, mask in _groups(labels, misfit.shape[0]):
+        self.colorbar_ = None
+        markers = "osD^vP*X"
+        for i, (label, mask) in enumerate(_groups(labels, misfit.shape[0])):
             defaults: dict = {"alpha": 0.8, "s": 24, "edgecolors": "none"}
             if label is not None:
                 defaults["label"] = str(label)
+            if colors is not None:
+                defaults.update(
+                    c=colors[mask],
+                    cmap="viridis",
+                    vmin=float(colors.min()),
+                    vmax=float(colors.max()),
+                    marker=markers[i % len(markers)],
+                )
             style = _style(defaults, scatter_kwargs)
             self.scatter_.append(ax.scatter(misfit[mask], y_values[mask], **style))
+        if colors is not None:
+            self.colorbar_ = ax.figure.colorbar(self.scatter_[0], ax=ax)
+            if self.color_label is not None:
+                self.colorbar_.set_label(self.color_label)
 
         self.fit_line_ = self.slope_ = self.intercept_ = self.r2_ = None
         if show_fit:
@@ -278,6 +315,8 @@ class GainMisfitDisplay(_BaseDisplay):
         *,
         sample_weight: ArrayLike | None = None,
         labels: str | ArrayLike | None = None,
+        color_by: ArrayLike | None = None,
+        color_label: str | None = None,
         **plot_kwargs: Any,
     ) -> GainMisfitDisplay:
         """Plot gain against misfit from true labels and both predictions.
@@ -305,6 +344,13 @@ class GainMisfitDisplay(_BaseDisplay):
 
         labels : str or array-like of shape (n_tasks,), default=None
             Series of each task (see :class:`GainMisfitDisplay`).
+
+        color_by : array-like of shape (n_tasks,), default=None
+            A number per task colouring its point (see
+            :class:`GainMisfitDisplay`).
+
+        color_label : str, default=None
+            Title of the colorbar.
 
         **plot_kwargs
             Keywords of :meth:`plot` (``ax``, ``kind``, ``show_fit``, ``legend``,
@@ -335,6 +381,8 @@ class GainMisfitDisplay(_BaseDisplay):
             misfit=misfit,
             gain=weak_error - strong_error,
             labels=_check_labels(labels, misfit.shape[0]),
+            color_by=color_by,
+            color_label=color_label,
         )
         return display.plot(**plot_kwargs)
 
@@ -430,6 +478,7 @@ class GainMisfitDisplay(_BaseDisplay):
         x: str = "misfit",
         y: str = "gain",
         hue: str | None = "weak_model",
+        color_by: str | None = None,
         **plot_kwargs: Any,
     ) -> GainMisfitDisplay:
         """Plot gain against misfit from a table of experiment results.
@@ -458,6 +507,12 @@ class GainMisfitDisplay(_BaseDisplay):
             Column whose values make the series (colours and legend);
             ``None`` draws a single series.
 
+        color_by : str or None, default=None
+            Column colouring the points through a colormap, with a colorbar
+            titled after it, e.g. ``"train_epsilon"`` (Theorem 2's ε) or
+            ``"train_epsilon_ratio"`` (ε / weak error); rows where it is
+            missing are left out.
+
         **plot_kwargs
             Keywords of :meth:`plot` (``ax``, ``kind``, ``show_fit``, ``legend``,
             ``scatter_kwargs``, ``line_kwargs``).
@@ -480,11 +535,16 @@ class GainMisfitDisplay(_BaseDisplay):
         >>> display = GainMisfitDisplay.from_results(results)
         >>> [s.get_label() for s in display.scatter_]
         ['hidden=8', 'hidden=16']
+        >>> results["train_epsilon"] = [0.01, 0.2, 0.05]
+        >>> display = GainMisfitDisplay.from_results(
+        ...     results, hue=None, color_by="train_epsilon")
+        >>> display.colorbar_.ax.get_ylabel()
+        'ε: error of the strong head fitted on the truth (MSE) (strong training sample)'
         >>> plt.close("all")
         """
         from ..experiments._tables import gain_misfit_inputs
 
-        inputs = gain_misfit_inputs(results, x=x, y=y, hue=hue)
+        inputs = gain_misfit_inputs(results, x=x, y=y, hue=hue, color_by=color_by)
         if plot_kwargs.get("kind", "gain_vs_misfit") != "gain_vs_misfit":
             inputs["ylabel"] = None
         return cls(**inputs).plot(**plot_kwargs)

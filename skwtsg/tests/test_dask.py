@@ -68,7 +68,9 @@ def _assert_same_fit(lazy, mem):
         )
     assert lazy.diagnostic_rows_ == mem.diagnostic_rows_
     for key, value in mem.train_report_.items():
-        np.testing.assert_allclose(lazy.train_report_[key], value, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            lazy.train_report_[key], value, rtol=1e-9, atol=1e-12
+        )
     assert lazy.head_.kkt_residual_ <= 1e-8
 
 
@@ -78,9 +80,9 @@ def test_dask_array_fit_matches_in_memory_fit(client, chunks):
     est = WeakToStrongRegressor(weak, head=RidgeHead(alpha=1.0), random_state=7)
     Xd = da.from_array(X, chunks=(chunks, -1))
     lazy = est.fit(Xd, da.from_array(y, chunks=(chunks,)), sample_weight=w)
-    mem = WeakToStrongRegressor(
-        weak, head=RidgeHead(alpha=1.0), random_state=7
-    ).fit(X, y, sample_weight=w, roles=_hash_roles(y, est, 7))
+    mem = WeakToStrongRegressor(weak, head=RidgeHead(alpha=1.0), random_state=7).fit(
+        X, y, sample_weight=w, roles=_hash_roles(y, est, 7)
+    )
     _assert_same_fit(lazy, mem)
     np.testing.assert_array_equal(lazy.roles_.compute(), mem.roles_)
     assert lazy.n_features_in_ == 6

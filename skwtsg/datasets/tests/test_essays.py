@@ -56,7 +56,10 @@ def test_loader_contents(ellipse):
     assert b.prompt.shape == (2571,) and len(set(b.prompt)) == 44
     assert b.frame.shape == (2571, 11)
     assert list(b.frame.columns[:4]) == [
-        "text_id_kaggle", "prompt", "task", "full_text"
+        "text_id_kaggle",
+        "prompt",
+        "task",
+        "full_text",
     ]
     assert (b.frame["task"] == "Independent").all()
     np.testing.assert_array_equal(b.frame["text_id_kaggle"].to_numpy(str), b.ids)
@@ -67,8 +70,14 @@ def test_loader_contents(ellipse):
 
 def test_descr(ellipse):
     d = ellipse.DESCR
-    for needle in ("test half", "CC BY-NC-SA 4.0", "Crossley", "train.csv",
-                   "scrosseye/ELLIPSE-Corpus", _essays.ELLIPSE_COMMIT):
+    for needle in (
+        "test half",
+        "CC BY-NC-SA 4.0",
+        "Crossley",
+        "train.csv",
+        "scrosseye/ELLIPSE-Corpus",
+        _essays.ELLIPSE_COMMIT,
+    ):
         assert needle in d
 
 
@@ -166,16 +175,27 @@ def _encrypted_zip(path, member, plain, pwd=b"ellipse_test"):
 
 
 _KEEP = list(_essays._COLUMNS)
-_DROPPED = ["gender", "race_ethnicity", "SES", "grade", "set", "num_words",
-            "num_words2", "num_sent", "num_para", "MTLD", "TTR", "num_cont",
-            "num_func", "wrd_len"]
+_DROPPED = [
+    "gender",
+    "race_ethnicity",
+    "SES",
+    "grade",
+    "set",
+    "num_words",
+    "num_words2",
+    "num_sent",
+    "num_para",
+    "MTLD",
+    "TTR",
+    "num_cont",
+    "num_func",
+    "wrd_len",
+]
 
 
 def _upstream_csv(rows_kept):
     """A 26-column CSV like the upstream one, with \\r\\n line ends."""
-    header = (
-        _DROPPED[:4] + _KEEP[:4] + _DROPPED[4:] + [_KEEP[4], "extra"] + _KEEP[5:]
-    )
+    header = _DROPPED[:4] + _KEEP[:4] + _DROPPED[4:] + [_KEEP[4], "extra"] + _KEEP[5:]
     assert len(header) == _essays._N_UPSTREAM_COLUMNS
     out = io.StringIO(newline="")
     w = csv.writer(out)  # \r\n, minimal quoting
@@ -187,10 +207,32 @@ def _upstream_csv(rows_kept):
 
 
 _TINY = [
-    ["001", "Prompt A", "Independent", 'An essay, with "quotes".\n\nTwo paras.',
-     "3", "3.5", "3", "2.5", "3", "3.5", "4"],
-    ["002", "Prompt B", "Independent", "Short\r\nwindows lines", "2",
-     "2", "2.5", "3", "2", "2", "1.5"],
+    [
+        "001",
+        "Prompt A",
+        "Independent",
+        'An essay, with "quotes".\n\nTwo paras.',
+        "3",
+        "3.5",
+        "3",
+        "2.5",
+        "3",
+        "3.5",
+        "4",
+    ],
+    [
+        "002",
+        "Prompt B",
+        "Independent",
+        "Short\r\nwindows lines",
+        "2",
+        "2",
+        "2.5",
+        "3",
+        "2",
+        "2",
+        "1.5",
+    ],
 ]
 
 
@@ -208,10 +250,12 @@ def fake_upstream(tmp_path, monkeypatch):
 
     def install(rows, content_sha=None):
         csv_bytes = _upstream_csv(rows)
-        zpath = _encrypted_zip(tmp_path / "upstream.zip",
-                               "ELLIPSE_Final_github_test.csv", csv_bytes)
+        zpath = _encrypted_zip(
+            tmp_path / "upstream.zip", "ELLIPSE_Final_github_test.csv", csv_bytes
+        )
         zmeta = _base.RemoteFileMetadata(
-            _essays._ZIP.filename, "https://example.invalid/ELLIPSE.zip",
+            _essays._ZIP.filename,
+            "https://example.invalid/ELLIPSE.zip",
             _base.sha256sum(zpath),
         )
         monkeypatch.setattr(_essays, "_ZIP", zmeta)
@@ -252,8 +296,7 @@ def test_rebuild_from_zip(tmp_path, fake_upstream):
     assert len(calls) == 1
 
 
-def test_rebuild_from_local_zip_without_download(tmp_path, fake_upstream,
-                                                 monkeypatch):
+def test_rebuild_from_local_zip_without_download(tmp_path, fake_upstream, monkeypatch):
     expected = _expected_content(_TINY)
     zpath, calls = fake_upstream(_TINY, hashlib.sha256(expected).hexdigest())
     home = tmp_path / "home"

@@ -10,7 +10,12 @@ pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
 from skwtsg.__main__ import main  # noqa: E402
-from skwtsg.experiments import PANELS  # noqa: E402
+from skwtsg.experiments import PANELS, SWEEP, make_synthetic_cases  # noqa: E402
+from skwtsg.experiments._synthetic import (  # noqa: E402
+    SYNTHETIC,
+    _check_sweep,
+    sweep_summary,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +28,11 @@ def quick_run(tmp_path_factory):
 
 
 def test_every_panel_writes_its_outputs(quick_run):
-    for panel in PANELS:
+    for panel in (*PANELS, SWEEP["name"]):
         csv = pd.read_csv(quick_run / f"{panel}.csv")
-        assert len(csv) == 6  # quick: 6 tasks, one weak model
+        # quick: 6 tasks, one weak model; the sweep: one case per strong net
+        n_cases = len(SWEEP["strong"]) if panel == SWEEP["name"] else 1
+        assert len(csv) == 6 * n_cases
         assert {
             "task",
             "weak_error",
@@ -38,11 +45,32 @@ def test_every_panel_writes_its_outputs(quick_run):
             "train_misfit",
             "train_gain",
             "ceiling_error",
+            "train_epsilon",
+            "train_epsilon_ratio",
+            "train_projection_term",
+            "train_epsilon_term",
+            "train_epsilon_bound",
+            "train_ls_gap",
         } <= set(csv.columns)
+        # Theorem 2's decomposition adds up on the training sample
+        gap = csv["train_gain"] - csv["train_misfit"]
+        terms = csv["train_projection_term"] + csv["train_epsilon_term"]
+        np.testing.assert_array_less(
+            (gap - terms).abs(), 1e-9 * csv["train_weak_error"] + 1e-300
+        )
+        assert (
+            csv["train_epsilon_term"].abs()
+            <= csv["train_epsilon_bound"] * 1.001 + 1e-12
+        ).all()
         assert (quick_run / f"{panel}.png").stat().st_size > 1000
     assert (quick_run / "all_panels.png").exists()
+    assert (quick_run / "sweep_slope_vs_epsilon.png").stat().st_size > 1000
     summary = json.loads((quick_run / "summary.json").read_text())
-    assert set(summary["panels"]) == set(PANELS)
+    assert set(summary["panels"]) == {*PANELS, SWEEP["name"]}
+    sweep = summary["panels"][SWEEP["name"]]["sweep"]
+    assert [p["case"] for p in sweep][0] == "sweep h*"  # ε = 0: the end point
+    ratios = [p["median_epsilon_ratio"] for p in sweep]
+    assert ratios == sorted(ratios)
     for info in summary["panels"].values():
         assert {
             "slope",
@@ -84,8 +112,9 @@ def test_same_seed_same_numbers(quick_run, tmp_path):
         == 0
     )
     for panel in ("2a", "2c"):
-        a = pd.read_csv(quick_run / f"{panel}.csv").drop(columns="fit_seconds")
-        b = pd.read_csv(tmp_path / f"{panel}.csv").drop(columns="fit_seconds")
+        times = ["fit_seconds", "ceiling_seconds"]
+        a = pd.read_csv(quick_run / f"{panel}.csv").drop(columns=times)
+        b = pd.read_csv(tmp_path / f"{panel}.csv").drop(columns=times)
         pd.testing.assert_frame_equal(a, b)
 
 
@@ -93,3 +122,132 @@ def test_quick_report_does_not_judge_the_claims(quick_run):
     summary = json.loads((quick_run / "summary.json").read_text())
     assert all("verdict" not in info for info in summary["panels"].values())
     assert "not judged at --quick sizes" in (quick_run / "report.md").read_text()
+
+
+def test_least_squares_panels_decompose_exactly(quick_run):
+    for panel in ("2b", "2c", "3c"):
+        csv = pd.read_csv(quick_run / f"{panel}.csv")
+        gap = csv["train_gain"] - csv["train_misfit"]
+        scale = csv["train_weak_error"]
+        # least squares: no projection term, the gap is −2⟨(I−P)w, (I−P)y*⟩
+        # computed from the strong features independently of the head
+        assert (csv["train_projection_term"].abs() <= 1e-9 * scale).all()
+        assert ((gap - csv["train_ls_gap"]).abs() <= 1e-9 * scale).all()
+    summary = json.loads((quick_run / "summary.json").read_text())
+    for panel in ("2a", "2b", "2c"):
+        assert summary["panels"][panel]["train"]["frac_decomposition_holds"] == 1.0
+    # appendix D: the non-convex head has no least-squares gap
+    assert pd.read_csv(quick_run / "D-tanh.csv")["train_ls_gap"].isna().all()
+
+
+def test_report_carries_the_epsilon_columns(quick_run):
+    report = (quick_run / "report.md").read_text()
+    assert "median ε/weak error (train)" in report
+    assert "decomposition holds (train)" in report
+    assert "sweep h*" in report
+    # representations trained for 60 steps are flagged, panels marked
+    assert "**Warning: representation" in report
+
+
+def test_undertrained_representation_warns():
+    with pytest.warns(UserWarning, match="is not trained"):
+        cases = make_synthetic_cases(["2b"], quick=True, pretrain_steps=1)
+    assert any("'pre8'" in w for w in cases[0].meta["warnings"])
+    check = cases[0].meta["pretraining"]["pre8"]
+    assert check["steps"] >= 1 and check["train_loss"] > 0
+
+
+def test_pretraining_budget_is_in_steps():
+    # the same budget in steps whatever the number of rows (T * N_r)
+    cases = make_synthetic_cases(["2b", "3c"], quick=True, pretrain_steps=30)
+    checks = {**cases[0].meta["pretraining"], **cases[1].meta["pretraining"]}
+    assert checks["pre8"]["rows"] != checks["low8"]["rows"]
+    for key, check in checks.items():
+        budget = 30 if key.startswith("pre") else 150  # the paper's recipe: 5x
+        per_epoch = check["steps"] // check["epochs"]
+        assert budget <= check["steps"] < budget + per_epoch
+
+
+def test_sweep_verdict_is_computed():
+    rows = []
+    for case, eps, slope in [
+        ("sweep h*", 0.0, 1.0),
+        ("sweep a", 0.1, 0.9),
+        ("sweep b", 0.3, 0.7),
+        ("sweep c", 0.5, 0.5),
+    ]:
+        for t in range(5):
+            misfit = 1.0 + t
+            rows.append(
+                {
+                    "case": case,
+                    "misfit": misfit,
+                    "gain": slope * misfit,
+                    "train_epsilon": eps,
+                    "train_weak_error": 1.0,
+                }
+            )
+    info = sweep_summary(pd.DataFrame(rows))
+    assert [p["case"] for p in info["sweep"]][0] == "sweep h*"
+    assert info["spearman_epsilon_deviation"] == pytest.approx(1.0)
+    ok, text = _check_sweep(info)
+    assert ok and "does approach 1" in text
+    info["sweep"][0]["slope"] = 0.8  # the end point is off: not shown
+    info["sweep"] = sorted(info["sweep"], key=lambda p: p["median_epsilon_ratio"])
+    ok, text = _check_sweep(info)
+    assert not ok and "does not clearly" in text
+
+
+@pytest.mark.parametrize(
+    "panel, info, expected",
+    [
+        (
+            "2a",
+            {
+                "eval": {"slope": 1.0, "r2": 0.995},
+                "train": {"frac_gain_eq_misfit_exact": 1.0},
+            },
+            True,
+        ),
+        (
+            "2a",
+            {
+                "eval": {"slope": 1.0, "r2": 0.995},
+                "train": {"frac_gain_eq_misfit_exact": 0.99},
+            },
+            False,
+        ),
+        (
+            "2b",
+            {
+                "eval": {"slope": 0.70, "r2": 0.9},
+                "train": {"frac_decomposition_holds": 1.0},
+            },
+            True,
+        ),
+        (
+            "2b",
+            {
+                "eval": {"slope": 0.60, "r2": 0.9},
+                "train": {"frac_decomposition_holds": 1.0},
+            },
+            False,
+        ),
+        (
+            "2c",
+            {
+                "eval": {"slope": 0.90, "r2": 0.9},
+                "train": {"frac_decomposition_holds": 0.5},
+            },
+            False,
+        ),
+        ("3c", {"eval": {"slope": -0.2, "r2": 0.4}}, True),
+        ("3c", {"eval": {"slope": 0.1, "r2": 0.4}}, False),
+        ("D-relu", {"eval": {"slope": 0.9, "r2": 0.95}}, True),
+        ("D-relu", {"eval": {"slope": 0.9, "r2": 0.5}}, False),
+    ],
+)
+def test_claims_are_computed_from_the_numbers(panel, info, expected):
+    ok, text = SYNTHETIC.claims[panel]["check"](info)
+    assert ok is expected
+    assert f"{info['eval']['slope']:.3f}" in text

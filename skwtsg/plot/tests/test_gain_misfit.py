@@ -229,6 +229,52 @@ def test_from_results_columns_and_hue(pyplot, tmp_path):
         assert_allclose(scatter.get_offsets()[:, 0], rows["misfit"])
 
 
+def test_color_by(pyplot):
+    misfit = np.array([0.1, 0.5, 0.9, 0.3])
+    eps = np.array([0.0, 0.2, 0.4, 0.1])
+    display = GainMisfitDisplay(
+        misfit=misfit, gain=misfit - eps, color_by=eps, color_label="ε"
+    ).plot()
+    assert display.colorbar_ is not None
+    assert display.colorbar_.ax.get_ylabel() == "ε"
+    assert_allclose(display.scatter_[0].get_array(), eps)
+    assert display.scatter_[0].norm.vmin == 0.0
+    assert display.scatter_[0].norm.vmax == 0.4
+    # with series: one marker per series, one colour scale for all of them
+    labels = ["a", "b", "a", "b"]
+    both = GainMisfitDisplay(
+        misfit=misfit, gain=misfit, labels=labels, color_by=eps
+    ).plot()
+    assert len(both.scatter_) == 2
+    assert {s.norm.vmax for s in both.scatter_} == {0.4}
+    assert_allclose(both.scatter_[1].get_array(), eps[[1, 3]])
+    # without color_by: no colorbar
+    plain = GainMisfitDisplay(misfit=misfit, gain=misfit).plot()
+    assert plain.colorbar_ is None
+
+
+def test_color_by_from_results_and_predictions(pyplot):
+    table = _results_table()
+    table["train_epsilon_ratio"] = np.linspace(0.0, 1.0, len(table))
+    table.loc[1, "train_epsilon_ratio"] = np.nan
+    display = GainMisfitDisplay.from_results(
+        table, hue=None, color_by="train_epsilon_ratio"
+    )
+    assert _n_points(display) == len(table) - 1
+    assert display.colorbar_.ax.get_ylabel().startswith("ε / weak error")
+    y_true = np.zeros((5, 2))
+    display = GainMisfitDisplay.from_predictions(
+        y_true, y_true + 1.0, y_true + 0.5, color_by=[3.0, 4.0], color_label="x"
+    )
+    assert_allclose(display.scatter_[0].get_array(), [3.0, 4.0])
+    with pytest.raises(ValueError, match="`color_by` has 1 values"):
+        GainMisfitDisplay(misfit=[0.1, 0.2], gain=[0.1, 0.2], color_by=[1.0]).plot()
+    with pytest.raises(ValueError, match="lacks the column"):
+        GainMisfitDisplay.from_results(table, color_by="nope")
+    with pytest.raises(TypeError, match="`color_by` must be a column name"):
+        GainMisfitDisplay.from_results(table, color_by=3)
+
+
 def test_slack_kind(pyplot):
     misfit, gain = np.array([0.1, 0.5, 0.9]), np.array([0.2, 0.4, 1.0])
     display = GainMisfitDisplay(misfit=misfit, gain=gain).plot(kind="slack_vs_misfit")
