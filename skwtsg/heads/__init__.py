@@ -15,6 +15,7 @@ from ._isotonic import IsotonicHead
 from ._least_squares import LeastSquaresHead, RidgeHead
 from ._nnls import NonNegativeLeastSquaresHead
 from ._projection import pythagorean_gap
+from ._ridge_loo import RidgeLOOHead, ridge_loo_errors
 
 __all__ = [
     "BallLeastSquaresHead",
@@ -24,7 +25,9 @@ __all__ = [
     "NonConvexHead",
     "NonNegativeLeastSquaresHead",
     "RidgeHead",
+    "RidgeLOOHead",
     "check_head_convexity",
     "is_convex_head",
     "pythagorean_gap",
+    "ridge_loo_errors",
 ]
