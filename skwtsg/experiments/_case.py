@@ -153,6 +153,12 @@ class Experiment:
         One line for the command line's list of experiments.
     options : tuple of Option, default=()
         The experiment's own command-line options.
+    conclude : callable or None, default=None
+        ``conclude(records) -> dict`` with ``"text"`` (the numbers it
+        states) and optionally ``"verdict"`` and ``"agrees"``: the closing
+        note of the report, computed from the run's records (pooled over
+        panels); stored as ``summary["conclusion"]``. At ``--quick`` sizes
+        the verdict is dropped (not judged).
     """
 
     name: str
@@ -164,3 +170,4 @@ class Experiment:
     notes: list = field(default_factory=list)
     help: str = ""
     options: tuple[Option, ...] = ()
+    conclude: Callable[[Any], dict] | None = None
