@@ -172,6 +172,12 @@ class Experiment:
     extra_figures : callable or None, default=None
         ``extra_figures(records, summary, out) -> list of paths``: figures
         beyond one gain-misfit plot per panel, written with the others.
+    conclude : callable or None, default=None
+        ``conclude(records) -> dict`` with ``"text"`` (the numbers it
+        states) and optionally ``"verdict"`` and ``"agrees"``: the closing
+        note of the report, computed from the run's records (pooled over
+        panels); stored as ``summary["conclusion"]``. At ``--quick`` sizes
+        the verdict is dropped (not judged).
     """
 
     name: str
@@ -186,3 +192,4 @@ class Experiment:
     axis_titles: dict = field(default_factory=dict)
     panel_summaries: dict = field(default_factory=dict)
     extra_figures: Callable[..., list] | None = None
+    conclude: Callable[[Any], dict] | None = None
