@@ -52,15 +52,14 @@ class W2SCase:
     group : str
         Coarser grouping for tables and figures (e.g. the dataset name).
     meta : dict
-        Anything else worth recording (sizes, seeds, notes).
-    kind : {"regression", "classification"}, default="regression"
-        The estimator the runner fits: ``WeakToStrongRegressor`` (squared
-        errors), or ``WeakToStrongClassifier`` (KL or log-loss errors, plus
-        accuracies; ``y`` holds class labels or class probabilities).
         Anything else worth recording (sizes, seeds, notes). The runner
         reads ``"warnings"`` (a list of texts: the report marks the panel),
         ``"torch_threads"`` (torch's thread count during the fits) and
         ``"nonconvex_head"``.
+    kind : {"regression", "classification"}, default="regression"
+        The estimator the runner fits: ``WeakToStrongRegressor`` (squared
+        errors), or ``WeakToStrongClassifier`` (KL or log-loss errors, plus
+        accuracies; ``y`` holds class labels or class probabilities).
     """
 
     name: str

@@ -233,7 +233,7 @@ def performance_gap_recovered(
     multioutput = check_multioutput(multioutput, pgr.shape[0])
     if isinstance(multioutput, str):
         return pgr if multioutput == "raw_values" else float(np.mean(pgr))
-    return float(np.average(pgr, weights=multioutput))
+    return float(np.average(pgr, weights=np.asarray(multioutput, dtype=float)))
 
 
 def weak_to_strong_report(
