@@ -410,7 +410,9 @@ def _lazy_roles(codes, lengths):
     names = np.asarray(ROLES)
     return da.concatenate(
         [
-            da.from_delayed(dask.delayed(names.__getitem__)(c), (nb,), dtype=names.dtype)
+            da.from_delayed(
+                dask.delayed(names.__getitem__)(c), (nb,), dtype=names.dtype
+            )
             for c, nb in zip(codes, lengths)
         ]
     )

@@ -68,7 +68,9 @@ def _assert_same_fit(lazy, mem):
         )
     assert lazy.diagnostic_rows_ == mem.diagnostic_rows_
     for key, value in mem.train_report_.items():
-        np.testing.assert_allclose(lazy.train_report_[key], value, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            lazy.train_report_[key], value, rtol=1e-9, atol=1e-12
+        )
     assert lazy.head_.kkt_residual_ <= 1e-8
 
 
