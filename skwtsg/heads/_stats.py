@@ -31,6 +31,7 @@ sample variance: analysis and recommendations", The American Statistician
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -292,8 +293,11 @@ class _PartialFitMixin:
     """
 
     def partial_fit(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-    ):
+        self: Any,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+    ) -> Any:
         """Add a batch of rows and refit from all rows seen so far.
 
         The head keeps ``O((n_features + n_targets)²)`` statistics, not the
@@ -317,7 +321,9 @@ class _PartialFitMixin:
         """
         first = not hasattr(self, "_statistics")
         self._validate_params()
-        X, y = validate_data(
+        X_arr: Any
+        y_arr: Any
+        X_arr, y_arr = validate_data(
             self,
             X,
             y,
@@ -326,31 +332,33 @@ class _PartialFitMixin:
             y_numeric=True,
             multi_output=True,
         )
-        y = np.asarray(y, dtype=np.float64)
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        y_arr = np.asarray(y_arr, dtype=np.float64)
+        Y = y_arr.reshape(-1, 1) if y_arr.ndim == 1 else y_arr
+        weights = None
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            weights = _check_sample_weight(
+                sample_weight, X_arr, dtype=np.float64, ensure_non_negative=True
             )
         if first:
-            shift_x = X[0].copy() if self.fit_intercept else np.zeros(X.shape[1])
+            d = X_arr.shape[1]
+            shift_x = X_arr[0].copy() if self.fit_intercept else np.zeros(d)
             shift_y = Y[0].copy() if self.fit_intercept else np.zeros(Y.shape[1])
         else:
             prev = self._statistics
-            if Y.shape[1] != prev.n_targets or y.ndim != self._y_ndim:
+            if Y.shape[1] != prev.n_targets or y_arr.ndim != self._y_ndim:
                 raise ValueError(
-                    f"y has shape {y.shape} but the earlier batches had "
+                    f"y has shape {y_arr.shape} but the earlier batches had "
                     f"{prev.n_targets} target(s) with ndim={self._y_ndim}."
                 )
             shift_x, shift_y = prev.shift_x, prev.shift_y
         stats = block_statistics(
-            X, Y, sample_weight, shift_x, shift_y, bool(self.fit_intercept)
+            X_arr, Y, weights, shift_x, shift_y, bool(self.fit_intercept)
         )
         if not first:
             stats = merge_statistics(self._statistics, stats)
-        return self._fit_statistics(stats, y.ndim)
+        return self._fit_statistics(stats, y_arr.ndim)
 
-    def _fit_statistics(self, stats: LeastSquaresStatistics, y_ndim: int):
+    def _fit_statistics(self: Any, stats: LeastSquaresStatistics, y_ndim: int):
         """Solve from ``stats`` (``n_features_in_`` must already be set)."""
         if stats.centred != bool(self.fit_intercept):
             raise ValueError(
