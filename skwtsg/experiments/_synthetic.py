@@ -59,7 +59,7 @@ RECIPES = {
         weight_decay=0.01,
     ),
 }
-PRETRAIN_STEPS = {"fast": 4000, "paper": 20000}
+PRETRAIN_STEPS = {"fast": 4000, "paper": 40000}
 QUICK_PRETRAIN_STEPS = {"fast": 60, "paper": 60}
 
 #: Pretrained representations: layers, (T, N_r) ("paper" or "low": T=5,
@@ -131,7 +131,7 @@ def make_synthetic_cases(
     pretrain_steps : int, default=None
         Optimiser steps of the "fast" pretraining recipe (default
         :data:`PRETRAIN_STEPS`; the "paper" recipe of the low-sample
-        representations gets 5 times as many); fractions of it for the
+        representations gets 10 times as many); fractions of it for the
         sweep's representations.
     n_jobs : int, default=None
         Processes pretraining the representations in parallel (one torch
@@ -175,7 +175,7 @@ def make_synthetic_cases(
     sizes = QUICK_SIZES if quick else PAPER_SIZES
     steps = dict(QUICK_PRETRAIN_STEPS if quick else PRETRAIN_STEPS)
     if pretrain_steps is not None:
-        steps = {"fast": pretrain_steps, "paper": 5 * pretrain_steps}
+        steps = {"fast": pretrain_steps, "paper": 10 * pretrain_steps}
     tasks = make_synthetic_tasks(**sizes, random_state=random_state)
     X = np.vstack([tasks.X_weak, tasks.X_strong, tasks.X_eval])
     y = np.vstack([tasks.y_weak, tasks.y_strong, tasks.y_eval])
@@ -584,7 +584,7 @@ SYNTHETIC = Experiment(
         Option(
             "--pretrain-steps",
             f"optimiser steps of the fast pretraining (default "
-            f"{PRETRAIN_STEPS['fast']}; the low-sample recipe gets 5 times as many)",
+            f"{PRETRAIN_STEPS['fast']}; the low-sample recipe gets 10 times as many)",
             type=int,
         ),
         Option(
