@@ -45,7 +45,6 @@ FULL_SIZES = dict(
 )
 QUICK_SIZES = dict(n_pretrain_tasks=4, n_pretrain_samples=100, n_tasks=3, n_samples=150)
 N_CLASSES = 3
-PRETRAIN_EPOCHS = {False: 100, True: 10}
 
 #: Standard deviation of the true logits (their temperature).
 LOGIT_SCALE = 2.0
@@ -114,7 +113,12 @@ def _synthetic_cases(panels, n_jobs, quick, random_state, verbose):
 
     from ..datasets import make_synthetic_tasks
     from ..featurizers import TorchFeaturizer
-    from ._synthetic import _fixed_representation, _pretrain
+    from ._synthetic import (
+        PRETRAIN_STEPS,
+        QUICK_PRETRAIN_STEPS,
+        _fixed_representation,
+        _pretrain,
+    )
 
     start = time.perf_counter()
     sizes = QUICK_SIZES if quick else FULL_SIZES
@@ -124,14 +128,15 @@ def _synthetic_cases(panels, n_jobs, quick, random_state, verbose):
     roles = np.repeat(["weak", "strong", "eval"], n)
     keys = sorted({k for p in panels for k in SYNTHETIC_PANELS[p][:2]})
     pretrained = [k for k in keys if k.startswith("pre")]
-    epochs = PRETRAIN_EPOCHS[bool(quick)]
+    steps = dict(QUICK_PRETRAIN_STEPS if quick else PRETRAIN_STEPS)
     jobs = (
-        delayed(_pretrain)(k, tasks, epochs, quick, random_state) for k in pretrained
+        delayed(_pretrain)(k, tasks, steps, quick, random_state) for k in pretrained
     )
     # Quick runs pretrain in this process: starting workers costs more.
     workers = 1 if quick else min(n_jobs, len(pretrained) or 1)
     results = Parallel(n_jobs=workers)(jobs)
-    reps = dict(zip(pretrained, results))
+    # _pretrain returns (module, record of the pretraining)
+    reps = {k: module for k, (module, _) in zip(pretrained, results)}
     for key in keys:
         if key not in reps:
             reps[key] = _fixed_representation(key, tasks, random_state)
@@ -178,7 +183,7 @@ def _synthetic_cases(panels, n_jobs, quick, random_state, verbose):
                         "prepare_seconds": prepare_seconds
                         if (panel, t) == (panels[0], 0)
                         else 0.0,
-                        "pretrain_epochs": epochs,
+                        "pretrain_steps": steps,
                         "n_classes": N_CLASSES,
                         **{k: int(v) for k, v in sizes.items()},
                     },
@@ -400,8 +405,9 @@ CLASSIFICATION = Experiment(
         "Synthetic sizes (smaller than the paper's, for a run under a minute): "
         f"T={FULL_SIZES['n_pretrain_tasks']} pretraining tasks with "
         f"N_r={FULL_SIZES['n_pretrain_samples']} rows, "
-        f"{PRETRAIN_EPOCHS[False]} pretraining epochs (eq. 9, regression tasks "
-        f"as in the synthetic reproduction), M={FULL_SIZES['n_tasks']} softmax "
+        "pretraining to the synthetic reproduction's step budgets (eq. 9, "
+        "regression tasks, the same representations), "
+        f"M={FULL_SIZES['n_tasks']} softmax "
         f"tasks, N_f={FULL_SIZES['n_samples']} fresh rows per role.",
         "Heads: the strong head is the exact SoftmaxHead (no penalty) fitted on "
         "the weak model's probabilities; the weak head and the ceiling (strong "
