@@ -7,6 +7,7 @@ sources with a sha256 check where that is possible.
 
 from ._base import RemoteFileMetadata, fetch_file, get_data_home, sha256sum
 from ._essays import fetch_ellipse
+from ._models import PRETRAINED_MODELS, PretrainedModelMetadata, fetch_pretrained_model
 from ._molecules import (
     fetch_esol,
     fetch_freesolv,
@@ -16,12 +17,15 @@ from ._molecules import (
 from ._synthetic import make_synthetic_labels, make_synthetic_tasks
 
 __all__ = [
+    "PRETRAINED_MODELS",
+    "PretrainedModelMetadata",
     "RemoteFileMetadata",
     "fetch_ellipse",
     "fetch_esol",
     "fetch_freesolv",
     "fetch_lipophilicity",
     "fetch_molecules",
+    "fetch_pretrained_model",
     "fetch_file",
     "get_data_home",
     "make_synthetic_labels",
