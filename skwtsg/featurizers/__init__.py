@@ -4,6 +4,7 @@ torch, skorch, RDKit and sentence-transformers are optional: each is imported
 when a featurizer that needs it is fitted, not when this package is imported.
 """
 
+from ._hidden_state import TransformerHiddenStateFeaturizer
 from ._molecules import MorganFingerprintFeaturizer, RDKitDescriptorFeaturizer
 from ._nets import MLP, make_mlp
 from ._perturb import perturb_weights
@@ -23,6 +24,7 @@ __all__ = [
     "SmilesTransformerFeaturizer",
     "TfidfSVDFeaturizer",
     "TorchFeaturizer",
+    "TransformerHiddenStateFeaturizer",
     "make_mlp",
     "perturb_weights",
 ]

