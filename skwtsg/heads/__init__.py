@@ -15,6 +15,7 @@ from ._isotonic import IsotonicHead
 from ._least_squares import LeastSquaresHead, RidgeHead
 from ._nnls import NonNegativeLeastSquaresHead
 from ._projection import pythagorean_gap
+from ._ridge_loo import RidgeLOOHead, ridge_loo_errors
 from ._softmax import SoftmaxHead, check_probabilities
 
 __all__ = [
@@ -25,9 +26,11 @@ __all__ = [
     "NonConvexHead",
     "NonNegativeLeastSquaresHead",
     "RidgeHead",
+    "RidgeLOOHead",
     "SoftmaxHead",
     "check_head_convexity",
     "check_probabilities",
     "is_convex_head",
     "pythagorean_gap",
+    "ridge_loo_errors",
 ]
