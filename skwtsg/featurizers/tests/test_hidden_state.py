@@ -7,11 +7,11 @@ import pytest
 from sklearn.base import clone
 
 from skwtsg.featurizers import TransformerHiddenStateFeaturizer, _hidden_state
+from skwtsg.tests._tiny_models import make_tiny_bert
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-WORDS = "the a cat dog sat ran on mat and big small red essay is good bad".split()
 TEXTS = [
     "the cat sat",
     "a big red dog ran on the mat and the small cat sat on the big mat",
@@ -25,23 +25,9 @@ N_LAYERS, HIDDEN = 3, 16
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     """A 3-layer BERT, hidden size 16, random weights, with its tokenizer."""
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tok = transformers.BertTokenizer.from_pretrained(folder)
-    assert tok.vocab_size == len(vocab)
-    tok.save_pretrained(folder)
-    config = transformers.BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=HIDDEN,
-        num_hidden_layers=N_LAYERS,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
+    return make_tiny_bert(
+        tmp_path_factory.mktemp("tiny-bert"), n_layers=N_LAYERS, hidden_size=HIDDEN
     )
-    torch.manual_seed(0)
-    transformers.BertModel(config).eval().save_pretrained(folder)
-    return folder
 
 
 def _reference(folder, text, layer):
