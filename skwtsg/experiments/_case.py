@@ -161,6 +161,12 @@ class Experiment:
     axis_titles : dict, default={}
         Axis titles of the figures overriding the squared-error ones, by
         column (``"misfit"``, ``"gain"``), e.g. for KL diagnostics.
+    conclude : callable or None, default=None
+        ``conclude(records) -> dict`` with ``"text"`` (the numbers it
+        states) and optionally ``"verdict"`` and ``"agrees"``: the closing
+        note of the report, computed from the run's records (pooled over
+        panels); stored as ``summary["conclusion"]``. At ``--quick`` sizes
+        the verdict is dropped (not judged).
     """
 
     name: str
@@ -173,3 +179,4 @@ class Experiment:
     help: str = ""
     options: tuple[Option, ...] = ()
     axis_titles: dict = field(default_factory=dict)
+    conclude: Callable[[Any], dict] | None = None

@@ -180,6 +180,8 @@ def _report(experiment, claims, summary):
                 "intercept": ev["intercept"],
                 "R2": ev["r2"],
                 "gain>=misfit (fresh)": ev["frac_gain_ge_misfit"],
+                "gain>0 (fresh)": ev["frac_gain_positive"],
+                "mean gain−misfit": ev["mean_gain_minus_misfit"],
                 "gain>=misfit (train, exact)": tr.get(
                     "frac_gain_ge_misfit_exact", float("nan")
                 ),
@@ -243,6 +245,14 @@ def _report(experiment, claims, summary):
                     "",
                     markdown_table(pd.DataFrame(claim["paper"])),
                 ]
+    if "conclusion" in summary:
+        conclusion = summary["conclusion"]
+        lines += ["", "## Conclusion", "", conclusion["text"]]
+        if "verdict" in conclusion:
+            word = "Agrees" if conclusion.get("agrees") else "Differs"
+            lines += ["", f"**{word}.** {conclusion['verdict']}"]
+        else:
+            lines += ["", "(Quick run: these numbers are not judged.)"]
     return "\n".join(lines) + "\n"
 
 

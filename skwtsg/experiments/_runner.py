@@ -203,6 +203,12 @@ def run_experiment(
             info["agrees_with_paper"] = bool(ok)
             info["verdict"] = text
         summary["panels"][panel] = info
+    if experiment.conclude is not None:
+        conclusion = dict(experiment.conclude(records))
+        if quick:  # quick sizes are not judged
+            conclusion.pop("agrees", None)
+            conclusion.pop("verdict", None)
+        summary["conclusion"] = conclusion
     summary["prepare_seconds"] = prepared
     summary["wall_seconds"] = time.perf_counter() - start
     files = []

