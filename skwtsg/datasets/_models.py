@@ -30,12 +30,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
+from .._utils._cache import cache_home
 from ._base import _download, sha256sum
 
 __all__ = ["PretrainedModelMetadata", "PRETRAINED_MODELS", "fetch_pretrained_model"]
-
-CACHE_ENV_VAR = "SKWTSG_CACHE"
-
 
 @dataclass(frozen=True)
 class PretrainedModelMetadata:
@@ -113,11 +111,7 @@ _VERIFIED: dict = {}  # (path, size, mtime_ns) -> sha256, once per process
 def _cache_home(cache_dir=None) -> Path:
     if cache_dir is not None:
         return Path(cache_dir).expanduser()
-    env = os.environ.get(CACHE_ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "skwtsg"
+    return cache_home()
 
 
 def _weights_sha256(path: Path) -> str:

@@ -28,6 +28,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
+from .._utils._cache import cache_home
 from ..datasets._essays import ELLIPSE_RUBRICS, ELLIPSE_TARGETS, fetch_ellipse
 from ..featurizers._hidden_state import TransformerHiddenStateFeaturizer
 from ..featurizers._text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
@@ -58,8 +59,9 @@ MIN_FRAC_GAIN_POSITIVE, MAX_MEAN_ABS_GAP = 0.8, 0.02
 def default_embedding_cache() -> Path:
     """Folder where :func:`make_essay_cases` caches embeddings by default.
 
-    ``$XDG_CACHE_HOME/skwtsg/embeddings`` when that variable is set, else
-    ``~/.cache/skwtsg/embeddings``.
+    The ``embeddings`` folder of the library's cache folder
+    (``$SKWTSG_CACHE``, else ``$XDG_CACHE_HOME/skwtsg``, else
+    ``~/.cache/skwtsg``).
 
     Returns
     -------
@@ -72,8 +74,7 @@ def default_embedding_cache() -> Path:
     >>> default_embedding_cache().name
     'embeddings'
     """
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "skwtsg" / "embeddings"
+    return cache_home() / "embeddings"
 
 
 def split_essays(

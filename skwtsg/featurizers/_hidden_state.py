@@ -29,16 +29,11 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
+from .._utils._cache import EmbeddingStore
+from .._utils._torch import _import_torch, _resolve_device
+from .._utils._validation import check_string_column
 from ..datasets._models import PRETRAINED_MODELS, fetch_pretrained_model
-from ._text import (
-    _MINILM_NAMES,
-    _as_texts,
-    _default_progress,
-    _EmbeddingStore,
-    _resolve_model,
-    _text_sha256,
-)
-from ._torch import _import_torch, _resolve_device
+from ._text import _MINILM_NAMES, _resolve_model, _text_sha256
 
 __all__ = ["TransformerHiddenStateFeaturizer"]
 
@@ -119,8 +114,9 @@ class TransformerHiddenStateFeaturizer(
         ``max_length``, keyed by each text's sha256. ``None`` disables it.
         A cache that cannot be written only raises a warning.
     show_progress_bar : bool or None, default=None
-        Show a tqdm progress bar while embedding; ``None`` shows it when more
-        than 256 texts have to be embedded (cache misses).
+        Show a tqdm progress bar of the texts being embedded (cache misses);
+        ``None`` shows it only when the output is a terminal, as
+        :class:`SentenceTransformerFeaturizer` does.
     random_state : int, RandomState instance or None, default=None
         Unused: inference is deterministic. Accepted so that every featurizer
         of the library takes ``random_state``.
@@ -231,7 +227,7 @@ class TransformerHiddenStateFeaturizer(
             Fitted featurizer.
         """
         layers = _check_layers(self.layer)
-        _as_texts(X)
+        check_string_column(X, what="text", estimator=self)
         self._device = _resolve_device(self.device)
         source, model_id = _resolve(self.model_name_or_path)
         from transformers import AutoConfig
@@ -302,14 +298,14 @@ class TransformerHiddenStateFeaturizer(
             The pooled hidden state of each requested layer, concatenated.
         """
         check_is_fitted(self)
-        texts = _as_texts(X)
+        texts = check_string_column(X, what="text", estimator=self).tolist()
         keys = [_text_sha256(t) for t in texts]
         unique = list(dict.fromkeys(keys))
         first = dict(zip(keys, texts))
         stores = (
             {}
             if self.cache_paths_ is None
-            else {i: _EmbeddingStore(p) for i, p in self.cache_paths_.items()}
+            else {i: EmbeddingStore(p) for i, p in self.cache_paths_.items()}
         )
         found = {}
         for i in self.layers_:
@@ -334,14 +330,16 @@ class TransformerHiddenStateFeaturizer(
         torch = _import_torch()
         model, tokenizer = self._get_model()
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        show = self.show_progress_bar
-        if show is None:
-            show = _default_progress(len(texts))
-        bar = None
-        if show:
-            from tqdm.auto import tqdm
+        from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(texts), unit="text", desc="Embedding")
+        show = self.show_progress_bar
+        bar = tqdm(
+            total=len(texts),
+            unit="text",
+            desc="Embedding",
+            leave=False,
+            disable=None if show is None else not show,
+        )
         out = {i: {} for i in self.layers_}
         stores_ok = bool(stores)
         try:
@@ -363,11 +361,9 @@ class TransformerHiddenStateFeaturizer(
                             UserWarning,
                             stacklevel=3,
                         )
-                if bar is not None:
-                    bar.update(len(idx))
+                bar.update(len(idx))
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         return out
 
     def _forward(self, torch, model, tokenizer, texts):

@@ -155,7 +155,7 @@ def test_bad_texts(tiny_model):
     emb = TransformerHiddenStateFeaturizer(tiny_model, layer=1)
     with pytest.raises(ValueError, match="single string"):
         emb.fit("one text")
-    with pytest.raises(ValueError, match="strings only"):
+    with pytest.raises(ValueError, match="row 1 of X is not a text"):
         emb.fit(["ok", 3])
 
 
