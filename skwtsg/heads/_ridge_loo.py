@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy import linalg
-from sklearn_compat.base import _fit_context
 
-from ._base import _BaseHead, _prepare_problem, _solve_ridge_family
+from ._base import _BaseHead, _Problem, _Solution, _solve_ridge_family
 
 __all__ = ["RidgeLOOHead", "ridge_loo_errors"]
 
@@ -112,9 +113,10 @@ class RidgeLOOHead(_BaseHead):
     alpha_ : float or ndarray of shape (n_targets,)
         The chosen penalty (an array when ``alpha_per_target`` and ``y`` is
         2-D).
-    loo_errors_ : ndarray of shape (n_alphas,) or (n_alphas, n_targets)
-        Mean squared leave-one-out error of each alpha (and target), weighted
-        by ``sample_weight``.
+    loo_errors_ : ndarray of shape (n_alphas, n_targets) or None
+        Mean squared leave-one-out error of each alpha and target, weighted
+        by ``sample_weight`` (None when no feature varies: then every alpha
+        has the same error and ``alpha_`` is the first).
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Coefficients of the refit with ``alpha_``.
     intercept_ : float or ndarray of shape (n_targets,)
@@ -192,68 +194,61 @@ class RidgeLOOHead(_BaseHead):
             )
         return alphas
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Choose alpha by leave-one-out, then fit the exact ridge solution.
+    @property
+    def _constant_info(self):
+        # No non-constant feature: every alpha has the same leave-one-out
+        # error, and the first is kept (as RidgeCV does).
+        return {
+            "solver_": "cholesky",
+            "alpha_": float(self._check_alphas()[0]),
+            "loo_errors_": None,
+        }
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the squared errors (and of the
-            leave-one-out criterion).
-
-        Returns
-        -------
-        self : RidgeLOOHead
-            The fitted head.
-        """
+    def _solve(self, problem: _Problem) -> _Solution:
         alphas = self._check_alphas()
-        X, Y, sample_weight = self._validate_fit(X, y, sample_weight)
-        if X.shape[0] < 2:
+        n, m = problem.X.shape[0], problem.n_targets
+        if n < 2:
             raise ValueError(
                 "RidgeLOOHead needs at least 2 samples for leave-one-out, got "
-                f"n_samples={X.shape[0]}."
+                f"n_samples={n}."
             )
-        y_ndim = self._y_ndim
-        problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
+        act = problem.active
         Xt, Yt = problem.centred_design()
         weights = None
         if self.fit_intercept:
-            weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-        errors = ridge_loo_errors(Xt, Yt, alphas, intercept_weights=weights)
-        if self.alpha_per_target:
-            crit = errors
-        else:
-            crit = errors.mean(axis=1, keepdims=True)
+            weights = np.ones(n) if problem.sqrt_w is None else problem.sqrt_w**2
+        errors = ridge_loo_errors(Xt[:, act], Yt, alphas, intercept_weights=weights)
+        crit = errors if self.alpha_per_target else errors.mean(axis=1, keepdims=True)
         if not np.all(np.isfinite(crit.min(axis=0))):
             raise ValueError(
                 "The leave-one-out error is undefined for every alpha (a row has "
                 "leverage 1, e.g. more features than samples with a tiny alpha): "
                 "use larger alphas."
             )
-        best = np.argmin(crit, axis=0)  # first minimum, as RidgeCV
-        chosen = np.broadcast_to(alphas[best], (Y.shape[1],))
-        coef = np.zeros((X.shape[1], Y.shape[1]))
-        certs, solvers = np.zeros(Y.shape[1]), []
+        best = np.argmin(crit, axis=0)  # the first minimum, as RidgeCV
+        chosen = np.broadcast_to(alphas[best], (m,))
+        coef = np.zeros((int(act.sum()), m))
+        cert = np.zeros(m)
+        solvers = []
         for alpha in np.unique(chosen):
             cols = np.flatnonzero(chosen == alpha)
             sub = problem
-            if cols.size < Y.shape[1]:
-                sub = _prepare_problem(X, Y[:, cols], sample_weight, self.fit_intercept)
-            coef_a, cert, solver = _solve_ridge_family(sub, float(alpha))
-            coef[:, cols] = coef_a
-            certs[cols] = cert
+            if cols.size < m:
+                sub = replace(
+                    problem,
+                    Y=problem.Y[:, cols],
+                    y_offset=problem.y_offset[cols],
+                    xty=problem.xty[:, cols],
+                    yty=problem.yty[cols],
+                )
+            coef_a, cert_a, solver = _solve_ridge_family(sub, float(alpha))
+            coef[:, cols] = coef_a[act]
+            cert[cols] = cert_a
             solvers.append(solver)
-        self.kkt_residual_ = float(np.max(certs, initial=0.0))
-        self.solver_ = ",".join(dict.fromkeys(solvers))
-        if self.alpha_per_target and y_ndim == 2:
-            self.alpha_ = np.array(chosen)
+        info = {"solver_": ",".join(dict.fromkeys(solvers)), "loo_errors_": errors}
+        per_target = {}
+        if self.alpha_per_target:
+            per_target["alpha_"] = np.array(chosen)
         else:
-            self.alpha_ = float(chosen[0])
-        self.loo_errors_ = errors[:, 0] if y_ndim == 1 else errors
-        self._set_linear(problem, coef)
-        return self
+            info["alpha_"] = float(chosen[0])
+        return _Solution(coef, cert, per_target=per_target, info=info)

@@ -11,6 +11,7 @@ from skwtsg.heads import (
     LeastSquaresHead,
     NonNegativeLeastSquaresHead,
     RidgeHead,
+    RidgeLOOHead,
 )
 
 
@@ -35,6 +36,7 @@ def test_sklearn_compatible(estimator, check):
         NonNegativeLeastSquaresHead(),
         BallLeastSquaresHead(),
         IsotonicHead(),
+        RidgeLOOHead(),
     ],
 )
 def test_declares_convexity(head):

@@ -43,7 +43,9 @@ def test_matches_ridgecv(n, d, m, alpha_per_target, weighted, fit_intercept):
     assert ours.kkt_residual_ < 1e-8
     # The criterion itself: RidgeCV stores the squared LOO errors per row.
     ref_errors = ref.cv_results_.mean(axis=0)  # (n_targets, n_alphas) or (n_alphas,)
-    np.testing.assert_allclose(ours.loo_errors_, ref_errors.T, rtol=1e-7)
+    np.testing.assert_allclose(
+        ours.loo_errors_, ref_errors.T.reshape(ours.loo_errors_.shape), rtol=1e-7
+    )
 
 
 def test_loo_errors_are_leave_one_out():
@@ -93,9 +95,12 @@ def test_undefined_loo_is_an_error():
         RidgeLOOHead([1e-300], fit_intercept=False).fit(X, rng.normal(size=5))
 
 
-def test_one_sample_is_an_error():
-    with pytest.raises(ValueError, match="n_samples=1"):
-        RidgeLOOHead().fit([[1.0, 2.0]], [1.0])
+def test_no_varying_feature():
+    """Constant features (or one row): every alpha ties, the first is kept."""
+    head = RidgeLOOHead([0.5, 2.0]).fit([[1.0, 2.0]] * 3, [1.0, 2.0, 6.0])
+    assert head.alpha_ == 0.5 and head.loo_errors_ is None
+    np.testing.assert_array_equal(head.coef_, [0.0, 0.0])
+    assert head.intercept_ == pytest.approx(3.0)
 
 
 def test_per_target_alpha_shape():
@@ -104,6 +109,7 @@ def test_per_target_alpha_shape():
     assert head.alpha_.shape == (3,) and head.loo_errors_.shape == (13, 3)
     shared = RidgeLOOHead().fit(X, Y)
     assert isinstance(shared.alpha_, float) and shared.loo_errors_.shape == (13, 3)
+    assert RidgeLOOHead().fit(X, Y[:, 0]).loo_errors_.shape == (13, 1)
 
 
 @parametrize_with_checks(
