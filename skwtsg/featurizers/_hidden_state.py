@@ -294,7 +294,7 @@ class TransformerHiddenStateFeaturizer(
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, hidden_size_ * len(layers_))
+        Z : ndarray of shape ``(n_samples, hidden_size_ * len(layers_))``
             The pooled hidden state of each requested layer, concatenated.
         """
         check_is_fitted(self)
