@@ -203,7 +203,7 @@ def decomposition_summary(records: pd.DataFrame) -> dict:
           head), both within ``1e-9`` times the weak error;
         - ``median_epsilon_ratio``: median of ε / weak error;
         - ``median_gap_ratio``: median of (gain − misfit) / weak error;
-        - ``max_abs_projection_term_ratio``: the largest \|projection term\| /
+        - ``max_abs_projection_term_ratio``: the largest absolute projection term /
           weak error (0 up to rounding for least squares);
         - ``corr_epsilon_misfit``: Pearson correlation across tasks of ε and
           the misfit (NaN with fewer than 3 tasks or a constant column).
