@@ -1,0 +1,746 @@
+"""Guard rails on every public entry point (issue 11).
+
+Each public function and estimator of ``skwtsg`` and its subpackages is fed
+the classes of bad input that used to give a silently wrong number or an
+obscure crash: NaN/inf and complex inputs, negative or NaN
+``sample_weight``, empty input, inconsistent lengths, wrong-typed
+parameters and non-finite parameters. Each must give a ``ValueError`` or
+``TypeError`` that names the argument (or a correct finite result), never a
+NaN result, a silent cast, nor an ``IndexError``/``LinAlgError``/
+``ZeroDivisionError``/``RuntimeError``. ``test_every_public_name_is_covered``
+fails when a public name is added without being listed here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+from numbers import Integral, Real
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval
+
+import skwtsg
+from skwtsg import metrics
+from skwtsg.heads import (
+    BallLeastSquaresHead,
+    GradientLinearHead,
+    IsotonicHead,
+    LeastSquaresHead,
+    NonConvexHead,
+    NonNegativeLeastSquaresHead,
+    RidgeHead,
+    is_convex_head,
+    pythagorean_gap,
+)
+from skwtsg.metrics import (
+    bound,
+    fit_line,
+    gain,
+    misfit,
+    performance_gap_recovered,
+    weak_to_strong_report,
+)
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_RDKIT = importlib.util.find_spec("rdkit") is not None
+needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="needs torch ([torch])")
+needs_rdkit = pytest.mark.skipif(not HAS_RDKIT, reason="needs RDKit ([chem])")
+
+SUBPACKAGES = ["skwtsg", "skwtsg.metrics", "skwtsg.heads", "skwtsg.featurizers"]
+SUBPACKAGES += ["skwtsg.datasets", "skwtsg.plot"]
+
+#: Public names that landed after this sweep was written (classifier,
+#: intervals, essays, synth): listed so the suite stays green, but NOT yet
+#: fed the defect classes here. Sweeping them is open work.
+NOT_YET_SWEPT = "not yet swept (landed after the sweep)"
+
+# Where each public name is exercised in this module (or why it is not).
+COVERAGE = {
+    "PRETRAINED_MODELS": NOT_YET_SWEPT,
+    "PretrainedModelMetadata": NOT_YET_SWEPT,
+    "RidgeLOOHead": NOT_YET_SWEPT,
+    "SoftmaxHead": NOT_YET_SWEPT,
+    "TransformerHiddenStateFeaturizer": NOT_YET_SWEPT,
+    "WeakToStrongClassifier": NOT_YET_SWEPT,
+    "accuracy_pgr": NOT_YET_SWEPT,
+    "check_probabilities": NOT_YET_SWEPT,
+    "diagnostic_intervals": NOT_YET_SWEPT,
+    "fetch_pretrained_model": NOT_YET_SWEPT,
+    "gain_misfit_decomposition": NOT_YET_SWEPT,
+    "kl_bound": NOT_YET_SWEPT,
+    "kl_bound_scorer": NOT_YET_SWEPT,
+    "kl_error": NOT_YET_SWEPT,
+    "kl_gain": NOT_YET_SWEPT,
+    "kl_misfit": NOT_YET_SWEPT,
+    "kl_strong_error_scorer": NOT_YET_SWEPT,
+    "least_squares_gap": NOT_YET_SWEPT,
+    "misfit_interval": NOT_YET_SWEPT,
+    "rank_weak_supervisors": NOT_YET_SWEPT,
+    "ridge_loo_errors": NOT_YET_SWEPT,
+    "weak_to_strong_classification_report": NOT_YET_SWEPT,
+    "WeakToStrongRegressor": "numeric estimators, non-finite parameters",
+    "bound_scorer": "scorers",
+    "misfit_scorer": "scorers",
+    "strong_error_scorer": "scorers",
+    "__version__": "not an entry point",
+    "LineFit": "the result type of fit_line",
+    "bound": "metrics",
+    "fit_line": "fit_line",
+    "gain": "metrics",
+    "misfit": "metrics",
+    "performance_gap_recovered": "metrics, PGR",
+    "weak_to_strong_report": "metrics",
+    "BallLeastSquaresHead": "numeric estimators, non-finite parameters",
+    "GradientLinearHead": "numeric estimators, non-finite parameters",
+    "IsotonicHead": "numeric estimators",
+    "LeastSquaresHead": "numeric estimators",
+    "NonConvexHead": "numeric estimators, non-finite parameters",
+    "NonNegativeLeastSquaresHead": "numeric estimators",
+    "RidgeHead": "numeric estimators, non-finite parameters",
+    "check_head_convexity": "convexity",
+    "is_convex_head": "convexity",
+    "pythagorean_gap": "metrics",
+    "MLP": "networks",
+    "make_mlp": "networks",
+    "perturb_weights": "networks",
+    "MorganFingerprintFeaturizer": "string featurizers",
+    "MultiTaskFeaturizer": "torch featurizers, non-finite parameters",
+    "RDKitDescriptorFeaturizer": "string featurizers",
+    "SentenceTransformerFeaturizer": "non-finite parameters (no model is loaded)",
+    "SkorchFeaturizer": "torch featurizers, non-finite parameters",
+    "SmilesTransformerFeaturizer": "non-finite parameters, string featurizers",
+    "TfidfSVDFeaturizer": "string featurizers, non-finite parameters",
+    "TorchFeaturizer": "torch featurizers",
+    "RemoteFileMetadata": "file helpers",
+    "fetch_ellipse": "fetchers",
+    "fetch_esol": "fetchers",
+    "fetch_freesolv": "fetchers",
+    "fetch_lipophilicity": "fetchers",
+    "fetch_molecules": "fetchers",
+    "fetch_file": "file helpers",
+    "get_data_home": "file helpers",
+    "sha256sum": "file helpers",
+    "make_synthetic_labels": "synthetic data",
+    "make_synthetic_tasks": "synthetic data, non-finite parameters",
+    "GainMisfitDisplay": "displays",
+    "WeakModelSelectionDisplay": "displays",
+}
+
+
+def test_every_public_name_is_covered():
+    public = set()
+    for name in SUBPACKAGES:
+        public |= set(importlib.import_module(name).__all__)
+    assert sorted(public - set(COVERAGE)) == []
+
+
+# ---------------------------------------------------------------------------
+# Numeric estimators: X, y and sample_weight
+# ---------------------------------------------------------------------------
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(40, 3))
+Y = X @ [1.0, 2.0, 3.0] + RNG.normal(size=40)
+
+
+def _numeric_estimators():
+    from sklearn.decomposition import PCA
+
+    out = [
+        LeastSquaresHead(),
+        RidgeHead(),
+        BallLeastSquaresHead(radius=1.0),
+        NonNegativeLeastSquaresHead(),
+        skwtsg.WeakToStrongRegressor(PCA(1), random_state=0),
+    ]
+    if HAS_TORCH:
+        out += [GradientLinearHead(max_epochs=3), NonConvexHead(max_epochs=3)]
+    return out
+
+
+def _with(a, i, value):
+    a = np.array(a, dtype=complex if isinstance(value, complex) else float)
+    a.flat[i] = value
+    return a
+
+
+BAD_FIT_INPUTS = {
+    "X NaN": (lambda: (_with(X, 0, np.nan), Y, None), "X"),
+    "X inf": (lambda: (_with(X, 0, np.inf), Y, None), "X"),
+    "X complex": (lambda: (X + 1j, Y, None), "[Cc]omplex"),
+    "y NaN everywhere": (lambda: (X, np.full(40, np.nan), None), "y"),
+    "y inf": (lambda: (X, _with(Y, 0, np.inf), None), "y"),
+    "y complex": (lambda: (X, Y + 1j, None), "[Cc]omplex"),
+    "negative weight": (lambda: (X, Y, _with(np.ones(40), 0, -1.0)), "[Nn]egative"),
+    "NaN weight": (lambda: (X, Y, _with(np.ones(40), 0, np.nan)), "sample_weight"),
+    "inf weight": (lambda: (X, Y, _with(np.ones(40), 0, np.inf)), "sample_weight"),
+    "zero weights": (lambda: (X, Y, np.zeros(40)), "[Ss]ample.weight|sum"),
+    "short weights": (lambda: (X, Y, np.ones(3)), "sample_weight|samples"),
+    "empty": (lambda: (X[:0], Y[:0], None), "0 sample"),
+    "short y": (lambda: (X, Y[:10], None), "inconsistent"),
+    "string X": (lambda: (np.full((40, 3), "a"), Y, None), "float|numeric"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FIT_INPUTS))
+@pytest.mark.parametrize(
+    "estimator", _numeric_estimators(), ids=lambda e: type(e).__name__
+)
+def test_numeric_fit_refuses_bad_input(estimator, case):
+    make, match = BAD_FIT_INPUTS[case]
+    X_bad, y_bad, sw = make()
+    if (
+        isinstance(estimator, skwtsg.WeakToStrongRegressor)
+        and case == "y NaN everywhere"
+    ):
+        match = "labeled|NaN"
+    kwargs = {} if sw is None else {"sample_weight": sw}
+    with pytest.raises(ValueError, match=match):
+        clone(estimator).fit(X_bad, y_bad, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "estimator", _numeric_estimators(), ids=lambda e: type(e).__name__
+)
+def test_numeric_predict_and_score_refuse_bad_input(estimator):
+    fitted = clone(estimator).fit(X, Y)
+    assert np.all(np.isfinite(fitted.predict(X)))
+    for bad in (_with(X, 0, np.nan), _with(X, 0, np.inf), X + 1j, X[:, :2]):
+        with pytest.raises(ValueError):
+            fitted.predict(bad)
+    with pytest.raises(ValueError, match="inconsistent"):
+        fitted.score(X, Y[:10])
+
+
+def test_isotonic_head_refuses_bad_input():
+    x = X[:, :1]
+    for args, kw in [
+        ((_with(x, 0, np.nan), Y), {}),
+        ((x + 1j, Y), {}),
+        ((x[:0], Y[:0]), {}),
+        ((x, Y), {"sample_weight": _with(np.ones(40), 0, -1.0)}),
+        ((x, Y), {"sample_weight": _with(np.ones(40), 0, np.nan)}),
+    ]:
+        with pytest.raises(ValueError):
+            IsotonicHead().fit(*args, **kw)
+
+
+@needs_torch
+@pytest.mark.parametrize("head", ["GradientLinearHead", "NonConvexHead"])
+def test_torch_heads_refuse_negative_sample_weight(head):
+    # Before: GradientLinearHead fitted silently with a negative weight, and
+    # NonConvexHead crashed with "LinAlgError: SVD did not converge".
+    est = {"GradientLinearHead": GradientLinearHead, "NonConvexHead": NonConvexHead}[
+        head
+    ](max_epochs=2)
+    with pytest.raises(ValueError, match="[Nn]egative values.*sample_weight"):
+        est.fit(X, Y, sample_weight=_with(np.ones(40), 0, -1.0))
+
+
+def test_weak_to_strong_refuses_negative_sample_weight_itself():
+    # Before: refused only if the weak head happened to refuse it (a head
+    # that accepts negative weights let them through).
+    from sklearn.neighbors import KNeighborsRegressor
+
+    est = skwtsg.WeakToStrongRegressor(weak_head=KNeighborsRegressor(3), random_state=0)
+    with pytest.raises(ValueError, match="[Nn]egative values.*sample_weight"):
+        est.fit(X, Y, sample_weight=_with(np.ones(40), 0, -1.0))
+
+
+# ---------------------------------------------------------------------------
+# Non-finite and wrong-typed parameters, from the declared constraints
+# ---------------------------------------------------------------------------
+
+
+def _constructible():
+    """One instance of every public estimator whose extras are installed."""
+    from sklearn.decomposition import PCA
+
+    from skwtsg import featurizers as F
+
+    out = [
+        skwtsg.WeakToStrongRegressor(PCA(1)),
+        LeastSquaresHead(),
+        RidgeHead(),
+        BallLeastSquaresHead(),
+        NonNegativeLeastSquaresHead(),
+        IsotonicHead(),
+        F.TfidfSVDFeaturizer(),
+        F.SentenceTransformerFeaturizer(),
+        F.RDKitDescriptorFeaturizer(),
+        F.MorganFingerprintFeaturizer(),
+        F.SmilesTransformerFeaturizer(),
+    ]
+    if HAS_TORCH:
+        out += [
+            GradientLinearHead(),
+            NonConvexHead(),
+            F.TorchFeaturizer(F.MLP),
+            F.MultiTaskFeaturizer(F.MLP),
+            F.SkorchFeaturizer(F.MLP),
+        ]
+    return out
+
+
+def _numeric_parameters():
+    """(estimator, parameter) for every parameter constrained by an Interval."""
+    cases = []
+    for est in _constructible():
+        for name, constraints in type(est)._parameter_constraints.items():
+            if isinstance(constraints, list) and any(
+                isinstance(c, Interval)
+                and c.type in (Real, Integral)
+                or isinstance(c, Interval)
+                and issubclass(c.type, Real)
+                for c in constraints
+            ):
+                cases.append(pytest.param(est, name, id=f"{type(est).__name__}-{name}"))
+    return cases
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, "1", 1 + 1j])
+@pytest.mark.parametrize("estimator, name", _numeric_parameters())
+def test_numeric_parameters_refuse_non_finite_and_wrong_types(estimator, name, value):
+    est = clone(estimator).set_params(**{name: value})
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        est._validate_params()  # what fit calls first (via _fit_context)
+
+
+def test_non_finite_parameters_named_in_the_issue():
+    from sklearn.decomposition import PCA
+
+    for est in [
+        RidgeHead(alpha=np.inf),
+        BallLeastSquaresHead(radius=np.nan),
+        skwtsg.WeakToStrongRegressor(PCA(1), eval_size=np.nan),
+        skwtsg.WeakToStrongRegressor(PCA(1), strong_size=np.inf),
+    ]:
+        with pytest.raises(ValueError, match="parameter"):
+            est.fit(X, Y)
+
+
+def test_make_synthetic_tasks_refuses_non_finite_parameters():
+    from skwtsg.datasets import make_synthetic_tasks
+
+    for kw in [{"sigma": np.inf}, {"sigma": np.nan}, {"n_tasks": 0}, {"hidden": 2.5}]:
+        with pytest.raises(ValueError, match=f"'{next(iter(kw))}' parameter"):
+            make_synthetic_tasks(**kw)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: is_convex_head(RidgeHead(), return_exact="yes"), "return_exact"),
+        (lambda: is_convex_head(RidgeHead(), return_exact=1), "return_exact"),
+    ],
+)
+def test_bool_parameters_are_not_cast(call, name):
+    # Before: any truthy value was accepted as True.
+    with pytest.raises(TypeError, match=f"`{name}` must be a bool"):
+        call()
+
+
+# ---------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------
+
+YT = RNG.normal(size=(30, 2))
+YW = YT + RNG.normal(size=YT.shape)
+YS = YT + 0.5 * RNG.normal(size=YT.shape)
+YC = YT + 0.1 * RNG.normal(size=YT.shape)
+
+METRICS = {
+    "misfit": lambda a, b, c, **kw: misfit(b, c, **kw),
+    "gain": gain,
+    "bound": bound,
+    "report": weak_to_strong_report,
+    "pgr": lambda a, b, c, **kw: performance_gap_recovered(a, b, c, YC, **kw),
+    "pythagorean_gap": lambda a, b, c, **kw: pythagorean_gap(b, c, a, **kw),
+}
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        ([1.0, -2.0], "negative task weights"),
+        ([0.0, 0.0], "zero for every task"),
+        ([1.0, np.nan], "multioutput.*NaN"),
+        ([1.0, 2.0, 3.0], "3 weights for 2 tasks"),
+        ([1.0 + 1j, 1.0], "multioutput.*complex"),
+        ("mean", "multioutput"),
+    ],
+)
+def test_metrics_validate_multioutput(metric, weights, match):
+    # Before: negative task weights gave a negative "mean squared" misfit
+    # and all-zero weights a ZeroDivisionError.
+    if metric == "pythagorean_gap":
+        pytest.skip("pythagorean_gap has no multioutput")
+    with pytest.raises(ValueError, match=match):
+        METRICS[metric](YT, YW, YS, multioutput=weights)
+
+
+@pytest.mark.parametrize("metric", [m for m in METRICS if m != "pythagorean_gap"])
+def test_metrics_accept_valid_task_weights(metric):
+    weighted = METRICS[metric](YT, YW, YS, multioutput=[0.0, 1.0])
+    raw = METRICS[metric](YT, YW, YS, multioutput="raw_values")
+    if isinstance(weighted, dict):
+        weighted, raw = weighted["misfit"], raw["misfit"]
+    assert weighted == pytest.approx(raw[1])
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+@pytest.mark.parametrize("scale", [1e160, 1e200])
+def test_metrics_refuse_overflow(metric, scale):
+    # Before: finite inputs whose squares overflow gave inf or NaN.
+    with pytest.raises(ValueError, match="overflow"):
+        METRICS[metric](YT * scale, YW * scale, YS * scale)
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (lambda a: _with(a, 0, np.nan), "NaN or infinity"),
+        (lambda a: _with(a, 0, np.inf), "NaN or infinity"),
+        (lambda a: a + 1j, "must be real"),
+        (lambda a: a[:0], "empty"),
+        (lambda a: a[:5], "same shape"),
+    ],
+)
+def test_metrics_refuse_bad_arrays(metric, bad, match):
+    with pytest.raises(ValueError, match=match):
+        METRICS[metric](YT, bad(YW), YS)
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+def test_metrics_refuse_bad_sample_weight(metric):
+    for sw, match in [
+        (_with(np.ones(30), 0, -1.0), "negative"),
+        (_with(np.ones(30), 0, np.nan), "NaN"),
+        (np.zeros(30), "zero on every row"),
+        (np.ones(4), "inconsistent"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            METRICS[metric](YT, YW, YS, sample_weight=sw)
+
+
+def test_pgr_without_a_gap_raises_instead_of_nan():
+    # Before: NaN for a task whose weak error equals the ceiling error.
+    with pytest.raises(ValueError, match=r"undefined.*task\(s\) \[1\]"):
+        performance_gap_recovered(YT, YW, YS, np.c_[YC[:, 0], YW[:, 1]])
+    with pytest.raises(ValueError, match="undefined"):
+        weak_to_strong_report(YT, YW, YS, y_ceiling=YW)
+    finite = performance_gap_recovered(YT, YW, YS, YC, multioutput="raw_values")
+    assert np.all(np.isfinite(finite))
+
+
+def test_fit_line_refuses_complex_input():
+    # Before: the imaginary part was dropped silently.
+    with pytest.raises(ValueError, match="`x` must be real"):
+        fit_line(np.arange(5) + 1j, np.arange(5.0))
+    with pytest.raises(ValueError, match="`y` must be real"):
+        fit_line(np.arange(5.0), np.arange(5) * 1j)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        fit_line([1.0, np.nan, 3.0], [1.0, 2.0, 3.0])
+    assert not fit_line([], []).fitted  # no points, no line (documented)
+
+
+# ---------------------------------------------------------------------------
+# Scorers
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted_w2s():
+    from sklearn.decomposition import PCA
+
+    return skwtsg.WeakToStrongRegressor(PCA(1), random_state=0).fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    "scorer",
+    [skwtsg.bound_scorer, skwtsg.strong_error_scorer],
+    ids=["bound", "strong_error"],
+)
+def test_scorers_refuse_bad_input(fitted_w2s, scorer):
+    for X_bad, y_bad, match in [
+        (X, Y[:10], "inconsistent"),
+        (X, Y + 1j, "[Cc]omplex"),
+        (X, _with(Y, 0, np.inf), "infinity"),
+        (X, np.full(40, np.nan), "NaN"),
+        (_with(X, 0, np.nan), Y, "NaN"),
+        (X[:0], Y[:0], "empty|0 sample"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            scorer(fitted_w2s, X_bad, y_bad)
+    assert np.isfinite(scorer(fitted_w2s, X, Y))
+
+
+def test_misfit_scorer_refuses_bad_X(fitted_w2s):
+    with pytest.raises(ValueError, match="NaN"):
+        skwtsg.misfit_scorer(fitted_w2s, _with(X, 0, np.nan))
+    with pytest.raises(TypeError, match="predict_weak"):
+        skwtsg.misfit_scorer(RidgeHead().fit(X, Y), X)
+    assert np.isfinite(skwtsg.misfit_scorer(fitted_w2s, X))
+
+
+def test_convexity_helpers_answer_unknown_for_non_estimators():
+    from skwtsg.heads import check_head_convexity
+
+    assert is_convex_head(None) is None
+    with pytest.warns(UserWarning):
+        assert check_head_convexity(object()) is None
+
+
+# ---------------------------------------------------------------------------
+# Featurizers
+# ---------------------------------------------------------------------------
+
+
+def test_text_featurizer_refuses_bad_input():
+    from skwtsg.featurizers import TfidfSVDFeaturizer
+
+    texts = ["the cat sat", "a dog ran", "the dog sat", "a cat ran"] * 3
+    with pytest.raises(ValueError, match="row 11 of X is not a text"):
+        TfidfSVDFeaturizer(n_components=2).fit(texts[:-1] + [3.0])
+    with pytest.raises(ValueError, match="single string"):
+        TfidfSVDFeaturizer(n_components=2).fit("the cat sat")
+    with pytest.raises(ValueError, match="n_components"):
+        TfidfSVDFeaturizer(n_components=500).fit(texts)
+
+
+@needs_rdkit
+def test_molecule_featurizers_refuse_bad_input():
+    from skwtsg.featurizers import (
+        MorganFingerprintFeaturizer,
+        RDKitDescriptorFeaturizer,
+    )
+
+    smiles = ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC"]
+    for est in [
+        MorganFingerprintFeaturizer(),
+        RDKitDescriptorFeaturizer(morgan_bits=8),
+    ]:
+        with pytest.raises(ValueError, match="row 4 of X is not a SMILES"):
+            est.fit(smiles + [1.0])
+        with pytest.raises(ValueError, match="row 0: RDKit cannot parse"):
+            est.fit(smiles).transform(["C1CC"] + smiles)
+        with pytest.raises(ValueError, match="single string"):
+            est.fit("CCO")
+    with pytest.raises(ValueError, match="no rows"):
+        RDKitDescriptorFeaturizer().fit([])
+    with pytest.raises(ValueError, match="'descriptors' parameter"):
+        RDKitDescriptorFeaturizer(descriptors="fastest").fit(smiles)
+
+
+@needs_torch
+def test_torch_featurizer_refuses_non_finite_features():
+    # Before: inputs or weights too large for float32 gave NaN features.
+    from skwtsg.featurizers import TorchFeaturizer, make_mlp
+
+    featurizer = TorchFeaturizer(make_mlp(), random_state=0).fit(X[:, :1].repeat(8, 1))
+    Xs = RNG.normal(size=(6, 8))
+    assert np.all(np.isfinite(featurizer.transform(Xs)))
+    with pytest.raises(ValueError, match="NaN or infinite features on 6 of 6 rows"):
+        featurizer.transform(Xs * 1e300)
+
+
+@needs_torch
+def test_torch_featurizer_wrong_input_width_is_a_value_error():
+    # Before: "RuntimeError: mat1 and mat2 shapes cannot be multiplied".
+    from skwtsg.featurizers import TorchFeaturizer, make_mlp
+
+    with pytest.raises(ValueError, match="forward pass fails on X with 3 features"):
+        TorchFeaturizer(make_mlp(in_features=8)).fit(X)
+
+
+@needs_torch
+def test_torch_featurizers_refuse_bad_input():
+    from skwtsg.featurizers import MLP, MultiTaskFeaturizer, TorchFeaturizer
+
+    X8 = RNG.normal(size=(20, 8))
+    for bad in (_with(X8, 0, np.nan), _with(X8, 0, np.inf), X8 + 1j, X8[:0]):
+        with pytest.raises(ValueError):
+            TorchFeaturizer(MLP).fit(bad)
+    Yp = np.c_[X8[:, 0], np.full(20, np.nan)]
+    Yp[10:] = np.c_[np.full(10, np.nan), X8[10:, 1]]
+    for Y_bad, match in [
+        (np.full_like(Yp, np.nan), "no observed"),
+        (np.where(np.isnan(Yp), np.nan, np.inf), "infinity"),
+        (Yp[:5], "inconsistent"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            MultiTaskFeaturizer(MLP, max_epochs=1).fit(X8, Y_bad)
+    # Before: task_intercepts without task_heads was silently ignored.
+    with pytest.raises(ValueError, match="task_intercepts` is only used"):
+        MultiTaskFeaturizer(MLP, task_intercepts=[1.0, 0.0], max_epochs=1).fit(X8, Yp)
+
+
+@needs_torch
+def test_network_helpers_refuse_bad_parameters():
+    from skwtsg.featurizers import MLP, make_mlp, perturb_weights
+
+    for kw, match in [
+        ({"hidden": 0}, "`hidden` must be a positive integer"),
+        ({"n_layers": 2.0}, "`n_layers` must be a positive integer"),
+        ({"activation": "swish"}, "`activation` must be one of"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            make_mlp(**kw)
+    # Before: any truthy value was taken as True.
+    for kw in [{"bias": "no"}, {"final_activation": 0}]:
+        with pytest.raises(TypeError, match=f"`{next(iter(kw))}` must be a bool"):
+            make_mlp(**kw)
+    with pytest.raises(TypeError, match="`bias` must be a bool"):
+        MLP(bias="yes")
+    net = make_mlp()
+    for sigma in (np.nan, np.inf, -1.0, "0.1"):
+        with pytest.raises(ValueError, match="`sigma` must be a finite"):
+            perturb_weights(net, sigma)
+    with pytest.raises(TypeError, match="`include_bias` must be a bool"):
+        perturb_weights(net, 0.1, include_bias="yes")
+    # Before: a finite sigma too large for float32 gave inf weights and NaN
+    # features downstream.
+    with pytest.raises(ValueError, match="overflows the module's dtype"):
+        perturb_weights(net, 1e300)
+
+
+# ---------------------------------------------------------------------------
+# Datasets
+# ---------------------------------------------------------------------------
+
+
+@needs_torch
+def test_make_synthetic_labels_refuses_bad_input():
+    from skwtsg.datasets import make_synthetic_labels, make_synthetic_tasks
+
+    tasks = make_synthetic_tasks(
+        n_pretrain_tasks=2, n_pretrain_samples=5, n_tasks=3, n_samples=5, random_state=0
+    )
+    X8 = RNG.normal(size=(4, 8))
+    # Before: AttributeError on a dict; "pretrain='no'" meant pretrain=True.
+    with pytest.raises(TypeError, match="`tasks` must be the Bunch"):
+        make_synthetic_labels({}, X8)
+    with pytest.raises(TypeError, match="`pretrain` must be a bool"):
+        make_synthetic_labels(tasks, X8, pretrain="no")
+    for bad in (_with(X8, 0, np.nan), X8 + 1j, X8[:, :3]):
+        with pytest.raises(ValueError, match="X|[Cc]omplex"):
+            make_synthetic_labels(tasks, bad)
+    assert np.all(np.isfinite(make_synthetic_labels(tasks, X8)))
+
+
+def test_file_helpers_refuse_wrong_types(tmp_path):
+    from skwtsg.datasets import RemoteFileMetadata, fetch_file, get_data_home, sha256sum
+
+    # Before: sha256sum(3) read file descriptor 3; fetch_file(3) raised an
+    # AttributeError; get_data_home(3) a TypeError naming nothing.
+    with pytest.raises(TypeError, match="`path` must be a str or path-like"):
+        sha256sum(3)
+    with pytest.raises(TypeError, match="`data_home` must be a str or path-like"):
+        get_data_home(3)
+    with pytest.raises(TypeError, match="`remote` must be a RemoteFileMetadata"):
+        fetch_file("x.txt", tmp_path)
+    meta = RemoteFileMetadata("x.txt", None, "0" * 64)
+    with pytest.raises(TypeError, match="`download_if_missing` must be a bool"):
+        fetch_file(meta, tmp_path, download_if_missing="no")
+    with pytest.raises(FileNotFoundError, match="x.txt"):
+        fetch_file(meta, tmp_path, download_if_missing=False)
+
+
+@pytest.mark.parametrize(
+    "fetcher", ["fetch_esol", "fetch_freesolv", "fetch_lipophilicity", "fetch_ellipse"]
+)
+@pytest.mark.parametrize("param", ["as_frame", "download_if_missing"])
+def test_fetchers_refuse_non_bool_flags(tmp_path, fetcher, param):
+    # Before: "no" was taken as True (and the loader went looking for files).
+    from skwtsg import datasets
+
+    with pytest.raises(TypeError, match=f"`{param}` must be a bool"):
+        getattr(datasets, fetcher)(data_home=tmp_path, **{param: "no"})
+
+
+def test_fetch_molecules_refuses_bad_names_and_splits(tmp_path):
+    from skwtsg.datasets import fetch_molecules
+
+    with pytest.raises(ValueError, match="Unknown molecule dataset"):
+        fetch_molecules("nope", data_home=tmp_path)
+    for split in (-1, 1.5, "a", np.nan):
+        with pytest.raises(ValueError, match="split must be None or one of"):
+            fetch_molecules("ESOL", data_home=tmp_path, split=split)
+
+
+# ---------------------------------------------------------------------------
+# Displays
+# ---------------------------------------------------------------------------
+
+
+def test_displays_refuse_bad_input():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skwtsg.plot import GainMisfitDisplay, WeakModelSelectionDisplay
+
+    G = GainMisfitDisplay.from_predictions
+    S = WeakModelSelectionDisplay.from_predictions
+    for call, match in [
+        (lambda: G(_with(YT, 0, np.nan), YW, YS), "NaN or infinity"),
+        (lambda: G(YT + 1j, YW, YS), "must be real"),
+        (lambda: G(YT, YW, YS, sample_weight=-np.ones(30)), "non-negative"),
+        (lambda: G(YT, YW[:5], YS), "same shape"),
+        (lambda: G(YT[:0], YW[:0], YS[:0]), "empty"),
+        (lambda: G(YT * 1e200, YW * 1e200, YS * 1e200), "overflow"),
+        (lambda: S(YT, [YW, YW + 1j], [YS, YS]), "must be real"),
+        (lambda: S(YT, [YW], [YS, YS]), "candidates"),
+        (lambda: S(YT, [], []), "empty"),
+        (
+            lambda: GainMisfitDisplay(misfit=[np.nan, 1.0], gain=[1.0, 2.0]).plot(),
+            "NaN",
+        ),
+        (
+            lambda: WeakModelSelectionDisplay(
+                bound=[1.0, np.inf], true_error=[1, 2]
+            ).plot(),
+            "NaN or infinite",
+        ),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            call()
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_public_functions_have_keyword_flags_typed():
+    # The bool flags of public functions are checked (see the tests above),
+    # so a signature that gains one must be added to these tests.
+    from skwtsg import datasets, featurizers
+
+    flags = {}
+    for module in (datasets, featurizers, metrics):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj):
+                for p in inspect.signature(obj).parameters.values():
+                    if isinstance(p.default, bool):
+                        flags.setdefault(name, []).append(p.name)
+    assert flags == {
+        "fetch_ellipse": ["as_frame", "download_if_missing"],
+        "fetch_esol": ["as_frame", "download_if_missing"],
+        "fetch_freesolv": ["as_frame", "download_if_missing"],
+        "fetch_lipophilicity": ["as_frame", "download_if_missing"],
+        "fetch_molecules": ["as_frame", "download_if_missing"],
+        "fetch_file": ["download_if_missing"],
+        "make_synthetic_labels": ["pretrain"],
+        "make_synthetic_tasks": ["intercept"],
+        "make_mlp": ["bias", "final_activation"],
+        "perturb_weights": ["include_bias"],
+        # not yet checked (landed after the sweep), see NOT_YET_SWEPT:
+        "fetch_pretrained_model": ["download_if_missing"],
+        "least_squares_gap": ["fit_intercept"],
+    }
