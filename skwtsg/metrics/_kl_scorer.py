@@ -6,33 +6,24 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
 
 from .._utils._validation import check_partially_labeled_classes
 from ._kl import kl_error, kl_misfit
+from ._scorer import _num_rows, _unwrap
 
 __all__ = ["kl_bound_scorer", "kl_strong_error_scorer"]
 
 
 def _unwrap_classifier(estimator, X):
     """The weak-to-strong classifier and its input, through a Pipeline."""
-    check_is_fitted(estimator)
-    if isinstance(estimator, Pipeline):
-        X = estimator[:-1].transform(X)
-        estimator = estimator[-1]
-    if not hasattr(estimator, "predict_weak_proba"):
-        raise TypeError(
-            f"{type(estimator).__name__} has no `predict_weak_proba`: the KL "
-            "scorers need a WeakToStrongClassifier (or a Pipeline ending in one)."
-        )
-    return estimator, X
+    return _unwrap(
+        estimator, X, method="predict_weak_proba", kind="WeakToStrongClassifier"
+    )
 
 
 def _truth(estimator, X, y, caller) -> tuple[np.ndarray, np.ndarray]:
-    n = X.shape[0] if hasattr(X, "shape") else len(X)
     truth, labeled, _, _ = check_partially_labeled_classes(
-        y, n_samples=n, require_labeled=caller
+        y, n_samples=_num_rows(X), require_labeled=caller
     )
     return truth, labeled
 

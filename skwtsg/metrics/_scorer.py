@@ -15,16 +15,21 @@ from ._gain import _mse, misfit
 __all__ = ["bound_scorer", "misfit_scorer", "strong_error_scorer"]
 
 
-def _unwrap(estimator, X):
-    """The weak-to-strong step and its input, through a Pipeline's transforms."""
+def _unwrap(estimator, X, *, method="predict_weak", kind="WeakToStrongRegressor"):
+    """The weak-to-strong step and its input, through a Pipeline's transforms.
+
+    ``method`` is what the scorer calls on the step (``predict_weak`` for the
+    regressor's scorers, ``predict_weak_proba`` for the classifier's), ``kind``
+    the estimator named in the error.
+    """
     check_is_fitted(estimator)
     if isinstance(estimator, Pipeline):
         X = estimator[:-1].transform(X)
         estimator = estimator[-1]
-    if not hasattr(estimator, "predict_weak"):
+    if not hasattr(estimator, method):
         raise TypeError(
-            f"{type(estimator).__name__} has no `predict_weak`: the weak-to-strong "
-            "scorers need a WeakToStrongRegressor (or a Pipeline ending in one)."
+            f"{type(estimator).__name__} has no `{method}`: these weak-to-strong "
+            f"scorers need a {kind} (or a Pipeline ending in one)."
         )
     return estimator, X
 
