@@ -33,7 +33,12 @@ from .._utils._cache import EmbeddingStore
 from .._utils._torch import _import_torch, _resolve_device
 from .._utils._validation import check_string_column
 from ..datasets._models import PRETRAINED_MODELS, fetch_pretrained_model
-from ._text import _MINILM_NAMES, _resolve_model, _text_sha256
+from ._text import (
+    _MINILM_NAMES,
+    _FrozenTextModelMixin,
+    _resolve_model,
+    _text_sha256,
+)
 
 __all__ = ["TransformerHiddenStateFeaturizer"]
 
@@ -72,7 +77,10 @@ def _resolve(name_or_path):
 
 
 class TransformerHiddenStateFeaturizer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    _FrozenTextModelMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Mean-pooled hidden state of one or more layers of a frozen transformer.
 
@@ -196,19 +204,7 @@ class TransformerHiddenStateFeaturizer(
         self.show_progress_bar = show_progress_bar
         self.random_state = random_state
 
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state.pop("_model", None)
-        state.pop("_tokenizer", None)
-        return state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = True
-        tags.requires_fit = True
-        return tags
+    _transient = ("_model", "_tokenizer")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

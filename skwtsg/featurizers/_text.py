@@ -147,8 +147,36 @@ def _local_embedding_dim(local_dir):
     return None
 
 
+class _FrozenTextModelMixin:
+    """Shared by the featurizers that embed texts with a loaded, frozen model.
+
+    The loaded objects named in ``_transient`` are dropped when pickling (they
+    are reloaded on first use), and the tags declare string input of one
+    column, 1-D or 2-D.
+    """
+
+    _transient: tuple[str, ...] = ("_model",)
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # type: ignore[misc]  # a copy
+        for name in self._transient:
+            state.pop(name, None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.string = True
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = True
+        tags.requires_fit = True
+        return tags
+
+
 class SentenceTransformerFeaturizer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    _FrozenTextModelMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Embed texts with a pretrained sentence-transformers model, with a cache.
 
@@ -276,19 +304,6 @@ class SentenceTransformerFeaturizer(
         self.cache_dir = cache_dir
         self.show_progress_bar = show_progress_bar
         self.random_state = random_state
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # a copy: keep self's model
-        state.pop("_model", None)
-        return state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = True
-        tags.requires_fit = True
-        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: None = None) -> SentenceTransformerFeaturizer:
