@@ -20,7 +20,8 @@ most 1.2; the verdict is computed from the measured ratios.
 
 Usage::
 
-    python benchmarks/bench_estimator.py [--repeat 7] [--out results/bench_estimator.json]
+    python benchmarks/bench_estimator.py [--repeat 7]
+        [--out results/bench_estimator.json]
 """
 
 from __future__ import annotations

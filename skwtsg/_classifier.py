@@ -23,6 +23,7 @@ from ._w2s import (
     _fit_head,
     _fit_transform,
     _FitData,
+    _is_passthrough,
     _make_featurizer,
     _num_rows,
 )
@@ -305,16 +306,20 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         )
         self.roles_ = split.names()
         X_rows = X if hasattr(X, "iloc") else X_checked
-        data = _FitData(X_rows, y, labeled, weights, split)
+        data = _FitData.take(X_rows, y, labeled, weights, split)
+        rows = data.rows
         weak_rows, strong_rows = split.weak_rows, split.strong_rows
         target = y if self._proba_truth else self.classes_[Y.argmax(axis=1)]
 
         # The weak model: true labels.
         self.weak_featurizer_ = _make_featurizer(self.weak_featurizer)
-        Z_weak = _fit_transform(
-            self.weak_featurizer_, data.rows(weak_rows), target[weak_rows]
+        Z_weak = _fit_transform(self.weak_featurizer_, rows.weak, target[weak_rows])
+        Z_weak = _check_features(
+            Z_weak,
+            len(weak_rows),
+            "weak_featurizer",
+            check_finite=not _is_passthrough(self.weak_featurizer),
         )
-        Z_weak = _check_features(Z_weak, len(weak_rows), "weak_featurizer")
         weak_head = (
             SoftmaxHead(alpha=_DEFAULT_ALPHA)
             if self.weak_head is None
@@ -325,15 +330,27 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         )
 
         # The strong model: the weak model's probabilities only.
-        X_strong = data.rows(strong_rows)
-        p_weak_fit = self._weak_proba(Z_weak)
-        if np.array_equal(strong_rows, weak_rows):  # all "both": reuse Z_weak
-            p_weak = p_weak_fit
-        else:
-            p_weak = self._predict_weak_proba(X_strong)
+        # The weak labels, and the weak model on the eval rows, in one call.
+        n_strong = 0 if rows.same else len(strong_rows)
+        p_weak_after = (
+            self._predict_weak_proba(rows.after_weak)
+            if _num_rows(rows.after_weak)
+            else None
+        )
+        p_weak_fit = None
+        if rows.same or data.needs_weak_in_sample:
+            p_weak_fit = self._weak_proba(Z_weak)
+        # all "both": the labels reuse Z_weak
+        p_weak = p_weak_fit if rows.same else p_weak_after[:n_strong]
+        p_weak_eval = p_weak_after[n_strong:] if len(split.eval_rows) else None
         self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
-        Z_strong = _fit_transform(self.strong_featurizer_, X_strong, p_weak)
-        Z_strong = _check_features(Z_strong, len(strong_rows), "strong_featurizer")
+        Z_strong = _fit_transform(self.strong_featurizer_, rows.strong, p_weak)
+        Z_strong = _check_features(
+            Z_strong,
+            len(strong_rows),
+            "strong_featurizer",
+            check_finite=not _is_passthrough(self.strong_featurizer),
+        )
         head = SoftmaxHead() if self.head is None else self.head
         self.head_ = _fit_head(
             head, Z_strong, p_weak, data.weights(strong_rows), "head"
@@ -353,7 +370,12 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
             )
 
         self._set_diagnostics(
-            data, p_weak_fit, p_weak, self._proba(self.head_, Z_strong), Z_strong
+            data,
+            p_weak_fit,
+            p_weak,
+            self._proba(self.head_, Z_strong),
+            Z_strong,
+            p_weak_eval,
         )
         return self
 
@@ -391,10 +413,12 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         return np.array([pos[c] for c in expected.tolist()])
 
     # ----------------------------------------------------------- diagnostics
-    def _set_diagnostics(self, data, p_weak_fit, p_weak, p_strong, Z_strong):
+    def _set_diagnostics(
+        self, data, p_weak_fit, p_weak, p_strong, Z_strong, p_weak_eval
+    ):
         split = data.split
         strong_role = "both" if split.reuse else "strong"
-        strong_labeled = bool(data.labeled[split.strong_rows].all())
+        strong_labeled = data.strong_labeled
         p_ceiling = (
             self._proba(self.ceiling_head_, Z_strong, self._ceiling_columns)
             if self.ceiling_head_ is not None
@@ -404,18 +428,17 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
             data, split.strong_rows, p_weak, p_strong, p_ceiling, strong_labeled
         )
         if len(split.eval_rows):
-            X_eval = data.rows(split.eval_rows)
+            Z_eval = self._features("strong", data.rows.eval)  # once, both heads
             p_ceiling_eval = None
             if self.ceiling_head_ is not None:
-                Z = self._strong_features(X_eval)
                 p_ceiling_eval = self._proba(
-                    self.ceiling_head_, Z, self._ceiling_columns
+                    self.ceiling_head_, Z_eval, self._ceiling_columns
                 )
             rep = self._report(
                 data,
                 split.eval_rows,
-                self._predict_weak_proba(X_eval),
-                self._predict_strong_proba(X_eval),
+                p_weak_eval,
+                self._proba(self.head_, Z_eval),
                 p_ceiling_eval,
                 True,
             )
@@ -470,16 +493,10 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         return self._proba(self.weak_head_, Z, self._weak_columns)
 
     def _predict_weak_proba(self, X_rows):
-        Z = self.weak_featurizer_.transform(X_rows)
-        Z = _check_features(Z, _num_rows(X_rows), "weak_featurizer")
-        return self._weak_proba(Z)
-
-    def _strong_features(self, X_rows):
-        Z = self.strong_featurizer_.transform(X_rows)
-        return _check_features(Z, _num_rows(X_rows), "strong_featurizer")
+        return self._weak_proba(self._features("weak", X_rows))
 
     def _predict_strong_proba(self, X_rows):
-        return self._proba(self.head_, self._strong_features(X_rows))
+        return self._proba(self.head_, self._features("strong", X_rows))
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of the weakly-supervised strong model.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
+from sklearn import config_context
 from sklearn.base import (
     BaseEstimator,
     MetaEstimatorMixin,
@@ -18,7 +20,7 @@ from sklearn.base import (
 )
 from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, assert_all_finite
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -39,6 +41,7 @@ from ._roles import (
 )
 from ._utils._validation import check_partially_labeled_y, check_real_arrays
 from .heads import LeastSquaresHead, check_head_convexity
+from .heads._base import _BaseHead
 from .metrics import misfit, weak_to_strong_report
 
 __all__ = ["WeakToStrongRegressor", "ROLES"]
@@ -47,13 +50,60 @@ _DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
 
 
 @dataclass(frozen=True)
+class _RoleRows:
+    """The inputs of each role's rows, taken from ``X`` in one indexing.
+
+    One copy of the rows ordered weak, strong (unless they are the weak
+    rows), eval; each attribute is a slice of it (a view for an array), so no
+    row is copied twice.
+
+    Attributes
+    ----------
+    weak, strong, eval : array-like
+        The inputs of the weak, strong and eval rows.
+    after_weak : array-like
+        The strong rows (unless they are the weak rows) then the eval rows:
+        what the weak model labels, in one call.
+    same : bool
+        Whether the strong rows are the weak rows (every row ``"both"``).
+    """
+
+    weak: Any
+    strong: Any
+    eval: Any
+    after_weak: Any
+    same: bool
+
+
+def _take_role_rows(X: Any, split: RoleAssignment) -> _RoleRows:
+    """Index ``X`` once by the rows of every role (see :class:`_RoleRows`)."""
+    same = np.array_equal(split.strong_rows, split.weak_rows)
+    blocks = [split.weak_rows] + ([] if same else [split.strong_rows])
+    taken = _safe_indexing(X, np.concatenate(blocks + [split.eval_rows]))
+    n_weak, n_eval, n = len(split.weak_rows), len(split.eval_rows), _num_rows(taken)
+
+    def part(start: int, stop: int) -> Any:
+        return _safe_indexing(taken, slice(start, stop))
+
+    weak = part(0, n_weak)
+    return _RoleRows(
+        weak=weak,
+        strong=weak if same else part(n_weak, n - n_eval),
+        eval=part(n - n_eval, n),
+        after_weak=part(n_weak, n),
+        same=same,
+    )
+
+
+@dataclass(frozen=True)
 class _FitData:
     """The validated training data of a weak-to-strong fit and its roles.
 
     Attributes
     ----------
-    X : array-like
-        The rows as the featurizers receive them (a DataFrame stays one).
+    rows : _RoleRows
+        The inputs of each role's rows as the featurizers receive them (a
+        DataFrame stays one).
     y : ndarray of float64
         Targets, NaN on unlabeled rows.
     labeled : ndarray of bool
@@ -64,28 +114,56 @@ class _FitData:
         The role of every row.
     """
 
-    X: Any
+    rows: _RoleRows
     y: np.ndarray
     labeled: np.ndarray
     sample_weight: np.ndarray | None
     split: RoleAssignment
 
-    def rows(self, index: NDArray[np.intp]) -> Any:
-        """The inputs of the rows ``index``."""
-        return _safe_indexing(self.X, index)
+    @classmethod
+    def take(
+        cls,
+        X: Any,
+        y: np.ndarray,
+        labeled: np.ndarray,
+        sample_weight: np.ndarray | None,
+        split: RoleAssignment,
+    ) -> _FitData:
+        """The fit data with the inputs of each role taken from ``X`` once."""
+        return cls(_take_role_rows(X, split), y, labeled, sample_weight, split)
 
     def weights(self, index: NDArray[np.intp]) -> np.ndarray | None:
         """The weights of the rows ``index`` (``None`` for unit weights)."""
         return None if self.sample_weight is None else self.sample_weight[index]
 
+    @property
+    def strong_labeled(self) -> bool:
+        """Whether every strong row has a true label."""
+        return bool(self.labeled[self.split.strong_rows].all())
+
+    @property
+    def needs_weak_in_sample(self) -> bool:
+        """Whether the weak error is measured on the weak model's own rows.
+
+        So when there are no eval rows and the strong rows are unlabeled.
+        """
+        return not len(self.split.eval_rows) and not self.strong_labeled
+
 
 @dataclass(frozen=True)
-class _TrainPredictions:
-    """Predictions made during fit, on the models' training rows."""
+class _Predictions:
+    """The predictions the diagnostics need, each made once during fit.
 
-    weak_on_weak: np.ndarray
+    ``weak_on_weak`` is ``None`` unless the weak error is measured in-sample
+    (or the strong rows are the weak rows); the eval predictions are ``None``
+    without eval rows.
+    """
+
+    weak_on_weak: np.ndarray | None
     weak_on_strong: np.ndarray
     strong_on_strong: np.ndarray
+    weak_on_eval: np.ndarray | None
+    strong_on_eval: np.ndarray | None
 
 
 class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
@@ -128,7 +206,7 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
         )
         self.roles_ = split.names()
         X_rows = X if hasattr(X, "iloc") else X_checked
-        return _FitData(X_rows, y_arr, labeled, weights, split)
+        return _FitData.take(X_rows, y_arr, labeled, weights, split)
 
     def _validate_X(self, X: ArrayLike, reset: bool) -> Any:
         dtype = self._x_dtype()
@@ -151,15 +229,23 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
         )
         return "numeric" if passthrough else None
 
+    def _features(self, side: str, X_rows: Any) -> Any:
+        """The fitted ``side`` featurizer's checked features of validated rows."""
+        name = f"{side}_featurizer"
+        Z = getattr(self, name + "_").transform(X_rows)
+        return _check_features(
+            Z,
+            _num_rows(X_rows),
+            name,
+            # "passthrough" returns the validated (finite) rows themselves
+            check_finite=not _is_passthrough(getattr(self, name)),
+        )
+
     def _predict_weak(self, X_rows: Any, ndim: int) -> np.ndarray:
-        Z = self.weak_featurizer_.transform(X_rows)
-        Z = _check_features(Z, _num_rows(X_rows), "weak_featurizer")
-        return _as_output(self.weak_head_.predict(Z), ndim)
+        return _head_predict(self.weak_head_, self._features("weak", X_rows), ndim)
 
     def _predict_strong(self, X_rows: Any, ndim: int) -> np.ndarray:
-        Z = self.strong_featurizer_.transform(X_rows)
-        Z = _check_features(Z, _num_rows(X_rows), "strong_featurizer")
-        return _as_output(self.head_.predict(Z), ndim)
+        return _head_predict(self.head_, self._features("strong", X_rows), ndim)
 
     def _check_predict_input(self, X: ArrayLike) -> Any:
         check_is_fitted(self)
@@ -380,40 +466,61 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         data = self._validate_fit_data(X, y, sample_weight, roles)
         head = self.head if self.head is not None else LeastSquaresHead()
         weak_head = self.weak_head if self.weak_head is not None else head
-        weak_rows, strong_rows = data.split.weak_rows, data.split.strong_rows
+        split, rows = data.split, data.rows
+        weak_rows, strong_rows = split.weak_rows, split.strong_rows
         ndim = self._training_dim
 
         # The weak model: true labels.
         self.weak_featurizer_ = _make_featurizer(self.weak_featurizer)
-        Z_weak = _fit_transform(
-            self.weak_featurizer_, data.rows(weak_rows), data.y[weak_rows]
+        Z_weak = _fit_transform(self.weak_featurizer_, rows.weak, data.y[weak_rows])
+        Z_weak = _check_features(
+            Z_weak,
+            len(weak_rows),
+            "weak_featurizer",
+            check_finite=not _is_passthrough(self.weak_featurizer),
         )
-        Z_weak = _check_features(Z_weak, len(weak_rows), "weak_featurizer")
         _warn_if_underdetermined(weak_head, Z_weak, "weak_head", "weak")
         self.weak_head_ = _fit_head(
             weak_head, Z_weak, data.y[weak_rows], data.weights(weak_rows), "weak_head"
         )
 
-        # The strong model: weak labels only.
-        X_strong = data.rows(strong_rows)
-        y_weak_fit = _as_output(self.weak_head_.predict(Z_weak), ndim)
-        if np.array_equal(strong_rows, weak_rows):  # all "both": reuse Z_weak
-            y_weak_labels = y_weak_fit
+        # The weak labels, and the weak model on the eval rows, in one call.
+        n_strong = 0 if rows.same else len(strong_rows)
+        weak_after = (
+            self._predict_weak(rows.after_weak, ndim)
+            if _num_rows(rows.after_weak)
+            else None
+        )
+        weak_on_weak = None
+        if rows.same or data.needs_weak_in_sample:
+            weak_on_weak = _head_predict(self.weak_head_, Z_weak, ndim)
+        if rows.same:  # all "both": the labels reuse Z_weak
+            y_weak_labels = weak_on_weak
         else:
-            y_weak_labels = self._predict_weak(X_strong, ndim)
+            y_weak_labels = weak_after[:n_strong]
+
+        # The strong model: weak labels only.
         self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
-        Z_strong = _fit_transform(self.strong_featurizer_, X_strong, y_weak_labels)
-        Z_strong = _check_features(Z_strong, len(strong_rows), "strong_featurizer")
+        Z_strong = _fit_transform(self.strong_featurizer_, rows.strong, y_weak_labels)
+        Z_strong = _check_features(
+            Z_strong,
+            len(strong_rows),
+            "strong_featurizer",
+            check_finite=not _is_passthrough(self.strong_featurizer),
+        )
         interpolates = _warn_if_underdetermined(head, Z_strong, "head", "strong")
         self.head_ = _fit_head(
             head, Z_strong, y_weak_labels, data.weights(strong_rows), "head"
         )
         check_head_convexity(self.head_)  # after fit: some heads are known then
 
-        predictions = _TrainPredictions(
-            weak_on_weak=y_weak_fit,
+        has_eval = bool(len(split.eval_rows))
+        predictions = _Predictions(
+            weak_on_weak=weak_on_weak,
             weak_on_strong=y_weak_labels,
-            strong_on_strong=_as_output(self.head_.predict(Z_strong), ndim),
+            strong_on_strong=_head_predict(self.head_, Z_strong, ndim),
+            weak_on_eval=weak_after[n_strong:] if has_eval else None,
+            strong_on_eval=self._predict_strong(rows.eval, ndim) if has_eval else None,
         )
         if not interpolates:  # that warning already says the strong model copies
             _warn_if_copied(
@@ -422,15 +529,17 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
                 data.weights(strong_rows),
             )
         self._set_diagnostics(data, predictions)
-        _warn_if_negative_bound(self.bound_, self.diagnostic_rows_["bound"])
+        _warn_if_negative_bound(
+            self.bound_, self.weak_error_, self.misfit_, self.diagnostic_rows_["bound"]
+        )
         return self
 
-    def _set_diagnostics(self, data: _FitData, pred: _TrainPredictions) -> None:
+    def _set_diagnostics(self, data: _FitData, pred: _Predictions) -> None:
         """Set ``train_report_``, the diagnostics and ``diagnostic_rows_``."""
         split = data.split
         strong_role = "both" if split.reuse else "strong"
         # On the strong model's own training rows (Theorem 1's finite sample).
-        strong_labeled = bool(data.labeled[split.strong_rows].all())
+        strong_labeled = data.strong_labeled
         self.train_report_ = self._report(
             data,
             split.strong_rows,
@@ -439,13 +548,8 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
             labeled=strong_labeled,
         )
         if len(split.eval_rows):
-            X_eval = data.rows(split.eval_rows)
-            ndim = self._training_dim
             rep = self._report(
-                data,
-                split.eval_rows,
-                self._predict_weak(X_eval, ndim),
-                self._predict_strong(X_eval, ndim),
+                data, split.eval_rows, pred.weak_on_eval, pred.strong_on_eval
             )
             rows = dict.fromkeys(_DIAGNOSTICS, "eval")
         else:
@@ -675,10 +779,28 @@ def _warn_if_copied(
     )
 
 
-def _warn_if_negative_bound(bound: Any, rows: str) -> None:
-    """Warn when ``bound_`` (an upper bound on an MSE) is below zero."""
+#: ``bound_ = weak_error_ - misfit_`` is a difference of two computed mean
+#: squares: when they agree (e.g. Theorem 1 holding with equality on a
+#: noise-free target) it is rounding, about ``1e-16`` of them, either side of
+#: 0. A bound below ``-_BOUND_RTOL * max(weak_error_, misfit_)`` is a real
+#: negative bound; one closer to 0 is that rounding and does not warn.
+_BOUND_RTOL = 1e-10
+
+
+def _warn_if_negative_bound(
+    bound: Any, weak_error: Any, misfit: Any, rows: str
+) -> None:
+    """Warn when ``bound_`` (an upper bound on an MSE) is below zero.
+
+    Beyond rounding: per task, below ``-_BOUND_RTOL`` times the larger of the
+    weak error and the misfit it is the difference of.
+    """
     values = np.atleast_1d(np.asarray(bound, dtype=np.float64))
-    if not np.any(values < 0):
+    scale = np.maximum(
+        np.abs(np.atleast_1d(np.asarray(weak_error, dtype=np.float64))),
+        np.abs(np.atleast_1d(np.asarray(misfit, dtype=np.float64))),
+    )
+    if not np.any(values < -_BOUND_RTOL * scale):
         return
     warnings.warn(
         f"bound_ is negative ({float(np.min(values)):.4g}, on the {rows} rows): "
@@ -731,8 +853,12 @@ def _num_rows(X):
     return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
-def _check_features(Z, n_rows, name):
-    """Check a featurizer's output: 2-D, one row per input row, finite."""
+def _check_features(Z, n_rows, name, *, check_finite=True):
+    """Check a featurizer's output: 2-D, one row per input row, finite.
+
+    ``check_finite=False`` skips the finiteness check, for features that are
+    validated rows already (a "passthrough" featurizer).
+    """
     if not sparse.issparse(Z):
         Z = np.asarray(Z)
     if Z.ndim != 2:
@@ -760,12 +886,31 @@ def _check_features(Z, n_rows, name):
                 f"numeric ({exc}); heads need numeric features."
             ) from exc
         values = Z.data if sparse.issparse(Z) else Z
-    if not np.all(np.isfinite(values)):
+    if check_finite and not np.all(np.isfinite(values)):
         raise ValueError(
             f"`{name}` returned NaN or infinite features; fix the featurizer or "
             "its input (nothing is dropped silently)."
         )
     return Z
+
+
+def _checked_features_context(head):
+    """Skip the finiteness check of an exact linear head on checked features.
+
+    Inside a weak-to-strong estimator a head's features are validated rows or
+    checked featurizer output (:func:`_check_features`), so the head need
+    not scan them again; a head of another kind (e.g. a Pipeline that
+    transforms its input) keeps its own checks.
+    """
+    if isinstance(head, _BaseHead):
+        return config_context(assume_finite=True)
+    return nullcontext()
+
+
+def _head_predict(head, Z, ndim):
+    """A fitted head's predictions on checked features, shaped like ``y``."""
+    with _checked_features_context(head):
+        return _as_output(head.predict(Z), ndim)
 
 
 def _fit_head(head, Z, y, sample_weight, name):
@@ -780,7 +925,11 @@ def _fit_head(head, Z, y, sample_weight, name):
             )
         kwargs["sample_weight"] = sample_weight
     try:
-        return head.fit(Z, y, **kwargs)
+        if isinstance(head, _BaseHead):
+            # y (weak labels on the strong side) is not checked yet
+            assert_all_finite(y, input_name="y", estimator_name=type(head).__name__)
+        with _checked_features_context(head):
+            return head.fit(Z, y, **kwargs)
     except ValueError as exc:
         default = " (default: a clone of `head`)" if name == "weak_head" else ""
         raise ValueError(
