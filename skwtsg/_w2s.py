@@ -529,8 +529,13 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
                 data.weights(strong_rows),
             )
         self._set_diagnostics(data, predictions)
+        misfit_labels = (  # the weak labels on the rows of misfit_
+            predictions.weak_on_strong if not has_eval else predictions.weak_on_eval
+        )
         _warn_if_negative_bound(
-            self.bound_, self.weak_error_, self.misfit_, self.diagnostic_rows_["bound"]
+            self.bound_,
+            (self.weak_error_, self.misfit_, np.var(misfit_labels, axis=0)),
+            self.diagnostic_rows_["bound"],
         )
         return self
 
@@ -780,25 +785,24 @@ def _warn_if_copied(
 
 
 #: ``bound_ = weak_error_ - misfit_`` is a difference of two computed mean
-#: squares: when they agree (e.g. Theorem 1 holding with equality on a
-#: noise-free target) it is rounding, about ``1e-16`` of them, either side of
-#: 0. A bound below ``-_BOUND_RTOL * max(weak_error_, misfit_)`` is a real
-#: negative bound; one closer to 0 is that rounding and does not warn.
+#: squares. When they agree (Theorem 1 with equality, or an exact weak model
+#: where both are rounding, ~1e-30 of the labels' variance) it is rounding
+#: either side of 0. A bound is negative when it is below ``-_BOUND_RTOL``
+#: times the largest of the weak error, the misfit and the variance of the
+#: weak labels it is measured on: a bound closer to 0 is at most 1e-10 of
+#: the errors and labels involved, rounding or too small to matter.
 _BOUND_RTOL = 1e-10
 
 
-def _warn_if_negative_bound(
-    bound: Any, weak_error: Any, misfit: Any, rows: str
-) -> None:
+def _warn_if_negative_bound(bound: Any, scales: tuple, rows: str) -> None:
     """Warn when ``bound_`` (an upper bound on an MSE) is below zero.
 
-    Beyond rounding: per task, below ``-_BOUND_RTOL`` times the larger of the
-    weak error and the misfit it is the difference of.
+    Beyond rounding: per task, below ``-_BOUND_RTOL`` times the largest of
+    ``scales`` (the weak error, the misfit and the weak labels' variance).
     """
     values = np.atleast_1d(np.asarray(bound, dtype=np.float64))
-    scale = np.maximum(
-        np.abs(np.atleast_1d(np.asarray(weak_error, dtype=np.float64))),
-        np.abs(np.atleast_1d(np.asarray(misfit, dtype=np.float64))),
+    scale = np.maximum.reduce(
+        np.broadcast_arrays(*(np.abs(np.asarray(x, dtype=np.float64)) for x in scales))
     )
     if not np.any(values < -_BOUND_RTOL * scale):
         return
