@@ -349,3 +349,100 @@ def test_score_checks_lengths_first(n):
     est = WeakToStrongRegressor(random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         est.score(X, y[:n] if n < 100 else np.r_[y, y[:50]])
+
+
+class _CountingHead(BaseEstimator):
+    """A LeastSquaresHead recording the rows of each predict call."""
+
+    def fit(self, X, y, sample_weight=None):
+        from skwtsg.heads import LeastSquaresHead
+
+        self.head_ = LeastSquaresHead().fit(X, y, sample_weight)
+        self.predict_rows_ = []
+        return self
+
+    def predict(self, X):
+        self.predict_rows_.append(len(X))
+        return self.head_.predict(X)
+
+
+class _CountingPCA(PCA):
+    transform_rows = []
+
+    def transform(self, X):
+        _CountingPCA.transform_rows.append(len(X))
+        return super().transform(X)
+
+
+@pytest.mark.parametrize("eval_size", [0.2, 0])
+def test_fit_makes_each_needed_prediction_once(eval_size):
+    X, y = make_data(n=400)
+    _CountingPCA.transform_rows = []
+    est = WeakToStrongRegressor(
+        _CountingPCA(n_components=2),
+        weak_head=_CountingHead(),
+        head=_CountingHead(),
+        eval_size=eval_size,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # convexity unknown
+        est.fit(X, y)
+    n_eval = int(np.sum(est.roles_ == "eval"))
+    n_strong = int(np.sum(est.roles_ == "strong"))
+    # the weak model labels the strong rows and predicts the eval rows in one
+    # call (and does not predict its own rows: not needed here) ...
+    assert est.weak_head_.predict_rows_ == [n_strong + n_eval]
+    assert _CountingPCA.transform_rows == [n_strong + n_eval]
+    # ... the strong model predicts its rows once, and the eval rows once
+    assert est.head_.predict_rows_ == [n_strong] + ([n_eval] if n_eval else [])
+    # and the diagnostics are those of the predictions
+    eval_rows = est.roles_ == ("eval" if n_eval else "strong")
+    rep = weak_to_strong_report(
+        y[eval_rows], est.predict_weak(X[eval_rows]), est.predict(X[eval_rows])
+    )
+    for name, value in rep.items():
+        assert getattr(est, name + "_") == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
+def test_in_sample_weak_predictions_only_when_needed():
+    X, y = make_data(n=300)
+    y = y.copy()
+    y[:100] = np.nan  # unlabeled rows: the strong rows
+    est = WeakToStrongRegressor(
+        weak_head=_CountingHead(), head=_CountingHead(), eval_size=0, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        est.fit(X, y)
+    # no eval rows, unlabeled strong rows: the weak error is in-sample
+    assert est.diagnostic_rows_["weak_error"] == "weak"
+    assert sorted(est.weak_head_.predict_rows_) == [100, 200]
+    weak = est.roles_ == "weak"
+    assert est.weak_error_ == pytest.approx(
+        np.mean((est.predict_weak(X[weak]) - y[weak]) ** 2)
+    )
+
+
+def test_non_finite_weak_labels_are_an_error_for_an_exact_head():
+    class NaNHead(_CountingHead):
+        def predict(self, X):
+            return np.full(len(X), np.nan)
+
+    X, y = make_data(n=200)
+    est = WeakToStrongRegressor(weak_head=NaNHead(), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(ValueError, match="Fitting `head`.*y contains NaN"):
+            est.fit(X, y)
+
+
+def test_dataframe_rows_reach_the_featurizers_once_taken():
+    X, y = make_data(n=200)
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    est = WeakToStrongRegressor(PCA(n_components=2), random_state=0)
+    a = clone(est).fit(df, y)
+    b = clone(est).fit(X, y)
+    np.testing.assert_array_equal(a.roles_, b.roles_)
+    for name in ("weak_error_", "strong_error_", "misfit_", "gain_", "bound_"):
+        assert getattr(a, name) == pytest.approx(getattr(b, name), rel=1e-12)
