@@ -335,14 +335,17 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         p_weak_after = (
             self._predict_weak_proba(rows.after_weak)
             if _num_rows(rows.after_weak)
-            else None
+            else np.empty((0, len(self.classes_)))
         )
         p_weak_fit = None
         if rows.same or data.needs_weak_in_sample:
             p_weak_fit = self._weak_proba(Z_weak)
-        # all "both": the labels reuse Z_weak
-        p_weak = p_weak_fit if rows.same else p_weak_after[:n_strong]
-        p_weak_eval = p_weak_after[n_strong:] if len(split.eval_rows) else None
+        p_weak = (
+            p_weak_fit  # all "both": the labels reuse Z_weak
+            if rows.same and p_weak_fit is not None
+            else p_weak_after[:n_strong]
+        )
+        p_weak_eval = p_weak_after[n_strong:]
         self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
         Z_strong = _fit_transform(self.strong_featurizer_, rows.strong, p_weak)
         Z_strong = _check_features(

@@ -155,15 +155,15 @@ class _Predictions:
     """The predictions the diagnostics need, each made once during fit.
 
     ``weak_on_weak`` is ``None`` unless the weak error is measured in-sample
-    (or the strong rows are the weak rows); the eval predictions are ``None``
+    (or the strong rows are the weak rows); the eval predictions have no row
     without eval rows.
     """
 
     weak_on_weak: np.ndarray | None
     weak_on_strong: np.ndarray
     strong_on_strong: np.ndarray
-    weak_on_eval: np.ndarray | None
-    strong_on_eval: np.ndarray | None
+    weak_on_eval: np.ndarray
+    strong_on_eval: np.ndarray
 
 
 class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
@@ -486,18 +486,20 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
 
         # The weak labels, and the weak model on the eval rows, in one call.
         n_strong = 0 if rows.same else len(strong_rows)
+        no_rows = np.empty((0,) + data.y.shape[1:])
         weak_after = (
             self._predict_weak(rows.after_weak, ndim)
             if _num_rows(rows.after_weak)
-            else None
+            else no_rows
         )
         weak_on_weak = None
         if rows.same or data.needs_weak_in_sample:
             weak_on_weak = _head_predict(self.weak_head_, Z_weak, ndim)
-        if rows.same:  # all "both": the labels reuse Z_weak
-            y_weak_labels = weak_on_weak
-        else:
-            y_weak_labels = weak_after[:n_strong]
+        y_weak_labels = (
+            weak_on_weak  # all "both": the labels reuse Z_weak
+            if rows.same and weak_on_weak is not None
+            else weak_after[:n_strong]
+        )
 
         # The strong model: weak labels only.
         self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
@@ -519,8 +521,10 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
             weak_on_weak=weak_on_weak,
             weak_on_strong=y_weak_labels,
             strong_on_strong=_head_predict(self.head_, Z_strong, ndim),
-            weak_on_eval=weak_after[n_strong:] if has_eval else None,
-            strong_on_eval=self._predict_strong(rows.eval, ndim) if has_eval else None,
+            weak_on_eval=weak_after[n_strong:],
+            strong_on_eval=(
+                self._predict_strong(rows.eval, ndim) if has_eval else no_rows
+            ),
         )
         if not interpolates:  # that warning already says the strong model copies
             _warn_if_copied(
