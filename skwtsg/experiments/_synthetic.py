@@ -43,12 +43,18 @@ SWEEP = {
 #: Pretraining (eq. 9) budgets in optimiser steps (mini-batch updates), so
 #: that a panel with 1,250 pretraining rows gets as many updates as one with
 #: 20,000. "fast": Adam, batch 512, lr 3e-3 annealed by a cosine, the best
-#: of 4 initialisations screened for 5% of the budget each; "paper": the
+#: of 4 initialisations screened for 5 epochs each (5% of the T=10,
+#: N_r=2000 budget; at most a tenth of a smaller one); "paper": the
 #: paper's recipe (AdamW, weight decay 0.01, batch 32, lr 1e-3 constant,
 #: one initialisation).
 RECIPES = {
     "fast": dict(
-        optimizer="adam", lr=3e-3, batch_size=512, lr_schedule="cosine", n_init=4
+        optimizer="adam",
+        lr=3e-3,
+        batch_size=512,
+        lr_schedule="cosine",
+        n_init=4,
+        init_epochs=5,
     ),
     "paper": dict(
         optimizer="adamw",
@@ -304,26 +310,21 @@ def _pretrain(key, tasks, steps, quick, random_state):
         per_task = X.shape[0] // Y.shape[1]
         rows = np.concatenate([t * per_task + np.arange(n_r) for t in range(T)])
         X, Y, heads = X[rows], Y[rows][:, :T], heads[:, :T]
-    recipe = dict(RECIPES[spec["recipe"]])
     n_steps = max(1, int(round(steps[spec["recipe"]] * spec["budget"])))
-    per_epoch = -(-X.shape[0] // recipe["batch_size"])
-    epochs = max(1, -(-n_steps // per_epoch))
-    if recipe["n_init"] > 1:
-        recipe["init_epochs"] = max(1, epochs // 20)
     with _torch_threads(1):  # tiny networks: one thread per process is fastest
         featurizer = MultiTaskFeaturizer(
             module__n_layers=spec["n_layers"],
             task_heads=heads,
-            max_epochs=epochs,
+            max_steps=n_steps,
             random_state=random_state + spec["n_layers"],
-            **recipe,
+            **RECIPES[spec["recipe"]],
         ).fit(X, Y)
     labels = Y[~np.isnan(Y)]
     check = {
         "train_loss": float(featurizer.train_loss_),
         "label_variance": float(np.var(labels)),
-        "steps": int(epochs * per_epoch),
-        "epochs": int(epochs),
+        "steps": int(featurizer.n_steps_),
+        "epochs": int(featurizer.n_iter_),
         "recipe": spec["recipe"],
         "rows": int(X.shape[0]),
     }
@@ -426,30 +427,40 @@ def sweep_summary(records) -> dict:
         ``sweep``: one entry per case, sorted by median ε / weak error on
         the training sample, with ``case``, ``median_epsilon_ratio``,
         ``slope``, ``intercept``, ``r2`` (of gain on misfit on fresh rows);
+        and ``n_ratio_undefined`` (tasks with a weak error of exactly 0,
+        left out of the median; the median is NaN when every task is);
         ``spearman_epsilon_deviation``: the rank correlation across cases of
         the median ε / weak error and ``|1 − slope|`` (NaN with fewer than 3
-        cases).
+        cases, or when a median is undefined).
     """
     from scipy import stats
 
     from ..metrics import fit_line
+    from ._summary import _per_weak_error
 
     points = []
     for case, rec in records.groupby("case", sort=False):
         line = fit_line(rec["misfit"].to_numpy(), rec["gain"].to_numpy())
-        ratio = rec["train_epsilon"] / rec["train_weak_error"]
+        weak = rec["train_weak_error"].to_numpy(dtype=float)
+        defined = weak > 0  # a perfect weak model: the ratio is undefined
+        ratio = _per_weak_error(rec["train_epsilon"].to_numpy(dtype=float), weak)
         points.append(
             {
                 "case": str(case),
-                "median_epsilon_ratio": float(ratio.median()),
+                "median_epsilon_ratio": float(np.median(ratio[defined]))
+                if defined.any()
+                else float("nan"),
+                "n_ratio_undefined": int((~defined).sum()),
                 "slope": line.slope,
                 "intercept": line.intercept,
                 "r2": line.r2,
             }
         )
-    points.sort(key=lambda p: p["median_epsilon_ratio"])
+    undefined = any(np.isnan(p["median_epsilon_ratio"]) for p in points)
+    if not undefined:
+        points.sort(key=lambda p: p["median_epsilon_ratio"])
     rho = float("nan")
-    if len(points) >= 3:
+    if len(points) >= 3 and not undefined:
         eps = [p["median_epsilon_ratio"] for p in points]
         deviation = [abs(1.0 - p["slope"]) for p in points]
         rho = float(stats.spearmanr(eps, deviation)[0])
@@ -461,6 +472,7 @@ def _check_sweep(info):
     points = info["sweep"]
     rho = info["spearman_epsilon_deviation"]
     end = points[0]
+    # NaN (an undefined ratio, too few cases) fails both comparisons
     ok = bool(rho >= 0.8 and abs(1.0 - end["slope"]) <= 0.05)
     listing = "; ".join(
         f"{p['case'].removeprefix('sweep ')}: median ε / weak error "
