@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -320,6 +321,7 @@ def _optimize(
     batches: Callable[[Any], Iterable[Sequence]] | None = None,
     record: str = "epoch",
     fused: bool = True,
+    max_steps: int | None = None,
 ) -> tuple[list[float], int]:
     """Minimise ``loss_fn`` over the parameters of ``param_groups``.
 
@@ -340,7 +342,11 @@ def _optimize(
       anneals the learning rate from ``lr`` to 0 over all the steps,
       ``"constant"`` keeps it. ``record="epoch"``: the loss curve holds the
       mean mini-batch loss (weighted by batch rows) of each epoch;
-      ``"step"``: the loss of every step.
+      ``"step"``: the loss of every step. ``max_steps``, when given,
+      replaces ``max_epochs`` as the budget: training stops after
+      ``max_steps`` optimiser steps, within an epoch if need be (the cosine
+      schedule then spans ``max_steps``). For L-BFGS it is the number of
+      iterations.
 
     A non-finite loss or weight raises :class:`TrainingDivergedError`
     naming ``desc`` (the estimator) and what to change. Progress is a tqdm
@@ -354,7 +360,11 @@ def _optimize(
 
     params = [p for g in param_groups for p in g["params"]]
     curve: list[float] = []
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"`max_steps` must be a positive integer, got {max_steps}.")
     if optimizer == "lbfgs":
+        if max_steps is not None:
+            max_epochs = max_steps
         decays = [
             (g.get("weight_decay", 0.0), g["params"])
             for g in param_groups
@@ -439,14 +449,28 @@ def _optimize(
     epoch_batches = shuffled_batches if batches is None else batches
 
     opt = _make_gradient_optimizer(optimizer, param_groups, lr, fused=fused)
+    per_epoch = -(-n_samples // batch_size)
+    if max_steps is not None and batches is None:
+        max_epochs = max(1, -(-max_steps // max(per_epoch, 1)))
     scheduler = None
     if lr_schedule == "cosine":
-        n_steps = max_epochs * (-(-n_samples // batch_size))
+        n_steps = max_steps if max_steps is not None else max_epochs * per_epoch
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps)
-    bar = tqdm(range(max_epochs), desc=desc, disable=not verbose, leave=False)
+    epochs: Iterable[int] = range(max_epochs)
+    if max_steps is not None and batches is not None:
+        epochs = itertools.count()  # until max_steps: epochs of unknown length
+    bar = tqdm(epochs, desc=desc, disable=not verbose, leave=False)
+    steps = 0
+    n_epochs = 0
     for epoch in bar:
+        if max_steps is not None and steps >= max_steps:
+            break
+        n_epochs += 1
         total, rows = 0.0, 0
         for batch in epoch_batches(generator):
+            if max_steps is not None and steps >= max_steps:
+                break
+            steps += 1
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(*batch)
             loss.backward()
@@ -473,7 +497,9 @@ def _optimize(
             lr=lr,
             step=f"epoch {epoch + 1}",
         )
-    return curve, max_epochs
+        if rows == 0 and max_steps is not None:
+            break  # an epoch without batches: max_steps would never be reached
+    return curve, n_epochs
 
 
 def _on_accelerator(net):

@@ -22,6 +22,7 @@ from ._report import write_outputs
 from ._summary import (
     CLASSIFICATION_EXTRAS,
     DIAGNOSTICS,
+    _per_weak_error,
     selection_table,
     summarize_panel,
 )
@@ -56,7 +57,8 @@ def run_cases(
         Theorem 2, NaN where those rows are unlabeled or there are no
         evaluation rows), ``train_epsilon`` (the same on the strong rows it was
         fitted on), ``train_epsilon_ratio`` (``train_epsilon /
-        train_weak_error``), the terms of
+        train_weak_error``; NaN, undefined, for a task whose weak error is
+        exactly 0, a perfect weak model), the terms of
         :func:`~skwtsg.metrics.gain_misfit_decomposition` on those rows
         (``train_projection_term`` and ``train_epsilon_term``, which add up
         to ``train_gain - train_misfit``, and ``train_epsilon_bound``),
@@ -135,7 +137,9 @@ def run_cases(
                 ceiling_eval, train_terms = _ceiling(est, case)
             evals["ceiling_error"] = ceiling_eval
             trains.update(train_terms)
-            trains["epsilon_ratio"] = trains["epsilon"] / trains["weak_error"]
+            trains["epsilon_ratio"] = _per_weak_error(
+                trains["epsilon"], trains["weak_error"]
+            )
             trains["theorem2_slack"] = theorem2_slack(
                 trains["weak_error"],
                 trains["strong_error"],

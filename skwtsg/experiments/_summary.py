@@ -32,6 +32,27 @@ CLASSIFICATION_EXTRAS = (
 )
 
 
+def _per_weak_error(values: ArrayLike, weak_error: ArrayLike) -> np.ndarray:
+    """``values / weak_error`` per task, NaN (undefined) where the weak error is 0.
+
+    A weak error of exactly 0 is a weak model that fits its task perfectly
+    (in appendix D's relu panel, a task whose labels are all 0): then the
+    misfit, the gain and ε relative to it are undefined, not infinite. Those
+    tasks are marked NaN on purpose; summaries count them
+    (``n_ratio_undefined``) and leave them out of the ratios' statistics.
+    A negative or non-finite weak error is an error.
+    """
+    values = np.asarray(values, dtype=float)
+    weak = np.asarray(weak_error, dtype=float)
+    if not np.all(np.isfinite(weak)) or np.any(weak < 0):
+        raise ValueError(
+            "The weak errors must be finite and non-negative to divide by them."
+        )
+    out = np.full(np.broadcast(values, weak).shape, np.nan)
+    np.divide(values, weak, out=out, where=weak > 0)
+    return out
+
+
 def gain_misfit_fit(misfit: ArrayLike, gain: ArrayLike) -> dict:
     """Least-squares line of gain on misfit, and how the points sit around y = x.
 
@@ -182,6 +203,8 @@ def _uncertainty(records: pd.DataFrame) -> pd.DataFrame:
     models = pd.unique(records["weak_model"])  # labels as given, not as str
     ranking.index = pd.Index(models[ranking["position"].to_numpy()])
     return ranking[columns].astype({"pick_1se": object})
+
+
 def decomposition_summary(records: pd.DataFrame) -> dict:
     """How Theorem 2's decomposition of gain − misfit looks across a panel.
 
@@ -205,6 +228,10 @@ def decomposition_summary(records: pd.DataFrame) -> dict:
         - ``median_gap_ratio``: median of (gain − misfit) / weak error;
         - ``max_abs_projection_term_ratio``: the largest absolute projection term /
           weak error (0 up to rounding for least squares);
+        - ``n_ratio_undefined``: tasks whose weak error is exactly 0 (a
+          perfect weak model), where these three ratios are undefined: they
+          are left out of the median and the maximum, which are NaN when no
+          task has a positive weak error;
         - ``corr_epsilon_misfit``: Pearson correlation across tasks of ε and
           the misfit (NaN with fewer than 3 tasks or a constant column).
 
@@ -236,11 +263,19 @@ def decomposition_summary(records: pd.DataFrame) -> dict:
     if len(eps) >= 3 and np.ptp(eps) > 0 and np.ptp(mis) > 0:
         corr = float(np.corrcoef(eps, mis)[0, 1])
     proj = records["train_projection_term"].to_numpy(dtype=float)
+    defined = weak > 0
+    eps_ratio, gap_ratio, proj_ratio = (
+        _per_weak_error(v, weak)[defined] for v in (eps, gap, np.abs(proj))
+    )
+    nan = float("nan")
     return {
         "frac_decomposition_holds": float(np.mean(holds)),
-        "median_epsilon_ratio": float(np.median(eps / weak)),
-        "median_gap_ratio": float(np.median(gap / weak)),
-        "max_abs_projection_term_ratio": float(np.max(np.abs(proj) / weak)),
+        "median_epsilon_ratio": float(np.median(eps_ratio)) if eps_ratio.size else nan,
+        "median_gap_ratio": float(np.median(gap_ratio)) if gap_ratio.size else nan,
+        "max_abs_projection_term_ratio": float(np.max(proj_ratio))
+        if proj_ratio.size
+        else nan,
+        "n_ratio_undefined": int(np.sum(weak == 0)),
         "corr_epsilon_misfit": corr,
     }
 

@@ -81,7 +81,13 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         networks.
     max_epochs : int or None, default=1000
         Epochs of the gradient methods, or L-BFGS iterations (``None``:
-        1000).
+        1000). Not used when ``max_steps`` is given.
+    max_steps : int or None, default=None
+        The budget in optimiser steps (mini-batch updates, or L-BFGS
+        iterations) instead of epochs: training stops after ``max_steps``
+        steps, within an epoch if need be, and the cosine schedule spans
+        them. A budget in steps gives a small data set as many updates as a
+        large one. ``None``: ``max_epochs`` epochs.
     lr : float or None, default=3e-3
         Learning rate; for L-BFGS the initial step of the line search
         (``None``: 1e-3, or 1.0 for L-BFGS).
@@ -102,8 +108,9 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         initialisation of ``random_state`` (the paper's procedure); ignored
         when ``module`` is an instance.
     init_epochs : int, default=10
-        Length of the screening runs, capped at ``max_epochs // 10`` (at
-        least 1).
+        Length of the screening runs in epochs, capped at a tenth of the
+        budget (``max_epochs // 10`` epochs, or ``max_steps // 10`` steps;
+        at least one).
     weight_decay : float, default=0.0
         Decoupled weight decay for ``"adamw"``, L2 penalty in the gradient
         for ``"adam"``/``"sgd"``, penalty ``weight_decay / 2 * ||theta||^2``
@@ -140,7 +147,11 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         ``{"epoch": i, "train_loss": loss}`` for each entry of
         ``loss_curve_``.
     n_iter_ : int
-        L-BFGS iterations or epochs run.
+        L-BFGS iterations or epochs run (the last one possibly partial with
+        ``max_steps``).
+    n_steps_ : int
+        Optimiser steps (mini-batch updates, or L-BFGS iterations) of the
+        final training run.
     init_losses_ : ndarray of shape (n_init,)
         Loss of each screened initialisation after ``init_epochs`` (zeros
         when ``n_init=1``).
@@ -196,6 +207,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         "task_intercepts": ["array-like", None],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "max_steps": [Interval(Integral, 1, None, closed="left"), None],
         "lr": [Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
@@ -217,6 +229,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         task_intercepts: ArrayLike | None = None,
         optimizer: str = "adam",
         max_epochs: int | None = 1000,
+        max_steps: int | None = None,
         lr: float | None = 3e-3,
         batch_size: int | None = 512,
         lr_schedule: str = "cosine",
@@ -235,6 +248,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         self.task_intercepts = task_intercepts
         self.optimizer = optimizer
         self.max_epochs = max_epochs
+        self.max_steps = max_steps
         self.lr = lr
         self.batch_size = batch_size
         self.lr_schedule = lr_schedule
@@ -389,7 +403,16 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
                 )
             return net, W, b, loss_fn, groups
 
-        def train(groups, loss_fn, epochs, schedule, desc):
+        # steps per epoch (L-BFGS: one iteration is a step over all rows)
+        per_epoch = 1 if batch_size is None else -(-data[0].shape[0] // batch_size)
+        if self.max_steps is None:
+            budget = max_epochs * per_epoch
+            screen = min(self.init_epochs, max(1, max_epochs // 10)) * per_epoch
+        else:
+            budget = self.max_steps
+            screen = min(self.init_epochs * per_epoch, max(1, budget // 10))
+
+        def train(groups, loss_fn, steps, schedule, desc):
             return _optimize(
                 groups,
                 loss_fn,
@@ -397,7 +420,8 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
                 optimizer=self.optimizer,
                 lr=lr,
                 batch_size=batch_size,
-                max_epochs=epochs,
+                max_epochs=max_epochs,
+                max_steps=steps,
                 tol=self.tol,
                 seed=seed,
                 lr_schedule=schedule,
@@ -416,7 +440,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
                     train(
                         groups,
                         loss_fn,
-                        min(self.init_epochs, max(1, max_epochs // 10)),
+                        screen,
                         "constant",
                         f"MultiTaskFeaturizer (init {k + 1}/{n_init})",
                     )
@@ -429,7 +453,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         self.best_init_ = int(np.argmin(self.init_losses_))
         net, W, b, loss_fn, groups = build(init_seeds[self.best_init_])
         curve, n_iter = train(
-            groups, loss_fn, max_epochs, self.lr_schedule, "MultiTaskFeaturizer"
+            groups, loss_fn, budget, self.lr_schedule, "MultiTaskFeaturizer"
         )
         Xt, Yt, Mt = data
         net.eval()
@@ -452,6 +476,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
             {"epoch": i + 1, "train_loss": loss} for i, loss in enumerate(curve)
         ]
         self.n_iter_ = n_iter
+        self.n_steps_ = int(n_iter) if self.optimizer == "lbfgs" else int(budget)
         self._set_n_features_out(X)
         _check_finite_output(
             self.transform(X[: min(len(X), 1024)]),

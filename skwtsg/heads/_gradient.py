@@ -1,20 +1,27 @@
 # mypy: allow-redefinition
 """Heads trained by gradient methods: the paper's procedure and ``phi∘linear``.
 
-Both heads fit all tasks (columns of ``y``) at once, as one ``(n_features,
-n_tasks)`` weight matrix: the loss is the sum over tasks of each task's mean
-squared error, so the gradient of every task's parameters is the one of its
-own loss, exactly as if the tasks were trained separately (with Adam, up to
-the shared shuffling of the rows). torch is imported at ``fit``.
+Both heads fit all tasks (columns of ``y``) in one call. The torch
+optimizers train one ``(n_features, n_tasks)`` weight matrix: the loss is the
+sum over tasks of each task's mean squared error, so the gradient of every
+task's parameters is the one of its own loss, as if the tasks were trained
+separately (with Adam, up to the shared shuffling of the rows; L-BFGS shares
+its line search and curvature pairs across tasks). ``NonConvexHead``'s
+default ``optimizer="lm"`` solves each task's problem on its own with
+Levenberg-Marquardt (scipy), so a multi-output fit is exactly the per-task
+fits. torch is imported at ``fit``, and only by the torch optimizers (and
+``init="random"``).
 """
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from sklearn_compat.base import _fit_context
@@ -103,6 +110,98 @@ def _weighted_lstsq(Z, Y, w):
     return coef[:-1], coef[-1]
 
 
+def _phi_derivative(name, lin, out):
+    """``phi'(lin)`` from ``lin`` and ``out = phi(lin)`` (relu: 0 at 0, as torch)."""
+    if name == "tanh":
+        return 1.0 - out * out
+    if name == "sigmoid":
+        return out * (1.0 - out)
+    if name == "relu":
+        return (lin > 0).astype(np.float64)
+    return np.ones_like(lin)
+
+
+def _fit_levenberg_marquardt(
+    Z, Y, w, W0, b0, *, phi, fit_intercept, weight_decay, max_nfev, tol
+):
+    """Each task's ``phi∘linear`` least squares by Levenberg-Marquardt.
+
+    Minimises, for every column ``t`` of ``Y`` separately,
+    ``sum_i w_i (phi(Z_i @ W_t + b_t) - Y_it)^2 + weight_decay / 2 *
+    ||W_t||^2`` (``w`` normalised row weights) with
+    :func:`scipy.optimize.least_squares` (MINPACK's ``"lm"``; ``"trf"`` when
+    a task has fewer residuals than parameters), the exact Jacobian and
+    ``ftol = xtol = gtol = tol``, started at ``(W0[:, t], b0[t])``. The tasks
+    are independent problems: a task's fit does not depend on the others.
+
+    Returns
+    -------
+    W : ndarray of shape (n_features, n_tasks)
+    b : ndarray of shape (n_tasks,)
+    losses : tuple of ndarray of shape (n_tasks,)
+        Each task's objective at the start and at the end.
+    nfev : ndarray of int of shape (n_tasks,)
+        Evaluations of the residuals per task.
+    converged : ndarray of bool of shape (n_tasks,)
+        False where ``max_nfev`` stopped the task.
+    """
+    from scipy.optimize import least_squares
+
+    n_samples, n_features = Z.shape
+    n_tasks = Y.shape[1]
+    A = np.hstack([Z, np.ones((n_samples, 1))]) if fit_intercept else Z
+    sw = np.sqrt(w)
+    decay = np.sqrt(0.5 * weight_decay)
+    n_params = A.shape[1]
+    n_residuals = n_samples + (n_features if weight_decay > 0 else 0)
+    method = "lm" if n_residuals >= n_params else "trf"
+
+    def split(p):
+        return p[:n_features]
+
+    W = np.empty((n_features, n_tasks))
+    b = np.zeros(n_tasks)
+    start, end = np.empty(n_tasks), np.empty(n_tasks)
+    nfev = np.zeros(n_tasks, dtype=int)
+    converged = np.ones(n_tasks, dtype=bool)
+    for t in range(n_tasks):
+        y = Y[:, t]
+
+        def residuals(p, y=y):
+            r = sw * (_phi_numpy(phi, A @ p) - y)
+            if weight_decay > 0:
+                r = np.concatenate([r, decay * split(p)])
+            return r
+
+        def jacobian(p):
+            lin = A @ p
+            J = (sw * _phi_derivative(phi, lin, _phi_numpy(phi, lin)))[:, None] * A
+            if weight_decay > 0:
+                J = np.vstack([J, decay * np.eye(n_features, n_params)])
+            return J
+
+        p0 = np.append(W0[:, t], b0[t]) if fit_intercept else W0[:, t].copy()
+        r0 = residuals(p0)
+        start[t] = float(r0 @ r0)
+        result = least_squares(
+            residuals,
+            p0,
+            jac=jacobian,
+            method=method,
+            ftol=tol,
+            xtol=tol,
+            gtol=tol,
+            max_nfev=max_nfev,
+        )
+        W[:, t] = split(result.x)
+        if fit_intercept:
+            b[t] = result.x[-1]
+        end[t] = 2.0 * float(result.cost)
+        nfev[t] = int(result.nfev)
+        converged[t] = result.status > 0
+    return W, b, (start, end), nfev, converged
+
+
 class _TorchHead(RegressorMixin, BaseEstimator):
     """Shared ``fit``/``predict`` of ``phi(X @ coef_.T + intercept_)``."""
 
@@ -154,7 +253,6 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         self : object
             Fitted head.
         """
-        torch = _import_torch()
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
         )
@@ -167,11 +265,22 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         Y = y.reshape(y.shape[0], -1)
         n_samples, n_features = X.shape
         n_tasks = Y.shape[1]
-        lr, batch_size, max_epochs = _training_defaults(
-            self.optimizer, self.lr, self.batch_size, self.max_epochs
-        )
-        self.device_ = device = _resolve_device(self.device)
-        dtype = _torch_dtype(self.dtype)
+        if self.optimizer == "lm":
+            if self.dtype != "float64" or self.device not in ("cpu", "auto"):
+                raise ValueError(
+                    "optimizer='lm' runs in float64 on the CPU (numpy and scipy): "
+                    f"use dtype='float64' and device='cpu', got dtype={self.dtype!r}"
+                    f", device={self.device!r}."
+                )
+            lr, batch_size = None, None
+            max_epochs = 1000 if self.max_epochs is None else self.max_epochs
+            device = "cpu"
+        else:
+            lr, batch_size, max_epochs = _training_defaults(
+                self.optimizer, self.lr, self.batch_size, self.max_epochs
+            )
+            device = _resolve_device(self.device)
+        self.device_ = device
         seed = _seed_from(self.random_state)
         w = sample_weight / sample_weight.sum()
 
@@ -192,12 +301,95 @@ class _TorchHead(RegressorMixin, BaseEstimator):
                 W0 = np.linalg.lstsq(Z * sw, target * sw, rcond=None)[0]
                 b0 = np.zeros(n_tasks)
         else:
+            torch = _import_torch()
             with _torch_seeded(seed, "cpu"):
                 linear = torch.nn.Linear(n_features, n_tasks)
             W0 = linear.weight.detach().double().numpy().T
             b0 = linear.bias.detach().double().numpy()
             if not self.fit_intercept:
                 b0 = np.zeros(n_tasks)
+
+        if self.optimizer == "lm":
+            W_std, b_std, (first, last), nfev, converged = _fit_levenberg_marquardt(
+                Z,
+                Y,
+                w,
+                W0,
+                b0,
+                phi=phi,
+                fit_intercept=self.fit_intercept,
+                weight_decay=self.weight_decay,
+                max_nfev=max_epochs,
+                tol=self.tol,
+            )
+            if not converged.all():
+                warnings.warn(
+                    f"{type(self).__name__}: Levenberg-Marquardt stopped at "
+                    f"max_epochs={max_epochs} evaluations before converging for "
+                    f"{int((~converged).sum())} of {n_tasks} tasks; increase "
+                    "max_epochs or tol.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+            curve = [float(first.sum()), float(last.sum())]
+            n_iter = int(nfev.max(initial=0))
+        else:
+            W_std, b_std, curve, n_iter = self._fit_torch(
+                Z, Y, sample_weight, W0, b0, phi, lr, batch_size, max_epochs, seed
+            )
+        _check_finite_output(
+            np.concatenate([W_std.ravel(), b_std]),
+            estimator=type(self).__name__,
+            what="the fitted coefficients",
+            optimizer=self.optimizer,
+            lr=lr,
+        )
+
+        if phi == "identity":
+            self.kkt_residual_ = _relative_gradient_norm(
+                Z,
+                Y,
+                w,
+                W_std,
+                b_std,
+                fit_intercept=self.fit_intercept,
+                weight_decay=self.weight_decay,
+            )
+        W = W_std / scale[:, None]
+        b = np.zeros(n_tasks)
+        if self.fit_intercept:
+            b = b_std - mean @ W
+        self.loss_curve_ = [loss / n_tasks for loss in curve]
+        self.n_iter_ = n_iter
+        if y.ndim == 1:
+            self.coef_ = W[:, 0].copy()
+            self.intercept_: float | np.ndarray = float(b[0])
+        else:
+            self.coef_ = W.T.copy()
+            self.intercept_ = b
+        self.train_loss_ = float(
+            np.mean(
+                sample_weight
+                @ (self._predict_raw(X).reshape(Y.shape) - Y) ** 2
+                / sample_weight.sum()
+            )
+        )
+        _check_finite_output(
+            self.train_loss_,
+            estimator=type(self).__name__,
+            what="the training error of the fitted head",
+            optimizer=self.optimizer,
+            lr=lr,
+        )
+        return self
+
+    def _fit_torch(
+        self, Z, Y, sample_weight, W0, b0, phi, lr, batch_size, max_epochs, seed
+    ):
+        """Train on the standardised problem with torch (one loop, all tasks)."""
+        torch = _import_torch()
+        device, dtype = self.device_, _torch_dtype(self.dtype)
+        n_tasks = Y.shape[1]
 
         def tensor(a):
             return torch.tensor(np.ascontiguousarray(a), device=device).to(dtype)
@@ -236,50 +428,7 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         b_std = bt.detach().to("cpu", torch.float64).numpy()
         if not self.fit_intercept:
             b_std = np.zeros(n_tasks)
-        _check_finite_output(
-            np.concatenate([W_std.ravel(), b_std]),
-            estimator=type(self).__name__,
-            what="the fitted coefficients",
-            optimizer=self.optimizer,
-            lr=lr,
-        )
-        if phi == "identity":
-            self.kkt_residual_ = _relative_gradient_norm(
-                Z,
-                Y,
-                w,
-                W_std,
-                b_std,
-                fit_intercept=self.fit_intercept,
-                weight_decay=self.weight_decay,
-            )
-        W = W_std / scale[:, None]
-        b = np.zeros(n_tasks)
-        if self.fit_intercept:
-            b = b_std - mean @ W
-        self.loss_curve_ = [loss / n_tasks for loss in curve]
-        self.n_iter_ = n_iter
-        if y.ndim == 1:
-            self.coef_ = W[:, 0].copy()
-            self.intercept_: float | np.ndarray = float(b[0])
-        else:
-            self.coef_ = W.T.copy()
-            self.intercept_ = b
-        self.train_loss_ = float(
-            np.mean(
-                sample_weight
-                @ (self._predict_raw(X).reshape(Y.shape) - Y) ** 2
-                / sample_weight.sum()
-            )
-        )
-        _check_finite_output(
-            self.train_loss_,
-            estimator=type(self).__name__,
-            what="the training error of the fitted head",
-            optimizer=self.optimizer,
-            lr=lr,
-        )
-        return self
+        return W_std, b_std, curve, n_iter
 
     def _predict_raw(self, X):
         return _phi_numpy(self._phi(), X @ self.coef_.T + self.intercept_)
@@ -448,7 +597,10 @@ class NonConvexHead(_TorchHead):
     """A ``phi∘linear`` head, a non-convex function set (appendix D).
 
     Fits ``phi(X @ coef_.T + intercept_)`` with ``phi`` in tanh, relu or
-    sigmoid by least squares, all tasks at once. The set
+    sigmoid by least squares. A multi-output ``y`` (one column per task) is
+    one fit: with ``optimizer="lm"`` each task is its own problem, solved
+    exactly as if its column were fitted alone; the torch optimizers train
+    one weight matrix on the sum of the tasks' losses. The set
     ``{phi∘f : f linear}`` is not convex, so the paper's theorems do not
     apply (``_skwtsg_convex = False``); appendix D observes that the gain is
     still close to the misfit.
@@ -457,20 +609,28 @@ class NonConvexHead(_TorchHead):
     ----------
     activation : {"tanh", "relu", "sigmoid"}, default="tanh"
         The non-linearity ``phi``.
-    optimizer : {"lbfgs", "adam", "adamw", "sgd"}, default="lbfgs"
-        ``"lbfgs"`` (the fast default): full-batch L-BFGS with a strong-Wolfe
-        line search on standardised features, started from ``init``;
-        ``"adamw"`` with ``lr=1e-3, batch_size=32, max_epochs=1000`` is the
-        paper's procedure.
+    optimizer : {"lm", "lbfgs", "adam", "adamw", "sgd"}, default="lm"
+        ``"lm"`` (the fast default): per task, Levenberg-Marquardt
+        (:func:`scipy.optimize.least_squares`, MINPACK, exact Jacobian;
+        ``ftol = xtol = gtol = tol``) on standardised features, started from
+        ``init``, in float64 with numpy (no torch; ``lr`` and ``batch_size``
+        are not used). ``"lbfgs"``: full-batch L-BFGS with a strong-Wolfe
+        line search on the sum of the tasks' losses, with torch. ``"adamw"``
+        with ``lr=1e-3, batch_size=32, max_epochs=1000`` is the paper's
+        procedure.
     lr : float or None, default=None
-        Learning rate (``None``: 1.0 for L-BFGS, 1e-3 otherwise).
+        Learning rate of the torch optimizers (``None``: 1.0 for L-BFGS,
+        1e-3 otherwise).
     batch_size : int or None, default=None
         Mini-batch size of the gradient methods (``None``: 32).
     max_epochs : int or None, default=None
-        L-BFGS iterations or epochs (``None``: 1000).
+        Evaluations of the residuals per task (``"lm"``), L-BFGS iterations
+        or epochs (``None``: 1000). A task that ``"lm"`` stops there before
+        converging raises a :class:`~sklearn.exceptions.ConvergenceWarning`.
     weight_decay : float, default=0.0
-        Weight decay (L2 penalty for L-BFGS) of the weights, on the
-        standardised scale when ``standardize=True``.
+        Weight decay (L2 penalty ``weight_decay / 2 * ||coef||^2`` per task
+        for ``"lm"`` and L-BFGS) of the weights, on the standardised scale
+        when ``standardize=True``.
     fit_intercept : bool, default=True
         Whether to fit an intercept per task.
     standardize : bool, default=True
@@ -483,13 +643,13 @@ class NonConvexHead(_TorchHead):
     tol : float, default=1e-10
         Convergence tolerance of L-BFGS.
     dtype : {"float32", "float64"}, default="float64"
-        Training precision.
+        Training precision of the torch optimizers (``"lm"``: float64 only).
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
-        Where training runs.
+        Where training runs (``"lm"``: the CPU; ``"auto"`` resolves to it).
     random_state : int, RandomState instance or None, default=None
         Seeds the random initialisation and the mini-batch shuffling.
     verbose : int, default=0
-        Show a tqdm progress bar when positive.
+        Show a tqdm progress bar when positive (torch optimizers).
 
     Attributes
     ----------
@@ -498,12 +658,14 @@ class NonConvexHead(_TorchHead):
     intercept_ : float or ndarray of shape (n_tasks,)
         Its intercepts.
     loss_curve_ : list of float
-        Training loss (mean over tasks) per chunk of 10 L-BFGS iterations
-        (plus the final loss) or per epoch.
+        Training loss (mean over tasks): for ``"lm"`` at the start and at
+        the end; per chunk of 10 L-BFGS iterations (plus the final loss) or
+        per epoch otherwise.
     train_loss_ : float
         Final training mean squared error, averaged over tasks.
     n_iter_ : int
-        L-BFGS iterations or epochs run.
+        The largest number of evaluations of any task (``"lm"``), L-BFGS
+        iterations or epochs run.
     device_ : str
         The resolved device.
     n_features_in_ : int
@@ -534,7 +696,7 @@ class NonConvexHead(_TorchHead):
         self,
         activation: str = "tanh",
         *,
-        optimizer: str = "lbfgs",
+        optimizer: str = "lm",
         lr: float | None = None,
         batch_size: int | None = None,
         max_epochs: int | None = None,
@@ -565,6 +727,7 @@ class NonConvexHead(_TorchHead):
 
     _parameter_constraints: dict = {
         **_TorchHead._parameter_constraints,
+        "optimizer": [StrOptions({*_OPTIMIZERS, "lm"})],
         "activation": [StrOptions(set(_PHIS))],
     }
 

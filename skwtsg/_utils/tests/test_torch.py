@@ -82,3 +82,46 @@ def test_custom_batches_and_step_record():
         record="step",
     )
     assert n_iter == 3 and len(curve) == 12 and np.isfinite(curve).all()
+
+
+@pytest.mark.parametrize("custom", [False, True])
+def test_max_steps_is_the_budget(custom):
+    # 64 rows in batches of 16: 4 steps an epoch; 10 steps stop within the
+    # third epoch (with the shuffling of the loop or with custom batches)
+    groups, loss_fn, (X, y) = _problem(1.0)
+
+    def batches(generator):
+        perm = torch.randperm(64, generator=generator)
+        for lo in range(0, 64, 16):
+            yield X[perm[lo : lo + 16]], y[perm[lo : lo + 16]]
+
+    curve, n_iter = _optimize(
+        groups,
+        loss_fn,
+        (X, y),
+        optimizer="adam",
+        lr=1e-2,
+        batch_size=16,
+        max_epochs=1000,
+        tol=0.0,
+        seed=0,
+        batches=batches if custom else None,
+        lr_schedule="cosine",
+        record="step",
+        max_steps=10,
+    )
+    assert len(curve) == 10 and n_iter == 3
+    assert groups[0]["params"][0].grad is not None
+    with pytest.raises(ValueError, match="max_steps"):
+        _optimize(
+            groups,
+            loss_fn,
+            (X, y),
+            optimizer="adam",
+            lr=1e-2,
+            batch_size=16,
+            max_epochs=1,
+            tol=0.0,
+            seed=0,
+            max_steps=0,
+        )

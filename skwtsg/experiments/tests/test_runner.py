@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -8,11 +9,13 @@ from sklearn.decomposition import PCA
 from skwtsg.experiments import (
     Experiment,
     W2SCase,
+    decomposition_summary,
     gain_misfit_fit,
     run_cases,
     run_experiment,
     selection_table,
 )
+from skwtsg.experiments._summary import _per_weak_error
 
 
 def _case(seed=0, name="c0", group="g"):
@@ -48,6 +51,28 @@ def test_run_cases_records_every_task_and_the_ceiling():
     np.testing.assert_allclose(
         records["train_gain"], records["train_misfit"], rtol=1e-8, atol=1e-12
     )
+
+
+def test_a_perfect_weak_model_has_an_undefined_epsilon_ratio():
+    # task 1's labels are all 0: every weak model fits them exactly (weak
+    # error 0), so ε / weak error is undefined there: NaN on purpose, no
+    # RuntimeWarning, counted and left out of the panel's ratios
+    case = _case()
+    case.y[:, 1] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        records = run_cases([case])
+        summary = decomposition_summary(records)
+    zero = records["task"] == "task1"
+    assert (records.loc[zero, "train_weak_error"] == 0).all()
+    assert records.loc[zero, "train_epsilon_ratio"].isna().all()
+    assert records.loc[~zero, "train_epsilon_ratio"].notna().all()
+    assert summary["n_ratio_undefined"] == zero.sum() == 3
+    expected = (records["train_epsilon"] / records["train_weak_error"])[~zero]
+    assert summary["median_epsilon_ratio"] == pytest.approx(expected.median())
+    assert np.isfinite(summary["max_abs_projection_term_ratio"])
+    with pytest.raises(ValueError, match="non-negative"):
+        _per_weak_error([1.0], [-1.0])
 
 
 def test_selection_table_ranks_by_bound():

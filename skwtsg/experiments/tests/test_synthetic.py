@@ -1,6 +1,7 @@
 """End-to-end --quick runs of every synthetic panel through the command line."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -164,8 +165,8 @@ def test_pretraining_budget_is_in_steps():
     assert checks["pre8"]["rows"] != checks["low8"]["rows"]
     for key, check in checks.items():
         budget = 30 if key.startswith("pre") else 300  # the paper's recipe: 10x
-        per_epoch = check["steps"] // check["epochs"]
-        assert budget <= check["steps"] < budget + per_epoch
+        assert check["steps"] == budget  # MultiTaskFeaturizer(max_steps=...)
+        assert check["epochs"] >= 1
 
 
 def test_sweep_verdict_is_computed():
@@ -196,6 +197,30 @@ def test_sweep_verdict_is_computed():
     info["sweep"] = sorted(info["sweep"], key=lambda p: p["median_epsilon_ratio"])
     ok, text = _check_sweep(info)
     assert not ok and "does not clearly" in text
+
+
+def test_sweep_with_an_undefined_ratio_is_not_judged():
+    # a case whose every weak error is 0 has no ε / weak error: the sweep's
+    # rank correlation is undefined and the claim fails, with no warning
+    rows = [
+        {
+            "case": case,
+            "misfit": 1.0 + t,
+            "gain": 1.0 + t,
+            "train_epsilon": eps,
+            "train_weak_error": weak,
+        }
+        for case, eps, weak in [("sweep h*", 0.0, 0.0), ("sweep a", 0.1, 1.0)]
+        + [("sweep b", 0.3, 1.0)]
+        for t in range(4)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = sweep_summary(pd.DataFrame(rows))
+    first = info["sweep"][0]
+    assert np.isnan(first["median_epsilon_ratio"]) and first["n_ratio_undefined"] == 4
+    assert np.isnan(info["spearman_epsilon_deviation"])
+    assert _check_sweep(info)[0] is False
 
 
 @pytest.mark.parametrize(

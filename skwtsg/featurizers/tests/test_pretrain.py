@@ -143,6 +143,41 @@ def test_multitask_default_adam(tasks):
     assert single.best_init_ == 0 and single.init_losses_.shape == (1,)
 
 
+def test_multitask_max_steps_is_a_budget_in_optimiser_steps(tasks):
+    # 600 labelled rows in batches of 64: 10 steps an epoch
+    kw = dict(
+        task_heads=tasks.pretrain_heads,
+        batch_size=64,
+        n_init=2,
+        init_epochs=1,
+        random_state=0,
+        module__n_layers=2,
+    )
+    X, Y = tasks.pretrain_X, tasks.pretrain_Y
+    by_epochs = MultiTaskFeaturizer(max_epochs=10, **kw).fit(X, Y)
+    by_steps = MultiTaskFeaturizer(max_steps=100, max_epochs=3, **kw).fit(X, Y)
+    # a whole number of epochs: the same run (screening, schedule, weights)
+    np.testing.assert_allclose(by_steps.loss_curve_, by_epochs.loss_curve_)
+    np.testing.assert_allclose(by_steps.init_losses_, by_epochs.init_losses_)
+    assert by_steps.train_loss_ == by_epochs.train_loss_
+    assert by_steps.n_steps_ == by_epochs.n_steps_ == 100
+    assert by_steps.n_iter_ == by_epochs.n_iter_ == 10
+    # within an epoch: 25 steps are 2 whole epochs and half of a third
+    partial = MultiTaskFeaturizer(max_steps=25, **kw).fit(X, Y)
+    assert partial.n_steps_ == 25 and partial.n_iter_ == 3
+    assert len(partial.loss_curve_) == 3
+    lbfgs = MultiTaskFeaturizer(
+        optimizer="lbfgs",
+        lr=1.0,
+        max_steps=7,
+        n_init=1,
+        **{k: v for k, v in kw.items() if k not in ("n_init", "batch_size")},
+    ).fit(X, Y)
+    assert lbfgs.n_iter_ == lbfgs.n_steps_ <= 7
+    with pytest.raises(ValueError, match="max_steps"):
+        MultiTaskFeaturizer(max_steps=0, **kw).fit(X, Y)
+
+
 def test_multitask_learned_heads_and_adamw(tasks):
     learned = MultiTaskFeaturizer(
         max_epochs=30, random_state=0, module__n_layers=2, module__hidden=8

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 torch = pytest.importorskip("torch")
@@ -152,6 +153,67 @@ def test_nonconvex_head_recovers_phi_linear_target(activation):
     assert NonConvexHead._skwtsg_convex is False
 
 
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_nonconvex_head_multi_output_is_the_per_output_fits(activation, fit_intercept):
+    # "lm" solves each task on its own: the multi-output fit is the fits of
+    # each column alone, with the same weights and penalty
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(150, 4)) * [1.0, 5.0, 0.2, 2.0]
+    W = rng.normal(size=(4, 3))
+    Y = _phi_numpy(activation, X @ W / 3 + 0.2) + 0.1 * rng.normal(size=(150, 3))
+    sw = rng.uniform(0.5, 2.0, size=150)
+    kw = dict(weight_decay=0.05, fit_intercept=fit_intercept, random_state=0)
+    joint = NonConvexHead(activation, **kw).fit(X, Y, sample_weight=sw)
+    assert joint.coef_.shape == (3, 4)
+    for t in range(3):
+        alone = NonConvexHead(activation, **kw).fit(X, Y[:, t], sample_weight=sw)
+        np.testing.assert_allclose(joint.coef_[t], alone.coef_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            np.atleast_1d(joint.intercept_)[t] if fit_intercept else 0.0,
+            alone.intercept_,
+            atol=1e-12,
+        )
+        np.testing.assert_allclose(
+            joint.predict(X)[:, t], alone.predict(X), rtol=1e-10, atol=1e-12
+        )
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_nonconvex_head_lm_reaches_lbfgs_objective(activation):
+    # the same (penalised, weighted) objective, each task's minimum at least
+    # as low as the joint L-BFGS run's
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 5))
+    Y = _phi_numpy(activation, X @ rng.normal(size=(5, 4))) + 0.2 * rng.normal(
+        size=(300, 4)
+    )
+    kw = dict(weight_decay=0.01, standardize=False, random_state=0)
+    lm = NonConvexHead(activation, **kw).fit(X, Y)
+    lbfgs = NonConvexHead(activation, optimizer="lbfgs", tol=1e-14, **kw).fit(X, Y)
+
+    def objective(head):
+        mse = ((head.predict(X) - Y) ** 2).mean(axis=0)
+        return mse + 0.5 * 0.01 * (head.coef_**2).sum(axis=1)
+
+    assert np.all(objective(lm) <= objective(lbfgs) + 1e-9)
+    np.testing.assert_allclose(lm.coef_, lbfgs.coef_, atol=1e-4)
+    assert lm.n_iter_ >= 1 and len(lm.loss_curve_) == 2
+    assert lm.loss_curve_[-1] <= lm.loss_curve_[0]
+
+
+def test_nonconvex_head_lm_warns_and_refuses_torch_settings():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(100, 3))
+    y = np.tanh(X @ [1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=100)
+    with pytest.warns(ConvergenceWarning, match="1 of 1 tasks"):
+        NonConvexHead(init="random", max_epochs=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="float64"):
+        NonConvexHead(dtype="float32").fit(X, y)
+    with pytest.raises(ValueError, match="device='cpu'"):
+        NonConvexHead(device="cuda").fit(X, y)
+
+
 def test_nonconvex_head_adamw_and_random_init():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(200, 3))
@@ -179,6 +241,7 @@ def test_invalid_parameters():
         GradientLinearHead(optimizer="lbfgs", lr=None, max_epochs=100, random_state=0),
         GradientLinearHead(lr=1e-2, max_epochs=20, random_state=0),
         NonConvexHead("tanh", random_state=0),
+        NonConvexHead("tanh", optimizer="lbfgs", max_epochs=50, random_state=0),
     ],
 )
 def test_sklearn_compatible(estimator, check):
