@@ -602,13 +602,10 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
             truth = classes[Y.argmax(axis=1)]
         weights: np.ndarray | None = None
         if sample_weight is not None:
-            weights = _check_sample_weight(
-                sample_weight, Y, ensure_non_negative=True
-            )[labeled]
+            weights = _check_sample_weight(sample_weight, Y, ensure_non_negative=True)
+            weights = weights[labeled]
             if not weights.any():
-                raise ValueError(
-                    "`sample_weight` is zero on every labeled row of y."
-                )
+                raise ValueError("`sample_weight` is zero on every labeled row of y.")
         pred = self.predict(X)
         if y.ndim == 2:
             pred = np.searchsorted(self.classes_, pred)
