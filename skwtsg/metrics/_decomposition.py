@@ -262,6 +262,7 @@ def least_squares_gap(
     else:
         R = U
     k = R.shape[1] // 2
-    values = -2.0 * np.sum(R[:, :k] * R[:, k:], axis=0) / s.sum()
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = -2.0 * np.sum(R[:, :k] * R[:, k:], axis=0) / s.sum()
     check_finite_result(values, "The least-squares gap")
     return _combine(values, multioutput)
