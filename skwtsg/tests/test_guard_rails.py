@@ -779,3 +779,291 @@ def test_public_functions_have_keyword_flags_typed():
         "fetch_pretrained_model": ["download_if_missing"],
         "least_squares_gap": ["fit_intercept"],
     }
+
+
+# ---------------------------------------------------------------------------
+# Classifiers: X, y (labels or probabilities) and sample_weight
+# ---------------------------------------------------------------------------
+
+YL = (Y > np.median(Y)).astype(int)
+PL = np.c_[1.0 - YL, YL] * 0.8 + 0.1  # class probabilities of the same rows
+
+
+def _classifiers():
+    from sklearn.linear_model import LogisticRegression
+
+    return [
+        SoftmaxHead(alpha=1e-3),
+        skwtsg.WeakToStrongClassifier(random_state=0),
+        # A weak head that accepts negative weights itself.
+        skwtsg.WeakToStrongClassifier(
+            weak_head=LogisticRegression(), ceiling_head="none", random_state=0
+        ),
+    ]
+
+
+BAD_CLASSIFIER_INPUTS = {
+    "X NaN": (lambda: (_with(X, 0, np.nan), YL, None), "X"),
+    "X inf": (lambda: (_with(X, 0, np.inf), YL, None), "X"),
+    "X complex": (lambda: (X + 1j, YL, None), "[Cc]omplex"),
+    # Before: the squared norm of X overflowed, every direction counted as
+    # noise and the head fitted uniform probabilities (misfit 0).
+    "X overflow": (lambda: (X * 1e200, YL, None), "rescale"),
+    "X underflow": (lambda: (X * 1e-200, YL, None), "rescale"),
+    "y complex": (lambda: (X, YL + 1j, None), "[Cc]omplex"),
+    "y inf": (lambda: (X, _with(YL, 0, np.inf), None), "infinity"),
+    "y continuous": (lambda: (X, Y, None), "continuous"),
+    "y one class": (lambda: (X, np.zeros(40, int), None), "2 classes"),
+    "proba negative": (lambda: (X, PL - 0.2, None), "negative"),
+    "proba not summing": (lambda: (X, PL * 2, None), "sum to 1"),
+    "proba partial NaN": (lambda: (X, _with(PL, 0, np.nan), None), "NaN"),
+    "negative weight": (lambda: (X, YL, _with(np.ones(40), 0, -1.0)), "[Nn]egative"),
+    "NaN weight": (lambda: (X, YL, _with(np.ones(40), 0, np.nan)), "sample_weight"),
+    "zero weights": (lambda: (X, YL, np.zeros(40)), "non-zero|sum"),
+    "short weights": (lambda: (X, YL, np.ones(3)), "sample_weight"),
+    "empty": (lambda: (X[:0], YL[:0], None), "0 sample"),
+    "short y": (lambda: (X, YL[:10], None), "inconsistent"),
+    "string X": (lambda: (np.full((40, 3), "a"), YL, None), "float|numeric"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CLASSIFIER_INPUTS))
+@pytest.mark.parametrize(
+    "estimator",
+    _classifiers(),
+    ids=["SoftmaxHead", "WeakToStrongClassifier", "WeakToStrongClassifier-LR"],
+)
+def test_classifier_fit_refuses_bad_input(estimator, case):
+    make, match = BAD_CLASSIFIER_INPUTS[case]
+    X_bad, y_bad, sw = make()
+    kwargs = {} if sw is None else {"sample_weight": sw}
+    with pytest.raises(ValueError, match=match):
+        clone(estimator).fit(X_bad, y_bad, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def fitted_classifier():
+    return skwtsg.WeakToStrongClassifier(random_state=0).fit(X, YL)
+
+
+def test_classifier_predict_and_score_refuse_bad_input(fitted_classifier):
+    est = fitted_classifier
+    assert np.all(np.isfinite(est.predict_proba(X)))
+    for bad in (_with(X, 0, np.nan), _with(X, 0, np.inf), X + 1j, X[:, :2]):
+        for method in (est.predict, est.predict_proba, est.predict_weak_proba):
+            with pytest.raises(ValueError):
+                method(bad)
+    with pytest.raises(ValueError, match="inconsistent"):
+        est.score(X, YL[:10])
+    # Before: a negative weight was used as is (an "accuracy" of any value).
+    with pytest.raises(ValueError, match="Negative values.*sample_weight"):
+        est.score(X, YL, sample_weight=_with(np.ones(40), 0, -1.0))
+    with pytest.raises(ValueError, match="non-zero|zero on every"):
+        est.score(X, YL, sample_weight=np.zeros(40))
+    # Before: probabilities of 3 classes were scored against 2 classes.
+    P3 = np.full((40, 3), 1 / 3)
+    with pytest.raises(ValueError, match="probabilities of 3 classes.*fitted on 2"):
+        est.score(X, P3)
+    with pytest.raises(ValueError, match="every row of y is NaN"):
+        est.score(X, np.full(40, np.nan))
+
+
+def test_softmax_head_predict_refuses_bad_input():
+    head = SoftmaxHead(alpha=1e-3).fit(X, YL)
+    for bad in (_with(X, 0, np.nan), X + 1j, X[:, :2]):
+        for method in (head.predict, head.predict_proba, head.decision_function):
+            with pytest.raises(ValueError):
+                method(bad)
+    with pytest.raises(ValueError, match="inconsistent"):
+        head.score(X, YL[:10])
+
+
+@pytest.mark.parametrize(
+    "scorer",
+    [skwtsg.kl_bound_scorer, skwtsg.kl_strong_error_scorer],
+    ids=["kl_bound", "kl_strong_error"],
+)
+def test_kl_scorers_refuse_bad_input(fitted_classifier, scorer):
+    est = fitted_classifier
+    for X_bad, y_bad, match in [
+        (X, YL[:10], "inconsistent"),
+        (X, YL + 1j, "[Cc]omplex"),
+        (X, _with(YL, 0, np.inf), "infinity"),
+        (X, np.full(40, np.nan), "every row of y is NaN"),
+        (_with(X, 0, np.nan), YL, "NaN"),
+        (X[:0], YL[:0], "empty"),
+        (X, YL + 5, r"labels \[5, 6\] not in `labels`"),
+        (X, np.full((40, 3), 1 / 3), "3 classes"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            scorer(est, X_bad, y_bad)
+    with pytest.raises(TypeError, match="predict_weak_proba"):
+        scorer(skwtsg.WeakToStrongRegressor(random_state=0).fit(X, Y), X, YL)
+    assert np.isfinite(scorer(est, X, YL))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda est: skwtsg.bound_scorer(est, X, YL),
+        lambda est: skwtsg.strong_error_scorer(est, X, YL),
+        lambda est: skwtsg.misfit_scorer(est, X),
+        lambda est: diagnostic_intervals(est, X, YL, n_resamples=9),
+        lambda est: diagnostic_intervals(est, X, n_resamples=9),
+    ],
+    ids=["bound", "strong_error", "misfit", "intervals", "intervals-no-y"],
+)
+def test_squared_error_diagnostics_refuse_classifiers(fitted_classifier, call):
+    # Before: squared errors of the predicted class labels, silently.
+    with pytest.raises(TypeError, match="is a classifier.*kl_bound_scorer"):
+        call(fitted_classifier)
+
+
+# ---------------------------------------------------------------------------
+# Class probabilities and the KL metrics
+# ---------------------------------------------------------------------------
+
+_G = np.random.default_rng(2)
+PW = _G.dirichlet([2.0, 2.0, 2.0], size=30)  # weak, strong, ceiling, truth
+PS = _G.dirichlet([2.0, 2.0, 2.0], size=30)
+PC = _G.dirichlet([2.0, 2.0, 2.0], size=30)
+PT = _G.dirichlet([2.0, 2.0, 2.0], size=30)
+LT = _G.integers(0, 3, size=30)
+
+BAD_PROBABILITIES = [
+    # Before: the imaginary part was dropped silently (a ComplexWarning).
+    (lambda P: P + 0.1j, "must be real"),
+    # Before: numpy's "could not convert string to float", naming nothing.
+    (lambda P: np.full(P.shape, "a"), "must be numeric"),
+    (lambda P: _with(P, 0, np.nan), "NaN or infinity"),
+    (lambda P: _with(P, 0, np.inf), "NaN or infinity"),
+    (lambda P: P - 0.5, "negative"),
+    (lambda P: P * 2, "sum to 1"),
+    (lambda P: P[:, :1], "n_classes >= 2"),
+    (lambda P: P[None], "n_classes >= 2"),
+]
+
+
+@pytest.mark.parametrize("bad, match", BAD_PROBABILITIES)
+def test_check_probabilities_refuses_bad_input(bad, match):
+    with pytest.raises(ValueError, match=f"`P`.*{match}|{match}.*`P`|{match}"):
+        check_probabilities(bad(PW), name="P")
+
+
+def test_check_probabilities_refuses_bad_atol():
+    # Before: atol=nan accepted rows summing to anything (0.4 here), and a
+    # negative atol refused every row with "largest deviation 0".
+    for atol in (np.nan, -1.0, np.inf, "1e-8", True):
+        with pytest.raises(ValueError, match="`atol` must be a finite number"):
+            check_probabilities([[0.2, 0.2]], atol=atol)
+    assert check_probabilities([[0.5, 0.5 + 1e-9]], atol=1e-8).shape == (1, 2)
+
+
+KL_METRICS = {
+    "kl_misfit": lambda t, w, s, **kw: kl_misfit(w, s, **kw),
+    "kl_error": lambda t, w, s, **kw: kl_error(t, s, **kw),
+    "kl_gain": kl_gain,
+    "kl_bound": kl_bound,
+    "report": lambda t, w, s, **kw: weak_to_strong_classification_report(
+        t, w, s, p_ceiling=PC, **kw
+    ),
+}
+
+
+@pytest.mark.parametrize("metric", list(KL_METRICS))
+@pytest.mark.parametrize("truth", ["proba", "labels"])
+@pytest.mark.parametrize("bad, match", BAD_PROBABILITIES + [(lambda P: P[:5], "rows")])
+def test_kl_metrics_refuse_bad_probabilities(metric, truth, bad, match):
+    t = PT if truth == "proba" else LT
+    with pytest.raises(ValueError, match=match):
+        KL_METRICS[metric](t, PW if match == "rows" else bad(PW), bad(PS))
+
+
+@pytest.mark.parametrize("metric", [m for m in KL_METRICS if m != "kl_misfit"])
+def test_kl_metrics_refuse_bad_truth(metric):
+    f = KL_METRICS[metric]
+    for t, kw, match in [
+        (PT + 0.1j, {}, "must be real"),
+        (_with(PT, 0, np.nan), {}, "NaN or infinity"),
+        (PT * 2, {}, "sum to 1"),
+        (PT[:5], {}, "rows"),
+        (PT[:, :2] / PT[:, :2].sum(1, keepdims=True), {}, "classes"),
+        # Before: complex labels were matched to the columns as if real.
+        (LT + 1j, {}, "real class labels"),
+        (LT + 5, {"labels": [0, 1, 2]}, r"labels \[5, 6, 7\] not in `labels`"),
+        (LT[:5], {}, "inconsistent numbers of samples"),
+        # Before: "0 distinct labels", about labels never passed.
+        (LT[:0], {}, "inconsistent numbers of samples"),
+        (np.r_[LT[:-1], np.nan], {"labels": [0, 1, 2]}, r"\[nan\] not in"),
+        # Before: duplicated or NaN labels were accepted; a column had no class.
+        (LT, {"labels": [0, 1, 1]}, "distinct classes"),
+        (LT.astype(float), {"labels": [0.0, 1.0, np.nan]}, "distinct classes"),
+        (LT, {"labels": [0, 1]}, "must list the 3 classes"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            f(t, PW, PS, **kw)
+
+
+@pytest.mark.parametrize("metric", list(KL_METRICS))
+def test_kl_metrics_refuse_bad_sample_weight(metric):
+    f = KL_METRICS[metric]
+    for sw, match in [
+        (_with(np.ones(30), 0, -1.0), "non-negative"),
+        (_with(np.ones(30), 0, np.nan), "finite"),
+        (np.zeros(30), "not all zero"),
+        (np.ones(4), r"shape \(30,\)"),
+        # Before: the imaginary part was dropped silently.
+        (np.ones(30) + 1j, "must be real"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            f(LT, PW, PS, sample_weight=sw)
+    assert np.isfinite(
+        np.asarray(list(f(LT, PW, PS, sample_weight=np.ones(30)).values()))
+        if metric == "report"
+        else f(LT, PW, PS, sample_weight=np.ones(30))
+    ).all()
+
+
+def test_kl_metrics_refuse_infinite_divergence():
+    with pytest.raises(ValueError, match="infinite on rows"):
+        kl_misfit([[0.5, 0.5]], [[1.0, 0.0]])
+    with pytest.raises(ValueError, match="log-loss of `p_pred` is infinite"):
+        kl_error([1], [[1.0, 0.0]])
+
+
+def test_accuracy_pgr_refuses_bad_input():
+    y = [0, 1, 1, 0]
+    good = ([0, 0, 0, 0], [0, 1, 0, 0], [0, 1, 1, 0])
+    assert accuracy_pgr(y, *good) == 0.5
+    for args, kw, match in [
+        # Before: NaN (regression's performance_gap_recovered raises).
+        ((y, [0, 1, 1, 0], [0, 0, 0, 0], [0, 1, 1, 0]), {}, "undefined"),
+        # Before: NaN with a "Mean of empty slice" RuntimeWarning.
+        (([], [], [], []), {}, "`y_true` is empty"),
+        # Before: an element-wise "accuracy" of 2-D arrays.
+        ((np.eye(2), np.eye(2), np.eye(2), np.eye(2)), {}, "shape \\(n_samples,\\)"),
+        # Before: NaN labels never equal, silently lowering the accuracies.
+        (([0.0, np.nan], [0.0, 1.0], [0.0, 1.0], [0.0, 0.0]), {}, "missing labels"),
+        (([0, 1], [0, 1j], [0, 1], [0, 0]), {}, "real class labels"),
+        ((y, [0, 0], *good[1:]), {}, "`y_weak` must have the shape"),
+        ((y, *good), {"sample_weight": [-1, 1, 1, 1]}, "non-negative"),
+        ((y, *good), {"sample_weight": [1, 1]}, "shape"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            accuracy_pgr(*args, **kw)
+
+
+def test_classification_report_pgr_without_a_gap_raises():
+    # Before: NaN pgr and accuracy_pgr when the ceiling is the weak model.
+    with pytest.raises(ValueError, match="pgr is undefined"):
+        weak_to_strong_classification_report(LT, PW, PS, p_ceiling=PW)
+    with pytest.raises(ValueError, match="pgr is undefined"):
+        weak_to_strong_classification_report(PT, PW, PS, p_ceiling=PW)
+    rep = weak_to_strong_classification_report(LT, PW, PS, p_ceiling=PC)
+    assert np.isfinite(rep["pgr"])
+    # The estimator keeps its documented NaN accuracy_pgr_ instead (its
+    # private path), so a fit whose ceiling ties the weak model still works.
+    from skwtsg.metrics._kl import _classification_report
+
+    tied = _classification_report(LT, PW, PS, p_ceiling=PW, undefined_pgr="nan")
+    assert np.isnan(tied["pgr"]) and np.isnan(tied["accuracy_pgr"])
