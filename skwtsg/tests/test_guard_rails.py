@@ -1067,3 +1067,205 @@ def test_classification_report_pgr_without_a_gap_raises():
 
     tied = _classification_report(LT, PW, PS, p_ceiling=PW, undefined_pgr="nan")
     assert np.isnan(tied["pgr"]) and np.isnan(tied["accuracy_pgr"])
+
+
+# ---------------------------------------------------------------------------
+# Intervals and the ranking of weak supervisors
+# ---------------------------------------------------------------------------
+
+YW1, YS1 = YW[:, 0], YS[:, 0]
+
+BAD_INTERVAL_PARAMETERS = [
+    ({"confidence_level": 0}, "`confidence_level` must be a number in \\(0, 1\\)"),
+    ({"confidence_level": 1.0}, "`confidence_level`"),
+    ({"confidence_level": np.nan}, "`confidence_level`"),
+    ({"confidence_level": "0.9"}, "`confidence_level`"),
+    ({"confidence_level": True}, "`confidence_level`"),
+    ({"n_resamples": 0}, "`n_resamples` must be a positive integer"),
+    ({"n_resamples": -5}, "`n_resamples`"),
+    ({"n_resamples": 9.0}, "`n_resamples`"),
+    ({"n_resamples": True}, "`n_resamples`"),
+    ({"method": "bootstrap"}, "`method` must be one of"),
+    ({"method": None}, "`method`"),
+    ({"random_state": "seed"}, "`random_state`"),
+    ({"random_state": 1.5}, "`random_state`"),
+]
+
+INTERVALS = {
+    "misfit_interval": lambda **kw: misfit_interval(YW1, YS1, **kw),
+    "report": lambda **kw: weak_to_strong_report(
+        YT[:, 0], YW1, YS1, **{"confidence_level": 0.9, **kw}
+    ),
+    "diagnostic_intervals": lambda **kw: diagnostic_intervals(
+        _FITTED_W2S(), X, Y, **kw
+    ),
+    "diagnostic_intervals-no-y": lambda **kw: diagnostic_intervals(
+        _FITTED_W2S(), X, **kw
+    ),
+    "rank-rows": lambda **kw: rank_weak_supervisors(
+        {"a": (YW1, YS1), "b": (YS1, YW1)}, y_true=YT[:, 0], **kw
+    ),
+}
+
+
+def _FITTED_W2S(cache={}):  # noqa: B006 - one fit for the module
+    if "est" not in cache:
+        from sklearn.decomposition import PCA
+
+        cache["est"] = skwtsg.WeakToStrongRegressor(PCA(1), random_state=0).fit(X, Y)
+    return cache["est"]
+
+
+@pytest.mark.parametrize("kw, match", BAD_INTERVAL_PARAMETERS)
+@pytest.mark.parametrize("call", list(INTERVALS))
+def test_intervals_refuse_bad_parameters(call, kw, match):
+    with pytest.raises(ValueError, match=match):
+        INTERVALS[call](**{"n_resamples": 19, **kw})
+
+
+@pytest.mark.parametrize("call", list(INTERVALS))
+def test_intervals_refuse_bad_input(call):
+    f = INTERVALS[call]
+    for kw, match in [
+        ({"sample_weight": _with(np.ones(40 if "diag" in call else 30), 0, -1)}, "neg"),
+        ({"sample_weight": np.ones(3)}, "inconsistent"),
+        ({"sample_weight": np.r_[1.0, np.zeros(39 if "diag" in call else 29)]}, "2"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            f(n_resamples=19, **kw)
+    assert f(n_resamples=19, random_state=0) is not None
+
+
+def test_intervals_refuse_too_few_rows_and_bad_arrays():
+    for call, match in [
+        (lambda: misfit_interval(YW1[:1], YS1[:1]), "at least 2 rows"),
+        (lambda: misfit_interval(YW1 + 1j, YS1), "must be real"),
+        (lambda: misfit_interval(_with(YW1, 0, np.nan), YS1), "NaN or infinity"),
+        (lambda: misfit_interval(YW1[:0], YS1[:0]), "empty"),
+        (lambda: misfit_interval(YW1[:5], YS1), "same shape"),
+        (lambda: misfit_interval(YW1 * 1e160, YS1 * 1e160), "overflow"),
+        (lambda: misfit_interval(YW, YS, multioutput=[1, -1]), "negative"),
+        (
+            lambda: weak_to_strong_report(
+                YT[:1, 0], YW1[:1], YS1[:1], confidence_level=0.9
+            ),
+            "at least 2 rows",
+        ),
+        (lambda: diagnostic_intervals(_FITTED_W2S(), X[:1], Y[:1]), "at least 2"),
+        (lambda: diagnostic_intervals(_FITTED_W2S(), X, Y[:5]), "inconsistent"),
+        (lambda: diagnostic_intervals(_FITTED_W2S(), X, Y + 1j), "[Cc]omplex"),
+        (lambda: diagnostic_intervals(_FITTED_W2S(), X, _with(Y, 0, np.nan)), "NaN"),
+        (lambda: diagnostic_intervals(_FITTED_W2S(), X, Y * 1e200), "overflow"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            call()
+    with pytest.raises(TypeError, match="not an estimator"):
+        diagnostic_intervals(object(), X, Y)
+    # A constant misfit has a zero-width interval, not NaN.
+    assert misfit_interval(YW1, YW1 + 1, n_resamples=99) == (1.0, 1.0)
+
+
+def _cv_results(**splits):
+    out = {"mean_test_score": [1.0, 2.0], "params": [{"k": 1}, {"k": 2}]}
+    out.update({f"split{i}_test_score": v for i, v in enumerate(splits.values())})
+    return out
+
+
+def test_rank_weak_supervisors_refuses_bad_input():
+    import pandas as pd
+
+    rows = {"a": (YW1, YS1), "b": (YS1, YW1)}
+    yt = YT[:, 0]
+
+    def records(**columns):
+        base = {"weak_model": ["a", "a", "b", "b"], "case": [0, 1, 0, 1]}
+        return pd.DataFrame({**base, **columns})
+
+    for call, match in [
+        # Before: an IndexError (percentile) or a misleading BCa message; the
+        # standard error of one resample is NaN.
+        (
+            lambda: rank_weak_supervisors(
+                rows, y_true=yt, n_resamples=1, method="percentile"
+            ),
+            "`n_resamples` >= 2",
+        ),
+        # Before: "the BCa interval cannot be computed (too few rows?)", or
+        # NaN columns with method="percentile".
+        (
+            lambda: rank_weak_supervisors(
+                {"a": (YW1 * 1e160, YS1 * 1e160)}, y_true=yt * 1e160
+            ),
+            "overflow",
+        ),
+        # Before: "float() argument must be ...", naming nothing.
+        (
+            lambda: rank_weak_supervisors(rows, y_true=yt, complexity=[1, 1j]),
+            "`complexity` must be real",
+        ),
+        (
+            lambda: rank_weak_supervisors(rows, y_true=yt, complexity=["a", "b"]),
+            "`complexity` must be numeric",
+        ),
+        (
+            lambda: rank_weak_supervisors(rows, y_true=yt, complexity=[1, np.nan]),
+            "`complexity` contains NaN",
+        ),
+        (
+            lambda: rank_weak_supervisors(rows, y_true=yt, complexity=[1]),
+            "one finite value per candidate",
+        ),
+        (
+            lambda: rank_weak_supervisors(_cv_results(a=[-1, -2], b=[-1, -2 + 1j])),
+            r"`results`\['split1_test_score'\] must be real",
+        ),
+        (
+            lambda: rank_weak_supervisors(_cv_results(a=[-1, -2], b=["x", "y"])),
+            "must be numeric",
+        ),
+        (
+            lambda: rank_weak_supervisors(_cv_results(a=[-1, -2], b=[-1, -2, -3])),
+            "one value per candidate",
+        ),
+        # Before: an infinite standard error and NaN p_lowest.
+        (
+            lambda: rank_weak_supervisors(_cv_results(a=[-1e308, -2], b=[1e308, -3])),
+            "overflow",
+        ),
+        (
+            lambda: rank_weak_supervisors(_cv_results(a=[-1, np.nan], b=[-1, -2])),
+            "non-finite bound",
+        ),
+        (lambda: rank_weak_supervisors(_cv_results(a=[-1, -2])), "at least 2 splits"),
+        (
+            lambda: rank_weak_supervisors(records(bound=[1.0, 2.0, "x", 1.0])),
+            "'bound' column must be numeric",
+        ),
+        # Before: an infinite strong_error_mean in the table.
+        (
+            lambda: rank_weak_supervisors(
+                records(bound=[1.0, 2, 3, 1], strong_error=[1, 2, np.inf, 1])
+            ),
+            "non-finite strong error",
+        ),
+        (lambda: rank_weak_supervisors(rows), "`y_true` is needed"),
+        (lambda: rank_weak_supervisors(rows, y_true=yt[:5]), "shape of `y_true`"),
+        (lambda: rank_weak_supervisors(rows, y_true=yt + 1j), "must be real"),
+        (lambda: rank_weak_supervisors(rows, y_true=_with(yt, 0, np.nan)), "NaN"),
+        (lambda: rank_weak_supervisors({"a": YW1}, y_true=yt), "must be a pair"),
+        (lambda: rank_weak_supervisors({}, y_true=yt), "no candidate"),
+        (
+            lambda: rank_weak_supervisors({"a": (YW1[:1], YS1[:1])}, y_true=yt[:1]),
+            "at least 2 rows",
+        ),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            call()
+    with pytest.raises(TypeError, match="`results` must be"):
+        rank_weak_supervisors([1, 2])
+    table = rank_weak_supervisors(rows, y_true=yt, n_resamples=99, random_state=0)
+    assert np.all(np.isfinite(table.select_dtypes("number").to_numpy()))
+    table = rank_weak_supervisors(
+        _cv_results(a=[-1, -2], b=[-1.5, -2.5]), n_resamples=1, random_state=0
+    )
+    assert np.all(np.isfinite(table.select_dtypes("number").to_numpy()))
