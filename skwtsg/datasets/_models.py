@@ -270,6 +270,9 @@ def fetch_pretrained_model(
     ------
     ValueError
         ``name`` is not a known model.
+    TypeError
+        ``cache_dir`` is not a str or path-like, or ``download_if_missing``
+        is not a bool (checked before anything is installed).
     FileNotFoundError
         The model is neither cached nor installed, and could not be
         downloaded; the message says what to install.
