@@ -28,7 +28,8 @@ from ._w2s import (
     _num_rows,
 )
 from .heads import SoftmaxHead, check_head_convexity
-from .metrics import kl_misfit, weak_to_strong_classification_report
+from .metrics import kl_misfit
+from .metrics._kl import _classification_report
 
 __all__ = ["WeakToStrongClassifier"]
 
@@ -289,7 +290,9 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         self._proba_truth = y.ndim == 2
         weights: np.ndarray | None = None
         if sample_weight is not None:
-            weights = _check_sample_weight(sample_weight, X_checked)
+            weights = _check_sample_weight(
+                sample_weight, X_checked, ensure_non_negative=True
+            )
             weighted = (weights[labeled] @ Y[labeled]) > 0
             if not self._proba_truth and weighted.sum() < 2:
                 raise ValueError(
@@ -471,13 +474,14 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
             rep["misfit"] = kl_misfit(p_weak, p_strong, sample_weight=weights)
             return rep
         y = data.y[rows]
-        rep = weak_to_strong_classification_report(
+        rep = _classification_report(
             y,
             p_weak,
             p_strong,
             p_ceiling=p_ceiling,
             labels=self.classes_,
             sample_weight=weights,
+            undefined_pgr="nan",  # accuracy_pgr_ is NaN without a gap
         )
         out = {name: rep[name] for name in _DIAGNOSTICS}
         for name in _ACCURACY:
@@ -588,12 +592,20 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
             y, n_samples=n, require_labeled="score"
         )
         if y.ndim == 2:
+            if Y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"y holds probabilities of {Y.shape[1]} classes, but the "
+                    f"estimator was fitted on {len(self.classes_)}."
+                )
             truth = Y.argmax(axis=1)
         else:
             truth = classes[Y.argmax(axis=1)]
         weights: np.ndarray | None = None
         if sample_weight is not None:
-            weights = _check_sample_weight(sample_weight, Y)[labeled]
+            weights = _check_sample_weight(sample_weight, Y, ensure_non_negative=True)
+            weights = weights[labeled]
+            if not weights.any():
+                raise ValueError("`sample_weight` is zero on every labeled row of y.")
         pred = self.predict(X)
         if y.ndim == 2:
             pred = np.searchsorted(self.classes_, pred)

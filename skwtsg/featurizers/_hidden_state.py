@@ -380,9 +380,12 @@ class TransformerHiddenStateFeaturizer(
                 for i in self.layers_
             }
         for i, v in pooled.items():
-            if not np.isfinite(v).all():
-                raise FloatingPointError(
-                    f"Layer {i} of {self.model_id_} gave non-finite embeddings."
+            bad = ~np.isfinite(v).all(axis=1)
+            if bad.any():
+                raise ValueError(
+                    f"{type(self).__name__}: layer {i} of {self.model_id_} gave NaN "
+                    f"or infinite features on {int(bad.sum())} of {len(texts)} "
+                    "texts of a batch (the model's weights or dtype overflow)."
                 )
         return pooled
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 from scipy import linalg
 
+from .._utils._validation import _as_real_array
 from ._base import _BaseHead, _Problem, _Solution, _solve_ridge_family
 
 __all__ = ["RidgeLOOHead", "ridge_loo_errors"]
@@ -54,6 +55,26 @@ def ridge_loo_errors(Xt, Yt, alphas, *, intercept_weights=None):
     >>> ridge_loo_errors(X, Y - Y.mean(0), np.array([1e-3, 1e3])).shape
     (2, 1)
     """
+    Xt = _as_real_array(Xt, "Xt", (2,))
+    Yt = _as_real_array(Yt, "Yt", (2,))
+    if Yt.shape[0] != Xt.shape[0]:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: `Xt` has "
+            f"{Xt.shape[0]} rows and `Yt` {Yt.shape[0]}."
+        )
+    if intercept_weights is not None:
+        intercept_weights = _as_real_array(intercept_weights, "intercept_weights", (1,))
+        if intercept_weights.shape[0] != Xt.shape[0]:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"`intercept_weights` has {intercept_weights.shape[0]} values for "
+                f"{Xt.shape[0]} rows."
+            )
+        if np.any(intercept_weights < 0) or not intercept_weights.any():
+            raise ValueError(
+                "`intercept_weights` must be non-negative and not all zero."
+            )
+    alphas = _check_alpha_grid(alphas, "alphas")
     U, s, _ = linalg.svd(Xt, full_matrices=False, check_finite=False)
     UtY = U.T @ Yt
     U2 = U**2
@@ -73,10 +94,36 @@ def ridge_loo_errors(Xt, Yt, alphas, *, intercept_weights=None):
         with np.errstate(divide="ignore", invalid="ignore"):
             loo = (Yt - fitted) / denom[:, None]
         bad = denom <= 0
-        sq = loo**2
-        sq[bad] = np.inf
-        errors[a] = sq.mean(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            sq = loo**2
+            if not np.all(np.isfinite(sq[~bad])):
+                raise ValueError(
+                    "The leave-one-out errors overflow float64: the features or "
+                    "targets are too large in magnitude; rescale them (e.g. "
+                    "standardise X and y)."
+                )
+            sq[bad] = np.inf
+            errors[a] = sq.mean(axis=0)
     return errors
+
+
+def _check_alpha_grid(alphas, name):
+    """A non-empty 1-D float64 array of positive finite penalties."""
+    arr = np.asarray(alphas)
+    bad = arr.dtype.kind == "c" or (
+        arr.dtype == object and any(isinstance(v, complex) for v in arr.flat)
+    )
+    if not bad:
+        try:
+            arr = arr.astype(np.float64).ravel()
+        except (TypeError, ValueError):
+            bad = True
+    if bad or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(
+            f"{name} must be a non-empty array of positive finite numbers, got "
+            f"{alphas!r}."
+        )
+    return arr
 
 
 class RidgeLOOHead(_BaseHead):
@@ -186,13 +233,7 @@ class RidgeLOOHead(_BaseHead):
         self.fit_intercept = fit_intercept
 
     def _check_alphas(self):
-        alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
-        if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
-            raise ValueError(
-                "alphas must be a non-empty array of positive finite numbers, got "
-                f"{self.alphas!r}."
-            )
-        return alphas
+        return _check_alpha_grid(self.alphas, "alphas")
 
     @property
     def _constant_info(self):

@@ -89,8 +89,9 @@ def check_probabilities(P, name="y", atol=1e-8):
     Raises
     ------
     ValueError
-        If ``P`` is not 2-D with at least 2 columns, is not finite, has a
-        negative entry or a row that does not sum to 1.
+        If ``P`` is not 2-D with at least 2 columns, is complex or not
+        numeric, is not finite, has a negative entry or a row that does not
+        sum to 1; or if ``atol`` is not a finite non-negative number.
 
     Examples
     --------
@@ -99,7 +100,22 @@ def check_probabilities(P, name="y", atol=1e-8):
     array([[0.25, 0.75],
            [1.  , 0.  ]])
     """
-    P = np.asarray(P, dtype=np.float64)
+    if (
+        not isinstance(atol, Real)
+        or isinstance(atol, bool)
+        or not np.isfinite(atol)
+        or atol < 0
+    ):
+        raise ValueError(f"`atol` must be a finite number >= 0, got {atol!r}.")
+    P = np.asarray(P)
+    if P.dtype.kind == "c" or (
+        P.dtype == object and any(isinstance(v, complex) for v in P.flat)
+    ):
+        raise ValueError(f"`{name}` must be real, got complex values.")
+    try:
+        P = P.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`{name}` must be numeric ({exc}).") from exc
     if P.ndim != 2 or P.shape[1] < 2:
         raise ValueError(
             f"`{name}` must be class probabilities of shape (n_samples, "
@@ -133,10 +149,23 @@ def _whitening(X, w, fit_intercept):
     if d == 0 or n == 0:
         return offset, np.zeros((d, 0)), np.zeros(0)
     _, s, Vt = linalg.svd(Xc, full_matrices=False, check_finite=False)
-    raw = np.sqrt(np.sum((X * np.sqrt(w)[:, None]) ** 2))
+    # The weighted Frobenius norm of X, scaled first: the squares of entries
+    # above ~1e154 overflow, which made every direction "noise" (rank 0).
+    big = float(np.max(np.abs(X)))
+    raw = big * np.linalg.norm((X / big) * np.sqrt(w)[:, None]) if big > 0 else 0.0
     cutoff = max(max(n, d) * _EPS * (s[0] if s.size else 0.0), max(n, d) * _EPS * raw)
     rank = int(np.sum(s > cutoff))
     s, V = s[:rank], Vt[:rank].T
+    with np.errstate(over="ignore", under="ignore"):
+        squares_ok = not rank or (
+            np.isfinite(s[0] ** 2) and s[-1] ** 2 > np.finfo(float).tiny
+        )
+    if not squares_ok:  # the penalty and the certificate use s**2
+        raise ValueError(
+            "The features' scale is outside what float64 can square (singular "
+            f"values from {s[-1]:.3g} to {s[0]:.3g}): rescale them (e.g. "
+            "standardise X)."
+        )
     return offset, V / s, s
 
 

@@ -29,7 +29,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._utils._validation import _as_real_array, check_real_arrays
+from .._utils._validation import (
+    _as_real_array,
+    check_bool,
+    check_finite_result,
+    check_multioutput,
+    check_real_arrays,
+)
 from ._gain import _mse
 
 __all__ = ["gain_misfit_decomposition", "least_squares_gap"]
@@ -37,22 +43,10 @@ __all__ = ["gain_misfit_decomposition", "least_squares_gap"]
 
 def _combine(values, multioutput):
     """Per-task values combined like :func:`sklearn.metrics.mean_squared_error`."""
+    multioutput = check_multioutput(multioutput, values.shape[0])
     if isinstance(multioutput, str):
-        if multioutput == "raw_values":
-            return values
-        if multioutput == "uniform_average":
-            return float(np.mean(values))
-        raise ValueError(
-            "`multioutput` must be 'raw_values', 'uniform_average' or an array of "
-            f"weights, got {multioutput!r}."
-        )
-    weights = np.asarray(multioutput, dtype=float)
-    if weights.shape != values.shape:
-        raise ValueError(
-            f"`multioutput` weights must have shape {values.shape}, got "
-            f"{weights.shape}."
-        )
-    return float(np.average(values, weights=weights))
+        return values if multioutput == "raw_values" else float(np.mean(values))
+    return float(np.average(values, weights=multioutput))
 
 
 def gain_misfit_decomposition(
@@ -159,6 +153,8 @@ def gain_misfit_decomposition(
         "epsilon": mean((p - y) ** 2),
     }
     raw["epsilon_bound"] = 2.0 * np.sqrt(mean((w - f) ** 2) * raw["epsilon"])
+    for name, value in raw.items():
+        check_finite_result(value, f"The {name}")
     return {k: _combine(np.atleast_1d(v), multioutput) for k, v in raw.items()}
 
 
@@ -231,6 +227,7 @@ def least_squares_gap(
     ...                 gain(y_star, w, f) - misfit(w, f)))
     True
     """
+    check_bool(fit_intercept, "fit_intercept")
     X = _as_real_array(X, "X", (2,))
     (y, w), weights = check_real_arrays(
         {"y_true": y_true, "y_weak": y_weak}, sample_weight=sample_weight
@@ -265,5 +262,7 @@ def least_squares_gap(
     else:
         R = U
     k = R.shape[1] // 2
-    values = -2.0 * np.sum(R[:, :k] * R[:, k:], axis=0) / s.sum()
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = -2.0 * np.sum(R[:, :k] * R[:, k:], axis=0) / s.sum()
+    check_finite_result(values, "The least-squares gap")
     return _combine(values, multioutput)

@@ -38,7 +38,7 @@ _ROW_SUM_ATOL = 1e-6
 
 def _check_proba(P, name, n_classes=None):
     """Class probabilities as float64 (n, K): finite, >= 0, rows summing to 1."""
-    P = np.asarray(P, dtype=np.float64)
+    P = _real(P, name)
     if P.ndim != 2 or P.shape[1] < 2:
         raise ValueError(
             f"`{name}` must be class probabilities of shape (n_samples, n_classes) "
@@ -64,10 +64,23 @@ def _check_proba(P, name, n_classes=None):
     return P
 
 
+def _real(a, name):
+    """``a`` as float64, complex values and non-numbers refused (never cast)."""
+    arr = np.asarray(a)
+    if arr.dtype.kind == "c" or (
+        arr.dtype == object and any(isinstance(v, complex) for v in arr.flat)
+    ):
+        raise ValueError(f"`{name}` must be real, got complex values.")
+    try:
+        return arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`{name}` must be numeric ({exc}).") from exc
+
+
 def _check_weights(sample_weight, n):
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=np.float64)
+    w = _real(sample_weight, "sample_weight")
     if w.shape != (n,):
         raise ValueError(f"`sample_weight` must have shape ({n},), got {w.shape}.")
     if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
@@ -91,6 +104,9 @@ def _label_codes(y_true, n_classes, labels):
             f"`y_true` must be labels of shape (n_samples,) or probabilities of "
             f"shape (n_samples, n_classes), got shape {y.shape}."
         )
+    _check_labels_real(y, "y_true")
+    if y.shape[0] == 0:
+        raise ValueError("`y_true` is empty.")
     if labels is None:
         if y.dtype.kind in "iu" and y.size and y.min() >= 0 and y.max() < n_classes:
             return y.astype(np.intp)
@@ -107,6 +123,12 @@ def _label_codes(y_true, n_classes, labels):
             f"`labels` must list the {n_classes} classes of the probability "
             f"columns, got shape {labels.shape}."
         )
+    _check_labels_real(labels, "labels")
+    if np.unique(labels).size != n_classes or _has_nan(labels):
+        raise ValueError(
+            f"`labels` must be {n_classes} distinct classes (no NaN), one per "
+            f"probability column; got {labels.tolist()}."
+        )
     order = np.argsort(labels, kind="stable")
     pos = np.searchsorted(labels[order], y)
     pos = np.clip(pos, 0, n_classes - 1)
@@ -116,6 +138,17 @@ def _label_codes(y_true, n_classes, labels):
         bad = np.unique(y[unknown])[:5].tolist()
         raise ValueError(f"`y_true` has labels {bad} not in `labels`.")
     return codes
+
+
+def _check_labels_real(y, name):
+    if y.dtype.kind == "c" or (
+        y.dtype == object and any(isinstance(v, complex) for v in y.flat)
+    ):
+        raise ValueError(f"`{name}` must be real class labels, got complex values.")
+
+
+def _has_nan(a):
+    return a.dtype.kind == "f" and bool(np.isnan(a).any())
 
 
 def _kl_rows(P, Q, names):
@@ -154,11 +187,13 @@ def _error_rows(y_true, P, name, labels):
                 f"`y_true` and `{name}` have {Y.shape[0]} and {P.shape[0]} rows."
             )
         return _kl_rows(P, Y, (name, "y_true"))
-    codes = _label_codes(y_true, P.shape[1], labels)
-    if codes.shape[0] != P.shape[0]:
+    n_true = np.shape(y_true)[0] if np.ndim(y_true) else 0
+    if n_true != P.shape[0]:  # before reading the labels
         raise ValueError(
-            f"`y_true` and `{name}` have {codes.shape[0]} and {P.shape[0]} rows."
+            "Found input variables with inconsistent numbers of samples: "
+            f"`y_true` has {n_true} rows and `{name}` {P.shape[0]}."
         )
+    codes = _label_codes(y_true, P.shape[1], labels)
     return _log_loss_rows(codes, P, name)
 
 
@@ -326,7 +361,8 @@ def accuracy_pgr(y_true, y_weak, y_strong, y_ceiling, *, sample_weight=None):
     Returns
     -------
     pgr : float
-        NaN when the ceiling is exactly as accurate as the weak model.
+        A ValueError is raised when the ceiling is exactly as accurate as
+        the weak model (the ratio is undefined).
 
     References
     ----------
@@ -339,7 +375,7 @@ def accuracy_pgr(y_true, y_weak, y_strong, y_ceiling, *, sample_weight=None):
     >>> accuracy_pgr([0, 1, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 1, 1, 0])
     0.5
     """
-    y_true = np.asarray(y_true)
+    y_true = _check_hard_labels(y_true, "y_true")
     n = y_true.shape[0]
     w = _check_weights(sample_weight, n)
     acc = []
@@ -348,7 +384,7 @@ def accuracy_pgr(y_true, y_weak, y_strong, y_ceiling, *, sample_weight=None):
         ("y_strong", y_strong),
         ("y_ceiling", y_ceiling),
     ):
-        pred = np.asarray(pred)
+        pred = _check_hard_labels(pred, name)
         if pred.shape != y_true.shape:
             raise ValueError(
                 f"`{name}` must have the shape of `y_true` {y_true.shape}, got "
@@ -356,8 +392,43 @@ def accuracy_pgr(y_true, y_weak, y_strong, y_ceiling, *, sample_weight=None):
             )
         acc.append(_mean(pred == y_true, w))
     weak, w2s, ceiling = acc
+    return _gap_recovered(weak, w2s, ceiling, "accuracy_pgr", "accuracy")
+
+
+def _check_hard_labels(y, name):
+    """1-D, non-empty, real class labels with no missing value."""
+    import pandas as pd
+
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(
+            f"`{name}` must be class labels of shape (n_samples,), got shape "
+            f"{arr.shape}."
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty.")
+    _check_labels_real(arr, name)
+    missing = np.asarray(pd.isna(arr), dtype=bool)
+    if missing.any():
+        rows = np.flatnonzero(missing)[:5].tolist()
+        raise ValueError(
+            f"`{name}` has missing labels (NaN or None) on rows {rows}: pass "
+            "labeled rows only."
+        )
+    return arr
+
+
+def _gap_recovered(weak, w2s, ceiling, what, quantity):
+    """``(w2s - weak) / (ceiling - weak)``; a ValueError when there is no gap."""
     gap = ceiling - weak
-    return float("nan") if gap == 0 else (w2s - weak) / gap
+    if gap == 0:
+        raise ValueError(
+            f"{what} is undefined: the ceiling's {quantity} equals the weak "
+            "model's, so there is no gap to recover."
+        )
+    return (w2s - weak) / gap
 
 
 def weak_to_strong_classification_report(
@@ -397,7 +468,9 @@ def weak_to_strong_classification_report(
         misfit``); with labels also ``weak_accuracy`` and ``strong_accuracy``
         (predicted class: the most probable column); with ``p_ceiling`` also
         ``ceiling_error``, ``pgr`` (gap recovered in the error) and, with
-        labels, ``ceiling_accuracy`` and ``accuracy_pgr``.
+        labels, ``ceiling_accuracy`` and ``accuracy_pgr``. A PGR whose gap
+        is zero (the ceiling no better than the weak model) is undefined and
+        raises a ValueError.
 
     Examples
     --------
@@ -408,6 +481,28 @@ def weak_to_strong_classification_report(
     {'weak_error': 0.714, 'strong_error': 0.434, 'misfit': 0.052, 'gain': 0.28,
      'bound': 0.662, 'weak_accuracy': 0.5, 'strong_accuracy': 1.0}
     """
+    return _classification_report(
+        y_true,
+        p_weak,
+        p_strong,
+        p_ceiling=p_ceiling,
+        labels=labels,
+        sample_weight=sample_weight,
+    )
+
+
+def _classification_report(
+    y_true,
+    p_weak,
+    p_strong,
+    *,
+    p_ceiling=None,
+    labels=None,
+    sample_weight=None,
+    undefined_pgr="raise",
+):
+    """The report; ``undefined_pgr="nan"`` gives NaN for a PGR without a gap
+    (the estimator's documented ``accuracy_pgr_``) instead of raising."""
     P_w = _check_proba(p_weak, "p_weak")
     P_s = _check_proba(p_strong, "p_strong", P_w.shape[1])
     if P_w.shape[0] != P_s.shape[0]:
@@ -434,14 +529,23 @@ def weak_to_strong_classification_report(
         P_c = _check_proba(p_ceiling, "p_ceiling", P_w.shape[1])
         ceiling = _mean(_error_rows(y_true, P_c, "p_ceiling", labels), w)
         report["ceiling_error"] = ceiling
-        gap = weak - ceiling
-        report["pgr"] = float("nan") if gap == 0 else (weak - strong) / gap
+        report["pgr"] = _pgr_or_nan(
+            -weak, -strong, -ceiling, "The pgr", "error", undefined_pgr
+        )
         if hard:
             report["ceiling_accuracy"] = _mean(P_c.argmax(axis=1) == codes, w)
-            gap = report["ceiling_accuracy"] - report["weak_accuracy"]
-            report["accuracy_pgr"] = (
-                float("nan")
-                if gap == 0
-                else (report["strong_accuracy"] - report["weak_accuracy"]) / gap
+            report["accuracy_pgr"] = _pgr_or_nan(
+                report["weak_accuracy"],
+                report["strong_accuracy"],
+                report["ceiling_accuracy"],
+                "The accuracy_pgr",
+                "accuracy",
+                undefined_pgr,
             )
     return report
+
+
+def _pgr_or_nan(weak, w2s, ceiling, what, quantity, undefined_pgr):
+    if undefined_pgr == "nan" and ceiling == weak:
+        return float("nan")
+    return _gap_recovered(weak, w2s, ceiling, what, quantity)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -30,6 +31,13 @@ def _unwrap(estimator, X, *, method="predict_weak", kind="WeakToStrongRegressor"
         raise TypeError(
             f"{type(estimator).__name__} has no `{method}`: these weak-to-strong "
             f"scorers need a {kind} (or a Pipeline ending in one)."
+        )
+    if method == "predict_weak" and is_classifier(estimator):
+        # Squared errors of predicted class labels would be meaningless.
+        raise TypeError(
+            f"{type(estimator).__name__} is a classifier: these squared-error "
+            f"diagnostics need a {kind}; use skwtsg.kl_bound_scorer, "
+            "kl_strong_error_scorer or skwtsg.metrics.kl_misfit for classifiers."
         )
     return estimator, X
 

@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from .._utils._validation import check_real_arrays
+from .._utils._validation import _as_real_array, check_finite_result, check_real_arrays
 from ._intervals import (
     _bootstrap_means,
     _check_interval_params,
@@ -53,13 +53,30 @@ def _from_cv_results(results, bound, true_error):
         )
         if not keys:
             raise ValueError(f"`results` has no per-split scores for {name!r}.")
-        return -np.column_stack([np.asarray(results[k], dtype=float) for _, k in keys])
+        columns = [_split_scores(results[k], k) for _, k in keys]
+        if len({c.shape for c in columns}) > 1:
+            raise ValueError(
+                f"`results`: the per-split scores of {name!r} do not all have one "
+                "value per candidate."
+            )
+        return -np.column_stack(columns)
 
     n = len(results["mean_test_" + bound])
     labels = [str(p) for p in results["params"]] if "params" in results else None
     index = pd.Index(labels if labels is not None else range(n), name="candidate")
     errors = None if true_error is None else splits(true_error)
     return index, splits(bound), errors
+
+
+def _split_scores(values, key):
+    """One split's scores as float64, complex and non-numbers refused."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"`results`[{key!r}] must be real, got complex values.")
+    try:
+        return arr.astype(np.float64).ravel()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`results`[{key!r}] must be numeric ({exc}).") from exc
 
 
 def _from_records(records, split):
@@ -83,7 +100,12 @@ def _from_records(records, split):
                 f"`results` (records): every weak model needs a {column!r} on "
                 f"every {split!r} (the comparison is paired)."
             )
-        return wide.to_numpy(dtype=float)
+        try:
+            return wide.to_numpy(dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"`results` (records): the {column!r} column must be numeric ({exc})."
+            ) from exc
 
     errors = table("strong_error") if "strong_error" in records.columns else None
     index = pd.Index([str(m) for m in order], name="weak_model")
@@ -279,8 +301,8 @@ def rank_weak_supervisors(
     if complexity is None:
         complexity = np.arange(len(table))
     else:
-        complexity = np.asarray(complexity, dtype=float)
-        if complexity.shape != (len(table),) or not np.all(np.isfinite(complexity)):
+        complexity = _as_real_array(complexity, "complexity", (1,))
+        if complexity.shape != (len(table),):
             raise ValueError(
                 f"`complexity` must hold one finite value per candidate "
                 f"({len(table)}); got shape {complexity.shape}."
@@ -301,8 +323,12 @@ def _rank_over_splits(index, bounds, errors, confidence_level, n_resamples, rng)
         )
     if not np.all(np.isfinite(bounds)):
         raise ValueError("`results` holds a non-finite bound.")
+    if errors is not None and not np.all(np.isfinite(errors)):
+        raise ValueError("`results` holds a non-finite strong error.")
     mean = bounds.mean(axis=1)
-    se = bounds.std(axis=1, ddof=1) / np.sqrt(n_splits)
+    with np.errstate(over="ignore", invalid="ignore"):
+        se = bounds.std(axis=1, ddof=1) / np.sqrt(n_splits)
+    check_finite_result(se, "The spread of the bounds over splits")
     half = stats.t.ppf((1 + confidence_level) / 2, n_splits - 1) * se
     deltas, _ = _bootstrap_means(
         bounds.T, np.ones(n_splits), n_resamples=n_resamples, rng=rng
@@ -332,6 +358,11 @@ def _rank_over_rows(
         raise ValueError(
             "`y_true` is needed to rank a mapping of predictions by the bound."
         )
+    if n_resamples < 2:
+        raise ValueError(
+            "Ranking over rows needs `n_resamples` >= 2 (its standard error is "
+            f"the spread of the resampled bounds), got {n_resamples}."
+        )
     (y_true,), _ = check_real_arrays({"y_true": y_true})
     y_true = y_true.reshape(y_true.shape[0], -1)
     names, losses, errors = [], [], []
@@ -347,11 +378,16 @@ def _rank_over_rows(
                 f"The predictions of {name!r} must have the shape of `y_true`, "
                 f"{y_true.shape}."
             )
-        weak = ((y_true - y_weak) ** 2).mean(axis=1)
-        mis = ((y_weak - y_strong) ** 2).mean(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            weak = ((y_true - y_weak) ** 2).mean(axis=1)
+            mis = ((y_weak - y_strong) ** 2).mean(axis=1)
+            error = ((y_true - y_strong) ** 2).mean(axis=1)
+            row_bound = weak - mis
+        for value in (row_bound, error):
+            check_finite_result(value, f"The per-row bound of {name!r}")
         names.append(str(name))
-        losses.append(weak - mis)
-        errors.append(((y_true - y_strong) ** 2).mean(axis=1))
+        losses.append(row_bound)
+        errors.append(error)
     L = np.column_stack(losses)
     w = _check_weights(sample_weight, L.shape[0])
     keep = w > 0

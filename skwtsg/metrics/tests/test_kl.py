@@ -69,8 +69,10 @@ def test_gain_bound_report_consistent():
     assert rep["accuracy_pgr"] == pytest.approx((acc[1] - acc[0]) / (acc[2] - acc[0]))
 
 
-def test_accuracy_pgr_no_gap_is_nan():
-    assert np.isnan(accuracy_pgr([0, 1], [0, 1], [0, 0], [0, 1]))
+def test_accuracy_pgr_no_gap_raises():
+    # Before: NaN, unlike performance_gap_recovered (which raises).
+    with pytest.raises(ValueError, match="accuracy_pgr is undefined"):
+        accuracy_pgr([0, 1], [0, 1], [0, 0], [0, 1])
 
 
 @pytest.mark.parametrize(
