@@ -53,10 +53,11 @@ class _Problem:
         Square roots of the sample weights; ``None`` for unit weights.
     X_offset, y_offset : ndarray
         Weighted means (zeros without an intercept).
-    gram : ndarray of shape (n_features, n_features)
-        ``Xtᵀ Xt``.
-    xty : ndarray of shape (n_features, n_targets)
-        ``Xtᵀ Yt``.
+    gram : ndarray of shape (n_features, n_features) or None
+        ``Xtᵀ Xt``; ``None`` when prepared for the dual (kernel) form
+        (``_prepare_problem(..., gram=False)``).
+    xty : ndarray of shape (n_features, n_targets) or None
+        ``Xtᵀ Yt``; ``None`` with ``gram``.
     yty : ndarray of shape (n_targets,)
         ``‖Yt[:, k]‖²`` for each target.
     x_sum : ndarray of shape (n_features,)
@@ -78,8 +79,8 @@ class _Problem:
     sqrt_w: np.ndarray | None
     X_offset: np.ndarray
     y_offset: np.ndarray
-    gram: np.ndarray
-    xty: np.ndarray
+    gram: np.ndarray | None
+    xty: np.ndarray | None
     yty: np.ndarray
     x_sum: np.ndarray
     y_sum: np.ndarray
@@ -111,6 +112,64 @@ class _Problem:
     def centred_design(self):
         """Return the full centred weighted design ``Xt`` and targets ``Yt``."""
         return self.centred_block(slice(None))
+
+    def centred_targets(self):
+        """Return the centred weighted targets ``Yt`` (a copy)."""
+        yt = self.Y - self.y_offset
+        if self.sqrt_w is not None:
+            yt *= self.sqrt_w[:, None]
+        return yt
+
+    def active_column_blocks(self):
+        """Yield ``(cols, Xt[:, cols])`` over the active columns, in blocks.
+
+        Each block holds about ``2**17`` entries (at least 64 columns), so the
+        centred copy of ``X`` never exists in full: the dual (kernel) form of
+        :func:`_solve_ridge_dual` reads the design this way.
+        """
+        n = self.X.shape[0]
+        cols_all = np.flatnonzero(self.active)
+        step = max(64, _BLOCK_ENTRIES // max(1, n))
+        for start in range(0, cols_all.size, step):
+            cols = cols_all[start : start + step]
+            xc = self.X[:, cols] - self.X_offset[cols]
+            if self.sqrt_w is not None:
+                xc *= self.sqrt_w[:, None]
+            yield cols, xc
+
+    def kernel(self):
+        """``Xt_a Xt_aᵀ`` (n × n) over the active columns ``a``, blockwise."""
+        n = self.X.shape[0]
+        K = np.zeros((n, n))
+        for _, xc in self.active_column_blocks():
+            K += xc @ xc.T  # numpy dispatches ``A @ A.T`` to BLAS syrk
+        return K
+
+    def active_design_products(self, dual):
+        """``(Xt_aᵀ A, Xt_a Xt_aᵀ A)`` for ``A = dual`` (n × m), one pass.
+
+        Returns the coefficients ``B = Xt_aᵀ A`` of the active columns and
+        the fitted values ``Xt_a B``, both from the data.
+        """
+        n_active = int(self.active.sum())
+        coef = np.empty((n_active, dual.shape[1]))
+        fitted = np.zeros((self.X.shape[0], dual.shape[1]))
+        offset = 0
+        for cols, xc in self.active_column_blocks():
+            block = xc.T @ dual
+            coef[offset : offset + cols.size] = block
+            fitted += xc @ block
+            offset += cols.size
+        return coef, fitted
+
+    def active_gradient(self, resid):
+        """``Xt_aᵀ resid`` (n_active × m) from the data, blockwise."""
+        grad = np.empty((int(self.active.sum()), resid.shape[1]))
+        offset = 0
+        for cols, xc in self.active_column_blocks():
+            grad[offset : offset + cols.size] = xc.T @ resid
+            offset += cols.size
+        return grad
 
     def qr_reduce(self):
         """Triangular reduction ``(R, QᵀYt)`` of the active columns, on the data.
@@ -207,7 +266,7 @@ def _active_columns(col_norms, X_offset, n, w_sum, fit_intercept):
     return col_norms > 0.0
 
 
-def _prepare_problem(X, Y, sample_weight, fit_intercept):
+def _prepare_problem(X, Y, sample_weight, fit_intercept, *, gram=True):
     """Weighted means, Gram matrix and cross-products in one pass over rows.
 
     Parameters
@@ -216,6 +275,11 @@ def _prepare_problem(X, Y, sample_weight, fit_intercept):
     Y : ndarray of shape (n_samples, n_targets)
     sample_weight : ndarray of shape (n_samples,) or None
     fit_intercept : bool
+    gram : bool, default=True
+        Form the Gram matrix and ``Xtᵀ Yt`` (the primal form). ``False``
+        forms only the column norms, ``‖Yt‖²`` and the column sums (the dual
+        form, :func:`_solve_ridge_dual`, which reads the rows itself):
+        ``O(n d)`` instead of ``O(n d²)``.
 
     Returns
     -------
@@ -241,8 +305,8 @@ def _prepare_problem(X, Y, sample_weight, fit_intercept):
         sqrt_w=sqrt_w,
         X_offset=X_offset,
         y_offset=y_offset,
-        gram=np.zeros((d, d)),
-        xty=np.zeros((d, m)),
+        gram=np.zeros((d, d)) if gram else None,
+        xty=np.zeros((d, m)) if gram else None,
         yty=np.zeros(m),
         x_sum=np.zeros(d),
         y_sum=np.zeros(m),
@@ -250,12 +314,16 @@ def _prepare_problem(X, Y, sample_weight, fit_intercept):
         col_norms=np.zeros(d),
         active=np.ones(d, dtype=bool),
     )
-    gram, xty, yty = problem.gram, problem.xty, problem.yty
+    xtx, xty, yty = problem.gram, problem.xty, problem.yty
+    col_sq = np.zeros(d)
     for rows in _row_blocks(n, d + m):
         xb, yb = problem.centred_block(rows)
-        gram += xb.T @ xb  # numpy dispatches ``A.T @ A`` to BLAS syrk
-        # ``(Ybᵀ Xb)ᵀ``: the C-ordered product is ~3x faster than ``Xbᵀ Yb``.
-        xty += (yb.T @ xb).T
+        if xtx is not None and xty is not None:
+            xtx += xb.T @ xb  # numpy dispatches ``A.T @ A`` to BLAS syrk
+            # ``(Ybᵀ Xb)ᵀ``: the C-ordered product is ~3x faster than ``Xbᵀ Yb``.
+            xty += (yb.T @ xb).T
+        else:
+            col_sq += np.einsum("ij,ij->j", xb, xb)
         yty += np.einsum("ij,ij->j", yb, yb)
         if fit_intercept:
             # Column sums for the intercept step (:func:`_fit_intercept`),
@@ -266,7 +334,9 @@ def _prepare_problem(X, Y, sample_weight, fit_intercept):
             else:
                 problem.x_sum += sqrt_w[rows] @ xb
                 problem.y_sum += sqrt_w[rows] @ yb
-    col_norms = np.sqrt(np.clip(np.diag(gram), 0.0, None))
+    if xtx is not None:
+        col_sq = np.diag(xtx)
+    col_norms = np.sqrt(np.clip(col_sq, 0.0, None))
     active = _active_columns(col_norms, X_offset, n, w_sum, fit_intercept)
     problem.col_norms = np.where(active, col_norms, 0.0)
     problem.active = active
@@ -416,7 +486,23 @@ def _solve_ridge_family(problem, alpha):
         if cert.max(initial=0.0) <= 1e-12:
             coef[act] = coef_a
             return coef, cert, "cholesky"
-    # Fallback: QR of the data, then SVD of R (minimum norm when singular).
+    return _solve_ridge_qr(problem, alpha)
+
+
+def _solve_ridge_qr(problem, alpha):
+    """The ``"qr"`` path of :func:`_solve_ridge_family` (see there), on the data.
+
+    Returns
+    -------
+    coef : ndarray of shape (n_features, n_targets)
+    certificate : ndarray of shape (n_targets,)
+    solver : str
+        ``"qr"``.
+    """
+    d, m = problem.n_features, problem.n_targets
+    act = problem.active
+    coef = np.zeros((d, m))
+    # QR of the data, then SVD of R (minimum norm when singular).
     R, qty = problem.qr_reduce()
     U, sv, Vt = linalg.svd(R, full_matrices=True, check_finite=False)
     k = sv.size
@@ -438,6 +524,60 @@ def _solve_ridge_family(problem, alpha):
     coef_a, cert = _refine(problem, coef_a, solve_svd, alpha)
     coef[act] = coef_a
     return coef, cert, "qr"
+
+
+def _solve_ridge_dual(problem, alpha):
+    """The minimiser of :func:`_solve_ridge_family` in the dual (kernel) form.
+
+    ``B = Xtᵀ A`` with ``(Xt Xtᵀ + αI) A = Yt``: the same solution (the
+    push-through identity ``Xtᵀ (Xt Xtᵀ + αI)⁻¹ = (XtᵀXt + αI)⁻¹ Xtᵀ``),
+    from an ``n × n`` factorisation instead of a ``d × d`` one, hence
+    cheaper when there are fewer rows than columns: ``O(n² d + n³/3)``
+    against ``O(n d² + d³/3)``. Weights and the intercept enter through the
+    centred weighted design ``Xt = W^{1/2} (X - 1 x̄ᵀ)`` as in the primal
+    form (a zero-weight row is a zero row of ``Xt``, so its dual variable is
+    0). ``Xt Xtᵀ + αI`` is scaled by the square root of its diagonal; when
+    its Cholesky factorisation exists with a reciprocal condition number of
+    at least ``1e-4`` and the certificate, evaluated on the data
+    (``Xtᵀ (Yt - Xt B) - αB``), is at most ``1e-12``, that is the solution
+    (``"dual"``); otherwise the ``"qr"`` path of the primal form is taken
+    (which ``α = 0`` with an intercept always needs: ``Xt Xtᵀ`` is then
+    singular). ``problem`` need not hold a Gram matrix.
+
+    Returns
+    -------
+    coef : ndarray of shape (n_features, n_targets)
+    certificate : ndarray of shape (n_targets,)
+    solver : str
+        ``"dual"`` or ``"qr"``.
+    """
+    d, m = problem.n_features, problem.n_targets
+    act = problem.active
+    coef = np.zeros((d, m))
+    if not act.any():
+        return coef, np.zeros(m), "dual"
+    kernel = problem.kernel()
+    diag = np.diag(kernel) + alpha
+    scale = np.sqrt(np.where(diag > 0, diag, 1.0))
+    kernel_s = kernel / np.outer(scale, scale)
+    if alpha > 0:
+        kernel_s[np.diag_indices_from(kernel_s)] += alpha / scale**2
+    factor, rcond = _cholesky_rcond(kernel_s)
+    if factor is not None and rcond >= 1e-4:
+        targets = problem.centred_targets()
+        dual = (
+            linalg.cho_solve(factor, targets / scale[:, None], check_finite=False)
+            / scale[:, None]
+        )
+        coef_a, fitted = problem.active_design_products(dual)
+        grad = problem.active_gradient(targets - fitted)
+        cert = _stationarity_residual(
+            grad, coef_a, problem.col_norms[act], problem.y_norms, alpha
+        ).max(axis=0, initial=0.0)
+        if cert.max(initial=0.0) <= 1e-12:
+            coef[act] = coef_a
+            return coef, cert, "dual"
+    return _solve_ridge_qr(problem, alpha)
 
 
 def _refine(problem, coef_a, solve, alpha, max_iter=5):
@@ -609,10 +749,20 @@ class _BaseHead(RegressorMixin, BaseEstimator):
         self : object
             The fitted head.
         """
-        X, Y, y_ndim, sample_weight = _validate_head_data(self, X, y, sample_weight)
+        X_arr, Y, y_ndim, sample_weight = _validate_head_data(self, X, y, sample_weight)
         self.__dict__.pop("_statistics", None)  # a new fit forgets ``partial_fit``
-        problem = _prepare_problem(X, Y, sample_weight, self.fit_intercept)
+        problem = _prepare_problem(
+            X_arr,
+            Y,
+            sample_weight,
+            self.fit_intercept,
+            gram=self._uses_gram(*X_arr.shape),
+        )
         return self._fit_problem(problem, y_ndim)
+
+    def _uses_gram(self, n_samples: int, n_features: int) -> bool:
+        """Whether ``_solve`` needs the Gram matrix (else it reads the rows)."""
+        return True
 
     def _fit_problem(self, problem, y_ndim):
         """Solve a prepared problem and set the fitted attributes.

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from numbers import Real
 
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _BaseHead, _Problem, _Solution, _solve_ridge_family
+from ._base import (
+    _BaseHead,
+    _Problem,
+    _Solution,
+    _solve_ridge_dual,
+    _solve_ridge_family,
+)
 from ._stats import _PartialFitMixin
 
 __all__ = ["LeastSquaresHead", "RidgeHead"]
@@ -136,6 +142,19 @@ class RidgeHead(_PartialFitMixin, _BaseHead):
         ``alpha=0`` is least squares (minimum-norm when singular).
     fit_intercept : bool, default=True
         Whether to fit an unpenalised intercept (weighted centring).
+    solver : {"auto", "primal", "dual"}, default="auto"
+        Which linear system :meth:`fit` factorises; both give the same
+        coefficients (to rounding). ``"primal"``: the ``d × d`` system
+        ``(XtᵀXt + alpha I) b = Xtᵀ y`` from the Gram matrix, ``O(n d² +
+        d³/3)``; ``"dual"``: the ``n × n`` (kernel) system ``(Xt Xtᵀ + alpha
+        I) a = y``, then ``b = Xtᵀ a``, ``O(n² d + n³/3)``, for fewer rows
+        than features. Here ``Xt = W^{1/2}(X - x̄)`` is the centred weighted
+        design, so weights and the intercept are handled alike in both.
+        ``"auto"`` takes the dual form when ``n_samples < n_features``.
+        Either falls back to the ``"qr"`` path when its system is badly
+        conditioned (the dual one always is for ``alpha=0`` with an
+        intercept). :meth:`partial_fit` solves from its ``d × d``
+        statistics, in the primal form, whatever ``solver``.
 
     Attributes
     ----------
@@ -149,9 +168,12 @@ class RidgeHead(_PartialFitMixin, _BaseHead):
         targets ``k``, with ``x_j`` the centred weighted feature column,
         ``y_k`` the centred weighted target and ``r_k`` its residual. It is 0
         exactly at the ridge solution; values ``<= 1e-8`` certify it. Where it
-        is evaluated is as in :class:`LeastSquaresHead`.
+        is evaluated is as in :class:`LeastSquaresHead`; on the ``"dual"``
+        path, from the data (``Xtᵀ (Yt - Xt B) - alpha B``).
     solver_ : str
-        ``"cholesky"`` or ``"qr"``, as in :class:`LeastSquaresHead`.
+        ``"cholesky"`` (primal) or ``"qr"``, as in :class:`LeastSquaresHead`,
+        or ``"dual"`` (Cholesky factorisation of the scaled ``Xt Xtᵀ + alpha
+        I``).
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -174,19 +196,42 @@ class RidgeHead(_PartialFitMixin, _BaseHead):
     >>> head = RidgeHead(alpha=10.0).fit(X, y)
     >>> bool(np.allclose(head.coef_, Ridge(alpha=10.0).fit(X, y).coef_))
     True
+
+    With fewer rows than features the dual (kernel) form is taken:
+
+    >>> X_wide = rng.normal(size=(20, 300))
+    >>> wide = RidgeHead(alpha=10.0).fit(X_wide, X_wide[:, 0])
+    >>> wide.solver_
+    'dual'
+    >>> primal = RidgeHead(alpha=10.0, solver="primal").fit(X_wide, X_wide[:, 0])
+    >>> bool(np.allclose(wide.coef_, primal.coef_, rtol=1e-10, atol=1e-14))
+    True
     """
 
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", "primal", "dual"})],
     }
 
-    def __init__(self, alpha: float = 1.0, fit_intercept: bool = True) -> None:
+    def __init__(
+        self, alpha: float = 1.0, fit_intercept: bool = True, solver: str = "auto"
+    ) -> None:
         self.alpha = alpha
         self.fit_intercept = fit_intercept
+        self.solver = solver
 
     _constant_info = {"solver_": "cholesky"}
 
+    def _uses_gram(self, n_samples: int, n_features: int) -> bool:
+        if self.solver == "auto":
+            return n_samples >= n_features
+        return self.solver == "primal"
+
     def _solve(self, problem: _Problem) -> _Solution:
-        coef, cert, solver = _solve_ridge_family(problem, float(self.alpha))
+        # A problem without a Gram matrix was prepared for the dual form.
+        if isinstance(problem, _Problem) and problem.gram is None:
+            coef, cert, solver = _solve_ridge_dual(problem, float(self.alpha))
+        else:
+            coef, cert, solver = _solve_ridge_family(problem, float(self.alpha))
         return _Solution(coef[problem.active], cert, info={"solver_": solver})

@@ -271,6 +271,7 @@ class RidgeLOOHead(_BaseHead):
         coef = np.zeros((int(act.sum()), m))
         cert = np.zeros(m)
         solvers = []
+        assert problem.xty is not None  # RidgeLOOHead forms the Gram matrix
         for alpha in np.unique(chosen):
             cols = np.flatnonzero(chosen == alpha)
             sub = problem

@@ -209,9 +209,7 @@ class _StatisticsProblem:
 
     def __init__(self, stats: LeastSquaresStatistics, fit_intercept: bool):
         if stats.weight_sum <= 0:
-            raise ValueError(
-                "The sample weights sum to zero: there is nothing to fit."
-            )
+            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
         d = stats.n_features
         self.stats = stats
         self.n_samples = stats.n_samples
@@ -265,9 +263,7 @@ class _StatisticsProblem:
     def qr_reduce(self):
         act = self.active
         d_act = int(act.sum())
-        R = _triangular(
-            np.hstack([self.R_x[:, act], self.R_y]), d_act + self.n_targets
-        )
+        R = _triangular(np.hstack([self.R_x[:, act], self.R_y]), d_act + self.n_targets)
         k = min(self.n_samples, d_act, R.shape[0])
         return np.triu(R[:k, :d_act]), R[:k, d_act:]
 

@@ -283,3 +283,84 @@ def test_intercept_certificate_catches_a_wrong_intercept(head):
         assert cert[0] <= 1e-12
     if isinstance(head, LeastSquaresHead):  # ridge shrinks b, hence the error
         assert worst_old > 1e-10
+
+
+@pytest.mark.parametrize("shape", [(40, 120), (150, 12)], ids=["wide", "tall"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("multi", [False, True])
+def test_ridge_dual_matches_primal(shape, weighted, fit_intercept, multi):
+    """The n × n (kernel) form gives the primal coefficients and certificate."""
+    rng = np.random.default_rng(11)
+    n, d = shape
+    X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, d) + rng.normal(size=d) * 2
+    Y = X @ rng.normal(size=(d, 3)) / d + rng.normal(size=(n, 3))
+    y = Y if multi else Y[:, 0]
+    w = None
+    if weighted:
+        w = rng.uniform(0.2, 3.0, n)
+        w[:3] = 0.0  # zero-weight rows: zero rows of the weighted design
+    alpha = 0.3 * n
+    primal = RidgeHead(alpha, fit_intercept=fit_intercept, solver="primal")
+    dual = RidgeHead(alpha, fit_intercept=fit_intercept, solver="dual")
+    primal.fit(X, y, sample_weight=w)
+    dual.fit(X, y, sample_weight=w)
+    assert dual.solver_ == "dual"
+    assert_allclose(
+        dual.coef_, primal.coef_, rtol=1e-12, atol=1e-12 * abs(primal.coef_).max()
+    )
+    assert_allclose(dual.intercept_, primal.intercept_, rtol=1e-12, atol=1e-12)
+    assert_allclose(dual.predict(X), primal.predict(X), rtol=1e-12, atol=1e-12)
+    assert dual.kkt_residual_ <= 1e-12
+    ref = Ridge(alpha=alpha, fit_intercept=fit_intercept).fit(X, y, sample_weight=w)
+    assert_allclose(dual.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    auto = RidgeHead(alpha, fit_intercept=fit_intercept).fit(X, y, sample_weight=w)
+    assert (auto.solver_ == "dual") is (n < d)
+
+
+def test_ridge_dual_certificate_detects_a_wrong_solution():
+    """The dual path's certificate is measured on the data, not assumed."""
+    from skwtsg.heads._base import (
+        _prepare_problem,
+        _solve_ridge_dual,
+        _stationarity_residual,
+    )
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(30, 80)), rng.normal(size=(30, 1))
+    problem = _prepare_problem(X, y, None, True, gram=False)
+    assert problem.gram is None and problem.xty is None
+    coef, cert, solver = _solve_ridge_dual(problem, 5.0)
+    assert solver == "dual" and cert.max() <= 1e-12
+    act = problem.active
+    norms = problem.col_norms[act], problem.y_norms
+    # The certificate recomputed from scratch, then for perturbed coefficients.
+    for factor, small in ((1.0, True), (1.01, False)):
+        b = coef[act] * factor
+        resid = (y - y.mean()) - (X - X.mean(0))[:, act] @ b
+        viol = _stationarity_residual((X - X.mean(0))[:, act].T @ resid, b, *norms, 5.0)
+        assert bool(viol.max() <= 1e-12) is small
+
+
+def test_ridge_dual_zero_alpha_falls_back_to_qr():
+    """alpha=0 with an intercept: Xt Xtᵀ is singular, so the QR path is taken."""
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(20, 60)), rng.normal(size=20)
+    head = RidgeHead(alpha=0.0, solver="dual").fit(X, y)
+    assert head.solver_ == "qr"
+    assert_allclose(
+        head.coef_, np.linalg.pinv(X - X.mean(0)) @ (y - y.mean()), atol=1e-10
+    )
+    no_intercept = RidgeHead(alpha=0.0, fit_intercept=False, solver="dual").fit(X, y)
+    assert no_intercept.solver_ == "dual"  # full row rank: the min-norm interpolant
+    assert_allclose(no_intercept.coef_, np.linalg.pinv(X) @ y, atol=1e-10)
+
+
+def test_ridge_partial_fit_ignores_solver():
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(30, 50)), rng.normal(size=30)
+    head = RidgeHead(alpha=2.0, solver="dual")
+    head.partial_fit(X[:15], y[:15]).partial_fit(X[15:], y[15:])
+    full = RidgeHead(alpha=2.0, solver="dual").fit(X, y)
+    assert full.solver_ == "dual" and head.solver_ != "dual"
+    assert_allclose(head.coef_, full.coef_, rtol=1e-9, atol=1e-12)
