@@ -60,6 +60,18 @@ class W2SCase:
         The estimator the runner fits: ``WeakToStrongRegressor`` (squared
         errors), or ``WeakToStrongClassifier`` (KL or log-loss errors, plus
         accuracies; ``y`` holds class labels or class probabilities).
+    share_strong_fit : bool, default=False
+        Declares that the strong side is the same for every weak model: the
+        strong featurizer does not use its ``y`` (the weak labels) and the
+        strong head depends on the rows only through its least-squares
+        targets, column by column (e.g. the exact linear heads). The runner
+        then fits the weak featurizers first (in parallel processes with
+        its ``n_jobs``), the strong featurizer once, and the strong head
+        once, on the weak labels of all weak models and the true labels
+        (the ceiling) as one multi-output problem (one factorisation per
+        case), and hands each weak-to-strong fit its columns. The records
+        are those of separate fits, to rounding. Needs a regression case
+        with explicit ``roles``.
     """
 
     name: str
@@ -74,6 +86,7 @@ class W2SCase:
     group: str = ""
     meta: dict = field(default_factory=dict)
     kind: str = "regression"
+    share_strong_fit: bool = False
 
 
 def comma_list(text: str) -> list[str]:
@@ -177,6 +190,9 @@ class Experiment:
         note of the report, computed from the run's records (pooled over
         panels); stored as ``summary["conclusion"]``. At ``--quick`` sizes
         the verdict is dropped (not judged).
+    n_jobs : int or None, default=None
+        Processes fitting the weak featurizers of the cases that share their
+        strong fit (see ``W2SCase.share_strong_fit``); ``None`` is 1.
     """
 
     name: str
@@ -192,3 +208,4 @@ class Experiment:
     panel_summaries: dict = field(default_factory=dict)
     extra_figures: Callable[..., list] | None = None
     conclude: Callable[[Any], dict] | None = None
+    n_jobs: int | None = None

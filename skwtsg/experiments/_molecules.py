@@ -248,6 +248,8 @@ default=("ESOL", "FreeSolv", "Lipop")
                     weak_head=LeastSquaresHead(),
                     task_names=[_TASK_NAMES[name]],
                     group=name,
+                    # one ridge factorisation per split for all weak models
+                    share_strong_fit=True,
                     meta={
                         "dataset": name,
                         "target": MOLECULE_DATASETS[name].target_column,

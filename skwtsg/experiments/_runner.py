@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils import _safe_indexing
 
 from .._classifier import WeakToStrongClassifier
-from .._w2s import WeakToStrongRegressor
+from .._w2s import WeakToStrongRegressor, _make_featurizer
 from ._case import Experiment, W2SCase
 from ._report import write_outputs
 from ._summary import (
@@ -31,7 +32,11 @@ __all__ = ["run_cases", "run_experiment", "theorem2_slack"]
 
 
 def run_cases(
-    cases: Sequence[W2SCase], *, random_state: int = 0, verbose: bool = False
+    cases: Sequence[W2SCase],
+    *,
+    random_state: int = 0,
+    verbose: bool = False,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Fit every (case, weak model) pair and record each task's diagnostics.
 
@@ -44,6 +49,11 @@ def run_cases(
         when a case gives no roles).
     verbose : bool, default=False
         Show a progress bar (tqdm).
+    n_jobs : int or None, default=None
+        Processes (joblib) fitting the weak featurizers of the cases that
+        share their strong fit (``share_strong_fit=True``), before the
+        weak-to-strong fits; ``None`` means 1 (in this process). Every fit is
+        seeded, so the records do not depend on it.
 
     Returns
     -------
@@ -82,84 +92,121 @@ def run_cases(
     >>> run_cases([case])[["case", "weak_model", "task"]].values.tolist()
     [['demo', 'pca1', 'task0'], ['demo', 'pca1', 'task1']]
     """
-    jobs = [
-        (case, label, weak)
-        for case in cases
-        for label, weak in case.weak_featurizers.items()
-    ]
-    rows = []
-    for case, label, weak in _progress(jobs, verbose, "weak-to-strong fits"):
+    for case in cases:
         if case.kind not in ("regression", "classification"):
             raise ValueError(
                 f"Case {case.name!r} has kind {case.kind!r}; use 'regression' or "
                 "'classification'."
             )
-        estimator = (
-            WeakToStrongClassifier
-            if case.kind == "classification"
-            else WeakToStrongRegressor
-        )
-        est = estimator(
-            weak_featurizer=clone(weak),
-            strong_featurizer=case.strong_featurizer,
-            head=case.head,
-            weak_head=case.weak_head,
-            random_state=random_state,
-        )
-        threads = case.meta.get("torch_threads")
-        start = time.perf_counter()
-        with warnings.catch_warnings(), _threads(threads):
-            if case.meta.get("nonconvex_head"):
-                # the case studies a non-convex head on purpose (appendix D)
-                warnings.filterwarnings("ignore", message=".*Theorem 1.*not apply")
-            est.fit(case.X, case.y, roles=case.roles)
-        seconds = time.perf_counter() - start
-        n_tasks = np.size(est.misfit_)
-        names = case.task_names or [f"task{i}" for i in range(n_tasks)]
-        if len(names) != n_tasks:
-            raise ValueError(
-                f"Case {case.name!r} names {len(names)} tasks but y has {n_tasks}."
-            )
-        evals = {k: np.atleast_1d(getattr(est, k + "_")) for k in DIAGNOSTICS}
-        trains = {k: np.atleast_1d(est.train_report_[k]) for k in DIAGNOSTICS}
-        start = time.perf_counter()
-        if case.kind == "classification":
-            # KL or log-loss errors: Theorem 2's squared-loss form does not apply.
-            for k in CLASSIFICATION_EXTRAS:
-                evals[k] = np.atleast_1d(getattr(est, k + "_"))
-                trains[k] = np.atleast_1d(est.train_report_[k])
-            with _threads(threads):
-                ceiling_eval, epsilon = _classification_ceiling(est, case)
-            evals["ceiling_error"] = np.atleast_1d(ceiling_eval)
-            trains["epsilon"] = np.atleast_1d(epsilon)
-        else:
-            with _threads(threads):
-                ceiling_eval, train_terms = _ceiling(est, case)
-            evals["ceiling_error"] = ceiling_eval
-            trains.update(train_terms)
-            trains["epsilon_ratio"] = _per_weak_error(
-                trains["epsilon"], trains["weak_error"]
-            )
-            trains["theorem2_slack"] = theorem2_slack(
-                trains["weak_error"],
-                trains["strong_error"],
-                trains["misfit"],
-                trains["epsilon"],
-            )
-        ceiling_seconds = time.perf_counter() - start
-        for t, task in enumerate(names):
-            row = {
-                "group": case.group,
-                "case": case.name,
-                "weak_model": label,
-                "task": task,
-            }
-            row.update({k: float(v[t]) for k, v in evals.items()})
-            row.update({f"train_{k}": float(v[t]) for k, v in trains.items()})
-            row["fit_seconds"] = seconds / n_tasks
-            row["ceiling_seconds"] = ceiling_seconds / n_tasks
-            rows.append(row)
+    shared = _prefit_weak_featurizers(
+        [c for c in cases if c.share_strong_fit], n_jobs=n_jobs, verbose=verbose
+    )
+    jobs = [
+        (case, label, weak)
+        for case in cases
+        for label, weak in case.weak_featurizers.items()
+    ]
+    strong_fits: dict = {}
+    rows = []
+    for case, label, weak in _progress(jobs, verbose, "weak-to-strong fits"):
+        plan = {"weak": weak}
+        if case.share_strong_fit:
+            if id(case) not in strong_fits:
+                strong_fits = {id(case): _SharedStrongFit(case, shared[id(case)])}
+            plan = strong_fits[id(case)].plan(label)
+        rows += _fit_case(case, label, random_state=random_state, **plan)
     return pd.DataFrame(rows)
+
+
+def _fit_case(
+    case,
+    label,
+    *,
+    weak,
+    random_state,
+    head=None,
+    weak_head=None,
+    strong_featurizer=None,
+    ceiling=None,
+    extra_seconds=0.0,
+):
+    """Fit one (case, weak model) pair; one record per task.
+
+    ``weak`` is cloned (a :class:`~sklearn.frozen.FrozenEstimator` stays
+    fitted); ``head`` replaces ``case.head`` and ``ceiling`` the strong head
+    refitted on the true labels (both :class:`_SharedColumns` from a shared
+    strong fit); ``extra_seconds`` (a share of the work done before) is
+    added to the fit's time.
+    """
+    estimator = (
+        WeakToStrongClassifier
+        if case.kind == "classification"
+        else WeakToStrongRegressor
+    )
+    est = estimator(
+        weak_featurizer=clone(weak),
+        strong_featurizer=(
+            case.strong_featurizer if strong_featurizer is None else strong_featurizer
+        ),
+        head=case.head if head is None else head,
+        weak_head=case.weak_head if weak_head is None else weak_head,
+        random_state=random_state,
+    )
+    threads = case.meta.get("torch_threads")
+    start = time.perf_counter()
+    with warnings.catch_warnings(), _threads(threads):
+        if case.meta.get("nonconvex_head"):
+            # the case studies a non-convex head on purpose (appendix D)
+            warnings.filterwarnings("ignore", message=".*Theorem 1.*not apply")
+        est.fit(case.X, case.y, roles=case.roles)
+    seconds = time.perf_counter() - start + extra_seconds
+    n_tasks = np.size(est.misfit_)
+    names = case.task_names or [f"task{i}" for i in range(n_tasks)]
+    if len(names) != n_tasks:
+        raise ValueError(
+            f"Case {case.name!r} names {len(names)} tasks but y has {n_tasks}."
+        )
+    evals = {k: np.atleast_1d(getattr(est, k + "_")) for k in DIAGNOSTICS}
+    trains = {k: np.atleast_1d(est.train_report_[k]) for k in DIAGNOSTICS}
+    start = time.perf_counter()
+    if case.kind == "classification":
+        # KL or log-loss errors: Theorem 2's squared-loss form does not apply.
+        for k in CLASSIFICATION_EXTRAS:
+            evals[k] = np.atleast_1d(getattr(est, k + "_"))
+            trains[k] = np.atleast_1d(est.train_report_[k])
+        with _threads(threads):
+            ceiling_eval, epsilon = _classification_ceiling(est, case)
+        evals["ceiling_error"] = np.atleast_1d(ceiling_eval)
+        trains["epsilon"] = np.atleast_1d(epsilon)
+    else:
+        with _threads(threads):
+            ceiling_eval, train_terms = _ceiling(est, case, ceiling)
+        evals["ceiling_error"] = ceiling_eval
+        trains.update(train_terms)
+        trains["epsilon_ratio"] = _per_weak_error(
+            trains["epsilon"], trains["weak_error"]
+        )
+        trains["theorem2_slack"] = theorem2_slack(
+            trains["weak_error"],
+            trains["strong_error"],
+            trains["misfit"],
+            trains["epsilon"],
+        )
+    ceiling_seconds = time.perf_counter() - start
+    rows = []
+    for t, task in enumerate(names):
+        row = {
+            "group": case.group,
+            "case": case.name,
+            "weak_model": label,
+            "task": task,
+        }
+        row.update({k: float(v[t]) for k, v in evals.items()})
+        row.update({f"train_{k}": float(v[t]) for k, v in trains.items()})
+        row["fit_seconds"] = seconds / n_tasks
+        row["ceiling_seconds"] = ceiling_seconds / n_tasks
+        rows.append(row)
+    return rows
 
 
 def run_experiment(
@@ -205,7 +252,9 @@ def run_experiment(
         options_ = options
     cases = experiment.make_cases(quick=quick, random_state=random_state, **options_)
     prepared = time.perf_counter() - start
-    records = run_cases(cases, random_state=random_state, verbose=verbose)
+    records = run_cases(
+        cases, random_state=random_state, verbose=verbose, n_jobs=experiment.n_jobs
+    )
     claims = experiment.claims
     records["panel"] = records[experiment.panel_by].astype(str)
     summary: dict = {
@@ -259,7 +308,7 @@ def run_experiment(
     return {"records": records, "summary": summary, "files": files}
 
 
-def _ceiling(est, case):
+def _ceiling(est, case, ceiling_head=None):
     """The strong head trained on true labels: Theorem 2's epsilon, measured.
 
     Returns its error on the evaluation rows, and on the strong rows it was
@@ -270,10 +319,9 @@ def _ceiling(est, case):
     head, ``ls_gap`` (:func:`~skwtsg.metrics.least_squares_gap`, computed
     from the strong features independently of the head). Only the
     experiment's report uses these labels: the weak-to-strong model itself
-    never sees them.
+    never sees them. ``ceiling_head`` (unfitted, or a :class:`_SharedColumns`)
+    replaces a clone of the fitted strong head.
     """
-    from sklearn.utils import _safe_indexing
-
     from ..heads import LeastSquaresHead
     from ..metrics import gain_misfit_decomposition, least_squares_gap
 
@@ -288,7 +336,9 @@ def _ceiling(est, case):
         return nan, dict.fromkeys(keys, nan)
     X_strong = _safe_indexing(case.X, strong)
     Z = est.strong_featurizer_.transform(X_strong)
-    ceiling = clone(est.head_).fit(Z, y[strong])
+    if ceiling_head is None:
+        ceiling_head = clone(est.head_)
+    ceiling = ceiling_head.fit(Z, y[strong])
 
     def predict(model, Z_rows):
         return np.asarray(model.predict(Z_rows)).reshape(len(Z_rows), -1)
@@ -304,12 +354,13 @@ def _ceiling(est, case):
     )
     train = {k: np.atleast_1d(terms[k]) for k in keys[:-1]}
     train["ls_gap"] = nan
-    if type(est.head_) is LeastSquaresHead:
+    head = case.head if case.head is not None else LeastSquaresHead()  # est.head_
+    if type(head) is LeastSquaresHead:
         train["ls_gap"] = least_squares_gap(
             Z,
             y_strong,
             y_weak,
-            fit_intercept=est.head_.fit_intercept,
+            fit_intercept=head.fit_intercept,
             multioutput="raw_values",
         )
     if not len(evals):
@@ -319,6 +370,171 @@ def _ceiling(est, case):
     return ((predict(ceiling, Z_eval) - y_eval) ** 2).mean(axis=0), train
 
 
+def _prefit_weak_featurizers(cases, *, n_jobs, verbose):
+    """Fit the weak featurizers of ``cases`` on their weak rows (true labels).
+
+    Exactly the fit :class:`~skwtsg.WeakToStrongRegressor` makes (a clone,
+    ``fit`` on the ``"weak"`` and ``"both"`` rows with their labels), in
+    ``n_jobs`` processes. Returns, per case (by ``id``), a dict of label to
+    ``(fitted featurizer, seconds)``.
+    """
+    tasks = []
+    for case in cases:
+        if case.kind != "regression" or case.roles is None:
+            raise ValueError(
+                f"Case {case.name!r}: share_strong_fit needs a regression case "
+                "with explicit roles."
+            )
+        weak_rows = np.flatnonzero(np.isin(case.roles, ("weak", "both")))
+        X_weak = _safe_indexing(case.X, weak_rows)
+        y_weak = np.asarray(case.y, dtype=float)[weak_rows]
+        for label, weak in case.weak_featurizers.items():
+            tasks.append((id(case), label, weak, X_weak, y_weak, case.meta))
+    if not tasks:
+        return {}
+    from joblib import Parallel, delayed
+
+    fitted = Parallel(n_jobs=n_jobs or 1)(
+        delayed(_fit_weak_featurizer)(weak, X, y, meta.get("torch_threads"))
+        for _, _, weak, X, y, meta in _progress(tasks, verbose, "weak featurizers")
+    )
+    out: dict = {}
+    for (key, label, *_), result in zip(tasks, fitted):
+        out.setdefault(key, {})[label] = result
+    return out
+
+
+def _fit_weak_featurizer(weak, X, y, threads):
+    start = time.perf_counter()
+    with _threads(threads):
+        fitted = clone(weak).fit(X, y)
+    return fitted, time.perf_counter() - start
+
+
+class _SharedStrongFit:
+    """One multi-output fit of a case's strong head for all its weak models.
+
+    The strong featurizer is fitted once on the strong rows (it must not use
+    its ``y``, which is what ``share_strong_fit`` declares) and the strong
+    head once on the weak labels of every weak model and the true labels
+    (the ceiling) as columns of one target matrix: one factorisation instead
+    of one per weak model and one per ceiling.
+    """
+
+    def __init__(self, case, weak_fits):
+        from sklearn.frozen import FrozenEstimator
+
+        from ..heads import LeastSquaresHead
+
+        start = time.perf_counter()
+        roles = np.asarray(case.roles)
+        weak_rows = np.flatnonzero(np.isin(roles, ("weak", "both")))
+        strong_rows = np.flatnonzero(np.isin(roles, ("strong", "both")))
+        y = np.asarray(case.y, dtype=float)
+        head = case.head if case.head is not None else LeastSquaresHead()
+        weak_head = case.weak_head if case.weak_head is not None else head
+        X_weak = _safe_indexing(case.X, weak_rows)
+        X_strong = _safe_indexing(case.X, strong_rows)
+        threads = case.meta.get("torch_threads")
+        labels = {}
+        with _threads(threads):
+            for label, (featurizer, _) in weak_fits.items():
+                # The weak labels as the estimator makes them (same calls).
+                Z_weak = np.asarray(featurizer.transform(X_weak))
+                fitted = clone(weak_head).fit(Z_weak, y[weak_rows])
+                if np.array_equal(strong_rows, weak_rows):
+                    pred = fitted.predict(Z_weak)
+                else:
+                    pred = fitted.predict(np.asarray(featurizer.transform(X_strong)))
+                labels[label] = np.asarray(pred, dtype=np.float64).reshape(
+                    y[strong_rows].shape
+                )
+            strong = _make_featurizer(case.strong_featurizer).fit(X_strong)
+            Z = np.asarray(strong.transform(X_strong))
+            truth = y[strong_rows]
+            columns = [labels[k].reshape(len(strong_rows), -1) for k in labels]
+            labeled = not np.isnan(truth).any()  # else no ceiling (see _ceiling)
+            if labeled:
+                columns.append(truth.reshape(len(strong_rows), -1))
+            width = columns[0].shape[1]
+            stacked = clone(head).fit(Z, np.hstack(columns))
+        self.weak_fits = weak_fits
+        self.weak_head = weak_head
+        self.strong = FrozenEstimator(strong)
+        self.frozen = {k: FrozenEstimator(f) for k, (f, _) in weak_fits.items()}
+        self.columns = {
+            label: _SharedColumns(stacked, np.arange(i * width, (i + 1) * width), Z, y)
+            for i, (label, y) in enumerate(labels.items())
+        }
+        n = len(labels)
+        self.ceiling = None
+        if labeled:
+            self.ceiling = _SharedColumns(
+                stacked, np.arange(n * width, (n + 1) * width), Z, truth
+            )
+        self.seconds = (time.perf_counter() - start) / max(1, n)
+
+    def plan(self, label):
+        """Keywords of :func:`_fit_case` for the weak model ``label``."""
+        return {
+            "weak": self.frozen[label],
+            "head": self.columns[label],
+            "weak_head": self.weak_head,
+            "ceiling": self.ceiling,
+            "strong_featurizer": self.strong,
+            "extra_seconds": self.weak_fits[label][1] + self.seconds,
+        }
+
+
+class _SharedColumns(RegressorMixin, BaseEstimator):
+    """Some output columns of a fitted multi-output head, as a fitted head.
+
+    ``fit(X, y)`` keeps the shared solution when ``X`` and ``y`` are exactly
+    the features and labels it was solved for (unit weights), and otherwise
+    fits a clone of the head on them: it never predicts with coefficients
+    fitted on other data. Cloning returns the object itself.
+    """
+
+    def __init__(self, head, columns, X, y):
+        self.head = head
+        self.columns = columns
+        self.X = X
+        self.y = y
+
+    def __sklearn_clone__(self):
+        return self
+
+    @property
+    def _skwtsg_convex(self):
+        from ..heads import is_convex_head
+
+        return is_convex_head(self.head)
+
+    @property
+    def _skwtsg_convex_approximate(self):
+        return getattr(self.head, "_skwtsg_convex_approximate", False)
+
+    def fit(self, X, y, sample_weight=None):
+        X, y = np.asarray(X), np.asarray(y)
+        same = (
+            sample_weight is None
+            and X.shape == self.X.shape
+            and y.shape == self.y.shape
+            and np.array_equal(y, self.y)
+            and np.array_equal(X, self.X)
+        )
+        self.refit_ = None if same else clone(self.head).fit(X, y, sample_weight)
+        self._ndim = y.ndim
+        return self
+
+    def predict(self, X):
+        if self.refit_ is not None:
+            return self.refit_.predict(X)
+        pred = np.asarray(self.head.predict(X)).reshape(len(X), -1)
+        pred = pred[:, self.columns]
+        return pred.ravel() if self._ndim == 1 else pred
+
+
 def _classification_ceiling(est, case):
     """The classifier's ceiling (strong head on true labels): its error.
 
@@ -326,8 +542,6 @@ def _classification_ceiling(est, case):
     measured distance from the truth to the strong model's set in KL, or its
     log-loss with hard labels); NaN without a ceiling.
     """
-    from sklearn.utils import _safe_indexing
-
     from ..metrics import kl_error
 
     nan = float("nan")

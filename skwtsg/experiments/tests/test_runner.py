@@ -145,3 +145,61 @@ def test_report_and_figure_share_the_line_rule(n_points):
         assert display.fit_line_ is not None
         assert display.slope_ == pytest.approx(summary["slope"])
         assert display.r2_ == pytest.approx(summary["r2"])
+
+
+@pytest.mark.parametrize("head", [None, "ridge"])
+@pytest.mark.parametrize("roles", ["split", "both"])
+def test_shared_strong_fit_gives_the_separate_fits_records(head, roles, monkeypatch):
+    """One multi-output strong fit per case: the records of separate fits."""
+    from dataclasses import replace
+
+    from skwtsg.experiments import _runner
+    from skwtsg.heads import RidgeHead
+
+    refits = []
+    fit = _runner._SharedColumns.fit
+
+    def recording_fit(self, X, y, sample_weight=None):
+        fit(self, X, y, sample_weight)
+        refits.append(self.refit_ is not None)
+        return self
+
+    monkeypatch.setattr(_runner._SharedColumns, "fit", recording_fit)
+
+    case = _case(seed=3)
+    if head == "ridge":
+        case = replace(case, head=RidgeHead(alpha=30.0))
+    if roles == "both":
+        case = replace(case, roles=np.repeat(["both", "eval"], [400, 200]))
+    separate = run_cases([case, _case(seed=4, name="c1")])
+    shared_case = replace(case, share_strong_fit=True)
+    shared = run_cases([shared_case, _case(seed=4, name="c1")])
+    # every strong fit and ceiling of the shared case used the one solution
+    assert refits == [False] * 6
+    times = ["fit_seconds", "ceiling_seconds"]
+    shared, separate = shared.drop(columns=times), separate.drop(columns=times)
+    numbers = [c for c in separate.columns if separate[c].dtype.kind == "f"]
+    pd.testing.assert_frame_equal(
+        shared.drop(columns=numbers), separate.drop(columns=numbers)
+    )
+    np.testing.assert_allclose(
+        shared[numbers].to_numpy(), separate[numbers].to_numpy(), rtol=1e-10, atol=1e-20
+    )
+
+
+def test_shared_columns_refit_on_other_data():
+    from skwtsg.experiments._runner import _SharedColumns
+    from skwtsg.heads import LeastSquaresHead
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.normal(size=(50, 3)), rng.normal(size=(50, 2))
+    stacked = LeastSquaresHead().fit(X, Y)
+    column = _SharedColumns(stacked, np.array([1]), X, Y[:, 1])
+    assert column.fit(X, Y[:, 1]).refit_ is None  # the shared solution
+    np.testing.assert_allclose(column.predict(X), stacked.predict(X)[:, 1])
+    other = rng.normal(size=50)
+    refit = column.fit(X, other)
+    assert refit.refit_ is not None
+    np.testing.assert_allclose(
+        refit.predict(X), LeastSquaresHead().fit(X, other).predict(X)
+    )
