@@ -1,17 +1,35 @@
-"""Timing of the molecule featurizers on Lipop (seed 122).
+"""Timing of the molecules reproduction, before and after, and of its featurizers.
 
-Fits :class:`~skwtsg.featurizers.SmilesTransformerFeaturizer` at every hidden
-size of the paper's weak family on the Lipop training split (3360 SMILES plus
-the 5000 NCI molecules shipped with RDKit), 2 epochs, and reports, per size,
-the wall-clock and CPU time of ``fit`` and ``transform`` and the test mean
-squared error of a least-squares head on the representation (a linear probe).
-The first fit of the process also computes (and caches) the descriptor
-targets; a warm-up fit absorbs that cost. Also times the RDKit strong
-featurizer, cold (empty cache) and warm.
+Default: runs ``reproduce molecules`` twice in this process, as it runs now
+(one strong ridge factorisation per split shared by every weak model and the
+ceiling, the ridge in its dual form when there are fewer training molecules
+than features, the weak transformers pretrained in ``MOLECULES.n_jobs``
+processes) and as it ran before (one primal ridge fit per weak model and per
+ceiling, pretrainings one after the other), prints the wall time of each
+with the machine's load (``os.getloadavg``), and checks that every number of
+the two record tables agrees: the largest relative difference
+``|a - b| / max(|a|, |b|)`` over every numeric column except the timings
+(identical NaNs required, and identical text columns). ``--reference DIR``
+also compares the outputs (CSV files) of the run with those written earlier
+into ``DIR`` (e.g. by ``python -m skwtsg reproduce molecules --out DIR`` at
+an older commit); ``--compare A B`` only compares two such folders.
+
+``--featurizers``: the timing of the molecule featurizers on Lipop (seed
+122): fits :class:`~skwtsg.featurizers.SmilesTransformerFeaturizer` at every
+hidden size of the paper's weak family on the Lipop training split (3360
+SMILES plus the 5000 NCI molecules shipped with RDKit), 2 epochs, and
+reports, per size, the wall-clock and CPU time of ``fit`` and ``transform``
+and the test mean squared error of a least-squares head on the
+representation (a linear probe). The first fit of the process also computes
+(and caches) the descriptor targets; a warm-up fit absorbs that cost. Also
+times the RDKit strong featurizer, cold (empty cache) and warm.
 
 Usage::
 
-    python benchmarks/bench_molecules.py [--data-home PATH] [--threads N]
+    python benchmarks/bench_molecules.py [--data-home PATH] [--quick]
+        [--no-before] [--reference DIR] [--out DIR]
+    python benchmarks/bench_molecules.py --compare DIR_A DIR_B
+    python benchmarks/bench_molecules.py --featurizers [--threads N]
         [--sizes 8 12 ...]
 """
 
@@ -24,6 +42,136 @@ from pathlib import Path
 
 import numpy as np
 
+#: Record columns that are timings (not compared).
+_TIMINGS = ("fit_seconds", "ceiling_seconds")
+
+
+def max_relative_difference(a, b):
+    """Largest ``|a - b| / max(|a|, |b|)`` over the numbers of two tables.
+
+    ``a`` and ``b`` are DataFrames of the same shape and columns; timing
+    columns are skipped, NaNs must coincide and other columns be equal.
+    Returns ``(difference, where)`` with ``where`` naming the entry.
+    """
+    import pandas as pd
+
+    if list(a.columns) != list(b.columns) or a.shape != b.shape:
+        raise ValueError(f"tables differ in shape: {a.shape} vs {b.shape}")
+    worst, where = 0.0, None
+    for col in a.columns:
+        if col in _TIMINGS:
+            continue
+        x, y = a[col].to_numpy(), b[col].to_numpy()
+        if not (
+            pd.api.types.is_numeric_dtype(a[col])
+            and pd.api.types.is_numeric_dtype(b[col])
+        ):
+            if not (a[col].astype(str) == b[col].astype(str)).all():
+                raise ValueError(f"column {col!r} differs")
+            continue
+        x, y = x.astype(float), y.astype(float)
+        nan = np.isnan(x)
+        if not np.array_equal(nan, np.isnan(y)):
+            raise ValueError(f"column {col!r}: NaNs differ")
+        scale = np.maximum(np.abs(x), np.abs(y))[~nan]
+        diff = np.abs(x - y)[~nan]
+        rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+        if rel.size and rel.max() > worst:
+            i = int(np.argmax(rel))
+            worst, where = float(rel[i]), f"{col} (row {np.flatnonzero(~nan)[i]})"
+    return worst, where
+
+
+def compare_folders(dir_a, dir_b):
+    """:func:`max_relative_difference` over the CSV files of two output folders."""
+    import pandas as pd
+
+    worst, where = 0.0, None
+    files = sorted(Path(dir_a).glob("*.csv"))
+    if not files:
+        raise ValueError(f"no CSV file in {dir_a}")
+    for path in files:
+        diff, at = max_relative_difference(
+            pd.read_csv(path), pd.read_csv(Path(dir_b) / path.name)
+        )
+        if diff >= worst:
+            worst, where = diff, f"{path.name}: {at}"
+    return worst, where
+
+
+def _load():
+    one, five, fifteen = os.getloadavg()
+    return (
+        f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min), "
+        f"{os.cpu_count()} CPUs"
+    )
+
+
+def _before(experiment):
+    """The experiment as it ran before: separate primal ridge fits, one process."""
+    from dataclasses import replace
+
+    from skwtsg.heads import RidgeHead
+
+    def make_cases(**kwargs):
+        cases = experiment.make_cases(**kwargs)
+        return [
+            replace(
+                case,
+                share_strong_fit=False,
+                head=RidgeHead(alpha=case.head.alpha, solver="primal"),
+            )
+            for case in cases
+        ]
+
+    return replace(experiment, make_cases=make_cases, n_jobs=None)
+
+
+def reproduction(args):
+    from skwtsg.experiments import run_experiment
+    from skwtsg.experiments._molecules import MOLECULES
+
+    home = _data_home(args)
+    runs = [("after", MOLECULES)]
+    if not args.no_before:
+        runs.append(("before", _before(MOLECULES)))
+    records = {}
+    for label, experiment in runs:
+        print(f"{label}: {_load()}", flush=True)
+        start = time.perf_counter()
+        out = None
+        if label == "after" and args.out:
+            out = args.out
+        result = run_experiment(
+            experiment, out=out, quick=args.quick, verbose=False, data_home=home
+        )
+        seconds = time.perf_counter() - start
+        records[label] = result["records"]
+        print(
+            f"{label}: reproduce molecules{' --quick' if args.quick else ''} in "
+            f"{seconds:.1f} s wall (fits {result['summary']['fit_seconds']:.1f} s, "
+            f"ceilings {result['summary']['ceiling_seconds']:.1f} s); {_load()}",
+            flush=True,
+        )
+    if "before" in records:
+        diff, where = max_relative_difference(records["after"], records["before"])
+        print(f"after vs before: max relative difference {diff:.3g} at {where}")
+    if args.reference:
+        if not args.out:
+            raise SystemExit("--reference needs --out (the folder to compare)")
+        diff, where = compare_folders(args.out, args.reference)
+        print(
+            f"outputs vs {args.reference}: max relative difference {diff:.3g} "
+            f"at {where}"
+        )
+
+
+def _data_home(args):
+    home = args.data_home or os.environ.get("SKWTSG_DATA")
+    if home is None:
+        home = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    return home
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -33,6 +181,20 @@ def main(argv: list[str] | None = None) -> None:
         help="folder holding molecules/ (default: $SKWTSG_DATA, else "
         "../shared/data beside the repository)",
     )
+    parser.add_argument("--quick", action="store_true", help="quick sizes")
+    parser.add_argument(
+        "--no-before", action="store_true", help="skip the 'before' run"
+    )
+    parser.add_argument("--out", help="write the 'after' run's outputs here")
+    parser.add_argument(
+        "--reference", help="compare the outputs with this folder's CSV files"
+    )
+    parser.add_argument(
+        "--compare", nargs=2, metavar="DIR", help="only compare two output folders"
+    )
+    parser.add_argument(
+        "--featurizers", action="store_true", help="time the featurizers instead"
+    )
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads per fit (n_threads)"
     )
@@ -40,6 +202,13 @@ def main(argv: list[str] | None = None) -> None:
         "--sizes", type=int, nargs="*", default=[8, 12, 16, 24, 32, 48, 64, 96]
     )
     args = parser.parse_args(argv)
+    if args.compare:
+        diff, where = compare_folders(*args.compare)
+        print(f"max relative difference {diff:.3g} at {where}")
+        return
+    if not args.featurizers:
+        reproduction(args)
+        return
 
     from sklearn.linear_model import LinearRegression
 
@@ -48,9 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     from skwtsg.featurizers._smiles import SmilesTransformerFeaturizer
 
     print(f"torch threads per fit: {args.threads}")
-    home = args.data_home or os.environ.get("SKWTSG_DATA")
-    if home is None:
-        home = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    home = _data_home(args)
     try:
         data = fetch_molecules(
             "Lipop", data_home=home, split=122, download_if_missing=False
