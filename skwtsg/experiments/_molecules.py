@@ -378,6 +378,8 @@ MOLECULES = Experiment(
     ),
     panel_by="group",
     selection=True,
+    # the 72 transformer pretrainings (1 torch thread each) in 2 processes
+    n_jobs=2,
     claims=_molecule_claims(),
     title="Choosing the weak supervisor by bound on molecules (Charikar et al. 2024, "
     "§5.2, Figures 2d-f, Tables 1-3)",
