@@ -80,6 +80,18 @@ def run_cases(
         tasks) and ``ceiling_seconds`` (the same for the measurement of the
         ceiling and of these terms).
 
+    Notes
+    -----
+    A case with ``share_strong_fit=True`` gives the same records (to
+    rounding) with less work: its weak featurizers are fitted first (in
+    ``n_jobs`` processes), its strong featurizer once, and its strong head
+    once on the weak labels of all its weak models and the true labels of
+    the strong rows (the ceiling), as one multi-output problem; each
+    weak-to-strong fit then receives the fitted featurizers (frozen) and its
+    columns of that solution, which it keeps only when it would fit exactly
+    those features and labels. Its ``fit_seconds`` include its weak
+    featurizer's fit and an equal share of the shared strong fit.
+
     Examples
     --------
     >>> import numpy as np
