@@ -263,10 +263,17 @@ def _seed(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def _first_rows(X, blocks):
-    """The first rows of the data, in memory (for fixed-featurizer checks)."""
-    first = blocks[0].compute()
-    return first.iloc[:8] if hasattr(first, "iloc") else first[:8]
+def _head(block):
+    return block.iloc[:8] if hasattr(block, "iloc") else block[:8]
+
+
+def _first_rows(blocks, y_blocks):
+    """The first rows of ``X`` and ``y``, in memory, in one computation."""
+    import dask
+
+    return dask.compute(
+        dask.delayed(_head)(blocks[0]), dask.delayed(_head)(y_blocks[0])
+    )
 
 
 def fit(est, X, y, sample_weight, roles):
@@ -328,8 +335,8 @@ def fit(est, X, y, sample_weight, roles):
     est.roles_ = _lazy_roles(codes, lengths)
 
     # Fixed featurizers, fitted on a few rows (they learn nothing from them).
-    first = _first_rows(X, blocks)
-    first_y = _as_2d(np.asarray(y_blocks[0].compute(), dtype=np.float64))[:8]
+    first, first_y = _first_rows(blocks, y_blocks)
+    first_y = _as_2d(np.asarray(first_y, dtype=np.float64))
     est.weak_featurizer_ = _make_featurizer(est.weak_featurizer)
     est.strong_featurizer_ = _make_featurizer(est.strong_featurizer)
     for name in ("weak_featurizer", "strong_featurizer"):
