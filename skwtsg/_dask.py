@@ -61,10 +61,10 @@ def _row_blocks(X):
         if any(np.isnan(c) for c in X.chunks[0]):
             X = X.compute_chunk_sizes()
         X = X.rechunk({1: -1})
-        return list(X.to_delayed().ravel()), list(X.chunks[0]), X.shape[1], None
+        return list(X.to_delayed(optimize_graph=False).ravel()), list(X.chunks[0]), X.shape[1], None
     if hasattr(X, "map_partitions") and hasattr(X, "columns"):
         lengths = [int(n) for n in X.map_partitions(len).compute()]
-        return list(X.to_delayed()), lengths, len(X.columns), list(X.columns)
+        return list(X.to_delayed(optimize_graph=False)), lengths, len(X.columns), list(X.columns)
     raise TypeError(
         "X must be a Dask array or a Dask DataFrame on the Dask path, got "
         f"{type(X).__name__}."
@@ -98,7 +98,7 @@ def _aligned_blocks(v, lengths, name):
             f"{n} rows and {name} has {v.shape[0]}."
         )
     v = v.rechunk((tuple(lengths),) + tuple((s,) for s in v.shape[1:]))
-    return list(v.to_delayed().ravel())
+    return list(v.to_delayed(optimize_graph=False).ravel())
 
 
 # ------------------------------------------------------------- featurizers
@@ -118,7 +118,8 @@ def _check_fixed_featurizer(featurizer, name):
         "fitted, which the Dask path does not do. Fit it beforehand (e.g. on "
         "a sample that fits in memory) and pass it wrapped in "
         "sklearn.frozen.FrozenEstimator; stateless transformers "
-        "(FunctionTransformer, 'passthrough') are accepted as they are."
+        "(FunctionTransformer, 'passthrough') are accepted as they are. See "
+        "the user guide's page 'Larger than memory'."
     )
 
 
@@ -286,8 +287,10 @@ def fit(est, X, y, sample_weight, roles):
     if roles is not None:
         raise ValueError(
             "`roles` cannot be passed with Dask inputs: the roles are derived "
-            "from a hash of the row index and random_state (see the user guide, "
-            "'Larger than memory')."
+            "from a hash of the row index and random_state (see the user "
+            "guide's page 'Larger than memory', docs/user_guide/"
+            "larger_than_memory.rst). To reproduce a Dask fit in memory, pass "
+            "its roles_.compute() as `roles` to an in-memory fit."
         )
     check_hash_sizes(est.eval_size, est.strong_size)
     if y is None:
@@ -523,7 +526,7 @@ def predict(est, X, which, ndim=None):
         )
     if hasattr(X, "map_partitions") and hasattr(X, "columns"):
         _check_columns(est, len(X.columns), list(X.columns))
-        parts = X.to_delayed()
+        parts = X.to_delayed(optimize_graph=False)
         shape = (np.nan,) if ndim == 1 else (np.nan, n_out)
         return da.concatenate(
             [
@@ -558,7 +561,7 @@ def score(est, X, y, sample_weight):
     lengths = list(y_pred.chunks[0])
     y_blocks = _aligned_blocks(y, lengths, "y")
     w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
-    p_blocks = list(y_pred.to_delayed().ravel())
+    p_blocks = list(y_pred.to_delayed(optimize_graph=False).ravel())
     shift = np.zeros(1 if est._training_dim == 1 else y_pred.shape[1])
     parts = [
         dask.delayed(_score_block)(yb, pb, wb, nb, shift)
