@@ -61,10 +61,20 @@ def _row_blocks(X):
         if any(np.isnan(c) for c in X.chunks[0]):
             X = X.compute_chunk_sizes()
         X = X.rechunk({1: -1})
-        return list(X.to_delayed(optimize_graph=False).ravel()), list(X.chunks[0]), X.shape[1], None
+        return (
+            list(X.to_delayed(optimize_graph=False).ravel()),
+            list(X.chunks[0]),
+            X.shape[1],
+            None,
+        )
     if hasattr(X, "map_partitions") and hasattr(X, "columns"):
         lengths = [int(n) for n in X.map_partitions(len).compute()]
-        return list(X.to_delayed(optimize_graph=False)), lengths, len(X.columns), list(X.columns)
+        return (
+            list(X.to_delayed(optimize_graph=False)),
+            lengths,
+            len(X.columns),
+            list(X.columns),
+        )
     raise TypeError(
         "X must be a Dask array or a Dask DataFrame on the Dask path, got "
         f"{type(X).__name__}."
@@ -281,7 +291,13 @@ def fit(est, X, y, sample_weight, roles):
     """``WeakToStrongRegressor.fit`` on a Dask array or DataFrame."""
     import dask
 
-    from ._w2s import _DIAGNOSTICS, _make_featurizer
+    from ._w2s import (
+        _DIAGNOSTICS,
+        _make_featurizer,
+        _warn_if_copied_from_moments,
+        _warn_if_negative_bound,
+        _warn_if_underdetermined,
+    )
     from .heads import LeastSquaresHead
 
     if roles is not None:
@@ -373,6 +389,9 @@ def fit(est, X, y, sample_weight, roles):
             f"model and {n_strong} sample(s) for the strong model. Pass more "
             "rows or change `eval_size`/`strong_size`."
         )
+    _warn_if_underdetermined(
+        weak_head, _Shape(n_weak, weak_stats.n_features), "weak_head", "weak"
+    )
     est.weak_head_ = _fit_from(weak_head, weak_stats, ndim, "weak_head")
 
     # Stage 2: the strong head from the weak labels of its rows.
@@ -391,6 +410,9 @@ def fit(est, X, y, sample_weight, roles):
         for xb, wb, c, nb in zip(blocks, w_blocks, codes, lengths)
     ]
     strong_stats = dask.compute(_tree(parts, merge_statistics))[0]
+    interpolates = _warn_if_underdetermined(
+        head, _Shape(n_strong, strong_stats.n_features), "head", "strong"
+    )
     est.head_ = _fit_from(head, strong_stats, ndim, "head")
     check_head_convexity(est.head_)
 
@@ -405,7 +427,30 @@ def fit(est, X, y, sample_weight, roles):
     ]
     sums = dask.compute(_tree(sums, _add))[0]
     _set_diagnostics(est, sums, counts, ndim, _DIAGNOSTICS)
+    if not interpolates:  # that warning already says the strong model copies
+        _warn_if_copied_from_moments(_label_variance(strong_stats), _gap(sums))
+    _warn_if_negative_bound(est.bound_, est.diagnostic_rows_["bound"])
     return est
+
+
+class _Shape:
+    """What the in-memory warnings read of a feature matrix: its shape."""
+
+    def __init__(self, n_rows, n_features):
+        self.shape = (int(n_rows), int(n_features))
+
+
+def _label_variance(stats):
+    """Weighted variance of the targets, per target, from their statistics."""
+    R_y = stats.R[:, stats.n_features :]
+    second = np.einsum("ij,ij->j", R_y, R_y) / stats.weight_sum
+    return second if stats.centred else second - stats.mean_y**2
+
+
+def _gap(sums):
+    """Weighted mean squared weak-strong difference on the strong rows."""
+    strong = sums[1]
+    return strong[4] / strong[0]
 
 
 def _fit_from(head, stats: LeastSquaresStatistics, ndim, name):

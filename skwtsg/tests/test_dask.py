@@ -163,3 +163,30 @@ def test_refusals():
     fitted = WeakToStrongRegressor(weak, random_state=0).fit(Xd, yd)
     with pytest.raises(ValueError, match="features"):
         fitted.predict(da.from_array(X[:, :5], chunks=(50, -1)))
+
+
+def _warning_messages(record):
+    return sorted(str(w.message).split(":")[0] for w in record)
+
+
+def test_warnings_are_those_of_the_in_memory_path(client):
+    X, y, _, weak = _data(seed=4)
+    Xd, yd = da.from_array(X, chunks=(500, -1)), da.from_array(y, chunks=500)
+    # the weak projection lies in the strong (passthrough) span: copied labels
+    est = WeakToStrongRegressor(weak, random_state=0)
+    with pytest.warns(UserWarning, match="reproduces its weak labels") as lazy:
+        est.fit(Xd, yd)
+    with pytest.warns(UserWarning, match="reproduces its weak labels") as mem:
+        WeakToStrongRegressor(weak).fit(X, y, roles=_hash_roles(y, est, 0))
+    assert _warning_messages(lazy) == _warning_messages(mem)
+    # an exact weak model, a one-dimensional strong one: bound_ < 0
+    strong = FrozenEstimator(GaussianRandomProjection(1, random_state=0).fit(X[:50]))
+    est = WeakToStrongRegressor("passthrough", strong, random_state=0)
+    with pytest.warns(UserWarning, match="bound_ is negative") as lazy:
+        est.fit(Xd, yd)
+    assert est.bound_ < 0
+    with pytest.warns(UserWarning, match="bound_ is negative") as mem:
+        WeakToStrongRegressor("passthrough", strong).fit(
+            X, y, roles=_hash_roles(y, est, 0)
+        )
+    assert _warning_messages(lazy) == _warning_messages(mem)
