@@ -620,3 +620,143 @@ def score(est, X, y, sample_weight):
         r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), 0.0)
     r2 = np.where((sst == 0) & (sse == 0), 1.0, r2)
     return float(np.mean(r2))
+
+
+# -------------------------------------------------------------- intervals
+#: Number of hashed groups of rows resampled by the Dask path's bootstrap.
+N_GROUPS = 4096
+
+
+def _interval_block(Xb, yb, wb, n_rows, start, model, seed, task_weights):
+    """Per group: weight sums ``(G,)`` and weighted loss sums ``(G, k)``."""
+    from ._roles import _row_uniforms
+    from .metrics._intervals import _row_losses
+
+    weak_feat, weak_head, strong_feat, head, ndim = model
+    n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
+    y_weak = _as_2d(_predict_block(Xb, weak_feat, weak_head, "weak_featurizer", 2))
+    y_strong = _as_2d(_predict_block(Xb, strong_feat, head, "strong_featurizer", 2))
+    y_weak, y_strong = y_weak.reshape(-1, n_out), y_strong.reshape(-1, n_out)
+    y_true = None
+    if yb is not None:
+        y, labeled = check_partially_labeled_y(yb, n_samples=n_rows)
+        if not labeled.all():
+            raise ValueError(
+                "`y` contains NaN: pass only labeled rows, or y=None for the "
+                "misfit alone (it needs no label)."
+            )
+        y_true = _as_2d(y)
+        if y_true.shape[1] != n_out:
+            raise ValueError(
+                f"y has {y_true.shape[1]} target(s) but the model predicts {n_out}."
+            )
+    w = _weights(wb, n_rows)
+    w = np.ones(n_rows) if w is None else w
+    losses = _row_losses(y_true, y_weak, y_strong)
+    if task_weights is not None:
+        losses = {k: (v @ task_weights)[:, None] for k, v in losses.items()}
+    L = np.concatenate([v for _, v in sorted(losses.items(), key=_order)], axis=1)
+    u = _row_uniforms(np.arange(start, start + n_rows), seed)
+    groups = np.minimum((u * N_GROUPS).astype(np.intp), N_GROUPS - 1)
+    W = np.bincount(groups, weights=w, minlength=N_GROUPS)
+    S = np.stack(
+        [np.bincount(groups, weights=w * col, minlength=N_GROUPS) for col in L.T],
+        axis=1,
+    )
+    return W, S
+
+
+def _order(item):
+    from .metrics._intervals import INTERVAL_DIAGNOSTICS
+
+    return INTERVAL_DIAGNOSTICS.index(item[0])
+
+
+def _add_pairs(a, b):
+    return a[0] + b[0], a[1] + b[1]
+
+
+def diagnostic_intervals(
+    est,
+    X,
+    y,
+    *,
+    sample_weight,
+    multioutput,
+    confidence_level,
+    n_resamples,
+    method,
+    random_state,
+):
+    """:func:`skwtsg.metrics.diagnostic_intervals` on Dask inputs.
+
+    An exact bootstrap of the rows needs every row's losses in one place, so
+    the rows are divided into :data:`N_GROUPS` groups by a hash of their
+    global index and the seed (a different hash from the roles'), each block
+    adds its weights and weighted losses per group, and the groups are
+    resampled: a bootstrap of clusters of independent rows, with the same
+    interval rules (BCa, percentile, basic). The point values are the rows'
+    weighted means exactly; nothing depends on the partitioning.
+    """
+    import dask
+    from sklearn.utils.validation import check_is_fitted
+
+    from .metrics._intervals import (
+        INTERVAL_DIAGNOSTICS,
+        _check_interval_params,
+        _generator,
+        _loss_intervals,
+        _multioutput_weights,
+    )
+
+    check_is_fitted(est)
+    confidence_level, n_resamples, method = _check_interval_params(
+        confidence_level, n_resamples, method
+    )
+    rng = _generator(random_state)
+    seed = int(rng.integers(np.iinfo(np.int32).max)) + 1_000_003
+    blocks, lengths, n_columns, columns = _row_blocks(X)
+    _check_columns(est, n_columns, columns)
+    starts = np.cumsum([0] + lengths[:-1]).tolist()
+    y_blocks = _aligned_blocks(y, lengths, "y")
+    w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
+    ndim = est._training_dim
+    n_tasks = 1 if ndim == 1 else np.atleast_2d(est.head_.coef_).shape[0]
+    if multioutput is None:
+        multioutput = "uniform_average" if ndim == 1 else "raw_values"
+    task_weights = _multioutput_weights(multioutput, n_tasks)
+    model = dask.delayed(
+        (est.weak_featurizer_, est.weak_head_, est.strong_featurizer_, est.head_, ndim),
+        pure=True,
+    )
+    parts = [
+        dask.delayed(_interval_block)(xb, yb, wb, nb, s, model, seed, task_weights)
+        for xb, yb, wb, nb, s in zip(blocks, y_blocks, w_blocks, lengths, starts)
+    ]
+    W, S = dask.compute(_tree(parts, _add_pairs))[0]
+    keep = W > 0
+    if keep.sum() < 2:
+        raise ValueError(
+            "Bootstrap intervals need at least 2 rows with positive weight, got "
+            f"{int(keep.sum())} group(s) of rows with positive weight."
+        )
+    names = [n for n in INTERVAL_DIAGNOSTICS if y is not None or n == "misfit"]
+    theta = S.sum(axis=0) / W.sum()
+    out = _loss_intervals(
+        S[keep] / W[keep, None],
+        W[keep],
+        theta,
+        names,
+        averaged=task_weights is not None,
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+        method=method,
+        random_state=rng,
+    )
+    width = len(theta) // len(names)
+    report = {}
+    for i, name in enumerate(names):
+        value = theta[i * width : (i + 1) * width]
+        report[name] = float(value[0]) if task_weights is not None else value
+        report[name + "_ci"] = out[name + "_ci"]
+    return report
