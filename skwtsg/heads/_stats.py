@@ -261,11 +261,9 @@ class _StatisticsProblem:
     exactly, so refinement and certificates "on the data" are exact here too.
     """
 
-    def __init__(self, stats: LeastSquaresStatistics, fit_intercept: bool):
+    def __init__(self, stats: LeastSquaresStatistics, fit_intercept: bool) -> None:
         if stats.weight_sum <= 0:
-            raise ValueError(
-                "The sample weights sum to zero: there is nothing to fit."
-            )
+            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
         d = stats.n_features
         self.stats = stats
         self.n_samples = stats.n_samples
@@ -287,19 +285,19 @@ class _StatisticsProblem:
         self.col_norms = np.where(self.active, col_norms, 0.0)
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self.stats.n_features
 
     @property
-    def n_targets(self):
+    def n_targets(self) -> int:
         return self.stats.n_targets
 
     @property
-    def y_norms(self):
+    def y_norms(self) -> np.ndarray:
         return np.sqrt(self.yty)
 
     @property
-    def noise_floor(self):
+    def noise_floor(self) -> float:
         return _noise_floor(
             self.n_samples,
             self.n_features,
@@ -309,27 +307,25 @@ class _StatisticsProblem:
             self.active,
         )
 
-    def numerical_rank(self, sv):
+    def numerical_rank(self, sv: np.ndarray) -> int:
         if sv.size == 0:
             return 0
         n = max(self.n_samples, self.n_features)
         cutoff = max(n * _EPS * sv.max(), self.noise_floor)
         return int(np.sum(sv > cutoff))
 
-    def qr_reduce(self):
+    def qr_reduce(self) -> tuple[np.ndarray, np.ndarray]:
         act = self.active
         d_act = int(act.sum())
-        R = _triangular(
-            np.hstack([self.R_x[:, act], self.R_y]), d_act + self.n_targets
-        )
+        R = _triangular(np.hstack([self.R_x[:, act], self.R_y]), d_act + self.n_targets)
         k = min(self.n_samples, d_act, R.shape[0])
         return np.triu(R[:k, :d_act]), R[:k, d_act:]
 
-    def residual_pass(self, coef, targets=None):
+    def residual_pass(self, coef: np.ndarray, targets: Any = None) -> np.ndarray:
         R_y = self.R_y if targets is None else self.R_y[:, targets]
         return self.R_x.T @ (R_y - self.R_x @ coef)
 
-    def fit_intercept(self, coef):
+    def fit_intercept(self, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``ȳ`` and a zero certificate: the weighted means are exact here.
 
         The residual ``Y - (X - x̄) B - ȳ`` has weighted mean
@@ -412,7 +408,7 @@ class _PartialFitMixin:
             stats = merge_statistics(self._statistics, stats)
         return self._fit_statistics(stats, y_arr.ndim)
 
-    def _fit_statistics(self: Any, stats: LeastSquaresStatistics, y_ndim: int):
+    def _fit_statistics(self: Any, stats: LeastSquaresStatistics, y_ndim: int) -> Any:
         """Solve from ``stats`` (``n_features_in_`` must already be set)."""
         if stats.centred != bool(self.fit_intercept):
             raise ValueError(
