@@ -211,9 +211,10 @@ def _strong_stats(Xb, wb, codes, weak, shift, centred, n_rows):
 
 
 def _block_sums(Xb, yb, wb, codes, model, n_rows):
-    """Weighted squared errors per role: ``[w, labeled w, weak, strong, misfit]``.
+    """Weighted squared errors per role: ``[w, labeled w, weak, strong, misfit]``,
+    then the row count and the sums of the weak labels and of their squares.
 
-    Returns an array of shape (3, 5, n_targets): rows weak/strong/eval.
+    Returns an array of shape (3, 8, n_targets): rows weak/strong/eval.
     """
     weak_feat, weak_head, strong_feat, head = model
     y, labeled = _block_labels(yb, n_rows)
@@ -223,7 +224,7 @@ def _block_sums(Xb, yb, wb, codes, model, n_rows):
     yw, ys = _predict(weak_head, Zw, Y.shape[1]), _predict(head, Zs, Y.shape[1])
     w = _weights(wb, n_rows)
     w = np.ones(n_rows) if w is None else w
-    out = np.zeros((3, 5, Y.shape[1]))
+    out = np.zeros((3, 8, Y.shape[1]))
     sets = (
         (codes == WEAK) | (codes == BOTH),
         (codes == STRONG) | (codes == BOTH),
@@ -236,6 +237,9 @@ def _block_sums(Xb, yb, wb, codes, model, n_rows):
         out[k, 2] = w[lab] @ (Y[lab] - yw[lab]) ** 2
         out[k, 3] = w[lab] @ (Y[lab] - ys[lab]) ** 2
         out[k, 4] = w[rows] @ (yw[rows] - ys[rows]) ** 2
+        out[k, 5] = rows.sum()  # and the unweighted moments of the weak labels
+        out[k, 6] = yw[rows].sum(axis=0)
+        out[k, 7] = (yw[rows] ** 2).sum(axis=0)
     return out
 
 
@@ -429,7 +433,16 @@ def fit(est, X, y, sample_weight, roles):
     _set_diagnostics(est, sums, counts, ndim, _DIAGNOSTICS)
     if not interpolates:  # that warning already says the strong model copies
         _warn_if_copied_from_moments(_label_variance(strong_stats), _gap(sums))
-    _warn_if_negative_bound(est.bound_, est.diagnostic_rows_["bound"])
+    # the scale of "negative beyond rounding", as in memory: the weak labels'
+    # variance on the rows of misfit_ (eval rows, else the strong rows)
+    labels = sums[2] if counts[EVAL] else sums[1]
+    mean = labels[6] / labels[5]
+    variance = np.maximum(labels[7] / labels[5] - mean**2, 0.0)
+    _warn_if_negative_bound(
+        est.bound_,
+        (est.weak_error_, est.misfit_, variance),
+        est.diagnostic_rows_["bound"],
+    )
     return est
 
 
