@@ -61,10 +61,20 @@ def _row_blocks(X):
         if any(np.isnan(c) for c in X.chunks[0]):
             X = X.compute_chunk_sizes()
         X = X.rechunk({1: -1})
-        return list(X.to_delayed().ravel()), list(X.chunks[0]), X.shape[1], None
+        return (
+            list(X.to_delayed(optimize_graph=False).ravel()),
+            list(X.chunks[0]),
+            X.shape[1],
+            None,
+        )
     if hasattr(X, "map_partitions") and hasattr(X, "columns"):
         lengths = [int(n) for n in X.map_partitions(len).compute()]
-        return list(X.to_delayed()), lengths, len(X.columns), list(X.columns)
+        return (
+            list(X.to_delayed(optimize_graph=False)),
+            lengths,
+            len(X.columns),
+            list(X.columns),
+        )
     raise TypeError(
         "X must be a Dask array or a Dask DataFrame on the Dask path, got "
         f"{type(X).__name__}."
@@ -98,7 +108,7 @@ def _aligned_blocks(v, lengths, name):
             f"{n} rows and {name} has {v.shape[0]}."
         )
     v = v.rechunk((tuple(lengths),) + tuple((s,) for s in v.shape[1:]))
-    return list(v.to_delayed().ravel())
+    return list(v.to_delayed(optimize_graph=False).ravel())
 
 
 # ------------------------------------------------------------- featurizers
@@ -118,7 +128,8 @@ def _check_fixed_featurizer(featurizer, name):
         "fitted, which the Dask path does not do. Fit it beforehand (e.g. on "
         "a sample that fits in memory) and pass it wrapped in "
         "sklearn.frozen.FrozenEstimator; stateless transformers "
-        "(FunctionTransformer, 'passthrough') are accepted as they are."
+        "(FunctionTransformer, 'passthrough') are accepted as they are. See "
+        "the user guide's page 'Larger than memory'."
     )
 
 
@@ -200,9 +211,10 @@ def _strong_stats(Xb, wb, codes, weak, shift, centred, n_rows):
 
 
 def _block_sums(Xb, yb, wb, codes, model, n_rows):
-    """Weighted squared errors per role: ``[w, labeled w, weak, strong, misfit]``.
+    """Weighted squared errors per role: ``[w, labeled w, weak, strong, misfit]``,
+    then the row count and the sums of the weak labels and of their squares.
 
-    Returns an array of shape (3, 5, n_targets): rows weak/strong/eval.
+    Returns an array of shape (3, 8, n_targets): rows weak/strong/eval.
     """
     weak_feat, weak_head, strong_feat, head = model
     y, labeled = _block_labels(yb, n_rows)
@@ -212,7 +224,7 @@ def _block_sums(Xb, yb, wb, codes, model, n_rows):
     yw, ys = _predict(weak_head, Zw, Y.shape[1]), _predict(head, Zs, Y.shape[1])
     w = _weights(wb, n_rows)
     w = np.ones(n_rows) if w is None else w
-    out = np.zeros((3, 5, Y.shape[1]))
+    out = np.zeros((3, 8, Y.shape[1]))
     sets = (
         (codes == WEAK) | (codes == BOTH),
         (codes == STRONG) | (codes == BOTH),
@@ -225,6 +237,9 @@ def _block_sums(Xb, yb, wb, codes, model, n_rows):
         out[k, 2] = w[lab] @ (Y[lab] - yw[lab]) ** 2
         out[k, 3] = w[lab] @ (Y[lab] - ys[lab]) ** 2
         out[k, 4] = w[rows] @ (yw[rows] - ys[rows]) ** 2
+        out[k, 5] = rows.sum()  # and the unweighted moments of the weak labels
+        out[k, 6] = yw[rows].sum(axis=0)
+        out[k, 7] = (yw[rows] ** 2).sum(axis=0)
     return out
 
 
@@ -263,24 +278,39 @@ def _seed(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def _first_rows(X, blocks):
-    """The first rows of the data, in memory (for fixed-featurizer checks)."""
-    first = blocks[0].compute()
-    return first.iloc[:8] if hasattr(first, "iloc") else first[:8]
+def _head(block):
+    return block.iloc[:8] if hasattr(block, "iloc") else block[:8]
+
+
+def _first_rows(blocks, y_blocks):
+    """The first rows of ``X`` and ``y``, in memory, in one computation."""
+    import dask
+
+    return dask.compute(
+        dask.delayed(_head)(blocks[0]), dask.delayed(_head)(y_blocks[0])
+    )
 
 
 def fit(est, X, y, sample_weight, roles):
     """``WeakToStrongRegressor.fit`` on a Dask array or DataFrame."""
     import dask
 
-    from ._w2s import _DIAGNOSTICS, _make_featurizer
+    from ._w2s import (
+        _DIAGNOSTICS,
+        _make_featurizer,
+        _warn_if_copied_from_moments,
+        _warn_if_negative_bound,
+        _warn_if_underdetermined,
+    )
     from .heads import LeastSquaresHead
 
     if roles is not None:
         raise ValueError(
             "`roles` cannot be passed with Dask inputs: the roles are derived "
-            "from a hash of the row index and random_state (see the user guide, "
-            "'Larger than memory')."
+            "from a hash of the row index and random_state (see the user "
+            "guide's page 'Larger than memory', docs/user_guide/"
+            "larger_than_memory.rst). To reproduce a Dask fit in memory, pass "
+            "its roles_.compute() as `roles` to an in-memory fit."
         )
     check_hash_sizes(est.eval_size, est.strong_size)
     if y is None:
@@ -328,8 +358,8 @@ def fit(est, X, y, sample_weight, roles):
     est.roles_ = _lazy_roles(codes, lengths)
 
     # Fixed featurizers, fitted on a few rows (they learn nothing from them).
-    first = _first_rows(X, blocks)
-    first_y = _as_2d(np.asarray(y_blocks[0].compute(), dtype=np.float64))[:8]
+    first, first_y = _first_rows(blocks, y_blocks)
+    first_y = _as_2d(np.asarray(first_y, dtype=np.float64))
     est.weak_featurizer_ = _make_featurizer(est.weak_featurizer)
     est.strong_featurizer_ = _make_featurizer(est.strong_featurizer)
     for name in ("weak_featurizer", "strong_featurizer"):
@@ -363,6 +393,9 @@ def fit(est, X, y, sample_weight, roles):
             f"model and {n_strong} sample(s) for the strong model. Pass more "
             "rows or change `eval_size`/`strong_size`."
         )
+    _warn_if_underdetermined(
+        weak_head, _Shape(n_weak, weak_stats.n_features), "weak_head", "weak"
+    )
     est.weak_head_ = _fit_from(weak_head, weak_stats, ndim, "weak_head")
 
     # Stage 2: the strong head from the weak labels of its rows.
@@ -381,6 +414,9 @@ def fit(est, X, y, sample_weight, roles):
         for xb, wb, c, nb in zip(blocks, w_blocks, codes, lengths)
     ]
     strong_stats = dask.compute(_tree(parts, merge_statistics))[0]
+    interpolates = _warn_if_underdetermined(
+        head, _Shape(n_strong, strong_stats.n_features), "head", "strong"
+    )
     est.head_ = _fit_from(head, strong_stats, ndim, "head")
     check_head_convexity(est.head_)
 
@@ -395,7 +431,39 @@ def fit(est, X, y, sample_weight, roles):
     ]
     sums = dask.compute(_tree(sums, _add))[0]
     _set_diagnostics(est, sums, counts, ndim, _DIAGNOSTICS)
+    if not interpolates:  # that warning already says the strong model copies
+        _warn_if_copied_from_moments(_label_variance(strong_stats), _gap(sums))
+    # the scale of "negative beyond rounding", as in memory: the weak labels'
+    # variance on the rows of misfit_ (eval rows, else the strong rows)
+    labels = sums[2] if counts[EVAL] else sums[1]
+    mean = labels[6] / labels[5]
+    variance = np.maximum(labels[7] / labels[5] - mean**2, 0.0)
+    _warn_if_negative_bound(
+        est.bound_,
+        (est.weak_error_, est.misfit_, variance),
+        est.diagnostic_rows_["bound"],
+    )
     return est
+
+
+class _Shape:
+    """What the in-memory warnings read of a feature matrix: its shape."""
+
+    def __init__(self, n_rows, n_features):
+        self.shape = (int(n_rows), int(n_features))
+
+
+def _label_variance(stats):
+    """Weighted variance of the targets, per target, from their statistics."""
+    R_y = stats.R[:, stats.n_features :]
+    second = np.einsum("ij,ij->j", R_y, R_y) / stats.weight_sum
+    return second if stats.centred else second - stats.mean_y**2
+
+
+def _gap(sums):
+    """Weighted mean squared weak-strong difference on the strong rows."""
+    strong = sums[1]
+    return strong[4] / strong[0]
 
 
 def _fit_from(head, stats: LeastSquaresStatistics, ndim, name):
@@ -516,7 +584,7 @@ def predict(est, X, which, ndim=None):
         )
     if hasattr(X, "map_partitions") and hasattr(X, "columns"):
         _check_columns(est, len(X.columns), list(X.columns))
-        parts = X.to_delayed()
+        parts = X.to_delayed(optimize_graph=False)
         shape = (np.nan,) if ndim == 1 else (np.nan, n_out)
         return da.concatenate(
             [
@@ -551,7 +619,7 @@ def score(est, X, y, sample_weight):
     lengths = list(y_pred.chunks[0])
     y_blocks = _aligned_blocks(y, lengths, "y")
     w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
-    p_blocks = list(y_pred.to_delayed().ravel())
+    p_blocks = list(y_pred.to_delayed(optimize_graph=False).ravel())
     shift = np.zeros(1 if est._training_dim == 1 else y_pred.shape[1])
     parts = [
         dask.delayed(_score_block)(yb, pb, wb, nb, shift)
@@ -565,3 +633,143 @@ def score(est, X, y, sample_weight):
         r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), 0.0)
     r2 = np.where((sst == 0) & (sse == 0), 1.0, r2)
     return float(np.mean(r2))
+
+
+# -------------------------------------------------------------- intervals
+#: Number of hashed groups of rows resampled by the Dask path's bootstrap.
+N_GROUPS = 4096
+
+
+def _interval_block(Xb, yb, wb, n_rows, start, model, seed, task_weights):
+    """Per group: weight sums ``(G,)`` and weighted loss sums ``(G, k)``."""
+    from ._roles import _row_uniforms
+    from .metrics._intervals import _row_losses
+
+    weak_feat, weak_head, strong_feat, head, ndim = model
+    n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
+    y_weak = _as_2d(_predict_block(Xb, weak_feat, weak_head, "weak_featurizer", 2))
+    y_strong = _as_2d(_predict_block(Xb, strong_feat, head, "strong_featurizer", 2))
+    y_weak, y_strong = y_weak.reshape(-1, n_out), y_strong.reshape(-1, n_out)
+    y_true = None
+    if yb is not None:
+        y, labeled = check_partially_labeled_y(yb, n_samples=n_rows)
+        if not labeled.all():
+            raise ValueError(
+                "`y` contains NaN: pass only labeled rows, or y=None for the "
+                "misfit alone (it needs no label)."
+            )
+        y_true = _as_2d(y)
+        if y_true.shape[1] != n_out:
+            raise ValueError(
+                f"y has {y_true.shape[1]} target(s) but the model predicts {n_out}."
+            )
+    w = _weights(wb, n_rows)
+    w = np.ones(n_rows) if w is None else w
+    losses = _row_losses(y_true, y_weak, y_strong)
+    if task_weights is not None:
+        losses = {k: (v @ task_weights)[:, None] for k, v in losses.items()}
+    L = np.concatenate([v for _, v in sorted(losses.items(), key=_order)], axis=1)
+    u = _row_uniforms(np.arange(start, start + n_rows), seed)
+    groups = np.minimum((u * N_GROUPS).astype(np.intp), N_GROUPS - 1)
+    W = np.bincount(groups, weights=w, minlength=N_GROUPS)
+    S = np.stack(
+        [np.bincount(groups, weights=w * col, minlength=N_GROUPS) for col in L.T],
+        axis=1,
+    )
+    return W, S
+
+
+def _order(item):
+    from .metrics._intervals import INTERVAL_DIAGNOSTICS
+
+    return INTERVAL_DIAGNOSTICS.index(item[0])
+
+
+def _add_pairs(a, b):
+    return a[0] + b[0], a[1] + b[1]
+
+
+def diagnostic_intervals(
+    est,
+    X,
+    y,
+    *,
+    sample_weight,
+    multioutput,
+    confidence_level,
+    n_resamples,
+    method,
+    random_state,
+):
+    """:func:`skwtsg.metrics.diagnostic_intervals` on Dask inputs.
+
+    An exact bootstrap of the rows needs every row's losses in one place, so
+    the rows are divided into :data:`N_GROUPS` groups by a hash of their
+    global index and the seed (a different hash from the roles'), each block
+    adds its weights and weighted losses per group, and the groups are
+    resampled: a bootstrap of clusters of independent rows, with the same
+    interval rules (BCa, percentile, basic). The point values are the rows'
+    weighted means exactly; nothing depends on the partitioning.
+    """
+    import dask
+    from sklearn.utils.validation import check_is_fitted
+
+    from .metrics._intervals import (
+        INTERVAL_DIAGNOSTICS,
+        _check_interval_params,
+        _generator,
+        _loss_intervals,
+        _multioutput_weights,
+    )
+
+    check_is_fitted(est)
+    confidence_level, n_resamples, method = _check_interval_params(
+        confidence_level, n_resamples, method
+    )
+    rng = _generator(random_state)
+    seed = int(rng.integers(np.iinfo(np.int32).max)) + 1_000_003
+    blocks, lengths, n_columns, columns = _row_blocks(X)
+    _check_columns(est, n_columns, columns)
+    starts = np.cumsum([0] + lengths[:-1]).tolist()
+    y_blocks = _aligned_blocks(y, lengths, "y")
+    w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
+    ndim = est._training_dim
+    n_tasks = 1 if ndim == 1 else np.atleast_2d(est.head_.coef_).shape[0]
+    if multioutput is None:
+        multioutput = "uniform_average" if ndim == 1 else "raw_values"
+    task_weights = _multioutput_weights(multioutput, n_tasks)
+    model = dask.delayed(
+        (est.weak_featurizer_, est.weak_head_, est.strong_featurizer_, est.head_, ndim),
+        pure=True,
+    )
+    parts = [
+        dask.delayed(_interval_block)(xb, yb, wb, nb, s, model, seed, task_weights)
+        for xb, yb, wb, nb, s in zip(blocks, y_blocks, w_blocks, lengths, starts)
+    ]
+    W, S = dask.compute(_tree(parts, _add_pairs))[0]
+    keep = W > 0
+    if keep.sum() < 2:
+        raise ValueError(
+            "Bootstrap intervals need at least 2 rows with positive weight, got "
+            f"{int(keep.sum())} group(s) of rows with positive weight."
+        )
+    names = [n for n in INTERVAL_DIAGNOSTICS if y is not None or n == "misfit"]
+    theta = S.sum(axis=0) / W.sum()
+    out = _loss_intervals(
+        S[keep] / W[keep, None],
+        W[keep],
+        theta,
+        names,
+        averaged=task_weights is not None,
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+        method=method,
+        random_state=rng,
+    )
+    width = len(theta) // len(names)
+    report = {}
+    for i, name in enumerate(names):
+        value = theta[i * width : (i + 1) * width]
+        report[name] = float(value[0]) if task_weights is not None else value
+        report[name + "_ci"] = out[name + "_ci"]
+    return report

@@ -770,6 +770,11 @@ def _warn_if_copied(
     centred = y_weak - np.average(y_weak, axis=0, weights=sample_weight)
     variance = np.average(centred**2, axis=0, weights=sample_weight)
     gap = np.average((y_strong - y_weak) ** 2, axis=0, weights=sample_weight)
+    _warn_if_copied_from_moments(variance, gap)
+
+
+def _warn_if_copied_from_moments(variance: np.ndarray, gap: np.ndarray) -> None:
+    """``_warn_if_copied`` from the weak labels' variance and the misfit per task."""
     copied = (variance > 0) & (gap <= _COPY_RTOL * variance)
     if not copied.any():
         return

@@ -266,15 +266,46 @@ def _report_intervals(
     names = [name for name in INTERVAL_DIAGNOSTICS if name in losses]
     theta = np.concatenate([np.atleast_1d(report[name]) for name in names])
     L = np.concatenate([losses[name][keep] for name in names], axis=1)
+    return _loss_intervals(
+        L,
+        w[keep],
+        theta,
+        names,
+        averaged=task_weights is not None,
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+        method=method,
+        random_state=random_state,
+    )
+
+
+def _loss_intervals(
+    L,
+    w,
+    theta,
+    names,
+    *,
+    averaged,
+    confidence_level,
+    n_resamples,
+    method,
+    random_state,
+):
+    """The ``"<name>_ci"`` entries from the per-row losses ``L`` (one column
+    per diagnostic and task, ``names`` in order) and positive weights ``w``.
+
+    The rows may be groups of rows (the Dask path): ``L`` then holds each
+    group's weighted mean loss and ``w`` its weight sum.
+    """
     deltas, jackknife = _bootstrap_means(
-        L, w[keep], n_resamples=n_resamples, rng=_generator(random_state)
+        L, w, n_resamples=n_resamples, rng=_generator(random_state)
     )
     low, high = _limits(theta, deltas, jackknife, confidence_level, method)
     width = L.shape[1] // len(names)
     out = {}
     for i, name in enumerate(names):
         part = slice(i * width, (i + 1) * width)
-        if task_weights is None:
+        if not averaged:
             out[name + "_ci"] = (low[part], high[part])
         else:
             out[name + "_ci"] = (float(low[part][0]), float(high[part][0]))
@@ -392,6 +423,12 @@ def diagnostic_intervals(
     :func:`sklearn.model_selection.cross_validate` and the skwtsg scorers
     (see the :ref:`user guide <uncertainty>`).
 
+    With Dask inputs (a model fitted on the Dask path, ``X`` a Dask array
+    or DataFrame) the rows are not gathered: they are divided into 4096
+    groups by a hash of their global index and ``random_state``, and the
+    groups are resampled (see the user guide's page
+    :ref:`larger_than_memory`). The point values are those of the rows.
+
     The estimator does not keep its training data. For the intervals of the
     ``"eval"`` rows of the fit itself (the rows of ``estimator.gain_`` and
     the other fitted diagnostics when ``diagnostic_rows_`` says ``"eval"``),
@@ -452,16 +489,21 @@ def diagnostic_intervals(
     >>> sorted(diagnostic_intervals(est, X[500:], random_state=0))
     ['misfit', 'misfit_ci']
     """
-    step, Xt = _unwrap(estimator, X)
-    y_weak = np.asarray(step.predict_weak(Xt), dtype=float)
-    y_strong = np.asarray(step.predict(Xt), dtype=float)
     kw = dict(
-        sample_weight=sample_weight,
         confidence_level=confidence_level,
         n_resamples=n_resamples,
         method=method,
         random_state=random_state,
     )
+    step, Xt = _unwrap(estimator, X)
+    if type(Xt).__module__.startswith("dask"):
+        from .._dask import diagnostic_intervals as _dask_intervals
+
+        return _dask_intervals(
+            step, Xt, y, sample_weight=sample_weight, multioutput=multioutput, **kw
+        )
+    y_weak = np.asarray(step.predict_weak(Xt), dtype=float)
+    y_strong = np.asarray(step.predict(Xt), dtype=float)
     if y is None:
         if multioutput is None:
             multioutput = "raw_values" if y_weak.ndim == 2 else "uniform_average"
@@ -471,7 +513,11 @@ def diagnostic_intervals(
         return {
             "misfit": point,
             "misfit_ci": misfit_interval(
-                y_weak, y_strong, multioutput=multioutput, **kw
+                y_weak,
+                y_strong,
+                multioutput=multioutput,
+                sample_weight=sample_weight,
+                **kw,
             ),
         }
     y_true, labeled = check_partially_labeled_y(y, n_samples=_num_rows(Xt))
@@ -487,5 +533,6 @@ def diagnostic_intervals(
         _aligned(y_weak, y_true),
         _aligned(y_strong, y_true),
         multioutput=multioutput,
+        sample_weight=sample_weight,
         **kw,
     )

@@ -163,3 +163,72 @@ def test_refusals():
     fitted = WeakToStrongRegressor(weak, random_state=0).fit(Xd, yd)
     with pytest.raises(ValueError, match="features"):
         fitted.predict(da.from_array(X[:, :5], chunks=(50, -1)))
+
+
+def _warning_messages(record):
+    return sorted(str(w.message).split(":")[0] for w in record)
+
+
+def test_warnings_are_those_of_the_in_memory_path(client):
+    X, y, _, weak = _data(seed=4)
+    Xd, yd = da.from_array(X, chunks=(500, -1)), da.from_array(y, chunks=500)
+    # the weak projection lies in the strong (passthrough) span: copied labels
+    est = WeakToStrongRegressor(weak, random_state=0)
+    with pytest.warns(UserWarning, match="reproduces its weak labels") as lazy:
+        est.fit(Xd, yd)
+    with pytest.warns(UserWarning, match="reproduces its weak labels") as mem:
+        WeakToStrongRegressor(weak).fit(X, y, roles=_hash_roles(y, est, 0))
+    assert _warning_messages(lazy) == _warning_messages(mem)
+    # an exact weak model, a one-dimensional strong one: bound_ < 0
+    strong = FrozenEstimator(GaussianRandomProjection(1, random_state=0).fit(X[:50]))
+    est = WeakToStrongRegressor("passthrough", strong, random_state=0)
+    with pytest.warns(UserWarning, match="bound_ is negative") as lazy:
+        est.fit(Xd, yd)
+    assert est.bound_ < 0
+    with pytest.warns(UserWarning, match="bound_ is negative") as mem:
+        WeakToStrongRegressor("passthrough", strong).fit(
+            X, y, roles=_hash_roles(y, est, 0)
+        )
+    assert _warning_messages(lazy) == _warning_messages(mem)
+
+
+def test_diagnostic_intervals_on_dask_inputs(client):
+    from skwtsg.metrics import diagnostic_intervals
+
+    X, y, w, weak = _data(n=20000, seed=5)
+    strong = FrozenEstimator(GaussianRandomProjection(4, random_state=1).fit(X[:50]))
+    est = WeakToStrongRegressor(weak, strong, random_state=0).fit(X[:2000], y[:2000])
+    X_eval, y_eval, w_eval = X[2000:], y[2000:], w[2000:]
+    kw = dict(n_resamples=2000, method="percentile", random_state=0)
+    mem = diagnostic_intervals(est, X_eval, y_eval, sample_weight=w_eval, **kw)
+    reports = [
+        diagnostic_intervals(
+            est,
+            da.from_array(X_eval, chunks=(c, -1)),
+            da.from_array(y_eval, chunks=c),
+            sample_weight=w_eval,
+            **kw,
+        )
+        for c in (18000, 2500)
+    ]
+    assert reports[0].keys() == mem.keys()
+    for name in ("weak_error", "strong_error", "misfit", "gain", "bound"):
+        # exact point values; the grouped bootstrap is close to the rows' one
+        assert reports[0][name] == pytest.approx(mem[name], rel=1e-10)
+        low, high = mem[name + "_ci"]
+        np.testing.assert_allclose(
+            reports[0][name + "_ci"], (low, high), atol=0.1 * (high - low)
+        )
+        # and does not depend on the partitioning
+        np.testing.assert_allclose(
+            reports[1][name + "_ci"], reports[0][name + "_ci"], rtol=1e-10
+        )
+    alone = diagnostic_intervals(est, da.from_array(X_eval, chunks=(5000, -1)), **kw)
+    assert sorted(alone) == ["misfit", "misfit_ci"]
+    assert alone["misfit"] == pytest.approx(
+        diagnostic_intervals(est, X_eval, **kw)["misfit"], rel=1e-10
+    )
+    y_bad = y_eval.copy()
+    y_bad[0] = np.nan
+    with pytest.raises(ValueError, match="contains NaN"):
+        diagnostic_intervals(est, da.from_array(X_eval, chunks=(5000, -1)), y_bad, **kw)
