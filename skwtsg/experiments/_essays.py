@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
@@ -38,6 +40,7 @@ from ._case import DATA_HOME, Experiment, Option, W2SCase, comma_list
 __all__ = [
     "make_essay_cases",
     "split_essays",
+    "tfidf_svd_family",
     "default_embedding_cache",
     "essay_conclusion",
     "ESSAYS",
@@ -195,7 +198,7 @@ def make_essay_cases(
         A fast version: 200 essays, 128 tokens, the two smallest
         ``n_components``.
     random_state : int, RandomState instance or None, default=0
-        Seed of the splits and of the SVDs.
+        Seed of the splits (the SVDs are exact).
     verbose : bool, default=False
         Progress bars while embedding.
 
@@ -206,7 +209,8 @@ def make_essay_cases(
         split <i>"``), group ``"ELLIPSE"``, ``X`` an ``(n, 1)`` object array
         of essays, ``y`` of shape ``(n, len(rubrics))``, ``task_names`` the
         rubrics, ``weak_featurizers`` keyed ``"<model> layer=<l>"``,
-        ``"tfidf-svd k=<k>"`` and ``"MiniLM final"``; both heads
+        ``"tfidf-svd k=<k>"`` (from :func:`tfidf_svd_family`: fitted once per
+        split, frozen) and ``"MiniLM final"``; both heads
         :class:`~skwtsg.heads.RidgeLOOHead` with one alpha per rubric.
 
     Notes
@@ -302,19 +306,17 @@ def make_essay_cases(
     cases = []
     for split in range(n_splits):
         roles = split_essays(len(rows), test_size=test_size, random_state=rng)
-        svd_seed = int(rng.randint(np.iinfo(np.int32).max))
+        # Drawn, unused since the SVD is exact: the later splits stay the same.
+        rng.randint(np.iinfo(np.int32).max)
         weak: dict = {
             f"{short} layer={i}": TransformerHiddenStateFeaturizer(
                 model, layer=i, show_progress_bar=False, **hidden
             )
             for i in layers
         }
-        weak.update(
-            {
-                f"tfidf-svd k={k}": TfidfSVDFeaturizer(k, random_state=svd_seed)
-                for k in ks
-            }
-        )
+        start = time.perf_counter()
+        weak.update(tfidf_svd_family(X[roles == "both"], ks))
+        lsa_seconds = time.perf_counter() - start
         if with_minilm:
             weak["MiniLM final"] = SentenceTransformerFeaturizer(
                 MINILM, device=device, cache_dir=cache_dir, show_progress_bar=False
@@ -346,10 +348,50 @@ def make_essay_cases(
                     "test_size": test_size,
                     "quick": bool(quick),
                     "embed_seconds": prepare_seconds if split == 0 else 0.0,
+                    "tfidf_svd_seconds": lsa_seconds,
                 },
             )
         )
     return cases
+
+
+def tfidf_svd_family(
+    texts: ArrayLike, n_components: Sequence[int]
+) -> dict[str, FrozenEstimator]:
+    """The TF-IDF + SVD weak models of every width, from one fit on ``texts``.
+
+    The shared work of a split: TF-IDF is fitted and the exact SVD computed
+    once, at the largest width, on the training essays (the rows the weak
+    featurizer is fitted on, role ``"both"``); each width ``k`` is its
+    truncation (:meth:`~skwtsg.featurizers.TfidfSVDFeaturizer.truncated`),
+    exactly ``TfidfSVDFeaturizer(k)`` fitted on those essays, and is wrapped
+    in :class:`~sklearn.frozen.FrozenEstimator` so that the weak-to-strong
+    fit uses it as it is.
+
+    Parameters
+    ----------
+    texts : array-like of shape (n_texts,) or (n_texts, 1)
+        The training essays.
+    n_components : sequence of int
+        The widths.
+
+    Returns
+    -------
+    weak : dict of str to FrozenEstimator
+        Keyed ``"tfidf-svd k=<k>"``, in the order of ``n_components``.
+
+    Examples
+    --------
+    >>> from skwtsg.experiments._essays import tfidf_svd_family
+    >>> texts = ["the cat sat", "the dog sat", "a cat and a dog", "the cat ran",
+    ...          "a dog ran", "the dog and the cat sat"]
+    >>> family = tfidf_svd_family(texts, [1, 2])
+    >>> list(family), family["tfidf-svd k=1"].transform(texts).shape
+    (['tfidf-svd k=1', 'tfidf-svd k=2'], (6, 1))
+    """
+    ks = list(n_components)
+    widest = TfidfSVDFeaturizer(max(ks)).fit(texts)
+    return {f"tfidf-svd k={k}": FrozenEstimator(widest.truncated(k)) for k in ks}
 
 
 def essay_conclusion(records: pd.DataFrame) -> dict:

@@ -30,8 +30,8 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
+    clone,
 )
-from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
@@ -458,6 +458,12 @@ class TfidfSVDFeaturizer(
     strong weak representations ``h_w`` for the essay-scoring experiment.
     Learnt from the texts it is fitted on, never from ``y``.
 
+    The SVD is exact and deterministic (one eigendecomposition of a Gram
+    matrix, see Notes), so the featurizer of width ``k`` is exactly the
+    first ``k`` columns of any wider one fitted on the same texts:
+    :meth:`truncated` gives every narrower member of the family from one
+    fit.
+
     Parameters
     ----------
     n_components : int, default=64
@@ -478,14 +484,23 @@ class TfidfSVDFeaturizer(
     lowercase : bool, default=True
         Lowercase the texts before tokenizing.
     random_state : int, RandomState instance or None, default=None
-        Seed of the randomized SVD. Pass an int for reproducible output.
+        Unused: the SVD is exact. Accepted so that every featurizer of the
+        library takes ``random_state``.
 
     Attributes
     ----------
     vectorizer_ : TfidfVectorizer
         The fitted TF-IDF step.
-    svd_ : TruncatedSVD
-        The fitted projection.
+    components_ : ndarray of shape (n_components, n_terms)
+        The leading right singular vectors of the training TF-IDF matrix,
+        by decreasing singular value, each with its largest entry (in
+        absolute value) positive.
+    singular_values_ : ndarray of shape (n_components,)
+        The matching singular values, decreasing.
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        Variance of each output column on the training texts, as a fraction
+        of the total variance of their TF-IDF matrix (as in
+        :class:`~sklearn.decomposition.TruncatedSVD`).
     n_features_in_ : int
         Always 1: one column of texts.
 
@@ -493,14 +508,26 @@ class TfidfSVDFeaturizer(
     --------
     SentenceTransformerFeaturizer : The strong text representation.
 
+    Notes
+    -----
+    Up to version 0.1 the projection was scikit-learn's randomized
+    :class:`~sklearn.decomposition.TruncatedSVD`, whose width-``k`` result
+    is not the truncation of a wider one (and is an approximation); the
+    exact SVD is computed from the eigendecomposition of the Gram matrix of
+    the smaller side of the TF-IDF matrix, about as fast at these sizes.
+
     Examples
     --------
     >>> from skwtsg.featurizers import TfidfSVDFeaturizer
     >>> texts = ["the cat sat", "the dog sat", "a cat and a dog", "the cat ran",
     ...          "a dog ran", "the dog and the cat sat"]
-    >>> lsa = TfidfSVDFeaturizer(n_components=2, min_df=1, random_state=0)
-    >>> lsa.fit_transform(texts).shape
-    (6, 2)
+    >>> lsa = TfidfSVDFeaturizer(n_components=3, min_df=1).fit(texts)
+    >>> lsa.transform(texts).shape
+    (6, 3)
+    >>> import numpy as np
+    >>> narrow = lsa.truncated(2)  # the same as TfidfSVDFeaturizer(2) fitted again
+    >>> bool(np.array_equal(narrow.transform(texts), lsa.transform(texts)[:, :2]))
+    True
     """
 
     _parameter_constraints: dict = {
@@ -583,7 +610,8 @@ class TfidfSVDFeaturizer(
         Z : ndarray of shape (n_samples, n_components)
             Their representation.
         """
-        return self._fit(_as_texts(X))
+        T = self._fit(_as_texts(X))
+        return np.asarray(T @ self.components_.T)
 
     def _fit(self, texts):
         k = self.n_components
@@ -604,12 +632,50 @@ class TfidfSVDFeaturizer(
                 f"{limit} ({T.shape[0]} texts, {T.shape[1]} terms kept with "
                 f"min_df={self.min_df!r}): use fewer components or more texts."
             )
-        self.svd_ = TruncatedSVD(
-            n_components=k, algorithm="randomized", random_state=self.random_state
-        )
-        Z = self.svd_.fit_transform(T)
+        components, s, ratio = _svd_directions(T, k)
+        self.components_ = components
+        self.singular_values_ = s
+        self.explained_variance_ratio_ = ratio
         self.n_features_in_ = 1
-        return Z
+        return T
+
+    def truncated(self, n_components: int) -> TfidfSVDFeaturizer:
+        """The fitted featurizer of a smaller width, sharing this one's fit.
+
+        Exactly what ``TfidfSVDFeaturizer(n_components, ...)`` (the same
+        other parameters) fitted on the same texts would be: the TF-IDF step
+        is shared and the projection keeps the first ``n_components``
+        directions. Wrap it in :class:`~sklearn.frozen.FrozenEstimator` to
+        hand it, already fitted, to an estimator that fits its featurizers.
+
+        Parameters
+        ----------
+        n_components : int
+            Width, at most :attr:`n_components`.
+
+        Returns
+        -------
+        featurizer : TfidfSVDFeaturizer
+            A new fitted featurizer (its ``vectorizer_`` is this one's).
+        """
+        check_is_fitted(self)
+        k = self.components_.shape[0]
+        if (
+            not isinstance(n_components, Integral)
+            or isinstance(n_components, bool)
+            or not 1 <= n_components <= k
+        ):
+            raise ValueError(
+                f"n_components must be an int in [1, {k}] (this featurizer's "
+                f"width); got n_components={n_components!r}."
+            )
+        out = clone(self).set_params(n_components=int(n_components))
+        out.vectorizer_ = self.vectorizer_
+        out.components_ = self.components_[:n_components]
+        out.singular_values_ = self.singular_values_[:n_components]
+        out.explained_variance_ratio_ = self.explained_variance_ratio_[:n_components]
+        out.n_features_in_ = self.n_features_in_
+        return out
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Project texts on the learnt directions.
@@ -625,8 +691,89 @@ class TfidfSVDFeaturizer(
             Their representation.
         """
         check_is_fitted(self)
-        return self.svd_.transform(self.vectorizer_.transform(_as_texts(X)))
+        T = self.vectorizer_.transform(_as_texts(X))
+        return np.asarray(T @ self.components_.T)
 
     @property
     def _n_features_out(self):
-        return self.svd_.components_.shape[0]
+        return self.components_.shape[0]
+
+
+def _svd_directions(T, n_components):
+    """The leading right singular directions of a matrix, exact and deterministic.
+
+    One full eigendecomposition of the Gram matrix of the smaller side of
+    ``T`` (``T Tᵀ`` or ``Tᵀ T``), so the first ``k`` directions do not
+    depend on how many are kept: the result for ``k`` is the first ``k``
+    rows of the result for any larger width. Signs follow
+    :func:`sklearn.utils.extmath.svd_flip` with ``u_based_decision=False``
+    (the largest entry of each direction, in absolute value, is positive).
+
+    Parameters
+    ----------
+    T : sparse matrix or ndarray of shape (n_rows, n_columns)
+        E.g. a TF-IDF matrix, texts by terms.
+    n_components : int
+        Directions kept, at most ``min(T.shape)``.
+
+    Returns
+    -------
+    components : ndarray of shape (n_components, n_columns)
+        Right singular vectors, by decreasing singular value.
+    singular_values : ndarray of shape (n_components,)
+    explained_variance_ratio : ndarray of shape (n_components,)
+        Variance of ``T @ components.T``'s columns over the total variance of
+        ``T``'s columns.
+
+    Raises
+    ------
+    ValueError
+        When ``T`` has fewer than ``n_components`` singular values clearly
+        above zero (a direction would be arbitrary).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.featurizers._text import _svd_directions
+    >>> T = np.array([[3.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    >>> V, s, _ = _svd_directions(T, 2)
+    >>> V.tolist(), s.round(6).tolist()
+    ([[1.0, 0.0], [0.0, 1.0]], [3.0, 1.0])
+    """
+    from scipy import linalg, sparse
+
+    n_rows, n_columns = T.shape
+    is_sparse = sparse.issparse(T)
+    by_rows = n_rows <= n_columns
+    G = T @ T.T if by_rows else T.T @ T
+    G = G.toarray() if sparse.issparse(G) else np.asarray(G)
+    eigvals, eigvecs = linalg.eigh(G, driver="evd", check_finite=False)
+    order = np.arange(len(eigvals) - 1, len(eigvals) - 1 - n_components, -1)
+    lam = np.maximum(eigvals[order], 0.0)
+    s = np.sqrt(lam)
+    top = float(np.sqrt(max(eigvals[-1], 0.0)))
+    # The Gram matrix holds s**2 to about eps * s_max**2: below that, s is noise.
+    tol = np.sqrt(max(G.shape) * np.finfo(float).eps) * top
+    if not top > 0 or s[-1] <= tol:
+        rank = int(np.sum(s > tol)) if top > 0 else 0
+        raise ValueError(
+            f"n_components={n_components} is more than the {rank} directions "
+            f"of the {n_rows} x {n_columns} matrix with a non-zero singular value "
+            "(e.g. repeated texts): use fewer components."
+        )
+    if by_rows:
+        U = eigvecs[:, order]
+        components = np.asarray(T.T @ U).T / s[:, None]
+    else:
+        components = np.ascontiguousarray(eigvecs[:, order].T)
+    biggest = np.argmax(np.abs(components), axis=1)
+    signs = np.sign(components[np.arange(n_components), biggest])
+    components *= signs[:, None]
+    Z = np.asarray(T @ components.T)
+    if is_sparse:
+        total = T.multiply(T).mean(axis=0) - np.square(T.mean(axis=0))
+        total = float(np.sum(total))
+    else:
+        total = float(np.var(T, axis=0).sum())
+    ratio = np.var(Z, axis=0) / total if total > 0 else np.zeros(n_components)
+    return components, s, ratio

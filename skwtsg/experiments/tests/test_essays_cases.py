@@ -8,6 +8,7 @@ test embeds the essays with all-mpnet-base-v2 (minutes on a CPU).
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.frozen import FrozenEstimator
 
 from skwtsg.datasets._essays import ELLIPSE_FILE, ELLIPSE_RUBRICS, fetch_ellipse
 from skwtsg.experiments._case import ROLES, W2SCase
@@ -16,6 +17,7 @@ from skwtsg.experiments._essays import (
     essay_conclusion,
     make_essay_cases,
     split_essays,
+    tfidf_svd_family,
 )
 from skwtsg.featurizers import TransformerHiddenStateFeaturizer
 from skwtsg.featurizers._text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
@@ -78,7 +80,10 @@ def test_quick_cases_structure(quick_cases, essays, tiny):
         ]
         for label, weak in case.weak_featurizers.items():
             if label.startswith("tfidf"):
-                assert isinstance(weak, TfidfSVDFeaturizer)
+                # fitted once per split on its training essays, then frozen
+                assert isinstance(weak, FrozenEstimator)
+                assert isinstance(weak.estimator, TfidfSVDFeaturizer)
+                assert weak.estimator.n_components == int(label.split("=")[1])
             else:
                 assert isinstance(weak, TransformerHiddenStateFeaturizer)
                 assert weak.layer == int(label[-1]) and weak.max_length == 128
@@ -94,6 +99,36 @@ def test_quick_cases_structure(quick_cases, essays, tiny):
     # Three different random splits of the same essays.
     assert not np.array_equal(cases[0].roles, cases[1].roles)
     np.testing.assert_array_equal(cases[0].X, cases[2].X)
+
+
+def test_shared_tfidf_svd_fit_gives_the_per_width_results(quick_cases):
+    """One TF-IDF + SVD fit per split, truncated, equals one fit per width."""
+    from dataclasses import replace
+
+    from skwtsg.experiments import run_cases
+
+    cases, _ = quick_cases
+    shared, refit = [], []
+    for case in cases[:2]:
+        tfidf = {k: w for k, w in case.weak_featurizers.items() if "tfidf" in k}
+        shared.append(replace(case, weak_featurizers=tfidf))
+        each = {k: TfidfSVDFeaturizer(int(k.split("=")[1])) for k in tfidf}
+        refit.append(replace(case, weak_featurizers=each))
+    a, b = run_cases(shared), run_cases(refit)
+    seconds = ["fit_seconds", "ceiling_seconds"]
+    numbers = a.select_dtypes("number").columns.drop(seconds)
+    pd.testing.assert_frame_equal(
+        a.drop(columns=[*numbers, *seconds]), b.drop(columns=[*numbers, *seconds])
+    )
+    np.testing.assert_allclose(a[numbers], b[numbers], rtol=1e-9, atol=1e-12)
+    # the family is fitted on the training essays only
+    case = cases[0]
+    train = case.X[case.roles == "both"]
+    family = tfidf_svd_family(train, [8, 16])
+    alone = TfidfSVDFeaturizer(8).fit(train)
+    np.testing.assert_array_equal(
+        family["tfidf-svd k=8"].transform(case.X), alone.transform(case.X)
+    )
 
 
 def test_one_pass_fills_every_layer_cache(quick_cases, tiny, monkeypatch):

@@ -309,11 +309,50 @@ def test_tfidf_svd_shapes_and_determinism():
         16,
     )
     assert a.get_feature_names_out()[0] == "tfidfsvdfeaturizer0"
-    # More components keep the leading ones (up to sign and solver noise).
+    # More components explain more of the variance.
     wide = TfidfSVDFeaturizer(16, random_state=0).fit(texts)
-    assert wide.svd_.explained_variance_ratio_.sum() > (
-        a.svd_.explained_variance_ratio_.sum()
-    )
+    assert wide.explained_variance_ratio_.sum() > a.explained_variance_ratio_.sum()
+
+
+@pytest.mark.parametrize("n_texts", [80, 12])  # more texts than terms, and fewer
+def test_tfidf_svd_width_k_is_the_truncation_of_a_wider_one(n_texts):
+    texts, _ = _corpus(n_texts)
+    wide = TfidfSVDFeaturizer(8, min_df=1).fit(texts)
+    for k in (1, 3, 8):
+        alone = TfidfSVDFeaturizer(k, min_df=1).fit(texts)
+        narrow = wide.truncated(k)
+        assert narrow.n_components == k and narrow.vectorizer_ is wide.vectorizer_
+        # bitwise: the shared fit is the same computation, not an approximation
+        np.testing.assert_array_equal(narrow.components_, alone.components_)
+        np.testing.assert_array_equal(narrow.transform(texts), alone.transform(texts))
+        # (a one-column product may take another BLAS path: equal to rounding)
+        np.testing.assert_allclose(
+            alone.fit_transform(texts), wide.transform(texts)[:, :k], atol=1e-14
+        )
+    with pytest.raises(ValueError, match=r"n_components must be an int in \[1, 8\]"):
+        wide.truncated(9)
+
+
+def test_tfidf_svd_is_the_exact_svd():
+    from scipy import linalg
+
+    texts, _ = _corpus(30)
+    f = TfidfSVDFeaturizer(5, min_df=1).fit(texts)
+    T = f.vectorizer_.transform(texts).toarray()
+    s = linalg.svdvals(T)[:5]
+    np.testing.assert_allclose(f.singular_values_, s, rtol=1e-10)
+    # same subspace as LAPACK's SVD, signs as sklearn's svd_flip
+    _, _, Vt = linalg.svd(T, full_matrices=False)
+    np.testing.assert_allclose(np.abs(f.components_ @ Vt[:5].T), np.eye(5), atol=1e-8)
+    assert (f.components_[np.arange(5), np.abs(f.components_).argmax(1)] > 0).all()
+    Z = f.transform(texts)
+    np.testing.assert_allclose(Z.T @ Z, np.diag(s**2), atol=1e-10)
+
+
+def test_tfidf_svd_rank_deficient_is_an_error():
+    texts = ["the cat sat", "the dog ran"] * 5  # rank 2
+    with pytest.raises(ValueError, match="non-zero singular value"):
+        TfidfSVDFeaturizer(4, min_df=1).fit(texts)
 
 
 def test_tfidf_svd_input_forms_agree():
@@ -360,4 +399,4 @@ def test_tfidf_svd_in_grid_search():
     ).fit(X, y)
     assert search.best_params_["weak_featurizer__n_components"] in (2, 6)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    assert search.best_estimator_.weak_featurizer_.svd_.n_components in (2, 6)
+    assert search.best_estimator_.weak_featurizer_.components_.shape[0] in (2, 6)
