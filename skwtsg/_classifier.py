@@ -228,16 +228,16 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
 
     def __init__(
         self,
-        weak_featurizer="passthrough",
-        strong_featurizer="passthrough",
+        weak_featurizer: Any = "passthrough",
+        strong_featurizer: Any = "passthrough",
         *,
-        head=None,
-        weak_head=None,
-        ceiling_head=None,
-        eval_size=0.2,
-        strong_size=0.5,
-        random_state=None,
-    ):
+        head: Any = None,
+        weak_head: Any = None,
+        ceiling_head: Any = None,
+        eval_size: float | int = 0.2,
+        strong_size: float | int | str = 0.5,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.weak_featurizer = weak_featurizer
         self.strong_featurizer = strong_featurizer
         self.head = head

@@ -118,13 +118,7 @@ def check_partially_labeled_y(
     )
     if y_arr.ndim not in (1, 2):
         raise ValueError(f"y must be 1-D or 2-D, got a {y_arr.ndim}-D array.")
-    if n_samples is not None and y_arr.shape[0] != n_samples:
-        raise ValueError(
-            "Found input variables with inconsistent numbers of samples: X has "
-            f"{n_samples} rows and y has {y_arr.shape[0]}."
-        )
-    if y_arr.shape[0] == 0:
-        raise ValueError("y is empty: it has 0 rows.")
+    _check_n_rows(y_arr, n_samples)
     missing = np.isnan(y_arr).reshape(y_arr.shape[0], -1)
     labeled = ~missing.all(axis=1)
     if missing[labeled].any():
@@ -132,10 +126,7 @@ def check_partially_labeled_y(
             "Input y has rows where some outputs are NaN and others are not; "
             "a row is either labeled (no NaN) or unlabeled (all NaN)."
         )
-    if require_labeled is not None and not labeled.any():
-        raise ValueError(
-            f"{require_labeled} needs labeled rows, but every row of y is NaN."
-        )
+    _require(labeled, require_labeled)
     return y_arr, labeled
 
 
@@ -164,9 +155,7 @@ def check_real_arrays(
         The inputs, in the order given.
     sample_weight : ndarray of float64 of shape (n_samples,) or None
     """
-    out = []
-    for name, a in arrays.items():
-        out.append(_as_real_array(a, name, allowed_ndim=(1, 2)))
+    out = [as_real_float(a, name, (1, 2)) for name, a in arrays.items()]
     names = list(arrays)
     for name, a in zip(names[1:], out[1:]):
         if a.shape != out[0].shape:
@@ -174,35 +163,49 @@ def check_real_arrays(
                 f"`{names[0]}` and `{name}` must have the same shape, got "
                 f"{out[0].shape} and {a.shape}."
             )
-    weights = None
-    if sample_weight is not None:
-        weights = _as_real_array(sample_weight, "sample_weight", (1,))
-        n = out[0].shape[0] if out else weights.shape[0]
-        if weights.shape[0] != n:
-            raise ValueError(
-                "Found input variables with inconsistent numbers of samples: "
-                f"`sample_weight` has {weights.shape[0]} values for {n} rows."
-            )
-        if (weights < 0).any():
-            raise ValueError("`sample_weight` has negative values.")
-        if not weights.any():
-            raise ValueError("`sample_weight` is zero on every row.")
+    weights = check_sample_weight(sample_weight, out[0].shape[0] if out else None)
     return out, weights
 
 
-def _as_real_array(
-    a: ArrayLike, name: str, allowed_ndim: tuple[int, ...]
+def as_real_float(
+    a: ArrayLike, name: str, allowed_ndim: tuple[int, ...] | None = None
 ) -> np.ndarray:
-    """One real, finite, non-empty float64 array of an allowed dimension."""
+    """``a`` as a float64 array; complex values and non-numbers refused, never cast.
+
+    The one real-number check of skwtsg's inputs.
+
+    Parameters
+    ----------
+    a : array-like
+        The input.
+    name : str
+        The argument's name, for the messages.
+    allowed_ndim : tuple of int, default=None
+        If given, also require one of these dimensions, at least one row and
+        finite values. If None, only convert: the caller checks the shape
+        and values itself.
+
+    Returns
+    -------
+    arr : ndarray of float64
+        A new array (never a view of ``a``).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``: for complex values (the imaginary part would be
+        dropped), non-numeric values, or (with ``allowed_ndim``) a wrong
+        dimension, no row, NaN or infinity.
+    """
     arr = np.asarray(a)
-    if arr.dtype.kind == "c" or (
-        arr.dtype == object and any(isinstance(v, complex) for v in arr.flat)
-    ):
+    if has_complex(arr):
         raise ValueError(f"`{name}` must be real, got complex values.")
     try:
         arr = arr.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"`{name}` must be numeric ({exc}).") from exc
+    if allowed_ndim is None:
+        return arr
     if arr.ndim not in allowed_ndim:
         dims = " or ".join(f"{d}-D" for d in allowed_ndim)
         raise ValueError(f"`{name}` must be {dims}, got {arr.ndim}-D.")
@@ -211,6 +214,122 @@ def _as_real_array(
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` contains NaN or infinity.")
     return arr
+
+
+def has_complex(arr: np.ndarray) -> bool:
+    """Whether ``arr`` holds complex values (a complex dtype, or in an object array)."""
+    return arr.dtype.kind == "c" or (
+        arr.dtype == object and any(isinstance(v, complex) for v in arr.flat)
+    )
+
+
+def check_class_probabilities(
+    P: ArrayLike,
+    name: str,
+    *,
+    atol: float,
+    n_classes: int | None = None,
+    ensure_non_empty: bool = True,
+) -> np.ndarray:
+    """The one check of a matrix of class probabilities, one row per sample.
+
+    Parameters
+    ----------
+    P : array-like of shape (n_samples, n_classes)
+        Class probabilities.
+    name : str
+        The argument's name, for the messages.
+    atol : float
+        Tolerance on ``|Σ_k P_ik - 1|`` (the caller validates it).
+    n_classes : int, default=None
+        If given, the number of columns required.
+    ensure_non_empty : bool, default=True
+        Refuse a matrix with no row.
+
+    Returns
+    -------
+    P : ndarray of float64 of shape (n_samples, n_classes)
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``: complex or non-numeric values, not 2-D with at least
+        2 columns, another number of columns than ``n_classes``, no row,
+        NaN or infinity, a negative entry, or a row not summing to 1 (the
+        first offending rows are named).
+    """
+    P = as_real_float(P, name)
+    if P.ndim != 2 or P.shape[1] < 2:
+        raise ValueError(
+            f"`{name}` must be class probabilities of shape (n_samples, "
+            f"n_classes) with n_classes >= 2, got shape {P.shape}."
+        )
+    if n_classes is not None and P.shape[1] != n_classes:
+        raise ValueError(
+            f"`{name}` has {P.shape[1]} classes (columns), expected {n_classes}."
+        )
+    if ensure_non_empty and P.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty.")
+    if not np.all(np.isfinite(P)):
+        raise ValueError(f"`{name}` contains NaN or infinity.")
+    if np.any(P < 0):
+        rows = np.flatnonzero((P < 0).any(axis=1))[:5].tolist()
+        raise ValueError(f"`{name}` has negative class probabilities on rows {rows}.")
+    dev = np.abs(P.sum(axis=1) - 1.0)
+    if np.any(dev > atol):
+        rows = np.flatnonzero(dev > atol)[:5].tolist()
+        raise ValueError(
+            f"The rows of `{name}` must sum to 1 (class probabilities); rows "
+            f"{rows} do not (largest deviation {dev.max():.3g})."
+        )
+    return P
+
+
+def check_sample_weight(
+    sample_weight: ArrayLike | None,
+    n_samples: int | None,
+    *,
+    name: str = "sample_weight",
+) -> np.ndarray | None:
+    """The one check of row weights (a metric's ``sample_weight`` and the like).
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or None
+        Row weights: real, finite, non-negative, not all zero.
+    n_samples : int or None
+        The number of rows the weights go with; None accepts any length.
+    name : str, default="sample_weight"
+        The argument's name, for the messages.
+
+    Returns
+    -------
+    sample_weight : ndarray of float64 of shape (n_samples,) or None
+        None when ``sample_weight`` is None.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the problem: complex or non-numeric values, not
+        1-D, empty, NaN or infinity, a length other than ``n_samples``, a
+        negative weight, or every weight zero.
+    """
+    if sample_weight is None:
+        return None
+    w = as_real_float(sample_weight, name, (1,))
+    if n_samples is not None and w.shape[0] != n_samples:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"`{name}` has {w.shape[0]} values for {n_samples} rows; it must "
+            f"have shape ({n_samples},)."
+        )
+    if (w < 0).any():
+        raise ValueError(f"`{name}` has negative values; weights must be non-negative.")
+    if not w.any():
+        raise ValueError(
+            f"`{name}` is zero on every row; the weights must not all be zero."
+        )
+    return w
 
 
 def check_partially_labeled_classes(
@@ -321,6 +440,8 @@ def _check_n_rows(y, n_samples):
 def _require(labeled, caller):
     if caller is not None and not labeled.any():
         raise ValueError(f"{caller} needs labeled rows, but every row of y is NaN.")
+
+
 # Metric options and results.
 
 
@@ -346,7 +467,7 @@ def check_multioutput(multioutput, n_outputs: int):
                 f"array of task weights, got {multioutput!r}."
             )
         return multioutput
-    weights = _as_real_array(multioutput, "multioutput", (1,))
+    weights = as_real_float(multioutput, "multioutput", (1,))
     if weights.shape[0] != n_outputs:
         raise ValueError(
             f"`multioutput` has {weights.shape[0]} weights for {n_outputs} "

@@ -20,6 +20,7 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -185,16 +186,16 @@ class TransformerHiddenStateFeaturizer(
 
     def __init__(
         self,
-        model_name_or_path="all-mpnet-base-v2",
+        model_name_or_path: str | os.PathLike = "all-mpnet-base-v2",
         *,
-        layer=8,
-        max_length=384,
-        batch_size=16,
-        device="cpu",
-        cache_dir=None,
-        show_progress_bar=None,
-        random_state=None,
-    ):
+        layer: int | list[int] | tuple[int, ...] = 8,
+        max_length: int = 384,
+        batch_size: int = 16,
+        device: str = "cpu",
+        cache_dir: str | os.PathLike | None = None,
+        show_progress_bar: bool | None = None,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.model_name_or_path = model_name_or_path
         self.layer = layer
         self.max_length = max_length
@@ -207,7 +208,7 @@ class TransformerHiddenStateFeaturizer(
     _transient = ("_model", "_tokenizer")
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> TransformerHiddenStateFeaturizer:
         """Resolve the model, the layers and the cache; nothing is learnt.
 
         Parameters
@@ -280,7 +281,7 @@ class TransformerHiddenStateFeaturizer(
             self._model = model.to(self._device)
         return self._model, self._tokenizer
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Embed the texts, reading and filling the cache.
 
         Parameters

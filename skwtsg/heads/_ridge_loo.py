@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import linalg
 
-from .._utils._validation import _as_real_array
+from .._utils._validation import as_real_float, check_sample_weight, has_complex
 from ._base import _BaseHead, _Problem, _Solution, _solve_ridge_family
 
 __all__ = ["RidgeLOOHead", "ridge_loo_errors"]
@@ -16,7 +18,13 @@ __all__ = ["RidgeLOOHead", "ridge_loo_errors"]
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 13))
 
 
-def ridge_loo_errors(Xt, Yt, alphas, *, intercept_weights=None):
+def ridge_loo_errors(
+    Xt: ArrayLike,
+    Yt: ArrayLike,
+    alphas: ArrayLike,
+    *,
+    intercept_weights: ArrayLike | None = None,
+) -> np.ndarray:
     """Leave-one-out squared errors of ridge for every alpha, from one SVD.
 
     For the centred (weighted) design ``Xt = U S Vᵀ`` the ridge hat matrix is
@@ -55,26 +63,17 @@ def ridge_loo_errors(Xt, Yt, alphas, *, intercept_weights=None):
     >>> ridge_loo_errors(X, Y - Y.mean(0), np.array([1e-3, 1e3])).shape
     (2, 1)
     """
-    Xt = _as_real_array(Xt, "Xt", (2,))
-    Yt = _as_real_array(Yt, "Yt", (2,))
+    Xt = as_real_float(Xt, "Xt", (2,))
+    Yt = as_real_float(Yt, "Yt", (2,))
     if Yt.shape[0] != Xt.shape[0]:
         raise ValueError(
             "Found input variables with inconsistent numbers of samples: `Xt` has "
             f"{Xt.shape[0]} rows and `Yt` {Yt.shape[0]}."
         )
-    if intercept_weights is not None:
-        intercept_weights = _as_real_array(intercept_weights, "intercept_weights", (1,))
-        if intercept_weights.shape[0] != Xt.shape[0]:
-            raise ValueError(
-                "Found input variables with inconsistent numbers of samples: "
-                f"`intercept_weights` has {intercept_weights.shape[0]} values for "
-                f"{Xt.shape[0]} rows."
-            )
-        if np.any(intercept_weights < 0) or not intercept_weights.any():
-            raise ValueError(
-                "`intercept_weights` must be non-negative and not all zero."
-            )
-    alphas = _check_alpha_grid(alphas, "alphas")
+    intercept_weights = check_sample_weight(
+        intercept_weights, Xt.shape[0], name="intercept_weights"
+    )
+    grid = _check_alpha_grid(alphas, "alphas")
     U, s, _ = linalg.svd(Xt, full_matrices=False, check_finite=False)
     UtY = U.T @ Yt
     U2 = U**2
@@ -83,8 +82,8 @@ def ridge_loo_errors(Xt, Yt, alphas, *, intercept_weights=None):
         total = float(np.sum(intercept_weights))
         base = intercept_weights / total if total > 0 else 0.0
     s2 = s**2
-    errors = np.empty((len(alphas), Yt.shape[1]))
-    for a, alpha in enumerate(alphas):
+    errors = np.empty((len(grid), Yt.shape[1]))
+    for a, alpha in enumerate(grid):
         shrink = s2 / (s2 + alpha)
         fitted = U @ (shrink[:, None] * UtY)
         leverage = U2 @ shrink
@@ -110,9 +109,7 @@ def ridge_loo_errors(Xt, Yt, alphas, *, intercept_weights=None):
 def _check_alpha_grid(alphas, name):
     """A non-empty 1-D float64 array of positive finite penalties."""
     arr = np.asarray(alphas)
-    bad = arr.dtype.kind == "c" or (
-        arr.dtype == object and any(isinstance(v, complex) for v in arr.flat)
-    )
+    bad = has_complex(arr)
     if not bad:
         try:
             arr = arr.astype(np.float64).ravel()
@@ -226,8 +223,12 @@ class RidgeLOOHead(_BaseHead):
     }
 
     def __init__(
-        self, alphas=DEFAULT_ALPHAS, *, alpha_per_target=False, fit_intercept=True
-    ):
+        self,
+        alphas: ArrayLike = DEFAULT_ALPHAS,
+        *,
+        alpha_per_target: bool = False,
+        fit_intercept: bool = True,
+    ) -> None:
         self.alphas = alphas
         self.alpha_per_target = alpha_per_target
         self.fit_intercept = fit_intercept
@@ -287,7 +288,10 @@ class RidgeLOOHead(_BaseHead):
             coef[:, cols] = coef_a[act]
             cert[cols] = cert_a
             solvers.append(solver)
-        info = {"solver_": ",".join(dict.fromkeys(solvers)), "loo_errors_": errors}
+        info: dict[str, Any] = {
+            "solver_": ",".join(dict.fromkeys(solvers)),
+            "loo_errors_": errors,
+        }
         per_target = {}
         if self.alpha_per_target:
             per_target["alpha_"] = np.array(chosen)

@@ -40,6 +40,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import linalg, optimize
 from scipy.sparse.linalg import LinearOperator, cg
 from scipy.special import logsumexp, softmax
@@ -55,6 +56,8 @@ from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
+from .._utils._validation import check_class_probabilities
+
 __all__ = ["SoftmaxHead", "check_probabilities"]
 
 _EPS = np.finfo(np.float64).eps
@@ -69,7 +72,9 @@ _REQUIRED_KKT = 1e-8
 _STEP_TOL = 1e-7
 
 
-def check_probabilities(P, name="y", atol=1e-8):
+def check_probabilities(
+    P: ArrayLike, name: str = "y", atol: float = 1e-8
+) -> np.ndarray:
     """Validate a matrix of class probabilities (rows non-negative, summing to 1).
 
     Parameters
@@ -107,33 +112,7 @@ def check_probabilities(P, name="y", atol=1e-8):
         or atol < 0
     ):
         raise ValueError(f"`atol` must be a finite number >= 0, got {atol!r}.")
-    P = np.asarray(P)
-    if P.dtype.kind == "c" or (
-        P.dtype == object and any(isinstance(v, complex) for v in P.flat)
-    ):
-        raise ValueError(f"`{name}` must be real, got complex values.")
-    try:
-        P = P.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"`{name}` must be numeric ({exc}).") from exc
-    if P.ndim != 2 or P.shape[1] < 2:
-        raise ValueError(
-            f"`{name}` must be class probabilities of shape (n_samples, "
-            f"n_classes) with n_classes >= 2, got shape {P.shape}."
-        )
-    if not np.all(np.isfinite(P)):
-        raise ValueError(f"`{name}` contains NaN or infinity.")
-    if np.any(P < 0):
-        rows = np.flatnonzero((P < 0).any(axis=1))[:5].tolist()
-        raise ValueError(f"`{name}` has negative class probabilities on rows {rows}.")
-    err = np.abs(P.sum(axis=1) - 1.0)
-    if np.any(err > atol):
-        rows = np.flatnonzero(err > atol)[:5].tolist()
-        raise ValueError(
-            f"The rows of `{name}` must sum to 1 (class probabilities); rows "
-            f"{rows} do not (largest deviation {err.max():.3g})."
-        )
-    return P
+    return check_class_probabilities(P, name, atol=atol, ensure_non_empty=False)
 
 
 # ---------------------------------------------------------------- the math
@@ -452,14 +431,23 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, *, alpha=0.0, fit_intercept=True, max_iter=100, tol=1e-10):
+    def __init__(
+        self,
+        *,
+        alpha: float = 0.0,
+        fit_intercept: bool = True,
+        max_iter: int = 100,
+        tol: float = 1e-10,
+    ) -> None:
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> SoftmaxHead:
         """Fit on class labels or class probabilities.
 
         Parameters
@@ -532,7 +520,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
     def _logits(self, X):
         return (X - self._X_offset) @ self.coef_.T + self._b
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Logits of each class (binary: the log-odds of ``classes_[1]``).
 
         Parameters
@@ -551,7 +539,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         S = self._logits(X)
         return S[:, 1] - S[:, 0] if S.shape[1] == 2 else S
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities ``softmax(X @ coef_.T + intercept_)``.
 
         Parameters
@@ -568,7 +556,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return softmax(self._logits(X), axis=1)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed stably.
 
         Parameters
@@ -585,7 +573,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         S = self._logits(X)
         return S - logsumexp(S, axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most probable class.
 
         Parameters
@@ -600,7 +588,9 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-    def score(self, X, y, sample_weight=None):
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Accuracy of :meth:`predict` on ``(X, y)``.
 
         Parameters

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._utils._validation import (
-    _as_real_array,
+    as_real_float,
     check_bool,
     check_finite_result,
     check_multioutput,
@@ -228,7 +228,7 @@ def least_squares_gap(
     True
     """
     check_bool(fit_intercept, "fit_intercept")
-    X = _as_real_array(X, "X", (2,))
+    X = as_real_float(X, "X", (2,))
     (y, w), weights = check_real_arrays(
         {"y_true": y_true, "y_weak": y_weak}, sample_weight=sample_weight
     )

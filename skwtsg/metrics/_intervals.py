@@ -11,12 +11,17 @@ the matrix ``L`` of per-row losses (one column per diagnostic and task).
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
 
-from .._utils._validation import check_partially_labeled_y, check_real_arrays
+from .._utils._validation import (
+    check_partially_labeled_y,
+    check_real_arrays,
+    check_sample_weight,
+)
 from ._gain import misfit, weak_to_strong_report
 from ._scorer import _aligned, _num_rows, _unwrap
 
@@ -58,10 +63,8 @@ def _check_interval_params(confidence_level, n_resamples, method):
 
 def _check_weights(sample_weight, n):
     """Row weights (ones for None), validated as the metrics validate them."""
-    if sample_weight is None:
-        return np.ones(n)
-    _, w = check_real_arrays({"rows": np.zeros(n)}, sample_weight=sample_weight)
-    return w
+    w = check_sample_weight(sample_weight, n)
+    return np.ones(n) if w is None else w
 
 
 def _generator(random_state):
@@ -322,8 +325,8 @@ def misfit_interval(
     confidence_level: float = 0.95,
     n_resamples: int = 9999,
     method: str = "BCa",
-    random_state=None,
-):
+    random_state: int | np.random.RandomState | np.random.Generator | None = None,
+) -> tuple[Any, Any]:
     """Bootstrap confidence interval on the misfit, without any true label.
 
     The misfit needs only the two models' predictions, so its interval does
@@ -396,7 +399,7 @@ def misfit_interval(
 
 
 def diagnostic_intervals(
-    estimator,
+    estimator: Any,
     X: ArrayLike,
     y: ArrayLike | None = None,
     *,
@@ -405,7 +408,7 @@ def diagnostic_intervals(
     confidence_level: float = 0.95,
     n_resamples: int = 9999,
     method: str = "BCa",
-    random_state=None,
+    random_state: int | np.random.RandomState | np.random.Generator | None = None,
 ) -> dict:
     """Diagnostics of a fitted weak-to-strong model on ``(X, y)``, with intervals.
 
@@ -489,7 +492,7 @@ def diagnostic_intervals(
     >>> sorted(diagnostic_intervals(est, X[500:], random_state=0))
     ['misfit', 'misfit_ci']
     """
-    kw = dict(
+    kw: dict[str, Any] = dict(
         confidence_level=confidence_level,
         n_resamples=n_resamples,
         method=method,

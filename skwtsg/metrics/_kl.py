@@ -21,7 +21,14 @@ columns through ``labels``.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import kl_div
+
+from .._utils._validation import (
+    check_class_probabilities,
+    check_sample_weight,
+    has_complex,
+)
 
 __all__ = [
     "accuracy_pgr",
@@ -38,56 +45,7 @@ _ROW_SUM_ATOL = 1e-6
 
 def _check_proba(P, name, n_classes=None):
     """Class probabilities as float64 (n, K): finite, >= 0, rows summing to 1."""
-    P = _real(P, name)
-    if P.ndim != 2 or P.shape[1] < 2:
-        raise ValueError(
-            f"`{name}` must be class probabilities of shape (n_samples, n_classes) "
-            f"with n_classes >= 2, got shape {P.shape}."
-        )
-    if P.shape[0] == 0:
-        raise ValueError(f"`{name}` is empty.")
-    if n_classes is not None and P.shape[1] != n_classes:
-        raise ValueError(
-            f"`{name}` has {P.shape[1]} classes (columns), expected {n_classes}."
-        )
-    if not np.all(np.isfinite(P)):
-        raise ValueError(f"`{name}` contains NaN or infinity.")
-    if np.any(P < 0):
-        raise ValueError(f"`{name}` has negative probabilities.")
-    dev = np.abs(P.sum(axis=1) - 1.0)
-    if np.any(dev > _ROW_SUM_ATOL):
-        rows = np.flatnonzero(dev > _ROW_SUM_ATOL)[:5].tolist()
-        raise ValueError(
-            f"The rows of `{name}` must sum to 1; rows {rows} do not (largest "
-            f"deviation {dev.max():.3g})."
-        )
-    return P
-
-
-def _real(a, name):
-    """``a`` as float64, complex values and non-numbers refused (never cast)."""
-    arr = np.asarray(a)
-    if arr.dtype.kind == "c" or (
-        arr.dtype == object and any(isinstance(v, complex) for v in arr.flat)
-    ):
-        raise ValueError(f"`{name}` must be real, got complex values.")
-    try:
-        return arr.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"`{name}` must be numeric ({exc}).") from exc
-
-
-def _check_weights(sample_weight, n):
-    if sample_weight is None:
-        return None
-    w = _real(sample_weight, "sample_weight")
-    if w.shape != (n,):
-        raise ValueError(f"`sample_weight` must have shape ({n},), got {w.shape}.")
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError(
-            "`sample_weight` must be finite, non-negative and not all zero."
-        )
-    return w
+    return check_class_probabilities(P, name, atol=_ROW_SUM_ATOL, n_classes=n_classes)
 
 
 def _is_proba(y_true):
@@ -141,9 +99,7 @@ def _label_codes(y_true, n_classes, labels):
 
 
 def _check_labels_real(y, name):
-    if y.dtype.kind == "c" or (
-        y.dtype == object and any(isinstance(v, complex) for v in y.flat)
-    ):
+    if has_complex(y):
         raise ValueError(f"`{name}` must be real class labels, got complex values.")
 
 
@@ -197,7 +153,12 @@ def _error_rows(y_true, P, name, labels):
     return _log_loss_rows(codes, P, name)
 
 
-def kl_misfit(p_weak, p_strong, *, sample_weight=None):
+def kl_misfit(
+    p_weak: ArrayLike,
+    p_strong: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+) -> float:
     """KL misfit of the strong model to its weak supervisor.
 
     ``E[KL(p_w ‖ p_sw)]``: the strong head's cross-entropy on the weak soft
@@ -229,11 +190,17 @@ def kl_misfit(p_weak, p_strong, *, sample_weight=None):
         raise ValueError(
             f"`p_weak` and `p_strong` have {P.shape[0]} and {Q.shape[0]} rows."
         )
-    w = _check_weights(sample_weight, P.shape[0])
+    w = check_sample_weight(sample_weight, P.shape[0])
     return _mean(_kl_rows(P, Q, ("p_weak", "p_strong")), w)
 
 
-def kl_error(y_true, p_pred, *, labels=None, sample_weight=None):
+def kl_error(
+    y_true: ArrayLike,
+    p_pred: ArrayLike,
+    *,
+    labels: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> float:
     """A model's error: ``E[KL(p_pred ‖ p*)]``, or the log-loss on hard labels.
 
     Parameters
@@ -266,11 +233,18 @@ def kl_error(y_true, p_pred, *, labels=None, sample_weight=None):
     0.2877
     """
     P = _check_proba(p_pred, "p_pred")
-    w = _check_weights(sample_weight, P.shape[0])
+    w = check_sample_weight(sample_weight, P.shape[0])
     return _mean(_error_rows(y_true, P, "p_pred", labels), w)
 
 
-def kl_gain(y_true, p_weak, p_strong, *, labels=None, sample_weight=None):
+def kl_gain(
+    y_true: ArrayLike,
+    p_weak: ArrayLike,
+    p_strong: ArrayLike,
+    *,
+    labels: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> float:
     """Gain of the strong model: ``kl_error(weak) - kl_error(strong)``.
 
     Parameters
@@ -302,7 +276,14 @@ def kl_gain(y_true, p_weak, p_strong, *, labels=None, sample_weight=None):
     return report["gain"]
 
 
-def kl_bound(y_true, p_weak, p_strong, *, labels=None, sample_weight=None):
+def kl_bound(
+    y_true: ArrayLike,
+    p_weak: ArrayLike,
+    p_strong: ArrayLike,
+    *,
+    labels: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> float:
     """The bound on the strong model's error: ``kl_error(weak) - kl_misfit``.
 
     Exact (``= kl_error(strong)``) on the strong head's training sample for
@@ -339,7 +320,14 @@ def kl_bound(y_true, p_weak, p_strong, *, labels=None, sample_weight=None):
     return report["bound"]
 
 
-def accuracy_pgr(y_true, y_weak, y_strong, y_ceiling, *, sample_weight=None):
+def accuracy_pgr(
+    y_true: ArrayLike,
+    y_weak: ArrayLike,
+    y_strong: ArrayLike,
+    y_ceiling: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+) -> float:
     """Performance gap recovered in accuracy (Burns et al., 2023).
 
     ``(acc(w2s) - acc(weak)) / (acc(ceiling) - acc(weak))``, where the ceiling
@@ -375,22 +363,21 @@ def accuracy_pgr(y_true, y_weak, y_strong, y_ceiling, *, sample_weight=None):
     >>> accuracy_pgr([0, 1, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 1, 1, 0])
     0.5
     """
-    y_true = _check_hard_labels(y_true, "y_true")
-    n = y_true.shape[0]
-    w = _check_weights(sample_weight, n)
+    truth = _check_hard_labels(y_true, "y_true")
+    w = check_sample_weight(sample_weight, truth.shape[0])
     acc = []
-    for name, pred in (
+    for name, y_pred in (
         ("y_weak", y_weak),
         ("y_strong", y_strong),
         ("y_ceiling", y_ceiling),
     ):
-        pred = _check_hard_labels(pred, name)
-        if pred.shape != y_true.shape:
+        pred = _check_hard_labels(y_pred, name)
+        if pred.shape != truth.shape:
             raise ValueError(
-                f"`{name}` must have the shape of `y_true` {y_true.shape}, got "
+                f"`{name}` must have the shape of `y_true` {truth.shape}, got "
                 f"{pred.shape}."
             )
-        acc.append(_mean(pred == y_true, w))
+        acc.append(_mean(pred == truth, w))
     weak, w2s, ceiling = acc
     return _gap_recovered(weak, w2s, ceiling, "accuracy_pgr", "accuracy")
 
@@ -432,14 +419,14 @@ def _gap_recovered(weak, w2s, ceiling, what, quantity):
 
 
 def weak_to_strong_classification_report(
-    y_true,
-    p_weak,
-    p_strong,
+    y_true: ArrayLike,
+    p_weak: ArrayLike,
+    p_strong: ArrayLike,
     *,
-    p_ceiling=None,
-    labels=None,
-    sample_weight=None,
-):
+    p_ceiling: ArrayLike | None = None,
+    labels: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> dict[str, float]:
     """Every weak-to-strong diagnostic for classifiers at once.
 
     Parameters
@@ -509,7 +496,7 @@ def _classification_report(
         raise ValueError(
             f"`p_weak` and `p_strong` have {P_w.shape[0]} and {P_s.shape[0]} rows."
         )
-    w = _check_weights(sample_weight, P_w.shape[0])
+    w = check_sample_weight(sample_weight, P_w.shape[0])
     weak = _mean(_error_rows(y_true, P_w, "p_weak", labels), w)
     strong = _mean(_error_rows(y_true, P_s, "p_strong", labels), w)
     mis = _mean(_kl_rows(P_w, P_s, ("p_weak", "p_strong")), w)

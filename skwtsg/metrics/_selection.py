@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from .._utils._validation import _as_real_array, check_finite_result, check_real_arrays
+from .._utils._validation import as_real_float, check_finite_result, check_real_arrays
 from ._intervals import (
     _bootstrap_means,
     _check_interval_params,
@@ -128,7 +129,7 @@ def _lowest_probability(theta, deltas):
 
 
 def rank_weak_supervisors(
-    results,
+    results: Any,
     *,
     y_true: ArrayLike | None = None,
     sample_weight: ArrayLike | None = None,
@@ -139,7 +140,7 @@ def rank_weak_supervisors(
     confidence_level: float = 0.95,
     n_resamples: int = 9999,
     method: str = "BCa",
-    random_state=None,
+    random_state: int | np.random.RandomState | np.random.Generator | None = None,
 ) -> pd.DataFrame:
     """Rank candidate weak supervisors by their bound, with its uncertainty.
 
@@ -301,7 +302,7 @@ def rank_weak_supervisors(
     if complexity is None:
         complexity = np.arange(len(table))
     else:
-        complexity = _as_real_array(complexity, "complexity", (1,))
+        complexity = as_real_float(complexity, "complexity", (1,))
         if complexity.shape != (len(table),):
             raise ValueError(
                 f"`complexity` must hold one finite value per candidate "

@@ -1009,8 +1009,8 @@ def test_kl_metrics_refuse_bad_sample_weight(metric):
     f = KL_METRICS[metric]
     for sw, match in [
         (_with(np.ones(30), 0, -1.0), "non-negative"),
-        (_with(np.ones(30), 0, np.nan), "finite"),
-        (np.zeros(30), "not all zero"),
+        (_with(np.ones(30), 0, np.nan), "NaN or infinity"),
+        (np.zeros(30), "zero on every row"),
         (np.ones(4), r"shape \(30,\)"),
         # Before: the imaginary part was dropped silently.
         (np.ones(30) + 1j, "must be real"),
@@ -1300,7 +1300,7 @@ def test_ridge_loo_errors_refuses_bad_input():
         ((XC, YC1, np.array([])), {}, "alphas must be"),
         # Before: negative or all-zero weights were used as they are.
         ((XC, YC1, a), {"intercept_weights": -np.ones(40)}, "non-negative"),
-        ((XC, YC1, a), {"intercept_weights": np.zeros(40)}, "not all zero"),
+        ((XC, YC1, a), {"intercept_weights": np.zeros(40)}, "zero on every row"),
         ((XC, YC1, a), {"intercept_weights": np.ones(4)}, "inconsistent"),
         # Before: inf errors, which read as "leverage 1".
         ((XC, YC1 * 1e200, a), {}, "overflow"),
