@@ -283,6 +283,7 @@ def test_optimize_is_unchanged_with_torch_optim(optimizer, kwargs, monkeypatch):
 
 _FITS = """
 import json, sys
+import numpy as np
 import torch
 torch.set_num_threads(1)
 from skwtsg.heads import GradientLinearHead, NonConvexHead
