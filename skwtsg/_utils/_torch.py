@@ -3,7 +3,9 @@
 Device and dtype resolution, seeding, the one thread-count context manager,
 module building, the forward pass, the one training loop (with divergence
 detection) and ``_TorchParamsMixin`` (``module__*`` parameters and
-accelerator-safe pickling). torch is imported lazily, inside functions, so
+accelerator-safe pickling). The loop's optimisers are skwtsg's own
+(:mod:`skwtsg._utils._optim`, bitwise torch.optim's updates without importing
+``torch._dynamo``). torch is imported lazily, inside functions, so
 importing skwtsg works without it. Nothing here imports from the rest of
 skwtsg.
 """
@@ -284,24 +286,21 @@ def _training_defaults(optimizer, lr, batch_size, max_epochs):
 
 
 def _make_gradient_optimizer(optimizer, param_groups, lr, *, fused=True):
-    """A ``torch.optim`` Adam, AdamW or SGD (fused kernels when ``fused``).
+    """skwtsg's Adam, AdamW or SGD (fused kernels when ``fused``).
 
-    Constructing any ``torch.optim`` optimizer imports ``torch._dynamo`` once
-    per process (``Optimizer.add_param_group`` is wrapped by
-    ``torch._disable_dynamo``), whatever ``fused``/``foreach`` say.
+    Bitwise the updates of ``torch.optim.Adam``/``AdamW``/``SGD`` with the
+    same ``fused`` flag (see :mod:`skwtsg._utils._optim`), without importing
+    ``torch._dynamo`` as constructing a ``torch.optim`` optimiser does.
     """
-    torch = _import_torch()
-    cls = {
-        "adam": torch.optim.Adam,
-        "adamw": torch.optim.AdamW,
-        "sgd": torch.optim.SGD,
-    }[optimizer]
-    if fused:
-        try:  # the fused kernels cut the per-step overhead of small networks
-            return cls(param_groups, lr=lr, fused=True)
-        except (RuntimeError, ValueError, TypeError):  # pragma: no cover
-            pass
-    return cls(param_groups, lr=lr)
+    from ._optim import _SGD, _Adam
+
+    if optimizer == "sgd":
+        return _SGD(param_groups, lr, fused=fused)
+    if optimizer not in ("adam", "adamw"):
+        raise ValueError(
+            f"`optimizer` must be 'adam', 'adamw' or 'sgd', got {optimizer!r}."
+        )
+    return _Adam(param_groups, lr, decoupled=optimizer == "adamw", fused=fused)
 
 
 def _optimize(
@@ -358,6 +357,8 @@ def _optimize(
     torch = _import_torch()
     from tqdm.auto import tqdm
 
+    from ._optim import _LBFGS, _CosineSchedule
+
     params = [p for g in param_groups for p in g["params"]]
     curve: list[float] = []
     if max_steps is not None and max_steps < 1:
@@ -370,14 +371,13 @@ def _optimize(
             for g in param_groups
             if g.get("weight_decay", 0.0) > 0
         ]
-        opt = torch.optim.LBFGS(
+        opt = _LBFGS(
             params,
             lr=lr,
             max_iter=_LBFGS_CHUNK,
             tolerance_grad=tol,
             tolerance_change=tol,
             history_size=50,
-            line_search_fn="strong_wolfe",
         )
 
         def objective():
@@ -397,10 +397,10 @@ def _optimize(
         with tqdm(total=max_epochs, desc=desc, disable=not verbose, leave=False) as bar:
             while done < max_epochs:
                 chunk = min(_LBFGS_CHUNK, max_epochs - done)
-                opt.param_groups[0]["max_iter"] = chunk
-                opt.param_groups[0]["max_eval"] = int(chunk * 1.25) + 1
+                opt.max_iter = chunk
+                opt.max_eval = int(chunk * 1.25) + 1
                 loss = float(opt.step(closure).detach())
-                n_iter = opt.state[opt._params[0]]["n_iter"]
+                n_iter = opt.n_iter
                 curve.append(loss)
                 bar.update(n_iter - done)
                 bar.set_postfix(loss=f"{loss:.4g}")
@@ -455,7 +455,7 @@ def _optimize(
     scheduler = None
     if lr_schedule == "cosine":
         n_steps = max_steps if max_steps is not None else max_epochs * per_epoch
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps)
+        scheduler = _CosineSchedule(opt, n_steps)
     epochs: Iterable[int] = range(max_epochs)
     if max_steps is not None and batches is not None:
         epochs = itertools.count()  # until max_steps: epochs of unknown length
