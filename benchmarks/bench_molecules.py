@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.datasets:
-        from skwtsg.experiments import comma_list
+        from skwtsg.experiments._case import comma_list
 
         args.datasets = comma_list(args.datasets)
     if args.compare:
