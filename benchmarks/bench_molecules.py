@@ -1,18 +1,31 @@
 """Timing of the molecules reproduction, before and after, and of its featurizers.
 
-Default: runs ``reproduce molecules`` twice in this process, as it runs now
-(one strong ridge factorisation per split shared by every weak model and the
-ceiling, the ridge in its dual form when there are fewer training molecules
-than features, the weak transformers pretrained in ``MOLECULES.n_jobs``
-processes) and as it ran before (one primal ridge fit per weak model and per
-ceiling, pretrainings one after the other), prints the wall time of each
-with the machine's load (``os.getloadavg``), and checks that every number of
-the two record tables agrees: the largest relative difference
-``|a - b| / max(|a|, |b|)`` over every numeric column except the timings
-(identical NaNs required, and identical text columns). ``--reference DIR``
-also compares the outputs (CSV files) of the run with those written earlier
-into ``DIR`` (e.g. by ``python -m skwtsg reproduce molecules --out DIR`` at
-an older commit); ``--compare A B`` only compares two such folders.
+Default: runs ``reproduce molecules`` three times in this process and prints
+the wall time of each with the machine's load (``os.getloadavg``):
+
+- ``before``: as it ran before (one primal ridge fit per weak model and per
+  ceiling, every featurizer refitted and re-transformed in each fit, the
+  pretrainings one after the other, no fit cache);
+- ``after, cold``: as it runs now (one strong ridge factorisation per split
+  shared by every weak model and the ceiling, the ridge in its dual form
+  when there are fewer training molecules than features, each frozen
+  featurizer transforming a given input once, the weak transformers
+  pretrained in ``MOLECULES.n_jobs`` processes, largest first) with an
+  empty fit cache (a fresh temporary folder);
+- ``after, warm``: the same again with the fit cache the cold run filled
+  (what a repeated ``reproduce molecules`` does): the pretrained weak
+  transformers are loaded.
+
+The in-process RDKit feature cache is emptied before each run (as in a new
+process). It then prints the speed-ups and the largest relative difference
+``|a - b| / max(|a|, |b|)`` of the records (every numeric column except the
+timings; identical NaNs and text columns required) of cold against before
+and of warm against cold, and a verdict: identical numbers when the largest
+is at most ``TOLERANCE`` (1e-10), else the exit status is 1.
+``--datasets`` runs a subset; ``--reference DIR`` also compares the outputs
+(CSV files) of the cold run with those written earlier into ``DIR`` (e.g. by
+``python -m skwtsg reproduce molecules --out DIR`` at an older commit);
+``--compare A B`` only compares two such folders.
 
 ``--featurizers``: the timing of the molecule featurizers on Lipop (seed
 122): fits :class:`~skwtsg.featurizers.SmilesTransformerFeaturizer` at every
@@ -27,7 +40,7 @@ times the RDKit strong featurizer, cold (empty cache) and warm.
 Usage::
 
     python benchmarks/bench_molecules.py [--data-home PATH] [--quick]
-        [--no-before] [--reference DIR] [--out DIR]
+        [--datasets NAMES] [--no-before] [--reference DIR] [--out DIR]
     python benchmarks/bench_molecules.py --compare DIR_A DIR_B
     python benchmarks/bench_molecules.py --featurizers [--threads N]
         [--sizes 8 12 ...]
@@ -44,6 +57,8 @@ import numpy as np
 
 #: Record columns that are timings (not compared).
 _TIMINGS = ("fit_seconds", "ceiling_seconds")
+#: Largest relative difference of the records accepted as identical numbers.
+TOLERANCE = 1e-10
 
 
 def max_relative_difference(a, b):
@@ -128,34 +143,66 @@ def _before(experiment):
 
 
 def reproduction(args):
+    """Before, after (cold fit cache) and after (warm): times, differences, verdict."""
+    import tempfile
+
+    import torch  # noqa: F401  (imported before any timing)
+
     from skwtsg.experiments import run_experiment
     from skwtsg.experiments._molecules import MOLECULES
+    from skwtsg.featurizers._molecules import clear_cache
 
     home = _data_home(args)
-    runs = [("after", MOLECULES)]
+    cache = tempfile.TemporaryDirectory(prefix="bench-molecules-fits-")
+    runs = []
     if not args.no_before:
-        runs.append(("before", _before(MOLECULES)))
-    records = {}
-    for label, experiment in runs:
+        runs.append(("before", _before(MOLECULES), False))
+    runs += [
+        ("after, cold", MOLECULES, cache.name),  # empty fit cache
+        ("after, warm", MOLECULES, cache.name),  # the fits of the run above
+    ]
+    options = {"data_home": home}
+    if args.datasets:
+        options["datasets"] = args.datasets
+    records, seconds = {}, {}
+    for label, experiment, cache_dir in runs:
+        clear_cache()  # each run starts as a new process would (RDKit features)
         print(f"{label}: {_load()}", flush=True)
         start = time.perf_counter()
-        out = None
-        if label == "after" and args.out:
-            out = args.out
+        out = args.out if label == "after, cold" else None
         result = run_experiment(
-            experiment, out=out, quick=args.quick, verbose=False, data_home=home
+            experiment,
+            out=out,
+            quick=args.quick,
+            verbose=False,
+            cache_dir=cache_dir,
+            **options,
         )
-        seconds = time.perf_counter() - start
+        seconds[label] = time.perf_counter() - start
         records[label] = result["records"]
         print(
             f"{label}: reproduce molecules{' --quick' if args.quick else ''} in "
-            f"{seconds:.1f} s wall (fits {result['summary']['fit_seconds']:.1f} s, "
-            f"ceilings {result['summary']['ceiling_seconds']:.1f} s); {_load()}",
+            f"{seconds[label]:.1f} s wall (fits {result['summary']['fit_seconds']:.1f}"
+            f" s, ceilings {result['summary']['ceiling_seconds']:.1f} s); {_load()}",
             flush=True,
         )
+    cache.cleanup()
+    worst = 0.0
+    pairs = [("after, warm", "after, cold")]
     if "before" in records:
-        diff, where = max_relative_difference(records["after"], records["before"])
-        print(f"after vs before: max relative difference {diff:.3g} at {where}")
+        pairs.insert(0, ("after, cold", "before"))
+    for a, b in pairs:
+        diff, where = max_relative_difference(records[a], records[b])
+        worst = max(worst, diff)
+        print(
+            f"{a} vs {b}: {seconds[b] / seconds[a]:.2f}x faster; max relative "
+            f"difference of the records {diff:.3g}" + (f" at {where}" if diff else "")
+        )
+    ok = worst <= TOLERANCE
+    print(
+        f"verdict: {'IDENTICAL NUMBERS' if ok else 'NUMBERS DIFFER'} (max relative "
+        f"difference {worst:.3g} {'<=' if ok else '>'} {TOLERANCE:g})"
+    )
     if args.reference:
         if not args.out:
             raise SystemExit("--reference needs --out (the folder to compare)")
@@ -164,6 +211,8 @@ def reproduction(args):
             f"outputs vs {args.reference}: max relative difference {diff:.3g} "
             f"at {where}"
         )
+    if not ok:
+        raise SystemExit(1)
 
 
 def _data_home(args):
@@ -182,6 +231,9 @@ def main(argv: list[str] | None = None) -> None:
         "../shared/data beside the repository)",
     )
     parser.add_argument("--quick", action="store_true", help="quick sizes")
+    parser.add_argument(
+        "--datasets", help="comma-separated subset, e.g. FreeSolv (default: all)"
+    )
     parser.add_argument(
         "--no-before", action="store_true", help="skip the 'before' run"
     )
@@ -202,6 +254,10 @@ def main(argv: list[str] | None = None) -> None:
         "--sizes", type=int, nargs="*", default=[8, 12, 16, 24, 32, 48, 64, 96]
     )
     args = parser.parse_args(argv)
+    if args.datasets:
+        from skwtsg.experiments._case import comma_list
+
+        args.datasets = comma_list(args.datasets)
     if args.compare:
         diff, where = compare_folders(*args.compare)
         print(f"max relative difference {diff:.3g} at {where}")

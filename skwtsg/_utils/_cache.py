@@ -10,14 +10,23 @@
 - :class:`EmbeddingStore`: embeddings keyed by text hash in one sqlite file,
   safe to share between processes (write-ahead log, a busy timeout, one
   transaction per batch, so a reader never sees half a batch).
+- :class:`FrozenTransformMemo`: a fitted transformer, frozen, whose
+  ``transform`` of an input equal to one it has seen returns the stored
+  output (the runner's per-case memo).
+- :func:`fit_memory` and :func:`code_fingerprint`: the persistent cache of
+  fitted estimators (``joblib.Memory``) and what its key must include beyond
+  the arguments (library versions, sha256 of the source files).
 
 Nothing here imports from the rest of skwtsg.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import os
 import sqlite3
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Hashable, Sequence
@@ -25,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.frozen import FrozenEstimator
 
 __all__ = [
     "cache_home",
@@ -34,6 +44,10 @@ __all__ = [
     "MORGAN_GENERATORS",
     "NCI_SMILES",
     "FILE_SHA256",
+    "file_sha256",
+    "FrozenTransformMemo",
+    "fit_memory",
+    "code_fingerprint",
 ]
 
 #: Seconds a process waits for another one's write lock on a sqlite store.
@@ -198,3 +212,179 @@ class EmbeddingStore:
                 )
         finally:
             con.close()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 of a file's bytes, computed once per process and version.
+
+    Memoised in ``FILE_SHA256`` by resolved path, size and modification time.
+    """
+    path = Path(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in FILE_SHA256:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        FILE_SHA256[key] = digest.hexdigest()
+    return FILE_SHA256[key]
+
+
+class FrozenTransformMemo(FrozenEstimator):
+    """A frozen fitted transformer that transforms each distinct input once.
+
+    Like :class:`sklearn.frozen.FrozenEstimator` (``fit`` does nothing,
+    cloning returns the object itself, attributes are the wrapped
+    estimator's), but ``transform(X)`` of an input equal to one already
+    transformed (same :func:`joblib.hash`: values, dtype and shape, and the
+    same torch thread count) returns a copy of the stored output (in its
+    memory layout), which is bitwise that of the same call again. It never
+    combines inputs into one call. The memo lives as long as the object, or
+    until :meth:`clear_memo`.
+
+    Parameters
+    ----------
+    estimator : transformer
+        A fitted transformer whose ``transform`` is deterministic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skwtsg._utils._cache import FrozenTransformMemo
+    >>> X = np.arange(6.0).reshape(3, 2)
+    >>> memo = FrozenTransformMemo(StandardScaler().fit(X))
+    >>> bool((memo.transform(X) == memo.transform(X.copy())).all())
+    True
+    >>> memo.memo_info()
+    {'hits': 1, 'misses': 1, 'size': 1}
+    """
+
+    def transform(self, X: Any) -> Any:
+        """The wrapped estimator's ``transform(X)``, computed once per input.
+
+        Parameters
+        ----------
+        X : array-like
+            Input rows.
+
+        Returns
+        -------
+        Z : array-like
+            A copy of the (stored) output.
+        """
+        from joblib import hash as joblib_hash
+
+        torch = sys.modules.get("torch")  # its thread count may change rounding
+        threads = torch.get_num_threads() if torch is not None else None
+        key = joblib_hash((X, threads))
+        state = self.__dict__.setdefault("_memo", {"data": {}, "hits": 0, "misses": 0})
+        if key in state["data"]:
+            state["hits"] += 1
+        else:
+            state["misses"] += 1
+            state["data"][key] = self.estimator.transform(X)
+        return _copy(state["data"][key])
+
+    def memo_info(self) -> dict:
+        """``{"hits": int, "misses": int, "size": int}`` of :meth:`transform`."""
+        state = self.__dict__.get("_memo", {"data": {}, "hits": 0, "misses": 0})
+        return {
+            "hits": state["hits"],
+            "misses": state["misses"],
+            "size": len(state["data"]),
+        }
+
+    def clear_memo(self) -> None:
+        """Drop the stored outputs and reset the counters."""
+        self.__dict__.pop("_memo", None)
+
+
+def _copy(Z: Any) -> Any:
+    """A copy of a transform's output, memory layout included."""
+    if isinstance(Z, np.ndarray):
+        return Z.copy(order="K")
+    if hasattr(Z, "copy"):  # scipy sparse, pandas
+        return Z.copy()
+    import copy
+
+    return copy.deepcopy(Z)
+
+
+def fit_memory(location: str | os.PathLike | None) -> Any:
+    """A ``joblib.Memory`` caching fits under ``location`` (None: no caching).
+
+    Parameters
+    ----------
+    location : str, path-like or None
+        Folder of the cache (created on first use); ``None`` returns a
+        memory that calls the function every time.
+
+    Returns
+    -------
+    memory : joblib.Memory
+    """
+    from joblib import Memory
+
+    return Memory(None if location is None else str(location), verbose=0)
+
+
+def code_fingerprint(cls: type, *extra_files: str | os.PathLike) -> dict:
+    """What a cached fit of ``cls`` depends on beyond its arguments.
+
+    The versions of Python, numpy, scikit-learn, joblib and, when
+    installed, torch and RDKit, and the sha256 of the source files of the
+    skwtsg classes in ``cls``'s MRO, of the skwtsg modules their modules
+    import from, and of ``extra_files``: a change to any of them changes the
+    fingerprint, so a cache keyed by it misses.
+
+    Parameters
+    ----------
+    cls : type
+        The estimator's class.
+    *extra_files : str or path-like
+        More source files to include.
+
+    Returns
+    -------
+    fingerprint : dict
+        ``{"versions": {...}, "sources": {module file name: sha256}}``.
+
+    Examples
+    --------
+    >>> from skwtsg._utils._cache import FeatureCache, code_fingerprint
+    >>> sorted(code_fingerprint(FeatureCache)["sources"])
+    ['skwtsg/_utils/_cache.py']
+    """
+    import importlib.metadata as metadata
+
+    versions: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for dist in ("numpy", "scikit-learn", "joblib", "torch", "rdkit"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    root = Path(__file__).resolve().parents[1]  # the skwtsg package
+    modules = set()
+    for klass in cls.__mro__:
+        module = sys.modules.get(klass.__module__)
+        if module is None or not klass.__module__.startswith("skwtsg"):
+            continue
+        modules.add(module)
+        for value in vars(module).values():
+            name = getattr(value, "__module__", None)
+            if inspect.ismodule(value):
+                name = value.__name__
+            if isinstance(name, str) and name.startswith("skwtsg"):
+                if name in sys.modules:
+                    modules.add(sys.modules[name])
+    files = {Path(inspect.getfile(m)).resolve() for m in modules}
+    files |= {Path(f).resolve() for f in extra_files}
+    sources = {
+        str(Path("skwtsg") / f.relative_to(root))
+        if f.is_relative_to(root)
+        else str(f): file_sha256(f)
+        for f in sorted(files)
+    }
+    return {"versions": versions, "sources": sources}

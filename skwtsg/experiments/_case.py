@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,14 @@ class W2SCase:
         case), and hands each weak-to-strong fit its columns. The records
         are those of separate fits, to rounding. Needs a regression case
         with explicit ``roles``.
+    weak_fit_cache : str, path-like or None, default=None
+        With ``share_strong_fit``: a folder where the runner keeps the
+        fitted weak featurizers (``joblib.Memory``), keyed by the
+        featurizer's parameters, its training rows and labels, the torch
+        thread count, the versions of Python, numpy, scikit-learn, joblib,
+        torch and RDKit and the sha256 of the featurizer's source files; a
+        fit found there is loaded (bitwise the same object) instead of
+        refitted. ``None``: no cache.
     """
 
     name: str
@@ -87,6 +96,7 @@ class W2SCase:
     meta: dict = field(default_factory=dict)
     kind: str = "regression"
     share_strong_fit: bool = False
+    weak_fit_cache: str | os.PathLike | None = None
 
 
 def comma_list(text: str) -> list[str]:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._utils._cache import cache_home
 from ..datasets._molecules import (
     MOLECULE_DATASETS,
     MOLECULE_SPLIT_SEEDS,
@@ -34,6 +36,7 @@ from ._case import DATA_HOME, Experiment, Option, W2SCase, comma_list
 
 __all__ = [
     "make_molecule_cases",
+    "default_weak_fit_cache",
     "PAPER_TABLES",
     "STRONG_RIDGE_PER_SAMPLE",
     "MOLECULES",
@@ -99,6 +102,7 @@ def make_molecule_cases(
     quick: bool = False,
     strong_alpha_per_sample: float = STRONG_RIDGE_PER_SAMPLE,
     weak_params: dict | None = None,
+    cache_dir: str | os.PathLike | bool | None = None,
     random_state: int | np.random.RandomState | None = 0,
 ) -> list[W2SCase]:
     """Build the molecule experiment: one case per dataset and ChemBench split.
@@ -138,6 +142,14 @@ default=("ESOL", "FreeSolv", "Lipop")
     weak_params : dict or None, default=None
         Extra parameters of every weak featurizer, e.g.
         ``{"max_epochs": 1, "n_threads": 2}`` for the transformers.
+    cache_dir : str, path-like, None or False, default=None
+        Where the fitted weak featurizers are kept between runs (each
+        case's ``weak_fit_cache``): a repeated run loads them instead of
+        pretraining the transformers again, with bitwise the same records.
+        ``None`` uses :func:`default_weak_fit_cache`; ``False`` disables it.
+        A fit is found again only for the same parameters (seeds included),
+        training molecules and labels, torch thread count, library versions
+        and featurizer source code.
     random_state : int, RandomState instance or None, default=0
         Seeds of the weak transformers (one drawn per case and size) and of
         the ``quick`` subsample.
@@ -202,6 +214,15 @@ default=("ESOL", "FreeSolv", "Lipop")
     if weak_params is not None and not isinstance(weak_params, dict):
         raise ValueError(f"weak_params must be a dict or None; got {weak_params!r}.")
     weak_params = dict(weak_params or {})
+    if cache_dir is None:
+        cache_dir = default_weak_fit_cache()
+    elif cache_dir is False:
+        cache_dir = None
+    elif cache_dir is True or not isinstance(cache_dir, (str, os.PathLike)):
+        raise ValueError(
+            "cache_dir must be a folder, None (the default folder) or False "
+            f"(no cache); got cache_dir={cache_dir!r}."
+        )
     rng = check_random_state(random_state)
     if quick:
         names, seeds = names[:1], seeds[:1]
@@ -250,6 +271,7 @@ default=("ESOL", "FreeSolv", "Lipop")
                     group=name,
                     # one ridge factorisation per split for all weak models
                     share_strong_fit=True,
+                    weak_fit_cache=cache_dir,
                     meta={
                         "dataset": name,
                         "target": MOLECULE_DATASETS[name].target_column,
@@ -275,6 +297,32 @@ default=("ESOL", "FreeSolv", "Lipop")
                 )
             )
     return cases
+
+
+def default_weak_fit_cache() -> Path:
+    """Folder where :func:`make_molecule_cases` keeps fitted weak models by default.
+
+    The ``weak_featurizers`` folder of the library's cache folder
+    (``$SKWTSG_CACHE``, else ``$XDG_CACHE_HOME/skwtsg``, else
+    ``~/.cache/skwtsg``).
+
+    Returns
+    -------
+    path : pathlib.Path
+        The folder (created on first use, not here).
+
+    Examples
+    --------
+    >>> from skwtsg.experiments._molecules import default_weak_fit_cache
+    >>> default_weak_fit_cache().name
+    'weak_featurizers'
+    """
+    return cache_home() / "weak_featurizers"
+
+
+def _cache_dir_option(text: str) -> str | bool:
+    """``--cache-dir`` of the command line: a folder, or ``off`` (no cache)."""
+    return False if text.strip().lower() in ("off", "false", "none") else text
 
 
 def _check_datasets(datasets):
@@ -374,6 +422,11 @@ MOLECULES = Experiment(
             "--weak-family",
             "weak representations (default: transformer)",
             choices=_WEAK_FAMILIES,
+        ),
+        Option(
+            "--cache-dir",
+            "folder keeping the fitted weak models between runs ('off': none)",
+            type=_cache_dir_option,
         ),
     ),
     panel_by="group",

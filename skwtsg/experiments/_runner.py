@@ -87,10 +87,14 @@ def run_cases(
     ``n_jobs`` processes), its strong featurizer once, and its strong head
     once on the weak labels of all its weak models and the true labels of
     the strong rows (the ceiling), as one multi-output problem; each
-    weak-to-strong fit then receives the fitted featurizers (frozen) and its
-    columns of that solution, which it keeps only when it would fit exactly
-    those features and labels. Its ``fit_seconds`` include its weak
-    featurizer's fit and an equal share of the shared strong fit.
+    weak-to-strong fit then receives the fitted featurizers (frozen, each
+    transforming a given input once: later calls on equal rows return the
+    stored features) and its columns of that solution, which it keeps only
+    when it would fit exactly those features and labels. A weak featurizer
+    fit found in the case's ``weak_fit_cache`` (a ``joblib.Memory`` folder)
+    is loaded instead of refitted, and the fits it lacks are stored there.
+    Its ``fit_seconds`` include its weak featurizer's fit (or load) and an
+    equal share of the shared strong fit.
 
     Examples
     --------
@@ -123,10 +127,12 @@ def run_cases(
     for case, label, weak in _progress(jobs, verbose, "weak-to-strong fits"):
         plan = {"weak": weak}
         if case.share_strong_fit:
-            if id(case) not in strong_fits:
+            if id(case) not in strong_fits:  # the previous case's memos go
                 strong_fits = {id(case): _SharedStrongFit(case, shared[id(case)])}
             plan = strong_fits[id(case)].plan(label)
         rows += _fit_case(case, label, random_state=random_state, **plan)
+        if case.share_strong_fit:
+            strong_fits[id(case)].done(label)
     return pd.DataFrame(rows)
 
 
@@ -387,8 +393,11 @@ def _prefit_weak_featurizers(cases, *, n_jobs, verbose):
 
     Exactly the fit :class:`~skwtsg.WeakToStrongRegressor` makes (a clone,
     ``fit`` on the ``"weak"`` and ``"both"`` rows with their labels), in
-    ``n_jobs`` processes. Returns, per case (by ``id``), a dict of label to
-    ``(fitted featurizer, seconds)``.
+    ``n_jobs`` processes, the largest first (rows times ``hidden_size``, a
+    proxy of the cost) so that the processes finish together; a fit found
+    in its case's ``weak_fit_cache`` is loaded here instead. Returns, per
+    case (by ``id``), a dict of label to ``(fitted featurizer, seconds)``
+    (the fit's, or the load's).
     """
     tasks = []
     for case in cases:
@@ -400,27 +409,79 @@ def _prefit_weak_featurizers(cases, *, n_jobs, verbose):
         weak_rows = np.flatnonzero(np.isin(case.roles, ("weak", "both")))
         X_weak = _safe_indexing(case.X, weak_rows)
         y_weak = np.asarray(case.y, dtype=float)[weak_rows]
+        fit = _cached_weak_fit(case.weak_fit_cache)
         for label, weak in case.weak_featurizers.items():
-            tasks.append((id(case), label, weak, X_weak, y_weak, case.meta))
+            args = (weak, X_weak, y_weak, case.meta.get("torch_threads"))
+            if case.weak_fit_cache is not None:
+                args += (_weak_fit_fingerprint(weak),)
+            tasks.append((id(case), label, fit, args))
     if not tasks:
         return {}
     from joblib import Parallel, delayed
 
-    fitted = Parallel(n_jobs=n_jobs or 1)(
-        delayed(_fit_weak_featurizer)(weak, X, y, meta.get("torch_threads"))
-        for _, _, weak, X, y, meta in _progress(tasks, verbose, "weak featurizers")
+    results: list = [None] * len(tasks)
+    todo = []
+    for i, (_, _, fit, args) in enumerate(tasks):
+        if hasattr(fit, "check_call_in_cache") and fit.check_call_in_cache(*args):
+            start = time.perf_counter()
+            fitted = fit(*args)  # a load
+            results[i] = (fitted, time.perf_counter() - start)
+        else:
+            todo.append(i)
+    todo.sort(key=lambda i: -_fit_cost(*tasks[i][3][:2]))
+    fitted = Parallel(n_jobs=n_jobs or 1, batch_size=1)(
+        delayed(_timed)(tasks[i][2], *tasks[i][3])
+        for i in _progress(todo, verbose, "weak featurizers")
     )
+    for i, result in zip(todo, fitted):
+        results[i] = result
     out: dict = {}
-    for (key, label, *_), result in zip(tasks, fitted):
+    for (key, label, *_), result in zip(tasks, results):
         out.setdefault(key, {})[label] = result
     return out
 
 
-def _fit_weak_featurizer(weak, X, y, threads):
-    start = time.perf_counter()
+def _fit_weak_featurizer(weak, X, y, threads, fingerprint=None):
+    """``clone(weak).fit(X, y)`` with ``threads`` torch threads.
+
+    ``fingerprint`` (:func:`_weak_fit_fingerprint`) is not used: it is
+    part of the persistent cache's key.
+    """
     with _threads(threads):
-        fitted = clone(weak).fit(X, y)
-    return fitted, time.perf_counter() - start
+        return clone(weak).fit(X, y)
+
+
+def _timed(func, *args):
+    start = time.perf_counter()
+    result = func(*args)
+    return result, time.perf_counter() - start
+
+
+def _cached_weak_fit(location):
+    """:func:`_fit_weak_featurizer`, cached in ``location`` (None: not)."""
+    if location is None:
+        return _fit_weak_featurizer
+    from .._utils._cache import fit_memory
+
+    return fit_memory(location).cache(_fit_weak_featurizer)
+
+
+def _weak_fit_fingerprint(weak):
+    """The cache key's part beyond the arguments: versions and source files."""
+    from .._utils import _torch
+    from .._utils._cache import code_fingerprint
+
+    return code_fingerprint(type(weak), _torch.__file__)
+
+
+def _fit_cost(weak, X):
+    """A proxy of a weak featurizer fit's cost, to dispatch the largest first."""
+    size = getattr(weak, "hidden_size", None)
+    return _num_rows(X) * (size if isinstance(size, int) and size > 0 else 1)
+
+
+def _num_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 class _SharedStrongFit:
@@ -434,8 +495,7 @@ class _SharedStrongFit:
     """
 
     def __init__(self, case, weak_fits):
-        from sklearn.frozen import FrozenEstimator
-
+        from .._utils._cache import FrozenTransformMemo
         from ..heads import LeastSquaresHead
 
         start = time.perf_counter()
@@ -448,9 +508,12 @@ class _SharedStrongFit:
         X_weak = _safe_indexing(case.X, weak_rows)
         X_strong = _safe_indexing(case.X, strong_rows)
         threads = case.meta.get("torch_threads")
+        # Frozen, and each transforms an input once (the fits below and the
+        # weak-to-strong fits and ceilings of this case make the same calls).
+        self.frozen = {k: FrozenTransformMemo(f) for k, (f, _) in weak_fits.items()}
         labels = {}
         with _threads(threads):
-            for label, (featurizer, _) in weak_fits.items():
+            for label, featurizer in self.frozen.items():
                 # The weak labels as the estimator makes them (same calls).
                 Z_weak = np.asarray(featurizer.transform(X_weak))
                 fitted = clone(weak_head).fit(Z_weak, y[weak_rows])
@@ -462,7 +525,8 @@ class _SharedStrongFit:
                     y[strong_rows].shape
                 )
             strong = _make_featurizer(case.strong_featurizer).fit(X_strong)
-            Z = np.asarray(strong.transform(X_strong))
+            self.strong = FrozenTransformMemo(strong)
+            Z = np.asarray(self.strong.transform(X_strong))
             truth = y[strong_rows]
             columns = [labels[k].reshape(len(strong_rows), -1) for k in labels]
             labeled = not np.isnan(truth).any()  # else no ceiling (see _ceiling)
@@ -472,8 +536,6 @@ class _SharedStrongFit:
             stacked = clone(head).fit(Z, np.hstack(columns))
         self.weak_fits = weak_fits
         self.weak_head = weak_head
-        self.strong = FrozenEstimator(strong)
-        self.frozen = {k: FrozenEstimator(f) for k, (f, _) in weak_fits.items()}
         self.columns = {
             label: _SharedColumns(stacked, np.arange(i * width, (i + 1) * width), Z, y)
             for i, (label, y) in enumerate(labels.items())
@@ -496,6 +558,10 @@ class _SharedStrongFit:
             "strong_featurizer": self.strong,
             "extra_seconds": self.weak_fits[label][1] + self.seconds,
         }
+
+    def done(self, label):
+        """Drop the weak model ``label``'s transforms (its fit is recorded)."""
+        self.frozen[label].clear_memo()
 
 
 class _SharedColumns(RegressorMixin, BaseEstimator):

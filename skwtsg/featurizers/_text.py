@@ -37,7 +37,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
-from .._utils._cache import FILE_SHA256, EmbeddingStore
+from .._utils._cache import EmbeddingStore
+from .._utils._cache import file_sha256 as _file_sha256
 from .._utils._validation import check_string_column
 
 __all__ = [
@@ -66,18 +67,6 @@ def _as_texts(X) -> list[str]:
 
 def _text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in FILE_SHA256:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        FILE_SHA256[key] = digest.hexdigest()
-    return FILE_SHA256[key]
 
 
 # ------------------------------------------------------------- model lookup

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import StandardScaler
 
 from skwtsg._utils._cache import EmbeddingStore, FeatureCache, cache_home
 
@@ -96,3 +98,85 @@ def test_concurrent_processes_share_one_store(tmp_path):
     found = store.get_many(keys)
     assert len(found) == 600
     np.testing.assert_array_equal(found["2-19-9"], np.full(4, 2019.0))
+
+
+class _CountingScaler(TransformerMixin, BaseEstimator):
+    """A transformer counting its ``transform`` calls (Fortran-ordered output)."""
+
+    def fit(self, X, y=None):
+        self.scaler_ = StandardScaler().fit(X)
+        self.calls_ = 0
+        return self
+
+    def transform(self, X):
+        self.calls_ += 1
+        return np.asfortranarray(self.scaler_.transform(X))
+
+
+def test_frozen_transform_memo_same_input_once():
+    from sklearn.base import clone
+
+    from skwtsg._utils._cache import FrozenTransformMemo
+
+    X = np.random.RandomState(0).normal(size=(50, 3))
+    inner = _CountingScaler().fit(X)
+    memo = FrozenTransformMemo(inner)
+    assert clone(memo) is memo and memo.fit(X[:5], None) is memo  # frozen
+    first = memo.transform(X)
+    again = memo.transform(X.copy())  # equal content, another object
+    assert inner.calls_ == 1 and memo.memo_info() == {"hits": 1, "misses": 1, "size": 1}
+    np.testing.assert_array_equal(first, inner.scaler_.transform(X))
+    assert again.tobytes() == first.tobytes()  # bitwise
+    assert again.flags.f_contiguous  # the layout of the transform's output
+    again[0, 0] = 1e9  # callers get copies: the stored output is unchanged
+    assert memo.transform(X)[0, 0] == first[0, 0]
+
+
+def test_frozen_transform_memo_different_input_recomputed():
+    from skwtsg._utils._cache import FrozenTransformMemo
+
+    X = np.random.RandomState(0).normal(size=(50, 3))
+    inner = _CountingScaler().fit(X)
+    memo = FrozenTransformMemo(inner)
+    memo.transform(X)
+    Z = memo.transform(X[:-1])  # other rows
+    np.testing.assert_array_equal(Z, inner.scaler_.transform(X[:-1]))
+    X2 = X.copy()
+    X2[3, 1] += 1e-12  # one value changed
+    np.testing.assert_array_equal(memo.transform(X2), inner.scaler_.transform(X2))
+    memo.transform(X.astype(np.float32))  # another dtype
+    assert inner.calls_ == 4 and memo.memo_info()["size"] == 4
+    memo.clear_memo()
+    assert memo.memo_info() == {"hits": 0, "misses": 0, "size": 0}
+    memo.transform(X)
+    assert inner.calls_ == 5
+
+
+def test_frozen_transform_memo_keys_torch_threads():
+    torch = pytest.importorskip("torch")
+    from skwtsg._utils._cache import FrozenTransformMemo
+    from skwtsg._utils._torch import _torch_threads
+
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    inner = _CountingScaler().fit(X)
+    memo = FrozenTransformMemo(inner)
+    n = torch.get_num_threads()
+    with _torch_threads(1):
+        memo.transform(X)
+    with _torch_threads(2):
+        memo.transform(X)
+    assert torch.get_num_threads() == n
+    assert inner.calls_ == 2
+
+
+def test_code_fingerprint_changes_with_sources(tmp_path):
+    from skwtsg._utils._cache import code_fingerprint
+
+    source = tmp_path / "extra.py"
+    source.write_text("x = 1\n")
+    first = code_fingerprint(FeatureCache, source)
+    assert "skwtsg/_utils/_cache.py" in first["sources"]
+    assert {"numpy", "scikit-learn", "torch", "rdkit"} <= set(first["versions"])
+    assert code_fingerprint(FeatureCache, source) == first
+    source.write_text("x = 22\n")
+    assert code_fingerprint(FeatureCache, source) != first
