@@ -420,9 +420,13 @@ def _prepare_problem(X, Y, sample_weight, fit_intercept, *, gram=True):
         x_noise = (8.0 * _EPS) ** 2 * n * w_sum * X_offset**2
         y_noise = (8.0 * _EPS) ** 2 * n * w_sum * y_offset**2
         finite = np.isfinite(x_sum).all() and np.isfinite(y_sum).all()
-        if attempt or not finite or (
-            np.all(shift_x_sq <= _SHIFT_LIMIT * np.maximum(x_sq, x_noise))
-            and np.all(shift_y_sq <= _SHIFT_LIMIT * np.maximum(yty, y_noise))
+        if (
+            attempt
+            or not finite
+            or (
+                np.all(shift_x_sq <= _SHIFT_LIMIT * np.maximum(x_sq, x_noise))
+                and np.all(shift_y_sq <= _SHIFT_LIMIT * np.maximum(yty, y_noise))
+            )
         ):
             break
         # A poor estimate: centre by the exact means (the next δ is rounding).
