@@ -42,7 +42,7 @@ from ._roles import (
 from ._utils._validation import check_partially_labeled_y, check_real_arrays
 from .heads import LeastSquaresHead, check_head_convexity
 from .heads._base import _BaseHead
-from .metrics import misfit, weak_to_strong_report
+from .metrics._gain import _mse_kernel, _report_kernel
 
 __all__ = ["WeakToStrongRegressor", "ROLES"]
 
@@ -590,13 +590,16 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         kwargs = dict(
             sample_weight=data.weights(rows), multioutput=_multioutput(data.y)
         )
+        # The validated fit data: the metrics' kernels, without their checks.
         if labeled:
-            return weak_to_strong_report(data.y[rows], y_weak, y_strong, **kwargs)
+            return _report_kernel(data.y[rows], y_weak, y_strong, **kwargs)
         nan = _nan_like(data.y)
         return {
             "weak_error": nan,
             "strong_error": nan,
-            "misfit": misfit(y_weak, y_strong, **kwargs),
+            "misfit": _mse_kernel(
+                y_weak, y_strong, names=("y_weak", "y_strong"), **kwargs
+            ),
             "gain": nan,
             "bound": nan,
         }

@@ -14,13 +14,19 @@ solve needs a correction (iterative refinement) or a certificate.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import linalg
+from sklearn import config_context
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    _check_sample_weight,
+    check_is_fitted,
+)
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
@@ -266,8 +272,101 @@ def _active_columns(col_norms, X_offset, n, w_sum, fit_intercept):
     return col_norms > 0.0
 
 
+#: Rows read to estimate the shift of the one-pass centring (a strided sample).
+_SHIFT_SAMPLE = 1024
+
+#: The one-pass centring is accepted when, on every active column and target,
+#: ``w_sum · δ²`` (the squared distance between the shift and the weighted
+#: mean) is at most this multiple of the centred sum of squares: the rounding
+#: of the shifted products is then at most ``1 + _SHIFT_LIMIT`` times that of
+#: products of exactly centred rows.
+_SHIFT_LIMIT = 1.0
+
+
+def _shift_estimate(A, sample_weight):
+    """A cheap estimate of the weighted column means: the mean of a row sample."""
+    n = A.shape[0]
+    step = max(1, n // _SHIFT_SAMPLE)
+    sample = A[::step]
+    if sample_weight is not None:
+        w = sample_weight[::step]
+        if w.sum() > 0:
+            return (w @ sample) / w.sum()
+    return sample.mean(axis=0)
+
+
+def _accumulate(X, Y, sqrt_w, shift_x, shift_y, gram):
+    """One blockwise pass over ``W^{1/2}(X - shift_x)`` and ``W^{1/2}(Y - shift_y)``.
+
+    The shifted rows of a block are written into two buffers allocated once
+    (a block of about ``2**17`` entries stays in cache for the BLAS products
+    that read it).
+
+    Returns
+    -------
+    xtx : ndarray of shape (d, d) or None
+    xty : ndarray of shape (d, m) or None
+    x_sq : ndarray of shape (d,)
+        Column sums of squares (the diagonal of ``xtx`` when it is formed).
+    yty : ndarray of shape (m,)
+    x_sum, y_sum : ndarray of shape (d,) and (m,)
+        ``Σ_i w_i (x_i - shift_x)`` and likewise for ``Y``.
+    """
+    n, d = X.shape
+    m = Y.shape[1]
+    xtx = np.zeros((d, d)) if gram else None
+    xty = np.zeros((d, m)) if gram else None
+    x_sq, yty = np.zeros(d), np.zeros(m)
+    x_sum, y_sum = np.zeros(d), np.zeros(m)
+    step = max(256, _BLOCK_ENTRIES // max(1, d + m + 1))
+    x_buf = np.empty((min(step, n), d))
+    # The targets' buffer has one more column, of the weights ``sqrt_w`` (1
+    # without weights): the product of its transpose with a block of the
+    # design gives ``Σ w (x - s)`` with ``Xbᵀ Yb``, in the same BLAS call.
+    y_buf = np.empty((min(step, n), m + 1))
+    if sqrt_w is None:
+        y_buf[:, m] = 1.0
+    for start in range(0, n, step):
+        rows = slice(start, min(start + step, n))
+        size = rows.stop - start
+        xb = np.subtract(X[rows], shift_x, out=x_buf[:size])
+        y_aug = y_buf[:size]
+        yb = np.subtract(Y[rows], shift_y, out=y_aug[:, :m])
+        if sqrt_w is not None:
+            sw = sqrt_w[rows]
+            xb *= sw[:, None]
+            yb *= sw[:, None]
+            y_aug[:, m] = sw
+        ones = y_aug[:, m]
+        y_sum += ones @ yb
+        yty += np.einsum("ij,ij->j", yb, yb)
+        if xtx is not None and xty is not None:
+            xtx += xb.T @ xb  # numpy dispatches ``A.T @ A`` to BLAS syrk
+            # ``([Yb, w]ᵀ Xb)ᵀ``: the C-ordered product is ~3x faster than
+            # ``Xbᵀ Yb``.
+            cross = y_aug.T @ xb
+            xty += cross[:m].T
+            x_sum += cross[m]
+        else:
+            x_sq += np.einsum("ij,ij->j", xb, xb)
+            x_sum += ones @ xb
+    if xtx is not None:
+        x_sq = np.diag(xtx).copy()
+    return xtx, xty, x_sq, yty, x_sum, y_sum
+
+
 def _prepare_problem(X, Y, sample_weight, fit_intercept, *, gram=True):
     """Weighted means, Gram matrix and cross-products in one pass over rows.
+
+    With an intercept, the rows are shifted by an estimate of the weighted
+    column means (the mean of a strided sample of about 1024 rows) and the
+    exact weighted means ``x̄ = s + δ`` come out of the same pass
+    (``δ = Σ w (x - s) / Σ w``); the centred statistics follow exactly, e.g.
+    ``Xtᵀ Xt = Σ w (x - s)(x - s)ᵀ - Σw δ δᵀ``. When the shift is far from
+    the mean next to the spread of a column or target (``Σw δ² >`` its
+    centred sum of squares, e.g. rows sorted by a feature), the cancellation
+    would cost accuracy and the pass is made again on rows centred by the
+    exact means (two passes, as without the estimate).
 
     Parameters
     ----------
@@ -294,53 +393,62 @@ def _prepare_problem(X, Y, sample_weight, fit_intercept, *, gram=True):
         sqrt_w = np.sqrt(sample_weight)
         w_sum = float(sample_weight.sum())
     if fit_intercept:
-        X_offset = np.average(X, axis=0, weights=sample_weight)
-        y_offset = np.average(Y, axis=0, weights=sample_weight)
+        shift_x = _shift_estimate(X, sample_weight)
+        shift_y = _shift_estimate(Y, sample_weight)
     else:
-        X_offset = np.zeros(d)
-        y_offset = np.zeros(m)
-    problem = _Problem(
+        shift_x, shift_y = np.zeros(d), np.zeros(m)
+    for attempt in range(2):
+        xtx, xty, x_sq, yty, x_sum, y_sum = _accumulate(
+            X, Y, sqrt_w, shift_x, shift_y, gram
+        )
+        if not fit_intercept:
+            X_offset, y_offset = shift_x, shift_y
+            break
+        # The exact weighted means, and the statistics of the centred rows.
+        delta_x, delta_y = x_sum / w_sum, y_sum / w_sum
+        X_offset, y_offset = shift_x + delta_x, shift_y + delta_y
+        shift_x_sq, shift_y_sq = w_sum * delta_x**2, w_sum * delta_y**2
+        x_sq = x_sq - shift_x_sq
+        yty = yty - shift_y_sq
+        if xtx is not None and xty is not None:
+            xtx -= w_sum * np.outer(delta_x, delta_x)
+            xty -= w_sum * np.outer(delta_x, delta_y)
+        # Σ w (x - x̄) for the rounded means (the intercept step's sums).
+        x_sum = x_sum - w_sum * (X_offset - shift_x)
+        y_sum = y_sum - w_sum * (y_offset - shift_y)
+        # Below these, a column or target is constant (see _active_columns).
+        x_noise = (8.0 * _EPS) ** 2 * n * w_sum * X_offset**2
+        y_noise = (8.0 * _EPS) ** 2 * n * w_sum * y_offset**2
+        finite = np.isfinite(x_sum).all() and np.isfinite(y_sum).all()
+        if (
+            attempt
+            or not finite
+            or (
+                np.all(shift_x_sq <= _SHIFT_LIMIT * np.maximum(x_sq, x_noise))
+                and np.all(shift_y_sq <= _SHIFT_LIMIT * np.maximum(yty, y_noise))
+            )
+        ):
+            break
+        # A poor estimate: centre by the exact means (the next δ is rounding).
+        shift_x, shift_y = X_offset, y_offset
+    yty = np.clip(yty, 0.0, None)
+    col_norms = np.sqrt(np.clip(x_sq, 0.0, None))
+    active = _active_columns(col_norms, X_offset, n, w_sum, fit_intercept)
+    return _Problem(
         X=X,
         Y=Y,
         sqrt_w=sqrt_w,
         X_offset=X_offset,
         y_offset=y_offset,
-        gram=np.zeros((d, d)) if gram else None,
-        xty=np.zeros((d, m)) if gram else None,
-        yty=np.zeros(m),
-        x_sum=np.zeros(d),
-        y_sum=np.zeros(m),
+        gram=xtx,
+        xty=xty,
+        yty=yty,
+        x_sum=x_sum,
+        y_sum=y_sum,
         w_sum=w_sum,
-        col_norms=np.zeros(d),
-        active=np.ones(d, dtype=bool),
+        col_norms=np.where(active, col_norms, 0.0),
+        active=active,
     )
-    xtx, xty, yty = problem.gram, problem.xty, problem.yty
-    col_sq = np.zeros(d)
-    for rows in _row_blocks(n, d + m):
-        xb, yb = problem.centred_block(rows)
-        if xtx is not None and xty is not None:
-            xtx += xb.T @ xb  # numpy dispatches ``A.T @ A`` to BLAS syrk
-            # ``(Ybᵀ Xb)ᵀ``: the C-ordered product is ~3x faster than ``Xbᵀ Yb``.
-            xty += (yb.T @ xb).T
-        else:
-            col_sq += np.einsum("ij,ij->j", xb, xb)
-        yty += np.einsum("ij,ij->j", yb, yb)
-        if fit_intercept:
-            # Column sums for the intercept step (:func:`_fit_intercept`),
-            # weighted once more by ``sqrt_w``: ``Σ w (x - x̄)``.
-            if sqrt_w is None:
-                problem.x_sum += xb.sum(axis=0)
-                problem.y_sum += yb.sum(axis=0)
-            else:
-                problem.x_sum += sqrt_w[rows] @ xb
-                problem.y_sum += sqrt_w[rows] @ yb
-    if xtx is not None:
-        col_sq = np.diag(xtx)
-    col_norms = np.sqrt(np.clip(col_sq, 0.0, None))
-    active = _active_columns(col_norms, X_offset, n, w_sum, fit_intercept)
-    problem.col_norms = np.where(active, col_norms, 0.0)
-    problem.active = active
-    return problem
 
 
 def _safe_ratio(num, den):
@@ -612,8 +720,12 @@ def _refine(problem, coef_a, solve, alpha, max_iter=5):
     return best, best_cert
 
 
-def _validate_head_data(head, X, y, sample_weight):
+def _validate_head_data(head, X, y, sample_weight, *, check_finite=True):
     """Validate a head's ``fit`` input (``validate_data`` sets ``n_features_in_``).
+
+    ``check_finite=False`` leaves the finiteness of ``X`` and ``y`` to the
+    caller, which checks the statistics of its pass over the rows instead
+    (:func:`_check_finite_statistics`): one pass over the data fewer.
 
     Returns
     -------
@@ -625,9 +737,10 @@ def _validate_head_data(head, X, y, sample_weight):
     sample_weight : ndarray of float64 of shape (n_samples,) or None
         Non-negative weights, ``None`` for unit weights.
     """
-    X, y = validate_data(
-        head, X, y, dtype=np.float64, y_numeric=True, multi_output=True
-    )
+    with config_context(assume_finite=True) if not check_finite else nullcontext():
+        X, y = validate_data(
+            head, X, y, dtype=np.float64, y_numeric=True, multi_output=True
+        )
     y = np.asarray(y, dtype=np.float64)
     Y = y.reshape(-1, 1) if y.ndim == 1 else y
     if sample_weight is not None:
@@ -635,6 +748,22 @@ def _validate_head_data(head, X, y, sample_weight):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
     return X, Y, y.ndim, sample_weight
+
+
+def _check_finite_statistics(head, problem, X, Y):
+    """Raise scikit-learn's error for non-finite ``X`` or ``Y`` of a prepared problem.
+
+    A NaN or infinite entry of ``X`` (``Y``) makes the column sums
+    ``problem.x_sum`` (``problem.y_sum``) of :func:`_prepare_problem`
+    non-finite, so the data are scanned only when those are: the error is
+    the one ``check_array`` raises (nothing when the inputs are finite and
+    only the sums overflowed, or under ``assume_finite``).
+    """
+    if np.isfinite(problem.x_sum).all() and np.isfinite(problem.y_sum).all():
+        return
+    name = type(head).__name__
+    _assert_all_finite(X, input_name="X", estimator_name=name)
+    _assert_all_finite(Y, input_name="y", estimator_name=name)
 
 
 @dataclass
@@ -749,15 +878,21 @@ class _BaseHead(RegressorMixin, BaseEstimator):
         self : object
             The fitted head.
         """
-        X_arr, Y, y_ndim, sample_weight = _validate_head_data(self, X, y, sample_weight)
-        self.__dict__.pop("_statistics", None)  # a new fit forgets ``partial_fit``
-        problem = _prepare_problem(
-            X_arr,
-            Y,
-            sample_weight,
-            self.fit_intercept,
-            gram=self._uses_gram(*X_arr.shape),
+        # Finiteness is checked on the statistics of the one pass over the
+        # rows (``_check_finite_statistics``), not by a pass of its own.
+        X_arr, Y, y_ndim, sample_weight = _validate_head_data(
+            self, X, y, sample_weight, check_finite=False
         )
+        self.__dict__.pop("_statistics", None)  # a new fit forgets ``partial_fit``
+        with np.errstate(invalid="ignore"):  # NaN statistics of non-finite data
+            problem = _prepare_problem(
+                X_arr,
+                Y,
+                sample_weight,
+                self.fit_intercept,
+                gram=self._uses_gram(*X_arr.shape),
+            )
+        _check_finite_statistics(self, problem, X_arr, Y)
         return self._fit_problem(problem, y_ndim)
 
     def _uses_gram(self, n_samples: int, n_features: int) -> bool:

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.metrics import mean_squared_error
 
 from .._utils._validation import (
     check_finite_result,
@@ -38,12 +37,43 @@ def _mse(a, b, sample_weight, multioutput, names):
         {names[0]: a, names[1]: b}, sample_weight=sample_weight
     )
     multioutput = check_multioutput(multioutput, 1 if a.ndim == 1 else a.shape[1])
-    error = mean_squared_error(
-        a, b, sample_weight=sample_weight, multioutput=multioutput
-    )
+    return _mse_kernel(a, b, sample_weight, multioutput, names)
+
+
+def _mse_kernel(a, b, sample_weight, multioutput, names):
+    """The mean squared difference of checked arrays, without validation.
+
+    The arithmetic of :func:`sklearn.metrics.mean_squared_error` (the same
+    values), for inputs that :func:`_mse` (or an estimator's fit) validated:
+    same-shaped float arrays, ``sample_weight`` of one entry per row or
+    ``None`` and a checked ``multioutput``.
+    """
+    if a.ndim == 1:
+        a, b = a.reshape(-1, 1), b.reshape(-1, 1)
+    errors = np.average((a - b) ** 2, axis=0, weights=sample_weight)
+    if isinstance(multioutput, str) and multioutput == "raw_values":
+        error = errors
+    else:
+        weights = None if isinstance(multioutput, str) else multioutput
+        error = float(np.average(errors, weights=weights))
     return check_finite_result(
         error, f"The mean squared difference of `{names[0]}` and `{names[1]}`"
     )
+
+
+def _report_kernel(y_true, y_weak, y_strong, sample_weight, multioutput):
+    """The five diagnostics of :func:`weak_to_strong_report` on checked arrays."""
+    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    weak = _mse_kernel(y_true, y_weak, names=("y_true", "y_weak"), **kw)
+    strong = _mse_kernel(y_true, y_strong, names=("y_true", "y_strong"), **kw)
+    mis = _mse_kernel(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
+    return {
+        "weak_error": weak,
+        "strong_error": strong,
+        "misfit": mis,
+        "gain": weak - strong,
+        "bound": weak - mis,
+    }
 
 
 def misfit(

@@ -364,3 +364,62 @@ def test_ridge_partial_fit_ignores_solver():
     full = RidgeHead(alpha=2.0, solver="dual").fit(X, y)
     assert full.solver_ == "dual" and head.solver_ != "dual"
     assert_allclose(head.coef_, full.coef_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("adversarial", [False, True])
+def test_shifted_one_pass_centring_matches_lstsq(weighted, adversarial):
+    """The sampled shift (and its exact-mean fallback) keep the fit exact.
+
+    A feature that is shifted on the rows the strided sample skips makes it a
+    poor estimate of that mean, which takes the second pass.
+    """
+    from skwtsg.heads import _base
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    X = rng.normal(size=(n, 4)) * [1.0, 1e-3, 10.0, 1.0] + [3.0, 1e3, -50.0, 0.0]
+    Y = X @ rng.normal(size=(4, 3)) + rng.normal(size=(n, 3)) + [1e4, 0.0, -7.0]
+    if adversarial:  # the sample (every 4th row) misses the shift of 3/4 rows
+        X[np.arange(n) % (n // _base._SHIFT_SAMPLE) != 0, 0] += 50.0
+    w = rng.uniform(0.1, 2.0, size=n) if weighted else None
+    calls = []
+    original = _base._accumulate
+
+    def counting(*args):
+        calls.append(1)
+        return original(*args)
+
+    _base._accumulate = counting
+    try:
+        head = LeastSquaresHead().fit(X, Y, sample_weight=w)
+    finally:
+        _base._accumulate = original
+    assert len(calls) == (2 if adversarial else 1)
+    sw = np.ones(n) if w is None else w
+    xc = np.sqrt(sw)[:, None] * (X - np.average(X, axis=0, weights=sw))
+    yc = np.sqrt(sw)[:, None] * (Y - np.average(Y, axis=0, weights=sw))
+    ref = np.linalg.lstsq(xc, yc, rcond=None)[0]  # exactly centred reference
+    assert_allclose(head.coef_, ref.T, rtol=1e-10, atol=1e-12)
+    assert_allclose(head.predict(X), _lstsq_reference(X, Y, w), rtol=1e-10, atol=1e-9)
+    problem = _base._prepare_problem(X, Y, w, True)
+    assert_allclose(problem.gram, xc.T @ xc, rtol=1e-10, atol=1e-9)
+    assert_allclose(problem.xty, xc.T @ yc, rtol=1e-10, atol=1e-9)
+    assert_allclose(problem.yty, np.sum(yc**2, axis=0), rtol=1e-10)
+
+
+@pytest.mark.parametrize("head", [LeastSquaresHead(), RidgeHead(solver="dual")])
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_input_raises_the_check_array_error(head, where, value):
+    """Finiteness is read from the pass statistics: the same error as before."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 40)), rng.normal(size=30)
+    w = np.ones(30)
+    w[4] = 0.0  # a zero-weight row does not hide its non-finite entry
+    if where == "X":
+        X[4, 2] = value
+    else:
+        y[4] = value
+    with pytest.raises(ValueError, match=f"Input {where} contains"):
+        clone(head).fit(X, y, sample_weight=w)

@@ -1,0 +1,33 @@
+"""The unchecked metric kernels the estimators call."""
+
+import numpy as np
+import pytest
+
+from skwtsg.metrics import weak_to_strong_report
+
+
+@pytest.mark.parametrize("shape", [(200,), (200, 3)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("multioutput", ["raw_values", "uniform_average", "array"])
+def test_mse_kernel_is_sklearn_mean_squared_error(shape, weighted, multioutput):
+    """The estimator's unchecked kernel gives mean_squared_error's exact values."""
+    from sklearn.metrics import mean_squared_error
+
+    from skwtsg.metrics._gain import _mse_kernel, _report_kernel
+
+    if multioutput == "array" and len(shape) == 1:
+        pytest.skip("task weights are for 2-D targets only")
+    rng = np.random.default_rng(3)
+    a, b, c = (rng.normal(size=shape) * 10 for _ in range(3))
+    w = rng.uniform(0, 2, size=shape[0]) if weighted else None
+    mo = np.array([0.2, 0.3, 0.5])[: 1 if len(shape) == 1 else 3]
+    mo = mo if multioutput == "array" else multioutput
+    expected = mean_squared_error(a, b, sample_weight=w, multioutput=mo)
+    got = _mse_kernel(a, b, w, mo, ("a", "b"))
+    np.testing.assert_array_equal(got, expected)
+    assert type(got) is type(expected)
+    report = weak_to_strong_report(a, b, c, sample_weight=w, multioutput=mo)
+    kernel = _report_kernel(a, b, c, w, mo)
+    assert report.keys() == kernel.keys()
+    for name in report:
+        np.testing.assert_array_equal(kernel[name], report[name])
