@@ -11,9 +11,11 @@ times each:
   refits the strong featurizer, the strong head and the ceiling
   (``share_strong_fit=False``);
 - ``separate`` (the previous main): TF-IDF and one exact SVD fitted once per
-  split and truncated per width, but still one strong head fit and one
-  ceiling fit (each a thin SVD of the strong features) per weak model;
-- ``shared`` (the cases as built, ``share_strong_fit=True``): also the strong
+  split and truncated per width, but each width tokenising the essays again
+  (no shared TF-IDF memo) and one strong head fit and one ceiling fit (each
+  a thin SVD of the strong features) per weak model;
+- ``shared`` (the cases as built, ``share_strong_fit=True``): also the
+  widths sharing the TF-IDF matrices of the texts they transform, the strong
   featurizer once per split, the strong head once on every weak model's
   labels and the true scores (one SVD per split), and each weak head once.
 
@@ -69,6 +71,22 @@ def _per_width(case):
                 ),
                 TruncatedSVD(lsa.n_components, algorithm="randomized", random_state=0),
             )
+        weak[label] = featurizer
+    return replace(case, weak_featurizers=weak, share_strong_fit=False)
+
+
+def _previous_main(case):
+    """The case as main built it: separate strong fits, no TF-IDF memo."""
+    import copy
+
+    from sklearn.frozen import FrozenEstimator
+
+    weak = {}
+    for label, featurizer in case.weak_featurizers.items():
+        if label.startswith("tfidf-svd"):
+            lsa = copy.copy(featurizer.estimator)  # the same fitted arrays
+            lsa._tfidf_memo = None
+            featurizer = FrozenEstimator(lsa)
         weak[label] = featurizer
     return replace(case, weak_featurizers=weak, share_strong_fit=False)
 
@@ -140,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         cases = [_tfidf_only(c) for c in cases]
     strategies = {
         "per width": [_per_width(c) for c in cases],
-        "separate": [replace(c, share_strong_fit=False) for c in cases],
+        "separate": [_previous_main(c) for c in cases],
         "shared": [replace(c, share_strong_fit=True) for c in cases],
     }
     # The TF-IDF + SVD family fitted in make_essay_cases is part of the cost.
