@@ -211,7 +211,10 @@ def make_essay_cases(
         rubrics, ``weak_featurizers`` keyed ``"<model> layer=<l>"``,
         ``"tfidf-svd k=<k>"`` (from :func:`tfidf_svd_family`: fitted once per
         split, frozen) and ``"MiniLM final"``; both heads
-        :class:`~skwtsg.heads.RidgeLOOHead` with one alpha per rubric.
+        :class:`~skwtsg.heads.RidgeLOOHead` with one alpha per rubric;
+        ``share_strong_fit=True`` (the runner fits the strong side once per
+        split for every weak model, see
+        :func:`~skwtsg.experiments.run_cases`).
 
     Notes
     -----
@@ -334,6 +337,7 @@ def make_essay_cases(
                 weak_head=head,
                 task_names=list(rubrics),
                 group="ELLIPSE",
+                share_strong_fit=True,
                 meta={
                     "dataset": "ELLIPSE test half (2571 essays)",
                     "split": split,

@@ -86,14 +86,17 @@ def run_cases(
     rounding) with less work: its weak featurizers are fitted first (in
     ``n_jobs`` processes), its strong featurizer once, and its strong head
     once on the weak labels of all its weak models and the true labels of
-    the strong rows (the ceiling), as one multi-output problem; each
-    weak-to-strong fit then receives the fitted featurizers (frozen, each
-    transforming a given input once: later calls on equal rows return the
-    stored features) and its columns of that solution, which it keeps only
-    when it would fit exactly those features and labels. A weak featurizer
-    fit found in the case's ``weak_fit_cache`` (a ``joblib.Memory`` folder)
-    is loaded instead of refitted, and the fits it lacks are stored there.
-    Its ``fit_seconds`` include its weak featurizer's fit (or load) and an
+    the strong rows (the ceiling), as one multi-output problem (one fit per
+    weak model and one for the ceiling when the head chooses one penalty
+    for all its targets, ``alpha_per_target=False``); each weak head is
+    fitted once. Each weak-to-strong fit then receives the fitted
+    featurizers (frozen, each transforming a given input once: later calls
+    on equal rows return the stored features), its weak head and its
+    columns of the strong solution, which it keeps only when it would fit
+    exactly those features and labels. A weak featurizer fit found in the
+    case's ``weak_fit_cache`` (a ``joblib.Memory`` folder) is loaded instead
+    of refitted, and the fits it lacks are stored there. Its
+    ``fit_seconds`` include its weak featurizer's fit (or load) and an
     equal share of the shared strong fit.
 
     Examples
@@ -492,11 +495,18 @@ class _SharedStrongFit:
     its ``y``, which is what ``share_strong_fit`` declares) and the strong
     head once on the weak labels of every weak model and the true labels
     (the ceiling) as columns of one target matrix: one factorisation instead
-    of one per weak model and one per ceiling.
+    of one per weak model and one per ceiling. A head that couples its
+    target columns (one penalty chosen for all of them: ``alpha_per_target=
+    False``, see :func:`_fits_columns_separately`) is instead fitted once per
+    weak model and once for the ceiling, each on its own columns, so that it
+    still gives the separate fits. Each weak head is fitted once, here, and
+    handed to its weak-to-strong fit as a :class:`_SharedColumns` (kept when
+    that fit sees the same features and labels).
     """
 
     def __init__(self, case, weak_fits):
         from .._utils._cache import FrozenTransformMemo
+        from .._w2s import _warn_if_underdetermined
         from ..heads import LeastSquaresHead
 
         start = time.perf_counter()
@@ -513,11 +523,16 @@ class _SharedStrongFit:
         # weak-to-strong fits and ceilings of this case make the same calls).
         self.frozen = {k: FrozenTransformMemo(f) for k, (f, _) in weak_fits.items()}
         labels = {}
+        self.weak_heads = {}
         with _threads(threads):
             for label, featurizer in self.frozen.items():
                 # The weak labels as the estimator makes them (same calls).
                 Z_weak = np.asarray(featurizer.transform(X_weak))
+                _warn_if_underdetermined(weak_head, Z_weak, "weak_head", "weak")
                 fitted = clone(weak_head).fit(Z_weak, y[weak_rows])
+                self.weak_heads[label] = _SharedColumns(
+                    fitted, slice(None), Z_weak, y[weak_rows]
+                )
                 if np.array_equal(strong_rows, weak_rows):
                     pred = fitted.predict(Z_weak)
                 else:
@@ -529,24 +544,26 @@ class _SharedStrongFit:
             self.strong = FrozenTransformMemo(strong)
             Z = np.asarray(self.strong.transform(X_strong))
             truth = y[strong_rows]
-            columns = [labels[k].reshape(len(strong_rows), -1) for k in labels]
+            blocks = [labels[k].reshape(len(strong_rows), -1) for k in labels]
             labeled = not np.isnan(truth).any()  # else no ceiling (see _ceiling)
             if labeled:
-                columns.append(truth.reshape(len(strong_rows), -1))
-            width = columns[0].shape[1]
-            stacked = clone(head).fit(Z, np.hstack(columns))
+                blocks.append(truth.reshape(len(strong_rows), -1))
+            width = blocks[0].shape[1]
+            if _fits_columns_separately(head):
+                stacked = clone(head).fit(Z, np.hstack(blocks))
+                fits = [
+                    (stacked, np.arange(i * width, (i + 1) * width))
+                    for i in range(len(blocks))
+                ]
+            else:
+                fits = [(clone(head).fit(Z, b), np.arange(width)) for b in blocks]
         self.weak_fits = weak_fits
-        self.weak_head = weak_head
         self.columns = {
-            label: _SharedColumns(stacked, np.arange(i * width, (i + 1) * width), Z, y)
+            label: _SharedColumns(*fits[i], Z, y)
             for i, (label, y) in enumerate(labels.items())
         }
         n = len(labels)
-        self.ceiling = None
-        if labeled:
-            self.ceiling = _SharedColumns(
-                stacked, np.arange(n * width, (n + 1) * width), Z, truth
-            )
+        self.ceiling = _SharedColumns(*fits[n], Z, truth) if labeled else None
         self.seconds = (time.perf_counter() - start) / max(1, n)
 
     def plan(self, label):
@@ -554,7 +571,7 @@ class _SharedStrongFit:
         return {
             "weak": self.frozen[label],
             "head": self.columns[label],
-            "weak_head": self.weak_head,
+            "weak_head": self.weak_heads[label],
             "ceiling": self.ceiling,
             "strong_featurizer": self.strong,
             "extra_seconds": self.weak_fits[label][1] + self.seconds,
@@ -565,10 +582,28 @@ class _SharedStrongFit:
         self.frozen[label].clear_memo()
 
 
+def _fits_columns_separately(head):
+    """Whether ``head`` fits each target column as it would fit it alone.
+
+    True for the exact linear heads; False when some parameter
+    ``alpha_per_target`` (:class:`~skwtsg.heads.RidgeLOOHead`,
+    :class:`~sklearn.linear_model.RidgeCV`, also inside a pipeline) is False:
+    one penalty is then chosen for all the columns, from their mean
+    leave-one-out error, and stacking the label sets of several weak models
+    would change it.
+    """
+    params = head.get_params(deep=True) if hasattr(head, "get_params") else {}
+    return not any(
+        key.rsplit("__", 1)[-1] == "alpha_per_target" and value is False
+        for key, value in params.items()
+    )
+
+
 class _SharedColumns(RegressorMixin, BaseEstimator):
     """Some output columns of a fitted multi-output head, as a fitted head.
 
-    ``fit(X, y)`` keeps the shared solution when ``X`` and ``y`` are exactly
+    ``columns`` indexes the head's output columns (``slice(None)``: all of
+    them). ``fit(X, y)`` keeps the shared solution when ``X`` and ``y`` are exactly
     the features and labels it was solved for (unit weights), and otherwise
     fits a clone of the head on them: it never predicts with coefficients
     fitted on other data. Cloning returns the object itself.

@@ -614,6 +614,7 @@ class TfidfSVDFeaturizer(
             dtype=np.float64,
         )
         T = self.vectorizer_.fit_transform(texts)
+        self._tfidf_memo = _TfidfMemo()
         limit = min(T.shape)
         if k > limit:
             raise ValueError(
@@ -646,6 +647,12 @@ class TfidfSVDFeaturizer(
         -------
         featurizer : TfidfSVDFeaturizer
             A new fitted featurizer (its ``vectorizer_`` is this one's).
+
+        Notes
+        -----
+        The members of a family also share the TF-IDF matrices of the last
+        few texts they transformed (keyed by the texts' sha256), so
+        transforming the same texts with every width tokenises them once.
         """
         check_is_fitted(self)
         k = self.components_.shape[0]
@@ -660,6 +667,7 @@ class TfidfSVDFeaturizer(
             )
         out = clone(self).set_params(n_components=int(n_components))
         out.vectorizer_ = self.vectorizer_
+        out._tfidf_memo = getattr(self, "_tfidf_memo", None)
         out.components_ = self.components_[:n_components]
         out.singular_values_ = self.singular_values_[:n_components]
         out.explained_variance_ratio_ = self.explained_variance_ratio_[:n_components]
@@ -680,12 +688,49 @@ class TfidfSVDFeaturizer(
             Their representation.
         """
         check_is_fitted(self)
-        T = self.vectorizer_.transform(_as_texts(X))
+        texts = _as_texts(X)
+        memo = getattr(self, "_tfidf_memo", None)
+        if memo is None:
+            T = self.vectorizer_.transform(texts)
+        else:
+            T = memo.transform(self.vectorizer_, texts)
         return np.asarray(T @ self.components_.T)
 
     @property
     def _n_features_out(self):
         return self.components_.shape[0]
+
+
+class _TfidfMemo:
+    """The TF-IDF matrices of the last few texts a fitted family transformed.
+
+    Shared by a :class:`TfidfSVDFeaturizer` and its :meth:`truncated`
+    members (one fitted vectorizer): the texts are keyed by the sha256 of
+    their contents, so equal texts are tokenised once whatever their array.
+    """
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self._entries: dict = {}
+
+    def __getstate__(self):
+        # A pickle carries the (shared) memo, not the matrices it holds.
+        return {"size": self.size, "_entries": {}}
+
+    def transform(self, vectorizer, texts):
+        digest = hashlib.sha256()
+        for text in texts:
+            data = text.encode("utf-8")
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+        key = digest.hexdigest()
+        T = self._entries.pop(key, None)
+        if T is None:
+            T = vectorizer.transform(texts)
+        self._entries[key] = T  # the most recent last
+        while len(self._entries) > self.size:
+            del self._entries[next(iter(self._entries))]
+        return T
 
 
 def _svd_directions(T, n_components):

@@ -131,6 +131,45 @@ def test_shared_tfidf_svd_fit_gives_the_per_width_results(quick_cases):
     )
 
 
+def test_shared_strong_fit_gives_the_separate_fits_records(quick_cases, monkeypatch):
+    """The strong side shared by a split's weak models: the separate records.
+
+    The cases share their strong fit (one strong featurizer fit, one strong
+    head fit on every weak model's labels and the true scores, one fit per
+    weak head); the records equal those of one fit per weak model to 1e-10.
+    """
+    from dataclasses import replace
+
+    from skwtsg.experiments import _runner, run_cases
+
+    refits = []
+    fit = _runner._SharedColumns.fit
+
+    def recording_fit(self, X, y, sample_weight=None):
+        fit(self, X, y, sample_weight)
+        refits.append(self.refit_ is not None)
+        return self
+
+    cases, _ = quick_cases
+    assert all(c.share_strong_fit for c in cases)
+    separate = run_cases([replace(c, share_strong_fit=False) for c in cases[:2]])
+    monkeypatch.setattr(_runner._SharedColumns, "fit", recording_fit)
+    shared = run_cases(cases[:2])
+    n_weak = len(cases[0].weak_featurizers)
+    # weak head, strong head and ceiling of every weak model: the shared fits
+    assert refits == [False] * (3 * n_weak * 2)
+    seconds = ["fit_seconds", "ceiling_seconds"]
+    numbers = shared.select_dtypes("number").columns.drop(seconds)
+    pd.testing.assert_frame_equal(
+        shared.drop(columns=[*numbers, *seconds]),
+        separate.drop(columns=[*numbers, *seconds]),
+    )
+    assert np.isfinite(shared[numbers].to_numpy()).any()
+    np.testing.assert_allclose(
+        shared[numbers], separate[numbers], rtol=1e-10, atol=1e-14
+    )
+
+
 def test_one_pass_fills_every_layer_cache(quick_cases, tiny, monkeypatch):
     cases, cache = quick_cases
     names = sorted(p.name for p in cache.iterdir())

@@ -147,14 +147,14 @@ def test_report_and_figure_share_the_line_rule(n_points):
         assert display.r2_ == pytest.approx(summary["r2"])
 
 
-@pytest.mark.parametrize("head", [None, "ridge"])
+@pytest.mark.parametrize("head", [None, "ridge", "loo"])
 @pytest.mark.parametrize("roles", ["split", "both"])
 def test_shared_strong_fit_gives_the_separate_fits_records(head, roles, monkeypatch):
     """One multi-output strong fit per case: the records of separate fits."""
     from dataclasses import replace
 
     from skwtsg.experiments import _runner
-    from skwtsg.heads import RidgeHead
+    from skwtsg.heads import RidgeHead, RidgeLOOHead
 
     refits = []
     fit = _runner._SharedColumns.fit
@@ -169,13 +169,16 @@ def test_shared_strong_fit_gives_the_separate_fits_records(head, roles, monkeypa
     case = _case(seed=3)
     if head == "ridge":
         case = replace(case, head=RidgeHead(alpha=30.0))
+    elif head == "loo":
+        case = replace(case, head=RidgeLOOHead(alpha_per_target=True))
     if roles == "both":
         case = replace(case, roles=np.repeat(["both", "eval"], [400, 200]))
     separate = run_cases([case, _case(seed=4, name="c1")])
     shared_case = replace(case, share_strong_fit=True)
     shared = run_cases([shared_case, _case(seed=4, name="c1")])
-    # every strong fit and ceiling of the shared case used the one solution
-    assert refits == [False] * 6
+    # every weak head, strong fit and ceiling of the shared case used the
+    # shared solution
+    assert refits == [False] * 9
     times = ["fit_seconds", "ceiling_seconds"]
     shared, separate = shared.drop(columns=times), separate.drop(columns=times)
     numbers = [c for c in separate.columns if separate[c].dtype.kind == "f"]
@@ -185,6 +188,56 @@ def test_shared_strong_fit_gives_the_separate_fits_records(head, roles, monkeypa
     np.testing.assert_allclose(
         shared[numbers].to_numpy(), separate[numbers].to_numpy(), rtol=1e-10, atol=1e-20
     )
+
+
+@pytest.mark.parametrize("alpha_per_target", [True, False])
+def test_shared_strong_fit_with_leave_one_out_alphas(alpha_per_target):
+    """Weak labels outside the strong span, alpha chosen by leave-one-out.
+
+    With one alpha for all targets the head couples its columns: the shared
+    fit then fits it per weak model (stacking would change the alphas).
+    """
+    from dataclasses import replace
+
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skwtsg.heads import RidgeLOOHead
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 30))
+    y = X @ rng.normal(size=(30, 2)) + 3.0 * rng.normal(size=(150, 2))
+    roles = np.repeat(["weak", "strong", "eval"], 50)
+    weak = {f.__name__: FunctionTransformer(f) for f in (np.square, np.sin, np.tanh)}
+    case = W2SCase("c", X, y, roles, "passthrough", weak)
+    case = replace(case, head=RidgeLOOHead(alpha_per_target=alpha_per_target))
+    separate = run_cases([case])
+    shared = run_cases([replace(case, share_strong_fit=True)])
+    numbers = [
+        c
+        for c in separate.columns
+        if separate[c].dtype.kind == "f" and not c.endswith("seconds")
+    ]
+    np.testing.assert_allclose(
+        shared[numbers].to_numpy(), separate[numbers].to_numpy(), rtol=1e-10
+    )
+
+
+def test_fits_columns_separately():
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skwtsg.experiments._runner import _fits_columns_separately
+    from skwtsg.heads import LeastSquaresHead, RidgeHead, RidgeLOOHead
+
+    for head in (LeastSquaresHead(), RidgeHead(), RidgeLOOHead(alpha_per_target=True)):
+        assert _fits_columns_separately(head)
+    for head in (
+        RidgeLOOHead(),
+        RidgeCV(),
+        make_pipeline(StandardScaler(), RidgeLOOHead()),
+    ):
+        assert not _fits_columns_separately(head)
 
 
 def test_shared_columns_refit_on_other_data():

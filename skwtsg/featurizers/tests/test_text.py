@@ -333,6 +333,46 @@ def test_tfidf_svd_width_k_is_the_truncation_of_a_wider_one(n_texts):
         wide.truncated(9)
 
 
+def test_tfidf_svd_family_tokenises_equal_texts_once(monkeypatch):
+    """The truncations share the TF-IDF matrices of the texts they transformed."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts, _ = _corpus(80)
+    wide = TfidfSVDFeaturizer(8, min_df=1).fit(texts)
+    family = [wide.truncated(k) for k in (2, 4)] + [wide]
+    calls = []
+    transform = TfidfVectorizer.transform
+
+    def counting(self, raw):
+        calls.append(len(raw))
+        return transform(self, raw)
+
+    monkeypatch.setattr(TfidfVectorizer, "transform", counting)
+    parts = [texts[:30], texts[30:], list(texts[:30])]  # the last: equal texts
+    for f in family:
+        alone = TfidfSVDFeaturizer(f.n_components, min_df=1).fit(texts)
+        for part in parts:
+            np.testing.assert_array_equal(f.transform(part), alone.transform(part))
+    # each distinct part tokenised once by the family (and once by each
+    # `alone`, which has its own memo)
+    assert calls.count(30) == calls.count(50) == 1 + len(family)
+    assert len(calls) == 2 * (1 + len(family))
+    # a pickle keeps the family's one memo, empty
+    import pickle
+
+    a, b = pickle.loads(pickle.dumps(family[:2]))
+    assert a._tfidf_memo is b._tfidf_memo and not a._tfidf_memo._entries
+    np.testing.assert_array_equal(
+        a.transform(texts[:5]), family[0].transform(texts[:5])
+    )
+    # more distinct inputs than the memo holds: still the right matrices
+    calls.clear()
+    chunks = [texts[i : i + 10] for i in range(0, 80, 10)]
+    for chunk in chunks + chunks[::-1]:
+        expected = transform(wide.vectorizer_, chunk) @ wide.components_.T
+        np.testing.assert_array_equal(wide.transform(chunk), expected)
+
+
 def test_tfidf_svd_is_the_exact_svd():
     from scipy import linalg
 

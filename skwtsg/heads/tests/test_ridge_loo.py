@@ -123,3 +123,41 @@ def test_per_target_alpha_shape():
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_per_target_alpha_fits_stacked_label_sets_separately(fit_intercept):
+    """alpha_per_target=True: several label sets from one SVD, as separate fits."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 30)) * np.linspace(3, 0.1, 30)
+    truth = X @ rng.normal(size=(30, 2))
+    sets = [truth + s * rng.normal(size=truth.shape) for s in (0.1, 1.0, 10.0)]
+    joint = RidgeLOOHead(alpha_per_target=True, fit_intercept=fit_intercept)
+    joint.fit(X, np.hstack(sets))
+    assert len(set(joint.alpha_.tolist())) > 1  # the noise levels differ
+    for i, Y in enumerate(sets):
+        cols = slice(2 * i, 2 * i + 2)
+        alone = RidgeLOOHead(alpha_per_target=True, fit_intercept=fit_intercept)
+        alone.fit(X, Y)
+        np.testing.assert_array_equal(joint.alpha_[cols], alone.alpha_)
+        np.testing.assert_allclose(joint.coef_[cols], alone.coef_, rtol=1e-10)
+        np.testing.assert_allclose(
+            joint.intercept_[cols], alone.intercept_, rtol=1e-10, atol=1e-14
+        )
+        np.testing.assert_allclose(
+            joint.loo_errors_[:, cols], alone.loo_errors_, rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            joint.predict(X)[:, cols], alone.predict(X), rtol=1e-10
+        )
+
+
+def test_shared_alpha_couples_the_targets():
+    """alpha_per_target=False: stacking label sets changes the chosen alpha."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 30))
+    truth = X @ rng.normal(size=30)
+    low, high = truth + 0.1 * rng.normal(size=120), truth + 30 * rng.normal(size=120)
+    alone = RidgeLOOHead().fit(X, low)
+    joint = RidgeLOOHead().fit(X, np.column_stack([low, high]))
+    assert joint.alpha_ != alone.alpha_
