@@ -185,8 +185,15 @@ def test_shared_strong_fit_gives_the_separate_fits_records(head, roles, monkeypa
     pd.testing.assert_frame_equal(
         shared.drop(columns=numbers), separate.drop(columns=numbers)
     )
+    # Some columns are 0 in exact arithmetic (epsilon on realizable rows, the
+    # gain - misfit terms): differences of errors of order 10, they differ by
+    # rounding only, so they are compared on the errors' scale.
+    scale = np.nanmax(np.abs(separate["weak_error"].to_numpy()))
     np.testing.assert_allclose(
-        shared[numbers].to_numpy(), separate[numbers].to_numpy(), rtol=1e-10, atol=1e-20
+        shared[numbers].to_numpy(),
+        separate[numbers].to_numpy(),
+        rtol=1e-10,
+        atol=1e-12 * scale,
     )
 
 
