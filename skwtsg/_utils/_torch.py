@@ -580,7 +580,10 @@ class _TorchParamsMixin:
     def __getstate__(self):
         state = super().__getstate__()
         torch = sys.modules.get("torch")
-        if torch is None:
+        if getattr(getattr(torch, "nn", None), "Module", None) is None:
+            # torch not imported, or still being imported by another thread
+            # (joblib's feeder thread pickles while the main one imports):
+            # then no torch object exists yet, so there is nothing to move
             return state
         state = dict(state)
         for key, value in state.items():

@@ -125,3 +125,19 @@ def test_max_steps_is_the_budget(custom):
             seed=0,
             max_steps=0,
         )
+
+
+def test_pickling_while_another_thread_imports_torch(monkeypatch):
+    """joblib's feeder thread pickles a torch estimator while the main thread
+    is importing torch: a partially initialised torch (no ``torch.nn`` yet)
+    must not break ``__getstate__`` (no torch object can exist yet)."""
+    import pickle
+    import sys
+    import types
+
+    from skwtsg.featurizers import MultiTaskFeaturizer
+
+    est = MultiTaskFeaturizer()
+    monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))
+    clone = pickle.loads(pickle.dumps(est))
+    assert clone.get_params() == est.get_params()
