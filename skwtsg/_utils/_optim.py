@@ -76,6 +76,21 @@ def _by_device_and_dtype(*lists: list) -> list[tuple]:
     return list(groups.values())
 
 
+def _zero_grad(params: Iterable[Any], set_to_none: bool) -> None:
+    """``torch.optim.Optimizer.zero_grad``'s for-loop form, on ``params``."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+            continue
+        if p.grad.grad_fn is not None:
+            p.grad.detach_()
+        else:
+            p.grad.requires_grad_(False)
+        p.grad.zero_()
+
+
 class _Optimizer:
     """Parameter groups (copied) with per-group ``lr`` and ``weight_decay``."""
 
@@ -113,18 +128,9 @@ class _Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """``torch.optim.Optimizer.zero_grad`` (for-loop form)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                    continue
-                if p.grad.grad_fn is not None:
-                    p.grad.detach_()
-                else:
-                    p.grad.requires_grad_(False)
-                p.grad.zero_()
+        _zero_grad(
+            (p for group in self.param_groups for p in group["params"]), set_to_none
+        )
 
     def step(self) -> None:
         with self.torch.no_grad():
@@ -514,17 +520,7 @@ class _LBFGS:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """``torch.optim.Optimizer.zero_grad`` (for-loop form)."""
-        for p in self._params:
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-                continue
-            if p.grad.grad_fn is not None:
-                p.grad.detach_()
-            else:
-                p.grad.requires_grad_(False)
-            p.grad.zero_()
+        _zero_grad(self._params, set_to_none)
 
     def _gather_flat_grad(self):
         views = []
