@@ -61,12 +61,8 @@ def _mse_kernel(a, b, sample_weight, multioutput, names):
     )
 
 
-def _report_kernel(y_true, y_weak, y_strong, sample_weight, multioutput):
-    """The five diagnostics of :func:`weak_to_strong_report` on checked arrays."""
-    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
-    weak = _mse_kernel(y_true, y_weak, names=("y_true", "y_weak"), **kw)
-    strong = _mse_kernel(y_true, y_strong, names=("y_true", "y_strong"), **kw)
-    mis = _mse_kernel(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
+def _diagnostics(weak, strong, mis):
+    """The five diagnostics from the three losses (any shape, any loss)."""
     return {
         "weak_error": weak,
         "strong_error": strong,
@@ -74,6 +70,15 @@ def _report_kernel(y_true, y_weak, y_strong, sample_weight, multioutput):
         "gain": weak - strong,
         "bound": weak - mis,
     }
+
+
+def _report_kernel(y_true, y_weak, y_strong, sample_weight, multioutput):
+    """The five diagnostics of :func:`weak_to_strong_report` on checked arrays."""
+    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
+    weak = _mse_kernel(y_true, y_weak, names=("y_true", "y_weak"), **kw)
+    strong = _mse_kernel(y_true, y_strong, names=("y_true", "y_strong"), **kw)
+    mis = _mse_kernel(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
+    return _diagnostics(weak, strong, mis)
 
 
 def misfit(
@@ -361,13 +366,7 @@ def weak_to_strong_report(
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     strong = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
     mis = _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
-    report = {
-        "weak_error": weak,
-        "strong_error": strong,
-        "misfit": mis,
-        "gain": weak - strong,
-        "bound": weak - mis,
-    }
+    report = _diagnostics(weak, strong, mis)
     if y_ceiling is not None:
         report["ceiling_error"] = _mse(
             y_true, y_ceiling, names=("y_true", "y_ceiling"), **kw

@@ -22,7 +22,7 @@ from .._utils._validation import (
     check_real_arrays,
     check_sample_weight,
 )
-from ._gain import misfit, weak_to_strong_report
+from ._gain import _diagnostics, misfit, weak_to_strong_report
 from ._scorer import _aligned, _num_rows, _unwrap
 
 __all__ = ["diagnostic_intervals", "misfit_interval"]
@@ -217,13 +217,7 @@ def _row_losses(y_true, y_weak, y_strong):
         return {"misfit": mis}
     weak = (y_true - y_weak) ** 2
     strong = (y_true - y_strong) ** 2
-    return {
-        "weak_error": weak,
-        "strong_error": strong,
-        "misfit": mis,
-        "gain": weak - strong,
-        "bound": weak - mis,
-    }
+    return _diagnostics(weak, strong, mis)
 
 
 def _report_intervals(

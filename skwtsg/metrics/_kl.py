@@ -29,6 +29,7 @@ from .._utils._validation import (
     check_sample_weight,
     has_complex,
 )
+from ._gain import _diagnostics
 
 __all__ = [
     "accuracy_pgr",
@@ -500,13 +501,7 @@ def _classification_report(
     weak = _mean(_error_rows(y_true, P_w, "p_weak", labels), w)
     strong = _mean(_error_rows(y_true, P_s, "p_strong", labels), w)
     mis = _mean(_kl_rows(P_w, P_s, ("p_weak", "p_strong")), w)
-    report = {
-        "weak_error": weak,
-        "strong_error": strong,
-        "misfit": mis,
-        "gain": weak - strong,
-        "bound": weak - mis,
-    }
+    report = _diagnostics(weak, strong, mis)
     hard = not _is_proba(y_true)
     if hard:
         codes = _label_codes(y_true, P_w.shape[1], labels)
