@@ -705,8 +705,9 @@ class _TfidfMemo:
     """The TF-IDF matrices of the last few texts a fitted family transformed.
 
     Shared by a :class:`TfidfSVDFeaturizer` and its :meth:`truncated`
-    members (one fitted vectorizer): the texts are keyed by the sha256 of
-    their contents, so equal texts are tokenised once whatever their array.
+    members (one fitted vectorizer): the texts are keyed by their contents
+    (:func:`joblib.hash`, as :class:`~skwtsg._utils._cache.FrozenTransformMemo`),
+    so equal texts are tokenised once whatever their array.
     """
 
     def __init__(self, size: int = 4):
@@ -718,12 +719,10 @@ class _TfidfMemo:
         return {"size": self.size, "_entries": {}}
 
     def transform(self, vectorizer, texts):
-        digest = hashlib.sha256()
-        for text in texts:
-            data = text.encode("utf-8")
-            digest.update(len(data).to_bytes(8, "little"))
-            digest.update(data)
-        key = digest.hexdigest()
+        from joblib import hash as joblib_hash
+
+        # the content key of FrozenTransformMemo (skwtsg/_utils/_cache.py)
+        key = joblib_hash(list(texts))
         T = self._entries.pop(key, None)
         if T is None:
             T = vectorizer.transform(texts)
