@@ -10,6 +10,7 @@ from ._base import (
     _cholesky_rcond,
     _Problem,
     _safe_ratio,
+    _small_dense,
     _Solution,
     _triangular_reduction,
 )
@@ -146,11 +147,12 @@ class NonNegativeLeastSquaresHead(_BaseHead):
             scale = norms[support]
             gram_s = problem.gram[np.ix_(support, support)] / np.outer(scale, scale)
             factor, _ = _cholesky_rcond(gram_s)
-            if factor is not None:
-                delta = linalg.cho_solve(
-                    factor, grad[support, k] / scale, check_finite=False
-                )
-            else:
-                delta = linalg.lstsq(gram_s, grad[support, k] / scale)[0]
+            with _small_dense(support.size):
+                if factor is not None:
+                    delta = linalg.cho_solve(
+                        factor, grad[support, k] / scale, check_finite=False
+                    )
+                else:
+                    delta = linalg.lstsq(gram_s, grad[support, k] / scale)[0]
             coef[support, k] = np.clip(coef[support, k] + delta / scale, 0.0, None)
         return coef

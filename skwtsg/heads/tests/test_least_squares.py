@@ -377,11 +377,14 @@ def test_shifted_one_pass_centring_matches_lstsq(weighted, adversarial):
     from skwtsg.heads import _base
 
     rng = np.random.default_rng(7)
-    n = 5000
+    step = 40  # the sample reads every 40th row
+    n = step * _base._SHIFT_SAMPLE
     X = rng.normal(size=(n, 4)) * [1.0, 1e-3, 10.0, 1.0] + [3.0, 1e3, -50.0, 0.0]
     Y = X @ rng.normal(size=(4, 3)) + rng.normal(size=(n, 3)) + [1e4, 0.0, -7.0]
-    if adversarial:  # the sample (every 4th row) misses the shift of 3/4 rows
-        X[np.arange(n) % (n // _base._SHIFT_SAMPLE) != 0, 0] += 50.0
+    if adversarial:
+        # The sample misses the shift of 39 rows in 40: its mean is off by
+        # sqrt(39) standard deviations, beyond the limit of 4.
+        X[np.arange(n) % step != 0, 0] += 50.0
     w = rng.uniform(0.1, 2.0, size=n) if weighted else None
     calls = []
     original = _base._accumulate
@@ -423,3 +426,49 @@ def test_non_finite_input_raises_the_check_array_error(head, where, value):
         y[4] = value
     with pytest.raises(ValueError, match=f"Input {where} contains"):
         clone(head).fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize("y_mean", [0.0, 1e3])
+@pytest.mark.parametrize("adversarial", [False, True])
+def test_unshifted_pass_matches_lstsq(y_mean, adversarial):
+    """Small means (within 2.8 standard deviations in the sample): no shift.
+
+    The design is read as given (no copy); targets with a large mean are
+    still shifted. When the sample misleads (the rows it skips are shifted),
+    the exact-mean pass follows, and the fit is exact either way.
+    """
+    from skwtsg.heads import _base
+
+    rng = np.random.default_rng(11)
+    step = 40
+    n = step * _base._SHIFT_SAMPLE
+    X = rng.normal(size=(n, 5)) * [1.0, 2.0, 0.5, 1.0, 3.0] + [0.5, -1.0, 0.2, 0.0, 2.0]
+    Y = X @ rng.normal(size=(5, 2)) + rng.normal(size=(n, 2)) + y_mean
+    if adversarial:
+        X[np.arange(n) % step != 0, 1] += 100.0
+    shifts = []
+    original = _base._accumulate
+
+    def recording(X_, Y_, sqrt_w, shift_x, shift_y, gram):
+        shifts.append((shift_x.copy(), shift_y.copy()))
+        return original(X_, Y_, sqrt_w, shift_x, shift_y, gram)
+
+    _base._accumulate = recording
+    try:
+        head = LeastSquaresHead().fit(X, Y)
+    finally:
+        _base._accumulate = original
+    assert not np.any(shifts[0][0])  # the first pass reads X unshifted
+    assert np.any(shifts[0][1]) == bool(y_mean)  # and shifts Y if its mean is large
+    assert len(shifts) == (2 if adversarial else 1)
+    xc, yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    ref = np.linalg.lstsq(xc, yc, rcond=None)[0]
+    assert_allclose(head.coef_, ref.T, rtol=1e-10, atol=1e-12)
+    assert_allclose(
+        head.predict(X), _lstsq_reference(X, Y, None), rtol=1e-10, atol=1e-9
+    )
+    problem = _base._prepare_problem(X, Y, None, True)
+    assert_allclose(problem.gram, xc.T @ xc, rtol=1e-10, atol=1e-9)
+    assert_allclose(problem.xty, xc.T @ yc, rtol=1e-10, atol=1e-9)
+    assert_allclose(problem.yty, np.sum(yc**2, axis=0), rtol=1e-10)
+    assert_allclose(problem.x_sum, 0.0, atol=1e-8 * n)
