@@ -313,11 +313,14 @@ def _shift_estimate(A, sample_weight, allow_zero=False):
         w = sample_weight[::step]
         if w.sum() > 0:
             return (w @ sample) / w.sum()
+    if not allow_zero or sample.shape[0] < 2:
+        return sample.mean(axis=0)
+    sample = np.array(sample)  # contiguous: two fast reductions
     mean = sample.mean(axis=0)
-    if allow_zero and sample.shape[0] > 1:
-        var = sample.var(axis=0)
-        if np.all(mean**2 <= _ZERO_SHIFT_MARGIN * _SHIFT_LIMIT * var):
-            return np.zeros_like(mean)
+    sample -= mean
+    var = np.einsum("ij,ij->j", sample, sample) / sample.shape[0]
+    if np.all(mean**2 <= _ZERO_SHIFT_MARGIN * _SHIFT_LIMIT * var):
+        return np.zeros_like(mean)
     return mean
 
 
