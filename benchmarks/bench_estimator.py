@@ -13,7 +13,7 @@ directly on the rows of each role, sliced beforehand:
 
 The ratio ``fit / parts`` is what the estimator adds: validation, role
 assignment, taking the rows of each role out of ``X``, diagnostics. The
-second ratio adds to the parts one ``X[order]`` (the copy of every row in
+second ratio adds to the parts one ``X.take(order, axis=0)`` (the copy of every row in
 role order that the fit makes once, and that no caller of the heads can
 avoid either): the rest is the estimator's own overhead.
 Grid n ∈ {2e4, 1e5}, d ∈ {64, 256};
@@ -88,7 +88,7 @@ def bench_point(n, d, repeat, seed):
     for _ in range(repeat):
         fit_s.append(_timed(lambda: est.fit(X, y)))
         parts_s.append(_timed(parts))
-        take_s.append(_timed(lambda: X[order]))
+        take_s.append(_timed(lambda: X.take(order, axis=0)))
     ratio = median(fit_s) / median(parts_s)
     return {
         "n": n,

@@ -20,7 +20,7 @@ from sklearn.base import (
 )
 from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import _safe_indexing, assert_all_finite
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -39,7 +39,11 @@ from ._roles import (
     RoleAssignment,
     assign_roles,
 )
-from ._utils._validation import check_partially_labeled_y, check_real_arrays
+from ._utils._validation import (
+    check_partially_labeled_y,
+    check_real_arrays,
+    take_rows,
+)
 from .heads import LeastSquaresHead, check_head_convexity
 from .heads._base import _BaseHead
 from .metrics._gain import _mse_kernel, _report_kernel
@@ -79,11 +83,11 @@ def _take_role_rows(X: Any, split: RoleAssignment) -> _RoleRows:
     """Index ``X`` once by the rows of every role (see :class:`_RoleRows`)."""
     same = np.array_equal(split.strong_rows, split.weak_rows)
     blocks = [split.weak_rows] + ([] if same else [split.strong_rows])
-    taken = _safe_indexing(X, np.concatenate(blocks + [split.eval_rows]))
+    taken = take_rows(X, np.concatenate(blocks + [split.eval_rows]))
     n_weak, n_eval, n = len(split.weak_rows), len(split.eval_rows), _num_rows(taken)
 
     def part(start: int, stop: int) -> Any:
-        return _safe_indexing(taken, slice(start, stop))
+        return take_rows(taken, slice(start, stop))
 
     weak = part(0, n_weak)
     return _RoleRows(

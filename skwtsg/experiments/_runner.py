@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.utils import _safe_indexing
 
 from .._classifier import WeakToStrongClassifier
+from .._utils._validation import take_rows
 from .._w2s import WeakToStrongRegressor, _make_featurizer
 from ._case import Experiment, W2SCase
 from ._report import write_outputs
@@ -355,7 +355,7 @@ def _ceiling(est, case, ceiling_head=None):
     keys = ("epsilon", "projection_term", "epsilon_term", "epsilon_bound", "ls_gap")
     if np.isnan(y[strong]).any():
         return nan, dict.fromkeys(keys, nan)
-    X_strong = _safe_indexing(case.X, strong)
+    X_strong = take_rows(case.X, strong)
     Z = est.strong_featurizer_.transform(X_strong)
     if ceiling_head is None:
         ceiling_head = clone(est.head_)
@@ -386,7 +386,7 @@ def _ceiling(est, case, ceiling_head=None):
         )
     if not len(evals):
         return nan, train
-    Z_eval = est.strong_featurizer_.transform(_safe_indexing(case.X, evals))
+    Z_eval = est.strong_featurizer_.transform(take_rows(case.X, evals))
     y_eval = y[evals].reshape(len(evals), -1)
     return ((predict(ceiling, Z_eval) - y_eval) ** 2).mean(axis=0), train
 
@@ -410,7 +410,7 @@ def _prefit_weak_featurizers(cases, *, n_jobs, verbose):
                 "with explicit roles."
             )
         weak_rows = np.flatnonzero(np.isin(case.roles, ("weak", "both")))
-        X_weak = _safe_indexing(case.X, weak_rows)
+        X_weak = take_rows(case.X, weak_rows)
         y_weak = np.asarray(case.y, dtype=float)[weak_rows]
         fit = _cached_weak_fit(case.weak_fit_cache)
         for label, weak in case.weak_featurizers.items():
@@ -516,8 +516,8 @@ class _SharedStrongFit:
         y = np.asarray(case.y, dtype=float)
         head = case.head if case.head is not None else LeastSquaresHead()
         weak_head = case.weak_head if case.weak_head is not None else head
-        X_weak = _safe_indexing(case.X, weak_rows)
-        X_strong = _safe_indexing(case.X, strong_rows)
+        X_weak = take_rows(case.X, weak_rows)
+        X_strong = take_rows(case.X, strong_rows)
         threads = case.meta.get("torch_threads")
         # Frozen, and each transforms an input once (the fits below and the
         # weak-to-strong fits and ceilings of this case make the same calls).
@@ -665,9 +665,9 @@ def _classification_ceiling(est, case):
     y = case.y
 
     def error(rows):
-        Z = est.strong_featurizer_.transform(_safe_indexing(case.X, rows))
+        Z = est.strong_featurizer_.transform(take_rows(case.X, rows))
         P = est._proba(est.ceiling_head_, Z, est._ceiling_columns)
-        return kl_error(_safe_indexing(y, rows), P, labels=est.classes_)
+        return kl_error(take_rows(y, rows), P, labels=est.classes_)
 
     strong = np.flatnonzero(np.isin(roles, ("strong", "both")))
     evals = np.flatnonzero(roles == "eval")
