@@ -54,8 +54,8 @@ from sklearn.utils.validation import (
 )
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
-from threadpoolctl import threadpool_limits
 
+from .._utils._blas import single_threaded_blas
 from .._utils._validation import check_class_probabilities
 
 __all__ = ["SoftmaxHead", "check_probabilities"]
@@ -467,7 +467,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         """
         # Many small dense factorisations: one BLAS thread is much faster
         # than several competing for the cores.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             return self._fit(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight):
