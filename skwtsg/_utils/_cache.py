@@ -117,6 +117,11 @@ class FeatureCache:
                 self._data[keys[i]] = rows[i]
         return rows
 
+    def missing(self, keys: Sequence[Hashable]) -> list[int]:
+        """Indices of the ``keys`` that are not cached (counters unchanged)."""
+        with self._lock:
+            return [i for i, key in enumerate(keys) if key not in self._data]
+
     def info(self) -> dict:
         """``{"hits": int, "misses": int, "size": int}``."""
         with self._lock:
@@ -136,17 +141,20 @@ FILE_SHA256: dict = {}  # (path, size, mtime_ns) -> sha256, once per process
 
 
 class EmbeddingStore:
-    """Float32 vectors keyed by strings (text hashes) in one sqlite file.
+    """Vectors keyed by strings (text hashes, SMILES) in one sqlite file.
 
-    Safe for concurrent use by several processes: the database is in
+    ``dtype`` is the stored type: ``"<f4"`` (float32, the embeddings a model
+    computes) by default, ``"<f8"`` to keep float64 values exactly (RDKit
+    descriptors). Safe for concurrent use by several processes: the database is in
     write-ahead-log mode (readers do not block the writer), each connection
     waits up to ``SQLITE_TIMEOUT`` seconds for a lock, and each
     :meth:`put_many` is one transaction, so it is written completely or not
     at all.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, dtype: str = "<f4") -> None:
         self.path = Path(path)
+        self.dtype = dtype
 
     def _connect(self, create: bool) -> sqlite3.Connection:
         if create:
@@ -182,7 +190,7 @@ class EmbeddingStore:
                     chunk,
                 )
                 for key, dim, vec in rows:
-                    v = np.frombuffer(vec, dtype="<f4")
+                    v = np.frombuffer(vec, dtype=self.dtype)
                     if v.shape == (dim,):
                         found[key] = v
         except sqlite3.Error as exc:
@@ -194,15 +202,15 @@ class EmbeddingStore:
 
     def _warn_unreadable(self, exc: Exception) -> None:
         warnings.warn(
-            f"Could not read the embedding cache {self.path} ({exc}); "
-            "computing the embeddings again.",
+            f"Could not read the cache {self.path} ({exc}); "
+            "computing its values again.",
             UserWarning,
             stacklevel=4,
         )
 
     def put_many(self, keys: Sequence[str], vectors: Any) -> None:
         """Store ``vectors`` (one row per key) in one transaction."""
-        vectors = np.asarray(vectors, dtype="<f4")
+        vectors = np.asarray(vectors, dtype=self.dtype)
         con = self._connect(create=True)
         try:
             with con:

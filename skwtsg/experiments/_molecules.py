@@ -146,6 +146,10 @@ default=("ESOL", "FreeSolv", "Lipop")
         Where the fitted weak featurizers are kept between runs (each
         case's ``weak_fit_cache``): a repeated run loads them instead of
         pretraining the transformers again, with bitwise the same records.
+        The strong featurizer keeps the RDKit descriptors of each molecule
+        in its ``rdkit_descriptors`` subfolder (``cache_dir`` of
+        :class:`~skwtsg.featurizers.RDKitDescriptorFeaturizer`), shared by
+        the splits and processes of a run and by later runs.
         ``None`` uses :func:`default_weak_fit_cache`; ``False`` disables it.
         A fit is found again only for the same parameters (seeds included),
         training molecules and labels, torch thread count, library versions
@@ -223,6 +227,9 @@ default=("ESOL", "FreeSolv", "Lipop")
             "cache_dir must be a folder, None (the default folder) or False "
             f"(no cache); got cache_dir={cache_dir!r}."
         )
+    descriptor_cache = (
+        None if cache_dir is None else Path(cache_dir) / "rdkit_descriptors"
+    )
     rng = check_random_state(random_state)
     if quick:
         names, seeds = names[:1], seeds[:1]
@@ -263,7 +270,9 @@ default=("ESOL", "FreeSolv", "Lipop")
                     X=data.smiles[rows].reshape(-1, 1),
                     y=data.target[rows],
                     roles=roles,
-                    strong_featurizer=RDKitDescriptorFeaturizer(),
+                    strong_featurizer=RDKitDescriptorFeaturizer(
+                        cache_dir=descriptor_cache
+                    ),
                     weak_featurizers=weak,
                     head=RidgeHead(alpha=alpha),
                     weak_head=LeastSquaresHead(),

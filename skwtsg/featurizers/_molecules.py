@@ -12,7 +12,12 @@ times on the same SMILES).
 
 from __future__ import annotations
 
+import hashlib
+import os
+import sqlite3
+import warnings
 from numbers import Integral
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +27,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
-from .._utils._cache import MOLECULE_FEATURES, MORGAN_GENERATORS
+from .._utils._cache import MOLECULE_FEATURES, MORGAN_GENERATORS, EmbeddingStore
 from .._utils._validation import check_string_column
 
 __all__ = ["RDKitDescriptorFeaturizer", "MorganFingerprintFeaturizer"]
@@ -124,18 +129,47 @@ def _parse(smiles, estimator=None) -> list:
     return mols
 
 
-def _cached_rows(smiles, key, compute, estimator=None) -> list:
-    """Cached ``compute(mol)`` of each SMILES under ``(key, smiles)``."""
+def _cached_rows(smiles, key, compute, estimator=None, store=None) -> list:
+    """Cached ``compute(mol)`` of each SMILES under ``(key, smiles)``.
+
+    In-process first (``MOLECULE_FEATURES``); with a ``store``
+    (:class:`~skwtsg._utils._cache.EmbeddingStore` of float64 rows keyed by
+    SMILES), the rows missing in-process are read from it, and the rows
+    computed here are written to it.
+    """
     Chem, rdBase, _, _ = _rdkit()
+    keys = [(key, s) for s in smiles]
+    stored: dict = {}
+    computed: list[int] = []
+    if store is not None:
+        todo = MOLECULE_FEATURES.missing(keys)
+        if todo:
+            stored = store.get_many(sorted({smiles[i] for i in todo}))
 
     def one(i):
+        hit = stored.get(smiles[i])
+        if hit is not None:
+            return np.array(hit)  # a writable copy of the stored row
         mol = Chem.MolFromSmiles(smiles[i])
         if mol is None or mol.GetNumAtoms() == 0:
             raise _invalid(i, smiles[i], estimator)
+        computed.append(i)
         return compute(mol)
 
     with rdBase.BlockLogs():
-        return MOLECULE_FEATURES.rows([(key, s) for s in smiles], one)
+        rows = MOLECULE_FEATURES.rows(keys, one)
+    if store is not None and computed:
+        new = {smiles[i]: rows[i] for i in computed}
+        try:
+            store.put_many(list(new), np.vstack(list(new.values())))
+        except (OSError, sqlite3.Error) as exc:
+            warnings.warn(
+                f"Could not write the descriptor cache {store.path} ({exc}); "
+                "the descriptors are computed again next time.",
+                UserWarning,
+                stacklevel=3,
+            )
+    return rows
 
 
 def _descriptor_functions(names):
@@ -144,8 +178,11 @@ def _descriptor_functions(names):
     return [table[n] for n in names]
 
 
-def _descriptor_matrix(smiles, names, estimator=None) -> np.ndarray:
-    """Raw RDKit descriptors, shape (n, len(names)); NaN where RDKit fails."""
+def _descriptor_matrix(smiles, names, estimator=None, store=None) -> np.ndarray:
+    """Raw RDKit descriptors, shape (n, len(names)); NaN where RDKit fails.
+
+    ``store``: a persistent cache of the rows (see :func:`_cached_rows`).
+    """
     names = tuple(names)
     if not names:
         return np.empty((len(smiles), 0))
@@ -160,7 +197,7 @@ def _descriptor_matrix(smiles, names, estimator=None) -> np.ndarray:
                 out[j] = np.nan
         return out
 
-    rows = _cached_rows(smiles, ("descriptors", names), compute, estimator)
+    rows = _cached_rows(smiles, ("descriptors", names), compute, estimator, store)
     return np.vstack(rows) if rows else np.empty((0, len(names)))
 
 
@@ -246,6 +283,15 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
     standardize : bool, default=True
         Centre and scale every kept column with its fit mean and standard
         deviation, then clip to ``[-10, 10]``.
+    cache_dir : str, path-like or None, default=None
+        Folder of a persistent cache of the raw descriptors of each molecule
+        (float64, bitwise what RDKit computed): one sqlite file per RDKit
+        version and descriptor list,
+        ``<cache_dir>/rdkit-<version>-descriptors-<hash>.sqlite``, safe for
+        several processes at once. A later fit or transform on cached
+        molecules, in any process, reads them instead of computing them
+        again. ``None`` disables it. A cache that cannot be written only
+        raises a warning.
 
     Attributes
     ----------
@@ -273,6 +319,8 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
         ``standardize=False``).
     n_features_out_ : int
         Number of output columns.
+    cache_path_ : pathlib.Path or None
+        The sqlite file of the descriptor cache, or None when it is disabled.
 
     See Also
     --------
@@ -327,6 +375,7 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
         "morgan_bits": [Interval(Integral, 0, None, closed="left")],
         "counts": ["boolean"],
         "standardize": ["boolean"],
+        "cache_dir": [str, os.PathLike, None],
     }
 
     def __init__(
@@ -337,12 +386,14 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
         morgan_bits: int = 2048,
         counts: bool = True,
         standardize: bool = True,
+        cache_dir: str | os.PathLike | None = None,
     ) -> None:
         self.descriptors = descriptors
         self.morgan_radius = morgan_radius
         self.morgan_bits = morgan_bits
         self.counts = counts
         self.standardize = standardize
+        self.cache_dir = cache_dir
 
     def _descriptor_names(self) -> list[str]:
         """The requested descriptor names, checked against RDKit's list."""
@@ -369,8 +420,19 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
             )
         return names
 
+    def _cache_path(self, names):
+        """The descriptor cache file for ``names`` (None without ``cache_dir``)."""
+        if self.cache_dir is None or not names:
+            return None
+        _, rdBase, _, _ = _rdkit()
+        digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+        name = f"rdkit-{rdBase.rdkitVersion}-descriptors-{digest}.sqlite"
+        return Path(self.cache_dir).expanduser() / name
+
     def _raw(self, smiles):
-        desc = _descriptor_matrix(smiles, self.descriptor_names_, self)
+        path = getattr(self, "cache_path_", None)
+        store = None if path is None else EmbeddingStore(path, dtype="<f8")
+        desc = _descriptor_matrix(smiles, self.descriptor_names_, self, store)
         fp = _morgan_matrix(
             smiles, self.morgan_radius, self.morgan_bits, self.counts, self
         )
@@ -398,6 +460,7 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
             raise ValueError("RDKitDescriptorFeaturizer: X has no rows.")
         _input_features(self, X, reset=True)
         self.descriptor_names_ = list(names)
+        self.cache_path_ = self._cache_path(self.descriptor_names_)
         desc, fp = self._raw(smiles)
 
         finite = np.isfinite(desc).all(axis=0)

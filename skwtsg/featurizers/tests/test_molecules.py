@@ -187,8 +187,8 @@ def test_nonfinite_descriptors_are_dropped_or_imputed(monkeypatch):
     real = M._descriptor_matrix
     state = {"fit": True}
 
-    def fake(smiles, names, estimator=None):
-        out = real(smiles, names, estimator).copy()
+    def fake(smiles, names, estimator=None, store=None):
+        out = real(smiles, names, estimator, store).copy()
         out[0, 0] = np.nan  # column 0 non-finite on the fit data: dropped
         out[:, 1] *= 1e9  # column 1 huge: log-scaled
         if not state["fit"]:
@@ -348,3 +348,57 @@ def test_fast_descriptors_skip_the_costly_ones(monkeypatch):
     assert names_fast == [n for n in names_all if n not in M.COSTLY_DESCRIPTORS]
     keep = [names_all.index(n) for n in names_fast]
     np.testing.assert_allclose(fast.transform(SMILES), every.transform(SMILES)[:, keep])
+
+
+SMILES_CACHE = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CCN(CC)CC", "C1CCCCC1"]
+
+
+def test_descriptor_disk_cache_is_bitwise_and_read_back(tmp_path, monkeypatch):
+    """A second process (an empty in-process cache) reads the stored rows."""
+    kw = dict(morgan_bits=32, descriptors=["MolLogP", "TPSA", "BertzCT"])
+    fresh = RDKitDescriptorFeaturizer(**kw).fit(SMILES_CACHE)
+    M.clear_cache()
+    cached = RDKitDescriptorFeaturizer(cache_dir=tmp_path, **kw).fit(SMILES_CACHE)
+    assert cached.cache_path_.parent == tmp_path and cached.cache_path_.exists()
+    assert "descriptors" in cached.cache_path_.name
+    Z = cached.transform(SMILES_CACHE)
+    np.testing.assert_array_equal(Z, fresh.transform(SMILES_CACHE))
+
+    M.clear_cache()  # as in another process: only the disk has the rows
+
+    def fail(*args, **kwargs):
+        raise AssertionError("descriptor computed although it is on disk")
+
+    monkeypatch.setattr(M, "_descriptor_functions", lambda names: [fail] * len(names))
+    again = RDKitDescriptorFeaturizer(cache_dir=tmp_path, **kw).fit(SMILES_CACHE)
+    np.testing.assert_array_equal(again.transform(SMILES_CACHE), Z)
+
+
+def test_descriptor_disk_cache_key_and_misses(tmp_path):
+    """Another descriptor list is another file; new molecules are added."""
+    a = RDKitDescriptorFeaturizer(
+        cache_dir=tmp_path, morgan_bits=0, descriptors=["MolLogP"]
+    ).fit(SMILES_CACHE[:3])
+    b = RDKitDescriptorFeaturizer(
+        cache_dir=tmp_path, morgan_bits=0, descriptors=["TPSA"]
+    ).fit(SMILES_CACHE[:3])
+    assert a.cache_path_ != b.cache_path_
+    M.clear_cache()
+    a.transform(SMILES_CACHE)  # two molecules not stored yet
+    from skwtsg._utils._cache import EmbeddingStore
+
+    stored = EmbeddingStore(a.cache_path_, dtype="<f8").get_many(SMILES_CACHE)
+    assert sorted(stored) == sorted(SMILES_CACHE)
+    plain = RDKitDescriptorFeaturizer(morgan_bits=0).fit(SMILES_CACHE)
+    assert plain.cache_path_ is None
+
+
+def test_descriptor_disk_cache_unwritable_warns(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    M.clear_cache()
+    with pytest.warns(UserWarning, match="Could not write the descriptor cache"):
+        featurizer = RDKitDescriptorFeaturizer(
+            cache_dir=blocker, morgan_bits=0, descriptors=["MolLogP"]
+        ).fit(SMILES_CACHE)
+    assert featurizer.transform(SMILES_CACHE).shape == (len(SMILES_CACHE), 1)
