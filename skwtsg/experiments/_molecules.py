@@ -434,7 +434,8 @@ MOLECULES = Experiment(
         ),
         Option(
             "--cache-dir",
-            "folder keeping the fitted weak models between runs ('off': none)",
+            "folder keeping the fitted weak models and the strong descriptors "
+            "between runs ('off': none)",
             type=_cache_dir_option,
         ),
     ),
