@@ -576,6 +576,13 @@ def _small_dense(order):
     return single_threaded_blas() if order <= _SINGLE_THREAD_FACTOR else nullcontext()
 
 
+def _certificate(problem, grad, coef_a, alpha):
+    """Per-target certificate from ``grad = Xt_aᵀ R`` on the active columns."""
+    return _stationarity_residual(
+        grad, coef_a, problem.col_norms[problem.active], problem.y_norms, alpha
+    ).max(axis=0, initial=0.0)
+
+
 def _cholesky_rcond(matrix):
     """Cholesky factor and reciprocal condition number (1-norm) of an SPD matrix.
 
@@ -671,9 +678,7 @@ def _solve_ridge_family(problem, alpha):
             )
             # Certificate from the normal equations, without a pass over the data.
             grad = xty - problem.gram[np.ix_(act, act)] @ coef_a
-            cert = _stationarity_residual(
-                grad, coef_a, problem.col_norms[act], problem.y_norms, alpha
-            ).max(axis=0, initial=0.0)
+            cert = _certificate(problem, grad, coef_a, alpha)
             if cert.max(initial=0.0) <= 1e-12:
                 coef[act] = coef_a
                 return coef, cert, "cholesky"
@@ -764,9 +769,7 @@ def _solve_ridge_dual(problem, alpha):
             )
         coef_a, fitted = problem.active_design_products(dual)
         grad = problem.active_gradient(targets - fitted)
-        cert = _stationarity_residual(
-            grad, coef_a, problem.col_norms[act], problem.y_norms, alpha
-        ).max(axis=0, initial=0.0)
+        cert = _certificate(problem, grad, coef_a, alpha)
         if cert.max(initial=0.0) <= 1e-12:
             coef[act] = coef_a
             return coef, cert, "dual"
