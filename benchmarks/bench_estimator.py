@@ -13,9 +13,9 @@ directly on the rows of each role, sliced beforehand:
 
 The ratio ``fit / parts`` is what the estimator adds: validation, role
 assignment, taking the rows of each role out of ``X``, diagnostics. The
-second ratio adds to the parts one ``X.take(order, axis=0)`` (the copy of every row in
-role order that the fit makes once, and that no caller of the heads can
-avoid either): the rest is the estimator's own overhead.
+second ratio adds to the parts one ``X.take(order, axis=0)`` (the copy of
+every row in role order that the fit makes once, and that no caller of the
+heads can avoid either): the rest is the estimator's own overhead.
 Grid n ∈ {2e4, 1e5}, d ∈ {64, 256};
 each point is the median of ``--repeat`` interleaved timings (fit, then
 parts, so that both see the same load; medians, not best-of), with the

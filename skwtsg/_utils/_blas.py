@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_STATE: dict = {"controller": None}
+_STATE: dict = {"controller": None, "depth": 0}  # depth: main thread only
 _LOCK = threading.Lock()
 
 
@@ -59,8 +59,12 @@ def single_threaded_blas() -> Iterator[None]:
     ...     blas_threads()
     1
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or _STATE["depth"]:
+        yield  # another thread, or inside a block already: nothing to change
         return
-    with _controller().limit(limits=1, user_api="blas"):
-        yield
+    _STATE["depth"] += 1
+    try:
+        with _controller().limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        _STATE["depth"] -= 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils import _safe_indexing
 
 
 def check_string_column(X, *, what="string", strip=False, estimator=None):
@@ -525,6 +526,4 @@ def take_rows(X, index):
     """
     if isinstance(X, np.ndarray):
         return X[index] if isinstance(index, slice) else X.take(index, axis=0)
-    from sklearn.utils import _safe_indexing
-
     return _safe_indexing(X, index)

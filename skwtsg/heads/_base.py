@@ -43,7 +43,7 @@ _BLOCK_ENTRIES = 1 << 17
 #: Entries in one block of the pass that forms the Gram matrix
 #: (:func:`_accumulate`, 4 MiB of float64): larger blocks make fewer, more
 #: efficient BLAS calls (measured 1.2-1.4x faster than 1 MiB at d=256, the
-#: same at d=64, with a thread per chunk).
+#: same at d=64).
 _PASS_BLOCK_ENTRIES = 1 << 19
 
 
