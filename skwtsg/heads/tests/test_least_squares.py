@@ -430,20 +430,26 @@ def test_non_finite_input_raises_the_check_array_error(head, where, value):
 
 @pytest.mark.parametrize("y_mean", [0.0, 1e3])
 @pytest.mark.parametrize("adversarial", [False, True])
-def test_unshifted_pass_matches_lstsq(y_mean, adversarial):
-    """Small means (within 2.8 standard deviations in the sample): no shift.
+@pytest.mark.parametrize("n_features", [5, 24])
+def test_unshifted_pass_matches_lstsq(y_mean, adversarial, n_features):
+    """Small means (within 3.6 standard deviations in the sample): no shift.
 
     The design is read as given (no copy); targets with a large mean are
     still shifted. When the sample misleads (the rows it skips are shifted),
-    the exact-mean pass follows, and the fit is exact either way.
+    the exact-mean pass follows, and the fit is exact either way. With 5
+    features the targets' statistics come from blocks of rows; with 24 (at
+    least 8 per target and ones column) from one copy ``[Y - s, 1]``.
     """
     from skwtsg.heads import _base
 
     rng = np.random.default_rng(11)
     step = 40
     n = step * _base._SHIFT_SAMPLE
-    X = rng.normal(size=(n, 5)) * [1.0, 2.0, 0.5, 1.0, 3.0] + [0.5, -1.0, 0.2, 0.0, 2.0]
-    Y = X @ rng.normal(size=(5, 2)) + rng.normal(size=(n, 2)) + y_mean
+    reps = -(-n_features // 5)
+    scales = np.tile([1.0, 2.0, 0.5, 1.0, 3.0], reps)[:n_features]
+    means = np.tile([0.5, -1.0, 0.2, 0.0, 2.0], reps)[:n_features]
+    X = rng.normal(size=(n, n_features)) * scales + means
+    Y = X @ rng.normal(size=(n_features, 2)) + rng.normal(size=(n, 2)) + y_mean
     if adversarial:
         X[np.arange(n) % step != 0, 1] += 100.0
     shifts = []
