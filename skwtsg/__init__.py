@@ -7,7 +7,7 @@ with the smallest bound.
 
 from ._classifier import WeakToStrongClassifier
 from ._w2s import WeakToStrongRegressor
-from .metrics import (
+from .model_selection import (
     bound_scorer,
     kl_bound_scorer,
     kl_strong_error_scorer,

@@ -9,36 +9,113 @@ from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
-from sklearn_compat.base import _fit_context
 
-from ._roles import (
-    EVAL_SIZE_CONSTRAINTS,
-    STRONG_SIZE_CONSTRAINTS,
-    assign_roles,
-)
+from ._backends._common import _fit_head, _FitData, _num_rows
+from ._engine import _BaseWeakToStrong
+from ._roles import EVAL_SIZE_CONSTRAINTS, STRONG_SIZE_CONSTRAINTS
 from ._utils._validation import check_partially_labeled_classes
-from ._w2s import (
-    _BaseWeakToStrong,
-    _check_features,
-    _fit_head,
-    _fit_transform,
-    _FitData,
-    _is_passthrough,
-    _make_featurizer,
-    _num_rows,
-)
-from .heads import SoftmaxHead, check_head_convexity
-from .metrics import kl_misfit
-from .metrics._kl import _classification_report
+from .heads import SoftmaxHead
+from .metrics._kl import _check_proba, _error_rows, _kl_rows, _label_codes
 
 __all__ = ["WeakToStrongClassifier"]
-
-_DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
-_ACCURACY = ("weak_accuracy", "strong_accuracy", "ceiling_accuracy", "accuracy_pgr")
 
 #: The penalty of the default heads fitted on true labels (weak and ceiling):
 #: hard labels are often separable, where the exact fit does not exist.
 _DEFAULT_ALPHA = 1e-3
+
+
+class _ClassificationTask:
+    """Weak labels are the weak model's probabilities; losses are KL (or log-loss)."""
+
+    ndim = 1
+
+    def __init__(self, estimator: WeakToStrongClassifier, data: _FitData) -> None:
+        self.estimator = estimator
+        self.data = data
+        self.ceiling: Any = None
+        self.ceiling_columns: np.ndarray | None = None
+
+    @property
+    def loss_names(self) -> tuple[str, ...]:
+        return (
+            "weak_error",
+            "strong_error",
+            "misfit",
+            "weak_correct",
+            "strong_correct",
+            "ceiling_correct",
+        )
+
+    def weak_target(self, rows: np.ndarray) -> np.ndarray:
+        return self.estimator._target[rows]
+
+    def fit_weak(self, head: Any, Z: Any, rows: np.ndarray) -> Any:
+        fitted, self.estimator._weak_columns = self.estimator._fit_on_truth(
+            head, Z, rows, self.data, "weak_head"
+        )
+        return fitted
+
+    def labels(self, weak_head: Any, Z: Any) -> np.ndarray:
+        return _proba(weak_head, Z, self.estimator._weak_columns)
+
+    def output(self, head: Any, Z: Any) -> np.ndarray:
+        columns = self.ceiling_columns if head is self.ceiling else None
+        return _proba(head, Z, columns)
+
+    def fit_ceiling(self, Z: Any, rows: np.ndarray) -> Any:
+        est = self.estimator
+        self.ceiling = None
+        if est.ceiling_head != "none" and self.data.labeled[rows].all():
+            ceiling = (
+                SoftmaxHead(alpha=_DEFAULT_ALPHA)
+                if est.ceiling_head is None
+                else est.ceiling_head
+            )
+            self.ceiling, self.ceiling_columns = est._fit_on_truth(
+                ceiling, Z, rows, self.data, "ceiling_head"
+            )
+        return self.ceiling
+
+    def losses(self, rows, weak, strong, ceiling) -> dict[str, Any]:
+        classes = self.estimator.classes_
+        y = self.data.y[rows]
+        labeled = self.data.labeled[rows]
+        hard = not self.estimator._proba_truth
+
+        def per_row(P: np.ndarray | None, name: str) -> tuple[Any, Any]:
+            if P is None:
+                return None, None
+            P = _check_proba(P, name)
+            error, correct = np.zeros(len(rows)), np.zeros(len(rows))
+            if labeled.any():  # the losses of unlabeled rows are not read
+                error[labeled] = _error_rows(y[labeled], P[labeled], name, classes)
+                if hard:
+                    codes = _label_codes(y[labeled], P.shape[1], classes)
+                    correct[labeled] = P[labeled].argmax(axis=1) == codes
+            return error, (correct if hard else None)
+
+        weak_error, weak_correct = per_row(weak, "p_weak")
+        strong_error, strong_correct = per_row(strong, "p_strong")
+        _, ceiling_correct = per_row(ceiling, "p_ceiling")
+        misfit = None
+        if strong is not None:
+            misfit = _kl_rows(weak, strong, ("p_weak", "p_strong"))
+        return {
+            "weak_error": weak_error,
+            "strong_error": strong_error,
+            "misfit": misfit,
+            "weak_correct": weak_correct,
+            "strong_correct": strong_correct,
+            "ceiling_correct": ceiling_correct,
+        }
+
+
+def _proba(head: Any, Z: Any, columns: np.ndarray | None = None) -> np.ndarray:
+    """A head's probabilities in ``classes_`` order, as float64 rows summing
+    to 1 (a float32 head's rows sum to 1 only to ~1e-7)."""
+    P = np.asarray(head.predict_proba(Z), dtype=np.float64)
+    P = P if columns is None else P[:, columns]
+    return P / P.sum(axis=1, keepdims=True)
 
 
 class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
@@ -247,145 +324,43 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         self.strong_size = strong_size
         self.random_state = random_state
 
-    # ------------------------------------------------------------------ fit
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(
-        self,
-        X: ArrayLike,
-        y: ArrayLike,
-        sample_weight: ArrayLike | None = None,
-        roles: ArrayLike | None = None,
-    ) -> WeakToStrongClassifier:
-        """Fit the weak model on true labels, then the strong head on its probabilities.
+    # ---------------------------------------------------------------- hooks
+    def _heads(self) -> tuple[Any, Any]:
+        weak_head = (
+            SoftmaxHead(alpha=_DEFAULT_ALPHA)
+            if self.weak_head is None
+            else self.weak_head
+        )
+        return weak_head, (SoftmaxHead() if self.head is None else self.head)
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs of every row (numeric unless the featurizers accept other
-            data); DataFrames are passed on to the featurizers.
-        y : array-like of shape (n_samples,) or (n_samples, n_classes)
-            Class labels (a missing value marks an unlabeled row), or the
-            truth's class probabilities (an all-NaN row is unlabeled).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights, used by every head (which must accept them) and by
-            the diagnostics.
-        roles : array-like of str of shape (n_samples,), default=None
-            Explicit role of each row (``"weak"``, ``"strong"``, ``"both"``,
-            ``"eval"``); unlabeled rows may only be ``"strong"``.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        X_checked = self._validate_X(X, reset=True)
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
+    def _check_targets(self, y, n_samples, sample_weight):
         y, labeled, self.classes_, Y = check_partially_labeled_classes(
-            y, n_samples=X_checked.shape[0]
+            y, n_samples=n_samples
         )
         self._proba_truth = y.ndim == 2
-        weights: np.ndarray | None = None
         if sample_weight is not None:
-            weights = _check_sample_weight(
-                sample_weight, X_checked, ensure_non_negative=True
-            )
-            weighted = (weights[labeled] @ Y[labeled]) > 0
+            weighted = (sample_weight[labeled] @ Y[labeled]) > 0
             if not self._proba_truth and weighted.sum() < 2:
                 raise ValueError(
                     f"sample_weight leaves {int(weighted.sum())} class with "
                     "positive weight on the labeled rows; a classifier needs at "
                     "least 2 classes."
                 )
-        split = assign_roles(
-            labeled,
-            eval_size=self.eval_size,
-            strong_size=self.strong_size,
-            roles=roles,
-            random_state=self.random_state,
-        )
-        self.roles_ = split.names()
-        X_rows = X if hasattr(X, "iloc") else X_checked
-        data = _FitData.take(X_rows, y, labeled, weights, split)
-        rows = data.rows
-        weak_rows, strong_rows = split.weak_rows, split.strong_rows
-        target = y if self._proba_truth else self.classes_[Y.argmax(axis=1)]
+        self._Y = Y
+        self._target = y if self._proba_truth else self.classes_[Y.argmax(axis=1)]
+        return y, labeled
 
-        # The weak model: true labels.
-        self.weak_featurizer_ = _make_featurizer(self.weak_featurizer)
-        Z_weak = _fit_transform(self.weak_featurizer_, rows.weak, target[weak_rows])
-        Z_weak = _check_features(
-            Z_weak,
-            len(weak_rows),
-            "weak_featurizer",
-            check_finite=not _is_passthrough(self.weak_featurizer),
-        )
-        weak_head = (
-            SoftmaxHead(alpha=_DEFAULT_ALPHA)
-            if self.weak_head is None
-            else self.weak_head
-        )
-        self.weak_head_, self._weak_columns = self._fit_on_truth(
-            weak_head, Z_weak, Y, target, weak_rows, data, "weak_head"
-        )
+    def _task(self, data: _FitData) -> _ClassificationTask:
+        self._fit_task = _ClassificationTask(self, data)
+        return self._fit_task
 
-        # The strong model: the weak model's probabilities only.
-        # The weak labels, and the weak model on the eval rows, in one call.
-        n_strong = 0 if rows.same else len(strong_rows)
-        p_weak_after = (
-            self._predict_weak_proba(rows.after_weak)
-            if _num_rows(rows.after_weak)
-            else np.empty((0, len(self.classes_)))
-        )
-        p_weak_fit = None
-        if rows.same or data.needs_weak_in_sample:
-            p_weak_fit = self._weak_proba(Z_weak)
-        p_weak = (
-            p_weak_fit  # all "both": the labels reuse Z_weak
-            if rows.same and p_weak_fit is not None
-            else p_weak_after[:n_strong]
-        )
-        p_weak_eval = p_weak_after[n_strong:]
-        self.strong_featurizer_ = _make_featurizer(self.strong_featurizer)
-        Z_strong = _fit_transform(self.strong_featurizer_, rows.strong, p_weak)
-        Z_strong = _check_features(
-            Z_strong,
-            len(strong_rows),
-            "strong_featurizer",
-            check_finite=not _is_passthrough(self.strong_featurizer),
-        )
-        head = SoftmaxHead() if self.head is None else self.head
-        self.head_ = _fit_head(
-            head, Z_strong, p_weak, data.weights(strong_rows), "head"
-        )
-        check_head_convexity(self.head_)
+    def _after_fit(self, result) -> None:
+        task = self.__dict__.pop("_fit_task")
+        self.ceiling_head_ = task.ceiling
+        self._ceiling_columns = task.ceiling_columns
+        del self._Y, self._target
 
-        # The ceiling: the strong representation with true labels.
-        self.ceiling_head_ = None
-        if self.ceiling_head != "none" and labeled[strong_rows].all():
-            ceiling = (
-                SoftmaxHead(alpha=_DEFAULT_ALPHA)
-                if self.ceiling_head is None
-                else self.ceiling_head
-            )
-            self.ceiling_head_, self._ceiling_columns = self._fit_on_truth(
-                ceiling, Z_strong, Y, target, strong_rows, data, "ceiling_head"
-            )
-
-        self._set_diagnostics(
-            data,
-            p_weak_fit,
-            p_weak,
-            self._proba(self.head_, Z_strong),
-            Z_strong,
-            p_weak_eval,
-        )
-        return self
-
-    def _fit_on_truth(self, head, Z, Y, target, rows, data, name):
+    def _fit_on_truth(self, head, Z, rows, data, name):
         """Fit a head on true labels; return it and its column map.
 
         A :class:`SoftmaxHead` is fitted on the class probabilities (one-hot
@@ -394,9 +369,9 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         see every class.
         """
         if isinstance(head, SoftmaxHead):
-            fitted = _fit_head(head, Z, Y[rows], data.weights(rows), name)
+            fitted = _fit_head(head, Z, self._Y[rows], data.weights(rows), name)
             return fitted, None
-        fitted = _fit_head(head, Z, target[rows], data.weights(rows), name)
+        fitted = _fit_head(head, Z, self._target[rows], data.weights(rows), name)
         return fitted, self._column_map(fitted, name, len(rows))
 
     def _column_map(self, head: Any, name: str, n_rows: int) -> np.ndarray | None:
@@ -418,92 +393,14 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
             )
         return np.array([pos[c] for c in expected.tolist()])
 
-    # ----------------------------------------------------------- diagnostics
-    def _set_diagnostics(
-        self, data, p_weak_fit, p_weak, p_strong, Z_strong, p_weak_eval
-    ):
-        split = data.split
-        strong_role = "both" if split.reuse else "strong"
-        strong_labeled = data.strong_labeled
-        p_ceiling = (
-            self._proba(self.ceiling_head_, Z_strong, self._ceiling_columns)
-            if self.ceiling_head_ is not None
-            else None
-        )
-        self.train_report_ = self._report(
-            data, split.strong_rows, p_weak, p_strong, p_ceiling, strong_labeled
-        )
-        if len(split.eval_rows):
-            Z_eval = self._features("strong", data.rows.eval)  # once, both heads
-            p_ceiling_eval = None
-            if self.ceiling_head_ is not None:
-                p_ceiling_eval = self._proba(
-                    self.ceiling_head_, Z_eval, self._ceiling_columns
-                )
-            rep = self._report(
-                data,
-                split.eval_rows,
-                p_weak_eval,
-                self._proba(self.head_, Z_eval),
-                p_ceiling_eval,
-                True,
-            )
-            rows = dict.fromkeys(_DIAGNOSTICS + _ACCURACY, "eval")
-        else:
-            rep = dict(self.train_report_)
-            rows = dict.fromkeys(_DIAGNOSTICS + _ACCURACY, strong_role)
-            if not strong_labeled:  # weak error in-sample, on the weak rows
-                weak_rep = self._report(
-                    data, split.weak_rows, p_weak_fit, p_weak_fit, None, True
-                )
-                rep["weak_error"] = weak_rep["weak_error"]
-                rep["weak_accuracy"] = weak_rep["weak_accuracy"]
-                rep["bound"] = rep["weak_error"] - rep["misfit"]
-                rows.update(
-                    weak_error="weak", weak_accuracy="weak", bound="weak+strong"
-                )
-        for name in _DIAGNOSTICS + _ACCURACY:
-            setattr(self, name + "_", rep[name])
-        self.diagnostic_rows_ = rows
-
-    def _report(self, data, rows, p_weak, p_strong, p_ceiling, labeled):
-        weights = data.weights(rows)
-        nan = float("nan")
-        if not labeled:
-            rep = dict.fromkeys(_DIAGNOSTICS + _ACCURACY, nan)
-            rep["misfit"] = kl_misfit(p_weak, p_strong, sample_weight=weights)
-            return rep
-        y = data.y[rows]
-        rep = _classification_report(
-            y,
-            p_weak,
-            p_strong,
-            p_ceiling=p_ceiling,
-            labels=self.classes_,
-            sample_weight=weights,
-            undefined_pgr="nan",  # accuracy_pgr_ is NaN without a gap
-        )
-        out = {name: rep[name] for name in _DIAGNOSTICS}
-        for name in _ACCURACY:
-            out[name] = rep.get(name, nan)
-        return out
-
     # -------------------------------------------------------------- predict
-    def _proba(self, head, Z, columns=None):
-        """A head's probabilities in ``classes_`` order, as float64 rows summing
-        to 1 (a float32 head's rows sum to 1 only to ~1e-7)."""
-        P = np.asarray(head.predict_proba(Z), dtype=np.float64)
-        P = P if columns is None else P[:, columns]
-        return P / P.sum(axis=1, keepdims=True)
-
-    def _weak_proba(self, Z):
-        return self._proba(self.weak_head_, Z, self._weak_columns)
-
     def _predict_weak_proba(self, X_rows):
-        return self._weak_proba(self._features("weak", X_rows))
+        return _proba(
+            self.weak_head_, self._features("weak", X_rows), self._weak_columns
+        )
 
     def _predict_strong_proba(self, X_rows):
-        return self._proba(self.head_, self._features("strong", X_rows))
+        return _proba(self.head_, self._features("strong", X_rows))
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of the weakly-supervised strong model.
@@ -519,6 +416,28 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
             Columns in the order of ``classes_``.
         """
         return self._predict_strong_proba(self._check_predict_input(X))
+
+    def predict_ceiling_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities of the ceiling (the strong head on true labels).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        X_rows = self._check_predict_input(X)
+        if self.ceiling_head_ is None:
+            raise ValueError(
+                "This WeakToStrongClassifier has no ceiling: ceiling_head='none', "
+                "or its strong rows were unlabeled."
+            )
+        Z = self._features("strong", X_rows)
+        return _proba(self.ceiling_head_, Z, self._ceiling_columns)
 
     def predict_weak_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of the weak supervisor.

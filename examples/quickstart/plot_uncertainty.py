@@ -34,7 +34,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import skwtsg
-from skwtsg.metrics import diagnostic_intervals, rank_weak_supervisors
+from skwtsg.metrics import rank_weak_supervisors
+from skwtsg.model_selection import diagnostic_intervals
 from skwtsg.plot import WeakModelSelectionDisplay
 
 rng = np.random.RandomState(0)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._w2s import ROLES
+from .._roles import ROLES
 
 __all__ = ["W2SCase", "ROLES", "Experiment", "Option", "comma_list"]
 

@@ -15,9 +15,10 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
+from .._backends._common import _make_featurizer
 from .._classifier import WeakToStrongClassifier
 from .._utils._validation import take_rows
-from .._w2s import WeakToStrongRegressor, _make_featurizer
+from .._w2s import WeakToStrongRegressor
 from ._case import Experiment, W2SCase
 from ._report import write_outputs
 from ._summary import (
@@ -505,8 +506,8 @@ class _SharedStrongFit:
     """
 
     def __init__(self, case, weak_fits):
+        from .._backends._common import _warn_if_underdetermined
         from .._utils._cache import FrozenTransformMemo
-        from .._w2s import _warn_if_underdetermined
         from ..heads import LeastSquaresHead
 
         start = time.perf_counter()
@@ -665,8 +666,7 @@ def _classification_ceiling(est, case):
     y = case.y
 
     def error(rows):
-        Z = est.strong_featurizer_.transform(take_rows(case.X, rows))
-        P = est._proba(est.ceiling_head_, Z, est._ceiling_columns)
+        P = est.predict_ceiling_proba(take_rows(case.X, rows))
         return kl_error(take_rows(y, rows), P, labels=est.classes_)
 
     strong = np.flatnonzero(np.isin(roles, ("strong", "both")))

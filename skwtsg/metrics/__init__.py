@@ -1,5 +1,10 @@
 """Weak-to-strong metrics: misfit, gain, bound, PGR, Theorem 2's terms, intervals,
-the fitted line, KL metrics and scorers."""
+the fitted line and KL metrics: pure functions of arrays.
+
+What needs a fitted estimator (scorers, the intervals of an estimator's
+diagnostics, the search over weak supervisors) is in
+:mod:`skwtsg.model_selection`.
+"""
 
 from ._decomposition import gain_misfit_decomposition, least_squares_gap
 from ._gain import (
@@ -9,7 +14,7 @@ from ._gain import (
     performance_gap_recovered,
     weak_to_strong_report,
 )
-from ._intervals import diagnostic_intervals, misfit_interval
+from ._intervals import misfit_interval
 from ._kl import (
     accuracy_pgr,
     kl_bound,
@@ -18,33 +23,25 @@ from ._kl import (
     kl_misfit,
     weak_to_strong_classification_report,
 )
-from ._kl_scorer import kl_bound_scorer, kl_strong_error_scorer
 from ._line import LineFit, fit_line
-from ._scorer import bound_scorer, misfit_scorer, strong_error_scorer
 from ._selection import rank_weak_supervisors
 
 __all__ = [
     "LineFit",
     "accuracy_pgr",
     "bound",
-    "bound_scorer",
-    "diagnostic_intervals",
     "fit_line",
     "gain",
     "kl_bound",
-    "kl_bound_scorer",
     "kl_error",
     "kl_gain",
     "kl_misfit",
-    "kl_strong_error_scorer",
     "gain_misfit_decomposition",
     "least_squares_gap",
     "misfit",
     "misfit_interval",
-    "misfit_scorer",
     "performance_gap_recovered",
     "rank_weak_supervisors",
-    "strong_error_scorer",
     "weak_to_strong_classification_report",
     "weak_to_strong_report",
 ]

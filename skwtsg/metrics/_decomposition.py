@@ -36,7 +36,7 @@ from .._utils._validation import (
     check_multioutput,
     check_real_arrays,
 )
-from ._gain import _mse
+from ._losses import _mse
 
 __all__ = ["gain_misfit_decomposition", "least_squares_gap"]
 

@@ -13,11 +13,9 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._utils._validation import (
-    check_finite_result,
-    check_multioutput,
-    check_real_arrays,
-)
+from .._utils._validation import check_finite_result, check_multioutput
+from ._intervals import _report_intervals
+from ._losses import _diagnostics, _mse
 
 __all__ = [
     "misfit",
@@ -30,55 +28,6 @@ __all__ = [
 
 #: ``multioutput`` as in :func:`sklearn.metrics.mean_squared_error`.
 MultiOutput = Literal["raw_values", "uniform_average"] | ArrayLike
-
-
-def _mse(a, b, sample_weight, multioutput, names):
-    (a, b), sample_weight = check_real_arrays(
-        {names[0]: a, names[1]: b}, sample_weight=sample_weight
-    )
-    multioutput = check_multioutput(multioutput, 1 if a.ndim == 1 else a.shape[1])
-    return _mse_kernel(a, b, sample_weight, multioutput, names)
-
-
-def _mse_kernel(a, b, sample_weight, multioutput, names):
-    """The mean squared difference of checked arrays, without validation.
-
-    The arithmetic of :func:`sklearn.metrics.mean_squared_error` (the same
-    values), for inputs that :func:`_mse` (or an estimator's fit) validated:
-    same-shaped float arrays, ``sample_weight`` of one entry per row or
-    ``None`` and a checked ``multioutput``.
-    """
-    if a.ndim == 1:
-        a, b = a.reshape(-1, 1), b.reshape(-1, 1)
-    errors = np.average((a - b) ** 2, axis=0, weights=sample_weight)
-    if isinstance(multioutput, str) and multioutput == "raw_values":
-        error = errors
-    else:
-        weights = None if isinstance(multioutput, str) else multioutput
-        error = float(np.average(errors, weights=weights))
-    return check_finite_result(
-        error, f"The mean squared difference of `{names[0]}` and `{names[1]}`"
-    )
-
-
-def _diagnostics(weak, strong, mis):
-    """The five diagnostics from the three losses (any shape, any loss)."""
-    return {
-        "weak_error": weak,
-        "strong_error": strong,
-        "misfit": mis,
-        "gain": weak - strong,
-        "bound": weak - mis,
-    }
-
-
-def _report_kernel(y_true, y_weak, y_strong, sample_weight, multioutput):
-    """The five diagnostics of :func:`weak_to_strong_report` on checked arrays."""
-    kw = dict(sample_weight=sample_weight, multioutput=multioutput)
-    weak = _mse_kernel(y_true, y_weak, names=("y_true", "y_weak"), **kw)
-    strong = _mse_kernel(y_true, y_strong, names=("y_true", "y_strong"), **kw)
-    mis = _mse_kernel(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
-    return _diagnostics(weak, strong, mis)
 
 
 def misfit(
@@ -375,8 +324,6 @@ def weak_to_strong_report(
             y_true, y_weak, y_strong, y_ceiling, **kw
         )
     if confidence_level is not None:
-        from ._intervals import _report_intervals
-
         report.update(
             _report_intervals(
                 y_true,

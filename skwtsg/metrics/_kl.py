@@ -29,7 +29,7 @@ from .._utils._validation import (
     check_sample_weight,
     has_complex,
 )
-from ._gain import _diagnostics
+from ._losses import _diagnostics
 
 __all__ = [
     "accuracy_pgr",

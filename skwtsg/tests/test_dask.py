@@ -193,7 +193,7 @@ def test_warnings_are_those_of_the_in_memory_path(client):
 
 
 def test_diagnostic_intervals_on_dask_inputs(client):
-    from skwtsg.metrics import diagnostic_intervals
+    from skwtsg.model_selection import diagnostic_intervals
 
     X, y, w, weak = _data(n=20000, seed=5)
     strong = FrozenEstimator(GaussianRandomProjection(4, random_state=1).fit(X[:50]))

@@ -44,7 +44,6 @@ from skwtsg.heads import (
 from skwtsg.metrics import (
     accuracy_pgr,
     bound,
-    diagnostic_intervals,
     fit_line,
     gain,
     gain_misfit_decomposition,
@@ -60,6 +59,7 @@ from skwtsg.metrics import (
     weak_to_strong_classification_report,
     weak_to_strong_report,
 )
+from skwtsg.model_selection import diagnostic_intervals
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_RDKIT = importlib.util.find_spec("rdkit") is not None

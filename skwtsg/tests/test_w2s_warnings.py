@@ -149,7 +149,7 @@ def test_three_rows_per_feature_is_enough():
 
 
 def test_rounding_level_negative_bound_does_not_warn():
-    from skwtsg._w2s import _BOUND_RTOL, _warn_if_negative_bound
+    from skwtsg._backends._common import _BOUND_RTOL, _warn_if_negative_bound
 
     def warn(bound, weak_error, misfit, variance=1.0):
         _warn_if_negative_bound(bound, (weak_error, misfit, variance), "eval")

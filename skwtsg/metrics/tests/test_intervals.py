@@ -11,11 +11,11 @@ from sklearn.preprocessing import StandardScaler
 from skwtsg import WeakToStrongRegressor
 from skwtsg.metrics import (
     _intervals,
-    diagnostic_intervals,
     misfit,
     misfit_interval,
     weak_to_strong_report,
 )
+from skwtsg.model_selection import diagnostic_intervals
 
 NAMES = ("weak_error", "strong_error", "misfit", "gain", "bound")
 BENCH_COVERAGE = Path(__file__).resolve().parents[3] / "benchmarks/bench_coverage.py"

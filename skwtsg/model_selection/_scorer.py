@@ -11,7 +11,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .._utils._validation import check_partially_labeled_y
-from ._gain import _mse, misfit
+from ..metrics import misfit
+from ..metrics._losses import _mse
 
 __all__ = ["bound_scorer", "misfit_scorer", "strong_error_scorer"]
 

@@ -1,4 +1,4 @@
-"""The Dask path of :class:`~skwtsg.WeakToStrongRegressor` (``skwtsg[dask]``).
+"""The Dask backend of :class:`~skwtsg.WeakToStrongRegressor` (``skwtsg[dask]``).
 
 When ``X`` is a Dask array or DataFrame, ``fit`` never gathers the rows: the
 (fixed) featurizers run block by block on the workers, each block yields the
@@ -17,7 +17,6 @@ Dask is imported only here, and only when a Dask collection is passed.
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Any
 
 import numpy as np
 from sklearn.base import clone
@@ -25,26 +24,36 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import check_random_state
 
-from ._roles import BOTH, EVAL, ROLES, STRONG, WEAK, check_hash_sizes, hash_role_codes
-from ._utils._validation import check_partially_labeled_y
-from .heads import check_head_convexity
-from .heads._stats import (
+from .._diagnostics import Diagnostics
+from .._roles import (
+    BOTH,
+    EVAL,
+    ROLES,
+    STRONG,
+    WEAK,
+    check_hash_sizes,
+    hash_role_codes,
+)
+from .._utils._validation import check_partially_labeled_y
+from ..heads import check_head_convexity
+from ..heads._stats import (
     LeastSquaresStatistics,
     _PartialFitMixin,
     block_statistics,
     merge_statistics,
 )
+from ..metrics._losses import squared_losses
+from . import is_dask_collection
+from ._common import (
+    FitResult,
+    _as_output,
+    _check_features,
+    _make_featurizer,
+    _num_rows,
+    _warn_if_underdetermined,
+)
 
-__all__ = ["is_dask_collection"]
-
-
-def is_dask_collection(X: Any) -> bool:
-    """Whether ``X`` is a Dask collection (without importing Dask otherwise)."""
-    if not type(X).__module__.startswith("dask"):
-        return False
-    import dask
-
-    return bool(dask.is_dask_collection(X))
+__all__ = ["diagnostic_intervals", "fit", "predict", "r2_score"]
 
 
 # ----------------------------------------------------------------- blocks
@@ -135,8 +144,6 @@ def _check_fixed_featurizer(featurizer, name):
 
 def _features(featurizer, Xb, name, width=0):
     """Features of a block (an empty block gives ``width`` empty columns)."""
-    from ._w2s import _check_features, _num_rows
-
     if _num_rows(Xb) == 0:
         return np.zeros((0, width))
     return np.asarray(
@@ -210,12 +217,9 @@ def _strong_stats(Xb, wb, codes, weak, shift, centred, n_rows):
     return block_statistics(Z, labels, w, shift[0], shift[1], centred)
 
 
-def _block_sums(Xb, yb, wb, codes, model, n_rows):
-    """Weighted squared errors per role: ``[w, labeled w, weak, strong, misfit]``,
-    then the row count and the sums of the weak labels and of their squares.
-
-    Returns an array of shape (3, 8, n_targets): rows weak/strong/eval.
-    """
+def _block_diagnostics(Xb, yb, wb, codes, model, n_rows):
+    """The block's :class:`Diagnostics`, and the unweighted count, sum and sum
+    of squares of the weak labels per row set (an array of shape (3, 3, k))."""
     weak_feat, weak_head, strong_feat, head = model
     y, labeled = _block_labels(yb, n_rows)
     Y = _as_2d(y)
@@ -223,24 +227,26 @@ def _block_sums(Xb, yb, wb, codes, model, n_rows):
     Zs = _features(strong_feat, Xb, "strong_featurizer", head.n_features_in_)
     yw, ys = _predict(weak_head, Zw, Y.shape[1]), _predict(head, Zs, Y.shape[1])
     w = _weights(wb, n_rows)
-    w = np.ones(n_rows) if w is None else w
-    out = np.zeros((3, 8, Y.shape[1]))
-    sets = (
-        (codes == WEAK) | (codes == BOTH),
-        (codes == STRONG) | (codes == BOTH),
-        codes == EVAL,
-    )
-    for k, rows in enumerate(sets):
-        lab = rows & labeled
-        out[k, 0] = w[rows].sum()
-        out[k, 1] = w[lab].sum()
-        out[k, 2] = w[lab] @ (Y[lab] - yw[lab]) ** 2
-        out[k, 3] = w[lab] @ (Y[lab] - ys[lab]) ** 2
-        out[k, 4] = w[rows] @ (yw[rows] - ys[rows]) ** 2
-        out[k, 5] = rows.sum()  # and the unweighted moments of the weak labels
-        out[k, 6] = yw[rows].sum(axis=0)
-        out[k, 7] = (yw[rows] ** 2).sum(axis=0)
-    return out
+    sets = {
+        "weak": (codes == WEAK) | (codes == BOTH),
+        "strong": (codes == STRONG) | (codes == BOTH),
+        "eval": codes == EVAL,
+    }
+    record = None
+    moments = np.zeros((3, 3, Y.shape[1]))
+    for k, (name, rows) in enumerate(sets.items()):
+        part = Diagnostics.from_rows(
+            name,
+            squared_losses(Y[rows], yw[rows], ys[rows]),
+            labeled[rows],
+            None if w is None else w[rows],
+            ndim=y.ndim,
+        )
+        record = part if record is None else record + part
+        moments[k, 0] = rows.sum()
+        moments[k, 1] = yw[rows].sum(axis=0)
+        moments[k, 2] = (yw[rows] ** 2).sum(axis=0)
+    return record, moments
 
 
 def _tree(parts, combine):
@@ -291,18 +297,22 @@ def _first_rows(blocks, y_blocks):
     )
 
 
-def fit(est, X, y, sample_weight, roles):
-    """``WeakToStrongRegressor.fit`` on a Dask array or DataFrame."""
+def fit(
+    X,
+    y,
+    sample_weight,
+    roles,
+    *,
+    weak_featurizer,
+    strong_featurizer,
+    weak_head,
+    head,
+    eval_size,
+    strong_size,
+    random_state,
+) -> FitResult:
+    """A weak-to-strong fit of squared-loss heads on a Dask array or DataFrame."""
     import dask
-
-    from ._w2s import (
-        _DIAGNOSTICS,
-        _make_featurizer,
-        _warn_if_copied_from_moments,
-        _warn_if_negative_bound,
-        _warn_if_underdetermined,
-    )
-    from .heads import LeastSquaresHead
 
     if roles is not None:
         raise ValueError(
@@ -312,26 +322,19 @@ def fit(est, X, y, sample_weight, roles):
             "larger_than_memory.rst). To reproduce a Dask fit in memory, pass "
             "its roles_.compute() as `roles` to an in-memory fit."
         )
-    check_hash_sizes(est.eval_size, est.strong_size)
+    check_hash_sizes(eval_size, strong_size)
     if y is None:
-        raise ValueError(
-            f"{type(est).__name__} requires y to be passed, but the target y is None."
-        )
-    head = est.head if est.head is not None else LeastSquaresHead()
-    weak_head = _streaming_head(
-        est.weak_head if est.weak_head is not None else head, "weak_head"
-    )
+        raise ValueError("The target y is required, but y is None.")
+    weak_head = _streaming_head(weak_head, "weak_head")
     head = _streaming_head(head, "head")
     blocks, lengths, n_columns, columns = _row_blocks(X)
     n = int(sum(lengths))
     starts = np.cumsum([0] + lengths[:-1]).tolist()
     y_blocks = _aligned_blocks(y, lengths, "y")
     w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
-    est.n_features_in_ = n_columns
+    names = None
     if columns is not None and all(isinstance(c, str) for c in columns):
-        est.feature_names_in_ = np.asarray(columns, dtype=object)
-    else:
-        est.__dict__.pop("feature_names_in_", None)
+        names = np.asarray(columns, dtype=object)
 
     # Stage 0 (labels only): unlabeled rows and the shape of y.
     info = dask.compute(
@@ -339,12 +342,11 @@ def fit(est, X, y, sample_weight, roles):
     )[0]
     n_unlabeled = int(sum(i[0] for i in info))
     ndim = int(info[0][1])
-    est._training_dim = ndim
     params = dict(
-        eval_size=est.eval_size,
-        strong_size=est.strong_size,
+        eval_size=eval_size,
+        strong_size=strong_size,
         any_unlabeled=n_unlabeled > 0,
-        seed=_seed(est.random_state),
+        seed=_seed(random_state),
     )
     if n_unlabeled == n:
         raise ValueError(
@@ -355,32 +357,30 @@ def fit(est, X, y, sample_weight, roles):
         dask.delayed(_block_codes)(yb, nb, s, params)
         for yb, nb, s in zip(y_blocks, lengths, starts)
     ]
-    est.roles_ = _lazy_roles(codes, lengths)
 
     # Fixed featurizers, fitted on a few rows (they learn nothing from them).
     first, first_y = _first_rows(blocks, y_blocks)
     first_y = _as_2d(np.asarray(first_y, dtype=np.float64))
-    est.weak_featurizer_ = _make_featurizer(est.weak_featurizer)
-    est.strong_featurizer_ = _make_featurizer(est.strong_featurizer)
-    for name in ("weak_featurizer", "strong_featurizer"):
-        feat = getattr(est, name + "_")
+    weak_feat = _make_featurizer(weak_featurizer)
+    strong_feat = _make_featurizer(strong_featurizer)
+    for name, feat in (
+        ("weak_featurizer", weak_feat),
+        ("strong_featurizer", strong_feat),
+    ):
         _check_fixed_featurizer(feat, name)
         feat.fit(first, first_y[:, 0] if ndim == 1 else first_y)
     centred_w = bool(weak_head.fit_intercept)
     centred_s = bool(head.fit_intercept)
-    z0 = _features(
-        est.weak_featurizer_,
-        first.iloc[:1] if hasattr(first, "iloc") else first[:1],
-        "weak_featurizer",
-    )[0]
+    first_row = first.iloc[:1] if hasattr(first, "iloc") else first[:1]
+    z0 = _features(weak_feat, first_row, "weak_featurizer")[0]
     label0 = first_y[~np.isnan(first_y).any(axis=1)]
     y0 = label0[0] if len(label0) else np.zeros(first_y.shape[1])
     shift_w = (z0, y0) if centred_w else (0.0 * z0, 0.0 * y0)
 
     # Stage 1: the weak head from the statistics of its rows.
-    weak_feat = dask.delayed(est.weak_featurizer_, pure=True)
+    delayed_weak = dask.delayed(weak_feat, pure=True)
     parts = [
-        dask.delayed(_weak_stats)(xb, yb, wb, c, weak_feat, shift_w, centred_w, nb)
+        dask.delayed(_weak_stats)(xb, yb, wb, c, delayed_weak, shift_w, centred_w, nb)
         for xb, yb, wb, c, nb in zip(blocks, y_blocks, w_blocks, codes, lengths)
     ]
     counts = _tree([dask.delayed(_block_counts)(c) for c in codes], _add)
@@ -396,19 +396,13 @@ def fit(est, X, y, sample_weight, roles):
     _warn_if_underdetermined(
         weak_head, _Shape(n_weak, weak_stats.n_features), "weak_head", "weak"
     )
-    est.weak_head_ = _fit_from(weak_head, weak_stats, ndim, "weak_head")
+    fitted_weak = _fit_from(weak_head, weak_stats, ndim, "weak_head")
 
     # Stage 2: the strong head from the weak labels of its rows.
-    z0s = _features(
-        est.strong_featurizer_,
-        first.iloc[:1] if hasattr(first, "iloc") else first[:1],
-        "strong_featurizer",
-    )[0]
-    y0s = _as_2d(est.weak_head_.predict(z0[None, :]))[0]
+    z0s = _features(strong_feat, first_row, "strong_featurizer")[0]
+    y0s = _as_2d(fitted_weak.predict(z0[None, :]))[0]
     shift_s = (z0s, y0s) if centred_s else (0.0 * z0s, 0.0 * y0s)
-    weak = dask.delayed(
-        (est.weak_featurizer_, est.weak_head_, est.strong_featurizer_), pure=True
-    )
+    weak = dask.delayed((weak_feat, fitted_weak, strong_feat), pure=True)
     parts = [
         dask.delayed(_strong_stats)(xb, wb, c, weak, shift_s, centred_s, nb)
         for xb, wb, c, nb in zip(blocks, w_blocks, codes, lengths)
@@ -417,33 +411,35 @@ def fit(est, X, y, sample_weight, roles):
     interpolates = _warn_if_underdetermined(
         head, _Shape(n_strong, strong_stats.n_features), "head", "strong"
     )
-    est.head_ = _fit_from(head, strong_stats, ndim, "head")
-    check_head_convexity(est.head_)
+    fitted = _fit_from(head, strong_stats, ndim, "head")
+    check_head_convexity(fitted)
 
-    # Stage 3: the diagnostics, as sums over blocks.
-    model = dask.delayed(
-        (est.weak_featurizer_, est.weak_head_, est.strong_featurizer_, est.head_),
-        pure=True,
-    )
-    sums = [
-        dask.delayed(_block_sums)(xb, yb, wb, c, model, nb)
+    # Stage 3: the diagnostics, as records added over blocks.
+    model = dask.delayed((weak_feat, fitted_weak, strong_feat, fitted), pure=True)
+    parts = [
+        dask.delayed(_block_diagnostics)(xb, yb, wb, c, model, nb)
         for xb, yb, wb, c, nb in zip(blocks, y_blocks, w_blocks, codes, lengths)
     ]
-    sums = dask.compute(_tree(sums, _add))[0]
-    _set_diagnostics(est, sums, counts, ndim, _DIAGNOSTICS)
-    if not interpolates:  # that warning already says the strong model copies
-        _warn_if_copied_from_moments(_label_variance(strong_stats), _gap(sums))
+    diagnostics, moments = dask.compute(_tree(parts, _add_pairs))[0]
     # the scale of "negative beyond rounding", as in memory: the weak labels'
     # variance on the rows of misfit_ (eval rows, else the strong rows)
-    labels = sums[2] if counts[EVAL] else sums[1]
-    mean = labels[6] / labels[5]
-    variance = np.maximum(labels[7] / labels[5] - mean**2, 0.0)
-    _warn_if_negative_bound(
-        est.bound_,
-        (est.weak_error_, est.misfit_, variance),
-        est.diagnostic_rows_["bound"],
+    labels = moments[2] if counts[EVAL] else moments[1]
+    mean = labels[1] / labels[0]
+    strong = diagnostics.means("strong")
+    return FitResult(
+        weak_featurizer=weak_feat,
+        strong_featurizer=strong_feat,
+        weak_head=fitted_weak,
+        head=fitted,
+        diagnostics=diagnostics,
+        roles=_lazy_roles(codes, lengths),
+        reuse=bool(counts[STRONG] == 0),
+        interpolates=interpolates,
+        copy_moments=(_label_variance(strong_stats), strong["misfit"]),
+        label_variance=np.maximum(labels[2] / labels[0] - mean**2, 0.0),
+        n_features_in=n_columns,
+        feature_names_in=names,
     )
-    return est
 
 
 class _Shape:
@@ -458,12 +454,6 @@ def _label_variance(stats):
     R_y = stats.R[:, stats.n_features :]
     second = np.einsum("ij,ij->j", R_y, R_y) / stats.weight_sum
     return second if stats.centred else second - stats.mean_y**2
-
-
-def _gap(sums):
-    """Weighted mean squared weak-strong difference on the strong rows."""
-    strong = sums[1]
-    return strong[4] / strong[0]
 
 
 def _fit_from(head, stats: LeastSquaresStatistics, ndim, name):
@@ -489,81 +479,31 @@ def _lazy_roles(codes, lengths):
     )
 
 
-def _mse(total, weight, ndim):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_task = np.where(weight > 0, total / np.where(weight > 0, weight, 1), np.nan)
-    return float(np.mean(per_task)) if ndim == 1 else per_task
-
-
-def _report(s, ndim, labeled):
-    """Diagnostics from one row set's sums ``[w, labeled w, weak, strong, misfit]``."""
-    mis = _mse(s[4], s[0], ndim)
-    if not labeled:
-        nan = float("nan") if ndim == 1 else np.full(s.shape[1], np.nan)
-        return dict(weak_error=nan, strong_error=nan, misfit=mis, gain=nan, bound=nan)
-    weak, strong = _mse(s[2], s[1], ndim), _mse(s[3], s[1], ndim)
-    return dict(
-        weak_error=weak,
-        strong_error=strong,
-        misfit=mis,
-        gain=weak - strong,
-        bound=weak - mis,
-    )
-
-
-def _set_diagnostics(est, sums, counts, ndim, diagnostics):
-    """The in-memory path's bookkeeping (see ``_set_diagnostics`` in ``_w2s``)."""
-    weak_s, strong_s, eval_s = sums
-    strong_labeled = bool(np.all(strong_s[1] == strong_s[0]))
-    reuse = counts[STRONG] == 0
-    est.train_report_ = _report(strong_s, ndim, strong_labeled)
-    if counts[EVAL]:
-        rep = _report(eval_s, ndim, True)
-        rows = dict.fromkeys(diagnostics, "eval")
-    else:
-        rep = dict(est.train_report_)
-        rows = dict.fromkeys(diagnostics, "both" if reuse else "strong")
-        if not strong_labeled:
-            rep["weak_error"] = _mse(weak_s[2], weak_s[1], ndim)
-            rep["bound"] = rep["weak_error"] - rep["misfit"]
-            rows.update(weak_error="weak", bound="weak+strong")
-    for name in diagnostics:
-        setattr(est, name + "_", rep[name])
-    est.diagnostic_rows_ = rows
-
-
 # --------------------------------------------------------------- predict
 def _predict_block(Xb, featurizer, head, name, ndim):
-    from ._w2s import _as_output
-
     n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
     Z = _features(featurizer, Xb, name, head.n_features_in_)
     return _as_output(_predict(head, Z, n_out), ndim)
 
 
-def _check_columns(est, n_columns, columns):
-    if n_columns != est.n_features_in_:
+def _check_columns(n_columns, columns, n_features_in, names, estimator):
+    if n_columns != n_features_in:
         raise ValueError(
-            f"X has {n_columns} features, but {type(est).__name__} is expecting "
-            f"{est.n_features_in_} features as input."
+            f"X has {n_columns} features, but {estimator} is expecting "
+            f"{n_features_in} features as input."
         )
-    names = getattr(est, "feature_names_in_", None)
     if names is not None and columns is not None and list(columns) != list(names):
         raise ValueError(
             "The feature names should match those that were passed during fit."
         )
 
 
-def predict(est, X, which, ndim=None):
-    """Lazy predictions of the strong (``which="strong"``) or weak model."""
+def predict(X, feat, head, *, name, ndim, n_features_in, feature_names_in, estimator):
+    """Lazy predictions of a fitted featurizer and head on Dask rows."""
     import dask
     import dask.array as da
 
-    ndim = est._training_dim if ndim is None else ndim
-    if which == "strong":
-        feat, head, name = est.strong_featurizer_, est.head_, "strong_featurizer"
-    else:
-        feat, head, name = est.weak_featurizer_, est.weak_head_, "weak_featurizer"
+    columns = (n_features_in, feature_names_in, estimator)
     n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
     model = dask.delayed((feat, head), pure=True)
 
@@ -573,7 +513,7 @@ def predict(est, X, which, ndim=None):
     if isinstance(X, da.Array):
         if X.ndim != 2:
             raise ValueError(f"X must be a 2-D Dask array, got {X.ndim} dimension(s).")
-        _check_columns(est, X.shape[1], None)
+        _check_columns(X.shape[1], None, *columns)
         X = X.rechunk({1: -1})
         if ndim == 1:
             return X.map_blocks(
@@ -583,7 +523,7 @@ def predict(est, X, which, ndim=None):
             block, model, dtype=np.float64, chunks=(X.chunks[0], (n_out,))
         )
     if hasattr(X, "map_partitions") and hasattr(X, "columns"):
-        _check_columns(est, len(X.columns), list(X.columns))
+        _check_columns(len(X.columns), list(X.columns), *columns)
         parts = X.to_delayed(optimize_graph=False)
         shape = (np.nan,) if ndim == 1 else (np.nan, n_out)
         return da.concatenate(
@@ -609,18 +549,17 @@ def _merge_score(a, b):
     return merge_statistics(a[0], b[0]), a[1] + b[1]
 
 
-def score(est, X, y, sample_weight):
-    """R² of the strong model on the labeled rows, as Dask reductions."""
+def r2_score(y_pred, y, sample_weight):
+    """R² of lazy predictions on the labeled rows, as Dask reductions."""
     import dask
 
-    y_pred = predict(est, X, "strong", ndim=None)
     if any(np.isnan(c) for c in y_pred.chunks[0]):
         y_pred = y_pred.compute_chunk_sizes()
     lengths = list(y_pred.chunks[0])
     y_blocks = _aligned_blocks(y, lengths, "y")
     w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
     p_blocks = list(y_pred.to_delayed(optimize_graph=False).ravel())
-    shift = np.zeros(1 if est._training_dim == 1 else y_pred.shape[1])
+    shift = np.zeros(1 if y_pred.ndim == 1 else y_pred.shape[1])
     parts = [
         dask.delayed(_score_block)(yb, pb, wb, nb, shift)
         for yb, pb, wb, nb in zip(y_blocks, p_blocks, w_blocks, lengths)
@@ -642,8 +581,8 @@ N_GROUPS = 4096
 
 def _interval_block(Xb, yb, wb, n_rows, start, model, seed, task_weights):
     """Per group: weight sums ``(G,)`` and weighted loss sums ``(G, k)``."""
-    from ._roles import _row_uniforms
-    from .metrics._intervals import _row_losses
+    from .._roles import _row_uniforms
+    from ..metrics._intervals import _row_losses
 
     weak_feat, weak_head, strong_feat, head, ndim = model
     n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
@@ -680,7 +619,7 @@ def _interval_block(Xb, yb, wb, n_rows, start, model, seed, task_weights):
 
 
 def _order(item):
-    from .metrics._intervals import INTERVAL_DIAGNOSTICS
+    from ..metrics._intervals import INTERVAL_DIAGNOSTICS
 
     return INTERVAL_DIAGNOSTICS.index(item[0])
 
@@ -690,10 +629,12 @@ def _add_pairs(a, b):
 
 
 def diagnostic_intervals(
-    est,
     X,
     y,
     *,
+    model,
+    ndim,
+    expected,
     sample_weight,
     multioutput,
     confidence_level,
@@ -701,7 +642,11 @@ def diagnostic_intervals(
     method,
     random_state,
 ):
-    """:func:`skwtsg.metrics.diagnostic_intervals` on Dask inputs.
+    """:func:`skwtsg.inspection.diagnostic_intervals` on Dask inputs.
+
+    ``model`` is ``(weak featurizer, weak head, strong featurizer, strong
+    head)``, fitted; ``expected`` is ``(n_features_in, feature_names_in,
+    estimator name)`` to check ``X`` against.
 
     An exact bootstrap of the rows needs every row's losses in one place, so
     the rows are divided into :data:`N_GROUPS` groups by a hash of their
@@ -712,9 +657,8 @@ def diagnostic_intervals(
     weighted means exactly; nothing depends on the partitioning.
     """
     import dask
-    from sklearn.utils.validation import check_is_fitted
 
-    from .metrics._intervals import (
+    from ..metrics._intervals import (
         INTERVAL_DIAGNOSTICS,
         _check_interval_params,
         _generator,
@@ -722,26 +666,21 @@ def diagnostic_intervals(
         _multioutput_weights,
     )
 
-    check_is_fitted(est)
     confidence_level, n_resamples, method = _check_interval_params(
         confidence_level, n_resamples, method
     )
     rng = _generator(random_state)
     seed = int(rng.integers(np.iinfo(np.int32).max)) + 1_000_003
     blocks, lengths, n_columns, columns = _row_blocks(X)
-    _check_columns(est, n_columns, columns)
+    _check_columns(n_columns, columns, *expected)
     starts = np.cumsum([0] + lengths[:-1]).tolist()
     y_blocks = _aligned_blocks(y, lengths, "y")
     w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
-    ndim = est._training_dim
-    n_tasks = 1 if ndim == 1 else np.atleast_2d(est.head_.coef_).shape[0]
+    n_tasks = 1 if ndim == 1 else np.atleast_2d(model[3].coef_).shape[0]
     if multioutput is None:
         multioutput = "uniform_average" if ndim == 1 else "raw_values"
     task_weights = _multioutput_weights(multioutput, n_tasks)
-    model = dask.delayed(
-        (est.weak_featurizer_, est.weak_head_, est.strong_featurizer_, est.head_, ndim),
-        pure=True,
-    )
+    model = dask.delayed((*model, ndim), pure=True)
     parts = [
         dask.delayed(_interval_block)(xb, yb, wb, nb, s, model, seed, task_weights)
         for xb, yb, wb, nb, s in zip(blocks, y_blocks, w_blocks, lengths, starts)

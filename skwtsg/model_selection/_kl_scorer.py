@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._utils._validation import check_partially_labeled_classes
-from ._kl import kl_error, kl_misfit
+from ..metrics import kl_error, kl_misfit
 from ._scorer import _num_rows, _unwrap
 
 __all__ = ["kl_bound_scorer", "kl_strong_error_scorer"]

@@ -1,0 +1,425 @@
+"""What both backends share: featurizer and head plumbing, the fit data, warnings.
+
+A backend fits the featurizers and heads it is given and measures the
+diagnostics; these helpers check what featurizers and heads return, so that
+a wrong shape, a non-numeric or non-finite value is an error naming the
+component at fault, and they hold the warnings about fits where Theorem 1
+says little (an underdetermined head, a strong model that copies its
+labels, a negative bound).
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import assert_all_finite
+from sklearn.utils.validation import check_array, has_fit_parameter
+
+from .._roles import RoleAssignment
+from .._utils._validation import take_rows
+from ..heads import LeastSquaresHead, RidgeHead
+from ..heads._base import _BaseHead
+
+
+@dataclass(frozen=True)
+class _RoleRows:
+    """The inputs of each role's rows, taken from ``X`` in one indexing.
+
+    One copy of the rows ordered weak, strong (unless they are the weak
+    rows), eval; each attribute is a slice of it (a view for an array), so no
+    row is copied twice.
+
+    Attributes
+    ----------
+    weak, strong, eval : array-like
+        The inputs of the weak, strong and eval rows.
+    after_weak : array-like
+        The strong rows (unless they are the weak rows) then the eval rows:
+        what the weak model labels, in one call.
+    same : bool
+        Whether the strong rows are the weak rows (every row ``"both"``).
+    """
+
+    weak: Any
+    strong: Any
+    eval: Any
+    after_weak: Any
+    same: bool
+
+
+def _take_role_rows(X: Any, split: RoleAssignment) -> _RoleRows:
+    """Index ``X`` once by the rows of every role (see :class:`_RoleRows`)."""
+    same = np.array_equal(split.strong_rows, split.weak_rows)
+    blocks = [split.weak_rows] + ([] if same else [split.strong_rows])
+    taken = take_rows(X, np.concatenate(blocks + [split.eval_rows]))
+    n_weak, n_eval, n = len(split.weak_rows), len(split.eval_rows), _num_rows(taken)
+
+    def part(start: int, stop: int) -> Any:
+        return take_rows(taken, slice(start, stop))
+
+    weak = part(0, n_weak)
+    return _RoleRows(
+        weak=weak,
+        strong=weak if same else part(n_weak, n - n_eval),
+        eval=part(n - n_eval, n),
+        after_weak=part(n_weak, n),
+        same=same,
+    )
+
+
+@dataclass(frozen=True)
+class _FitData:
+    """The validated training data of a weak-to-strong fit and its roles.
+
+    Attributes
+    ----------
+    rows : _RoleRows
+        The inputs of each role's rows as the featurizers receive them (a
+        DataFrame stays one).
+    y : ndarray of float64
+        Targets, NaN on unlabeled rows.
+    labeled : ndarray of bool
+        Which rows have a label.
+    sample_weight : ndarray of float64 or None
+        Row weights.
+    split : RoleAssignment
+        The role of every row.
+    """
+
+    rows: _RoleRows
+    y: np.ndarray
+    labeled: np.ndarray
+    sample_weight: np.ndarray | None
+    split: RoleAssignment
+
+    @classmethod
+    def take(
+        cls,
+        X: Any,
+        y: np.ndarray,
+        labeled: np.ndarray,
+        sample_weight: np.ndarray | None,
+        split: RoleAssignment,
+    ) -> _FitData:
+        """The fit data with the inputs of each role taken from ``X`` once."""
+        return cls(_take_role_rows(X, split), y, labeled, sample_weight, split)
+
+    def weights(self, index: NDArray[np.intp]) -> np.ndarray | None:
+        """The weights of the rows ``index`` (``None`` for unit weights)."""
+        return None if self.sample_weight is None else self.sample_weight[index]
+
+    @property
+    def strong_labeled(self) -> bool:
+        """Whether every strong row has a true label."""
+        return bool(self.labeled[self.split.strong_rows].all())
+
+    @property
+    def needs_weak_in_sample(self) -> bool:
+        """Whether the weak error is measured on the weak model's own rows.
+
+        So when there are no eval rows and the strong rows are unlabeled.
+        """
+        return not len(self.split.eval_rows) and not self.strong_labeled
+
+
+#: The strong model copies its weak labels when its misfit on its own training
+#: rows is at most this fraction of their variance: an exact copy leaves only
+#: rounding (about 1e-30 of it), a real misfit is many orders larger.
+_COPY_RTOL = 1e-12
+#: Below this many rows per feature unregularised least squares is badly
+#: determined: the variance of its fit on new rows, about ``d / (n - d - 1)``
+#: times the noise variance, is then more than half the noise variance (all
+#: of it near n = 2d). On load_diabetes with degree-2 strong features (141
+#: strong rows, 65 features: 2.2 per feature) bounds were negative with fold
+#: standard deviations in the thousands, ranked against the true error.
+_MIN_ROWS_PER_FEATURE = 3
+_REGULARISE = (
+    "use a regularised head (e.g. RidgeHead, its alpha chosen on the weak "
+    "labels: see the user guide, 'Choosing a weak supervisor') or more rows"
+)
+
+
+def _is_unregularised_least_squares(head: Any) -> bool:
+    if isinstance(head, (LeastSquaresHead, LinearRegression)):
+        return True
+    return isinstance(head, RidgeHead) and float(head.alpha) == 0.0
+
+
+def _warn_if_underdetermined(head: Any, Z: Any, name: str, side: str) -> bool:
+    """Warn when unregularised least squares has too few rows per feature.
+
+    Returns True when the head interpolates its labels (no more rows than
+    features).
+    """
+    if not _is_unregularised_least_squares(head):
+        return False
+    n_rows, n_features = Z.shape
+    if n_rows <= n_features:
+        warnings.warn(
+            f"`{name}` is unregularised least squares fitted on {n_rows} "
+            f"{side} rows with {n_features} features: it interpolates its labels"
+            + (
+                ", so the misfit is 0 and the strong model copies the weak one"
+                if side == "strong"
+                else ""
+            )
+            + ". Give it more rows or use a regularised head (e.g. RidgeHead).",
+            UserWarning,
+            stacklevel=3,
+        )
+        return True
+    if n_rows < _MIN_ROWS_PER_FEATURE * n_features:
+        warnings.warn(
+            f"`{name}` is unregularised least squares fitted on {n_rows} "
+            f"{side} rows with {n_features} features (fewer than "
+            f"{_MIN_ROWS_PER_FEATURE} rows per feature): it is badly determined, "
+            "so its predictions on new rows are noisy, and the misfit, gain and "
+            "bound vary from split to split (the bound can even be negative) and "
+            f"rank weak supervisors poorly. To fix it, {_REGULARISE}.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return False
+
+
+def _copy_moments(
+    y_weak: np.ndarray, y_strong: np.ndarray, sample_weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The weak labels' weighted variance and the misfit, per output.
+
+    What :func:`_warn_if_copied_from_moments` reads (``None`` when there is
+    no row or no weight).
+    """
+    y_weak = np.asarray(y_weak, dtype=np.float64).reshape(len(y_weak), -1)
+    y_strong = np.asarray(y_strong, dtype=np.float64).reshape(len(y_strong), -1)
+    if len(y_weak) == 0 or (sample_weight is not None and not sample_weight.sum()):
+        return None
+    centred = y_weak - np.average(y_weak, axis=0, weights=sample_weight)
+    variance = np.average(centred**2, axis=0, weights=sample_weight)
+    gap = np.average((y_strong - y_weak) ** 2, axis=0, weights=sample_weight)
+    return variance, gap
+
+
+def _warn_if_copied_from_moments(variance: np.ndarray, gap: np.ndarray) -> None:
+    """Warn when the strong model reproduces its weak labels (zero gain).
+
+    From the weak labels' variance and the misfit on the strong rows, per
+    output (:func:`_copy_moments`).
+    """
+    copied = (variance > 0) & (gap <= _COPY_RTOL * variance)
+    if not copied.any():
+        return
+    ratio = float(np.max(gap[copied] / variance[copied]))
+    tasks = "" if copied.size == 1 else f" ({int(copied.sum())} of {copied.size} tasks)"
+    warnings.warn(
+        f"The strong model reproduces its weak labels{tasks}: its misfit on its "
+        f"training rows is {ratio:.1g} times their variance. The weak model "
+        "lies in the span of the strong model (e.g. a linear model on some of "
+        "the strong features, or a PCA of them), so the strong head copies it "
+        "and the gain is 0. Use a weak model outside the strong span: a weak "
+        "representation the strong one cannot express, or a weak head of "
+        "another family, e.g. weak_head=DecisionTreeRegressor(max_depth=2).",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+#: ``bound_ = weak_error_ - misfit_`` is a difference of two computed mean
+#: squares. When they agree (Theorem 1 with equality, or an exact weak model
+#: where both are rounding, ~1e-30 of the labels' variance) it is rounding
+#: either side of 0. A bound is negative when it is below ``-_BOUND_RTOL``
+#: times the largest of the weak error, the misfit and the variance of the
+#: weak labels it is measured on: a bound closer to 0 is at most 1e-10 of
+#: the errors and labels involved, rounding or too small to matter.
+_BOUND_RTOL = 1e-10
+
+
+def _warn_if_negative_bound(bound: Any, scales: tuple, rows: str) -> None:
+    """Warn when ``bound_`` (an upper bound on an MSE) is below zero.
+
+    Beyond rounding: per task, below ``-_BOUND_RTOL`` times the largest of
+    ``scales`` (the weak error, the misfit and the weak labels' variance).
+    """
+    values = np.atleast_1d(np.asarray(bound, dtype=np.float64))
+    scale = np.maximum.reduce(
+        np.broadcast_arrays(*(np.abs(np.asarray(x, dtype=np.float64)) for x in scales))
+    )
+    if not np.any(values < -_BOUND_RTOL * scale):
+        return
+    warnings.warn(
+        f"bound_ is negative ({float(np.min(values)):.4g}, on the {rows} rows): "
+        "a bound on a mean squared error below zero says nothing about the "
+        "strong model's error, and bounds like it rank weak supervisors poorly. "
+        "Theorem 2's error terms are large here, most often because the strong "
+        f"head is badly determined (few rows per feature): {_REGULARISE}.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _is_passthrough(featurizer: Any) -> bool:
+    return isinstance(featurizer, str) and featurizer == "passthrough"
+
+
+def _make_featurizer(featurizer):
+    if _is_passthrough(featurizer):
+        return FunctionTransformer(None, accept_sparse=True)
+    return clone(featurizer)
+
+
+def _fit_transform(featurizer, X, y):
+    # FrozenEstimator has no fit_transform: fall back to fit then transform.
+    if hasattr(featurizer, "fit_transform"):
+        return featurizer.fit_transform(X, y)
+    return featurizer.fit(X, y).transform(X)
+
+
+def _num_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _check_features(Z, n_rows, name, *, check_finite=True):
+    """Check a featurizer's output: 2-D, one row per input row, finite.
+
+    ``check_finite=False`` skips the finiteness check, for features that are
+    validated rows already (a "passthrough" featurizer).
+    """
+    if not sparse.issparse(Z):
+        Z = np.asarray(Z)
+    if Z.ndim != 2:
+        raise ValueError(
+            f"`{name}` must return a 2-D array of features, got shape {Z.shape}."
+        )
+    if Z.shape[0] != n_rows:
+        raise ValueError(
+            f"`{name}` returned {Z.shape[0]} rows for {n_rows} input rows; a "
+            "featurizer must return one row of features per input row."
+        )
+    values = Z.data if sparse.issparse(Z) else Z
+    if values.dtype.kind not in "fiub":
+        try:  # object arrays of numbers are numbers
+            Z = check_array(
+                Z,
+                accept_sparse=True,
+                dtype=np.float64,
+                ensure_all_finite=False,
+                ensure_2d=False,
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"`{name}` returned features of dtype {values.dtype} that are not "
+                f"numeric ({exc}); heads need numeric features."
+            ) from exc
+        values = Z.data if sparse.issparse(Z) else Z
+    if check_finite and not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"`{name}` returned NaN or infinite features; fix the featurizer or "
+            "its input (nothing is dropped silently)."
+        )
+    return Z
+
+
+def _checked_features_context(head):
+    """Skip the finiteness check of an exact linear head on checked features.
+
+    Inside a weak-to-strong estimator a head's features are validated rows or
+    checked featurizer output (:func:`_check_features`), so the head need
+    not scan them again; a head of another kind (e.g. a Pipeline that
+    transforms its input) keeps its own checks.
+    """
+    if isinstance(head, _BaseHead):
+        return config_context(assume_finite=True)
+    return nullcontext()
+
+
+def _head_predict(head, Z, ndim):
+    """A fitted head's predictions on checked features, shaped like ``y``."""
+    with _checked_features_context(head):
+        return _as_output(head.predict(Z), ndim)
+
+
+def _fit_head(head, Z, y, sample_weight, name):
+    head = clone(head)
+    side = "weak_featurizer" if name == "weak_head" else "strong_featurizer"
+    kwargs = {}
+    if sample_weight is not None:
+        if not has_fit_parameter(head, "sample_weight"):
+            raise ValueError(
+                f"`{name}` ({type(head).__name__}) does not accept sample_weight, "
+                "but sample_weight was passed to fit."
+            )
+        kwargs["sample_weight"] = sample_weight
+    try:
+        if isinstance(head, _BaseHead):
+            # y (weak labels on the strong side) is not checked yet
+            assert_all_finite(y, input_name="y", estimator_name=type(head).__name__)
+        with _checked_features_context(head):
+            return head.fit(Z, y, **kwargs)
+    except ValueError as exc:
+        default = " (default: a clone of `head`)" if name == "weak_head" else ""
+        raise ValueError(
+            f"Fitting `{name}`{default} on the {Z.shape[1]} features of "
+            f"`{side}` failed: {exc}"
+        ) from exc
+
+
+def _as_output(y_pred, ndim):
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if ndim == 1 and y_pred.ndim == 2 and y_pred.shape[1] == 1:
+        return y_pred.ravel()
+    if ndim == 2 and y_pred.ndim == 1:
+        return y_pred.reshape(-1, 1)
+    return y_pred
+
+
+@dataclass
+class FitResult:
+    """What a backend's fit returns; the estimator sets its attributes from it.
+
+    Attributes
+    ----------
+    weak_featurizer, strong_featurizer : transformer
+        The fitted featurizers.
+    weak_head, head : estimator
+        The fitted weak and strong heads.
+    diagnostics : Diagnostics
+        The per-row-set sums of every per-row loss.
+    roles : ndarray of str or Dask array
+        The role of every row.
+    reuse : bool
+        Whether the strong rows are the weak rows.
+    interpolates : bool
+        Whether the strong head interpolates its labels (it was warned).
+    copy_moments : tuple of ndarray or None
+        The weak labels' weighted variance and the misfit on the strong rows.
+    label_variance : ndarray
+        The variance of the weak labels on the rows of the misfit, the scale
+        of "negative beyond rounding" for the bound.
+    n_features_in : int or None
+        Columns of ``X`` (the Dask backend; in memory, validation sets it).
+    feature_names_in : ndarray or None
+        Their names, when they are all strings (the Dask backend).
+    """
+
+    weak_featurizer: Any
+    strong_featurizer: Any
+    weak_head: Any
+    head: Any
+    diagnostics: Any
+    roles: Any
+    reuse: bool
+    interpolates: bool = False
+    copy_moments: tuple | None = None
+    label_variance: Any = None
+    n_features_in: int | None = None
+    feature_names_in: Any = None

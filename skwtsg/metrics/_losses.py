@@ -1,0 +1,93 @@
+"""The losses every diagnostic is a mean of, and the five diagnostics from three.
+
+Squared losses per row (:func:`squared_losses`) and their weighted means
+(:func:`_mse`, with scikit-learn's arithmetic); :func:`_diagnostics` turns
+the weak error, the strong error and the misfit, of any loss, into the five
+diagnostics of Theorem 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._utils._validation import (
+    check_finite_result,
+    check_multioutput,
+    check_real_arrays,
+)
+
+__all__ = ["squared_losses"]
+
+
+def _mse(a, b, sample_weight, multioutput, names):
+    (a, b), sample_weight = check_real_arrays(
+        {names[0]: a, names[1]: b}, sample_weight=sample_weight
+    )
+    multioutput = check_multioutput(multioutput, 1 if a.ndim == 1 else a.shape[1])
+    return _mse_kernel(a, b, sample_weight, multioutput, names)
+
+
+def _mse_kernel(a, b, sample_weight, multioutput, names):
+    """The mean squared difference of checked arrays, without validation.
+
+    The arithmetic of :func:`sklearn.metrics.mean_squared_error` (the same
+    values), for inputs that :func:`_mse` (or an estimator's fit) validated:
+    same-shaped float arrays, ``sample_weight`` of one entry per row or
+    ``None`` and a checked ``multioutput``.
+    """
+    if a.ndim == 1:
+        a, b = a.reshape(-1, 1), b.reshape(-1, 1)
+    errors = np.average((a - b) ** 2, axis=0, weights=sample_weight)
+    if isinstance(multioutput, str) and multioutput == "raw_values":
+        error = errors
+    else:
+        weights = None if isinstance(multioutput, str) else multioutput
+        error = float(np.average(errors, weights=weights))
+    return check_finite_result(
+        error, f"The mean squared difference of `{names[0]}` and `{names[1]}`"
+    )
+
+
+def _diagnostics(weak, strong, mis):
+    """The five diagnostics from the three losses (any shape, any loss)."""
+    return {
+        "weak_error": weak,
+        "strong_error": strong,
+        "misfit": mis,
+        "gain": weak - strong,
+        "bound": weak - mis,
+    }
+
+
+def squared_losses(y_true: Any, y_weak: Any, y_strong: Any) -> dict[str, Any]:
+    """Per-row squared errors of the weak and strong models, and the misfit.
+
+    Parameters
+    ----------
+    y_true, y_weak, y_strong : ndarray or None
+        True labels and the two models' predictions, of one shape; ``None``
+        where not given (the losses that need it are then ``None``).
+
+    Returns
+    -------
+    losses : dict
+        ``weak_error``, ``strong_error`` and ``misfit``: arrays of the shape
+        of the inputs, or ``None``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.metrics._losses import squared_losses
+    >>> squared_losses(np.zeros(2), np.ones(2), None)["weak_error"]
+    array([1., 1.])
+    """
+    known = y_weak is not None and y_strong is not None
+    return {
+        "weak_error": None if y_true is None else (y_true - y_weak) ** 2,
+        "strong_error": (
+            None if y_true is None or y_strong is None else (y_true - y_strong) ** 2
+        ),
+        "misfit": (y_weak - y_strong) ** 2 if known else None,
+    }
