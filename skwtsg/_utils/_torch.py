@@ -3,11 +3,10 @@
 Device and dtype resolution, seeding, the one thread-count context manager,
 module building, the forward pass, the one training loop (with divergence
 detection) and ``_TorchParamsMixin`` (``module__*`` parameters and
-accelerator-safe pickling). The loop's optimisers are skwtsg's own
-(:mod:`skwtsg._utils._optim`, bitwise torch.optim's updates without importing
-``torch._dynamo``). torch is imported lazily, inside functions, so
-importing skwtsg works without it. Nothing here imports from the rest of
-skwtsg.
+accelerator-safe pickling). The loop's optimisers are :mod:`torch.optim`'s
+(Adam, AdamW, SGD, ``CosineAnnealingLR`` and strong-Wolfe L-BFGS). torch is
+imported lazily, inside functions, so importing skwtsg works without it.
+Nothing here imports from the rest of skwtsg.
 """
 
 from __future__ import annotations
@@ -285,22 +284,48 @@ def _training_defaults(optimizer, lr, batch_size, max_epochs):
     )
 
 
+# the devices of torch.optim's fused kernels
+# (torch.utils._foreach_utils._get_fused_kernels_supported_devices)
+_FUSED_DEVICES = ("mps", "cuda", "xpu", "hpu", "cpu", "mtia")
+
+
+def _fused_supported(params) -> bool:
+    """Whether torch.optim's ``fused=True`` accepts every one of ``params``."""
+    torch = _import_torch()
+    return all(
+        torch.is_floating_point(p) and p.device.type in _FUSED_DEVICES for p in params
+    )
+
+
+def _gradient_optimizer_classes() -> dict[str, Any]:
+    """The ``torch.optim`` class of each gradient method's name."""
+    torch = _import_torch()
+    return {
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+        "sgd": torch.optim.SGD,
+    }
+
+
 def _make_gradient_optimizer(optimizer, param_groups, lr, *, fused=True):
-    """skwtsg's Adam, AdamW or SGD (fused kernels when ``fused``).
+    """``torch.optim.Adam``, ``AdamW`` or ``SGD`` over copies of ``param_groups``.
 
-    Bitwise the updates of ``torch.optim.Adam``/``AdamW``/``SGD`` with the
-    same ``fused`` flag (see :mod:`skwtsg._utils._optim`), without importing
-    ``torch._dynamo`` as constructing a ``torch.optim`` optimiser does.
+    ``fused=True``: torch.optim's fused kernels (``fused=True``), unless a
+    parameter is not a floating-point tensor on a device that has them; else
+    torch.optim's default path (a for-loop on the CPU, ``foreach`` kernels on
+    CUDA). Defaults: Adam/SGD no weight decay, AdamW ``weight_decay=0.01``;
+    SGD without momentum. The groups are copied (torch.optim and the cosine
+    schedule write into them), so the caller's dicts are left as they are.
     """
-    from ._optim import _SGD, _Adam
-
-    if optimizer == "sgd":
-        return _SGD(param_groups, lr, fused=fused)
-    if optimizer not in ("adam", "adamw"):
+    classes = _gradient_optimizer_classes()
+    if optimizer not in classes:
         raise ValueError(
             f"`optimizer` must be 'adam', 'adamw' or 'sgd', got {optimizer!r}."
         )
-    return _Adam(param_groups, lr, decoupled=optimizer == "adamw", fused=fused)
+    groups = [dict(group, params=list(group["params"])) for group in param_groups]
+    params = [p for group in groups for p in group["params"]]
+    flags = {"fused": True} if fused and _fused_supported(params) else {}
+    return classes[optimizer](groups, lr=lr, **flags)
 
 
 def _optimize(
@@ -328,24 +353,26 @@ def _optimize(
     loss on ``batch``, a tuple of row-aligned tensors: ``data`` itself (full
     batch) or slices of it.
 
-    * ``"lbfgs"``: full-batch L-BFGS with a strong-Wolfe line search, run in
-      chunks of ``_LBFGS_CHUNK`` iterations (one entry of the loss curve per
-      chunk) until ``max_epochs`` iterations or convergence (no iteration
-      made, or a relative change of the loss below ``tol`` over a chunk).
-      Weight decay is an L2 penalty ``weight_decay / 2 * ||theta||^2``.
-    * ``"adam"``, ``"adamw"``, ``"sgd"``: ``max_epochs`` passes over the rows
-      in mini-batches of ``batch_size``, shuffled with a generator seeded by
-      ``seed``. ``batches(generator)``, when given, replaces that shuffling:
-      it returns each epoch's batches (tuples of tensors for ``loss_fn``),
+    * ``"lbfgs"``: full-batch ``torch.optim.LBFGS`` with a strong-Wolfe line
+      search (``history_size=50``), run in chunks of ``_LBFGS_CHUNK``
+      iterations (one entry of the loss curve per chunk) until
+      ``max_epochs`` iterations or convergence (no iteration made, or a
+      relative change of the loss below ``tol`` over a chunk). Weight decay
+      is an L2 penalty ``weight_decay / 2 * ||theta||^2``.
+    * ``"adam"``, ``"adamw"``, ``"sgd"`` (:func:`_make_gradient_optimizer`
+      with ``fused``): ``max_epochs`` passes over the rows in mini-batches
+      of ``batch_size``, shuffled with a generator seeded by ``seed``.
+      ``batches(generator)``, when given, replaces that shuffling: it
+      returns each epoch's batches (tuples of tensors for ``loss_fn``),
       drawing its randomness from ``generator``. ``lr_schedule="cosine"``
-      anneals the learning rate from ``lr`` to 0 over all the steps,
-      ``"constant"`` keeps it. ``record="epoch"``: the loss curve holds the
-      mean mini-batch loss (weighted by batch rows) of each epoch;
-      ``"step"``: the loss of every step. ``max_steps``, when given,
-      replaces ``max_epochs`` as the budget: training stops after
-      ``max_steps`` optimiser steps, within an epoch if need be (the cosine
-      schedule then spans ``max_steps``). For L-BFGS it is the number of
-      iterations.
+      anneals the learning rate from ``lr`` to 0 over all the steps
+      (``torch.optim.lr_scheduler.CosineAnnealingLR``), ``"constant"`` keeps
+      it. ``record="epoch"``: the loss curve holds the mean mini-batch loss
+      (weighted by batch rows) of each epoch; ``"step"``: the loss of every
+      step. ``max_steps``, when given, replaces ``max_epochs`` as the
+      budget: training stops after ``max_steps`` optimiser steps, within an
+      epoch if need be (the cosine schedule then spans ``max_steps``). For
+      L-BFGS it is the number of iterations.
 
     A non-finite loss or weight raises :class:`TrainingDivergedError`
     naming ``desc`` (the estimator) and what to change. Progress is a tqdm
@@ -356,8 +383,6 @@ def _optimize(
     """
     torch = _import_torch()
     from tqdm.auto import tqdm
-
-    from ._optim import _LBFGS, _CosineSchedule
 
     params = [p for g in param_groups for p in g["params"]]
     curve: list[float] = []
@@ -371,14 +396,17 @@ def _optimize(
             for g in param_groups
             if g.get("weight_decay", 0.0) > 0
         ]
-        opt = _LBFGS(
+        opt = torch.optim.LBFGS(
             params,
             lr=lr,
             max_iter=_LBFGS_CHUNK,
             tolerance_grad=tol,
             tolerance_change=tol,
             history_size=50,
+            line_search_fn="strong_wolfe",
         )
+        lbfgs_group = opt.param_groups[0]
+        lbfgs_state = opt.state[params[0]]  # L-BFGS keeps it on the first one
 
         def objective():
             loss = loss_fn(*data)
@@ -397,10 +425,10 @@ def _optimize(
         with tqdm(total=max_epochs, desc=desc, disable=not verbose, leave=False) as bar:
             while done < max_epochs:
                 chunk = min(_LBFGS_CHUNK, max_epochs - done)
-                opt.max_iter = chunk
-                opt.max_eval = int(chunk * 1.25) + 1
+                lbfgs_group["max_iter"] = chunk
+                lbfgs_group["max_eval"] = int(chunk * 1.25) + 1
                 loss = float(opt.step(closure).detach())
-                n_iter = opt.n_iter
+                n_iter = int(lbfgs_state["n_iter"])
                 curve.append(loss)
                 bar.update(n_iter - done)
                 bar.set_postfix(loss=f"{loss:.4g}")
@@ -455,7 +483,7 @@ def _optimize(
     scheduler = None
     if lr_schedule == "cosine":
         n_steps = max_steps if max_steps is not None else max_epochs * per_epoch
-        scheduler = _CosineSchedule(opt, n_steps)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps)
     epochs: Iterable[int] = range(max_epochs)
     if max_steps is not None and batches is not None:
         epochs = itertools.count()  # until max_steps: epochs of unknown length

@@ -472,11 +472,11 @@ def _cached_weak_fit(location):
 
 def _weak_fit_fingerprint(weak):
     """The cache key's part beyond the arguments: versions and source files."""
-    from .._utils import _optim, _torch
+    from .._utils import _torch
     from .._utils._cache import code_fingerprint
 
-    # the training loop and its optimisers (imported lazily by the featurizers)
-    return code_fingerprint(type(weak), _torch.__file__, _optim.__file__)
+    # the training loop (imported lazily by the featurizers)
+    return code_fingerprint(type(weak), _torch.__file__)
 
 
 def _fit_cost(weak, X):

@@ -17,6 +17,7 @@ from .._utils._torch import (
     _DTYPES,
     _build_module,
     _forward_numpy,
+    _gradient_optimizer_classes,
     _import_torch,
     _resolve_device,
     _seed_from,
@@ -41,11 +42,7 @@ _SKORCH_PREFIXES = (
 def _optimizer_class(optimizer):
     torch = _import_torch()
     if isinstance(optimizer, str):
-        names = {
-            "adam": torch.optim.Adam,
-            "adamw": torch.optim.AdamW,
-            "sgd": torch.optim.SGD,
-        }
+        names = _gradient_optimizer_classes()
         if optimizer not in names:
             raise ValueError(
                 f"`optimizer` must be one of {sorted(names)} or a torch "

@@ -8,9 +8,9 @@ task's parameters is the one of its own loss, as if the tasks were trained
 separately (with Adam, up to the shared shuffling of the rows; L-BFGS shares
 its line search and curvature pairs across tasks). ``NonConvexHead``'s
 default ``optimizer="lm"`` solves each task's problem on its own with
-Levenberg-Marquardt (scipy), so a multi-output fit is exactly the per-task
-fits. torch is imported at ``fit``, and only by the torch optimizers (and
-``init="random"``).
+Levenberg-Marquardt (scipy; :mod:`skwtsg.heads._phi_linear`, with the numpy
+activations), so a multi-output fit is exactly the per-task fits. torch is
+imported at ``fit``, and only by the torch optimizers (and ``init="random"``).
 """
 
 from __future__ import annotations
@@ -39,26 +39,16 @@ from .._utils._torch import (
     _torch_seeded,
     _training_defaults,
 )
+from ._phi_linear import (
+    _fit_levenberg_marquardt,
+    _inverse_link,
+    _phi_numpy,
+    _weighted_lstsq,
+)
 
 __all__ = ["GradientLinearHead", "NonConvexHead"]
 
 _PHIS = ("tanh", "relu", "sigmoid")
-
-
-def _phi_numpy(name, z):
-    if name == "identity":
-        return z
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    # sigmoid, computed stably
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
 
 
 def _phi_torch(name):
@@ -69,16 +59,6 @@ def _phi_torch(name):
         "relu": torch.relu,
         "sigmoid": torch.sigmoid,
     }[name]
-
-
-def _inverse_link(name, y):
-    """Targets on the linear scale used to initialise by least squares."""
-    if name == "tanh":
-        return np.arctanh(np.clip(y, -0.95, 0.95))
-    if name == "sigmoid":
-        p = np.clip(y, 0.025, 0.975)
-        return np.log(p / (1.0 - p))
-    return y  # identity, relu (the linear fit of y is a good start)
 
 
 def _relative_gradient_norm(Z, Y, w, W, b, *, fit_intercept, weight_decay):
@@ -100,106 +80,6 @@ def _relative_gradient_norm(Z, Y, w, W, b, *, fit_intercept, weight_decay):
     num = np.sqrt(sum(float(np.sum(a * a)) for a in g))
     den = np.sqrt(sum(float(np.sum(a * a)) for a in g0))
     return float(num / max(den, np.finfo(np.float64).tiny))
-
-
-def _weighted_lstsq(Z, Y, w):
-    """Least squares of ``Y`` on ``[Z, 1]`` with row weights ``w``."""
-    A = np.hstack([Z, np.ones((Z.shape[0], 1))])
-    sw = np.sqrt(w)[:, None]
-    coef, *_ = np.linalg.lstsq(A * sw, Y * sw, rcond=None)
-    return coef[:-1], coef[-1]
-
-
-def _phi_derivative(name, lin, out):
-    """``phi'(lin)`` from ``lin`` and ``out = phi(lin)`` (relu: 0 at 0, as torch)."""
-    if name == "tanh":
-        return 1.0 - out * out
-    if name == "sigmoid":
-        return out * (1.0 - out)
-    if name == "relu":
-        return (lin > 0).astype(np.float64)
-    return np.ones_like(lin)
-
-
-def _fit_levenberg_marquardt(
-    Z, Y, w, W0, b0, *, phi, fit_intercept, weight_decay, max_nfev, tol
-):
-    """Each task's ``phi∘linear`` least squares by Levenberg-Marquardt.
-
-    Minimises, for every column ``t`` of ``Y`` separately,
-    ``sum_i w_i (phi(Z_i @ W_t + b_t) - Y_it)^2 + weight_decay / 2 *
-    ||W_t||^2`` (``w`` normalised row weights) with
-    :func:`scipy.optimize.least_squares` (MINPACK's ``"lm"``; ``"trf"`` when
-    a task has fewer residuals than parameters), the exact Jacobian and
-    ``ftol = xtol = gtol = tol``, started at ``(W0[:, t], b0[t])``. The tasks
-    are independent problems: a task's fit does not depend on the others.
-
-    Returns
-    -------
-    W : ndarray of shape (n_features, n_tasks)
-    b : ndarray of shape (n_tasks,)
-    losses : tuple of ndarray of shape (n_tasks,)
-        Each task's objective at the start and at the end.
-    nfev : ndarray of int of shape (n_tasks,)
-        Evaluations of the residuals per task.
-    converged : ndarray of bool of shape (n_tasks,)
-        False where ``max_nfev`` stopped the task.
-    """
-    from scipy.optimize import least_squares
-
-    n_samples, n_features = Z.shape
-    n_tasks = Y.shape[1]
-    A = np.hstack([Z, np.ones((n_samples, 1))]) if fit_intercept else Z
-    sw = np.sqrt(w)
-    decay = np.sqrt(0.5 * weight_decay)
-    n_params = A.shape[1]
-    n_residuals = n_samples + (n_features if weight_decay > 0 else 0)
-    method = "lm" if n_residuals >= n_params else "trf"
-
-    def split(p):
-        return p[:n_features]
-
-    W = np.empty((n_features, n_tasks))
-    b = np.zeros(n_tasks)
-    start, end = np.empty(n_tasks), np.empty(n_tasks)
-    nfev = np.zeros(n_tasks, dtype=int)
-    converged = np.ones(n_tasks, dtype=bool)
-    for t in range(n_tasks):
-        y = Y[:, t]
-
-        def residuals(p, y=y):
-            r = sw * (_phi_numpy(phi, A @ p) - y)
-            if weight_decay > 0:
-                r = np.concatenate([r, decay * split(p)])
-            return r
-
-        def jacobian(p):
-            lin = A @ p
-            J = (sw * _phi_derivative(phi, lin, _phi_numpy(phi, lin)))[:, None] * A
-            if weight_decay > 0:
-                J = np.vstack([J, decay * np.eye(n_features, n_params)])
-            return J
-
-        p0 = np.append(W0[:, t], b0[t]) if fit_intercept else W0[:, t].copy()
-        r0 = residuals(p0)
-        start[t] = float(r0 @ r0)
-        result = least_squares(
-            residuals,
-            p0,
-            jac=jacobian,
-            method=method,
-            ftol=tol,
-            xtol=tol,
-            gtol=tol,
-            max_nfev=max_nfev,
-        )
-        W[:, t] = split(result.x)
-        if fit_intercept:
-            b[t] = result.x[-1]
-        end[t] = 2.0 * float(result.cost)
-        nfev[t] = int(result.nfev)
-        converged[t] = result.status > 0
-    return W, b, (start, end), nfev, converged
 
 
 class _TorchHead(RegressorMixin, BaseEstimator):
@@ -293,13 +173,7 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         Z = (X - mean) / scale
 
         if self.init == "lstsq":
-            target = _inverse_link(phi, Y)
-            if self.fit_intercept:
-                W0, b0 = _weighted_lstsq(Z, target, w)
-            else:
-                sw = np.sqrt(w)[:, None]
-                W0 = np.linalg.lstsq(Z * sw, target * sw, rcond=None)[0]
-                b0 = np.zeros(n_tasks)
+            W0, b0 = _weighted_lstsq(Z, _inverse_link(phi, Y), w, self.fit_intercept)
         else:
             torch = _import_torch()
             with _torch_seeded(seed, "cpu"):
