@@ -33,7 +33,7 @@ from sklearn_compat.base import _fit_context
 from .._utils._cache import EmbeddingStore
 from .._utils._torch import _import_torch, _resolve_device
 from .._utils._validation import check_string_column
-from ..datasets._models import PRETRAINED_MODELS, fetch_pretrained_model
+from ._pretrained_models import PRETRAINED_MODELS, fetch_pretrained_model
 from ._text import (
     _MINILM_NAMES,
     _FrozenTextModelMixin,
