@@ -217,7 +217,7 @@ class _FrozenTextModelMixin:
             leave=False,
             disable=None if show is None else not show,
         )
-        out: dict = {s: {} for s in slots}
+        out = {s: {} for s in slots}
         stores_ok = bool(stores)
         try:
             for start in range(0, len(order), self.batch_size):
