@@ -32,8 +32,8 @@ __all__ = ["MINILM_SAFETENSORS_SHA256"]
 
 #: sha256 of ``model.safetensors`` of sentence-transformers/all-MiniLM-L6-v2
 #: (Hugging Face revision ``1110a243fdf4706b3f48f1d95db1a4f5529b4d41``,
-#: 90,868,376 bytes). See :class:`SentenceTransformerFeaturizer` (Notes) for
-#: how this value was obtained and checked.
+#: 90,868,376 bytes). See :class:`~skwtsg.featurizers.SentenceTransformerFeaturizer`
+#: (Notes) for how this value was obtained and checked.
 MINILM_SAFETENSORS_SHA256 = (
     "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 )
