@@ -3,11 +3,19 @@
 Loaders read from ``data_home`` (parameter, then the ``SKWTSG_DATA``
 environment variable, then ``~/skwtsg_data``) and download from the upstream
 sources with a sha256 check where that is possible.
+
+The pretrained-model installer (:func:`fetch_pretrained_model`) lives with the
+featurizers that use it (``skwtsg.featurizers._pretrained_models``) and is
+re-exported here.
 """
 
+from ..featurizers._pretrained_models import (
+    PRETRAINED_MODELS,
+    PretrainedModelMetadata,
+    fetch_pretrained_model,
+)
 from ._base import RemoteFileMetadata, fetch_file, get_data_home, sha256sum
 from ._essays import fetch_ellipse
-from ._models import PRETRAINED_MODELS, PretrainedModelMetadata, fetch_pretrained_model
 from ._molecules import (
     fetch_esol,
     fetch_freesolv,

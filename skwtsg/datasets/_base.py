@@ -5,18 +5,21 @@ order, by their ``data_home`` parameter, the ``SKWTSG_DATA`` environment
 variable, then ``~/skwtsg_data``. A file that is missing there is downloaded
 from its upstream URL and checked against its sha256 before it is used; when
 downloading is not allowed (or fails), the error says which file to put where.
+
+The plumbing (:func:`sha256sum`, the atomic download) is in
+:mod:`skwtsg._utils._fetch`, shared with the pretrained-model installer of
+:mod:`skwtsg.featurizers`; :func:`sha256sum` is public here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._utils._fetch import check_path as _check_path
+from .._utils._fetch import download as _download
+from .._utils._fetch import sha256sum
 from .._utils._validation import check_bool
 
 __all__ = ["RemoteFileMetadata", "get_data_home", "fetch_file", "sha256sum"]
@@ -69,35 +72,6 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
         data_home = os.environ.get(ENV_VAR) or Path.home() / "skwtsg_data"
     _check_path(data_home, "data_home")
     return Path(data_home).expanduser()
-
-
-def sha256sum(path: str | os.PathLike) -> str:
-    """Return the hex sha256 of a file's bytes.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file.
-
-    Returns
-    -------
-    digest : str
-        64 hexadecimal characters.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-    >>> _ = p.write_bytes(b"abc")
-    >>> sha256sum(p)[:16]
-    'ba7816bf8f01cfea'
-    """
-    _check_path(path, "path")  # an int would be read as a file descriptor
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fetch_file(
@@ -174,24 +148,6 @@ def fetch_file(
             "corrupt or another version: delete it to download it again."
         )
     return path
-
-
-def _check_path(value, name: str) -> None:
-    if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(
-            f"`{name}` must be a str or path-like, got {type(value).__name__}."
-        )
-
-
-def _download(url: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as r:
-            shutil.copyfileobj(r, out)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _missing_message(remote: RemoteFileMetadata, path: Path, hint: str) -> str:

@@ -25,7 +25,6 @@ import gzip
 import hashlib
 import io
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._utils._fetch import write_atomically
 from .._utils._validation import check_bool
 from ._base import RemoteFileMetadata, fetch_file, get_data_home, sha256sum
 
@@ -329,14 +329,8 @@ def _build_from_zip(zip_path, out_path) -> None:
         )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_path.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(gzip.compress(content, compresslevel=9, mtime=0))
-        os.replace(tmp, out_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    packed = gzip.compress(content, compresslevel=9, mtime=0)
+    write_atomically(out_path, lambda tmp: tmp.write_bytes(packed))
 
 
 def _cut_columns(raw: bytes) -> bytes:

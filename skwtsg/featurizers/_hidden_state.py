@@ -14,8 +14,6 @@ persistent sqlite cache shared with
 from __future__ import annotations
 
 import os
-import sqlite3
-import warnings
 from numbers import Integral
 from pathlib import Path
 
@@ -33,13 +31,8 @@ from sklearn_compat.base import _fit_context
 from .._utils._cache import EmbeddingStore
 from .._utils._torch import _import_torch, _resolve_device
 from .._utils._validation import check_string_column
-from ..datasets._models import PRETRAINED_MODELS, fetch_pretrained_model
-from ._text import (
-    _MINILM_NAMES,
-    _FrozenTextModelMixin,
-    _resolve_model,
-    _text_sha256,
-)
+from ._pretrained_models import PRETRAINED_MODELS, fetch_pretrained_model
+from ._text_encoders import _MINILM_NAMES, _FrozenTextModelMixin, _resolve_model
 
 __all__ = ["TransformerHiddenStateFeaturizer"]
 
@@ -296,75 +289,17 @@ class TransformerHiddenStateFeaturizer(
         """
         check_is_fitted(self)
         texts = check_string_column(X, what="text", estimator=self).tolist()
-        keys = [_text_sha256(t) for t in texts]
-        unique = list(dict.fromkeys(keys))
-        first = dict(zip(keys, texts))
         stores = (
             {}
             if self.cache_paths_ is None
             else {i: EmbeddingStore(p) for i, p in self.cache_paths_.items()}
         )
-        found = {}
-        for i in self.layers_:
-            got = stores[i].get_many(unique) if i in stores else {}
-            found[i] = {k: v for k, v in got.items() if v.shape[0] == self.hidden_size_}
-        missing = [k for k in unique if any(k not in found[i] for i in self.layers_)]
-        n_missing = set(missing)
-        self.cache_misses_ += sum(k in n_missing for k in keys) * len(self.layers_)
-        self.cache_hits_ += sum(k not in n_missing for k in keys) * len(self.layers_)
-        if missing:
-            computed = self._embed([first[k] for k in missing], missing, stores)
-            for i in self.layers_:
-                found[i].update(computed[i])
-        d = self.hidden_size_
-        Z = np.empty((len(keys), d * len(self.layers_)), dtype=np.float64)
-        for j, i in enumerate(self.layers_):
-            for r, k in enumerate(keys):
-                Z[r, j * d : (j + 1) * d] = found[i][k]
-        return Z
+        return self._embed_texts(texts, stores, self.layers_, self.hidden_size_)
 
-    def _embed(self, texts, keys, stores):
-        torch = _import_torch()
-        model, tokenizer = self._get_model()
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        from tqdm.auto import tqdm
-
-        show = self.show_progress_bar
-        bar = tqdm(
-            total=len(texts),
-            unit="text",
-            desc="Embedding",
-            leave=False,
-            disable=None if show is None else not show,
-        )
-        out = {i: {} for i in self.layers_}
-        stores_ok = bool(stores)
-        try:
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                pooled = self._forward(torch, model, tokenizer, [texts[i] for i in idx])
-                batch_keys = [keys[i] for i in idx]
-                for i in self.layers_:
-                    out[i].update(zip(batch_keys, pooled[i]))
-                if stores_ok:
-                    try:
-                        for i in self.layers_:
-                            stores[i].put_many(batch_keys, pooled[i])
-                    except (OSError, sqlite3.Error) as exc:
-                        stores_ok = False
-                        warnings.warn(
-                            f"Could not write the embedding cache ({exc}); "
-                            "continuing without it.",
-                            UserWarning,
-                            stacklevel=3,
-                        )
-                bar.update(len(idx))
-        finally:
-            bar.close()
-        return out
-
-    def _forward(self, torch, model, tokenizer, texts):
+    def _encode_batch(self, loaded, texts):
         """Pooled hidden states of one batch: {layer: float32 array (n, d)}."""
+        torch = _import_torch()
+        model, tokenizer = loaded
         enc = tokenizer(
             texts,
             padding=True,

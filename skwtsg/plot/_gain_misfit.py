@@ -20,6 +20,7 @@ from ._base import (
     _style,
     _weak_and_strong_predictions,
 )
+from ._records import gain_misfit_inputs
 
 __all__ = ["GainMisfitDisplay"]
 
@@ -542,8 +543,6 @@ class GainMisfitDisplay(_BaseDisplay):
         'ε: error of the strong head fitted on the truth (MSE) (strong training sample)'
         >>> plt.close("all")
         """
-        from ..experiments._tables import gain_misfit_inputs
-
         inputs = gain_misfit_inputs(results, x=x, y=y, hue=hue, color_by=color_by)
         if plot_kwargs.get("kind", "gain_vs_misfit") != "gain_vs_misfit":
             inputs["ylabel"] = None

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skwtsg.datasets import _molecules as M
+from skwtsg.datasets import _chembench as C
 from skwtsg.datasets._base import sha256sum
 from skwtsg.datasets._molecules import (
     MOLECULE_DATASETS,
@@ -226,7 +226,7 @@ def test_download_rebuilds_the_exact_files(
         data_sha256=spec.data_sha256 if spec.gunzip else shas["gz"],
     )
     monkeypatch.setitem(MOLECULE_DATASETS, name, fake)
-    monkeypatch.setattr(M, "_UPSTREAM", upstream.as_uri() + "/")
+    monkeypatch.setattr(C, "_UPSTREAM", upstream.as_uri() + "/")
     home = tmp_path / "home"
     ds = fetch_molecules(name, data_home=home, split=122)
     assert sha256sum(home / spec.splits_file) == spec.splits_sha256
@@ -240,7 +240,7 @@ def test_download_rebuilds_the_exact_files(
 
 
 def test_download_failure_names_the_missing_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(M, "_UPSTREAM", (tmp_path / "nowhere").as_uri() + "/")
+    monkeypatch.setattr(C, "_UPSTREAM", (tmp_path / "nowhere").as_uri() + "/")
     with pytest.raises(FileNotFoundError) as info:
         fetch_freesolv(data_home=tmp_path / "home")
     message = str(info.value)
@@ -251,7 +251,7 @@ def test_download_failure_names_the_missing_file(tmp_path, monkeypatch):
 def test_download_with_wrong_checksum_is_rejected(tmp_path, data_home, monkeypatch):
     upstream = tmp_path / "upstream"
     _fake_upstream(upstream, data_home, "FreeSolv")  # checksums differ upstream's
-    monkeypatch.setattr(M, "_UPSTREAM", upstream.as_uri() + "/")
+    monkeypatch.setattr(C, "_UPSTREAM", upstream.as_uri() + "/")
     with pytest.raises(OSError, match="sha256"):
         fetch_freesolv(data_home=tmp_path / "home")
     assert not (tmp_path / "home" / "molecules" / "FreeSolv.csv").exists()
@@ -268,7 +268,7 @@ def test_rebuilt_file_with_wrong_checksum_is_not_kept(tmp_path, data_home, monke
         splits_sha256="0" * 64,
     )
     monkeypatch.setitem(MOLECULE_DATASETS, "FreeSolv", fake)
-    monkeypatch.setattr(M, "_UPSTREAM", upstream.as_uri() + "/")
+    monkeypatch.setattr(C, "_UPSTREAM", upstream.as_uri() + "/")
     home = tmp_path / "home"
     with pytest.raises(OSError, match="Rebuilt FreeSolv_splits.csv"):
         fetch_freesolv(data_home=home)
@@ -290,7 +290,7 @@ def test_restricted_unpickler_refuses_other_callables(tmp_path, protocol):
     with pytest.raises(
         pickle.UnpicklingError, match="posix.getcwd|os.getcwd|nt.getcwd"
     ):
-        M._restricted_load(path)
+        C._restricted_load(path)
 
 
 @pytest.mark.parametrize("protocol", [0, 2, 4, 5])
@@ -305,7 +305,7 @@ def test_restricted_unpickler_refuses_other_callables(tmp_path, protocol):
 def test_restricted_unpickler_reads_split_pickles(tmp_path, protocol, obj):
     path = tmp_path / "split.pkl"
     path.write_bytes(pickle.dumps(obj, protocol=protocol))
-    labels = M._split_labels(M._restricted_load(path), 5, path.name)
+    labels = C._split_labels(C._restricted_load(path), 5, path.name)
     np.testing.assert_array_equal(labels, ["train", "valid", "test", "train", "test"])
 
 
@@ -320,11 +320,11 @@ def test_restricted_unpickler_reads_split_pickles(tmp_path, protocol, obj):
 )
 def test_split_labels_checks_the_partition(parts, message):
     with pytest.raises(ValueError, match=message):
-        M._split_labels(parts, 4, "x.pkl")
+        C._split_labels(parts, 4, "x.pkl")
 
 
 def test_restricted_unpickler_handles_bytes_io():
     # Sanity check of the helper used on file contents.
     data = pickle.dumps(pd.Series([np.arange(2)]), protocol=2)
-    obj = M._RestrictedUnpickler(io.BytesIO(data)).load()
+    obj = C._RestrictedUnpickler(io.BytesIO(data)).load()
     np.testing.assert_array_equal(obj.iloc[0], [0, 1])

