@@ -8,6 +8,7 @@ with the smallest bound.
 from ._classifier import WeakToStrongClassifier
 from ._w2s import WeakToStrongRegressor
 from .model_selection import (
+    WeakSupervisorSearch,
     bound_scorer,
     kl_bound_scorer,
     kl_strong_error_scorer,
@@ -18,6 +19,7 @@ from .model_selection import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "WeakSupervisorSearch",
     "WeakToStrongClassifier",
     "WeakToStrongRegressor",
     "bound_scorer",

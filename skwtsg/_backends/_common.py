@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 from sklearn import config_context
 from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import assert_all_finite
@@ -349,6 +350,8 @@ def _head_predict(head, Z, ndim):
 
 
 def _fit_head(head, Z, y, sample_weight, name):
+    if isinstance(head, FrozenEstimator):  # fitted elsewhere, used as it is
+        return head
     head = clone(head)
     side = "weak_featurizer" if name == "weak_head" else "strong_featurizer"
     kwargs = {}

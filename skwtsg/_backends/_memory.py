@@ -12,6 +12,7 @@ estimator.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -31,7 +32,14 @@ from ._common import (
     _warn_if_underdetermined,
 )
 
-__all__ = ["Task", "fit"]
+__all__ = [
+    "Task",
+    "WeakSide",
+    "diagnostics",
+    "fit",
+    "fit_strong_featurizer",
+    "fit_weak",
+]
 
 
 class Task(Protocol):
@@ -67,6 +75,124 @@ class Task(Protocol):
         """Per-row losses of ``rows`` (see ``Diagnostics.from_rows``)."""
 
 
+@dataclass
+class WeakSide:
+    """A fitted weak model and its labels, made once.
+
+    Attributes
+    ----------
+    featurizer, head : estimator
+        The fitted weak featurizer and head.
+    labels : ndarray
+        The weak labels of the strong rows.
+    on_eval : ndarray or None
+        The weak model on the eval rows (``None`` without eval rows).
+    on_weak : ndarray or None
+        The weak model on its own rows, when the diagnostics need it (all
+        rows ``"both"``, or no eval rows and unlabeled strong rows).
+    """
+
+    featurizer: Any
+    head: Any
+    labels: Any
+    on_eval: Any
+    on_weak: Any
+
+
+def fit_weak(
+    task: Task, data: _FitData, *, weak_featurizer: Any, weak_head: Any
+) -> WeakSide:
+    """Fit the weak model on the weak rows' true labels and make its labels."""
+    split, rows = data.split, data.rows
+    weak_rows, strong_rows = split.weak_rows, split.strong_rows
+    featurizer = _make_featurizer(weak_featurizer)
+    Z_weak = _features(
+        _fit_transform(featurizer, rows.weak, task.weak_target(weak_rows)),
+        len(weak_rows),
+        "weak_featurizer",
+        weak_featurizer,
+    )
+    _warn_if_underdetermined(weak_head, Z_weak, "weak_head", "weak")
+    fitted = task.fit_weak(weak_head, Z_weak, weak_rows)
+
+    # The weak labels, and the weak model on the eval rows, in one call.
+    n_strong = 0 if rows.same else len(strong_rows)
+    after: Any = None
+    if _num_rows(rows.after_weak):
+        Z_after = _features(
+            featurizer.transform(rows.after_weak),
+            _num_rows(rows.after_weak),
+            "weak_featurizer",
+            weak_featurizer,
+        )
+        after = task.labels(fitted, Z_after)
+    on_weak: Any = None
+    if rows.same or data.needs_weak_in_sample:
+        on_weak = task.labels(fitted, Z_weak)
+    return WeakSide(
+        featurizer=featurizer,
+        head=fitted,
+        labels=on_weak if rows.same else after[:n_strong],
+        on_eval=after[n_strong:] if len(split.eval_rows) else None,
+        on_weak=on_weak,
+    )
+
+
+def fit_strong_featurizer(
+    data: _FitData, strong_featurizer: Any, labels: Any
+) -> tuple[Any, Any, Any]:
+    """The fitted strong featurizer, its features of the strong and eval rows."""
+    featurizer = _make_featurizer(strong_featurizer)
+    split, rows = data.split, data.rows
+    Z_strong = _features(
+        _fit_transform(featurizer, rows.strong, labels),
+        len(split.strong_rows),
+        "strong_featurizer",
+        strong_featurizer,
+    )
+    Z_eval = None
+    if len(split.eval_rows):
+        Z_eval = _features(
+            featurizer.transform(rows.eval),
+            len(split.eval_rows),
+            "strong_featurizer",
+            strong_featurizer,
+        )
+    return featurizer, Z_strong, Z_eval
+
+
+def diagnostics(
+    task: Task,
+    data: _FitData,
+    weak: WeakSide,
+    strong: tuple[Any, Any],
+    ceiling: tuple[Any, Any] = (None, None),
+) -> Diagnostics:
+    """The record of every row set from the models' outputs.
+
+    ``strong`` and ``ceiling`` are the outputs on the strong rows and on the
+    eval rows (``None`` without eval rows or without a ceiling).
+    """
+    split = data.split
+    record = _record(
+        data,
+        "strong",
+        split.strong_rows,
+        task.losses(split.strong_rows, weak.labels, strong[0], ceiling[0]),
+        task.ndim,
+    )
+    weak_losses = (
+        dict.fromkeys(task.loss_names)
+        if weak.on_weak is None
+        else task.losses(split.weak_rows, weak.on_weak, None, None)
+    )
+    record += _record(data, "weak", split.weak_rows, weak_losses, task.ndim)
+    if len(split.eval_rows):
+        losses = task.losses(split.eval_rows, weak.on_eval, strong[1], ceiling[1])
+        record += _record(data, "eval", split.eval_rows, losses, task.ndim)
+    return record
+
+
 def fit(
     task: Task,
     data: _FitData,
@@ -93,103 +219,41 @@ def fit(
     -------
     result : FitResult
     """
-    split, rows = data.split, data.rows
-    weak_rows, strong_rows, eval_rows = (
-        split.weak_rows,
-        split.strong_rows,
-        split.eval_rows,
-    )
-
-    weak_feat = _make_featurizer(weak_featurizer)
-    Z_weak = _features(
-        _fit_transform(weak_feat, rows.weak, task.weak_target(weak_rows)),
-        len(weak_rows),
-        "weak_featurizer",
-        weak_featurizer,
-    )
-    _warn_if_underdetermined(weak_head, Z_weak, "weak_head", "weak")
-    fitted_weak = task.fit_weak(weak_head, Z_weak, weak_rows)
-
-    # The weak labels, and the weak model on the eval rows, in one call.
-    n_strong = 0 if rows.same else len(strong_rows)
-    weak_after: Any = None
-    if _num_rows(rows.after_weak):
-        Z_after = _features(
-            weak_feat.transform(rows.after_weak),
-            _num_rows(rows.after_weak),
-            "weak_featurizer",
-            weak_featurizer,
-        )
-        weak_after = task.labels(fitted_weak, Z_after)
-    weak_on_weak: Any = None
-    if rows.same or data.needs_weak_in_sample:
-        weak_on_weak = task.labels(fitted_weak, Z_weak)
-    labels: Any = weak_on_weak if rows.same else weak_after[:n_strong]
-
+    split = data.split
+    weak = fit_weak(task, data, weak_featurizer=weak_featurizer, weak_head=weak_head)
     # The strong model: weak labels only.
-    strong_feat = _make_featurizer(strong_featurizer)
-    Z_strong = _features(
-        _fit_transform(strong_feat, rows.strong, labels),
-        len(strong_rows),
-        "strong_featurizer",
-        strong_featurizer,
+    strong_feat, Z_strong, Z_eval = fit_strong_featurizer(
+        data, strong_featurizer, weak.labels
     )
     interpolates = _warn_if_underdetermined(head, Z_strong, "head", "strong")
-    fitted = _fit_head(head, Z_strong, labels, data.weights(strong_rows), "head")
+    fitted = _fit_head(
+        head, Z_strong, weak.labels, data.weights(split.strong_rows), "head"
+    )
     check_head_convexity(fitted)  # after fit: some heads are known then
-    ceiling = task.fit_ceiling(Z_strong, strong_rows)
-    strong_on_strong = task.output(fitted, Z_strong)
+    ceiling = task.fit_ceiling(Z_strong, split.strong_rows)
 
-    diagnostics = _record(
-        data,
-        "strong",
-        strong_rows,
-        task.losses(
-            strong_rows,
-            labels,
-            strong_on_strong,
-            None if ceiling is None else task.output(ceiling, Z_strong),
-        ),
-        task.ndim,
-    )
-    weak_losses = (
-        dict.fromkeys(task.loss_names)
-        if weak_on_weak is None
-        else task.losses(weak_rows, weak_on_weak, None, None)
-    )
-    diagnostics += _record(data, "weak", weak_rows, weak_losses, task.ndim)
-    misfit_labels = labels
-    if len(eval_rows):
-        Z_eval = _features(
-            strong_feat.transform(rows.eval),
-            len(eval_rows),
-            "strong_featurizer",
-            strong_featurizer,
-        )
-        misfit_labels = weak_after[n_strong:]
-        diagnostics += _record(
-            data,
-            "eval",
-            eval_rows,
-            task.losses(
-                eval_rows,
-                misfit_labels,
-                task.output(fitted, Z_eval),
-                None if ceiling is None else task.output(ceiling, Z_eval),
-            ),
-            task.ndim,
-        )
+    def outputs(model: Any) -> tuple[Any, Any]:
+        if model is None:
+            return None, None
+        on_strong = task.output(model, Z_strong)
+        return on_strong, None if Z_eval is None else task.output(model, Z_eval)
+
+    strong = outputs(fitted)
     return FitResult(
-        weak_featurizer=weak_feat,
+        weak_featurizer=weak.featurizer,
         strong_featurizer=strong_feat,
-        weak_head=fitted_weak,
+        weak_head=weak.head,
         head=fitted,
-        diagnostics=diagnostics,
+        diagnostics=diagnostics(task, data, weak, strong, outputs(ceiling)),
         roles=split.names(),
         reuse=split.reuse,
         interpolates=interpolates,
-        copy_moments=_copy_moments(labels, strong_on_strong, data.weights(strong_rows)),
-        label_variance=np.var(misfit_labels, axis=0),
+        copy_moments=_copy_moments(
+            weak.labels, strong[0], data.weights(split.strong_rows)
+        ),
+        label_variance=np.var(
+            weak.labels if weak.on_eval is None else weak.on_eval, axis=0
+        ),
     )
 
 

@@ -10,8 +10,10 @@ representation.
 from ._intervals import diagnostic_intervals
 from ._kl_scorer import kl_bound_scorer, kl_strong_error_scorer
 from ._scorer import bound_scorer, misfit_scorer, strong_error_scorer
+from ._search import WeakSupervisorSearch
 
 __all__ = [
+    "WeakSupervisorSearch",
     "bound_scorer",
     "diagnostic_intervals",
     "kl_bound_scorer",
