@@ -63,16 +63,14 @@ class W2SCase:
         accuracies; ``y`` holds class labels or class probabilities).
     share_strong_fit : bool, default=False
         Declares that the strong side is the same for every weak model: the
-        strong featurizer does not use its ``y`` (the weak labels) and the
-        strong head depends on the rows only through its least-squares
-        targets, column by column (e.g. the exact linear heads). The runner
-        then fits the weak featurizers first (in parallel processes with
-        its ``n_jobs``), the strong featurizer once, and the strong head
-        once, on the weak labels of all weak models and the true labels
-        (the ceiling) as one multi-output problem (one factorisation per
-        case), and hands each weak-to-strong fit its columns. The records
-        are those of separate fits, to rounding. Needs a regression case
-        with explicit ``roles``.
+        strong featurizer does not use its ``y`` (the weak labels). The
+        runner then fits the weak featurizers first (in parallel processes
+        with its ``n_jobs``) and all weak models of the case in one
+        :class:`~skwtsg.model_selection.WeakSupervisorSearch` (the strong
+        featurizer once, the strong head once on every weak model's labels
+        when it fits each output on its own). The records are those of
+        separate fits, to rounding. Needs a regression case with explicit
+        ``roles``.
     weak_fit_cache : str, path-like or None, default=None
         With ``share_strong_fit``: a folder where the runner keeps the
         fitted weak featurizers (``joblib.Memory``), keyed by the

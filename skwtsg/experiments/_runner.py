@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import clone
 
-from .._backends._common import _make_featurizer
 from .._classifier import WeakToStrongClassifier
 from .._utils._validation import take_rows
 from .._w2s import WeakToStrongRegressor
@@ -85,20 +84,17 @@ def run_cases(
     -----
     A case with ``share_strong_fit=True`` gives the same records (to
     rounding) with less work: its weak featurizers are fitted first (in
-    ``n_jobs`` processes), its strong featurizer once, and its strong head
-    once on the weak labels of all its weak models and the true labels of
-    the strong rows (the ceiling), as one multi-output problem (one fit per
-    weak model and one for the ceiling when the head chooses one penalty
-    for all its targets, ``alpha_per_target=False``); each weak head is
-    fitted once. Each weak-to-strong fit then receives the fitted
-    featurizers (frozen, each transforming a given input once: later calls
-    on equal rows return the stored features), its weak head and its
-    columns of the strong solution, which it keeps only when it would fit
-    exactly those features and labels. A weak featurizer fit found in the
-    case's ``weak_fit_cache`` (a ``joblib.Memory`` folder) is loaded instead
-    of refitted, and the fits it lacks are stored there. Its
-    ``fit_seconds`` include its weak featurizer's fit (or load) and an
-    equal share of the shared strong fit.
+    ``n_jobs`` processes), then one
+    :class:`~skwtsg.model_selection.WeakSupervisorSearch` fits its strong
+    featurizer once and its strong head once on the weak labels of all its
+    weak models (one multi-output problem, when the head fits each output
+    on its own), and one ceiling per case. The fitted featurizers are frozen
+    and transform a given input once (later calls on equal rows return the
+    stored features). A weak featurizer fit found in the case's
+    ``weak_fit_cache`` (a ``joblib.Memory`` folder) is loaded instead of
+    refitted, and the fits it lacks are stored there. Its ``fit_seconds``
+    include its weak featurizer's fit (or load) and an equal share of the
+    search.
 
     Examples
     --------
@@ -124,42 +120,21 @@ def run_cases(
     jobs = [
         (case, label, weak)
         for case in cases
-        for label, weak in case.weak_featurizers.items()
+        for label, weak in (
+            [(None, None)] if case.share_strong_fit else case.weak_featurizers.items()
+        )
     ]
-    strong_fits: dict = {}
     rows = []
     for case, label, weak in _progress(jobs, verbose, "weak-to-strong fits"):
-        plan = {"weak": weak}
         if case.share_strong_fit:
-            if id(case) not in strong_fits:  # the previous case's memos go
-                strong_fits = {id(case): _SharedStrongFit(case, shared[id(case)])}
-            plan = strong_fits[id(case)].plan(label)
-        rows += _fit_case(case, label, random_state=random_state, **plan)
-        if case.share_strong_fit:
-            strong_fits[id(case)].done(label)
+            rows += _search_case(case, shared.pop(id(case)))
+        else:
+            rows += _fit_case(case, label, weak, random_state=random_state)
     return pd.DataFrame(rows)
 
 
-def _fit_case(
-    case,
-    label,
-    *,
-    weak,
-    random_state,
-    head=None,
-    weak_head=None,
-    strong_featurizer=None,
-    ceiling=None,
-    extra_seconds=0.0,
-):
-    """Fit one (case, weak model) pair; one record per task.
-
-    ``weak`` is cloned (a :class:`~sklearn.frozen.FrozenEstimator` stays
-    fitted); ``head`` replaces ``case.head`` and ``ceiling`` the strong head
-    refitted on the true labels (both :class:`_SharedColumns` from a shared
-    strong fit); ``extra_seconds`` (a share of the work done before) is
-    added to the fit's time.
-    """
+def _fit_case(case, label, weak, *, random_state):
+    """Fit one (case, weak model) pair with its estimator; one record per task."""
     estimator = (
         WeakToStrongClassifier
         if case.kind == "classification"
@@ -167,11 +142,9 @@ def _fit_case(
     )
     est = estimator(
         weak_featurizer=clone(weak),
-        strong_featurizer=(
-            case.strong_featurizer if strong_featurizer is None else strong_featurizer
-        ),
-        head=case.head if head is None else head,
-        weak_head=case.weak_head if weak_head is None else weak_head,
+        strong_featurizer=case.strong_featurizer,
+        head=case.head,
+        weak_head=case.weak_head,
         random_state=random_state,
     )
     threads = case.meta.get("torch_threads")
@@ -181,13 +154,7 @@ def _fit_case(
             # the case studies a non-convex head on purpose (appendix D)
             warnings.filterwarnings("ignore", message=".*Theorem 1.*not apply")
         est.fit(case.X, case.y, roles=case.roles)
-    seconds = time.perf_counter() - start + extra_seconds
-    n_tasks = np.size(est.misfit_)
-    names = case.task_names or [f"task{i}" for i in range(n_tasks)]
-    if len(names) != n_tasks:
-        raise ValueError(
-            f"Case {case.name!r} names {len(names)} tasks but y has {n_tasks}."
-        )
+    seconds = time.perf_counter() - start
     evals = {k: np.atleast_1d(getattr(est, k + "_")) for k in DIAGNOSTICS}
     trains = {k: np.atleast_1d(est.train_report_[k]) for k in DIAGNOSTICS}
     start = time.perf_counter()
@@ -202,9 +169,87 @@ def _fit_case(
         trains["epsilon"] = np.atleast_1d(epsilon)
     else:
         with _threads(threads):
-            ceiling_eval, train_terms = _ceiling(est, case, ceiling)
+            X_strong = take_rows(case.X, _strong_rows(est.roles_))
+            Z = est.strong_featurizer_.transform(X_strong)
+            ceiling_eval, terms = _ceiling(
+                case,
+                est.roles_,
+                est.strong_featurizer_,
+                Z,
+                est.predict_weak(X_strong),
+                est.head_.predict(Z),
+                clone(est.head_),
+            )
         evals["ceiling_error"] = ceiling_eval
-        trains.update(train_terms)
+        trains.update(terms)
+    return _records(case, label, evals, trains, seconds, time.perf_counter() - start)
+
+
+def _search_case(case, weak_fits):
+    """Every weak model of a case on its one strong fit (WeakSupervisorSearch).
+
+    The weak featurizers were fitted beforehand (``weak_fits``: label to
+    fitted featurizer and seconds); the strong featurizer is fitted here
+    once; each transforms an input once (:class:`FrozenTransformMemo`), so
+    the ceiling's and the records' predictions reuse the fit's features.
+    """
+    from .._utils._cache import FrozenTransformMemo
+    from ..heads import LeastSquaresHead
+    from ..model_selection import WeakSupervisorSearch
+
+    threads = case.meta.get("torch_threads")
+    head = case.head if case.head is not None else LeastSquaresHead()
+    weak_head = case.weak_head if case.weak_head is not None else head
+    strong_rows = _strong_rows(case.roles)
+    X_strong = take_rows(case.X, strong_rows)
+    frozen = {k: FrozenTransformMemo(f) for k, (f, _) in weak_fits.items()}
+    start = time.perf_counter()
+    with _threads(threads):
+        strong = case.strong_featurizer
+        if not (isinstance(strong, str) and strong == "passthrough"):
+            strong = FrozenTransformMemo(clone(strong).fit(X_strong))
+        search = WeakSupervisorSearch(
+            {k: (f, weak_head) for k, f in frozen.items()}, strong, head=head
+        ).fit(case.X, case.y, roles=case.roles)
+    share = (time.perf_counter() - start) / len(frozen)
+    rows = []
+    ceiling = clone(head)
+    for label in frozen:
+        start = time.perf_counter()
+        evals = {k: np.atleast_1d(search.reports_[label][k]) for k in DIAGNOSTICS}
+        trains = {
+            k: np.atleast_1d(search.train_reports_[label][k]) for k in DIAGNOSTICS
+        }
+        with _threads(threads):
+            Z = search.strong_featurizer_.transform(X_strong)
+            ceiling_eval, terms = _ceiling(
+                case,
+                search.roles_,
+                search.strong_featurizer_,
+                Z,
+                search.predict_weak(X_strong, label),
+                search.predict(X_strong, label),
+                ceiling,
+            )
+        evals["ceiling_error"] = ceiling_eval
+        trains.update(terms)
+        seconds = weak_fits[label][1] + share
+        rows += _records(
+            case, label, evals, trains, seconds, time.perf_counter() - start
+        )
+        frozen[label].clear_memo()  # its fit is recorded
+    return rows
+
+
+def _records(case, label, evals, trains, seconds, ceiling_seconds):
+    """One record per task of a (case, weak model) pair."""
+    n_tasks = len(evals["misfit"])
+    names = case.task_names or [f"task{i}" for i in range(n_tasks)]
+    if len(names) != n_tasks:
+        raise ValueError(
+            f"Case {case.name!r} names {len(names)} tasks but y has {n_tasks}."
+        )
+    if case.kind != "classification":
         trains["epsilon_ratio"] = _per_weak_error(
             trains["epsilon"], trains["weak_error"]
         )
@@ -214,7 +259,6 @@ def _fit_case(
             trains["misfit"],
             trains["epsilon"],
         )
-    ceiling_seconds = time.perf_counter() - start
     rows = []
     for t, task in enumerate(names):
         row = {
@@ -229,6 +273,10 @@ def _fit_case(
         row["ceiling_seconds"] = ceiling_seconds / n_tasks
         rows.append(row)
     return rows
+
+
+def _strong_rows(roles):
+    return np.flatnonzero(np.isin(np.asarray(roles), ("strong", "both")))
 
 
 def run_experiment(
@@ -330,64 +378,62 @@ def run_experiment(
     return {"records": records, "summary": summary, "files": files}
 
 
-def _ceiling(est, case, ceiling_head=None):
+def _ceiling(case, roles, strong_featurizer, Z, y_weak, y_strong, ceiling):
     """The strong head trained on true labels: Theorem 2's epsilon, measured.
 
-    Returns its error on the evaluation rows, and on the strong rows it was
-    trained on the terms of :func:`~skwtsg.metrics.gain_misfit_decomposition`
-    (``epsilon``: the distance from the truth to the strong model's set on
-    those rows; ``projection_term`` and ``epsilon_term``, which add up to
-    gain - misfit there; ``epsilon_bound``) and, for the exact least-squares
-    head, ``ls_gap`` (:func:`~skwtsg.metrics.least_squares_gap`, computed
-    from the strong features independently of the head). Only the
-    experiment's report uses these labels: the weak-to-strong model itself
-    never sees them. ``ceiling_head`` (unfitted, or a :class:`_SharedColumns`)
-    replaces a clone of the fitted strong head.
+    ``Z`` are the strong features of the strong rows, ``y_weak`` and
+    ``y_strong`` the weak and strong models' predictions there, ``ceiling``
+    an unfitted strong head (or one already fitted on exactly these rows:
+    fitting it again gives the same fit). Returns the ceiling's error on the
+    evaluation rows, and on the strong rows it was trained on the terms of
+    :func:`~skwtsg.metrics.gain_misfit_decomposition` (``epsilon``: the
+    distance from the truth to the strong model's set on those rows;
+    ``projection_term`` and ``epsilon_term``, which add up to gain - misfit
+    there; ``epsilon_bound``) and, for the exact least-squares head,
+    ``ls_gap`` (:func:`~skwtsg.metrics.least_squares_gap`, computed from the
+    strong features independently of the head). Only the experiment's report
+    uses these labels: the weak-to-strong model itself never sees them.
     """
     from ..heads import LeastSquaresHead
     from ..metrics import gain_misfit_decomposition, least_squares_gap
 
-    roles = est.roles_
-    strong = np.flatnonzero(np.isin(roles, ("strong", "both")))
-    evals = np.flatnonzero(roles == "eval")
+    strong = _strong_rows(roles)
+    evals = np.flatnonzero(np.asarray(roles) == "eval")
     y = np.asarray(case.y, dtype=float)
-    n_tasks = np.size(est.misfit_)
+    n_tasks = 1 if y.ndim == 1 else y.shape[1]
     nan = np.full(n_tasks, np.nan)
     keys = ("epsilon", "projection_term", "epsilon_term", "epsilon_bound", "ls_gap")
     if np.isnan(y[strong]).any():
         return nan, dict.fromkeys(keys, nan)
-    X_strong = take_rows(case.X, strong)
-    Z = est.strong_featurizer_.transform(X_strong)
-    if ceiling_head is None:
-        ceiling_head = clone(est.head_)
-    ceiling = ceiling_head.fit(Z, y[strong])
+    if not hasattr(ceiling, "n_features_in_"):
+        ceiling.fit(Z, y[strong])
 
     def predict(model, Z_rows):
         return np.asarray(model.predict(Z_rows)).reshape(len(Z_rows), -1)
 
-    y_strong = y[strong].reshape(len(strong), -1)
-    y_weak = np.asarray(est.predict_weak(X_strong)).reshape(y_strong.shape)
+    y_true = y[strong].reshape(len(strong), -1)
+    y_weak = np.asarray(y_weak).reshape(y_true.shape)
     terms = gain_misfit_decomposition(
-        y_strong,
+        y_true,
         y_weak,
-        predict(est.head_, Z),
+        np.asarray(y_strong).reshape(y_true.shape),
         predict(ceiling, Z),
         multioutput="raw_values",
     )
     train = {k: np.atleast_1d(terms[k]) for k in keys[:-1]}
     train["ls_gap"] = nan
-    head = case.head if case.head is not None else LeastSquaresHead()  # est.head_
+    head = case.head if case.head is not None else LeastSquaresHead()
     if type(head) is LeastSquaresHead:
         train["ls_gap"] = least_squares_gap(
             Z,
-            y_strong,
+            y_true,
             y_weak,
             fit_intercept=head.fit_intercept,
             multioutput="raw_values",
         )
     if not len(evals):
         return nan, train
-    Z_eval = est.strong_featurizer_.transform(take_rows(case.X, evals))
+    Z_eval = strong_featurizer.transform(take_rows(case.X, evals))
     y_eval = y[evals].reshape(len(evals), -1)
     return ((predict(ceiling, Z_eval) - y_eval) ** 2).mean(axis=0), train
 
@@ -487,167 +533,6 @@ def _fit_cost(weak, X):
 
 def _num_rows(X):
     return X.shape[0] if hasattr(X, "shape") else len(X)
-
-
-class _SharedStrongFit:
-    """One multi-output fit of a case's strong head for all its weak models.
-
-    The strong featurizer is fitted once on the strong rows (it must not use
-    its ``y``, which is what ``share_strong_fit`` declares) and the strong
-    head once on the weak labels of every weak model and the true labels
-    (the ceiling) as columns of one target matrix: one factorisation instead
-    of one per weak model and one per ceiling. A head that couples its
-    target columns (one penalty chosen for all of them: ``alpha_per_target=
-    False``, see :func:`_fits_columns_separately`) is instead fitted once per
-    weak model and once for the ceiling, each on its own columns, so that it
-    still gives the separate fits. Each weak head is fitted once, here, and
-    handed to its weak-to-strong fit as a :class:`_SharedColumns` (kept when
-    that fit sees the same features and labels).
-    """
-
-    def __init__(self, case, weak_fits):
-        from .._backends._common import _warn_if_underdetermined
-        from .._utils._cache import FrozenTransformMemo
-        from ..heads import LeastSquaresHead
-
-        start = time.perf_counter()
-        roles = np.asarray(case.roles)
-        weak_rows = np.flatnonzero(np.isin(roles, ("weak", "both")))
-        strong_rows = np.flatnonzero(np.isin(roles, ("strong", "both")))
-        y = np.asarray(case.y, dtype=float)
-        head = case.head if case.head is not None else LeastSquaresHead()
-        weak_head = case.weak_head if case.weak_head is not None else head
-        X_weak = take_rows(case.X, weak_rows)
-        X_strong = take_rows(case.X, strong_rows)
-        threads = case.meta.get("torch_threads")
-        # Frozen, and each transforms an input once (the fits below and the
-        # weak-to-strong fits and ceilings of this case make the same calls).
-        self.frozen = {k: FrozenTransformMemo(f) for k, (f, _) in weak_fits.items()}
-        labels = {}
-        self.weak_heads = {}
-        with _threads(threads):
-            for label, featurizer in self.frozen.items():
-                # The weak labels as the estimator makes them (same calls).
-                Z_weak = np.asarray(featurizer.transform(X_weak))
-                _warn_if_underdetermined(weak_head, Z_weak, "weak_head", "weak")
-                fitted = clone(weak_head).fit(Z_weak, y[weak_rows])
-                self.weak_heads[label] = _SharedColumns(
-                    fitted, slice(None), Z_weak, y[weak_rows]
-                )
-                if np.array_equal(strong_rows, weak_rows):
-                    pred = fitted.predict(Z_weak)
-                else:
-                    pred = fitted.predict(np.asarray(featurizer.transform(X_strong)))
-                labels[label] = np.asarray(pred, dtype=np.float64).reshape(
-                    y[strong_rows].shape
-                )
-            strong = _make_featurizer(case.strong_featurizer).fit(X_strong)
-            self.strong = FrozenTransformMemo(strong)
-            Z = np.asarray(self.strong.transform(X_strong))
-            truth = y[strong_rows]
-            blocks = [labels[k].reshape(len(strong_rows), -1) for k in labels]
-            labeled = not np.isnan(truth).any()  # else no ceiling (see _ceiling)
-            if labeled:
-                blocks.append(truth.reshape(len(strong_rows), -1))
-            width = blocks[0].shape[1]
-            if _fits_columns_separately(head):
-                stacked = clone(head).fit(Z, np.hstack(blocks))
-                fits = [
-                    (stacked, np.arange(i * width, (i + 1) * width))
-                    for i in range(len(blocks))
-                ]
-            else:
-                fits = [(clone(head).fit(Z, b), np.arange(width)) for b in blocks]
-        self.weak_fits = weak_fits
-        self.columns = {
-            label: _SharedColumns(*fits[i], Z, y)
-            for i, (label, y) in enumerate(labels.items())
-        }
-        n = len(labels)
-        self.ceiling = _SharedColumns(*fits[n], Z, truth) if labeled else None
-        self.seconds = (time.perf_counter() - start) / max(1, n)
-
-    def plan(self, label):
-        """Keywords of :func:`_fit_case` for the weak model ``label``."""
-        return {
-            "weak": self.frozen[label],
-            "head": self.columns[label],
-            "weak_head": self.weak_heads[label],
-            "ceiling": self.ceiling,
-            "strong_featurizer": self.strong,
-            "extra_seconds": self.weak_fits[label][1] + self.seconds,
-        }
-
-    def done(self, label):
-        """Drop the weak model ``label``'s transforms (its fit is recorded)."""
-        self.frozen[label].clear_memo()
-
-
-def _fits_columns_separately(head):
-    """Whether ``head`` fits each target column as it would fit it alone.
-
-    True for the exact linear heads; False when some parameter
-    ``alpha_per_target`` (:class:`~skwtsg.heads.RidgeLOOHead`,
-    :class:`~sklearn.linear_model.RidgeCV`, also inside a pipeline) is False:
-    one penalty is then chosen for all the columns, from their mean
-    leave-one-out error, and stacking the label sets of several weak models
-    would change it.
-    """
-    params = head.get_params(deep=True) if hasattr(head, "get_params") else {}
-    return not any(
-        key.rsplit("__", 1)[-1] == "alpha_per_target" and value is False
-        for key, value in params.items()
-    )
-
-
-class _SharedColumns(RegressorMixin, BaseEstimator):
-    """Some output columns of a fitted multi-output head, as a fitted head.
-
-    ``columns`` indexes the head's output columns (``slice(None)``: all of
-    them). ``fit(X, y)`` keeps the shared solution when ``X`` and ``y`` are exactly
-    the features and labels it was solved for (unit weights), and otherwise
-    fits a clone of the head on them: it never predicts with coefficients
-    fitted on other data. Cloning returns the object itself.
-    """
-
-    def __init__(self, head, columns, X, y):
-        self.head = head
-        self.columns = columns
-        self.X = X
-        self.y = y
-
-    def __sklearn_clone__(self):
-        return self
-
-    @property
-    def _skwtsg_convex(self):
-        from ..heads import is_convex_head
-
-        return is_convex_head(self.head)
-
-    @property
-    def _skwtsg_convex_approximate(self):
-        return getattr(self.head, "_skwtsg_convex_approximate", False)
-
-    def fit(self, X, y, sample_weight=None):
-        X, y = np.asarray(X), np.asarray(y)
-        same = (
-            sample_weight is None
-            and X.shape == self.X.shape
-            and y.shape == self.y.shape
-            and np.array_equal(y, self.y)
-            and np.array_equal(X, self.X)
-        )
-        self.refit_ = None if same else clone(self.head).fit(X, y, sample_weight)
-        self._ndim = y.ndim
-        return self
-
-    def predict(self, X):
-        if self.refit_ is not None:
-            return self.refit_.predict(X)
-        pred = np.asarray(self.head.predict(X)).reshape(len(X), -1)
-        pred = pred[:, self.columns]
-        return pred.ravel() if self._ndim == 1 else pred
 
 
 def _classification_ceiling(est, case):

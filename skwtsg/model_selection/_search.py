@@ -332,20 +332,62 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         X_rows = X if hasattr(X, "iloc") else X_checked
         return _FitData.take(X_rows, y_arr, labeled, weights, split)
 
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """Predict with the strong model trained on the best supervisor's labels.
+    def predict(self, X: ArrayLike, supervisor: str | None = None) -> np.ndarray:
+        """Predict with the strong model trained on a supervisor's labels.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Inputs.
+        supervisor : str, default=None
+            The weak supervisor whose labels trained the strong model;
+            ``None`` means ``best_``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
+        name = self._supervisor(supervisor)
+        Z = self.strong_featurizer_.transform(self._check_X(X))
+        pred = _head_predict(self.strong_heads_[name], Z, 2)
+        return _as_output(pred[:, self.output_columns_[name]], self._training_dim)
+
+    def predict_weak(self, X: ArrayLike, supervisor: str | None = None) -> np.ndarray:
+        """Predict with a weak supervisor.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        supervisor : str, default=None
+            The weak supervisor; ``None`` means ``best_``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        name = self._supervisor(supervisor)
+        featurizer, head = self.weak_models_[name]
+        return _head_predict(
+            head, featurizer.transform(self._check_X(X)), self._training_dim
+        )
+
+    def _supervisor(self, supervisor: str | None) -> str:
         check_is_fitted(self)
-        passthrough = _is_passthrough(self.strong_featurizer)
+        if supervisor is None:
+            return self.best_
+        if supervisor not in self.reports_:
+            raise ValueError(
+                f"Unknown weak supervisor {supervisor!r}; the supervisors are "
+                f"{sorted(self.reports_)}."
+            )
+        return supervisor
+
+    def _check_X(self, X: ArrayLike) -> Any:
+        passthrough = _is_passthrough(self.strong_featurizer) and all(
+            _is_passthrough(f)
+            for f, _ in _check_supervisors(self.weak_supervisors).values()
+        )
         X_checked = validate_data(
             self,
             X,
@@ -353,10 +395,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             dtype="numeric" if passthrough else None,
             ensure_all_finite=True,
         )
-        X_rows = X if hasattr(X, "iloc") else X_checked
-        Z = self.strong_featurizer_.transform(X_rows)
-        pred = _head_predict(self.strong_heads_[self.best_], Z, 2)
-        return _as_output(pred[:, self.output_columns_[self.best_]], self._training_dim)
+        return X if hasattr(X, "iloc") else X_checked
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

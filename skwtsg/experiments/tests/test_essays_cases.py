@@ -134,30 +134,29 @@ def test_shared_tfidf_svd_fit_gives_the_per_width_results(quick_cases):
 def test_shared_strong_fit_gives_the_separate_fits_records(quick_cases, monkeypatch):
     """The strong side shared by a split's weak models: the separate records.
 
-    The cases share their strong fit (one strong featurizer fit, one strong
-    head fit on every weak model's labels and the true scores, one fit per
-    weak head); the records equal those of one fit per weak model to 1e-10.
+    The cases share their strong fit (one WeakSupervisorSearch per case: one
+    strong featurizer fit, one strong head fit on every weak model's labels);
+    the records equal those of one fit per weak model to 1e-10.
     """
     from dataclasses import replace
 
-    from skwtsg.experiments import _runner, run_cases
+    from skwtsg.experiments import run_cases
+    from skwtsg.model_selection import WeakSupervisorSearch
 
-    refits = []
-    fit = _runner._SharedColumns.fit
+    searches = []
+    fit = WeakSupervisorSearch.fit
 
-    def recording_fit(self, X, y, sample_weight=None):
-        fit(self, X, y, sample_weight)
-        refits.append(self.refit_ is not None)
-        return self
+    def recording_fit(self, *args, **kwargs):
+        searches.append(sorted(self.weak_supervisors))
+        return fit(self, *args, **kwargs)
 
     cases, _ = quick_cases
     assert all(c.share_strong_fit for c in cases)
     separate = run_cases([replace(c, share_strong_fit=False) for c in cases[:2]])
-    monkeypatch.setattr(_runner._SharedColumns, "fit", recording_fit)
+    monkeypatch.setattr(WeakSupervisorSearch, "fit", recording_fit)
     shared = run_cases(cases[:2])
-    n_weak = len(cases[0].weak_featurizers)
-    # weak head, strong head and ceiling of every weak model: the shared fits
-    assert refits == [False] * (3 * n_weak * 2)
+    # one search per case, over all of its weak models
+    assert searches == [sorted(c.weak_featurizers) for c in cases[:2]]
     seconds = ["fit_seconds", "ceiling_seconds"]
     numbers = shared.select_dtypes("number").columns.drop(seconds)
     pd.testing.assert_frame_equal(

@@ -153,18 +153,19 @@ def test_shared_strong_fit_gives_the_separate_fits_records(head, roles, monkeypa
     """One multi-output strong fit per case: the records of separate fits."""
     from dataclasses import replace
 
-    from skwtsg.experiments import _runner
     from skwtsg.heads import RidgeHead, RidgeLOOHead
+    from skwtsg.model_selection import WeakSupervisorSearch
 
-    refits = []
-    fit = _runner._SharedColumns.fit
+    searches = []
+    fit = WeakSupervisorSearch.fit
 
-    def recording_fit(self, X, y, sample_weight=None):
-        fit(self, X, y, sample_weight)
-        refits.append(self.refit_ is not None)
-        return self
+    def recording_fit(self, *args, **kwargs):
+        fitted = fit(self, *args, **kwargs)
+        # one strong head for all weak models: their labels were stacked
+        searches.append(len({id(h) for h in fitted.strong_heads_.values()}))
+        return fitted
 
-    monkeypatch.setattr(_runner._SharedColumns, "fit", recording_fit)
+    monkeypatch.setattr(WeakSupervisorSearch, "fit", recording_fit)
 
     case = _case(seed=3)
     if head == "ridge":
@@ -176,9 +177,8 @@ def test_shared_strong_fit_gives_the_separate_fits_records(head, roles, monkeypa
     separate = run_cases([case, _case(seed=4, name="c1")])
     shared_case = replace(case, share_strong_fit=True)
     shared = run_cases([shared_case, _case(seed=4, name="c1")])
-    # every weak head, strong fit and ceiling of the shared case used the
-    # shared solution
-    assert refits == [False] * 9
+    # the shared case is one search, with one strong fit for its weak models
+    assert searches == [1]
     times = ["fit_seconds", "ceiling_seconds"]
     shared, separate = shared.drop(columns=times), separate.drop(columns=times)
     numbers = [c for c in separate.columns if separate[c].dtype.kind == "f"]
@@ -226,40 +226,4 @@ def test_shared_strong_fit_with_leave_one_out_alphas(alpha_per_target):
     ]
     np.testing.assert_allclose(
         shared[numbers].to_numpy(), separate[numbers].to_numpy(), rtol=1e-10
-    )
-
-
-def test_fits_columns_separately():
-    from sklearn.linear_model import RidgeCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from skwtsg.experiments._runner import _fits_columns_separately
-    from skwtsg.heads import LeastSquaresHead, RidgeHead, RidgeLOOHead
-
-    for head in (LeastSquaresHead(), RidgeHead(), RidgeLOOHead(alpha_per_target=True)):
-        assert _fits_columns_separately(head)
-    for head in (
-        RidgeLOOHead(),
-        RidgeCV(),
-        make_pipeline(StandardScaler(), RidgeLOOHead()),
-    ):
-        assert not _fits_columns_separately(head)
-
-
-def test_shared_columns_refit_on_other_data():
-    from skwtsg.experiments._runner import _SharedColumns
-    from skwtsg.heads import LeastSquaresHead
-
-    rng = np.random.RandomState(0)
-    X, Y = rng.normal(size=(50, 3)), rng.normal(size=(50, 2))
-    stacked = LeastSquaresHead().fit(X, Y)
-    column = _SharedColumns(stacked, np.array([1]), X, Y[:, 1])
-    assert column.fit(X, Y[:, 1]).refit_ is None  # the shared solution
-    np.testing.assert_allclose(column.predict(X), stacked.predict(X)[:, 1])
-    other = rng.normal(size=50)
-    refit = column.fit(X, other)
-    assert refit.refit_ is not None
-    np.testing.assert_allclose(
-        refit.predict(X), LeastSquaresHead().fit(X, other).predict(X)
     )

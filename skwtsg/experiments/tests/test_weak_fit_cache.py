@@ -111,17 +111,26 @@ def test_weak_fits_dispatched_largest_first(monkeypatch):
     assert list(shared[id(case)]) == ["small", "big"]  # results keep the labels
 
 
+class _TransformCountingPCA(PCA):
+    """PCA recording the number of rows of each transform call."""
+
+    def transform(self, X):
+        self.transform_rows_ = [*getattr(self, "transform_rows_", []), len(X)]
+        return super().transform(X)
+
+
 def test_shared_fit_transforms_each_input_once():
     case = _case()
     X_weak = case.X[case.roles == "both"]
-    weak_fits = {k: (PCA(k).fit(X_weak), 0.0) for k in (1, 3)}
-    fit = _runner._SharedStrongFit(case, {f"pca{k}": v for k, v in weak_fits.items()})
-    _runner._fit_case(case, "pca1", random_state=0, **fit.plan("pca1"))
-    # train rows in the shared fit, again in the estimator and the ceiling:
-    # one transform; the evaluation rows: one more
-    assert fit.frozen["pca1"].memo_info() == {"hits": 2, "misses": 2, "size": 2}
-    fit.done("pca1")
-    assert fit.frozen["pca1"].memo_info()["size"] == 0
+    weak_fits = {
+        f"pca{k}": (_TransformCountingPCA(k).fit(X_weak), 0.0) for k in (1, 3)
+    }
+    records = _runner._search_case(case, weak_fits)
+    assert {r["weak_model"] for r in records} == {"pca1", "pca3"}
+    # the weak labels of the strong ("both") rows in the search and again in
+    # the ceiling's records: one transform; the evaluation rows: one more
+    for fitted, _ in weak_fits.values():
+        assert fitted.transform_rows_ == [200, 100]
 
 
 @pytest.mark.filterwarnings("ignore:.*badly determined")
