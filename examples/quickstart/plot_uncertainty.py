@@ -13,7 +13,7 @@ interval:
 
 1. **Evaluation-sample uncertainty**: the fitted models held fixed, a
    bootstrap of the evaluation rows
-   (:func:`skwtsg.metrics.diagnostic_intervals`).
+   (:func:`skwtsg.model_selection.diagnostic_intervals`).
 2. **Refit uncertainty**: the models refitted on other training rows, with
    scikit-learn's own loop (:func:`~sklearn.model_selection.cross_validate`
    over :class:`~sklearn.model_selection.RepeatedKFold`), then a ranking of

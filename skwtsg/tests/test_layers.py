@@ -15,10 +15,27 @@ import pytest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the skwtsg folder
 
-#: package -> packages that no module of it (or of its subpackages) imports.
+#: The layers, bottom up: a module imports only from the layers below its own
+#: (and from its own package). The package's ``__init__`` re-exports from all.
+LAYERS = [
+    ["skwtsg._utils", "skwtsg._roles"],
+    ["skwtsg.heads"],
+    ["skwtsg.featurizers"],
+    ["skwtsg.datasets"],  # may use featurizers, never the reverse
+    ["skwtsg.metrics"],
+    ["skwtsg._diagnostics"],
+    ["skwtsg._backends"],
+    ["skwtsg._engine", "skwtsg._w2s", "skwtsg._classifier"],
+    ["skwtsg.model_selection", "skwtsg.plot"],
+    ["skwtsg.experiments", "skwtsg.__main__"],
+]
+
+#: package -> packages that no module of it (or of its subpackages) imports:
+#: every package of a higher layer.
 FORBIDDEN = {
-    "skwtsg.featurizers": ["skwtsg.datasets"],
-    "skwtsg.plot": ["skwtsg.experiments"],
+    package: [above for layer in LAYERS[i + 1 :] for above in layer]
+    for i, packages in enumerate(LAYERS)
+    for package in packages
 }
 
 
@@ -95,6 +112,83 @@ def _violations(sources: dict) -> list[str]:
 
 def test_no_module_imports_a_forbidden_layer():
     assert _violations(_sources()) == []
+
+
+def test_every_module_has_a_layer():
+    packages = [p for layer in LAYERS for p in layer]
+    unplaced = [
+        m
+        for m in _sources()
+        if m != "skwtsg" and not any(_inside(m, p) for p in packages)
+    ]
+    assert unplaced == []
+
+
+def _graph(sources: dict) -> dict[str, set[str]]:
+    """Module -> the package modules it imports (a package stands for its
+    ``__init__``; a name resolves to the longest module it is inside)."""
+    graph = {}
+    for module, path in sources.items():
+        own = module + ".__init__" if path.name == "__init__.py" else module
+        edges = set()
+        for _, names in imports(own, path.read_text(encoding="utf-8")):
+            for name in names:
+                while name and name not in sources:
+                    name = name.rpartition(".")[0]
+                if name and name != module:
+                    edges.add(name)
+        graph[module] = edges
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected sets of more than one module (Tarjan), leaving out
+    a package's ``__init__`` re-exporting its own submodules."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            leaves = [
+                c
+                for c in component
+                if not any(o.startswith(c + ".") for o in component)
+            ]
+            if len(leaves) > 1:
+                out.append(sorted(component))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycles():
+    assert _cycles(_graph(_sources())) == []
+
+
+def test_the_cycle_check_sees_a_cycle(tmp_path):
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text("def f():\n    from .b import g\n")
+    b.write_text("from .a import f\n")
+    graph = _graph({"skwtsg.metrics.a": a, "skwtsg.metrics.b": b})
+    assert _cycles(graph) == [["skwtsg.metrics.a", "skwtsg.metrics.b"]]
 
 
 @pytest.mark.parametrize(
