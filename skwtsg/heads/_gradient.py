@@ -39,26 +39,12 @@ from .._utils._torch import (
     _torch_seeded,
     _training_defaults,
 )
+from ._levenberg_marquardt import _fit_levenberg_marquardt, _phi_numpy
+from ._tags import HeadTags, SkwtsgTags
 
 __all__ = ["GradientLinearHead", "NonConvexHead"]
 
 _PHIS = ("tanh", "relu", "sigmoid")
-
-
-def _phi_numpy(name, z):
-    if name == "identity":
-        return z
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    # sigmoid, computed stably
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
 
 
 def _phi_torch(name):
@@ -110,98 +96,6 @@ def _weighted_lstsq(Z, Y, w):
     return coef[:-1], coef[-1]
 
 
-def _phi_derivative(name, lin, out):
-    """``phi'(lin)`` from ``lin`` and ``out = phi(lin)`` (relu: 0 at 0, as torch)."""
-    if name == "tanh":
-        return 1.0 - out * out
-    if name == "sigmoid":
-        return out * (1.0 - out)
-    if name == "relu":
-        return (lin > 0).astype(np.float64)
-    return np.ones_like(lin)
-
-
-def _fit_levenberg_marquardt(
-    Z, Y, w, W0, b0, *, phi, fit_intercept, weight_decay, max_nfev, tol
-):
-    """Each task's ``phi∘linear`` least squares by Levenberg-Marquardt.
-
-    Minimises, for every column ``t`` of ``Y`` separately,
-    ``sum_i w_i (phi(Z_i @ W_t + b_t) - Y_it)^2 + weight_decay / 2 *
-    ||W_t||^2`` (``w`` normalised row weights) with
-    :func:`scipy.optimize.least_squares` (MINPACK's ``"lm"``; ``"trf"`` when
-    a task has fewer residuals than parameters), the exact Jacobian and
-    ``ftol = xtol = gtol = tol``, started at ``(W0[:, t], b0[t])``. The tasks
-    are independent problems: a task's fit does not depend on the others.
-
-    Returns
-    -------
-    W : ndarray of shape (n_features, n_tasks)
-    b : ndarray of shape (n_tasks,)
-    losses : tuple of ndarray of shape (n_tasks,)
-        Each task's objective at the start and at the end.
-    nfev : ndarray of int of shape (n_tasks,)
-        Evaluations of the residuals per task.
-    converged : ndarray of bool of shape (n_tasks,)
-        False where ``max_nfev`` stopped the task.
-    """
-    from scipy.optimize import least_squares
-
-    n_samples, n_features = Z.shape
-    n_tasks = Y.shape[1]
-    A = np.hstack([Z, np.ones((n_samples, 1))]) if fit_intercept else Z
-    sw = np.sqrt(w)
-    decay = np.sqrt(0.5 * weight_decay)
-    n_params = A.shape[1]
-    n_residuals = n_samples + (n_features if weight_decay > 0 else 0)
-    method = "lm" if n_residuals >= n_params else "trf"
-
-    def split(p):
-        return p[:n_features]
-
-    W = np.empty((n_features, n_tasks))
-    b = np.zeros(n_tasks)
-    start, end = np.empty(n_tasks), np.empty(n_tasks)
-    nfev = np.zeros(n_tasks, dtype=int)
-    converged = np.ones(n_tasks, dtype=bool)
-    for t in range(n_tasks):
-        y = Y[:, t]
-
-        def residuals(p, y=y):
-            r = sw * (_phi_numpy(phi, A @ p) - y)
-            if weight_decay > 0:
-                r = np.concatenate([r, decay * split(p)])
-            return r
-
-        def jacobian(p):
-            lin = A @ p
-            J = (sw * _phi_derivative(phi, lin, _phi_numpy(phi, lin)))[:, None] * A
-            if weight_decay > 0:
-                J = np.vstack([J, decay * np.eye(n_features, n_params)])
-            return J
-
-        p0 = np.append(W0[:, t], b0[t]) if fit_intercept else W0[:, t].copy()
-        r0 = residuals(p0)
-        start[t] = float(r0 @ r0)
-        result = least_squares(
-            residuals,
-            p0,
-            jac=jacobian,
-            method=method,
-            ftol=tol,
-            xtol=tol,
-            gtol=tol,
-            max_nfev=max_nfev,
-        )
-        W[:, t] = split(result.x)
-        if fit_intercept:
-            b[t] = result.x[-1]
-        end[t] = 2.0 * float(result.cost)
-        nfev[t] = int(result.nfev)
-        converged[t] = result.status > 0
-    return W, b, (start, end), nfev, converged
-
-
 class _TorchHead(RegressorMixin, BaseEstimator):
     """Shared ``fit``/``predict`` of ``phi(X @ coef_.T + intercept_)``."""
 
@@ -228,7 +122,7 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         return self._activation
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = SkwtsgTags.from_tags(super().__sklearn_tags__())
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
@@ -459,10 +353,10 @@ class GradientLinearHead(_TorchHead):
     1000 epochs (appendix F); these are the defaults. Use it as a baseline
     for the exact least-squares heads: the function set (linear maps) is
     convex, so Theorem 1 applies to its *exact* minimiser, which this head
-    only approximates. It declares so (``_skwtsg_convex_approximate =
-    True``): :func:`~skwtsg.heads.check_head_convexity` warns that the
-    theorem then holds only up to the optimisation error, which the fitted
-    head reports as ``kkt_residual_``.
+    only approximates. Its tags declare so (``head_tags.convex`` but not
+    ``head_tags.exact``): :func:`~skwtsg.heads.check_head_convexity` warns
+    that the theorem then holds only up to the optimisation error, which the
+    fitted head reports as ``kkt_residual_``.
 
     Parameters
     ----------
@@ -558,7 +452,6 @@ class GradientLinearHead(_TorchHead):
     True
     """
 
-    _skwtsg_convex_approximate = True
     _activation = "identity"
 
     def __init__(
@@ -592,6 +485,13 @@ class GradientLinearHead(_TorchHead):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Linear maps, a convex set; the gradient method only approximates
+        # the least-squares minimiser.
+        tags.head_tags = HeadTags(convex=True, exact=False)
+        return tags
+
 
 class NonConvexHead(_TorchHead):
     """A ``phi∘linear`` head, a non-convex function set (appendix D).
@@ -602,8 +502,8 @@ class NonConvexHead(_TorchHead):
     exactly as if its column were fitted alone; the torch optimizers train
     one weight matrix on the sum of the tasks' losses. The set
     ``{phi∘f : f linear}`` is not convex, so the paper's theorems do not
-    apply (``_skwtsg_convex = False``); appendix D observes that the gain is
-    still close to the misfit.
+    apply (its tags declare ``head_tags.convex = False``); appendix D
+    observes that the gain is still close to the misfit.
 
     Parameters
     ----------
@@ -690,8 +590,6 @@ class NonConvexHead(_TorchHead):
     (array([ 1. , -0.5,  0.2]), 0.1)
     """
 
-    _skwtsg_convex = False
-
     def __init__(
         self,
         activation: str = "tanh",
@@ -733,3 +631,10 @@ class NonConvexHead(_TorchHead):
 
     def _phi(self):
         return self.activation
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # ``{phi∘f : f linear}`` is not convex; the optimiser finds a local
+        # minimiser only.
+        tags.head_tags = HeadTags(convex=False, exact=False)
+        return tags
