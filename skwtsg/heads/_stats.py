@@ -40,9 +40,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import linalg
 from scipy.linalg import blas
+from sklearn.utils import check_array
 from sklearn.utils.validation import _check_sample_weight
 from sklearn_compat.utils.validation import validate_data
 
+from .._utils._validation import check_bool
 from ._constants import BLOCK_ENTRIES, CHOLQR_MAX_COND, EPS
 from ._problem import _active_columns, _noise_floor
 
@@ -235,11 +237,12 @@ def block_statistics(
     >>> stats.mean_x
     array([1., 2.])
     """
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
+    centred = check_bool(centred, "centred")
+    X = _finite(X, "X")
+    Y = _finite(Y, "Y", ensure_2d=False)
     if Y.ndim == 1:
         Y = Y[:, None]
-    if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
+    if Y.ndim != 2 or X.shape[0] != Y.shape[0]:
         raise ValueError(
             "block_statistics needs X of shape (n_samples, n_features) and Y "
             f"with as many rows; got X of shape {X.shape} and Y of shape "
@@ -249,7 +252,13 @@ def block_statistics(
     ref_x = _reference(shift_x, d, "shift_x")
     ref_y = _reference(shift_y, Y.shape[1], "shift_y")
     width = d + Y.shape[1]
-    w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    w = None
+    if sample_weight is not None:
+        w = _finite(sample_weight, "sample_weight", ensure_2d=False)
+        if w.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}.")
+        if np.any(w < 0):
+            raise ValueError("sample_weight must be non-negative.")
     w_sum = float(n) if w is None else float(w.sum())
     mean_x, mean_y = np.zeros(d), np.zeros(Y.shape[1])
     if w_sum > 0 and d:
@@ -276,8 +285,18 @@ def block_statistics(
             if w is not None:
                 block *= np.sqrt(w[rows])[:, None]
             R = _triangular(np.vstack([R, block]), width)
-    return LeastSquaresStatistics(
-        n, w_sum, ref_x, ref_y, mean_x, mean_y, R, bool(centred)
+    return LeastSquaresStatistics(n, w_sum, ref_x, ref_y, mean_x, mean_y, R, centred)
+
+
+def _finite(a, name, ensure_2d=True):
+    """``a`` as a finite, real float64 array (empty blocks allowed)."""
+    return check_array(
+        a,
+        dtype=np.float64,
+        ensure_2d=ensure_2d,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+        input_name=name,
     )
 
 
@@ -285,7 +304,7 @@ def _reference(shift, size, name):
     """A reference point as a float64 vector of ``size`` entries (zeros if None)."""
     if shift is None:
         return np.zeros(size)
-    shift = np.atleast_1d(np.asarray(shift, dtype=np.float64))
+    shift = np.atleast_1d(_finite(shift, name, ensure_2d=False))
     if shift.shape != (size,):
         raise ValueError(f"{name} must have shape ({size},), got {shift.shape}.")
     return shift

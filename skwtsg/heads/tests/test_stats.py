@@ -198,3 +198,36 @@ def test_tags_declare_fitting_from_statistics():
     assert get_head_tags(LeastSquaresHead()).fits_from_statistics
     assert get_head_tags(RidgeHead()).fits_from_statistics
     assert not get_head_tags(BallLeastSquaresHead()).fits_from_statistics
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        ({"X": np.full((3, 2), np.nan)}, ValueError, "Input X contains NaN"),
+        ({"Y": np.ones(3) + 1j}, ValueError, "Complex data"),
+        ({"Y": np.array([1.0, np.inf, 0.0])}, ValueError, "Input Y contains"),
+        ({"sample_weight": -np.ones(3)}, ValueError, "non-negative"),
+        ({"sample_weight": np.ones(2)}, ValueError, r"shape \(3,\)"),
+        ({"sample_weight": [1.0, np.nan, 1.0]}, ValueError, "sample_weight"),
+        ({"shift_y": [np.nan]}, ValueError, "shift_y"),
+        ({"centred": 1}, TypeError, "`centred` must be a bool"),
+    ],
+)
+def test_block_statistics_refuses_bad_input(bad, error, match):
+    kwargs = {"X": np.ones((3, 2)), "Y": np.arange(3.0)}
+    kwargs.update(bad)
+    with pytest.raises(error, match=match):
+        block_statistics(**kwargs)
+
+
+def test_block_statistics_of_empty_blocks_merge():
+    """A block without rows (or without features) is a neutral element."""
+    rng = np.random.default_rng(10)
+    X, y = rng.normal(size=(30, 2)), rng.normal(size=30)
+    empty = block_statistics(X[:0], y[:0])
+    assert empty.n_samples == 0 and empty.weight_sum == 0.0
+    merged = merge_statistics(empty, block_statistics(X, y))
+    whole = block_statistics(X, y)
+    np.testing.assert_allclose(merged.R.T @ merged.R, whole.R.T @ whole.R)
+    labels_only = block_statistics(np.empty((30, 0)), y[:, None])
+    assert labels_only.n_features == 0 and labels_only.n_targets == 1
