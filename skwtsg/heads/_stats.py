@@ -238,20 +238,20 @@ def block_statistics(
     array([1., 2.])
     """
     centred = check_bool(centred, "centred")
-    X = _finite(X, "X")
-    Y = _finite(Y, "Y", ensure_2d=False)
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if Y.ndim != 2 or X.shape[0] != Y.shape[0]:
+    Xb = _finite(X, "X")
+    Yb = _finite(Y, "Y", ensure_2d=False)
+    if Yb.ndim == 1:
+        Yb = Yb[:, None]
+    if Yb.ndim != 2 or Xb.shape[0] != Yb.shape[0]:
         raise ValueError(
             "block_statistics needs X of shape (n_samples, n_features) and Y "
-            f"with as many rows; got X of shape {X.shape} and Y of shape "
-            f"{Y.shape}."
+            f"with as many rows; got X of shape {Xb.shape} and Y of shape "
+            f"{Yb.shape}."
         )
-    n, d = X.shape
+    n, d = Xb.shape
     ref_x = _reference(shift_x, d, "shift_x")
-    ref_y = _reference(shift_y, Y.shape[1], "shift_y")
-    width = d + Y.shape[1]
+    ref_y = _reference(shift_y, Yb.shape[1], "shift_y")
+    width = d + Yb.shape[1]
     w = None
     if sample_weight is not None:
         w = _finite(sample_weight, "sample_weight", ensure_2d=False)
@@ -260,18 +260,18 @@ def block_statistics(
         if np.any(w < 0):
             raise ValueError("sample_weight must be non-negative.")
     w_sum = float(n) if w is None else float(w.sum())
-    mean_x, mean_y = np.zeros(d), np.zeros(Y.shape[1])
+    mean_x, mean_y = np.zeros(d), np.zeros(Yb.shape[1])
     if w_sum > 0 and d:
-        mean_x = np.average(X - ref_x, axis=0, weights=w)
-    if w_sum > 0 and Y.shape[1]:
-        mean_y = np.average(Y - ref_y, axis=0, weights=w)
+        mean_x = np.average(Xb - ref_x, axis=0, weights=w)
+    if w_sum > 0 and Yb.shape[1]:
+        mean_y = np.average(Yb - ref_y, axis=0, weights=w)
     offset_x = ref_x + mean_x if centred else ref_x
     offset_y = ref_y + mean_y if centred else ref_y
     R: np.ndarray | None = None
     if n >= 4 * width and width:
         A = np.empty((n, width))
-        A[:, :d] = X - offset_x
-        A[:, d:] = Y - offset_y
+        A[:, :d] = Xb - offset_x
+        A[:, d:] = Yb - offset_y
         if w is not None:
             A *= np.sqrt(w)[:, None]
         R = _cholesky_qr2(A, max(4 * width, 8 * BLOCK_ENTRIES // width))
@@ -281,14 +281,14 @@ def block_statistics(
         R = np.zeros((0, width))
         for start in range(0, n, step):
             rows = slice(start, min(start + step, n))
-            block = np.hstack([X[rows] - offset_x, Y[rows] - offset_y])
+            block = np.hstack([Xb[rows] - offset_x, Yb[rows] - offset_y])
             if w is not None:
                 block *= np.sqrt(w[rows])[:, None]
             R = _triangular(np.vstack([R, block]), width)
     return LeastSquaresStatistics(n, w_sum, ref_x, ref_y, mean_x, mean_y, R, centred)
 
 
-def _finite(a, name, ensure_2d=True):
+def _finite(a: Any, name: str, ensure_2d: bool = True) -> np.ndarray:
     """``a`` as a finite, real float64 array (empty blocks allowed)."""
     return check_array(
         a,
@@ -300,7 +300,7 @@ def _finite(a, name, ensure_2d=True):
     )
 
 
-def _reference(shift, size, name):
+def _reference(shift: Any, size: int, name: str) -> np.ndarray:
     """A reference point as a float64 vector of ``size`` entries (zeros if None)."""
     if shift is None:
         return np.zeros(size)
