@@ -128,8 +128,8 @@ class _Problem:
         """Yield ``(cols, Xt[:, cols])`` over the active columns, in blocks.
 
         Each block holds about :data:`BLOCK_ENTRIES` entries (at least
-        :data:`MIN_BLOCK_COLUMNS` columns), so the
-        centred copy of ``X`` never exists in full: the dual (kernel) form of
+        :data:`MIN_BLOCK_COLUMNS` columns), so the centred copy of ``X``
+        never exists in full: the dual (kernel) form of
         :func:`_solve_ridge_dual` reads the design this way.
         """
         n = self.X.shape[0]
@@ -415,18 +415,19 @@ def _prepare_problem(X, Y, sample_weight, fit_intercept, *, gram=True):
     """Weighted means, Gram matrix and cross-products in one pass over rows.
 
     With an intercept, the rows are shifted by an estimate of the weighted
-    column means (the mean of a strided sample of about 1024 rows) and the
-    exact weighted means ``x̄ = s + δ`` come out of the same pass
+    column means (the mean of a strided sample of about ``SHIFT_SAMPLE`` rows)
+    and the exact weighted means ``x̄ = s + δ`` come out of the same pass
     (``δ = Σ w (x - s) / Σ w``); the centred statistics follow exactly, e.g.
-    ``Xtᵀ Xt = Σ w (x - s)(x - s)ᵀ - Σw δ δᵀ``. With unit weights and a
-    sample whose column means are all within 3.6 standard deviations of 0,
-    the shift of ``X`` is 0: ``X`` is read as given, without a copy
-    (:func:`_accumulate_unshifted`), and so are the targets when their means
-    are small too. When the shift is far from the mean next to the spread
-    of a column or target (``Σw δ² > 16 ×`` its centred sum of squares, 4
-    standard deviations, e.g. rows sorted by a feature), the cancellation
-    would cost more than 4 bits and the pass is made again on rows centred
-    by the exact means (two passes, as without the estimate).
+    ``Xtᵀ Xt = Σ w (x - s)(x - s)ᵀ - Σw δ δᵀ``. With unit weights and a sample
+    whose column means are all within 3.6 standard deviations of 0
+    (``ZERO_SHIFT_MARGIN``), the shift of ``X`` is 0: ``X`` is read as given,
+    without a copy (:func:`_accumulate_unshifted`), and so are the targets
+    when their means are small too. When the shift is far from the mean next
+    to the spread of a column or target (``Σw δ² > SHIFT_LIMIT = 16 ×`` its
+    centred sum of squares, 4 standard deviations, e.g. rows sorted by a
+    feature), the cancellation would cost more than 4 bits and the pass is
+    made again on rows centred by the exact means (two passes, as without the
+    estimate).
 
     Parameters
     ----------
