@@ -2,9 +2,9 @@
 
 When ``X`` is a Dask array or DataFrame, ``fit`` never gathers the rows: the
 (fixed) featurizers run block by block on the workers, each block yields the
-heads' sufficient statistics (:mod:`skwtsg.heads._stats`), which Dask merges
-in a tree, and the heads are solved from the merged statistics on the
-client. The diagnostics are sums per block, added in a tree. Nothing larger
+heads' sufficient statistics (:class:`~skwtsg.heads.LeastSquaresStatistics`),
+which Dask merges in a tree, and the heads are solved from the merged
+statistics on the client (``fit_from_statistics``). The diagnostics are sums per block, added in a tree. Nothing larger
 than ``O(d² + one block)`` is held by one process.
 
 Rows get their roles from a hash of their global index and ``random_state``
@@ -35,11 +35,11 @@ from .._roles import (
     hash_role_codes,
 )
 from .._utils._validation import check_partially_labeled_y
-from ..heads import check_head_convexity
-from ..heads._stats import (
+from ..heads import (
     LeastSquaresStatistics,
-    _PartialFitMixin,
     block_statistics,
+    check_head_convexity,
+    get_head_tags,
     merge_statistics,
 )
 from ..metrics._losses import squared_losses
@@ -269,7 +269,7 @@ def _add(a, b):
 
 # ------------------------------------------------------------------- fit
 def _streaming_head(head, name):
-    if not isinstance(head, _PartialFitMixin):
+    if not get_head_tags(head).fits_from_statistics:
         raise TypeError(
             f"`{name}` ({type(head).__name__}) cannot be fitted from "
             "statistics merged across blocks; on the Dask path use a head "
@@ -457,9 +457,8 @@ def _label_variance(stats):
 
 
 def _fit_from(head, stats: LeastSquaresStatistics, ndim, name):
-    head.n_features_in_ = stats.n_features
     try:
-        return head._fit_statistics(stats, ndim)
+        return head.fit_from_statistics(stats, ndim)
     except ValueError as exc:
         raise ValueError(f"Fitting `{name}` failed: {exc}") from exc
 

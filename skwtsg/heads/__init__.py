@@ -6,6 +6,12 @@ and Theorem 1 of Charikar et al. (2024) applies. Every head reports an
 optimality certificate ``kkt_residual_``. The gradient-trained heads
 (:class:`GradientLinearHead`, the paper's procedure, and the non-convex
 :class:`NonConvexHead`) import torch only when fitted.
+
+A head declares whether Theorem 1 applies to it in its scikit-learn tags
+(:class:`SkwtsgTags`, with :class:`HeadTags`). The least-squares heads fit
+from mergeable statistics too (:class:`LeastSquaresStatistics`,
+:func:`block_statistics`, :func:`merge_statistics` and their
+``fit_from_statistics``).
 """
 
 from ._ball import BallLeastSquaresHead
@@ -17,20 +23,28 @@ from ._nnls import NonNegativeLeastSquaresHead
 from ._projection import pythagorean_gap
 from ._ridge_loo import RidgeLOOHead, ridge_loo_errors
 from ._softmax import SoftmaxHead, check_probabilities
+from ._stats import LeastSquaresStatistics, block_statistics, merge_statistics
+from ._tags import HeadTags, SkwtsgTags, get_head_tags
 
 __all__ = [
     "BallLeastSquaresHead",
     "GradientLinearHead",
+    "HeadTags",
     "IsotonicHead",
     "LeastSquaresHead",
+    "LeastSquaresStatistics",
     "NonConvexHead",
     "NonNegativeLeastSquaresHead",
     "RidgeHead",
     "RidgeLOOHead",
+    "SkwtsgTags",
     "SoftmaxHead",
+    "block_statistics",
     "check_head_convexity",
     "check_probabilities",
+    "get_head_tags",
     "is_convex_head",
+    "merge_statistics",
     "pythagorean_gap",
     "ridge_loo_errors",
 ]

@@ -8,14 +8,10 @@ import numpy as np
 from scipy import linalg, optimize
 from sklearn.utils._param_validation import Interval
 
-from ._base import (
-    _EPS,
-    _BaseHead,
-    _Problem,
-    _Solution,
-    _stationarity_residual,
-    _triangular_reduction,
-)
+from ._base import _BaseHead, _Solution
+from ._constants import EPS
+from ._problem import _Problem
+from ._solvers import _stationarity_residual, _triangular_reduction
 
 __all__ = ["BallLeastSquaresHead"]
 
@@ -38,7 +34,7 @@ def _secular_root(sv, u, radius):
     if psi(0.0) >= 0:
         return 0.0
     hi = np.linalg.norm(sv * u) / radius
-    return optimize.brentq(psi, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000)
+    return optimize.brentq(psi, 0.0, hi, xtol=1e-300, rtol=4 * EPS, maxiter=1000)
 
 
 def _ball_certificate(grad, coef, col_norms, y_norms, mu, radius):

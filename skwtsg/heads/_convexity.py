@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 from .._utils._validation import check_bool
+from ._tags import get_head_tags
 
 __all__ = ["is_convex_head", "check_head_convexity"]
 
@@ -51,7 +52,7 @@ def _last_step(estimator: Any) -> Any:
 
 def _is_approximate(estimator: Any) -> bool:
     """Whether the head only approximates its least-squares minimiser."""
-    return bool(getattr(_last_step(estimator), "_skwtsg_convex_approximate", False))
+    return not get_head_tags(_last_step(estimator)).exact
 
 
 def is_convex_head(estimator: Any, *, return_exact: bool = False) -> Any:
@@ -61,7 +62,10 @@ def is_convex_head(estimator: Any, *, return_exact: bool = False) -> Any:
     least-squares minimiser over a convex set of functions ``F_s``. This
     function reports what is known about a (fitted or unfitted) head: whether
     its function set is convex and, with ``return_exact=True``, whether it
-    computes the minimiser exactly or only approximates it.
+    computes the minimiser exactly or only approximates it. A head declares
+    both in its tags (``__sklearn_tags__`` returning
+    :class:`~skwtsg.heads.SkwtsgTags` whose ``head_tags`` is a
+    :class:`~skwtsg.heads.HeadTags`); the heads of :mod:`skwtsg.heads` do.
 
     Parameters
     ----------
@@ -75,33 +79,33 @@ def is_convex_head(estimator: Any, *, return_exact: bool = False) -> Any:
     Returns
     -------
     convex : bool or None
-        - ``True`` when the estimator declares ``_skwtsg_convex = True`` (the
-          exact heads of :mod:`skwtsg.heads`) or
-          ``_skwtsg_convex_approximate = True`` (a convex set whose
-          minimiser is approximated by a gradient method:
-          :class:`~skwtsg.heads.GradientLinearHead`), or is a known
-          least-squares
-          scikit-learn regressor over a convex set: ``LinearRegression``,
+        - ``True`` when the estimator's tags declare
+          ``head_tags.convex=True`` (the heads of :mod:`skwtsg.heads`,
+          including :class:`~skwtsg.heads.GradientLinearHead`, a convex set
+          whose minimiser a gradient method approximates), or it is a known
+          least-squares scikit-learn regressor over a convex set: ``LinearRegression``,
           ``Ridge``, ``RidgeCV``, ``Lasso``, ``LassoCV``, ``ElasticNet``,
           ``ElasticNetCV``, ``LassoLars``, ``LassoLarsCV``, ``LassoLarsIC``,
           ``MultiTaskLasso``, ``MultiTaskElasticNet``, ``Lars`` when it may
           use every feature (``n_nonzero_coefs >= n_features_in_``, known
           after fit; otherwise it is a greedy sparse fit, which is not
           convex), and ``IsotonicRegression`` with a fixed direction.
-        - ``False`` when the estimator declares ``_skwtsg_convex = False``.
+        - ``False`` when the estimator's tags declare
+          ``head_tags.convex=False`` (:class:`~skwtsg.heads.NonConvexHead`).
         - ``None`` when unknown, e.g. ``MLPRegressor``, random forests,
           ``HuberRegressor`` (not least squares), ``IsotonicRegression``
           with ``increasing="auto"`` (the cone is chosen from the labels),
           or an unfitted ``Lars``.
     exact : bool
-        Only with ``return_exact=True``: ``False`` for a head that declares
-        ``_skwtsg_convex_approximate = True`` (Theorem 1 then holds only up
-        to its optimisation error, which such a head reports as
+        Only with ``return_exact=True``: ``False`` for a head whose tags
+        declare ``head_tags.exact=False`` (Theorem 1 then holds only up to
+        its optimisation error, which such a head reports as
         ``kkt_residual_``), ``True`` otherwise.
 
     See Also
     --------
     check_head_convexity : Warn when the answer is not ``True``.
+    HeadTags : What a head declares.
 
     Notes
     -----
@@ -139,9 +143,7 @@ def is_convex_head(estimator: Any, *, return_exact: bool = False) -> Any:
 def _is_convex(estimator: Any) -> bool | None:
     if estimator is None or estimator == "passthrough":
         return None
-    if getattr(estimator, "_skwtsg_convex_approximate", False):
-        return True
-    declared = getattr(estimator, "_skwtsg_convex", None)
+    declared = get_head_tags(estimator).convex
     if declared is not None:
         return bool(declared)
     from sklearn.isotonic import IsotonicRegression

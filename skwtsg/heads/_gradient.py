@@ -45,6 +45,7 @@ from ._phi_linear import (
     _phi_numpy,
     _weighted_lstsq,
 )
+from ._tags import HeadTags, SkwtsgTags
 
 __all__ = ["GradientLinearHead", "NonConvexHead"]
 
@@ -108,7 +109,7 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         return self._activation
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = SkwtsgTags.from_tags(super().__sklearn_tags__())
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
@@ -333,10 +334,10 @@ class GradientLinearHead(_TorchHead):
     1000 epochs (appendix F); these are the defaults. Use it as a baseline
     for the exact least-squares heads: the function set (linear maps) is
     convex, so Theorem 1 applies to its *exact* minimiser, which this head
-    only approximates. It declares so (``_skwtsg_convex_approximate =
-    True``): :func:`~skwtsg.heads.check_head_convexity` warns that the
-    theorem then holds only up to the optimisation error, which the fitted
-    head reports as ``kkt_residual_``.
+    only approximates. Its tags declare so (``head_tags.convex`` but not
+    ``head_tags.exact``): :func:`~skwtsg.heads.check_head_convexity` warns
+    that the theorem then holds only up to the optimisation error, which the
+    fitted head reports as ``kkt_residual_``.
 
     Parameters
     ----------
@@ -432,7 +433,6 @@ class GradientLinearHead(_TorchHead):
     True
     """
 
-    _skwtsg_convex_approximate = True
     _activation = "identity"
 
     def __init__(
@@ -466,6 +466,13 @@ class GradientLinearHead(_TorchHead):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Linear maps, a convex set; the gradient method only approximates
+        # the least-squares minimiser.
+        tags.head_tags = HeadTags(convex=True, exact=False)
+        return tags
+
 
 class NonConvexHead(_TorchHead):
     """A ``phi∘linear`` head, a non-convex function set (appendix D).
@@ -476,8 +483,8 @@ class NonConvexHead(_TorchHead):
     exactly as if its column were fitted alone; the torch optimizers train
     one weight matrix on the sum of the tasks' losses. The set
     ``{phi∘f : f linear}`` is not convex, so the paper's theorems do not
-    apply (``_skwtsg_convex = False``); appendix D observes that the gain is
-    still close to the misfit.
+    apply (its tags declare ``head_tags.convex = False``); appendix D
+    observes that the gain is still close to the misfit.
 
     Parameters
     ----------
@@ -564,8 +571,6 @@ class NonConvexHead(_TorchHead):
     (array([ 1. , -0.5,  0.2]), 0.1)
     """
 
-    _skwtsg_convex = False
-
     def __init__(
         self,
         activation: str = "tanh",
@@ -607,3 +612,10 @@ class NonConvexHead(_TorchHead):
 
     def _phi(self):
         return self.activation
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # ``{phi∘f : f linear}`` is not convex; the optimiser finds a local
+        # minimiser only.
+        tags.head_tags = HeadTags(convex=False, exact=False)
+        return tags

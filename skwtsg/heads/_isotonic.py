@@ -10,7 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
-from ._base import _safe_ratio, _validate_head_data
+from ._base import _validate_head_data
+from ._solvers import _safe_ratio
+from ._tags import HeadTags, SkwtsgTags
 
 __all__ = ["IsotonicHead"]
 
@@ -101,8 +103,6 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
     True
     """
 
-    _skwtsg_convex = True
-
     _parameter_constraints: dict = {"increasing": ["boolean"]}
 
     def __init__(self, increasing: bool = True) -> None:
@@ -181,7 +181,9 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
         )
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = SkwtsgTags.from_tags(super().__sklearn_tags__())
+        # The monotone functions in a fixed direction: a convex cone.
+        tags.head_tags = HeadTags(convex=True, exact=True)
         tags.target_tags.multi_output = True
         # One feature, as for sklearn.isotonic.IsotonicRegression: the common
         # checks (which use several features) do not apply to the head alone;

@@ -6,19 +6,48 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import (
-    _BaseHead,
-    _Problem,
-    _Solution,
-    _solve_ridge_dual,
-    _solve_ridge_family,
-)
+from ._base import _BaseHead, _Solution
+from ._problem import _Problem
+from ._solvers import _solve_ridge
 from ._stats import _PartialFitMixin
 
 __all__ = ["LeastSquaresHead", "RidgeHead"]
 
+#: The ``solver`` options of both heads (``RidgeHead`` also takes "primal").
+_SOLVERS = {"auto", "cholesky", "qr", "dual"}
 
-class LeastSquaresHead(_PartialFitMixin, _BaseHead):
+
+class _SolverMixin:
+    """The ``solver`` parameter: which form :meth:`fit` prepares and solves.
+
+    ``"cholesky"`` (``"primal"``) prepares the Gram matrix, ``"dual"`` and
+    ``"qr"`` read the rows instead (:func:`_solve_ridge` dispatches);
+    ``"auto"`` is :meth:`_auto_uses_gram`.
+    """
+
+    solver: str
+
+    def _penalty(self) -> float:
+        return 0.0
+
+    def _auto_uses_gram(self, n_samples: int, n_features: int) -> bool:
+        return True
+
+    def _uses_gram(self, n_samples: int, n_features: int) -> bool:
+        if self.solver == "auto":
+            return self._auto_uses_gram(n_samples, n_features)
+        return self.solver in ("cholesky", "primal")
+
+    def _constant_info(self) -> dict:
+        # No active column: nothing is solved; report the path asked for.
+        return {"solver_": self.solver if self.solver in ("qr", "dual") else "cholesky"}
+
+    def _solve(self, problem: _Problem) -> _Solution:
+        coef, cert, solver = _solve_ridge(problem, self._penalty(), self.solver)
+        return _Solution(coef[problem.active], cert, info={"solver_": solver})
+
+
+class LeastSquaresHead(_SolverMixin, _PartialFitMixin, _BaseHead):
     """Exact (weighted) least squares, solved once for all targets.
 
     The fitted values are the orthogonal projection of ``y`` onto the span of
@@ -36,6 +65,26 @@ class LeastSquaresHead(_PartialFitMixin, _BaseHead):
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept. Features and targets are
         centred with their ``sample_weight``-weighted means.
+    solver : {"auto", "cholesky", "qr", "dual"}, default="auto"
+        The path :meth:`fit` takes; all give the same coefficients (to
+        rounding), and ``solver_`` records the one taken.
+
+        - ``"cholesky"``: one pass over the rows forms the centred Gram
+          matrix, factorised once (column-scaled) for every target.
+        - ``"qr"``: a blockwise QR factorisation of the data, the SVD of its
+          ``R`` factor (minimum norm when rank deficient) and iterative
+          refinement on the data: backward stable, no Gram matrix, slower.
+        - ``"dual"``: the ``n × n`` kernel system, for fewer rows than
+          features (see :class:`RidgeHead`); without a penalty it is
+          singular with an intercept, so ``"qr"`` is taken then.
+        - ``"auto"``: ``"cholesky"``.
+
+        ``"cholesky"`` and ``"dual"`` fall back to ``"qr"`` when their system
+        is too badly conditioned for an exact solution (a reciprocal
+        condition number below ``1e-4`` or a certificate above ``1e-12``);
+        ``"qr"`` never falls back. :meth:`partial_fit` and
+        :meth:`fit_from_statistics` solve from the ``d × d`` statistics, where
+        ``"dual"`` is ``"cholesky"``.
 
     Attributes
     ----------
@@ -57,9 +106,9 @@ class LeastSquaresHead(_PartialFitMixin, _BaseHead):
         other paths from a pass over the data.
     solver_ : str
         The path taken: ``"cholesky"`` (column-scaled Gram matrix, for
-        well-conditioned designs) or ``"qr"`` (QR factorisation of the data,
+        well-conditioned designs), ``"qr"`` (QR factorisation of the data,
         SVD of its ``R`` factor and iterative refinement, for ill-conditioned
-        or rank-deficient designs).
+        or rank-deficient designs) or ``"dual"``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -110,19 +159,17 @@ class LeastSquaresHead(_PartialFitMixin, _BaseHead):
     True
     """
 
-    _parameter_constraints: dict = {"fit_intercept": ["boolean"]}
+    _parameter_constraints: dict = {
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions(_SOLVERS)],
+    }
 
-    def __init__(self, fit_intercept: bool = True) -> None:
+    def __init__(self, fit_intercept: bool = True, solver: str = "auto") -> None:
         self.fit_intercept = fit_intercept
-
-    _constant_info = {"solver_": "cholesky"}
-
-    def _solve(self, problem: _Problem) -> _Solution:
-        coef, cert, solver = _solve_ridge_family(problem, 0.0)
-        return _Solution(coef[problem.active], cert, info={"solver_": solver})
+        self.solver = solver
 
 
-class RidgeHead(_PartialFitMixin, _BaseHead):
+class RidgeHead(_SolverMixin, _PartialFitMixin, _BaseHead):
     """Exact ridge regression with an unpenalised intercept.
 
     Minimises ``Σ_i w_i (y_i - x_iᵀ b - c)² + alpha ‖b‖²`` for every target
@@ -142,19 +189,29 @@ class RidgeHead(_PartialFitMixin, _BaseHead):
         ``alpha=0`` is least squares (minimum-norm when singular).
     fit_intercept : bool, default=True
         Whether to fit an unpenalised intercept (weighted centring).
-    solver : {"auto", "primal", "dual"}, default="auto"
-        Which linear system :meth:`fit` factorises; both give the same
-        coefficients (to rounding). ``"primal"``: the ``d × d`` system
-        ``(XtᵀXt + alpha I) b = Xtᵀ y`` from the Gram matrix, ``O(n d² +
-        d³/3)``; ``"dual"``: the ``n × n`` (kernel) system ``(Xt Xtᵀ + alpha
-        I) a = y``, then ``b = Xtᵀ a``, ``O(n² d + n³/3)``, for fewer rows
-        than features. Here ``Xt = W^{1/2}(X - x̄)`` is the centred weighted
-        design, so weights and the intercept are handled alike in both.
-        ``"auto"`` takes the dual form when ``n_samples < n_features``.
-        Either falls back to the ``"qr"`` path when its system is badly
+    solver : {"auto", "cholesky", "primal", "qr", "dual"}, default="auto"
+        Which system :meth:`fit` solves; all give the same coefficients (to
+        rounding), and ``solver_`` records the path taken.
+
+        - ``"cholesky"`` (or ``"primal"``): the ``d × d`` system
+          ``(XtᵀXt + alpha I) b = Xtᵀ y`` from the Gram matrix, ``O(n d² +
+          d³/3)``.
+        - ``"dual"``: the ``n × n`` (kernel) system ``(Xt Xtᵀ + alpha I) a =
+          y``, then ``b = Xtᵀ a``, ``O(n² d + n³/3)``, for fewer rows than
+          features.
+        - ``"qr"``: a blockwise QR factorisation of the data and the SVD of
+          its ``R`` factor, with iterative refinement on the data (backward
+          stable, no Gram matrix).
+        - ``"auto"``: ``"dual"`` when ``n_samples < n_features``, otherwise
+          ``"cholesky"``.
+
+        Here ``Xt = W^{1/2}(X - x̄)`` is the centred weighted design, so
+        weights and the intercept are handled alike in all. ``"cholesky"``
+        and ``"dual"`` fall back to ``"qr"`` when their system is badly
         conditioned (the dual one always is for ``alpha=0`` with an
-        intercept). :meth:`partial_fit` solves from its ``d × d``
-        statistics, in the primal form, whatever ``solver``.
+        intercept). :meth:`partial_fit` and :meth:`fit_from_statistics`
+        solve from the ``d × d`` statistics, where ``"dual"`` is
+        ``"cholesky"``.
 
     Attributes
     ----------
@@ -203,7 +260,7 @@ class RidgeHead(_PartialFitMixin, _BaseHead):
     >>> wide = RidgeHead(alpha=10.0).fit(X_wide, X_wide[:, 0])
     >>> wide.solver_
     'dual'
-    >>> primal = RidgeHead(alpha=10.0, solver="primal").fit(X_wide, X_wide[:, 0])
+    >>> primal = RidgeHead(alpha=10.0, solver="cholesky").fit(X_wide, X_wide[:, 0])
     >>> bool(np.allclose(wide.coef_, primal.coef_, rtol=1e-10, atol=1e-14))
     True
     """
@@ -211,7 +268,7 @@ class RidgeHead(_PartialFitMixin, _BaseHead):
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"auto", "primal", "dual"})],
+        "solver": [StrOptions(_SOLVERS | {"primal"})],
     }
 
     def __init__(
@@ -221,17 +278,8 @@ class RidgeHead(_PartialFitMixin, _BaseHead):
         self.fit_intercept = fit_intercept
         self.solver = solver
 
-    _constant_info = {"solver_": "cholesky"}
+    def _penalty(self) -> float:
+        return float(self.alpha)
 
-    def _uses_gram(self, n_samples: int, n_features: int) -> bool:
-        if self.solver == "auto":
-            return n_samples >= n_features
-        return self.solver == "primal"
-
-    def _solve(self, problem: _Problem) -> _Solution:
-        # A problem without a Gram matrix was prepared for the dual form.
-        if isinstance(problem, _Problem) and problem.gram is None:
-            coef, cert, solver = _solve_ridge_dual(problem, float(self.alpha))
-        else:
-            coef, cert, solver = _solve_ridge_family(problem, float(self.alpha))
-        return _Solution(coef[problem.active], cert, info={"solver_": solver})
+    def _auto_uses_gram(self, n_samples: int, n_features: int) -> bool:
+        return n_samples >= n_features

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, optimize
 
-from ._base import (
-    _BaseHead,
+from ._base import _BaseHead, _Solution
+from ._problem import _Problem
+from ._solvers import (
     _cholesky_rcond,
-    _Problem,
     _safe_ratio,
     _small_dense,
-    _Solution,
     _triangular_reduction,
 )
 

@@ -10,7 +10,9 @@ from numpy.typing import ArrayLike
 from scipy import linalg
 
 from .._utils._validation import as_real_float, check_sample_weight, has_complex
-from ._base import _BaseHead, _Problem, _Solution, _solve_ridge_family
+from ._base import _BaseHead, _Solution
+from ._problem import _Problem
+from ._solvers import _solve_ridge_family
 
 __all__ = ["RidgeLOOHead", "ridge_loo_errors"]
 
@@ -236,8 +238,7 @@ class RidgeLOOHead(_BaseHead):
     def _check_alphas(self):
         return _check_alpha_grid(self.alphas, "alphas")
 
-    @property
-    def _constant_info(self):
+    def _constant_info(self) -> dict:
         # No non-constant feature: every alpha has the same leave-one-out
         # error, and the first is kept (as RidgeCV does).
         return {

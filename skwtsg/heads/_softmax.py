@@ -57,6 +57,7 @@ from sklearn_compat.utils.validation import validate_data
 
 from .._utils._blas import single_threaded_blas
 from .._utils._validation import check_class_probabilities
+from ._tags import HeadTags, SkwtsgTags
 
 __all__ = ["SoftmaxHead", "check_probabilities"]
 
@@ -420,10 +421,6 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
     (2, 4)
     """
 
-    #: A KL projection onto the convex (affine) set of logits: the KL form of
-    #: Theorem 1 holds (see docs/user_guide/theory.rst).
-    _skwtsg_convex = True
-
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
@@ -610,8 +607,11 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = SkwtsgTags.from_tags(super().__sklearn_tags__())
         tags.input_tags.sparse = False
+        # A KL projection onto the convex (affine) set of logits: the KL form
+        # of Theorem 1 holds (see docs/user_guide/theory.rst).
+        tags.head_tags = HeadTags(convex=True, exact=True)
         return tags
 
 

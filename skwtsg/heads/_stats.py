@@ -1,7 +1,10 @@
 """Mergeable sufficient statistics of a weighted least-squares problem.
 
 Streaming (``partial_fit``) and distributed (Dask) fits of the linear heads
-keep, instead of the rows, the statistics that determine the solution:
+keep, instead of the rows, the statistics that determine the solution
+(:class:`LeastSquaresStatistics`, of one block of rows by
+:func:`block_statistics`, merged by :func:`merge_statistics`; a head fits
+from them with ``fit_from_statistics``):
 
 - the row count and the weight sum ``w``;
 - the weighted means of the features and targets;
@@ -37,10 +40,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import linalg
 from scipy.linalg import blas
+from sklearn.utils import check_array
 from sklearn.utils.validation import _check_sample_weight
 from sklearn_compat.utils.validation import validate_data
 
-from ._base import _BLOCK_ENTRIES, _EPS, _active_columns, _noise_floor
+from .._utils._validation import check_bool
+from ._constants import BLOCK_ENTRIES, CHOLQR_MAX_COND, EPS
+from ._problem import _active_columns, _noise_floor
 
 __all__ = [
     "LeastSquaresStatistics",
@@ -58,11 +64,6 @@ def _triangular(stack: np.ndarray, width: int) -> np.ndarray:
     return np.asarray(np.triu(r[: min(stack.shape[0], width)]))
 
 
-#: Largest condition number (of the column-scaled rows) for which the
-#: Cholesky-QR2 factor is used; beyond it, Householder QR.
-_CHOLQR_MAX_COND = 1e5
-
-
 def _cholesky_qr2(A: np.ndarray, step: int) -> np.ndarray | None:
     """The ``R`` factor of ``A`` by Cholesky-QR2, or None when unsafe.
 
@@ -75,8 +76,8 @@ def _cholesky_qr2(A: np.ndarray, step: int) -> np.ndarray | None:
     accurate as Householder QR's. ``R₁`` is computed for the columns scaled
     to unit norm, and the factor is refused (None: the caller uses
     Householder QR) when that scaled condition number exceeds
-    :data:`_CHOLQR_MAX_COND` or a Cholesky factorisation fails (e.g.
-    collinear or zero columns).
+    :data:`~skwtsg.heads._constants.CHOLQR_MAX_COND` or a Cholesky
+    factorisation fails (e.g. collinear or zero columns).
     """
     gram = A.T @ A
     norms = np.sqrt(np.diag(gram))
@@ -87,7 +88,7 @@ def _cholesky_qr2(A: np.ndarray, step: int) -> np.ndarray | None:
             gram / np.outer(norms, norms), lower=False, check_finite=False
         )
         sv = linalg.svdvals(r1, check_finite=False)
-        if not sv[-1] > 0 or sv[0] / sv[-1] > _CHOLQR_MAX_COND:
+        if not sv[-1] > 0 or sv[0] / sv[-1] > CHOLQR_MAX_COND:
             return None
         r1 = r1 * norms  # the factor of the unscaled columns
         gram2 = np.zeros_like(gram)
@@ -105,6 +106,16 @@ def _cholesky_qr2(A: np.ndarray, step: int) -> np.ndarray | None:
 class LeastSquaresStatistics:
     """Sufficient statistics of a weighted least-squares problem.
 
+    Everything the exact linear heads need to fit on a set of rows, in
+    ``O((n_features + n_targets)²)`` memory: the counts, the weighted means
+    and the triangular factor of the centred weighted rows. Two sets merge
+    exactly (:func:`merge_statistics`), so statistics of blocks of rows,
+    computed apart (:func:`block_statistics`, e.g. one per Dask chunk or
+    ``partial_fit`` batch), give the statistics of all the rows; a head with
+    ``fit_from_statistics`` then fits from them as :meth:`fit` does from the
+    rows (to rounding). Build them with :func:`block_statistics`, not by
+    hand.
+
     Attributes
     ----------
     n_samples : int
@@ -121,6 +132,34 @@ class LeastSquaresStatistics:
         n_targets``.
     centred : bool
         Whether ``R`` is of the centred rows (a head with an intercept).
+
+    See Also
+    --------
+    block_statistics : The statistics of one block of rows.
+    merge_statistics : The statistics of the union of two blocks.
+
+    Examples
+    --------
+    Statistics of two blocks of rows, merged, give the coefficients of a fit
+    on all the rows:
+
+    >>> import numpy as np
+    >>> from skwtsg.heads import (
+    ...     LeastSquaresHead, block_statistics, merge_statistics)
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3)) + 50.0
+    >>> y = X @ [1.0, -2.0, 0.5] + rng.normal(size=100)
+    >>> shift = {"shift_x": X[0], "shift_y": y[:1]}  # one point for all blocks
+    >>> stats = merge_statistics(
+    ...     block_statistics(X[:60], y[:60], **shift),
+    ...     block_statistics(X[60:], y[60:], **shift),
+    ... )
+    >>> stats.n_samples, stats.n_features, stats.n_targets
+    (100, 3, 1)
+    >>> head = LeastSquaresHead().fit_from_statistics(stats, y_ndim=1)
+    >>> full = LeastSquaresHead().fit(X, y)
+    >>> bool(np.allclose(head.coef_, full.coef_, rtol=1e-10))
+    True
     """
 
     n_samples: int
@@ -134,85 +173,202 @@ class LeastSquaresStatistics:
 
     @property
     def n_features(self) -> int:
+        """Number of features (columns of ``X``)."""
         return self.shift_x.shape[0]
 
     @property
     def n_targets(self) -> int:
+        """Number of targets (columns of ``Y``)."""
         return self.shift_y.shape[0]
 
 
 def block_statistics(
-    X: np.ndarray,
-    Y: np.ndarray,
-    sample_weight: np.ndarray | None,
-    shift_x: np.ndarray,
-    shift_y: np.ndarray,
-    centred: bool,
+    X: ArrayLike,
+    Y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    shift_x: ArrayLike | None = None,
+    shift_y: ArrayLike | None = None,
+    centred: bool = True,
 ) -> LeastSquaresStatistics:
-    """The statistics of one block of rows.
+    """The least-squares statistics of one block of rows.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_targets)
-    sample_weight : ndarray of shape (n_samples,) or None
-    shift_x, shift_y : ndarray
-        Reference point subtracted from the rows (zeros when not ``centred``).
-    centred : bool
-        Centre the rows on their weighted mean (a head with an intercept).
+    X : array-like of shape (n_samples, n_features)
+        Features of the block.
+    Y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Its targets (a 1-D ``Y`` is one target).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows (``None``: unit weights).
+    shift_x : array-like of shape (n_features,), default=None
+        Reference point subtracted from the features before accumulating
+        (``None``: zeros). Blocks to be merged must share it. A point near
+        the data (e.g. the first row of the first block) keeps the merge
+        exact to rounding when the means are large next to the spread.
+    shift_y : array-like of shape (n_targets,), default=None
+        The same for the targets.
+    centred : bool, default=True
+        Centre the rows on their weighted mean: the statistics of a head
+        with ``fit_intercept=True``; ``False`` for ``fit_intercept=False``.
 
     Returns
     -------
     LeastSquaresStatistics
+        The statistics of the block.
+
+    See Also
+    --------
+    merge_statistics : Merge the statistics of two blocks.
+
+    Notes
+    -----
+    The triangular factor is computed by Cholesky-QR2 (matrix products) when
+    the block has at least four rows per column and is well conditioned,
+    otherwise by Householder QR, one memory block of rows at a time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.heads import block_statistics
+    >>> X = np.array([[0.0, 1.0], [1.0, 3.0], [2.0, 2.0]])
+    >>> stats = block_statistics(X, [1.0, 2.0, 4.0])
+    >>> stats.n_samples, stats.weight_sum, stats.R.shape
+    (3, 3.0, (3, 3))
+    >>> stats.mean_x
+    array([1., 2.])
     """
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    n, d = X.shape
-    width = d + Y.shape[1]
-    w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    centred = check_bool(centred, "centred")
+    Xb = _finite(X, "X")
+    Yb = _finite(Y, "Y", ensure_2d=False)
+    if Yb.ndim == 1:
+        Yb = Yb[:, None]
+    if Yb.ndim != 2 or Xb.shape[0] != Yb.shape[0]:
+        raise ValueError(
+            "block_statistics needs X of shape (n_samples, n_features) and Y "
+            f"with as many rows; got X of shape {Xb.shape} and Y of shape "
+            f"{Yb.shape}."
+        )
+    n, d = Xb.shape
+    ref_x = _reference(shift_x, d, "shift_x")
+    ref_y = _reference(shift_y, Yb.shape[1], "shift_y")
+    width = d + Yb.shape[1]
+    w = None
+    if sample_weight is not None:
+        w = _finite(sample_weight, "sample_weight", ensure_2d=False)
+        if w.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}.")
+        if np.any(w < 0):
+            raise ValueError("sample_weight must be non-negative.")
     w_sum = float(n) if w is None else float(w.sum())
-    mean_x, mean_y = np.zeros(d), np.zeros(Y.shape[1])
+    mean_x, mean_y = np.zeros(d), np.zeros(Yb.shape[1])
     if w_sum > 0 and d:
-        mean_x = np.average(X - shift_x, axis=0, weights=w)
-    if w_sum > 0 and Y.shape[1]:
-        mean_y = np.average(Y - shift_y, axis=0, weights=w)
-    offset_x = shift_x + mean_x if centred else shift_x
-    offset_y = shift_y + mean_y if centred else shift_y
+        mean_x = np.average(Xb - ref_x, axis=0, weights=w)
+    if w_sum > 0 and Yb.shape[1]:
+        mean_y = np.average(Yb - ref_y, axis=0, weights=w)
+    offset_x = ref_x + mean_x if centred else ref_x
+    offset_y = ref_y + mean_y if centred else ref_y
     R: np.ndarray | None = None
     if n >= 4 * width and width:
         A = np.empty((n, width))
-        A[:, :d] = X - offset_x
-        A[:, d:] = Y - offset_y
+        A[:, :d] = Xb - offset_x
+        A[:, d:] = Yb - offset_y
         if w is not None:
             A *= np.sqrt(w)[:, None]
-        R = _cholesky_qr2(A, max(4 * width, 8 * _BLOCK_ENTRIES // width))
+        R = _cholesky_qr2(A, max(4 * width, 8 * BLOCK_ENTRIES // width))
         del A
     if R is None:  # few rows, or too ill-conditioned for Cholesky-QR2
-        step = max(4 * width, _BLOCK_ENTRIES // max(1, width))
+        step = max(4 * width, BLOCK_ENTRIES // max(1, width))
         R = np.zeros((0, width))
         for start in range(0, n, step):
             rows = slice(start, min(start + step, n))
-            block = np.hstack([X[rows] - offset_x, Y[rows] - offset_y])
+            block = np.hstack([Xb[rows] - offset_x, Yb[rows] - offset_y])
             if w is not None:
                 block *= np.sqrt(w[rows])[:, None]
             R = _triangular(np.vstack([R, block]), width)
-    return LeastSquaresStatistics(
-        n, w_sum, shift_x, shift_y, mean_x, mean_y, R, centred
+    return LeastSquaresStatistics(n, w_sum, ref_x, ref_y, mean_x, mean_y, R, centred)
+
+
+def _finite(a: Any, name: str, ensure_2d: bool = True) -> np.ndarray:
+    """``a`` as a finite, real float64 array (empty blocks allowed)."""
+    return check_array(
+        a,
+        dtype=np.float64,
+        ensure_2d=ensure_2d,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+        input_name=name,
     )
+
+
+def _reference(shift: Any, size: int, name: str) -> np.ndarray:
+    """A reference point as a float64 vector of ``size`` entries (zeros if None)."""
+    if shift is None:
+        return np.zeros(size)
+    shift = np.atleast_1d(_finite(shift, name, ensure_2d=False))
+    if shift.shape != (size,):
+        raise ValueError(f"{name} must have shape ({size},), got {shift.shape}.")
+    return shift
 
 
 def merge_statistics(
     a: LeastSquaresStatistics, b: LeastSquaresStatistics
 ) -> LeastSquaresStatistics:
-    """The statistics of the union of two sets of rows (Chan et al.'s merge).
+    """The statistics of the union of two blocks of rows (Chan et al.'s merge).
 
-    Both must share the reference point (``shift_x``, ``shift_y``).
+    Exact in exact arithmetic, and backward stable: the merged factor is the
+    ``R`` factor of ``[R_a; R_b; √(w_a w_b / w) δᵀ]`` with ``δ`` the
+    difference of the two blocks' means. Associative up to rounding, so any
+    tree of merges gives the statistics of all the rows.
+
+    Parameters
+    ----------
+    a, b : LeastSquaresStatistics
+        Statistics of two blocks, with the same numbers of features and
+        targets, the same reference point (``shift_x``, ``shift_y``) and the
+        same ``centred``.
+
+    Returns
+    -------
+    LeastSquaresStatistics
+        The statistics of the rows of both blocks.
+
+    See Also
+    --------
+    block_statistics : The statistics of one block of rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.heads import block_statistics, merge_statistics
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(50, 2)), rng.normal(size=50)
+    >>> merged = merge_statistics(
+    ...     block_statistics(X[:20], y[:20]), block_statistics(X[20:], y[20:])
+    ... )
+    >>> whole = block_statistics(X, y)
+    >>> merged.n_samples
+    50
+    >>> bool(np.allclose(merged.R.T @ merged.R, whole.R.T @ whole.R))
+    True
     """
     if a.n_features != b.n_features or a.n_targets != b.n_targets:
         raise ValueError(
             f"Cannot merge statistics of {a.n_features} features and "
             f"{a.n_targets} targets with {b.n_features} features and "
             f"{b.n_targets} targets."
+        )
+    if a.centred != b.centred:
+        raise ValueError(
+            "Cannot merge centred statistics (fit_intercept=True) with "
+            "uncentred ones (fit_intercept=False)."
+        )
+    if not (
+        np.array_equal(a.shift_x, b.shift_x) and np.array_equal(a.shift_y, b.shift_y)
+    ):
+        raise ValueError(
+            "Cannot merge statistics accumulated with different reference "
+            "points: pass the same shift_x and shift_y to block_statistics "
+            "for every block."
         )
     width = a.n_features + a.n_targets
     w = a.weight_sum + b.weight_sum
@@ -254,7 +410,7 @@ def tree_merge(parts: list[LeastSquaresStatistics]) -> LeastSquaresStatistics:
 class _StatisticsProblem:
     """A least-squares problem known only through its statistics.
 
-    Offers what the solvers of :mod:`skwtsg.heads._base` use from a
+    Offers what the solvers of :mod:`skwtsg.heads._solvers` use from a
     ``_Problem`` (Gram matrix, cross-products, column norms, the triangular
     reduction and residual passes), computed from ``R`` instead of the rows:
     with ``[Xt | Yt] = Q [R_x | R_y]``, ``Xtᵀ(Yt - Xt B) = R_xᵀ(R_y - R_x B)``
@@ -311,7 +467,7 @@ class _StatisticsProblem:
         if sv.size == 0:
             return 0
         n = max(self.n_samples, self.n_features)
-        cutoff = max(n * _EPS * sv.max(), self.noise_floor)
+        cutoff = max(n * EPS * sv.max(), self.noise_floor)
         return int(np.sum(sv > cutoff))
 
     def qr_reduce(self) -> tuple[np.ndarray, np.ndarray]:
@@ -335,12 +491,99 @@ class _StatisticsProblem:
 
 
 class _PartialFitMixin:
-    """``partial_fit`` for heads whose solution depends on the statistics only.
+    """The fits from statistics: ``fit_from_statistics`` and ``partial_fit``.
 
-    The statistics of every batch are merged (:func:`merge_statistics`),
-    then the head is solved from them exactly as :meth:`fit` solves it from
-    the rows; ``kkt_residual_`` is computed from the statistics.
+    For the heads whose solution depends on :class:`LeastSquaresStatistics`
+    only. :meth:`fit_from_statistics` solves the head from
+    :class:`LeastSquaresStatistics` exactly as :meth:`fit` solves it from the
+    rows, with ``kkt_residual_`` computed from the statistics;
+    :meth:`partial_fit` merges the statistics of every batch
+    (:func:`merge_statistics`) and calls it. The head's tags declare
+    ``head_tags.fits_from_statistics = True``.
     """
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.head_tags.fits_from_statistics = True
+        return tags
+
+    def fit_from_statistics(
+        self: Any, statistics: LeastSquaresStatistics, y_ndim: int = 2
+    ) -> Any:
+        """Fit the head from the sufficient statistics of its rows.
+
+        The same fit as :meth:`fit` on the rows the statistics were
+        accumulated from (to rounding), in ``O((n_features + n_targets)³)``
+        operations whatever the number of rows. It starts afresh, like
+        :meth:`fit`; a following :meth:`partial_fit` adds rows to these
+        statistics.
+
+        Parameters
+        ----------
+        statistics : LeastSquaresStatistics
+            The statistics of all the rows: :func:`block_statistics` of
+            blocks of rows, merged with :func:`merge_statistics`,
+            accumulated with ``centred=fit_intercept``.
+        y_ndim : {1, 2}, default=2
+            The dimension of the targets the statistics stand for: ``1``
+            gives the fitted attributes the shapes of a fit on a 1-D ``y``
+            (one target only).
+
+        Returns
+        -------
+        self : object
+            The fitted head. ``n_features_in_`` is the number of features of
+            the statistics; ``feature_names_in_`` is not set (the statistics
+            carry no names).
+
+        Raises
+        ------
+        ValueError
+            When the statistics were accumulated with the other
+            ``fit_intercept``, ``y_ndim=1`` is given for several targets, or
+            the weights sum to zero.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skwtsg.heads import RidgeHead, block_statistics, merge_statistics
+        >>> rng = np.random.default_rng(0)
+        >>> X, Y = rng.normal(size=(80, 4)), rng.normal(size=(80, 2))
+        >>> stats = merge_statistics(
+        ...     block_statistics(X[:30], Y[:30]), block_statistics(X[30:], Y[30:])
+        ... )
+        >>> head = RidgeHead(alpha=2.0).fit_from_statistics(stats)
+        >>> full = RidgeHead(alpha=2.0).fit(X, Y)
+        >>> bool(np.allclose(head.coef_, full.coef_, rtol=1e-10))
+        True
+        >>> head.n_features_in_
+        4
+        """
+        self._validate_params()
+        if not isinstance(statistics, LeastSquaresStatistics):
+            raise TypeError(
+                "statistics must be LeastSquaresStatistics (from "
+                f"block_statistics), got {type(statistics).__name__}."
+            )
+        if y_ndim not in (1, 2) or isinstance(y_ndim, bool):
+            raise ValueError(f"y_ndim must be 1 or 2, got {y_ndim!r}.")
+        if y_ndim == 1 and statistics.n_targets != 1:
+            raise ValueError(
+                f"y_ndim=1 needs statistics of one target, got {statistics.n_targets}."
+            )
+        if statistics.centred != bool(self.fit_intercept):
+            raise ValueError(
+                "The statistics were accumulated with "
+                f"fit_intercept={statistics.centred}, but the head has "
+                f"fit_intercept={self.fit_intercept}."
+            )
+        problem = _StatisticsProblem(statistics, bool(self.fit_intercept))
+        self._fit_problem(problem, y_ndim)
+        self.n_features_in_ = statistics.n_features
+        self.__dict__.pop("feature_names_in_", None)
+        self._statistics = statistics
+        self._y_ndim = y_ndim
+        return self
 
     def partial_fit(
         self: Any,
@@ -406,18 +649,8 @@ class _PartialFitMixin:
         )
         if not first:
             stats = merge_statistics(self._statistics, stats)
-        return self._fit_statistics(stats, y_arr.ndim)
-
-    def _fit_statistics(self: Any, stats: LeastSquaresStatistics, y_ndim: int) -> Any:
-        """Solve from ``stats`` (``n_features_in_`` must already be set)."""
-        if stats.centred != bool(self.fit_intercept):
-            raise ValueError(
-                "The statistics were accumulated with "
-                f"fit_intercept={stats.centred}, but the head has "
-                f"fit_intercept={self.fit_intercept}."
-            )
-        problem = _StatisticsProblem(stats, bool(self.fit_intercept))
-        self._fit_problem(problem, y_ndim)
-        self._statistics = stats
-        self._y_ndim = y_ndim
+        names = getattr(self, "feature_names_in_", None)  # set by validate_data
+        self.fit_from_statistics(stats, y_arr.ndim)
+        if names is not None:
+            self.feature_names_in_ = names
         return self

@@ -98,6 +98,13 @@ COVERAGE = {
     "ridge_loo_errors": "ridge leave-one-out",
     "weak_to_strong_classification_report": "KL metrics, accuracy PGR",
     "WeakToStrongRegressor": "numeric estimators, non-finite parameters",
+    "WeakSupervisorSearch": "numeric estimators, non-finite parameters",
+    "HeadTags": "not an entry point (a tags record)",
+    "SkwtsgTags": "not an entry point (a tags record)",
+    "get_head_tags": "convexity",
+    "LeastSquaresStatistics": "not an entry point (a statistics record)",
+    "block_statistics": "statistics",
+    "merge_statistics": "statistics",
     "bound_scorer": "scorers",
     "misfit_scorer": "scorers",
     "strong_error_scorer": "scorers",
@@ -172,6 +179,10 @@ def _numeric_estimators():
         BallLeastSquaresHead(radius=1.0),
         NonNegativeLeastSquaresHead(),
         skwtsg.WeakToStrongRegressor(PCA(1), random_state=0),
+        skwtsg.WeakSupervisorSearch(
+            {"pca": (PCA(1), LeastSquaresHead()), "ridge": RidgeHead()},
+            random_state=0,
+        ),
     ]
     if HAS_TORCH:
         out += [GradientLinearHead(max_epochs=3), NonConvexHead(max_epochs=3)]
@@ -210,7 +221,9 @@ def test_numeric_fit_refuses_bad_input(estimator, case):
     make, match = BAD_FIT_INPUTS[case]
     X_bad, y_bad, sw = make()
     if (
-        isinstance(estimator, skwtsg.WeakToStrongRegressor)
+        isinstance(
+            estimator, (skwtsg.WeakToStrongRegressor, skwtsg.WeakSupervisorSearch)
+        )
         and case == "y NaN everywhere"
     ):
         match = "labeled|NaN"
@@ -280,6 +293,7 @@ def _constructible():
 
     out = [
         skwtsg.WeakToStrongRegressor(PCA(1)),
+        skwtsg.WeakSupervisorSearch({"ridge": RidgeHead()}),
         LeastSquaresHead(),
         RidgeHead(),
         BallLeastSquaresHead(),

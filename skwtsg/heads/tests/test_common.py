@@ -7,11 +7,15 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skwtsg.heads import (
     BallLeastSquaresHead,
+    HeadTags,
     IsotonicHead,
     LeastSquaresHead,
     NonNegativeLeastSquaresHead,
     RidgeHead,
     RidgeLOOHead,
+    SkwtsgTags,
+    SoftmaxHead,
+    get_head_tags,
 )
 
 
@@ -19,7 +23,9 @@ from skwtsg.heads import (
     [
         LeastSquaresHead(),
         LeastSquaresHead(fit_intercept=False),
+        LeastSquaresHead(solver="qr"),
         RidgeHead(),
+        RidgeHead(solver="dual"),
         NonNegativeLeastSquaresHead(),
         BallLeastSquaresHead(radius=0.5),
     ],
@@ -37,10 +43,18 @@ def test_sklearn_compatible(estimator, check):
         BallLeastSquaresHead(),
         IsotonicHead(),
         RidgeLOOHead(),
+        SoftmaxHead(),
     ],
 )
-def test_declares_convexity(head):
-    assert type(head)._skwtsg_convex is True
+def test_declares_convexity_in_its_tags(head):
+    tags = get_tags(head)
+    assert isinstance(tags, SkwtsgTags)
+    from_statistics = isinstance(head, (LeastSquaresHead, RidgeHead))
+    assert tags.head_tags == HeadTags(
+        convex=True, exact=True, fits_from_statistics=from_statistics
+    )
+    assert get_head_tags(head) is not tags.head_tags  # fresh tags on each call
+    assert from_statistics == hasattr(head, "fit_from_statistics")
 
 
 def test_isotonic_head_declares_one_feature():

@@ -23,17 +23,34 @@ from sklearn.preprocessing import StandardScaler
 
 from skwtsg.heads import (
     BallLeastSquaresHead,
+    HeadTags,
     IsotonicHead,
     LeastSquaresHead,
     NonNegativeLeastSquaresHead,
     RidgeHead,
+    SkwtsgTags,
+    SoftmaxHead,
     check_head_convexity,
+    get_head_tags,
     is_convex_head,
 )
 
 
-class _NonConvexHead(RegressorMixin, BaseEstimator):
-    _skwtsg_convex = False
+class _DeclaredHead(RegressorMixin, BaseEstimator):
+    """A custom head that declares its ``head_tags`` (as the user guide shows)."""
+
+    def __init__(self, convex=None, exact=True):
+        self.convex = convex
+        self.exact = exact
+
+    def __sklearn_tags__(self):
+        tags = SkwtsgTags.from_tags(super().__sklearn_tags__())
+        tags.head_tags = HeadTags(convex=self.convex, exact=self.exact)
+        return tags
+
+
+def _NonConvexHead():
+    return _DeclaredHead(convex=False)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +61,9 @@ class _NonConvexHead(RegressorMixin, BaseEstimator):
         NonNegativeLeastSquaresHead(),
         BallLeastSquaresHead(),
         IsotonicHead(),
+        SoftmaxHead(),
+        _DeclaredHead(convex=True),
+        make_pipeline(StandardScaler(), _DeclaredHead(convex=True)),
         LinearRegression(),
         LinearRegression(positive=True),
         Ridge(),
@@ -71,6 +91,7 @@ def test_convex_heads(head):
         IsotonicRegression(increasing="auto"),
         Lars(),  # unfitted: n_nonzero_coefs may stop it early
         make_pipeline(StandardScaler(), MLPRegressor()),
+        _DeclaredHead(convex=None),  # SkwtsgTags that declare nothing
     ],
 )
 def test_unknown_heads_warn(head):
@@ -123,3 +144,36 @@ def test_exact_heads_are_exact():
 
     assert is_convex_head(LeastSquaresHead(), return_exact=True) == (True, True)
     assert is_convex_head(Ridge(), return_exact=True) == (True, True)
+
+
+def test_declared_approximate_head_warns():
+    head = _DeclaredHead(convex=True, exact=False)
+    assert is_convex_head(head, return_exact=True) == (True, False)
+    pipe = make_pipeline(StandardScaler(), head)
+    assert is_convex_head(pipe, return_exact=True) == (True, False)
+    with pytest.warns(UserWarning, match="only up to the optimisation error"):
+        assert check_head_convexity(head) is True
+
+
+def test_tags_replace_the_private_attributes():
+    """The former class attribute ``_skwtsg_convex`` is not read any more."""
+
+    class Legacy(RegressorMixin, BaseEstimator):
+        _skwtsg_convex = True
+
+    assert is_convex_head(Legacy()) is None
+
+
+@pytest.mark.parametrize("obj", [None, "passthrough", object(), LeastSquaresHead])
+def test_objects_without_head_tags_declare_nothing(obj):
+    assert get_head_tags(obj) == HeadTags()
+
+
+def test_skwtsg_tags_pass_the_tag_checks():
+    from sklearn.utils.estimator_checks import check_valid_tag_types
+
+    check_valid_tag_types("_DeclaredHead", _DeclaredHead(convex=True))
+    tags = SkwtsgTags.from_tags(_DeclaredHead().__sklearn_tags__())
+    assert tags.head_tags == HeadTags(convex=None)
+    with pytest.raises(AttributeError):
+        tags.head_tag = HeadTags()  # slots: a misspelt tag is an error

@@ -10,11 +10,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 torch = pytest.importorskip("torch")
 
-from skwtsg.heads._gradient import (  # noqa: E402
-    GradientLinearHead,
-    NonConvexHead,
-    _phi_numpy,
-)
+from skwtsg.heads import get_head_tags  # noqa: E402
+from skwtsg.heads._gradient import GradientLinearHead, NonConvexHead  # noqa: E402
+from skwtsg.heads._phi_linear import _phi_numpy  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -44,9 +42,9 @@ def test_gradient_linear_head_close_to_least_squares(linear_problem):
     assert ls_mse <= head.train_loss_ < 1.05 * ls_mse
     assert len(head.loss_curve_) == head.n_iter_ == 60
     assert head.loss_curve_[-1] < head.loss_curve_[0]
-    # a convex set, an approximate minimiser: its own flag, not the exact one
-    assert GradientLinearHead._skwtsg_convex_approximate is True
-    assert not hasattr(GradientLinearHead, "_skwtsg_convex")
+    # a convex set, an approximate minimiser: its tags say so
+    tags = get_head_tags(head)
+    assert tags.convex is True and tags.exact is False
     assert 0 < head.kkt_residual_ < 0.05
 
 
@@ -150,7 +148,7 @@ def test_nonconvex_head_recovers_phi_linear_target(activation):
     if activation != "relu":  # relu: units off everywhere are not identified
         np.testing.assert_allclose(head.coef_, W.T, rtol=1e-3, atol=1e-4)
         np.testing.assert_allclose(head.intercept_, b, atol=1e-3)
-    assert NonConvexHead._skwtsg_convex is False
+    assert get_head_tags(head).convex is False
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])

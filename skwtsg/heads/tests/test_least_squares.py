@@ -126,7 +126,8 @@ def test_perfect_fit_certificate_is_rounding_level():
 def test_certificate_detects_a_wrong_solution(data):
     """The certificate is not vacuous: perturbing the solution raises it."""
     X, Y, _ = data
-    from skwtsg.heads._base import _prepare_problem, _stationarity_residual
+    from skwtsg.heads._problem import _prepare_problem
+    from skwtsg.heads._solvers import _stationarity_residual
 
     head = LeastSquaresHead().fit(X, Y)
     problem = _prepare_problem(X, Y, None, True)
@@ -263,7 +264,8 @@ def test_pythagorean_identity_with_large_feature_means(seed):
 
 @pytest.mark.parametrize("head", [LeastSquaresHead(), RidgeHead(alpha=1e-3)])
 def test_intercept_certificate_catches_a_wrong_intercept(head):
-    from skwtsg.heads._base import _fit_intercept, _mean_residual, _prepare_problem
+    from skwtsg.heads._base import _fit_intercept, _mean_residual
+    from skwtsg.heads._problem import _prepare_problem
 
     worst_old = 0.0
     for seed in range(8):
@@ -301,7 +303,7 @@ def test_ridge_dual_matches_primal(shape, weighted, fit_intercept, multi):
         w = rng.uniform(0.2, 3.0, n)
         w[:3] = 0.0  # zero-weight rows: zero rows of the weighted design
     alpha = 0.3 * n
-    primal = RidgeHead(alpha, fit_intercept=fit_intercept, solver="primal")
+    primal = RidgeHead(alpha, fit_intercept=fit_intercept, solver="cholesky")
     dual = RidgeHead(alpha, fit_intercept=fit_intercept, solver="dual")
     primal.fit(X, y, sample_weight=w)
     dual.fit(X, y, sample_weight=w)
@@ -320,11 +322,8 @@ def test_ridge_dual_matches_primal(shape, weighted, fit_intercept, multi):
 
 def test_ridge_dual_certificate_detects_a_wrong_solution():
     """The dual path's certificate is measured on the data, not assumed."""
-    from skwtsg.heads._base import (
-        _prepare_problem,
-        _solve_ridge_dual,
-        _stationarity_residual,
-    )
+    from skwtsg.heads._problem import _prepare_problem
+    from skwtsg.heads._solvers import _solve_ridge_dual, _stationarity_residual
 
     rng = np.random.default_rng(3)
     X, y = rng.normal(size=(30, 80)), rng.normal(size=(30, 1))
@@ -374,11 +373,11 @@ def test_shifted_one_pass_centring_matches_lstsq(weighted, adversarial):
     A feature that is shifted on the rows the strided sample skips makes it a
     poor estimate of that mean, which takes the second pass.
     """
-    from skwtsg.heads import _base
+    from skwtsg.heads import _constants, _problem
 
     rng = np.random.default_rng(7)
     step = 40  # the sample reads every 40th row
-    n = step * _base._SHIFT_SAMPLE
+    n = step * _constants.SHIFT_SAMPLE
     X = rng.normal(size=(n, 4)) * [1.0, 1e-3, 10.0, 1.0] + [3.0, 1e3, -50.0, 0.0]
     Y = X @ rng.normal(size=(4, 3)) + rng.normal(size=(n, 3)) + [1e4, 0.0, -7.0]
     if adversarial:
@@ -387,17 +386,17 @@ def test_shifted_one_pass_centring_matches_lstsq(weighted, adversarial):
         X[np.arange(n) % step != 0, 0] += 50.0
     w = rng.uniform(0.1, 2.0, size=n) if weighted else None
     calls = []
-    original = _base._accumulate
+    original = _problem._accumulate
 
     def counting(*args):
         calls.append(1)
         return original(*args)
 
-    _base._accumulate = counting
+    _problem._accumulate = counting
     try:
         head = LeastSquaresHead().fit(X, Y, sample_weight=w)
     finally:
-        _base._accumulate = original
+        _problem._accumulate = original
     assert len(calls) == (2 if adversarial else 1)
     sw = np.ones(n) if w is None else w
     xc = np.sqrt(sw)[:, None] * (X - np.average(X, axis=0, weights=sw))
@@ -405,7 +404,7 @@ def test_shifted_one_pass_centring_matches_lstsq(weighted, adversarial):
     ref = np.linalg.lstsq(xc, yc, rcond=None)[0]  # exactly centred reference
     assert_allclose(head.coef_, ref.T, rtol=1e-10, atol=1e-12)
     assert_allclose(head.predict(X), _lstsq_reference(X, Y, w), rtol=1e-10, atol=1e-9)
-    problem = _base._prepare_problem(X, Y, w, True)
+    problem = _problem._prepare_problem(X, Y, w, True)
     assert_allclose(problem.gram, xc.T @ xc, rtol=1e-10, atol=1e-9)
     assert_allclose(problem.xty, xc.T @ yc, rtol=1e-10, atol=1e-9)
     assert_allclose(problem.yty, np.sum(yc**2, axis=0), rtol=1e-10)
@@ -440,11 +439,11 @@ def test_unshifted_pass_matches_lstsq(y_mean, adversarial, n_features):
     features the targets' statistics come from blocks of rows; with 24 (at
     least 8 per target and ones column) from one copy ``[Y - s, 1]``.
     """
-    from skwtsg.heads import _base
+    from skwtsg.heads import _constants, _problem
 
     rng = np.random.default_rng(11)
     step = 40
-    n = step * _base._SHIFT_SAMPLE
+    n = step * _constants.SHIFT_SAMPLE
     reps = -(-n_features // 5)
     scales = np.tile([1.0, 2.0, 0.5, 1.0, 3.0], reps)[:n_features]
     means = np.tile([0.5, -1.0, 0.2, 0.0, 2.0], reps)[:n_features]
@@ -453,17 +452,17 @@ def test_unshifted_pass_matches_lstsq(y_mean, adversarial, n_features):
     if adversarial:
         X[np.arange(n) % step != 0, 1] += 100.0
     shifts = []
-    original = _base._accumulate
+    original = _problem._accumulate
 
     def recording(X_, Y_, sqrt_w, shift_x, shift_y, gram):
         shifts.append((shift_x.copy(), shift_y.copy()))
         return original(X_, Y_, sqrt_w, shift_x, shift_y, gram)
 
-    _base._accumulate = recording
+    _problem._accumulate = recording
     try:
         head = LeastSquaresHead().fit(X, Y)
     finally:
-        _base._accumulate = original
+        _problem._accumulate = original
     assert not np.any(shifts[0][0])  # the first pass reads X unshifted
     assert np.any(shifts[0][1]) == bool(y_mean)  # and shifts Y if its mean is large
     assert len(shifts) == (2 if adversarial else 1)
@@ -473,8 +472,101 @@ def test_unshifted_pass_matches_lstsq(y_mean, adversarial, n_features):
     assert_allclose(
         head.predict(X), _lstsq_reference(X, Y, None), rtol=1e-10, atol=1e-9
     )
-    problem = _base._prepare_problem(X, Y, None, True)
+    problem = _problem._prepare_problem(X, Y, None, True)
     assert_allclose(problem.gram, xc.T @ xc, rtol=1e-10, atol=1e-9)
     assert_allclose(problem.xty, xc.T @ yc, rtol=1e-10, atol=1e-9)
     assert_allclose(problem.yty, np.sum(yc**2, axis=0), rtol=1e-10)
     assert_allclose(problem.x_sum, 0.0, atol=1e-8 * n)
+
+
+def _solver_design(shape, weighted, seed=21):
+    """Well-conditioned features with means and scales, three targets."""
+    rng = np.random.default_rng(seed)
+    n, d = shape
+    X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, d) + rng.normal(size=d) * 3
+    Y = X @ rng.normal(size=(d, 3)) + rng.normal(size=(n, 3))
+    w = rng.uniform(0.2, 3.0, n) if weighted else None
+    return X, Y, w
+
+
+@pytest.mark.parametrize("head", [LeastSquaresHead(), RidgeHead(alpha=3.0)])
+@pytest.mark.parametrize("shape", [(200, 8), (30, 60)], ids=["tall", "wide"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_explicit_solvers_match_auto(head, shape, weighted, fit_intercept):
+    """Every explicit solver gives the coefficients of ``solver="auto"``."""
+    X, Y, w = _solver_design(shape, weighted)
+    head = clone(head).set_params(fit_intercept=fit_intercept)
+    auto = clone(head).fit(X, Y, sample_weight=w)
+    solvers = ["cholesky", "qr", "dual"]
+    if isinstance(head, RidgeHead):
+        solvers.append("primal")
+    for solver in solvers:
+        fitted = clone(head).set_params(solver=solver).fit(X, Y, sample_weight=w)
+        # The path asked for, or its documented fallback on a system too
+        # badly conditioned (e.g. a singular Gram or kernel matrix).
+        named = "cholesky" if solver == "primal" else solver
+        assert fitted.solver_ in {named, "qr"}, solver
+        # With an intercept (centred columns) these systems are well
+        # conditioned: the path named is taken.
+        well_conditioned = solver == "qr" or (
+            fit_intercept
+            and (
+                (named == "cholesky" and shape[0] > shape[1])
+                or (named == "dual" and isinstance(head, RidgeHead))
+            )
+        )
+        if well_conditioned:
+            assert fitted.solver_ == named, solver
+        scale = np.abs(auto.coef_).max()
+        assert_allclose(fitted.coef_, auto.coef_, rtol=1e-10, atol=1e-10 * scale)
+        assert_allclose(
+            fitted.intercept_, auto.intercept_, rtol=1e-10, atol=1e-10 * scale
+        )
+        assert fitted.kkt_residual_ <= 1e-8
+
+
+@pytest.mark.parametrize("shape", [(200, 8), (30, 60)], ids=["tall", "wide"])
+def test_auto_is_the_explicit_choice_bitwise(shape):
+    """``"auto"`` takes exactly the path of the explicit solver it names.
+
+    Least squares: ``"cholesky"`` (which falls back to ``"qr"`` by itself);
+    ridge: ``"dual"`` with fewer rows than features, otherwise
+    ``"cholesky"``. The same preparation and solve: bitwise the same fit.
+    """
+    X, Y, w = _solver_design(shape, weighted=True)
+    pairs = [
+        (LeastSquaresHead(), LeastSquaresHead(solver="cholesky")),
+        (
+            RidgeHead(alpha=3.0),
+            RidgeHead(alpha=3.0, solver="dual" if shape[0] < shape[1] else "cholesky"),
+        ),
+    ]
+    for auto, explicit in pairs:
+        auto.fit(X, Y, sample_weight=w)
+        explicit.fit(X, Y, sample_weight=w)
+        assert auto.solver_ == explicit.solver_
+        np.testing.assert_array_equal(auto.coef_, explicit.coef_)
+        np.testing.assert_array_equal(auto.intercept_, explicit.intercept_)
+        assert auto.kkt_residual_ == explicit.kkt_residual_
+
+
+def test_qr_solver_from_statistics():
+    """``partial_fit`` takes ``solver="qr"`` too; ``"dual"`` is ``"cholesky"``."""
+    X, Y, _ = _solver_design((200, 8), weighted=False)
+    full = LeastSquaresHead().fit(X, Y)
+    for solver, path in [("qr", "qr"), ("dual", "cholesky"), ("auto", "cholesky")]:
+        head = LeastSquaresHead(solver=solver)
+        for rows in np.array_split(np.arange(200), 3):
+            head.partial_fit(X[rows], Y[rows])
+        assert head.solver_ == path
+        assert_allclose(head.coef_, full.coef_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("head", [LeastSquaresHead(), RidgeHead()])
+def test_solver_is_validated(head):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = np.ones((5, 2)), np.ones(5)
+    with pytest.raises(InvalidParameterError, match="solver"):
+        clone(head).set_params(solver="svd").fit(X, y)
