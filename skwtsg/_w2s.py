@@ -34,7 +34,7 @@ __all__ = ["WeakToStrongRegressor", "ROLES"]
 class _RegressionTask:
     """Weak labels are the weak model's values; losses are squared errors."""
 
-    loss_names = ("weak_error", "strong_error", "misfit")
+    loss_names: tuple[str, ...] = ("weak_error", "strong_error", "misfit")
 
     def __init__(self, data: _FitData) -> None:
         self.data = data
@@ -54,10 +54,12 @@ class _RegressionTask:
     def output(self, head: Any, Z: Any) -> np.ndarray:
         return _head_predict(head, Z, self.ndim)
 
-    def fit_ceiling(self, Z: Any, rows: np.ndarray) -> None:
+    def fit_ceiling(self, Z: Any, rows: np.ndarray) -> Any:
         return None
 
-    def losses(self, rows, weak, strong, ceiling) -> dict[str, Any]:
+    def losses(
+        self, rows: np.ndarray, weak: Any, strong: Any, ceiling: Any
+    ) -> dict[str, Any]:
         y = self.data.y[rows]
         return squared_losses(y, weak, strong)
 

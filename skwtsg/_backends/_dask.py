@@ -4,8 +4,9 @@ When ``X`` is a Dask array or DataFrame, ``fit`` never gathers the rows: the
 (fixed) featurizers run block by block on the workers, each block yields the
 heads' sufficient statistics (:class:`~skwtsg.heads.LeastSquaresStatistics`),
 which Dask merges in a tree, and the heads are solved from the merged
-statistics on the client (``fit_from_statistics``). The diagnostics are sums per block, added in a tree. Nothing larger
-than ``O(d² + one block)`` is held by one process.
+statistics on the client (``fit_from_statistics``). The diagnostics are
+sums per block, added in a tree. Nothing larger than ``O(d² + one block)``
+is held by one process.
 
 Rows get their roles from a hash of their global index and ``random_state``
 (:func:`skwtsg._roles.hash_role_codes`), so the roles, and hence the fit, do
