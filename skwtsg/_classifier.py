@@ -29,9 +29,18 @@ class _ClassificationTask:
 
     ndim = 1
 
-    def __init__(self, estimator: WeakToStrongClassifier, data: _FitData) -> None:
+    def __init__(
+        self,
+        estimator: WeakToStrongClassifier,
+        data: _FitData,
+        Y: np.ndarray,
+        target: np.ndarray,
+    ) -> None:
         self.estimator = estimator
         self.data = data
+        self.Y = Y  # class probabilities (one-hot for labels)
+        self.target = target  # what a head fitted on labels sees
+        self.weak_columns: np.ndarray | None = None
         self.ceiling: Any = None
         self.ceiling_columns: np.ndarray | None = None
 
@@ -47,34 +56,41 @@ class _ClassificationTask:
         )
 
     def weak_target(self, rows: np.ndarray) -> np.ndarray:
-        return self.estimator._target[rows]
+        return self.target[rows]
 
     def fit_weak(self, head: Any, Z: Any, rows: np.ndarray) -> Any:
-        fitted, self.estimator._weak_columns = self.estimator._fit_on_truth(
-            head, Z, rows, self.data, "weak_head"
-        )
+        fitted, self.weak_columns = self._fit_on_truth(head, Z, rows, "weak_head")
         return fitted
 
     def labels(self, weak_head: Any, Z: Any) -> np.ndarray:
-        return _proba(weak_head, Z, self.estimator._weak_columns)
+        return _proba(weak_head, Z, self.weak_columns)
 
     def output(self, head: Any, Z: Any) -> np.ndarray:
         columns = self.ceiling_columns if head is self.ceiling else None
         return _proba(head, Z, columns)
 
     def fit_ceiling(self, Z: Any, rows: np.ndarray) -> Any:
-        est = self.estimator
-        self.ceiling = None
-        if est.ceiling_head != "none" and self.data.labeled[rows].all():
-            ceiling = (
-                SoftmaxHead(alpha=_DEFAULT_ALPHA)
-                if est.ceiling_head is None
-                else est.ceiling_head
-            )
-            self.ceiling, self.ceiling_columns = est._fit_on_truth(
-                ceiling, Z, rows, self.data, "ceiling_head"
+        choice = self.estimator.ceiling_head
+        if choice != "none" and self.data.labeled[rows].all():
+            ceiling = SoftmaxHead(alpha=_DEFAULT_ALPHA) if choice is None else choice
+            self.ceiling, self.ceiling_columns = self._fit_on_truth(
+                ceiling, Z, rows, "ceiling_head"
             )
         return self.ceiling
+
+    def _fit_on_truth(self, head, Z, rows, name):
+        """Fit a head on true labels; return it and its column map.
+
+        A :class:`SoftmaxHead` is fitted on the class probabilities (one-hot
+        for labels), so it has a column for every class even when some class
+        has no row here; another head is fitted on the labels and must then
+        see every class.
+        """
+        weights = self.data.weights(rows)
+        if isinstance(head, SoftmaxHead):
+            return _fit_head(head, Z, self.Y[rows], weights, name), None
+        fitted = _fit_head(head, Z, self.target[rows], weights, name)
+        return fitted, self.estimator._column_map(fitted, name, len(rows))
 
     def losses(self, rows, weak, strong, ceiling) -> dict[str, Any]:
         classes = self.estimator.classes_
@@ -216,6 +232,10 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         For each diagnostic, the role of the rows it was measured on
         (``"eval"``, ``"strong"``, ``"both"``, ``"weak"``, ``"weak+strong"``),
         as in :class:`WeakToStrongRegressor`.
+    diagnostics_ : Diagnostics
+        The record every diagnostic is computed from: per row set (weak,
+        strong, eval), the row counts, weight sums and weighted sums of the
+        per-row losses; see :ref:`contributing` to add a diagnostic.
     train_report_ : dict
         The diagnostics on the strong head's own training rows, where the
         KL identity is exact.
@@ -346,33 +366,18 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
                     "positive weight on the labeled rows; a classifier needs at "
                     "least 2 classes."
                 )
-        self._Y = Y
-        self._target = y if self._proba_truth else self.classes_[Y.argmax(axis=1)]
+        target = y if self._proba_truth else self.classes_[Y.argmax(axis=1)]
+        self._fit_targets = (Y, target)  # for _task, next
         return y, labeled
 
     def _task(self, data: _FitData) -> _ClassificationTask:
-        self._fit_task = _ClassificationTask(self, data)
-        return self._fit_task
+        Y, target = self.__dict__.pop("_fit_targets")
+        return _ClassificationTask(self, data, Y, target)
 
-    def _after_fit(self, result) -> None:
-        task = self.__dict__.pop("_fit_task")
+    def _after_fit(self, result, task) -> None:
+        self._weak_columns = task.weak_columns
         self.ceiling_head_ = task.ceiling
         self._ceiling_columns = task.ceiling_columns
-        del self._Y, self._target
-
-    def _fit_on_truth(self, head, Z, rows, data, name):
-        """Fit a head on true labels; return it and its column map.
-
-        A :class:`SoftmaxHead` is fitted on the class probabilities (one-hot
-        for labels), so it has a column for every class even when some class
-        has no row here; another head is fitted on the labels and must then
-        see every class.
-        """
-        if isinstance(head, SoftmaxHead):
-            fitted = _fit_head(head, Z, self._Y[rows], data.weights(rows), name)
-            return fitted, None
-        fitted = _fit_head(head, Z, self._target[rows], data.weights(rows), name)
-        return fitted, self._column_map(fitted, name, len(rows))
 
     def _column_map(self, head: Any, name: str, n_rows: int) -> np.ndarray | None:
         """Index of each of ``classes_`` among the head's ``classes_`` columns."""

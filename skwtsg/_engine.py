@@ -69,8 +69,11 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
             "in-memory arrays or DataFrames."
         )
 
-    def _after_fit(self, result: FitResult) -> None:
-        """Checks of the fitted model (warnings)."""
+    def _after_fit(self, result: FitResult, task: Any) -> None:
+        """What the estimator keeps of its task, and checks of the fit (warnings).
+
+        ``task`` is what :meth:`_task` returned (``None`` on Dask inputs).
+        """
 
     # --------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=False)
@@ -111,12 +114,14 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
         """
         self._check_heads()
         weak_head, head = self._heads()
+        task = None
         if is_dask_collection(X):
             result = self._fit_dask(X, y, sample_weight, roles, weak_head, head)
         else:
             data = self._validate_fit_data(X, y, sample_weight, roles)
+            task = self._task(data)
             result = memory_backend.fit(
-                self._task(data),
+                task,
                 data,
                 weak_featurizer=self.weak_featurizer,
                 strong_featurizer=self.strong_featurizer,
@@ -124,7 +129,7 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
                 head=head,
             )
         self._set_fitted(result)
-        self._after_fit(result)
+        self._after_fit(result, task)
         return self
 
     def _validate_fit_data(

@@ -151,6 +151,10 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         trained the weak model: its error there is in-sample), ``"weak"``, or
         ``"weak+strong"`` for a bound combining a weak error on the weak rows
         with a misfit on the strong rows.
+    diagnostics_ : Diagnostics
+        The record every diagnostic is computed from: per row set (weak,
+        strong, eval), the row counts, weight sums and weighted sums of the
+        per-row losses; see :ref:`contributing` to add a diagnostic.
     train_report_ : dict
         The diagnostics on the strong model's training rows, the finite
         sample on which Theorem 1 holds exactly for an exact head (errors
@@ -279,7 +283,7 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         self._training_dim = result.diagnostics.ndim
         return result
 
-    def _after_fit(self, result: FitResult) -> None:
+    def _after_fit(self, result: FitResult, task: Any) -> None:
         # the interpolation warning already says the strong model copies
         if not result.interpolates and result.copy_moments is not None:
             _warn_if_copied_from_moments(*result.copy_moments)
