@@ -12,7 +12,6 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._backends._common import _fit_head, _FitData, _num_rows
 from ._engine import _BaseWeakToStrong
-from ._roles import EVAL_SIZE_CONSTRAINTS, STRONG_SIZE_CONSTRAINTS
 from ._utils._validation import check_partially_labeled_classes
 from .heads import SoftmaxHead
 from .metrics._kl import _check_proba, _error_rows, _kl_rows, _label_codes
@@ -303,14 +302,7 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
     """
 
     _parameter_constraints: dict = {
-        "weak_featurizer": [
-            HasMethods(["fit", "transform"]),
-            StrOptions({"passthrough"}),
-        ],
-        "strong_featurizer": [
-            HasMethods(["fit", "transform"]),
-            StrOptions({"passthrough"}),
-        ],
+        **_BaseWeakToStrong._parameter_constraints,
         "head": [HasMethods(["fit", "predict_proba"]), None],
         "weak_head": [HasMethods(["fit", "predict_proba"]), None],
         "ceiling_head": [
@@ -318,9 +310,6 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
             StrOptions({"none"}),
             None,
         ],
-        "eval_size": list(EVAL_SIZE_CONSTRAINTS),
-        "strong_size": list(STRONG_SIZE_CONSTRAINTS),
-        "random_state": ["random_state"],
     }
 
     def __init__(

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
@@ -30,18 +31,33 @@ from ._backends._common import (
     _is_passthrough,
     _num_rows,
 )
-from ._roles import assign_roles
+from ._roles import EVAL_SIZE_CONSTRAINTS, STRONG_SIZE_CONSTRAINTS, assign_roles
 
-__all__ = ["_BaseWeakToStrong"]
+__all__ = ["_BaseWeakToStrong", "check_X", "check_fit_inputs"]
 
 
 class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
     """The template fit, the input checks and the predictions of every estimator.
 
     Subclasses declare ``weak_featurizer``, ``strong_featurizer``, ``head``,
-    ``weak_head``, ``eval_size``, ``strong_size`` and ``random_state`` and
-    implement the hooks below.
+    ``weak_head``, ``eval_size``, ``strong_size`` and ``random_state`` (with
+    the constraints below, and those of their heads) and implement the hooks
+    below.
     """
+
+    _parameter_constraints: dict = {
+        "weak_featurizer": [
+            HasMethods(["fit", "transform"]),
+            StrOptions({"passthrough"}),
+        ],
+        "strong_featurizer": [
+            HasMethods(["fit", "transform"]),
+            StrOptions({"passthrough"}),
+        ],
+        "eval_size": list(EVAL_SIZE_CONSTRAINTS),
+        "strong_size": list(STRONG_SIZE_CONSTRAINTS),
+        "random_state": ["random_state"],
+    }
 
     # ------------------------------------------------------------- hooks
     def _check_heads(self) -> None:
@@ -140,18 +156,10 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
         roles: ArrayLike | None,
     ) -> _FitData:
         """Validate ``X``, ``y`` and ``sample_weight``; assign the roles."""
-        X_checked = self._validate_X(X, reset=True)
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        weights = None
-        if sample_weight is not None:
-            weights = _check_sample_weight(
-                sample_weight, X_checked, ensure_non_negative=True
-            )
-        y_arr, labeled = self._check_targets(y, X_checked.shape[0], weights)
+        X_rows, n_samples, weights = check_fit_inputs(
+            self, X, y, sample_weight, numeric=self._numeric_X()
+        )
+        y_arr, labeled = self._check_targets(y, n_samples, weights)
         split = assign_roles(
             labeled,
             eval_size=self.eval_size,
@@ -159,7 +167,6 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
             roles=roles,
             random_state=self.random_state,
         )
-        X_rows = X if hasattr(X, "iloc") else X_checked
         return _FitData.take(X_rows, y_arr, labeled, weights, split)
 
     def _set_fitted(self, result: FitResult) -> None:
@@ -181,31 +188,14 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
         self.diagnostic_rows_ = rows
 
     # ----------------------------------------------------------- inputs
-    def _validate_X(self, X: ArrayLike, reset: bool) -> Any:
-        dtype = self._x_dtype()
-        try:
-            return validate_data(
-                self, X, reset=reset, dtype=dtype, ensure_all_finite=True
-            )
-        except ValueError as exc:
-            if dtype == "numeric" and "could not convert" in str(exc):
-                raise ValueError(
-                    f"X must be numeric when both featurizers are 'passthrough' "
-                    f"({exc}); encode such columns in a featurizer (e.g. a "
-                    "ColumnTransformer with a OneHotEncoder)."
-                ) from exc
-            raise
-
-    def _x_dtype(self) -> str | None:
-        passthrough = _is_passthrough(self.weak_featurizer) and _is_passthrough(
+    def _numeric_X(self) -> bool:
+        return _is_passthrough(self.weak_featurizer) and _is_passthrough(
             self.strong_featurizer
         )
-        return "numeric" if passthrough else None
 
     def _check_predict_input(self, X: ArrayLike) -> Any:
         check_is_fitted(self)
-        X_checked = self._validate_X(X, reset=False)
-        return X if hasattr(X, "iloc") else X_checked
+        return check_X(self, X, numeric=self._numeric_X(), reset=False)
 
     def _features(self, side: str, X_rows: Any) -> Any:
         """The fitted ``side`` featurizer's checked features of validated rows."""
@@ -218,3 +208,50 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
             # "passthrough" returns the validated (finite) rows themselves
             check_finite=not _is_passthrough(getattr(self, name)),
         )
+
+
+def check_X(estimator: Any, X: ArrayLike, *, numeric: bool, reset: bool) -> Any:
+    """Validate ``X`` for ``estimator``; the rows as the featurizers get them.
+
+    ``numeric`` when every featurizer is "passthrough" (the heads see ``X``
+    itself); otherwise the featurizers may take other data (strings), and a
+    DataFrame is passed on as it is, once checked.
+    """
+    dtype = "numeric" if numeric else None
+    try:
+        X_checked = validate_data(
+            estimator, X, reset=reset, dtype=dtype, ensure_all_finite=True
+        )
+    except ValueError as exc:
+        if numeric and "could not convert" in str(exc):
+            raise ValueError(
+                f"X must be numeric when the featurizers are 'passthrough' "
+                f"({exc}); encode such columns in a featurizer (e.g. a "
+                "ColumnTransformer with a OneHotEncoder)."
+            ) from exc
+        raise
+    return X if hasattr(X, "iloc") else X_checked
+
+
+def check_fit_inputs(
+    estimator: Any,
+    X: ArrayLike,
+    y: ArrayLike | None,
+    sample_weight: ArrayLike | None,
+    *,
+    numeric: bool,
+) -> tuple[Any, int, np.ndarray | None]:
+    """Validate the inputs of ``fit``: the rows, their count and the weights."""
+    X_rows = check_X(estimator, X, numeric=numeric, reset=True)
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target "
+            "y is None."
+        )
+    n_samples = _num_rows(X_rows)
+    weights = None
+    if sample_weight is not None:
+        weights = _check_sample_weight(
+            sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+        )
+    return X_rows, n_samples, weights

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin, is_classifier
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._backends import is_dask_collection
@@ -23,7 +23,7 @@ from ._backends._common import (
     _warn_if_negative_bound,
 )
 from ._engine import _BaseWeakToStrong
-from ._roles import EVAL_SIZE_CONSTRAINTS, ROLES, STRONG_SIZE_CONSTRAINTS
+from ._roles import ROLES
 from ._utils._validation import check_partially_labeled_y, check_real_arrays
 from .heads import LeastSquaresHead
 from .metrics._losses import squared_losses
@@ -207,19 +207,9 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
     """
 
     _parameter_constraints: dict = {
-        "weak_featurizer": [
-            HasMethods(["fit", "transform"]),
-            StrOptions({"passthrough"}),
-        ],
-        "strong_featurizer": [
-            HasMethods(["fit", "transform"]),
-            StrOptions({"passthrough"}),
-        ],
+        **_BaseWeakToStrong._parameter_constraints,
         "head": [HasMethods(["fit", "predict"]), None],
         "weak_head": [HasMethods(["fit", "predict"]), None],
-        "eval_size": list(EVAL_SIZE_CONSTRAINTS),
-        "strong_size": list(STRONG_SIZE_CONSTRAINTS),
-        "random_state": ["random_state"],
     }
 
     def __init__(

@@ -11,9 +11,8 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
-from sklearn_compat.utils.validation import validate_data
 
 from .._backends import _memory
 from .._backends._common import (
@@ -28,6 +27,7 @@ from .._backends._common import (
     _warn_if_underdetermined,
 )
 from .._diagnostics import DIAGNOSTICS
+from .._engine import check_fit_inputs, check_X
 from .._roles import (
     BOTH,
     EVAL_SIZE_CONSTRAINTS,
@@ -288,27 +288,11 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _validate_fit_data(self, X, y, sample_weight, roles, supervisors):
-        passthrough = _is_passthrough(self.strong_featurizer) and all(
-            _is_passthrough(f) for f, _ in supervisors.values()
+        X_rows, n_samples, weights = check_fit_inputs(
+            self, X, y, sample_weight, numeric=self._numeric_X()
         )
-        X_checked = validate_data(
-            self,
-            X,
-            dtype="numeric" if passthrough else None,
-            ensure_all_finite=True,
-        )
-        if y is None:
-            raise ValueError(
-                "WeakSupervisorSearch requires y to be passed, but the target y "
-                "is None."
-            )
-        y_arr, labeled = check_partially_labeled_y(y, n_samples=X_checked.shape[0])
+        y_arr, labeled = check_partially_labeled_y(y, n_samples=n_samples)
         self._training_dim = y_arr.ndim
-        weights = None
-        if sample_weight is not None:
-            weights = _check_sample_weight(
-                sample_weight, X_checked, ensure_non_negative=True
-            )
         frozen = all(_is_frozen(f, h) for f, h in supervisors.values())
         if frozen and roles is None:
             # no weak model learns: every labeled row not held out is a strong row
@@ -329,7 +313,6 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 random_state=self.random_state,
             )
         self.roles_ = split.names()
-        X_rows = X if hasattr(X, "iloc") else X_checked
         return _FitData.take(X_rows, y_arr, labeled, weights, split)
 
     def predict(self, X: ArrayLike, supervisor: str | None = None) -> np.ndarray:
@@ -384,18 +367,14 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         return supervisor
 
     def _check_X(self, X: ArrayLike) -> Any:
-        passthrough = _is_passthrough(self.strong_featurizer) and all(
-            _is_passthrough(f)
-            for f, _ in _check_supervisors(self.weak_supervisors).values()
+        check_is_fitted(self)
+        return check_X(self, X, numeric=self._numeric_X(), reset=False)
+
+    def _numeric_X(self) -> bool:
+        supervisors = _check_supervisors(self.weak_supervisors).values()
+        return _is_passthrough(self.strong_featurizer) and all(
+            _is_passthrough(f) for f, _ in supervisors
         )
-        X_checked = validate_data(
-            self,
-            X,
-            reset=False,
-            dtype="numeric" if passthrough else None,
-            ensure_all_finite=True,
-        )
-        return X if hasattr(X, "iloc") else X_checked
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

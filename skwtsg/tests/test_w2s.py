@@ -272,7 +272,7 @@ def test_head_errors_name_the_head():
         WeakToStrongRegressor(PCA(n_components=2), head=IsotonicHead()).fit(X, y)
     X_str = X.astype(object)
     X_str[0, 0] = "cat"
-    with pytest.raises(ValueError, match="X must be numeric when both featurizers"):
+    with pytest.raises(ValueError, match="X must be numeric when the featurizers are"):
         WeakToStrongRegressor().fit(X_str, y)
 
 
