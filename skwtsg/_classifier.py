@@ -10,7 +10,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._backends._common import _fit_head, _FitData, _num_rows
+from ._backends._common import _fit_head, _FitData, _num_rows, _warn_if_copied_kl
 from ._engine import _BaseWeakToStrong
 from ._utils._validation import check_partially_labeled_classes
 from .heads import SoftmaxHead
@@ -367,6 +367,7 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         self._weak_columns = task.weak_columns
         self.ceiling_head_ = task.ceiling
         self._ceiling_columns = task.ceiling_columns
+        _warn_if_copied_kl(self.train_report_["misfit"])
 
     def _column_map(self, head: Any, name: str, n_rows: int) -> np.ndarray | None:
         """Index of each of ``classes_`` among the head's ``classes_`` columns."""

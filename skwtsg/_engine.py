@@ -28,6 +28,7 @@ from ._backends._common import (
     FitResult,
     _check_features,
     _FitData,
+    _is_fixed_weak_model,
     _is_passthrough,
     _num_rows,
 )
@@ -166,6 +167,7 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
             strong_size=self.strong_size,
             roles=roles,
             random_state=self.random_state,
+            fixed_weak=_is_fixed_weak_model(self.weak_featurizer, self._heads()[0]),
         )
         return _FitData.take(X_rows, y_arr, labeled, weights, split)
 

@@ -215,6 +215,7 @@ def assign_roles(
     strong_size: float | int | str = 0.5,
     roles: ArrayLike | None = None,
     random_state: int | np.random.RandomState | None = None,
+    fixed_weak: bool = False,
 ) -> RoleAssignment:
     """Give every row a role: weak, strong, both or eval.
 
@@ -239,6 +240,10 @@ def assign_roles(
         be ``"strong"``.
     random_state : int, RandomState instance or None, default=None
         Seed of the random division (unused with ``roles``).
+    fixed_weak : bool, default=False
+        The weak model is already fitted (it learns from no row): without
+        ``roles``, every row not held out is a ``"strong"`` row, and no row
+        need be ``"weak"``.
 
     Returns
     -------
@@ -267,10 +272,13 @@ def assign_roles(
     if roles is not None:
         codes = _codes_from_names(roles, labeled)
     else:
-        codes = _split_codes(labeled, eval_size, strong_size, random_state)
+        reuse = "reuse" if fixed_weak else strong_size
+        codes = _split_codes(labeled, eval_size, reuse, random_state)
+        if fixed_weak:  # no row is spent on a model that does not learn
+            codes[np.isin(codes, (WEAK, BOTH))] = STRONG
     split = RoleAssignment.from_codes(codes)
     n_weak, n_strong = len(split.weak_rows), len(split.strong_rows)
-    if n_weak == 0 or n_strong == 0:
+    if (n_weak == 0 and not fixed_weak) or n_strong == 0:
         raise ValueError(
             f"Too few rows to fit both models: {n_weak} sample(s) for the weak "
             f"model and {n_strong} sample(s) for the strong model (from "

@@ -276,7 +276,7 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
     def _after_fit(self, result: FitResult, task: Any) -> None:
         # the interpolation warning already says the strong model copies
         if not result.interpolates and result.copy_moments is not None:
-            _warn_if_copied_from_moments(*result.copy_moments)
+            _warn_if_copied_from_moments(*result.copy_moments, dask=task is None)
         _warn_if_negative_bound(
             self.bound_,
             (self.weak_error_, self.misfit_, result.label_variance),

@@ -211,7 +211,9 @@ def _copy_moments(
     return variance, gap
 
 
-def _warn_if_copied_from_moments(variance: np.ndarray, gap: np.ndarray) -> None:
+def _warn_if_copied_from_moments(
+    variance: np.ndarray, gap: np.ndarray, *, dask: bool = False
+) -> None:
     """Warn when the strong model reproduces its weak labels (zero gain).
 
     From the weak labels' variance and the misfit on the strong rows, per
@@ -222,16 +224,39 @@ def _warn_if_copied_from_moments(variance: np.ndarray, gap: np.ndarray) -> None:
         return
     ratio = float(np.max(gap[copied] / variance[copied]))
     tasks = "" if copied.size == 1 else f" ({int(copied.sum())} of {copied.size} tasks)"
+    tree = "DecisionTreeRegressor(max_depth=2)"
+    if dask:  # the Dask path fits no tree: a fitted one, frozen
+        tree = f"FrozenEstimator({tree}.fit(X_sample, y_sample))"
+    _warn_copied(
+        f"{tasks}: its misfit on its training rows is {ratio:.1g} times their variance",
+        f"weak_head={tree}",
+    )
+
+
+#: A KL misfit (in nats, scale-free) at most this is a copy: rounding of an
+#: exact copy is about 1e-16, a real misfit many orders larger.
+_KL_COPY_ATOL = 1e-10
+
+
+def _warn_if_copied_kl(misfit: float) -> None:
+    """Warn when a classifier's strong head reproduces the weak probabilities."""
+    if misfit <= _KL_COPY_ATOL:
+        _warn_copied(
+            f": its KL misfit on its training rows is {misfit:.1g} nats",
+            "weak_head=DecisionTreeClassifier(max_depth=2)",
+        )
+
+
+def _warn_copied(detail: str, example: str) -> None:
     warnings.warn(
-        f"The strong model reproduces its weak labels{tasks}: its misfit on its "
-        f"training rows is {ratio:.1g} times their variance. The weak model "
+        f"The strong model reproduces its weak labels{detail}. The weak model "
         "lies in the span of the strong model (e.g. a linear model on some of "
         "the strong features, or a PCA of them), so the strong head copies it "
         "and the gain is 0. Use a weak model outside the strong span: a weak "
         "representation the strong one cannot express, or a weak head of "
-        "another family, e.g. weak_head=DecisionTreeRegressor(max_depth=2).",
+        f"another family, e.g. {example}.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
 
 
@@ -266,6 +291,16 @@ def _warn_if_negative_bound(bound: Any, scales: tuple, rows: str) -> None:
         UserWarning,
         stacklevel=3,
     )
+
+
+def _is_fixed_weak_model(featurizer: Any, head: Any) -> bool:
+    """Whether a weak model learns nothing from its rows (it is fitted already).
+
+    Its featurizer is "passthrough" or frozen, its head a
+    :class:`~sklearn.frozen.FrozenEstimator`.
+    """
+    fixed = _is_passthrough(featurizer) or isinstance(featurizer, FrozenEstimator)
+    return fixed and isinstance(head, FrozenEstimator)
 
 
 def _is_passthrough(featurizer: Any) -> bool:

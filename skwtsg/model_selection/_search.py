@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin
-from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
@@ -21,6 +20,7 @@ from .._backends._common import (
     _fit_head,
     _FitData,
     _head_predict,
+    _is_fixed_weak_model,
     _is_passthrough,
     _warn_if_copied_from_moments,
     _warn_if_negative_bound,
@@ -29,12 +29,8 @@ from .._backends._common import (
 from .._diagnostics import DIAGNOSTICS
 from .._engine import check_fit_inputs, check_X
 from .._roles import (
-    BOTH,
     EVAL_SIZE_CONSTRAINTS,
-    STRONG,
     STRONG_SIZE_CONSTRAINTS,
-    WEAK,
-    RoleAssignment,
     assign_roles,
 )
 from .._utils._validation import check_partially_labeled_y
@@ -293,25 +289,14 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         )
         y_arr, labeled = check_partially_labeled_y(y, n_samples=n_samples)
         self._training_dim = y_arr.ndim
-        frozen = all(_is_frozen(f, h) for f, h in supervisors.values())
-        if frozen and roles is None:
-            # no weak model learns: every labeled row not held out is a strong row
-            split = assign_roles(
-                labeled,
-                eval_size=self.eval_size,
-                strong_size="reuse",
-                random_state=self.random_state,
-            )
-            codes = np.where(np.isin(split.codes, (WEAK, BOTH)), STRONG, split.codes)
-            split = RoleAssignment.from_codes(codes.astype(split.codes.dtype))
-        else:
-            split = assign_roles(
-                labeled,
-                eval_size=self.eval_size,
-                strong_size=self.strong_size,
-                roles=roles,
-                random_state=self.random_state,
-            )
+        split = assign_roles(
+            labeled,
+            eval_size=self.eval_size,
+            strong_size=self.strong_size,
+            roles=roles,
+            random_state=self.random_state,
+            fixed_weak=all(_is_fixed_weak_model(*sup) for sup in supervisors.values()),
+        )
         self.roles_ = split.names()
         return _FitData.take(X_rows, y_arr, labeled, weights, split)
 
@@ -411,11 +396,6 @@ def _check_supervisors(supervisors: Any) -> dict[str, tuple[Any, Any]]:
             )
         out[name] = (featurizer, head)
     return out
-
-
-def _is_frozen(featurizer: Any, head: Any) -> bool:
-    fixed = _is_passthrough(featurizer) or isinstance(featurizer, FrozenEstimator)
-    return fixed and isinstance(head, FrozenEstimator)
 
 
 #: Heads that fit each output column as they would fit it alone: their label

@@ -71,7 +71,7 @@ needs_transformers = pytest.mark.skipif(
 )
 
 SUBPACKAGES = ["skwtsg", "skwtsg.metrics", "skwtsg.heads", "skwtsg.featurizers"]
-SUBPACKAGES += ["skwtsg.datasets", "skwtsg.plot"]
+SUBPACKAGES += ["skwtsg.datasets", "skwtsg.plot", "skwtsg.model_selection"]
 
 # Where each public name is exercised in this module (or why it is not).
 COVERAGE = {

@@ -446,3 +446,43 @@ def test_dataframe_rows_reach_the_featurizers_once_taken():
     np.testing.assert_array_equal(a.roles_, b.roles_)
     for name in ("weak_error_", "strong_error_", "misfit_", "gain_", "bound_"):
         assert getattr(a, name) == pytest.approx(getattr(b, name), rel=1e-12)
+
+
+@pytest.mark.parametrize("estimator", ["regressor", "classifier"])
+def test_a_fitted_weak_model_takes_no_weak_row(estimator):
+    """A frozen weak model learns from no row: the labeled rows not held out
+    all train the strong head (with sample weights too)."""
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    from skwtsg import WeakToStrongClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 4))
+    y = X @ [1.0, -1.0, 0.5, 2.0] + np.sin(3 * X[:, 0])
+    if estimator == "classifier":
+        y = (y > 0).astype(int)
+        weak = FrozenEstimator(LogisticRegression().fit(np.sign(X[:30]), y[:30]))
+        est = WeakToStrongClassifier(weak_head=weak, random_state=0)
+    else:
+        weak = FrozenEstimator(Ridge().fit(np.sign(X[:30]), y[:30]))
+        est = WeakToStrongRegressor(weak_head=weak, random_state=0)
+    est.fit(X, y, sample_weight=np.full(100, 2.0))
+    roles, counts = np.unique(est.roles_, return_counts=True)
+    assert dict(zip(roles, counts)) == {"eval": 20, "strong": 80}
+    assert est.weak_head_ is weak  # used as it is, never refitted
+    assert np.isfinite(est.bound_)
+
+
+def test_copy_warnings_of_both_estimators():
+    from sklearn.decomposition import PCA
+
+    from skwtsg import WeakToStrongClassifier
+
+    X, y = make_data(n=300)
+    with pytest.warns(UserWarning, match="DecisionTreeRegressor"):
+        WeakToStrongRegressor(PCA(2), random_state=0).fit(X, y)
+    labels = (y > np.median(y)).astype(int)
+    # the weak model is a softmax of the strong features: the head copies it
+    with pytest.warns(UserWarning, match="KL misfit .*DecisionTreeClassifier"):
+        WeakToStrongClassifier(PCA(4), random_state=0).fit(X, labels)
