@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._backends._common import _fit_head, _FitData, _num_rows, _warn_if_copied_kl
@@ -40,6 +41,7 @@ class _ClassificationTask:
         self.Y = Y  # class probabilities (one-hot for labels)
         self.target = target  # what a head fitted on labels sees
         self.weak_columns: np.ndarray | None = None
+        self.smoothing = 0.0
         self.ceiling: Any = None
         self.ceiling_columns: np.ndarray | None = None
 
@@ -59,10 +61,18 @@ class _ClassificationTask:
 
     def fit_weak(self, head: Any, Z: Any, rows: np.ndarray) -> Any:
         fitted, self.weak_columns = self._fit_on_truth(head, Z, rows, "weak_head")
+        choice = self.estimator.weak_smoothing
+        if choice == "auto":
+            positive = not len(rows) or bool(
+                (_proba(fitted, Z, self.weak_columns) > 0).all()
+            )
+            self.smoothing = 0.0 if positive else _AUTO_SMOOTHING
+        else:
+            self.smoothing = float(choice)
         return fitted
 
     def labels(self, weak_head: Any, Z: Any) -> np.ndarray:
-        return _proba(weak_head, Z, self.weak_columns)
+        return _smooth(_proba(weak_head, Z, self.weak_columns), self.smoothing)
 
     def output(self, head: Any, Z: Any) -> np.ndarray:
         columns = self.ceiling_columns if head is self.ceiling else None
@@ -103,7 +113,17 @@ class _ClassificationTask:
             P = _check_proba(P, name)
             error, correct = np.zeros(len(rows)), np.zeros(len(rows))
             if labeled.any():  # the losses of unlabeled rows are not read
-                error[labeled] = _error_rows(y[labeled], P[labeled], name, classes)
+                try:
+                    error[labeled] = _error_rows(y[labeled], P[labeled], name, classes)
+                except ValueError as exc:
+                    if name != "p_weak":
+                        raise
+                    raise ValueError(
+                        f"{exc} (counting the labeled rows measured there). The "
+                        "weak model rules out a true class: set weak_smoothing "
+                        '("auto" or a weight such as 1e-3) to mix its '
+                        "probabilities with the uniform distribution."
+                    ) from exc
                 if hard:
                     codes = _label_codes(y[labeled], P.shape[1], classes)
                     correct[labeled] = P[labeled].argmax(axis=1) == codes
@@ -123,6 +143,19 @@ class _ClassificationTask:
             "strong_correct": strong_correct,
             "ceiling_correct": ceiling_correct,
         }
+
+
+#: The weight of the uniform distribution in a weak supervisor that rules out
+#: classes (``weak_smoothing="auto"``): a log-loss of at most
+#: ``log(n_classes / 1e-3)``, about 7 nats for 2 classes.
+_AUTO_SMOOTHING = 1e-3
+
+
+def _smooth(P: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) P + weight / n_classes``, row by row."""
+    if not weight:
+        return P
+    return (1.0 - weight) * P + weight / P.shape[1]
 
 
 def _proba(head: Any, Z: Any, columns: np.ndarray | None = None) -> np.ndarray:
@@ -179,6 +212,17 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         *true* labels, when they have them. ``None`` means
         ``SoftmaxHead(alpha=1e-3)``; ``"none"`` fits no ceiling (the PGR is
         NaN).
+    weak_smoothing : float in [0, 1) or "auto", default="auto"
+        The supervisor is the weak model's probabilities mixed with the
+        uniform distribution, ``(1 - weak_smoothing) p_w + weak_smoothing /
+        n_classes``: a tree or a nearest-neighbour labeler gives probability 0
+        to classes, and a KL error or log-loss against a label it rules out
+        is infinite. The mixture is the supervisor used everywhere (its labels
+        train the strong head, its errors are the weak errors, it is what
+        :meth:`predict_weak_proba` returns), so the KL identity holds exactly
+        for it. ``"auto"``: 0 when the weak model gives every class a positive
+        probability on its own training rows (e.g. a softmax head), else
+        ``1e-3``. The value used is ``weak_smoothing_``.
     eval_size : float or int, default=0.2
         Labeled rows held out from every model to measure the diagnostics,
         as in :class:`WeakToStrongRegressor`.
@@ -224,6 +268,9 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
     weak_accuracy_, strong_accuracy_, ceiling_accuracy_ : float
         Accuracies (most probable class) with hard labels; NaN with
         probabilities (and for the ceiling when there is none).
+    weak_smoothing_ : float
+        The weight of the uniform distribution in the supervisor (see
+        ``weak_smoothing``).
     accuracy_pgr_ : float
         Performance gap recovered in accuracy, ``(strong - weak) / (ceiling
         - weak)``; NaN without a ceiling, with probabilities, or with no gap.
@@ -310,6 +357,10 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
             StrOptions({"none"}),
             None,
         ],
+        "weak_smoothing": [
+            Interval(Real, 0, 1, closed="left"),
+            StrOptions({"auto"}),
+        ],
     }
 
     def __init__(
@@ -320,6 +371,7 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         head: Any = None,
         weak_head: Any = None,
         ceiling_head: Any = None,
+        weak_smoothing: float | str = "auto",
         eval_size: float | int = 0.2,
         strong_size: float | int | str = 0.5,
         random_state: int | np.random.RandomState | None = None,
@@ -329,6 +381,7 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         self.head = head
         self.weak_head = weak_head
         self.ceiling_head = ceiling_head
+        self.weak_smoothing = weak_smoothing
         self.eval_size = eval_size
         self.strong_size = strong_size
         self.random_state = random_state
@@ -365,6 +418,7 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
 
     def _after_fit(self, result, task) -> None:
         self._weak_columns = task.weak_columns
+        self.weak_smoothing_ = float(task.smoothing)
         self.ceiling_head_ = task.ceiling
         self._ceiling_columns = task.ceiling_columns
         _warn_if_copied_kl(self.train_report_["misfit"])
@@ -390,9 +444,8 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
 
     # -------------------------------------------------------------- predict
     def _predict_weak_proba(self, X_rows):
-        return _proba(
-            self.weak_head_, self._features("weak", X_rows), self._weak_columns
-        )
+        P = _proba(self.weak_head_, self._features("weak", X_rows), self._weak_columns)
+        return _smooth(P, self.weak_smoothing_)
 
     def _predict_strong_proba(self, X_rows):
         return _proba(self.head_, self._features("strong", X_rows))

@@ -172,3 +172,48 @@ def test_scorers_skip_unlabeled_rows():
     assert part == pytest.approx(expected) and np.isfinite(full)
     with pytest.raises(TypeError, match="predict_weak_proba"):
         kl_bound_scorer(SoftmaxHead().fit(X, y), X, y)
+
+
+@pytest.mark.parametrize(
+    "labeler",
+    ["tree", "knn"],
+)
+def test_cheap_labelers_that_rule_out_classes(labeler):
+    """Trees and nearest neighbours give probability 0 to classes: the
+    supervisor is then mixed with the uniform distribution ("auto"), and the
+    KL identity holds for that supervisor on the strong head's rows."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    from skwtsg import WeakToStrongClassifier
+    from skwtsg.heads import SoftmaxHead
+
+    X, y = load_breast_cancer(return_X_y=True)
+    weak = (
+        DecisionTreeClassifier(max_depth=2, random_state=0)
+        if labeler == "tree"
+        else KNeighborsClassifier(20)
+    )
+    est = WeakToStrongClassifier(
+        strong_featurizer=StandardScaler(),
+        weak_head=weak,
+        head=SoftmaxHead(alpha=1e-2),
+        random_state=0,
+    ).fit(X, y)
+    assert est.weak_smoothing_ == pytest.approx(1e-3)
+    assert np.isfinite([est.weak_error_, est.strong_error_, est.misfit_]).all()
+    P = est.predict_weak_proba(X)
+    assert P.min() >= 1e-3 / 2 and np.allclose(P.sum(axis=1), 1.0)
+    # the default softmax weak head never rules out a class: no smoothing
+    default = WeakToStrongClassifier(
+        make_pipeline(StandardScaler(), PCA(2)), random_state=0
+    ).fit(X, y)
+    assert default.weak_smoothing_ == 0.0
+    # an explicit 0 keeps the old error, which names the fix
+    with pytest.raises(ValueError, match="weak_smoothing"):
+        WeakToStrongClassifier(weak_head=weak, weak_smoothing=0.0, random_state=0).fit(
+            X, y
+        )
