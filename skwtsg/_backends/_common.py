@@ -20,11 +20,12 @@ from numpy.typing import NDArray
 from scipy import sparse
 from sklearn import config_context
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import assert_all_finite
-from sklearn.utils.validation import check_array, has_fit_parameter
+from sklearn.utils import assert_all_finite, get_tags
+from sklearn.utils.validation import check_array, check_is_fitted, has_fit_parameter
 
 from .._roles import RoleAssignment
 from .._utils._validation import take_rows
@@ -307,10 +308,54 @@ def _is_passthrough(featurizer: Any) -> bool:
     return isinstance(featurizer, str) and featurizer == "passthrough"
 
 
-def _make_featurizer(featurizer):
+def _make_featurizer(featurizer, name=None):
+    """An unfitted clone of ``featurizer`` (``name``: warn if it was fitted)."""
     if _is_passthrough(featurizer):
         return FunctionTransformer(None, accept_sparse=True)
+    if name is not None and _is_fitted(featurizer):
+        warnings.warn(
+            f"`{name}` ({type(featurizer).__name__}) is already fitted; like any "
+            "scikit-learn meta-estimator, the estimator fits a clone of it again "
+            "on its own rows. To keep a fitted (e.g. pretrained) representation "
+            "as it is, pass it wrapped in sklearn.frozen.FrozenEstimator.",
+            UserWarning,
+            stacklevel=4,
+        )
     return clone(featurizer)
+
+
+def _is_fitted(estimator: Any) -> bool:
+    """Whether a transformer that needs fitting was fitted (not a frozen one)."""
+    if isinstance(estimator, FrozenEstimator) or not hasattr(estimator, "fit"):
+        return False
+    try:
+        if not get_tags(estimator).requires_fit:
+            return False
+        check_is_fitted(estimator)
+    except (NotFittedError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _warn_if_learns_from_labels(featurizer: Any) -> None:
+    """Warn when the strong featurizer would be trained on the weak labels."""
+    if _is_passthrough(featurizer) or isinstance(featurizer, FrozenEstimator):
+        return
+    try:
+        learns = get_tags(featurizer).target_tags.required
+    except (TypeError, AttributeError):  # a duck-typed featurizer
+        return
+    if learns:
+        warnings.warn(
+            f"`strong_featurizer` ({type(featurizer).__name__}) learns from its "
+            "y, which here are the weak labels: the strong representation is "
+            "then trained to imitate the weak model instead of being fixed, as "
+            "Theorem 1 assumes, and the bound need not hold. Pretrain it on its "
+            "own data and pass it wrapped in sklearn.frozen.FrozenEstimator (see "
+            "the user guide, 'Representations').",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _fit_transform(featurizer, X, y):

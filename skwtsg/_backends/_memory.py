@@ -29,6 +29,7 @@ from ._common import (
     _is_passthrough,
     _make_featurizer,
     _num_rows,
+    _warn_if_learns_from_labels,
     _warn_if_underdetermined,
 )
 
@@ -105,7 +106,7 @@ def fit_weak(
     """Fit the weak model on the weak rows' true labels and make its labels."""
     split, rows = data.split, data.rows
     weak_rows, strong_rows = split.weak_rows, split.strong_rows
-    featurizer = _make_featurizer(weak_featurizer)
+    featurizer = _make_featurizer(weak_featurizer, "weak_featurizer")
     Z_weak = _features(
         _fit_transform(featurizer, rows.weak, task.weak_target(weak_rows)),
         len(weak_rows),
@@ -142,7 +143,9 @@ def fit_strong_featurizer(
     data: _FitData, strong_featurizer: Any, labels: Any
 ) -> tuple[Any, Any, Any]:
     """The fitted strong featurizer, its features of the strong and eval rows."""
-    featurizer = _make_featurizer(strong_featurizer)
+    featurizer = _make_featurizer(strong_featurizer, "strong_featurizer")
+    if labels is not None:
+        _warn_if_learns_from_labels(strong_featurizer)
     split, rows = data.split, data.rows
     Z_strong = _features(
         _fit_transform(featurizer, rows.strong, labels),

@@ -75,3 +75,34 @@ def test_grid_search_over_weak_module_params(case):
     best = search.best_estimator_.weak_featurizer_
     n_linear = sum(isinstance(m, torch.nn.Linear) for m in best.module_)
     assert n_linear == search.best_params_["weak_featurizer__module__n_layers"]
+
+
+def test_representations_that_learn_or_were_fitted_are_named(case):
+    """A strong featurizer trained on the weak labels, and a fitted featurizer
+    that fit would refit, each get a warning that says what to do."""
+    from sklearn.frozen import FrozenEstimator
+
+    from skwtsg.featurizers import MultiTaskFeaturizer
+
+    tasks, X, y, roles = case
+    X, y = X[:, :5] if X.shape[1] > 5 else X, y[:, 0]
+    learner = MultiTaskFeaturizer(MLP, max_epochs=1, random_state=0)
+    est = WeakToStrongRegressor(strong_featurizer=learner, random_state=0)
+    with pytest.warns(UserWarning, match="trained to imitate the weak model"):
+        est.fit(X, y)
+    fitted = clone(learner).fit(X, y.reshape(-1, 1))
+    est = WeakToStrongRegressor(weak_featurizer=fitted, random_state=0)
+    with pytest.warns(UserWarning, match="already fitted.*FrozenEstimator"):
+        est.fit(X, y)
+    # frozen: kept as it is, no warning about it
+    import warnings
+
+    est = WeakToStrongRegressor(
+        FrozenEstimator(fitted), FrozenEstimator(fitted), random_state=0
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    assert not [
+        w for w in caught if "fitted" in str(w.message) or "imitate" in str(w.message)
+    ]
