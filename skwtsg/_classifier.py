@@ -11,7 +11,13 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._backends._common import _fit_head, _FitData, _num_rows, _warn_if_copied_kl
+from ._backends._common import (
+    _check_finite_output,
+    _fit_head,
+    _FitData,
+    _num_rows,
+    _warn_if_copied_kl,
+)
 from ._engine import _BaseWeakToStrong
 from ._utils._validation import check_partially_labeled_classes
 from .heads import SoftmaxHead
@@ -162,6 +168,7 @@ def _proba(head: Any, Z: Any, columns: np.ndarray | None = None) -> np.ndarray:
     """A head's probabilities in ``classes_`` order, as float64 rows summing
     to 1 (a float32 head's rows sum to 1 only to ~1e-7)."""
     P = np.asarray(head.predict_proba(Z), dtype=np.float64)
+    _check_finite_output(P, head, "head", "gave probabilities with")
     P = P if columns is None else P[:, columns]
     return P / P.sum(axis=1, keepdims=True)
 

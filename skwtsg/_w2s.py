@@ -49,7 +49,7 @@ class _RegressionTask:
         )
 
     def labels(self, weak_head: Any, Z: Any) -> np.ndarray:
-        return _head_predict(weak_head, Z, self.ndim)
+        return _head_predict(weak_head, Z, self.ndim, "weak_head")
 
     def output(self, head: Any, Z: Any) -> np.ndarray:
         return _head_predict(head, Z, self.ndim)
@@ -361,7 +361,8 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
 
     def _predict(self, X_rows: Any, which: str, ndim: int) -> np.ndarray:
         head = self.head_ if which == "strong" else self.weak_head_
-        return _head_predict(head, self._features(which, X_rows), ndim)
+        name = "head" if which == "strong" else "weak_head"
+        return _head_predict(head, self._features(which, X_rows), ndim, name)
 
     def _dask_predict(self, X: Any, which: str) -> Any:
         from ._backends import _dask

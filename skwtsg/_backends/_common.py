@@ -423,10 +423,27 @@ def _checked_features_context(head):
     return nullcontext()
 
 
-def _head_predict(head, Z, ndim):
-    """A fitted head's predictions on checked features, shaped like ``y``."""
+def _head_predict(head, Z, ndim, name="head"):
+    """A fitted head's predictions on checked features, shaped like ``y``.
+
+    Non-finite predictions are an error that names the head (``name``): any
+    head's output is checked, not only the library's.
+    """
     with _checked_features_context(head):
-        return _as_output(head.predict(Z), ndim)
+        pred = _as_output(head.predict(Z), ndim)
+    _check_finite_output(pred, head, name, "predicted")
+    return pred
+
+
+def _check_finite_output(values, head, name, verb):
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
+        raise ValueError(
+            f"`{name}` ({type(head).__name__}) {verb} NaN or infinite values on "
+            f"{len(rows)} of {len(values)} rows (the first: {rows[:5].tolist()}); "
+            "nothing is dropped silently: fix the head or its features."
+        )
 
 
 def _fit_head(head, Z, y, sample_weight, name):

@@ -424,7 +424,7 @@ def test_in_sample_weak_predictions_only_when_needed():
     )
 
 
-def test_non_finite_weak_labels_are_an_error_for_an_exact_head():
+def test_non_finite_weak_labels_are_an_error_naming_the_weak_head():
     class NaNHead(_CountingHead):
         def predict(self, X):
             return np.full(len(X), np.nan)
@@ -433,7 +433,7 @@ def test_non_finite_weak_labels_are_an_error_for_an_exact_head():
     est = WeakToStrongRegressor(weak_head=NaNHead(), random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        with pytest.raises(ValueError, match="Fitting `head`.*y contains NaN"):
+        with pytest.raises(ValueError, match=r"`weak_head` \(NaNHead\) predicted NaN"):
             est.fit(X, y)
 
 
