@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,12 +101,20 @@ class W2SCase:
 def comma_list(text: str) -> list[str]:
     """Parse a comma-separated command-line value: ``"a, b"`` -> ``["a", "b"]``.
 
+    An empty list is an error (argparse prints it as a usage error): an
+    option that names what to run must name something.
+
     Examples
     --------
     >>> comma_list("ESOL, Lipop,")
     ['ESOL', 'Lipop']
     """
-    return [t.strip() for t in text.split(",") if t.strip()]
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of names, got {text!r}"
+        )
+    return items
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from skwtsg.experiments import EXPERIMENTS
         (["synthetic", "--heads", "adam"], "invalid choice: 'adam'"),
         (["synthetic", "--epochs", "many"], "invalid int value"),
         (["nope"], "invalid choice: 'nope'"),
+        (["synthetic", "--panels", ""], "expected a comma-separated list"),
+        (["synthetic", "--panels", ","], "expected a comma-separated list"),
+        (["classification", "--parts", ""], "expected a comma-separated list"),
     ],
 )
 def test_user_errors_are_one_line_and_status_2(argv, message, tmp_path, capsys):
