@@ -24,6 +24,7 @@ from ._kl import (
     weak_to_strong_classification_report,
 )
 from ._line import LineFit, fit_line
+from ._paired import paired_bound_differences
 from ._selection import rank_weak_supervisors
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "least_squares_gap",
     "misfit",
     "misfit_interval",
+    "paired_bound_differences",
     "performance_gap_recovered",
     "rank_weak_supervisors",
     "weak_to_strong_classification_report",

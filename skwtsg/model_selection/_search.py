@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
@@ -42,6 +43,7 @@ from ..heads import (
     RidgeLOOHead,
     check_head_convexity,
 )
+from ..metrics import paired_bound_differences
 
 __all__ = ["WeakSupervisorSearch"]
 
@@ -88,15 +90,26 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         featurizer and head) no row is given to a weak model: every labeled
         row not held out is a strong row.
     random_state : int, RandomState instance or None, default=None
-        Controls the random division of rows between roles.
+        Controls the random division of rows between roles and the
+        bootstrap of the intervals.
+    confidence_level : float or None, default=0.95
+        Of the paired intervals of each supervisor's bound minus the pick's
+        (:func:`~skwtsg.metrics.paired_bound_differences`, over the
+        evaluation rows); ``None``: no interval.
+    n_resamples : int, default=9999
+        Bootstrap resamples of those intervals.
 
     Attributes
     ----------
     results_ : DataFrame
         One row per supervisor (index ``weak_supervisor``, in the order of
         ``weak_supervisors``): ``weak_error``, ``strong_error``, ``misfit``,
-        ``gain``, ``bound`` (each the mean over outputs for a 2-D ``y``), and
-        ``rank`` by the bound (1 is the smallest).
+        ``gain``, ``bound`` (each the mean over outputs for a 2-D ``y``),
+        ``rank`` by the bound (1 is the smallest) and, with evaluation rows
+        and a ``confidence_level``, ``bound_difference`` (minus the pick's),
+        its paired interval ``difference_low``, ``difference_high`` and a
+        ``verdict`` in words ("indistinguishable at 95%"...); ``attrs["unit"]``
+        says what the intervals resample.
     reports_ : dict of str to dict
         Each supervisor's diagnostics as a ``WeakToStrongRegressor`` sets
         them (floats, or arrays of one value per output).
@@ -146,8 +159,11 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     ... ).fit(X, y)
     >>> search.best_
     'signs'
-    >>> list(search.results_.columns)
-    ['weak_error', 'strong_error', 'misfit', 'gain', 'bound', 'rank']
+    >>> list(search.results_.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['weak_error', 'strong_error', 'misfit', 'gain', 'bound', 'rank',
+     'bound_difference', 'difference_low', 'difference_high', 'verdict']
+    >>> search.results_.loc["tree", "verdict"]
+    'indistinguishable at 95%'
     """
 
     _parameter_constraints: dict = {
@@ -160,6 +176,8 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         "eval_size": list(EVAL_SIZE_CONSTRAINTS),
         "strong_size": list(STRONG_SIZE_CONSTRAINTS),
         "random_state": ["random_state"],
+        "confidence_level": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -171,6 +189,8 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         eval_size: float | int = 0.2,
         strong_size: float | int | str = 0.5,
         random_state: int | np.random.RandomState | None = None,
+        confidence_level: float | None = 0.95,
+        n_resamples: int = 9999,
     ) -> None:
         self.weak_supervisors = weak_supervisors
         self.strong_featurizer = strong_featurizer
@@ -178,6 +198,8 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         self.eval_size = eval_size
         self.strong_size = strong_size
         self.random_state = random_state
+        self.confidence_level = confidence_level
+        self.n_resamples = n_resamples
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(
@@ -252,8 +274,10 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             return _as_output(outputs[key][:, self.output_columns_[name]], task.ndim)
 
         self.reports_, self.train_reports_, self.weak_models_ = {}, {}, {}
+        on_eval: dict[str, tuple[Any, Any]] = {}
         for name, side in sides.items():
             strong = output(name, Z_strong), output(name, Z_eval)
+            on_eval[name] = (side.on_eval, strong[1])
             record = _memory.diagnostics(task, data, side, strong)
             values, self.diagnostic_rows_, self.train_reports_[name] = record.select(
                 reuse=split.reuse
@@ -281,6 +305,19 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 warnings.warn(f"Weak supervisor {name!r}: {w.message}", w.category, 2)
         self.results_ = _results(self.reports_)
         self.best_ = str(self.results_["bound"].idxmin())
+        if self.confidence_level is not None and len(split.eval_rows) > 1:
+            pairs = paired_bound_differences(
+                data.y[split.eval_rows],
+                {k: v[0] for k, v in on_eval.items()},
+                {k: v[1] for k, v in on_eval.items()},
+                reference=self.best_,
+                sample_weight=data.weights(split.eval_rows),
+                confidence_level=self.confidence_level,
+                n_resamples=self.n_resamples,
+                random_state=self.random_state,
+            )
+            self.results_ = self.results_.join(pairs.drop(columns="bound"))
+            self.results_.attrs.update(pairs.attrs)
         return self
 
     def _validate_fit_data(self, X, y, sample_weight, roles, supervisors):

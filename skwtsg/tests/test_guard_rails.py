@@ -94,6 +94,7 @@ COVERAGE = {
     "kl_strong_error_scorer": "KL scorers",
     "least_squares_gap": "metrics, bool flags",
     "misfit_interval": "intervals",
+    "paired_bound_differences": "intervals, ranking",
     "rank_weak_supervisors": "ranking",
     "ridge_loo_errors": "ridge leave-one-out",
     "weak_to_strong_classification_report": "KL metrics, accuracy PGR",
