@@ -25,18 +25,24 @@ __all__ = ["rank_weak_supervisors"]
 _SPLIT_KEY = re.compile(r"^split(\d+)_test_(.+)$")
 
 
-def _from_cv_results(results, bound, true_error):
-    """Per-split bounds (and true errors) of each candidate of a search."""
+def _bound_scorer(results, bound, hint="score it with skwtsg.bound_scorer"):
+    """The test scorers of ``cv_results_`` and the name of the bound's."""
     names = [k[len("mean_test_") :] for k in results if k.startswith("mean_test_")]
     if not names:
-        raise ValueError("`results` has no test scores (no 'mean_test_*' key).")
+        raise ValueError("The search has no test scores (no 'mean_test_*' key).")
     if bound is None:
         bound = "bound" if "bound" in names else "score"
     if bound not in names:
         raise ValueError(
             f"`bound`: the search has no scorer named {bound!r} (it has {names}); "
-            "score it with skwtsg.bound_scorer."
+            f"{hint}."
         )
+    return names, bound
+
+
+def _from_cv_results(results, bound, true_error):
+    """Per-split bounds (and true errors) of each candidate of a search."""
+    names, bound = _bound_scorer(results, bound)
     if true_error is None:
         others = [name for name in names if name != bound]
         true_error = others[0] if len(others) == 1 else None
