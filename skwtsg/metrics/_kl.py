@@ -1,21 +1,11 @@
 """Weak-to-strong metrics for classification, in the KL sense.
 
-For a strong softmax head fitted by cross-entropy on a weak model's class
-probabilities ``p_w`` (soft labels), with the truth's probabilities ``p*``
-realizable by the head, the KL identity holds on the head's training sample
-(see :ref:`theory_kl`)::
-
-    KL(p_w ‖ p*) = KL(p_w ‖ p_sw) + KL(p_sw ‖ p*).
-
-So the error of a model is ``E[KL(p_model ‖ p*)]`` (the model's probabilities
-*first*), the misfit is ``E[KL(p_w ‖ p_sw)]`` and gain = misfit. With hard
-labels ``y`` the error is the log-loss ``E[-log p_model(y)]`` (the KL from the
-one-hot labels, in the other order), for which the relation is empirical.
-
-Every function takes ``y_true`` first where a true label is involved. It is
-either class probabilities of shape (n_samples, n_classes), rows summing to
-1, or class labels of shape (n_samples,), read against the probability
-columns through ``labels``.
+A model's error is ``E[KL(p_model ‖ p*)]`` (the model first: the order of the
+identity ``KL(p_w ‖ p*) = KL(p_w ‖ p_sw) + KL(p_sw ‖ p*)``, see
+:ref:`theory_kl`), or the log-loss ``E[-log p_model(y)]`` on hard labels; the
+misfit is ``E[KL(p_w ‖ p_sw)]``. ``y_true`` (first) is class probabilities of
+shape (n_samples, n_classes) or labels of shape (n_samples,), read against
+the probability columns through ``labels``.
 """
 
 from __future__ import annotations
@@ -160,17 +150,12 @@ def kl_misfit(
     *,
     sample_weight: ArrayLike | None = None,
 ) -> float:
-    """KL misfit of the strong model to its weak supervisor.
-
-    ``E[KL(p_w ‖ p_sw)]``: the strong head's cross-entropy on the weak soft
-    labels minus their entropy. It needs no true label.
+    """KL misfit of the strong model to its weak supervisor, ``E[KL(p_w ‖ p_sw)]``.
 
     Parameters
     ----------
-    p_weak : array-like of shape (n_samples, n_classes)
-        The weak model's class probabilities.
-    p_strong : array-like of shape (n_samples, n_classes)
-        The strong model's class probabilities (same column order).
+    p_weak, p_strong : array-like of shape (n_samples, n_classes)
+        The weak and the strong model's class probabilities (same columns).
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
 
@@ -212,18 +197,14 @@ def kl_error(
     p_pred : array-like of shape (n_samples, n_classes)
         The model's class probabilities.
     labels : array-like of shape (n_classes,), default=None
-        The class of each column of ``p_pred``, for label ``y_true``. By
-        default labels ``0..n_classes-1`` are column indices, other labels
-        are matched to the columns in sorted order.
+        The class of each column, for label ``y_true``; by default labels
+        ``0..n_classes-1`` are column indices, others match sorted columns.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
 
     Returns
     -------
     error : float
-        ``E[KL(p_pred ‖ p*)]`` (the model first: the orientation in which the
-        KL identity holds) for probabilities; ``E[-log p_pred(y)]`` for
-        labels.
 
     Examples
     --------
@@ -248,18 +229,7 @@ def kl_gain(
 ) -> float:
     """Gain of the strong model: ``kl_error(weak) - kl_error(strong)``.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
-        True class probabilities, or labels (see :func:`kl_error`).
-    p_weak : array-like of shape (n_samples, n_classes)
-        The weak model's class probabilities.
-    p_strong : array-like of shape (n_samples, n_classes)
-        The strong model's class probabilities.
-    labels : array-like of shape (n_classes,), default=None
-        The class of each column, for label ``y_true``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    The parameters are those of :func:`kl_bound`.
 
     Returns
     -------
@@ -287,19 +257,16 @@ def kl_bound(
 ) -> float:
     """The bound on the strong model's error: ``kl_error(weak) - kl_misfit``.
 
-    Exact (``= kl_error(strong)``) on the strong head's training sample for
-    the unconstrained softmax head and realizable ``p*``; an upper bound for
-    a head over a convex set of parameters. True labels are needed only for
-    the weak model.
+    Exact on the strong head's training sample for the unconstrained
+    softmax head and realizable ``p*``; an upper bound for a head over a
+    convex set of parameters.
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
         True class probabilities, or labels (see :func:`kl_error`).
-    p_weak : array-like of shape (n_samples, n_classes)
-        The weak model's class probabilities.
-    p_strong : array-like of shape (n_samples, n_classes)
-        The strong model's class probabilities.
+    p_weak, p_strong : array-like of shape (n_samples, n_classes)
+        The weak and the strong model's class probabilities.
     labels : array-like of shape (n_classes,), default=None
         The class of each column, for label ``y_true``.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -331,27 +298,21 @@ def accuracy_pgr(
 ) -> float:
     """Performance gap recovered in accuracy (Burns et al., 2023).
 
-    ``(acc(w2s) - acc(weak)) / (acc(ceiling) - acc(weak))``, where the ceiling
-    is the strong model trained on true labels.
+    ``(acc(w2s) - acc(weak)) / (acc(ceiling) - acc(weak))``, the ceiling being
+    the strong model trained on true labels; a ValueError when the ceiling
+    is exactly as accurate as the weak model.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True class labels.
-    y_weak : array-like of shape (n_samples,)
-        The weak model's predicted labels.
-    y_strong : array-like of shape (n_samples,)
-        The weakly-supervised strong model's predicted labels.
-    y_ceiling : array-like of shape (n_samples,)
-        The strong ceiling's predicted labels.
+    y_true, y_weak, y_strong, y_ceiling : array-like of shape (n_samples,)
+        True class labels, and the labels predicted by the weak model, the
+        weakly-supervised strong model and the ceiling.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
 
     Returns
     -------
     pgr : float
-        A ValueError is raised when the ceiling is exactly as accurate as
-        the weak model (the ratio is undefined).
 
     References
     ----------
@@ -435,10 +396,8 @@ def weak_to_strong_classification_report(
     y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
         True class probabilities (KL errors), or class labels (log-loss
         errors, plus accuracies).
-    p_weak : array-like of shape (n_samples, n_classes)
-        The weak model's class probabilities.
-    p_strong : array-like of shape (n_samples, n_classes)
-        The weakly-supervised strong model's class probabilities.
+    p_weak, p_strong : array-like of shape (n_samples, n_classes)
+        The weak and the weakly-supervised strong model's class probabilities.
     p_ceiling : array-like of shape (n_samples, n_classes), default=None
         The strong model trained on true labels; adds ``ceiling_error`` and
         ``pgr`` (and ``ceiling_accuracy``, ``accuracy_pgr`` with labels).
@@ -451,14 +410,11 @@ def weak_to_strong_classification_report(
     Returns
     -------
     report : dict of float
-        ``weak_error``, ``strong_error``, ``misfit`` (``kl_misfit``),
-        ``gain`` (``weak_error - strong_error``), ``bound`` (``weak_error -
-        misfit``); with labels also ``weak_accuracy`` and ``strong_accuracy``
-        (predicted class: the most probable column); with ``p_ceiling`` also
-        ``ceiling_error``, ``pgr`` (gap recovered in the error) and, with
-        labels, ``ceiling_accuracy`` and ``accuracy_pgr``. A PGR whose gap
-        is zero (the ceiling no better than the weak model) is undefined and
-        raises a ValueError.
+        ``weak_error``, ``strong_error``, ``misfit``, ``gain``, ``bound``;
+        with labels also ``weak_accuracy`` and ``strong_accuracy``; with
+        ``p_ceiling`` also ``ceiling_error``, ``pgr`` and, with labels,
+        ``ceiling_accuracy`` and ``accuracy_pgr`` (a ValueError when a gap
+        is zero).
 
     Examples
     --------
@@ -489,8 +445,7 @@ def _classification_report(
     sample_weight=None,
     undefined_pgr="raise",
 ):
-    """The report; ``undefined_pgr="nan"`` gives NaN for a PGR without a gap
-    (the estimator's documented ``accuracy_pgr_``) instead of raising."""
+    """The report; ``undefined_pgr="nan"``: NaN for a PGR without a gap."""
     P_w = _check_proba(p_weak, "p_weak")
     P_s = _check_proba(p_strong, "p_strong", P_w.shape[1])
     if P_w.shape[0] != P_s.shape[0]:
