@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import (
     as_real_float,
     check_bool,
@@ -25,6 +26,7 @@ from ._losses import _combine_tasks, _mse
 __all__ = ["gain_misfit_decomposition", "least_squares_gap"]
 
 
+@fill_doc
 def gain_misfit_decomposition(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -52,9 +54,7 @@ def gain_misfit_decomposition(
         ``f``, and those ``p`` of the strong head fitted on ``y_true``.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights of every mean (those the heads were fitted with).
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks, as in :func:`sklearn.metrics.mean_squared_error`.
+    {multioutput}
 
     Returns
     -------
@@ -118,6 +118,7 @@ def gain_misfit_decomposition(
     return {k: _combine_tasks(np.atleast_1d(v), multioutput) for k, v in raw.items()}
 
 
+@fill_doc
 def least_squares_gap(
     X: ArrayLike,
     y_true: ArrayLike,
@@ -147,9 +148,7 @@ def least_squares_gap(
         Row weights of the fit and of the means.
     fit_intercept : bool, default=True
         Whether the head fits an intercept (the constant is in the span).
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks.
+    {multioutput}
 
     Returns
     -------

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import check_finite_result
 from ._intervals import _report_intervals
 from ._losses import _combine_tasks, _diagnostics, _mse
@@ -28,6 +29,7 @@ __all__ = [
 MultiOutput = Literal["raw_values", "uniform_average"] | ArrayLike
 
 
+@fill_doc
 def misfit(
     y_weak: ArrayLike,
     y_strong: ArrayLike,
@@ -45,11 +47,7 @@ def misfit(
     y_weak, y_strong : array-like of shape (n_samples,) or (n_samples, n_tasks)
         Predictions of the weak model ``f_w∘h_w`` and of the strong model
         ``f_sw∘h_s``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks, as in :func:`sklearn.metrics.mean_squared_error`.
+    {sample_weight_multioutput}
 
     Returns
     -------
@@ -64,6 +62,7 @@ def misfit(
     return _mse(y_weak, y_strong, sample_weight, multioutput, ("y_weak", "y_strong"))
 
 
+@fill_doc
 def gain(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -82,11 +81,7 @@ def gain(
     y_true, y_weak, y_strong : array-like of shape (n_samples,) or \
             (n_samples, n_tasks)
         True labels, and the weak and the strong model's predictions.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks.
+    {sample_weight_multioutput}
 
     Returns
     -------
@@ -94,9 +89,10 @@ def gain(
 
     Examples
     --------
-    >>> from skwtsg.metrics import gain
-    >>> gain([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
-    3.0
+    >>> from skwtsg.metrics import gain, misfit
+    >>> y_weak, y_strong = [2.0, -2.0], [1.0, -1.0]
+    >>> gain([0.0, 0.0], y_weak, y_strong), misfit(y_weak, y_strong)
+    (3.0, 1.0)
     """
     kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
@@ -104,6 +100,7 @@ def gain(
     return weak - strong
 
 
+@fill_doc
 def bound(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -124,11 +121,7 @@ def bound(
             (n_samples, n_tasks)
         True labels (of the rows the weak model is judged on), and the weak
         and the strong model's predictions.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks.
+    {sample_weight_multioutput}
 
     Returns
     -------
@@ -137,14 +130,17 @@ def bound(
     Examples
     --------
     >>> from skwtsg.metrics import bound
-    >>> bound([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
-    3.0
+    >>> y_true = [[0.0, 1.0], [0.0, 1.0]]
+    >>> bound(y_true, [[2.0, 1.0], [-2.0, 3.0]], [[1.0, 1.0], [-1.0, 2.0]],
+    ...       multioutput="raw_values")
+    array([3. , 1.5])
     """
     kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     return weak - _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
 
 
+@fill_doc
 def performance_gap_recovered(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -166,8 +162,7 @@ def performance_gap_recovered(
             or (n_samples, n_tasks)
         True labels, and the predictions of the weak model, of the
         weakly-supervised strong model and of the ceiling.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    {sample_weight}
     multioutput : {"raw_values", "uniform_average"} or array-like, \
             default="uniform_average"
         How to combine tasks: the ratio is taken per task, then averaged.
@@ -203,6 +198,7 @@ def performance_gap_recovered(
     return _combine_tasks(pgr, multioutput)
 
 
+@fill_doc
 def weak_to_strong_report(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -226,21 +222,12 @@ def weak_to_strong_report(
     y_ceiling : array-like of the same shape, default=None
         Predictions of the strong model trained on true labels; adds
         ``"ceiling_error"`` and ``"pgr"`` to the report.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks.
+    {sample_weight_multioutput}
     confidence_level : float, default=None
         With a level such as 0.95, also a bootstrap interval ``"<name>_ci"``
         for each of the five diagnostics, all from one paired resample of
         the rows.
-    n_resamples : int, default=9999
-        Number of bootstrap resamples (with ``confidence_level``).
-    method : {"BCa", "percentile", "basic"}, default="BCa"
-        Interval type, as in :func:`scipy.stats.bootstrap`.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the resampling. Pass an int for reproducible output.
+    {bootstrap}
 
     Returns
     -------

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import (
     check_multioutput,
     check_real_arrays,
@@ -259,6 +260,7 @@ def _loss_intervals(
 
 
 # ------------------------------------------------------------------ public
+@fill_doc
 def misfit_interval(
     y_weak: ArrayLike,
     y_strong: ArrayLike,
@@ -284,12 +286,7 @@ def misfit_interval(
         How to combine tasks, as in :func:`skwtsg.metrics.misfit`.
     confidence_level : float, default=0.95
         Confidence level of the two-sided interval.
-    n_resamples : int, default=9999
-        Number of bootstrap resamples.
-    method : {"BCa", "percentile", "basic"}, default="BCa"
-        Interval type, as in :func:`scipy.stats.bootstrap`.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the resampling.
+    {bootstrap}
 
     Returns
     -------

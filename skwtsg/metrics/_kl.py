@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import kl_div
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import (
     check_class_probabilities,
     check_sample_weight,
@@ -144,6 +145,7 @@ def _error_rows(y_true, P, name, labels):
     return _log_loss_rows(codes, P, name)
 
 
+@fill_doc
 def kl_misfit(
     p_weak: ArrayLike,
     p_strong: ArrayLike,
@@ -156,8 +158,7 @@ def kl_misfit(
     ----------
     p_weak, p_strong : array-like of shape (n_samples, n_classes)
         The weak and the strong model's class probabilities (same columns).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
@@ -180,6 +181,7 @@ def kl_misfit(
     return _mean(_kl_rows(P, Q, ("p_weak", "p_strong")), w)
 
 
+@fill_doc
 def kl_error(
     y_true: ArrayLike,
     p_pred: ArrayLike,
@@ -199,8 +201,7 @@ def kl_error(
     labels : array-like of shape (n_classes,), default=None
         The class of each column, for label ``y_true``; by default labels
         ``0..n_classes-1`` are column indices, others match sorted columns.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
@@ -219,6 +220,7 @@ def kl_error(
     return _mean(_error_rows(y_true, P, "p_pred", labels), w)
 
 
+@fill_doc
 def kl_gain(
     y_true: ArrayLike,
     p_weak: ArrayLike,
@@ -229,7 +231,15 @@ def kl_gain(
 ) -> float:
     """Gain of the strong model: ``kl_error(weak) - kl_error(strong)``.
 
-    The parameters are those of :func:`kl_bound`.
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
+        True class probabilities, or labels (see :func:`kl_error`).
+    p_weak, p_strong : array-like of shape (n_samples, n_classes)
+        The weak and the strong model's class probabilities.
+    labels : array-like of shape (n_classes,), default=None
+        The class of each column, for label ``y_true``.
+    {sample_weight}
 
     Returns
     -------
@@ -247,6 +257,7 @@ def kl_gain(
     return report["gain"]
 
 
+@fill_doc
 def kl_bound(
     y_true: ArrayLike,
     p_weak: ArrayLike,
@@ -269,8 +280,7 @@ def kl_bound(
         The weak and the strong model's class probabilities.
     labels : array-like of shape (n_classes,), default=None
         The class of each column, for label ``y_true``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
@@ -288,6 +298,7 @@ def kl_bound(
     return report["bound"]
 
 
+@fill_doc
 def accuracy_pgr(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -307,8 +318,7 @@ def accuracy_pgr(
     y_true, y_weak, y_strong, y_ceiling : array-like of shape (n_samples,)
         True class labels, and the labels predicted by the weak model, the
         weakly-supervised strong model and the ceiling.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
@@ -380,6 +390,7 @@ def _gap_recovered(weak, w2s, ceiling, what, quantity):
     return (w2s - weak) / gap
 
 
+@fill_doc
 def weak_to_strong_classification_report(
     y_true: ArrayLike,
     p_weak: ArrayLike,
@@ -404,8 +415,7 @@ def weak_to_strong_classification_report(
     labels : array-like of shape (n_classes,), default=None
         The class of each column, for label ``y_true`` (see
         :func:`kl_error`).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------

@@ -11,6 +11,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import as_real_float, check_finite_result, check_real_arrays
 from ._intervals import (
     _bootstrap_means,
@@ -134,6 +135,7 @@ def _lowest_probability(theta, deltas):
     return (lowest / lowest.sum(axis=0, keepdims=True)).mean(axis=1)
 
 
+@fill_doc
 def rank_weak_supervisors(
     results: Any,
     *,
@@ -186,12 +188,7 @@ def rank_weak_supervisors(
         candidates' order.
     confidence_level : float, default=0.95
         Confidence level of the intervals.
-    n_resamples : int, default=9999
-        Number of paired bootstrap resamples.
-    method : {"BCa", "percentile", "basic"}, default="BCa"
-        Bootstrap interval type over rows.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the resampling.
+    {bootstrap}
 
     Returns
     -------

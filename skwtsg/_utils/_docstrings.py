@@ -1,0 +1,59 @@
+"""Descriptions that many public docstrings share, written once.
+
+In a docstring decorated with :func:`fill_doc`, a line holding only
+``{name}`` is replaced by ``SHARED[name]``, indented as that line was.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+T = TypeVar("T")
+
+SHARED = {
+    "sample_weight": """\
+sample_weight : array-like of shape (n_samples,), default=None
+    Row weights.""",
+    "multioutput": """\
+multioutput : {"raw_values", "uniform_average"} or array-like, \
+default="uniform_average"
+    How to combine tasks, as in :func:`sklearn.metrics.mean_squared_error`.""",
+    "sample_weight_multioutput": """\
+sample_weight : array-like of shape (n_samples,), default=None
+    Row weights.
+multioutput : {"raw_values", "uniform_average"} or array-like, \
+default="uniform_average"
+    How to combine tasks, as in :func:`sklearn.metrics.mean_squared_error`.""",
+    "bootstrap": """\
+n_resamples : int, default=9999
+    Number of bootstrap resamples.
+method : {"BCa", "percentile", "basic"}, default="BCa"
+    Interval type, as in :func:`scipy.stats.bootstrap`.
+random_state : int, RandomState instance, Generator or None, default=None
+    Seeds the resampling.""",
+    "features_in": """\
+n_features_in_ : int
+    Number of features seen during ``fit``.
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of features seen during ``fit``, when ``X`` has string column
+    names.""",
+    "smiles_in": """\
+n_features_in_ : int
+    Always 1 (one SMILES per row).
+feature_names_in_ : ndarray of shape (1,)
+    Column name, when ``X`` was a DataFrame with a string column name.""",
+}
+
+
+def fill_doc(obj: T) -> T:
+    """Replace the ``{name}`` lines of ``obj.__doc__`` by ``SHARED[name]``."""
+    lines = []
+    for line in (obj.__doc__ or "").split("\n"):
+        key = line.strip()
+        if key.startswith("{") and key.endswith("}") and key[1:-1] in SHARED:
+            indent = line[: len(line) - len(line.lstrip())]
+            lines += [indent + part for part in SHARED[key[1:-1]].split("\n")]
+        else:
+            lines.append(line)
+    obj.__doc__ = "\n".join(lines)
+    return obj
