@@ -1,11 +1,13 @@
 """Descriptions that many public docstrings share, written once.
 
-In a docstring decorated with :func:`fill_doc`, a line holding only
-``{name}`` is replaced by ``SHARED[name]``, indented as that line was.
+In a docstring decorated with :func:`fill_doc` (or in a method of a decorated
+class), a line holding only ``{name}`` is replaced by ``SHARED[name]``,
+indented as that line was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -42,18 +44,42 @@ n_features_in_ : int
     Always 1 (one SMILES per row).
 feature_names_in_ : ndarray of shape (1,)
     Column name, when ``X`` was a DataFrame with a string column name.""",
+    "smiles_X": """\
+X : array-like of str of shape (n_samples,) or (n_samples, 1)
+    SMILES strings (or a one-column DataFrame).""",
 }
 
 
 def fill_doc(obj: T) -> T:
-    """Replace the ``{name}`` lines of ``obj.__doc__`` by ``SHARED[name]``."""
+    """Replace the ``{name}`` lines of ``obj.__doc__`` by ``SHARED[name]``.
+
+    A class's own methods are filled too.
+    """
+    return fill_doc_with()(obj)
+
+
+def fill_doc_with(**fragments: str) -> Callable[[T], T]:
+    """:func:`fill_doc` with more fragments, those of one module."""
+    table = {**SHARED, **fragments}
+
+    def decorate(obj: T) -> T:
+        obj.__doc__ = _filled(obj.__doc__ or "", table)
+        for member in vars(obj).values() if isinstance(obj, type) else ():
+            doc = getattr(member, "__doc__", None) if callable(member) else None
+            if doc and _filled(doc, table) != doc:
+                member.__doc__ = _filled(doc, table)
+        return obj
+
+    return decorate
+
+
+def _filled(doc: str, fragments: dict[str, str]) -> str:
     lines = []
-    for line in (obj.__doc__ or "").split("\n"):
+    for line in doc.split("\n"):
         key = line.strip()
-        if key.startswith("{") and key.endswith("}") and key[1:-1] in SHARED:
+        if key.startswith("{") and key.endswith("}") and key[1:-1] in fragments:
             indent = line[: len(line) - len(line.lstrip())]
-            lines += [indent + part for part in SHARED[key[1:-1]].split("\n")]
+            lines += [indent + part for part in fragments[key[1:-1]].split("\n")]
         else:
             lines.append(line)
-    obj.__doc__ = "\n".join(lines)
-    return obj
+    return "\n".join(lines)

@@ -198,6 +198,33 @@ def _build_module(module, module_kwargs, n_features, seed, *, device, dtype=None
     return net.to(device)
 
 
+def _to_tensor(a, device, dtype):
+    """``a`` as a contiguous tensor of ``dtype`` on ``device``."""
+    torch = _import_torch()
+    return torch.tensor(np.ascontiguousarray(a), device=device).to(dtype)
+
+
+def _linear_init(n_in, n_out, seed):
+    """``torch.nn.Linear(n_in, n_out)``'s initial ``(weight.T, bias)`` in float64."""
+    torch = _import_torch()
+    with _torch_seeded(seed, "cpu"):
+        linear = torch.nn.Linear(n_in, n_out)
+    weight = linear.weight.detach().double().numpy().T
+    return weight, linear.bias.detach().double().numpy()
+
+
+def _frozen(net):
+    """``net`` with gradients off for every parameter."""
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+def _output_width(net, X):
+    """Width of ``net``'s output on the first row of ``X`` (on the CPU)."""
+    return _forward_numpy(net, X[:1], batch_size=1, device="cpu").shape[1]
+
+
 def _module_dtype(net):
     torch = _import_torch()
     for p in net.parameters():
