@@ -39,6 +39,15 @@ n_features_in_ : int
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of features seen during ``fit``, when ``X`` has string column
     names.""",
+    "fit_intercept": """\
+fit_intercept : bool, default=True
+    Whether to fit a free (unpenalised) intercept, by weighted centring.""",
+    "linear_coef": """\
+coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    Coefficients, shaped like
+    :class:`~sklearn.linear_model.LinearRegression`'s.
+intercept_ : float or ndarray of shape (n_targets,)
+    Intercepts (0.0 when ``fit_intercept=False``).""",
     "smiles_in": """\
 n_features_in_ : int
     Always 1 (one SMILES per row).
@@ -79,7 +88,8 @@ def _filled(doc: str, fragments: dict[str, str]) -> str:
         key = line.strip()
         if key.startswith("{") and key.endswith("}") and key[1:-1] in fragments:
             indent = line[: len(line) - len(line.lstrip())]
-            lines += [indent + part for part in fragments[key[1:-1]].split("\n")]
+            fragment = _filled(fragments[key[1:-1]], fragments)  # may nest
+            lines += [indent + part for part in fragment.split("\n")]
         else:
             lines.append(line)
     return "\n".join(lines)

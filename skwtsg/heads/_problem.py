@@ -1,18 +1,11 @@
 """The weighted least-squares problem of the exact linear heads, in one pass.
 
-Every linear head solves a weighted least-squares problem in the *centred*
-design ``Xt = W^{1/2} (X - 1 x̄ᵀ)`` and targets ``Yt = W^{1/2} (Y - 1 ȳᵀ)``,
-where ``x̄`` and ``ȳ`` are the ``sample_weight``-weighted means (zero when
-``fit_intercept=False``). Profiling the free intercept out this way is exact:
-for any coefficient vector ``b`` the best intercept is ``ȳ - x̄ᵀb``.
-
-The design is read in row blocks, so the centred copy of ``X`` never exists in
-full and the one pass (:func:`_prepare_problem`) forms the Gram matrix
-``G = Xtᵀ Xt`` and ``C = Xtᵀ Yt`` for all targets at once. Further passes
-(methods of :class:`_Problem`) compute residuals on the data when a solve
-needs a correction (iterative refinement) or a certificate; the solvers are in
-:mod:`skwtsg.heads._solvers`, the tuned constants in
-:mod:`skwtsg.heads._constants`.
+Every linear head solves a weighted least-squares problem in the centred
+design ``Xt = W^{1/2} (X - 1 x̄ᵀ)`` and targets ``Yt`` (the free intercept
+profiled out exactly). One blockwise pass (:func:`_prepare_problem`) forms
+``Xtᵀ Xt`` and ``Xtᵀ Yt`` without a centred copy of ``X``; further passes
+(:class:`_Problem`'s methods) compute residuals on the data for refinement
+and certificates.
 """
 
 from __future__ import annotations
