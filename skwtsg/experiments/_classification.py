@@ -108,38 +108,24 @@ def make_classification_cases(
 
 # ----------------------------------------------------------------- synthetic
 def _synthetic_cases(panels, n_jobs, quick, random_state, verbose):
-    from joblib import Parallel, delayed
     from scipy.special import softmax
 
-    from ..datasets import make_synthetic_tasks
     from ..featurizers import TorchFeaturizer
     from ._synthetic import (
         PRETRAIN_STEPS,
         QUICK_PRETRAIN_STEPS,
-        _fixed_representation,
-        _pretrain,
+        _representations,
+        _shared_sample,
     )
 
     start = time.perf_counter()
     sizes = QUICK_SIZES if quick else FULL_SIZES
-    tasks = make_synthetic_tasks(**sizes, random_state=random_state)
-    X = np.vstack([tasks.X_weak, tasks.X_strong, tasks.X_eval])
-    n = sizes["n_samples"]
-    roles = np.repeat(["weak", "strong", "eval"], n)
+    tasks, X, _, roles = _shared_sample(sizes, random_state)
     keys = sorted({k for p in panels for k in SYNTHETIC_PANELS[p][:2]})
-    pretrained = [k for k in keys if k.startswith("pre")]
     steps = dict(QUICK_PRETRAIN_STEPS if quick else PRETRAIN_STEPS)
-    jobs = (
-        delayed(_pretrain)(k, tasks, steps, quick, random_state) for k in pretrained
-    )
     # Quick runs pretrain in this process: starting workers costs more.
-    workers = 1 if quick else min(n_jobs, len(pretrained) or 1)
-    results = Parallel(n_jobs=workers)(jobs)
-    # _pretrain returns (module, record of the pretraining)
-    reps = {k: module for k, (module, _) in zip(pretrained, results)}
-    for key in keys:
-        if key not in reps:
-            reps[key] = _fixed_representation(key, tasks, random_state)
+    workers = 1 if quick else n_jobs
+    reps, _ = _representations(keys, tasks, steps, quick, random_state, workers)
     # The truth: softmax tasks on h*, one (hidden x K) matrix per task.
     H = TorchFeaturizer(tasks.target_module, dtype="float64").fit(X).transform(X)
     rng = np.random.RandomState(random_state + 7)
