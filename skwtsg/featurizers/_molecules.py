@@ -104,19 +104,6 @@ def clear_cache() -> None:
     MOLECULE_FEATURES.clear()
 
 
-def _parse(smiles, estimator=None) -> list:
-    """RDKit molecules of ``smiles``; ValueError naming the first bad row."""
-    Chem, rdBase, _, _ = _rdkit()
-    mols = []
-    with rdBase.BlockLogs():
-        for i, s in enumerate(smiles):
-            mol = Chem.MolFromSmiles(s)
-            if mol is None or mol.GetNumAtoms() == 0:
-                raise _invalid(i, s, estimator)
-            mols.append(mol)
-    return mols
-
-
 def _cached_rows(smiles, key, compute, estimator=None, store=None) -> list:
     """Cached ``compute(mol)`` of each SMILES under ``(key, smiles)``: in-process,
     then in the persistent ``store`` (rows keyed by SMILES), which gets the rows

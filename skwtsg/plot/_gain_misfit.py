@@ -39,21 +39,16 @@ class GainMisfitDisplay(_BaseDisplay):
     ----------
     misfit : array-like of shape (n_points,)
         Mean squared difference of the strong and weak predictions (>= 0).
-
     gain : array-like of shape (n_points,)
         Weak error − strong error (mean squared errors).
-
     labels : str or array-like of shape (n_points,), default=None
         Series of each point, with its own colour and legend entry (its own
         marker with ``color_by``); ``None``: one series.
-
     color_by : array-like of shape (n_points,), default=None
         A number per point colouring it through a colormap, with a colorbar
         (e.g. each task's Theorem 2 ε); ``None``: colours by series.
-
     color_label : str, default=None
         Title of the colorbar.
-
     xlabel, ylabel : str, default=None
         Axis titles; ``None`` uses the misfit's and the gain's (or slack's).
 
@@ -61,23 +56,17 @@ class GainMisfitDisplay(_BaseDisplay):
     ----------
     ax_ : matplotlib Axes
         Axes with the plot.
-
     figure_ : matplotlib Figure
         Figure containing the plot.
-
     scatter_ : list of matplotlib PathCollection
         One scatter per series, in the order of the legend.
-
     colorbar_ : matplotlib Colorbar or None
         The colorbar of ``color_by``.
-
     line_ : matplotlib Line2D
         Reference line: ``y = x``, or ``y = 0`` for ``kind="slack_vs_misfit"``.
-
     fit_line_ : matplotlib Line2D or None
         The least-squares line, when ``show_fit=True`` and the points
         determine one (:func:`skwtsg.metrics.fit_line`).
-
     slope_, intercept_, r2_ : float or None
         That line's slope, intercept and R² (``None`` unless
         ``show_fit=True``; NaN when no line is fitted).
@@ -131,22 +120,17 @@ class GainMisfitDisplay(_BaseDisplay):
         ----------
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
-
         kind : {"gain_vs_misfit", "slack_vs_misfit"}, default="gain_vs_misfit"
             The gain with the line ``y = x``, or Theorem 1's slack (gain −
             misfit) with the line ``y = 0``.
-
         show_fit : bool, default=False
             Draw the least-squares line through all points (the rule of
             :func:`skwtsg.metrics.fit_line`), its slope and R² in the legend.
-
         legend : bool, default=True
             Draw a legend.
-
         scatter_kwargs : dict, default=None
             Keywords of every ``Axes.scatter`` call (with ``color_by``,
             ``cmap`` chooses the colormap, default ``"viridis"``).
-
         line_kwargs : dict, default=None
             Keywords of ``Axes.plot`` for the reference line.
 
@@ -250,13 +234,10 @@ class GainMisfitDisplay(_BaseDisplay):
         y_true, y_weak, y_strong : array-like of shape (n_samples,) or \
                 (n_samples, n_tasks)
             True labels, and the weak and the strong model's predictions.
-
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
-
         labels, color_by, color_label
             One per task: see :class:`GainMisfitDisplay`.
-
         **plot_kwargs
             Keywords of :meth:`plot`.
 
@@ -318,20 +299,15 @@ class GainMisfitDisplay(_BaseDisplay):
         ----------
         estimators : WeakToStrongRegressor or list of them
             Fitted estimators with ``predict`` and ``predict_weak``.
-
         X : array-like of shape (n_samples, n_features)
             Inputs held out from the training of both models.
-
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             True labels of ``X``.
-
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
-
         labels : str or list of str, default=None
             One series label per estimator; ``None`` labels several
             estimators ``"model 0"``, ``"model 1"``, ...
-
         **plot_kwargs
             Keywords of :meth:`plot`.
 
@@ -395,18 +371,14 @@ class GainMisfitDisplay(_BaseDisplay):
         ----------
         results : DataFrame or str or path-like
             The table, or the path of a CSV file holding it.
-
         x, y : str, default="misfit", "gain"
             Columns of the axes (e.g. ``"train_misfit"``, ``"train_gain"``);
             rows missing either are left out.
-
         hue : str or None, default="weak_model"
             Column whose values make the series; ``None``: one series.
-
         color_by : str or None, default=None
             Column colouring the points, e.g. ``"train_epsilon"``; rows
             missing it are left out.
-
         **plot_kwargs
             Keywords of :meth:`plot`.
 

@@ -78,23 +78,17 @@ class WeakModelSelectionDisplay(_BaseDisplay):
     ----------
     bound : array-like of shape (n_candidates,)
         Each candidate's bound (mean over splits).
-
     true_error : array-like of shape (n_candidates,)
         True error (mean squared error) of each candidate's strong model.
-
     bound_std : array-like of shape (n_candidates,), default=None
         Standard deviation of the bound over splits (horizontal error bars).
-
     true_error_std : array-like of shape (n_candidates,), default=None
         Standard deviation of the true error (vertical error bars).
-
     labels : array-like of shape (n_candidates,), default=None
         Name of each candidate, written next to its point.
-
     pick : int, default=None
         Index of the candidate the heuristic picks; ``None``: the smallest
         bound.
-
     bound_ci : array-like of shape (n_candidates, 2), default=None
         ``(low, high)`` interval of each bound, drawn instead of
         ``bound_std`` (e.g. from
@@ -104,22 +98,16 @@ class WeakModelSelectionDisplay(_BaseDisplay):
     ----------
     ax_ : matplotlib Axes
         Axes with the plot.
-
     figure_ : matplotlib Figure
         Figure containing the plot.
-
     errorbar_ : matplotlib ErrorbarContainer
         The points and their error bars.
-
     line_ : matplotlib Line2D
         The line ``true error = bound``.
-
     pick_, best_ : matplotlib Line2D
         Markers on the pick and on the lowest true error.
-
     annotations_ : list of matplotlib Text
         Candidate labels, placed so that no two overlap.
-
     pick_index_, best_index_ : int
         Indices of the pick and of the lowest true error.
 
@@ -172,16 +160,12 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         ----------
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
-
         annotate : bool, default=True
             Write each candidate's label next to its point.
-
         legend : bool, default=True
             Draw a legend.
-
         errorbar_kwargs : dict, default=None
             Keywords of ``Axes.errorbar``.
-
         line_kwargs : dict, default=None
             Keywords of ``Axes.axline`` for the line ``true error = bound``.
 
@@ -297,24 +281,18 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         ----------
         y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
             True labels.
-
         y_weak, y_strong : list of array-like of the shape of ``y_true``
             Each candidate's weak model's and strong model's predictions.
-
         labels : array-like of shape (n_candidates,), default=None
             Name of each candidate.
-
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
-
         confidence_level : float, default=None
             With a level such as 0.95, draw each bound's bootstrap interval
             over the rows as horizontal error bars.
-
         random_state : int, RandomState instance, Generator or None, \
                 default=None
             Seeds the bootstrap.
-
         **plot_kwargs
             Keywords of :meth:`plot`.
 
@@ -384,19 +362,14 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         ----------
         estimators : list of WeakToStrongRegressor
             Fitted candidates (e.g. one per weak featurizer).
-
         X : array-like of shape (n_samples, n_features)
             Held-out inputs.
-
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Their true labels.
-
         labels : array-like of shape (n_candidates,), default=None
             Name of each candidate; ``None`` writes ``"model 0"``, ...
-
         sample_weight, confidence_level, random_state
             See :meth:`from_predictions` (the models are held fixed).
-
         **plot_kwargs
             Keywords of :meth:`plot`.
 
@@ -461,24 +434,19 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         ----------
         search : fitted GridSearchCV or RandomizedSearchCV, or dict
             The search, or its ``cv_results_``.
-
         bound : str, default=None
             Name of the bound scorer; ``None``: ``"bound"`` for a
             multi-metric search, ``"score"`` for a single-metric one.
-
         true_error : str or array-like of shape (n_candidates,), default=None
             Name of the scorer whose negation is the strong model's error,
             or the true errors themselves. ``None``: the scorer named
             ``"mse"``, ``"strong_error"`` or ``"neg_mean_squared_error"``,
             else the search's only other scorer.
-
         labels : array-like of shape (n_candidates,), default=None
             Name of each candidate; ``None``: the parameters that vary.
-
         confidence_level : float, default=None
             With a level such as 0.95, the horizontal error bars are the
             t intervals of :func:`skwtsg.metrics.rank_weak_supervisors`.
-
         **plot_kwargs
             Keywords of :meth:`plot`.
 
@@ -526,7 +494,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             One row per weak model (:func:`skwtsg.experiments.selection_table`,
             or a CSV of it), read by
             :func:`skwtsg.experiments.selection_inputs`.
-
         **plot_kwargs
             Keywords of :meth:`plot`.
 
