@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._case import Experiment, Option, W2SCase, comma_list
+from ._synthetic import _claims
 
 __all__ = ["CLASSIFICATION", "PARTS", "make_classification_cases"]
 
@@ -372,9 +373,7 @@ CLASSIFICATION = Experiment(
     ),
     panel_by="group",
     selection=True,
-    claims={
-        p: {"title": _TITLES[p], "text": t, "check": c} for p, (t, c) in _CLAIMS.items()
-    },
+    claims=_claims(_CLAIMS, _TITLES),
     title="Weak-to-strong classification: KL misfit and gain (Mulgund & "
     "Pabbaraju 2025; Charikar et al. 2024, Figures 2a-c analogues; digits)",
     axis_titles={

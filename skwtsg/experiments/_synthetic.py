@@ -577,6 +577,15 @@ def sweep_figure(
     return [path]
 
 
+def _claims(
+    claims: dict[str, tuple[str, _Check]], titles: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """An Experiment's claims from ``{panel: (text, check)}`` and the titles."""
+    return {
+        p: {"title": titles[p], "text": t, "check": c} for p, (t, c) in claims.items()
+    }
+
+
 _CLAIMS: dict[str, tuple[str, _Check]] = {
     "2a": (
         "Theorem 1 holds: gain ≥ misfit; the points lie on y = x.",
@@ -659,9 +668,7 @@ SYNTHETIC = Experiment(
     ),
     panel_by="group",
     selection=False,
-    claims={
-        p: {"title": _TITLES[p], "text": t, "check": c} for p, (t, c) in _CLAIMS.items()
-    },
+    claims=_claims(_CLAIMS, _TITLES),
     panel_summaries={SWEEP["name"]: sweep_summary},
     extra_figures=sweep_figure,
     title="Synthetic weak-to-strong experiments (Charikar et al. 2024, §5.1, §5.3, "

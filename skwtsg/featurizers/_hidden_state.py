@@ -101,7 +101,7 @@ class TransformerHiddenStateFeaturizer(
         Show a progress bar of the texts being embedded; ``None``: only when
         the output is a terminal.
     random_state : int, RandomState instance or None, default=None
-        Unused: inference is deterministic.
+        Unused: the encoder is frozen and deterministic.
 
     Attributes
     ----------
@@ -177,7 +177,7 @@ class TransformerHiddenStateFeaturizer(
         Parameters
         ----------
         X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Texts (checked, otherwise unused).
+            Texts, only checked: the model is frozen.
         y : None
             Ignored.
 

@@ -229,9 +229,10 @@ class _SmilesMixin:
         return _string_tags(super().__sklearn_tags__())  # type: ignore[misc]
 
 
-def _string_tags(tags):
+def _string_tags(tags, two_d=False):
+    """Tags of one column of strings (1-D, and 2-D with ``two_d``)."""
     tags.input_tags.string = True
-    tags.input_tags.two_d_array = False
+    tags.input_tags.two_d_array = two_d
     tags.input_tags.one_d_array = True
     return tags
 
@@ -462,7 +463,8 @@ class RDKitDescriptorFeaturizer(_SmilesMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        {smiles_X}
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES strings, as for :meth:`fit`.
 
         Returns
         -------
@@ -544,7 +546,7 @@ class MorganFingerprintFeaturizer(_SmilesMixin, TransformerMixin, BaseEstimator)
         ----------
         {smiles_X}
         y : None
-            Ignored.
+            Ignored: the featurizer is stateless.
 
         Returns
         -------

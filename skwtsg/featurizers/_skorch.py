@@ -119,8 +119,8 @@ default="adam"
 
     Examples
     --------
-    >>> import numpy as np
     >>> from skwtsg.featurizers import MLP, SkorchFeaturizer
+    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(64, 4))
     >>> y = np.sin(X[:, 0])

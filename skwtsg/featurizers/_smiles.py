@@ -547,7 +547,8 @@ class SmilesTransformerFeaturizer(
 
         Parameters
         ----------
-        {smiles_X}
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES strings, as for :meth:`fit`.
 
         Returns
         -------

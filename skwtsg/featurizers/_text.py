@@ -145,9 +145,9 @@ class SentenceTransformerFeaturizer(
         Parameters
         ----------
         X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Texts (checked, otherwise unused).
+            Texts, only checked.
         y : None
-            Ignored.
+            Ignored: the embedding is unsupervised.
 
         Returns
         -------

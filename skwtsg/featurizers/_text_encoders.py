@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._utils._cache import file_sha256 as _file_sha256
 from .._utils._validation import check_string_column
+from ._molecules import _string_tags
 
 __all__ = ["MINILM_SAFETENSORS_SHA256"]
 
@@ -128,10 +129,7 @@ class _FrozenTextModelMixin:
         return state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()  # type: ignore[misc]
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = True
+        tags = _string_tags(super().__sklearn_tags__(), two_d=True)  # type: ignore[misc]
         tags.requires_fit = True
         return tags
 

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
 from .._utils._validation import check_string_column
+from ._molecules import _string_tags
 
 __all__ = ["TfidfSVDFeaturizer"]
 
@@ -128,11 +129,7 @@ class TfidfSVDFeaturizer(
         self.random_state = random_state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = True
-        return tags
+        return _string_tags(super().__sklearn_tags__(), two_d=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: None = None) -> TfidfSVDFeaturizer:
@@ -160,7 +157,7 @@ class TfidfSVDFeaturizer(
         Parameters
         ----------
         X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Training texts.
+            Training texts, as for :meth:`fit`.
         y : None
             Ignored.
 
@@ -243,12 +240,12 @@ class TfidfSVDFeaturizer(
         Parameters
         ----------
         X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Texts.
+            Texts to project.
 
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            The projections.
+            The projections of their TF-IDF vectors.
         """
         check_is_fitted(self)
         texts = check_string_column(X, what="text").tolist()

@@ -73,7 +73,7 @@ class _TorchTransformerBase(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Inputs.
+            Inputs, with the features seen by :meth:`fit`.
 
         Returns
         -------

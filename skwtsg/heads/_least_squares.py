@@ -161,9 +161,9 @@ class RidgeHead(_SolverMixin, _PartialFitMixin, _BaseHead):
 
     Examples
     --------
-    >>> import numpy as np
     >>> from sklearn.linear_model import Ridge
     >>> from skwtsg.heads import RidgeHead
+    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.normal(size=(50, 4)), rng.normal(size=50)
     >>> head = RidgeHead(alpha=10.0).fit(X, y)

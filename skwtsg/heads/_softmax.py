@@ -453,7 +453,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the samples to score.
 
         Returns
         -------
@@ -472,7 +472,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the samples.
 
         Returns
         -------
@@ -489,7 +489,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the samples, as for :meth:`predict_proba`.
 
         Returns
         -------
@@ -506,7 +506,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the samples to classify.
 
         Returns
         -------
@@ -523,7 +523,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the labelled samples.
         y : array-like of shape (n_samples,)
             True class labels.
         sample_weight : array-like of shape (n_samples,), default=None
