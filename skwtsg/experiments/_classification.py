@@ -371,9 +371,9 @@ CLASSIFICATION = Experiment(
             type=int,
         ),
     ),
+    claims=_claims(_CLAIMS, _TITLES),
     panel_by="group",
     selection=True,
-    claims=_claims(_CLAIMS, _TITLES),
     title="Weak-to-strong classification: KL misfit and gain (Mulgund & "
     "Pabbaraju 2025; Charikar et al. 2024, Figures 2a-c analogues; digits)",
     axis_titles={

@@ -464,7 +464,7 @@ class RDKitDescriptorFeaturizer(_SmilesMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of str of shape (n_samples,) or (n_samples, 1)
-            SMILES strings, as for :meth:`fit`.
+            SMILES strings (or a one-column DataFrame), cached per molecule.
 
         Returns
         -------
