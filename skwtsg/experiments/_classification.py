@@ -63,28 +63,9 @@ def make_classification_cases(
     random_state: int = 0,
     verbose: bool = False,
 ) -> list[W2SCase]:
-    """Build the cases of the classification reproduction.
-
-    Parameters
-    ----------
-    parts : sequence of str, default=all of :data:`PARTS`
-        Synthetic panels (``"2a"``, ``"2b"``, ``"2c"``) and/or ``"digits"``.
-    n_jobs : int, default=2
-        Processes pretraining the synthetic representations.
-    quick : bool, default=False
-        Small sizes for tests.
-    random_state : int, default=0
-        Seed of everything.
-    verbose : bool, default=False
-        Progress bars.
-
-    Returns
-    -------
-    cases : list of W2SCase
-        ``kind="classification"``; one case per (panel, task) for the
-        synthetic panels (``y`` holds the truth's probabilities), one per
-        random split for digits (``y`` holds the labels; several weak
-        supervisors per case).
+    """The cases of the classification reproduction: one per (synthetic panel,
+    task), ``y`` the truth's probabilities, and one per random digits split,
+    ``y`` the labels; ``n_jobs`` processes pretrain the representations.
 
     Examples
     --------
@@ -209,20 +190,9 @@ def _coarse(block, binary):
 def digits_weak_featurizers(random_state=0):
     """The weak supervisors of the digits panel, by name.
 
-    ``pca{k}-quad``: the first ``k`` principal components, standardised, and
-    their degree-2 monomials (a nonlinear function of a few components, so
-    not in the strong model's linear span); ``coarse4x4-bin``: the image
-    averaged over 2 x 2 blocks and binarized (mean ink > 8); ``coarse2x2``:
-    the image averaged over 4 x 4 blocks (4 numbers, linear in the pixels).
-
-    Parameters
-    ----------
-    random_state : int, default=0
-        Seed of the PCA solver.
-
-    Returns
-    -------
-    featurizers : dict of str to transformer
+    ``pca{k}-quad``: degree-2 monomials of ``k`` standardised principal
+    components (outside the strong linear span); ``coarse4x4-bin``: 2 x 2
+    block means, binarized; ``coarse2x2``: 4 x 4 block means.
 
     Examples
     --------

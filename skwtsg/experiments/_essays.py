@@ -63,25 +63,8 @@ def default_embedding_cache() -> Path:
 def split_essays(
     n_samples: int, *, test_size: float = 0.3, random_state: int | None = 0
 ) -> np.ndarray:
-    """Roles of a random train/test split: ``"both"`` for train, ``"eval"`` for test.
-
-    The paper's protocol: both models train on the same rows, the diagnostics
-    are measured on the held-out ones.
-
-    Parameters
-    ----------
-    n_samples : int
-        Number of rows.
-    test_size : float, default=0.3
-        Fraction of rows held out, as in
-        :func:`~sklearn.model_selection.train_test_split`.
-    random_state : int, RandomState instance or None, default=0
-        Seed of the split.
-
-    Returns
-    -------
-    roles : ndarray of str of shape (n_samples,)
-        ``"both"`` or ``"eval"`` per row.
+    """Roles of a random train/test split: ``"both"`` for train, ``"eval"`` for
+    test (the paper's protocol), ``test_size`` as in ``train_test_split``.
 
     Examples
     --------
@@ -312,22 +295,9 @@ def make_essay_cases(
 def tfidf_svd_family(
     texts: ArrayLike, n_components: Sequence[int]
 ) -> dict[str, FrozenEstimator]:
-    """The TF-IDF + SVD weak models of every width, from one fit on ``texts``.
-
-    One fit at the largest width; each width is its truncation
-    (:meth:`~skwtsg.featurizers.TfidfSVDFeaturizer.truncated`), frozen.
-
-    Parameters
-    ----------
-    texts : array-like of shape (n_texts,) or (n_texts, 1)
-        The training essays.
-    n_components : sequence of int
-        The widths.
-
-    Returns
-    -------
-    weak : dict of str to FrozenEstimator
-        Keyed ``"tfidf-svd k=<k>"``, in the order of ``n_components``.
+    """The TF-IDF + SVD weak models of every width, keyed ``"tfidf-svd k=<k>"``:
+    one fit on ``texts`` at the largest width, each width its truncation,
+    frozen.
 
     Examples
     --------
@@ -346,24 +316,12 @@ def tfidf_svd_family(
 def essay_conclusion(records: pd.DataFrame) -> dict:
     """The closing numbers of the essay reproduction, pooled over rubrics.
 
-    Parameters
-    ----------
-    records : DataFrame
-        One row per (split, weak model, rubric), as returned by
-        :func:`skwtsg.experiments.run_cases` (``case``, ``weak_model``,
-        ``task``, ``gain``, ``misfit``, ``weak_error``, ``strong_error``,
-        ``ceiling_error``).
-
-    Returns
-    -------
-    conclusion : dict
-        ``frac_pairs_gain_positive`` (over (weak model, rubric) pairs, gains
-        averaged over splits), ``frac_records_gain_positive``,
-        ``mean_gain_minus_misfit``, ``mean_abs_gain_minus_misfit``,
-        ``n_pairs``, ``n_splits``, ``mean_ceiling_error``,
-        ``best_weak_error``, ``by_weak_model``, ``agrees`` (at least 80% of
-        pairs with a positive gain and mean ``|gain - misfit|`` below 0.02),
-        ``text`` and ``verdict``.
+    From the records of :func:`skwtsg.experiments.run_cases`: the fraction
+    of (weak model, rubric) pairs with a positive gain (averaged over
+    splits) and of records, mean ``gain - misfit`` and its absolute value,
+    counts, the ceiling's and best weak model's errors, ``by_weak_model``,
+    ``agrees`` (at least 80% of pairs with a positive gain and mean ``|gain -
+    misfit|`` below 0.02), ``text`` and ``verdict``.
 
     Examples
     --------

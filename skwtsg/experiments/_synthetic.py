@@ -464,24 +464,13 @@ def _check_tracks(info: dict[str, Any]) -> tuple[bool, str]:
 
 
 def sweep_summary(records: pd.DataFrame) -> dict[str, Any]:
-    """Per strong representation of the ε sweep: its line and its median ε.
+    """Per strong representation of the ε sweep: its line and median ε.
 
-    Parameters
-    ----------
-    records : DataFrame
-        The sweep panel's records (one case per strong representation).
-
-    Returns
-    -------
-    summary : dict
-        ``sweep``: one entry per case, sorted by median ε / weak error on
-        the training sample, with ``case``, ``median_epsilon_ratio``,
-        ``slope``, ``intercept``, ``r2`` (of gain on misfit on fresh rows);
-        and ``n_ratio_undefined`` (tasks with a weak error of exactly 0,
-        left out of the median; the median is NaN when every task is);
-        ``spearman_epsilon_deviation``: the rank correlation across cases of
-        the median ε / weak error and ``|1 − slope|`` (NaN with fewer than 3
-        cases, or when a median is undefined).
+    ``sweep``: one entry per case (``case``, ``median_epsilon_ratio`` on the
+    training sample, ``n_ratio_undefined``, and the ``slope``, ``intercept``
+    and ``r2`` of gain on misfit on fresh rows), sorted by the ratio;
+    ``spearman_epsilon_deviation``: the rank correlation of the ratio and
+    ``|1 − slope|`` (NaN with fewer than 3 cases or an undefined ratio).
     """
     from scipy import stats
 

@@ -58,19 +58,8 @@ def _diagnostics(weak, strong, mis):
 
 
 def squared_losses(y_true: Any, y_weak: Any, y_strong: Any) -> dict[str, Any]:
-    """Per-row squared errors of the weak and strong models, and the misfit.
-
-    Parameters
-    ----------
-    y_true, y_weak, y_strong : ndarray or None
-        True labels and the two models' predictions, of one shape; ``None``
-        where not given (the losses that need it are then ``None``).
-
-    Returns
-    -------
-    losses : dict
-        ``weak_error``, ``strong_error`` and ``misfit``: arrays of the shape
-        of the inputs, or ``None``.
+    """Per-row squared errors of the weak and strong models, and the misfit
+    (``None`` where an input is ``None``).
 
     Examples
     --------
