@@ -46,17 +46,11 @@ def _is_proba(y_true):
 
 def _label_codes(y_true, n_classes, labels):
     """Column index of each label: through ``labels``, else 0..K-1 or sorted."""
-    y = np.asarray(y_true)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(
-            f"`y_true` must be labels of shape (n_samples,) or probabilities of "
-            f"shape (n_samples, n_classes), got shape {y.shape}."
-        )
-    _check_labels_real(y, "y_true")
-    if y.shape[0] == 0:
-        raise ValueError("`y_true` is empty.")
+    y = _label_vector(
+        y_true,
+        "y_true",
+        "labels of shape (n_samples,) or probabilities of shape (n_samples, n_classes)",
+    )
     if labels is None:
         if y.dtype.kind in "iu" and y.size and y.min() >= 0 and y.max() < n_classes:
             return y.astype(np.intp)
@@ -88,6 +82,19 @@ def _label_codes(y_true, n_classes, labels):
         bad = np.unique(y[unknown])[:5].tolist()
         raise ValueError(f"`y_true` has labels {bad} not in `labels`.")
     return codes
+
+
+def _label_vector(y, name, what="class labels of shape (n_samples,)"):
+    """``y`` as a 1-D, non-empty array of real labels (a single column too)."""
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be {what}, got shape {arr.shape}.")
+    _check_labels_real(arr, name)
+    if arr.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty.")
+    return arr
 
 
 def _check_labels_real(y, name):
@@ -358,17 +365,7 @@ def _check_hard_labels(y, name):
     """1-D, non-empty, real class labels with no missing value."""
     import pandas as pd
 
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr.ravel()
-    if arr.ndim != 1:
-        raise ValueError(
-            f"`{name}` must be class labels of shape (n_samples,), got shape "
-            f"{arr.shape}."
-        )
-    if arr.shape[0] == 0:
-        raise ValueError(f"`{name}` is empty.")
-    _check_labels_real(arr, name)
+    arr = _label_vector(y, name)
     missing = np.asarray(pd.isna(arr), dtype=bool)
     if missing.any():
         rows = np.flatnonzero(missing)[:5].tolist()
