@@ -1,19 +1,8 @@
 """Weak-to-strong classification: the KL identity on synthetic tasks and on digits.
 
-Two parts, each a set of panels of :class:`WeakToStrongClassifier` fits:
-
-- ``"2a"``, ``"2b"``, ``"2c"``: analogues of the paper's Figures 2a-2c with
-  softmax tasks on the synthetic target representation ``h*``: the truth's
-  class probabilities are ``p*(x) = softmax(c W h*(x))`` and ``y`` holds
-  them, so the errors are ``E[KL(p_model ‖ p*)]`` and, in the realizable
-  panel (``h_s = h*``), gain = misfit exactly on the strong head's training
-  sample.
-- ``"digits"``: scikit-learn's bundled handwritten digits with hard labels:
-  weak supervisors see nonlinear functions of a few principal components or
-  a coarse, binarized image; the strong model a richer linear
-  representation of the pixels (30 principal components). Errors are
-  log-losses, the relation to the KL misfit is empirical, and the weak
-  supervisors are ranked by the bound (weak log-loss − KL misfit).
+``"2a"``-``"2c"``: Figures 2a-2c with softmax tasks on ``h*`` (``y`` holds the
+truth's probabilities, errors are KL). ``"digits"``: hard labels, log-loss
+errors, weak supervisors ranked by the bound. The report's notes say more.
 """
 
 from __future__ import annotations
