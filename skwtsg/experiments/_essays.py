@@ -1,7 +1,6 @@
-"""The essay-scoring experiment (appendix C.1 of Charikar et al., 2024), on ELLIPSE.
-
-Read more in the :ref:`user guide <essays>`.
-"""
+"""The essay-scoring experiment (appendix C.1 of Charikar et al., 2024), on ELLIPSE:
+its setting, data and differences from the paper are in the :ref:`user guide
+<essays>`."""
 
 from __future__ import annotations
 
