@@ -1,43 +1,15 @@
 """The division of a weak-to-strong training set into row roles.
 
-A weak-to-strong estimator trains two models on different rows: the weak
-model on true labels, the strong model on the weak model's labels, and it
-measures its diagnostics on held-out rows. Each row plays one of the
-:data:`ROLES`:
-
-``"weak"``
-    trains the weak model on its true label;
-``"strong"``
-    is labelled by the weak model and trains the strong model (its true
-    label, if any, is used only afterwards to measure the strong error);
-``"both"``
-    does both (weak labels made on the weak model's own training inputs);
-``"eval"``
-    is held out from both models; the diagnostics are measured on it.
-
-Internally a role is an integer code, its index in :data:`ROLES`
-(:data:`WEAK`, :data:`STRONG`, :data:`BOTH`, :data:`EVAL`); public
-attributes such as ``roles_`` hold the strings (:meth:`RoleAssignment.names`).
-
-Nothing here depends on the task (regression or classification), on the
-models or on the data beyond which rows are labeled. A second estimator
-(e.g. a weak-to-strong classifier) reuses it unchanged::
-
-    from skwtsg._roles import assign_roles
-
-    labeled = ...  # bool mask: rows with a true label
-    split = assign_roles(
-        labeled,
-        eval_size=self.eval_size,
-        strong_size=self.strong_size,
-        roles=roles,  # the ``roles`` argument of ``fit``, or None
-        random_state=self.random_state,
-    )
-    self.roles_ = split.names()
-    X_weak, y_weak = X[split.weak_rows], y[split.weak_rows]  # and so on
-
-and declares the same ``eval_size``/``strong_size`` constraints by reusing
-:data:`EVAL_SIZE_CONSTRAINTS` and :data:`STRONG_SIZE_CONSTRAINTS`.
+Each row plays one of the :data:`ROLES` (see the :ref:`user guide
+<data_roles>`): ``"weak"`` trains the weak model on its true label,
+``"strong"`` is labelled by the weak model and trains the strong model,
+``"both"`` does both and ``"eval"`` is held out for the diagnostics.
+Internally a role is its index in :data:`ROLES` (:data:`WEAK`,
+:data:`STRONG`, :data:`BOTH`, :data:`EVAL`). Nothing here depends on the
+task, the models or the data beyond which rows are labeled: every
+weak-to-strong estimator calls :func:`assign_roles` and declares its
+``eval_size``/``strong_size`` with :data:`EVAL_SIZE_CONSTRAINTS` and
+:data:`STRONG_SIZE_CONSTRAINTS`.
 """
 
 from __future__ import annotations
@@ -217,10 +189,7 @@ def assign_roles(
     random_state: int | np.random.RandomState | None = None,
     fixed_weak: bool = False,
 ) -> RoleAssignment:
-    """Give every row a role: weak, strong, both or eval.
-
-    A pure function of its arguments (the random draw comes from
-    ``random_state`` only).
+    """Give every row a role: weak, strong, both or eval (a pure function).
 
     Parameters
     ----------
@@ -249,14 +218,6 @@ def assign_roles(
     -------
     assignment : RoleAssignment
         Integer codes and the index arrays of the weak, strong and eval rows.
-
-    Raises
-    ------
-    ValueError
-        If ``roles`` is malformed or gives a role needing a label to an
-        unlabeled row; if ``eval_size`` or ``strong_size`` leave a model
-        without rows (the message names the parameter); if either model has
-        no row.
 
     Examples
     --------
@@ -292,11 +253,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _row_uniforms(index: NDArray[np.integer], seed: int) -> NDArray[np.float64]:
-    """A uniform number in ``[0, 1)`` per global row index (splitmix64 hash).
-
-    A pure function of the row's index and ``seed``: the same row gets the
-    same number however the rows are divided into blocks.
-    """
+    """A uniform number in ``[0, 1)`` per global row index and ``seed``
+    (splitmix64 hash): the same however the rows are divided into blocks."""
     with np.errstate(over="ignore"):
         z = np.asarray(index, dtype=np.uint64) + np.uint64(seed + 1) * _GOLDEN
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -327,16 +285,12 @@ def hash_role_codes(
 ) -> NDArray[np.int8]:
     """Roles from a hash of the global row index, independent of partitioning.
 
-    Each row ``i`` draws ``u_i`` uniform in ``[0, 1)`` from a hash
-    (splitmix64) of ``i`` and ``seed``. A labeled row is ``"eval"`` when
-    ``u_i < eval_size``; the other labeled rows are ``"weak"`` when some row
-    of the whole data set is unlabeled (the unlabeled rows are
-    ``"strong"``), ``"both"`` with ``strong_size="reuse"``, else
-    ``"strong"`` when ``(u_i - eval_size) / (1 - eval_size) < strong_size``
-    and ``"weak"`` otherwise. The role counts are therefore binomial (close
-    to, not exactly, the fractions), unlike :func:`assign_roles`'s exact
-    counts from a permutation; pass the codes' names as ``roles`` to an
-    in-memory fit to reproduce a fit made block by block.
+    Each row draws ``u_i`` uniform in ``[0, 1)`` (:func:`_row_uniforms`). A
+    labeled row is ``"eval"`` when ``u_i < eval_size``; the other labeled
+    rows follow :func:`assign_roles`'s rules, ``"strong"`` when ``(u_i -
+    eval_size) / (1 - eval_size) < strong_size``. The counts are binomial,
+    not exact; pass the codes' names as ``roles`` to an in-memory fit to
+    reproduce a fit made block by block.
 
     Parameters
     ----------

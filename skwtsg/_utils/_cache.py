@@ -1,28 +1,11 @@
-"""The caches of skwtsg: in-process feature caches and the sqlite embedding store.
-
-- :func:`cache_home`: the folder of persistent caches, ``$SKWTSG_CACHE``,
-  else ``$XDG_CACHE_HOME/skwtsg``, else ``~/.cache/skwtsg``.
-- :class:`FeatureCache`: a thread-safe in-process dictionary with hit/miss
-  counters (the per-molecule RDKit features); ``MOLECULE_FEATURES`` is the
-  instance the molecule featurizers share.
-- ``MORGAN_GENERATORS``, ``NCI_SMILES``, ``FILE_SHA256``: small per-process
-  memos (RDKit fingerprint generators, the NCI corpus, file checksums).
-- :class:`EmbeddingStore`: embeddings keyed by text hash in one sqlite file,
-  safe to share between processes (write-ahead log, a busy timeout, one
-  transaction per batch, so a reader never sees half a batch).
-- :class:`FrozenTransformMemo`: a fitted transformer, frozen, whose
-  ``transform`` of an input equal to one it has seen returns the stored
-  output (the runner's per-case memo).
-- :func:`fit_memory` and :func:`code_fingerprint`: the persistent cache of
-  fitted estimators (``joblib.Memory``) and what its key must include beyond
-  the arguments (library versions, sha256 of the source files).
+"""The caches of skwtsg: in-process feature caches, the sqlite embedding store,
+the runner's transform memo and the persistent cache of fits.
 
 Nothing here imports from the rest of skwtsg.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import os
 import sqlite3
@@ -35,6 +18,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.frozen import FrozenEstimator
+
+from ._fetch import sha256sum
 
 __all__ = [
     "cache_home",
@@ -55,16 +40,10 @@ SQLITE_TIMEOUT = 60.0
 
 
 def cache_home() -> Path:
-    """The folder of skwtsg's persistent caches.
+    """The folder of skwtsg's persistent caches (not created).
 
-    ``$SKWTSG_CACHE`` when set (and not empty), else
-    ``$XDG_CACHE_HOME/skwtsg``, else ``~/.cache/skwtsg``. The folder is not
-    created.
-
-    Returns
-    -------
-    path : pathlib.Path
-        The folder.
+    ``$SKWTSG_CACHE`` when set, else ``$XDG_CACHE_HOME/skwtsg``, else
+    ``~/.cache/skwtsg``.
 
     Examples
     --------
@@ -94,11 +73,8 @@ class FeatureCache:
     def rows(
         self, keys: Sequence[Hashable], compute: Callable[[int], Any]
     ) -> list[Any]:
-        """The cached value of each key; ``compute(i)`` fills the misses.
-
-        ``compute`` runs outside the lock (it may be slow, and may raise:
-        nothing is stored then).
-        """
+        """The cached value of each key; ``compute(i)`` fills the misses, outside
+        the lock (nothing is stored when it raises)."""
         rows: list[Any] = [None] * len(keys)
         todo = []
         with self._lock:
@@ -143,13 +119,9 @@ FILE_SHA256: dict = {}  # (path, size, mtime_ns) -> sha256, once per process
 class EmbeddingStore:
     """Vectors keyed by strings (text hashes, SMILES) in one sqlite file.
 
-    ``dtype`` is the stored type: ``"<f4"`` (float32, the embeddings a model
-    computes) by default, ``"<f8"`` to keep float64 values exactly (RDKit
-    descriptors). Safe for concurrent use by several processes: the database is in
-    write-ahead-log mode (readers do not block the writer), each connection
-    waits up to ``SQLITE_TIMEOUT`` seconds for a lock, and each
-    :meth:`put_many` is one transaction, so it is written completely or not
-    at all.
+    ``dtype`` is ``"<f4"`` (embeddings) or ``"<f8"`` (exact float64 values).
+    Safe for several processes: write-ahead log, a lock timeout of
+    ``SQLITE_TIMEOUT`` seconds, one transaction per :meth:`put_many`.
     """
 
     def __init__(self, path: str | os.PathLike, dtype: str = "<f4") -> None:
@@ -169,10 +141,8 @@ class EmbeddingStore:
         return con
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of ``keys`` (missing keys are left out).
-
-        An unreadable store gives a warning and an empty answer.
-        """
+        """The stored vectors of ``keys`` (missing keys left out; a warning and
+        nothing when the store is unreadable)."""
         found: dict[str, np.ndarray] = {}
         if not self.path.exists():
             return found
@@ -223,33 +193,21 @@ class EmbeddingStore:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """The sha256 of a file's bytes, computed once per process and version.
-
-    Memoised in ``FILE_SHA256`` by resolved path, size and modification time.
-    """
+    """The sha256 of a file's bytes, once per process and file version."""
     path = Path(path)
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in FILE_SHA256:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        FILE_SHA256[key] = digest.hexdigest()
+        FILE_SHA256[key] = sha256sum(path)
     return FILE_SHA256[key]
 
 
 class FrozenTransformMemo(FrozenEstimator):
     """A frozen fitted transformer that transforms each distinct input once.
 
-    Like :class:`sklearn.frozen.FrozenEstimator` (``fit`` does nothing,
-    cloning returns the object itself, attributes are the wrapped
-    estimator's), but ``transform(X)`` of an input equal to one already
-    transformed (same :func:`joblib.hash`: values, dtype and shape, and the
-    same torch thread count) returns a copy of the stored output (in its
-    memory layout), which is bitwise that of the same call again. It never
-    combines inputs into one call. The memo lives as long as the object, or
-    until :meth:`clear_memo`.
+    :class:`sklearn.frozen.FrozenEstimator` whose ``transform`` of an input
+    already seen (same :func:`joblib.hash`, and torch thread count) returns a
+    copy of the stored output, bitwise that of the call again.
 
     Parameters
     ----------
@@ -270,7 +228,7 @@ class FrozenTransformMemo(FrozenEstimator):
     """
 
     def transform(self, X: Any) -> Any:
-        """The wrapped estimator's ``transform(X)``, computed once per input.
+        """The wrapped estimator's ``transform(X)`` (a copy), computed once per input.
 
         Parameters
         ----------
@@ -280,7 +238,7 @@ class FrozenTransformMemo(FrozenEstimator):
         Returns
         -------
         Z : array-like
-            A copy of the (stored) output.
+            The transformed rows.
         """
         from joblib import hash as joblib_hash
 
@@ -321,18 +279,7 @@ def _copy(Z: Any) -> Any:
 
 
 def fit_memory(location: str | os.PathLike | None) -> Any:
-    """A ``joblib.Memory`` caching fits under ``location`` (None: no caching).
-
-    Parameters
-    ----------
-    location : str, path-like or None
-        Folder of the cache (created on first use); ``None`` returns a
-        memory that calls the function every time.
-
-    Returns
-    -------
-    memory : joblib.Memory
-    """
+    """A ``joblib.Memory`` caching fits under ``location`` (None: no caching)."""
     from joblib import Memory
 
     return Memory(None if location is None else str(location), verbose=0)
@@ -341,29 +288,16 @@ def fit_memory(location: str | os.PathLike | None) -> Any:
 def code_fingerprint(cls: type, *extra_files: str | os.PathLike) -> dict:
     """What a cached fit of ``cls`` depends on beyond its arguments.
 
-    The versions of Python, numpy, scikit-learn, joblib and, when
-    installed, torch and RDKit, and the sha256 of the source files of the
-    skwtsg classes in ``cls``'s MRO, of the skwtsg modules their modules
-    import from, and of ``extra_files``: a change to any of them changes the
-    fingerprint, so a cache keyed by it misses.
-
-    Parameters
-    ----------
-    cls : type
-        The estimator's class.
-    *extra_files : str or path-like
-        More source files to include.
-
-    Returns
-    -------
-    fingerprint : dict
-        ``{"versions": {...}, "sources": {module file name: sha256}}``.
+    ``{"versions": {...}, "sources": {file: sha256}}``: the versions of
+    Python, numpy, scikit-learn, joblib, torch and RDKit, and the sha256 of
+    the skwtsg source files of ``cls``'s MRO, of the skwtsg modules they
+    import from, and of ``extra_files``.
 
     Examples
     --------
     >>> from skwtsg._utils._cache import FeatureCache, code_fingerprint
     >>> sorted(code_fingerprint(FeatureCache)["sources"])
-    ['skwtsg/_utils/_cache.py']
+    ['skwtsg/_utils/_cache.py', 'skwtsg/_utils/_fetch.py']
     """
     import importlib.metadata as metadata
 

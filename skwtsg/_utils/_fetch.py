@@ -1,17 +1,7 @@
 """Fetching files: path arguments, checksums, atomic writes and downloads.
 
-The plumbing shared by the dataset loaders (:mod:`skwtsg.datasets`) and the
-pretrained-model installer (:mod:`skwtsg.featurizers._pretrained_models`):
-
-- :func:`check_path`: a ``str`` or path-like argument, or a TypeError;
-- :func:`sha256sum`: the hex sha256 of a file (public as
-  :func:`skwtsg.datasets.sha256sum`);
-- :func:`write_atomically`: write a file through a temporary file beside it,
-  renamed into place only when the writing succeeded, so that an interrupted
-  or failed write never leaves a partial file under the target name;
-- :func:`download`: fetch a URL into a file, atomically.
-
-Nothing here imports from the rest of skwtsg.
+Shared by the dataset loaders and the pretrained-model installer; nothing
+here imports from the rest of skwtsg.
 """
 
 from __future__ import annotations
@@ -65,11 +55,8 @@ def sha256sum(path: str | os.PathLike) -> str:
 
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Write ``path`` through ``write(tmp)``, then rename ``tmp`` into place.
-
-    ``tmp`` is a new empty file in ``path``'s folder (which must exist). When
-    ``write`` raises (e.g. after checking what it wrote), the temporary file
-    is removed and ``path`` is left as it was.
+    """Write ``path`` through ``write(tmp)``, then rename ``tmp`` into place:
+    when ``write`` raises, ``path`` is left as it was.
 
     Examples
     --------

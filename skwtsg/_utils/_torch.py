@@ -1,12 +1,9 @@
 """Torch plumbing shared by every torch estimator of skwtsg.
 
-Device and dtype resolution, seeding, the one thread-count context manager,
-module building, the forward pass, the one training loop (with divergence
-detection) and ``_TorchParamsMixin`` (``module__*`` parameters and
-accelerator-safe pickling). The loop's optimisers are :mod:`torch.optim`'s
-(Adam, AdamW, SGD, ``CosineAnnealingLR`` and strong-Wolfe L-BFGS). torch is
-imported lazily, inside functions, so importing skwtsg works without it.
-Nothing here imports from the rest of skwtsg.
+Devices, dtypes, seeding, threads, module building, the forward pass, the one
+training loop and ``_TorchParamsMixin`` (``module__*`` parameters and
+accelerator-safe pickling). torch is imported inside functions; nothing here
+imports from the rest of skwtsg.
 """
 
 from __future__ import annotations
@@ -25,9 +22,6 @@ from sklearn.utils import check_random_state
 _DTYPES = ("float32", "float64")
 
 
-# --------------------------------------------------------------------------
-# private helpers shared by the torch estimators
-# --------------------------------------------------------------------------
 def _import_torch():
     try:
         import torch
@@ -72,12 +66,7 @@ def _seed_from(random_state):
 
 @contextlib.contextmanager
 def _torch_seeded(seed, device="cpu"):
-    """Seed torch's default generators without touching the global state.
-
-    The CPU generator (and, for a CUDA ``device``, that device's generator)
-    is forked with :func:`torch.random.fork_rng`, seeded with ``seed``, and
-    restored on exit.
-    """
+    """Seed torch's CPU (and CUDA ``device``'s) generator, forked and restored."""
     torch = _import_torch()
     dev = torch.device(device)
     devices = []
@@ -93,11 +82,8 @@ def _torch_seeded(seed, device="cpu"):
 
 @contextlib.contextmanager
 def _torch_threads(n_threads: int | None) -> Iterator[None]:
-    """Run torch with ``n_threads`` intra-op threads, then restore the setting.
-
-    ``None`` leaves torch's setting alone. The setting is process-wide: do
-    not share torch between Python threads meanwhile.
-    """
+    """Run torch with ``n_threads`` intra-op threads (``None``: unchanged), then
+    restore the (process-wide) setting."""
     if n_threads is None:
         yield
         return
@@ -111,11 +97,7 @@ def _torch_threads(n_threads: int | None) -> Iterator[None]:
 
 
 class TrainingDivergedError(FloatingPointError, ValueError):
-    """A torch training run produced a non-finite loss, weight or output.
-
-    A subclass of both :class:`FloatingPointError` and :class:`ValueError`
-    (scikit-learn's MLP raises a ValueError in this case).
-    """
+    """A torch training run produced a non-finite loss, weight or output."""
 
 
 def _divergence_message(estimator: str, what: str, optimizer: str, lr) -> str:
@@ -162,13 +144,8 @@ def _accepts_argument(factory, name):
 
 
 def _build_module(module, module_kwargs, n_features, seed, *, device, dtype=None):
-    """Instantiate (class or factory) or deep-copy (instance) ``module``.
-
-    A class/factory is called with ``module_kwargs``, plus
-    ``in_features=n_features`` when it accepts ``in_features`` and the user did
-    not set it; its parameters are initialised under ``seed``. ``dtype=None``
-    keeps the module's own dtype.
-    """
+    """Build a class or factory (with ``module_kwargs``, ``in_features`` when it
+    takes one, initialised under ``seed``) or deep-copy an instance."""
     torch = _import_torch()
     if isinstance(module, torch.nn.Module):
         if module_kwargs:
@@ -196,6 +173,33 @@ def _build_module(module, module_kwargs, n_features, seed, *, device, dtype=None
     if dtype is not None:
         net = net.to(dtype=dtype)
     return net.to(device)
+
+
+def _to_tensor(a, device, dtype):
+    """``a`` as a contiguous tensor of ``dtype`` on ``device``."""
+    torch = _import_torch()
+    return torch.tensor(np.ascontiguousarray(a), device=device).to(dtype)
+
+
+def _linear_init(n_in, n_out, seed):
+    """``torch.nn.Linear(n_in, n_out)``'s initial ``(weight.T, bias)`` in float64."""
+    torch = _import_torch()
+    with _torch_seeded(seed, "cpu"):
+        linear = torch.nn.Linear(n_in, n_out)
+    weight = linear.weight.detach().double().numpy().T
+    return weight, linear.bias.detach().double().numpy()
+
+
+def _frozen(net):
+    """``net`` with gradients off for every parameter."""
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+def _output_width(net, X):
+    """Width of ``net``'s output on the first row of ``X`` (on the CPU)."""
+    return _forward_numpy(net, X[:1], batch_size=1, device="cpu").shape[1]
 
 
 def _module_dtype(net):
@@ -264,12 +268,8 @@ _LBFGS_CHUNK = 10
 
 
 def _training_defaults(optimizer, lr, batch_size, max_epochs):
-    """Resolve ``None`` hyper-parameters for ``optimizer``.
-
-    ``"lbfgs"``: full batch, ``lr=1`` (initial step of the strong-Wolfe line
-    search), ``max_epochs=1000`` iterations. Gradient methods: the paper's
-    ``lr=1e-3``, ``batch_size=32``, ``max_epochs=1000`` epochs.
-    """
+    """``(lr, batch_size, max_epochs)`` with ``None`` resolved: L-BFGS ``(1, None,
+    1000)``, gradient methods the paper's ``(1e-3, 32, 1000)``."""
     if optimizer not in _OPTIMIZERS:
         raise ValueError(
             f"`optimizer` must be one of {_OPTIMIZERS}, got {optimizer!r}."
@@ -308,15 +308,8 @@ def _gradient_optimizer_classes() -> dict[str, Any]:
 
 
 def _make_gradient_optimizer(optimizer, param_groups, lr, *, fused=True):
-    """``torch.optim.Adam``, ``AdamW`` or ``SGD`` over copies of ``param_groups``.
-
-    ``fused=True``: torch.optim's fused kernels (``fused=True``), unless a
-    parameter is not a floating-point tensor on a device that has them; else
-    torch.optim's default path (a for-loop on the CPU, ``foreach`` kernels on
-    CUDA). Defaults: Adam/SGD no weight decay, AdamW ``weight_decay=0.01``;
-    SGD without momentum. The groups are copied (torch.optim and the cosine
-    schedule write into them), so the caller's dicts are left as they are.
-    """
+    """``torch.optim.Adam``, ``AdamW`` or ``SGD`` over copies of ``param_groups``
+    (fused kernels where every parameter allows them and ``fused``)."""
     classes = _gradient_optimizer_classes()
     if optimizer not in classes:
         raise ValueError(
@@ -347,39 +340,16 @@ def _optimize(
     fused: bool = True,
     max_steps: int | None = None,
 ) -> tuple[list[float], int]:
-    """Minimise ``loss_fn`` over the parameters of ``param_groups``.
+    """The one training loop: minimise ``loss_fn(*batch)``; ``(curve, n_iter)``.
 
-    The one training loop of skwtsg. ``loss_fn(*batch)`` returns the scalar
-    loss on ``batch``, a tuple of row-aligned tensors: ``data`` itself (full
-    batch) or slices of it.
-
-    * ``"lbfgs"``: full-batch ``torch.optim.LBFGS`` with a strong-Wolfe line
-      search (``history_size=50``), run in chunks of ``_LBFGS_CHUNK``
-      iterations (one entry of the loss curve per chunk) until
-      ``max_epochs`` iterations or convergence (no iteration made, or a
-      relative change of the loss below ``tol`` over a chunk). Weight decay
-      is an L2 penalty ``weight_decay / 2 * ||theta||^2``.
-    * ``"adam"``, ``"adamw"``, ``"sgd"`` (:func:`_make_gradient_optimizer`
-      with ``fused``): ``max_epochs`` passes over the rows in mini-batches
-      of ``batch_size``, shuffled with a generator seeded by ``seed``.
-      ``batches(generator)``, when given, replaces that shuffling: it
-      returns each epoch's batches (tuples of tensors for ``loss_fn``),
-      drawing its randomness from ``generator``. ``lr_schedule="cosine"``
-      anneals the learning rate from ``lr`` to 0 over all the steps
-      (``torch.optim.lr_scheduler.CosineAnnealingLR``), ``"constant"`` keeps
-      it. ``record="epoch"``: the loss curve holds the mean mini-batch loss
-      (weighted by batch rows) of each epoch; ``"step"``: the loss of every
-      step. ``max_steps``, when given, replaces ``max_epochs`` as the
-      budget: training stops after ``max_steps`` optimiser steps, within an
-      epoch if need be (the cosine schedule then spans ``max_steps``). For
-      L-BFGS it is the number of iterations.
-
-    A non-finite loss or weight raises :class:`TrainingDivergedError`
-    naming ``desc`` (the estimator) and what to change. Progress is a tqdm
-    bar (``verbose > 0``), which handles non-terminals itself.
-
-    Returns ``(loss_curve, n_iter)``: n_iter counts L-BFGS iterations or
-    epochs.
+    ``"lbfgs"``: full batch, strong-Wolfe line search, chunks of
+    ``_LBFGS_CHUNK`` iterations (one curve entry each) until ``max_epochs``
+    iterations or a relative change below ``tol``; weight decay is an L2
+    penalty. Gradient methods: epochs of shuffled mini-batches (or
+    ``batches(generator)``'s), ``lr_schedule="cosine"`` annealing to 0,
+    ``record`` ``"epoch"`` (mean loss) or ``"step"``; ``max_steps`` replaces
+    ``max_epochs`` as the budget. A non-finite loss or weight raises
+    :class:`TrainingDivergedError` naming ``desc``.
     """
     torch = _import_torch()
     from tqdm.auto import tqdm
@@ -537,13 +507,10 @@ def _on_accelerator(net):
 class _TorchParamsMixin:
     """skorch-style ``<prefix>__<name>`` parameters and device-safe pickling.
 
-    Extra keyword arguments of ``__init__`` are stored as attributes, listed
-    by ``get_params`` (so :func:`sklearn.base.clone` and nested grid searches
-    such as ``{"weak_featurizer__module__n_layers": [2, 8]}`` see them) and
-    set directly by ``set_params``; ``fit`` checks that each starts with one
-    of ``_kwargs_prefixes`` followed by ``"__"``. Modules on an accelerator
-    are moved to the CPU when pickled, and back to their device on load when
-    it is available, so a model saved from CUDA loads on a CPU-only machine.
+    Extra keyword arguments of ``__init__`` are attributes that ``get_params``
+    lists and ``set_params`` sets (``fit`` checks their prefixes). Modules on
+    an accelerator are pickled on the CPU and moved back on load when the
+    device is available.
     """
 
     _kwargs_prefixes: tuple = ("module",)
@@ -609,9 +576,7 @@ class _TorchParamsMixin:
         state = super().__getstate__()
         torch = sys.modules.get("torch")
         if getattr(getattr(torch, "nn", None), "Module", None) is None:
-            # torch not imported, or still being imported by another thread
-            # (joblib's feeder thread pickles while the main one imports):
-            # then no torch object exists yet, so there is nothing to move
+            # torch not (fully) imported yet: no torch object to move
             return state
         state = dict(state)
         for key, value in state.items():

@@ -8,34 +8,9 @@ from sklearn.utils import _safe_indexing
 
 
 def check_string_column(X, *, what="string", strip=False, estimator=None):
-    """Return one column of strings as a 1-D object array.
-
-    The one checker of "one string per row" inputs (texts, SMILES). Accepts a
-    1-D sequence, a pandas Series, an ``(n_samples, 1)`` array or a
-    one-column DataFrame.
-
-    Parameters
-    ----------
-    X : sequence of str, Series, array of shape (n_samples, 1) or DataFrame
-        The input.
-    what : str, default="string"
-        What each string is, for the messages (e.g. ``"SMILES string"``).
-    strip : bool, default=False
-        Strip surrounding whitespace from each string.
-    estimator : estimator instance or None, default=None
-        Named in the messages.
-
-    Returns
-    -------
-    values : ndarray of object of shape (n_samples,)
-        The strings.
-
-    Raises
-    ------
-    ValueError
-        When ``X`` is a single string, has more than one column or more than
-        two dimensions, or holds a non-string element (the row is named).
-    """
+    """One column of strings (a sequence, Series, ``(n, 1)`` array or one-column
+    DataFrame) as a 1-D object array; ``what`` and ``estimator`` name the input
+    in the messages, ``strip`` strips each string."""
 
     who = f"{type(estimator).__name__}: " if estimator is not None else ""
     if isinstance(X, (str, bytes)):
@@ -84,26 +59,11 @@ def check_partially_labeled_y(
     n_samples: int | None = None,
     require_labeled: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Validate targets where NaN marks an unlabeled row; return the labeled mask.
+    """``(y, labeled)``: float64 targets where a row of NaN is unlabeled (a
+    partly-NaN row is refused), and the labeled mask.
 
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Real targets; a row whose outputs are all NaN is unlabeled. A row
-        with some NaN outputs and some not is refused.
-    n_samples : int, default=None
-        The number of rows of ``X``; a different length of ``y`` raises a
-        ValueError (checked first, before any indexing).
-    require_labeled : str, default=None
-        If given, the name of the caller: raise a ValueError naming it when
-        every row is unlabeled.
-
-    Returns
-    -------
-    y : ndarray of float64
-        The targets (1-D or 2-D as given).
-    labeled : ndarray of bool of shape (n_samples,)
-        Which rows carry a label.
+    ``n_samples`` is the number of rows of ``X``; ``require_labeled``, the
+    caller's name, refuses data with no labeled row.
     """
     from sklearn.utils.validation import check_array
 
@@ -136,26 +96,8 @@ def check_real_arrays(
     *,
     sample_weight: ArrayLike | None = None,
 ) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """Validate same-shaped real inputs of a metric, as scikit-learn's metrics do.
-
-    Each array must be 1-D or 2-D, non-empty, real (complex values are
-    refused, not cast), finite, and of the same shape as the others;
-    ``sample_weight`` must be 1-D with one finite, non-negative weight per
-    row, not all zero. Every message names the argument.
-
-    Parameters
-    ----------
-    arrays : dict of str to array-like
-        The inputs, by argument name (in order).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-
-    Returns
-    -------
-    arrays : list of ndarray of float64
-        The inputs, in the order given.
-    sample_weight : ndarray of float64 of shape (n_samples,) or None
-    """
+    """Same-shaped real 1-D or 2-D inputs of a metric, by name, as float64
+    (complex refused, not cast), and the checked ``sample_weight``."""
     out = [as_real_float(a, name, (1, 2)) for name, a in arrays.items()]
     names = list(arrays)
     for name, a in zip(names[1:], out[1:]):
@@ -171,32 +113,10 @@ def check_real_arrays(
 def as_real_float(
     a: ArrayLike, name: str, allowed_ndim: tuple[int, ...] | None = None
 ) -> np.ndarray:
-    """``a`` as a float64 array; complex values and non-numbers refused, never cast.
+    """``a`` as a new float64 array; complex values and non-numbers refused.
 
-    The one real-number check of skwtsg's inputs.
-
-    Parameters
-    ----------
-    a : array-like
-        The input.
-    name : str
-        The argument's name, for the messages.
-    allowed_ndim : tuple of int, default=None
-        If given, also require one of these dimensions, at least one row and
-        finite values. If None, only convert: the caller checks the shape
-        and values itself.
-
-    Returns
-    -------
-    arr : ndarray of float64
-        A new array (never a view of ``a``).
-
-    Raises
-    ------
-    ValueError
-        Naming ``name``: for complex values (the imaginary part would be
-        dropped), non-numeric values, or (with ``allowed_ndim``) a wrong
-        dimension, no row, NaN or infinity.
+    With ``allowed_ndim``, also require one of these dimensions, a row and
+    finite values. The messages name ``name``.
     """
     arr = np.asarray(a)
     if has_complex(arr):
@@ -218,7 +138,7 @@ def as_real_float(
 
 
 def has_complex(arr: np.ndarray) -> bool:
-    """Whether ``arr`` holds complex values (a complex dtype, or in an object array)."""
+    """Whether ``arr`` holds complex values (dtype, or in an object array)."""
     return arr.dtype.kind == "c" or (
         arr.dtype == object and any(isinstance(v, complex) for v in arr.flat)
     )
@@ -232,33 +152,9 @@ def check_class_probabilities(
     n_classes: int | None = None,
     ensure_non_empty: bool = True,
 ) -> np.ndarray:
-    """The one check of a matrix of class probabilities, one row per sample.
-
-    Parameters
-    ----------
-    P : array-like of shape (n_samples, n_classes)
-        Class probabilities.
-    name : str
-        The argument's name, for the messages.
-    atol : float
-        Tolerance on ``|Σ_k P_ik - 1|`` (the caller validates it).
-    n_classes : int, default=None
-        If given, the number of columns required.
-    ensure_non_empty : bool, default=True
-        Refuse a matrix with no row.
-
-    Returns
-    -------
-    P : ndarray of float64 of shape (n_samples, n_classes)
-
-    Raises
-    ------
-    ValueError
-        Naming ``name``: complex or non-numeric values, not 2-D with at least
-        2 columns, another number of columns than ``n_classes``, no row,
-        NaN or infinity, a negative entry, or a row not summing to 1 (the
-        first offending rows are named).
-    """
+    """Class probabilities, one row per sample, as float64: 2-D with at least 2
+    columns (``n_classes`` if given), finite, non-negative, rows summing to 1
+    within ``atol``."""
     P = as_real_float(P, name)
     if P.ndim != 2 or P.shape[1] < 2:
         raise ValueError(
@@ -292,29 +188,8 @@ def check_sample_weight(
     *,
     name: str = "sample_weight",
 ) -> np.ndarray | None:
-    """The one check of row weights (a metric's ``sample_weight`` and the like).
-
-    Parameters
-    ----------
-    sample_weight : array-like of shape (n_samples,) or None
-        Row weights: real, finite, non-negative, not all zero.
-    n_samples : int or None
-        The number of rows the weights go with; None accepts any length.
-    name : str, default="sample_weight"
-        The argument's name, for the messages.
-
-    Returns
-    -------
-    sample_weight : ndarray of float64 of shape (n_samples,) or None
-        None when ``sample_weight`` is None.
-
-    Raises
-    ------
-    ValueError
-        Naming ``name`` and the problem: complex or non-numeric values, not
-        1-D, empty, NaN or infinity, a length other than ``n_samples``, a
-        negative weight, or every weight zero.
-    """
+    """Row weights as float64 (None stays None): real, finite, 1-D with
+    ``n_samples`` entries (any when None), non-negative, not all zero."""
     if sample_weight is None:
         return None
     w = as_real_float(sample_weight, name, (1,))
@@ -339,33 +214,12 @@ def check_partially_labeled_classes(
     n_samples: int | None = None,
     require_labeled: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Validate classification targets where a missing value marks an unlabeled row.
+    """``(y, labeled, classes, Y)`` of classification targets with unlabeled rows.
 
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Class labels, a missing value (anything :func:`pandas.isna` calls
-        missing: NaN, None, ``pandas.NA``) marking an unlabeled row; or class
-        probabilities (rows non-negative, summing to 1, at least 2 columns),
-        an all-NaN row being unlabeled. A single column is read as labels.
-    n_samples : int, default=None
-        The number of rows of ``X``; a different length raises a ValueError.
-    require_labeled : str, default=None
-        If given, the name of the caller: raise a ValueError naming it when
-        every row is unlabeled.
-
-    Returns
-    -------
-    y : ndarray
-        The labels (1-D, missing values kept) or the probabilities (2-D
-        float64, NaN rows kept).
-    labeled : ndarray of bool of shape (n_samples,)
-        Which rows carry a label.
-    classes : ndarray of shape (n_classes,)
-        The sorted labels seen on labeled rows, or ``arange(n_classes)`` for
-        probabilities.
-    Y : ndarray of float64 of shape (n_samples, n_classes)
-        The one-hot labels or the probabilities, zero on unlabeled rows.
+    ``y`` holds class labels (a value :func:`pandas.isna` calls missing marks
+    an unlabeled row) or class probabilities (2-D, an all-NaN row
+    unlabeled). ``Y`` is the one-hot labels or the probabilities, zero on
+    unlabeled rows; ``classes`` the sorted labels, or ``arange(n_classes)``.
     """
     import pandas as pd
     from sklearn.utils.multiclass import check_classification_targets
@@ -447,20 +301,8 @@ def _require(labeled, caller):
 
 
 def check_multioutput(multioutput, n_outputs: int):
-    """Validate a metric's ``multioutput``: a known string or task weights.
-
-    Parameters
-    ----------
-    multioutput : {"raw_values", "uniform_average"} or array-like
-        How to combine tasks; an array gives one finite, non-negative weight
-        per task, not all zero.
-    n_outputs : int
-        The number of tasks (columns).
-
-    Returns
-    -------
-    multioutput : str or ndarray of float64 of shape (n_outputs,)
-    """
+    """A metric's ``multioutput``: ``"raw_values"``, ``"uniform_average"``, or
+    one finite, non-negative task weight per output, not all zero."""
     if isinstance(multioutput, str):
         if multioutput not in ("raw_values", "uniform_average"):
             raise ValueError(
@@ -482,11 +324,7 @@ def check_multioutput(multioutput, n_outputs: int):
 
 
 def check_finite_result(value, what: str):
-    """Raise a ValueError when a computed result overflowed to inf or NaN.
-
-    For results of finite inputs whose squares or sums exceed float64 (e.g.
-    values of 1e200): the message names ``what`` and asks to rescale.
-    """
+    """``value``, or a ValueError naming ``what`` when it overflowed to inf or NaN."""
     if not np.all(np.isfinite(value)):
         raise ValueError(
             f"{what} is not finite (float64 overflow): the inputs are too "
@@ -496,11 +334,7 @@ def check_finite_result(value, what: str):
 
 
 def check_bool(value, name: str) -> bool:
-    """A ``bool`` (or ``numpy.bool_``) parameter of a function, never cast.
-
-    Raises a TypeError naming ``name`` for anything else (``"yes"``, ``1``):
-    a truthy string would otherwise silently mean ``True``.
-    """
+    """A ``bool`` parameter, never cast: a TypeError naming ``name`` otherwise."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(
             f"`{name}` must be a bool, got {value!r} ({type(value).__name__})."
@@ -509,12 +343,8 @@ def check_bool(value, name: str) -> bool:
 
 
 def take_rows(X, index):
-    """The rows ``index`` of ``X`` (an array, DataFrame, sparse matrix or list).
-
-    scikit-learn's ``_safe_indexing``, except that a numpy array is indexed
-    by :meth:`numpy.ndarray.take` (1.4-3x faster than ``X[index]`` for an
-    integer index, measured on 2e4-1e5 rows of 64-256 columns) and by a
-    slice as a view.
+    """The rows ``index`` of ``X``: scikit-learn's ``_safe_indexing``, by
+    :meth:`numpy.ndarray.take` (faster) for an array, a view for a slice.
 
     Examples
     --------

@@ -1,12 +1,7 @@
 """Dataset loaders (``fetch_*``) and synthetic generators (``make_*``).
 
-Loaders read from ``data_home`` (parameter, then the ``SKWTSG_DATA``
-environment variable, then ``~/skwtsg_data``) and download from the upstream
-sources with a sha256 check where that is possible.
-
-The pretrained-model installer (:func:`fetch_pretrained_model`) lives with the
-featurizers that use it (``skwtsg.featurizers._pretrained_models``) and is
-re-exported here.
+Loaders read from ``data_home`` (parameter, ``SKWTSG_DATA``, then
+``~/skwtsg_data``) and download with a sha256 check where possible.
 """
 
 from ..featurizers._pretrained_models import (

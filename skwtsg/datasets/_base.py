@@ -1,14 +1,8 @@
 """Where data lives, and how a file is fetched with a checksum.
 
-The loaders in :mod:`skwtsg.datasets` read from a data folder chosen, in
-order, by their ``data_home`` parameter, the ``SKWTSG_DATA`` environment
-variable, then ``~/skwtsg_data``. A file that is missing there is downloaded
-from its upstream URL and checked against its sha256 before it is used; when
-downloading is not allowed (or fails), the error says which file to put where.
-
-The plumbing (:func:`sha256sum`, the atomic download) is in
-:mod:`skwtsg._utils._fetch`, shared with the pretrained-model installer of
-:mod:`skwtsg.featurizers`; :func:`sha256sum` is public here.
+A missing file is downloaded and checked against its sha256 before it is
+used; when that is not allowed (or fails), the error says which file to put
+where.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
 """ChemBench's copies of the MoleculeNet sets: sources, checks and rebuilding.
 
-The molecule loaders (:mod:`skwtsg.datasets._molecules`) read two files per
-set from the data home, a data file and a splits file. A missing one is
-rebuilt here from ChemBench's repository (github.com/shenwanxiang/ChemBench)
-at a fixed commit: the gzipped data file is downloaded (and gunzipped for
-ESOL and FreeSolv), and the split pickles ``<name>.random{122,123,124}.ind.pkl``
-are read with a restricted unpickler (numpy/pandas reconstructors only) and
-re-saved as ``<name>_splits.csv``. Every downloaded and every rebuilt file is
-checked against its sha256 before it is kept.
+A missing data or splits file is rebuilt from ChemBench's repository at a fixed
+commit (the split pickles read with a restricted unpickler), every file checked
+against its sha256 before it is kept.
 """
 
 from __future__ import annotations

@@ -1,21 +1,9 @@
-"""The ELLIPSE corpus of English-learner essays, scored on seven rubrics.
+"""The ELLIPSE corpus of English-learner essays (test half), scored on seven rubrics.
 
-This is the *test half* of the ELLIPSE corpus (2571 essays), the labelled
-essays published by its authors at github.com/scrosseye/ELLIPSE-Corpus. The
-essay-scoring experiment of appendix C.1 of Charikar et al. (2024) used the
-other half, the Kaggle "Feedback Prize - English Language Learning"
-``train.csv`` (3911 essays, the same six analytic rubrics), which is not
-freely redistributed.
-
-File, relative to the data home (see :func:`skwtsg.datasets.get_data_home`)::
-
-    text/ELLIPSE_test_scores.csv.gz
-
-When it is missing, it is rebuilt from the upstream repository at a fixed
-commit: the ZipCrypto archive ``ELLIPSE_Final_github_test.zip`` is downloaded
-and checked against its sha256, decrypted with the password the upstream
-README publishes (``ellipse_test``), its CSV is checked against its sha256,
-cut to the 11 columns kept here and gzip-compressed.
+The file ``text/ELLIPSE_test_scores.csv.gz`` of the data home is rebuilt, when
+missing, from the upstream zip archive at a fixed commit (downloaded, checked,
+decrypted with the password the upstream README publishes, cut and
+compressed).
 """
 
 from __future__ import annotations
@@ -34,7 +22,13 @@ from sklearn.utils import Bunch
 
 from .._utils._fetch import write_atomically
 from .._utils._validation import check_bool
-from ._base import RemoteFileMetadata, fetch_file, get_data_home, sha256sum
+from ._base import (
+    RemoteFileMetadata,
+    _missing_message,
+    fetch_file,
+    get_data_home,
+    sha256sum,
+)
 
 __all__ = ["fetch_ellipse", "ELLIPSE_RUBRICS", "ELLIPSE_TARGETS"]
 
@@ -59,10 +53,8 @@ ELLIPSE_FILE = RemoteFileMetadata(
     url=None,  # rebuilt from _ZIP, see _build_from_zip
     sha256="e27eb88206244987301a43832cf670c97b2cea679d53cca10009d62f0e1a93f7",
 )
-#: sha256 of the *uncompressed* bytes of ELLIPSE_FILE. A file rebuilt from
-#: the upstream zip holds these bytes, but its gzip stream may differ from
-#: the distributed one (another zlib gives other compressed bytes), so a file
-#: is accepted when either checksum matches.
+#: sha256 of the *uncompressed* bytes of ELLIPSE_FILE: a rebuilt file (whose
+#: gzip stream may differ with another zlib) is accepted by it.
 _CONTENT_SHA256 = "c31b47fd0575362efd91b6b5356008c5fb026fb50740b4968af3092f57818cb2"
 
 _ZIP = RemoteFileMetadata(
@@ -193,24 +185,14 @@ def fetch_ellipse(
     Raises
     ------
     FileNotFoundError
-        The file is missing and could not be rebuilt (offline, or
-        ``download_if_missing=False``); the message says where to put it.
+        The file is missing and could not be rebuilt; the message says where
+        to put it.
     OSError
         The file, the archive or its CSV does not match its checksum.
 
     See Also
     --------
     skwtsg.experiments.make_essay_cases : The essay-scoring experiment.
-
-    Notes
-    -----
-    A file present in the data home is accepted when its sha256 matches the
-    distributed file or the sha256 of its *uncompressed* bytes matches the
-    distributed content. A file rebuilt from the upstream archive is written
-    with gzip ``mtime=0`` and level 9, and is checked by the archive's and
-    the upstream CSV's checksums and by the content checksum before it is
-    written; its compressed bytes (hence its sha256) may differ from the
-    distributed file when another zlib version compresses it.
 
     Examples
     --------
@@ -277,29 +259,20 @@ def _ellipse_path(data_home, download_if_missing) -> Path:
         "call again with download_if_missing=True."
     )
     if not download_if_missing:
-        raise FileNotFoundError(_missing(path, home, hint))
+        raise FileNotFoundError(_missing_message(ELLIPSE_FILE, path, hint))
     zip_path = home / _ZIP.filename
     had_zip = zip_path.exists()
     try:
         fetch_file(_ZIP, home, download_if_missing=True)
     except FileNotFoundError as exc:
-        raise FileNotFoundError(_missing(path, home, hint) + f" ({exc})") from exc
+        message = _missing_message(ELLIPSE_FILE, path, hint)
+        raise FileNotFoundError(f"{message} ({exc})") from exc
     try:
         _build_from_zip(zip_path, path)
     finally:
         if not had_zip and zip_path.exists():
             zip_path.unlink()  # we downloaded it only to build the file
     return path
-
-
-def _missing(path, home, hint):
-    return (
-        f"ELLIPSE data file {ELLIPSE_FILE.filename!r} not found at {path}. Put "
-        f"it there (sha256 {ELLIPSE_FILE.sha256}; it is shared/data/"
-        f"{ELLIPSE_FILE.filename} of the skwtsg project), or point `data_home` "
-        f"or the SKWTSG_DATA environment variable at a folder holding it. "
-        f"{hint}"
-    )
 
 
 def _build_from_zip(zip_path, out_path) -> None:

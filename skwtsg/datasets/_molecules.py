@@ -1,19 +1,9 @@
 """MoleculeNet regression sets (ESOL, FreeSolv, Lipophilicity) with ChemBench splits.
 
-The three sets are the QSAR regression tasks of section 5.2 of Charikar et al.
-(2024), "Quantifying the Gain in Weak-to-Strong Generalization", with the
-three random 80/10/10 train/valid/test splits (seeds 122, 123 and 124)
-published by ChemBench (github.com/shenwanxiang/ChemBench).
-
-Files, relative to the data home (see :func:`skwtsg.datasets.get_data_home`)::
-
-    molecules/ESOL.csv            molecules/ESOL_splits.csv
-    molecules/FreeSolv.csv        molecules/FreeSolv_splits.csv
-    molecules/Lipop.csv.gz        molecules/Lipop_splits.csv
-
-A missing file is rebuilt from ChemBench's repository at a fixed commit and
-checked against its sha256 (:mod:`skwtsg.datasets._chembench`). This module
-holds the three sets' records, citations and loaders.
+The QSAR tasks of section 5.2 of the paper, with ChemBench's three random
+80/10/10 splits; the files (``molecules/<name>.csv`` and
+``molecules/<name>_splits.csv`` under the data home) are rebuilt by
+:mod:`skwtsg.datasets._chembench` when missing.
 """
 
 from __future__ import annotations
@@ -228,10 +218,7 @@ def fetch_molecules(
     ``"Lipop"``         4200 (3360/420/420)       logD at pH 7.4
     =================   ========================  =========================
 
-    The loader returns strings: SMILES are not parsed here. Featurizers such
-    as :class:`skwtsg.featurizers.RDKitDescriptorFeaturizer` raise a
-    ``ValueError`` naming the row and the string of any SMILES RDKit cannot
-    parse (none of the shipped files has one).
+    SMILES are returned as strings, not parsed.
 
     Parameters
     ----------
@@ -280,8 +267,6 @@ def fetch_molecules(
 
     Raises
     ------
-    ValueError
-        If ``name`` or ``split`` is not valid.
     FileNotFoundError
         If a file is missing and cannot be downloaded; the message says
         where to put it.

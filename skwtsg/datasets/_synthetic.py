@@ -64,18 +64,12 @@ def make_synthetic_tasks(
 ) -> Bunch:
     """Generate the paper's synthetic pretraining and finetuning tasks.
 
-    Section 5.1 of the paper: the target representation ``h*`` is a random
-    ``n_layers``-layer ReLU MLP ``R^n_features -> R^hidden``
-    (:func:`~skwtsg.featurizers.make_mlp`, torch's default initialisation,
-    seeded); inputs are drawn from ``N(0, sigma^2 I)``; a task is a linear
-    head ``f(z) = z @ w + b`` and its labels are ``f(h*(x))``. Every head
-    entry is drawn from ``U(-1/sqrt(hidden), 1/sqrt(hidden))`` -- the
-    distribution of ``torch.nn.Linear(hidden, 1)``'s default initialisation,
-    which the authors' code uses -- and ``b = 0`` unless ``intercept=True``
-    (then ``b`` has the same distribution). Pretraining task ``t`` has its
-    own ``n_pretrain_samples`` rows; the finetuning tasks share rows, and
-    each role (weak training, weak-to-strong training, evaluation) gets its
-    own fresh sample of ``n_samples`` rows.
+    Section 5.1: the target representation ``h*`` is a random ReLU MLP
+    (:func:`~skwtsg.featurizers.make_mlp`), inputs are ``N(0, sigma^2 I)``,
+    and a task is a linear head whose entries (and intercept, with
+    ``intercept=True``) are ``U(-1/sqrt(hidden), 1/sqrt(hidden))``, as
+    ``torch.nn.Linear``'s initialisation. Each pretraining task has its own
+    rows; each finetuning role gets its own fresh sample.
 
     Parameters
     ----------

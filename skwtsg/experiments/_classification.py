@@ -1,19 +1,8 @@
 """Weak-to-strong classification: the KL identity on synthetic tasks and on digits.
 
-Two parts, each a set of panels of :class:`WeakToStrongClassifier` fits:
-
-- ``"2a"``, ``"2b"``, ``"2c"``: analogues of the paper's Figures 2a-2c with
-  softmax tasks on the synthetic target representation ``h*``: the truth's
-  class probabilities are ``p*(x) = softmax(c W h*(x))`` and ``y`` holds
-  them, so the errors are ``E[KL(p_model ‖ p*)]`` and, in the realizable
-  panel (``h_s = h*``), gain = misfit exactly on the strong head's training
-  sample.
-- ``"digits"``: scikit-learn's bundled handwritten digits with hard labels:
-  weak supervisors see nonlinear functions of a few principal components or
-  a coarse, binarized image; the strong model a richer linear
-  representation of the pixels (30 principal components). Errors are
-  log-losses, the relation to the KL misfit is empirical, and the weak
-  supervisors are ranked by the bound (weak log-loss − KL misfit).
+``"2a"``-``"2c"``: Figures 2a-2c with softmax tasks on ``h*`` (``y`` holds the
+truth's probabilities, errors are KL). ``"digits"``: hard labels, log-loss
+errors, weak supervisors ranked by the bound. The report's notes say more.
 """
 
 from __future__ import annotations
@@ -24,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._case import Experiment, Option, W2SCase, comma_list
+from ._synthetic import _claims
 
 __all__ = ["CLASSIFICATION", "PARTS", "make_classification_cases"]
 
@@ -62,28 +52,9 @@ def make_classification_cases(
     random_state: int = 0,
     verbose: bool = False,
 ) -> list[W2SCase]:
-    """Build the cases of the classification reproduction.
-
-    Parameters
-    ----------
-    parts : sequence of str, default=all of :data:`PARTS`
-        Synthetic panels (``"2a"``, ``"2b"``, ``"2c"``) and/or ``"digits"``.
-    n_jobs : int, default=2
-        Processes pretraining the synthetic representations.
-    quick : bool, default=False
-        Small sizes for tests.
-    random_state : int, default=0
-        Seed of everything.
-    verbose : bool, default=False
-        Progress bars.
-
-    Returns
-    -------
-    cases : list of W2SCase
-        ``kind="classification"``; one case per (panel, task) for the
-        synthetic panels (``y`` holds the truth's probabilities), one per
-        random split for digits (``y`` holds the labels; several weak
-        supervisors per case).
+    """The cases of the classification reproduction: one per (synthetic panel,
+    task), ``y`` the truth's probabilities, and one per random digits split,
+    ``y`` the labels; ``n_jobs`` processes pretrain the representations.
 
     Examples
     --------
@@ -108,38 +79,24 @@ def make_classification_cases(
 
 # ----------------------------------------------------------------- synthetic
 def _synthetic_cases(panels, n_jobs, quick, random_state, verbose):
-    from joblib import Parallel, delayed
     from scipy.special import softmax
 
-    from ..datasets import make_synthetic_tasks
     from ..featurizers import TorchFeaturizer
     from ._synthetic import (
         PRETRAIN_STEPS,
         QUICK_PRETRAIN_STEPS,
-        _fixed_representation,
-        _pretrain,
+        _representations,
+        _shared_sample,
     )
 
     start = time.perf_counter()
     sizes = QUICK_SIZES if quick else FULL_SIZES
-    tasks = make_synthetic_tasks(**sizes, random_state=random_state)
-    X = np.vstack([tasks.X_weak, tasks.X_strong, tasks.X_eval])
-    n = sizes["n_samples"]
-    roles = np.repeat(["weak", "strong", "eval"], n)
+    tasks, X, _, roles = _shared_sample(sizes, random_state)
     keys = sorted({k for p in panels for k in SYNTHETIC_PANELS[p][:2]})
-    pretrained = [k for k in keys if k.startswith("pre")]
     steps = dict(QUICK_PRETRAIN_STEPS if quick else PRETRAIN_STEPS)
-    jobs = (
-        delayed(_pretrain)(k, tasks, steps, quick, random_state) for k in pretrained
-    )
     # Quick runs pretrain in this process: starting workers costs more.
-    workers = 1 if quick else min(n_jobs, len(pretrained) or 1)
-    results = Parallel(n_jobs=workers)(jobs)
-    # _pretrain returns (module, record of the pretraining)
-    reps = {k: module for k, (module, _) in zip(pretrained, results)}
-    for key in keys:
-        if key not in reps:
-            reps[key] = _fixed_representation(key, tasks, random_state)
+    workers = 1 if quick else n_jobs
+    reps, _ = _representations(keys, tasks, steps, quick, random_state, workers)
     # The truth: softmax tasks on h*, one (hidden x K) matrix per task.
     H = TorchFeaturizer(tasks.target_module, dtype="float64").fit(X).transform(X)
     rng = np.random.RandomState(random_state + 7)
@@ -222,20 +179,9 @@ def _coarse(block, binary):
 def digits_weak_featurizers(random_state=0):
     """The weak supervisors of the digits panel, by name.
 
-    ``pca{k}-quad``: the first ``k`` principal components, standardised, and
-    their degree-2 monomials (a nonlinear function of a few components, so
-    not in the strong model's linear span); ``coarse4x4-bin``: the image
-    averaged over 2 x 2 blocks and binarized (mean ink > 8); ``coarse2x2``:
-    the image averaged over 4 x 4 blocks (4 numbers, linear in the pixels).
-
-    Parameters
-    ----------
-    random_state : int, default=0
-        Seed of the PCA solver.
-
-    Returns
-    -------
-    featurizers : dict of str to transformer
+    ``pca{k}-quad``: degree-2 monomials of ``k`` standardised principal
+    components (outside the strong linear span); ``coarse4x4-bin``: 2 x 2
+    block means, binarized; ``coarse2x2``: 4 x 4 block means.
 
     Examples
     --------
@@ -384,11 +330,9 @@ CLASSIFICATION = Experiment(
             type=int,
         ),
     ),
+    claims=_claims(_CLAIMS, _TITLES),
     panel_by="group",
     selection=True,
-    claims={
-        p: {"title": _TITLES[p], "text": t, "check": c} for p, (t, c) in _CLAIMS.items()
-    },
     title="Weak-to-strong classification: KL misfit and gain (Mulgund & "
     "Pabbaraju 2025; Charikar et al. 2024, Figures 2a-c analogues; digits)",
     axis_titles={

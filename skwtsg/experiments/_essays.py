@@ -1,19 +1,6 @@
-"""The essay-scoring experiment (appendix C.1 of Charikar et al., 2024), on ELLIPSE.
-
-The paper scores English-learner essays on six rubrics with a strong
-representation (bert-base-uncased, 110M parameters) weakly supervised by
-miniature BERTs. Here the strong representation ``h_s`` is the mean-pooled
-hidden state of layer 8 of all-mpnet-base-v2 (110M parameters, 12 layers, 768
-dimensions) and the weak family ``h_w`` is, each a labelled weak model, the
-shallow layers 0, 1, 2 and 4 of the same encoder (a truncated network is a
-weaker model of the same kind, as the paper's miniature BERTs are weaker
-BERTs), TF-IDF + truncated SVD with ``k`` components, k in {8, 16, ..., 256},
-and all-MiniLM-L6-v2's final sentence embedding. Both heads are exact ridge
-with the penalty chosen by leave-one-out on the labels the head sees. The
-data is the test half of the ELLIPSE corpus (2571 essays, the same rubrics,
-see :func:`skwtsg.datasets.fetch_ellipse`), split 70/30 at random as the
-paper splits its data, several times.
-"""
+"""The essay-scoring experiment (appendix C.1 of Charikar et al., 2024), on ELLIPSE:
+its setting, data and differences from the paper are in the :ref:`user guide
+<essays>`."""
 
 from __future__ import annotations
 
@@ -60,16 +47,8 @@ MIN_FRAC_GAIN_POSITIVE, MAX_MEAN_ABS_GAP = 0.8, 0.02
 
 
 def default_embedding_cache() -> Path:
-    """Folder where :func:`make_essay_cases` caches embeddings by default.
-
-    The ``embeddings`` folder of the library's cache folder
-    (``$SKWTSG_CACHE``, else ``$XDG_CACHE_HOME/skwtsg``, else
-    ``~/.cache/skwtsg``).
-
-    Returns
-    -------
-    path : pathlib.Path
-        The folder (created on first use, not here).
+    """The ``embeddings`` folder of :func:`~skwtsg._utils._cache.cache_home`,
+    where :func:`make_essay_cases` caches embeddings by default.
 
     Examples
     --------
@@ -83,27 +62,8 @@ def default_embedding_cache() -> Path:
 def split_essays(
     n_samples: int, *, test_size: float = 0.3, random_state: int | None = 0
 ) -> np.ndarray:
-    """Roles of a random train/test split: ``"both"`` for train, ``"eval"`` for test.
-
-    The paper's protocol (§5.2, repeated in appendix C.1): the weak model is
-    fitted on the true labels of the training rows, and the strong head on
-    the weak model's labels of the *same* rows; every diagnostic is measured
-    on the held-out rows.
-
-    Parameters
-    ----------
-    n_samples : int
-        Number of rows.
-    test_size : float, default=0.3
-        Fraction of rows held out, as in
-        :func:`~sklearn.model_selection.train_test_split`.
-    random_state : int, RandomState instance or None, default=0
-        Seed of the split.
-
-    Returns
-    -------
-    roles : ndarray of str of shape (n_samples,)
-        ``"both"`` or ``"eval"`` per row.
+    """Roles of a random train/test split: ``"both"`` for train, ``"eval"`` for
+    test (the paper's protocol), ``test_size`` as in ``train_test_split``.
 
     Examples
     --------
@@ -143,17 +103,14 @@ def make_essay_cases(
 ) -> list[W2SCase]:
     """Build the essay-scoring experiment: one case per random split.
 
-    Appendix C.1 of Charikar et al. (2024) on the ELLIPSE test half: the
-    rows are split 70/30 at random; on the 70% (role ``"both"``) each weak
-    model ``f_w∘h_w`` is fitted on the true scores and labels those same
-    essays for the strong head; the 30% (role ``"eval"``) measure the weak
-    error, strong error, misfit, gain and bound. The six rubrics are the six
-    tasks (columns of ``y``) of each case.
-
-    Before the cases are built, every essay is embedded once through the
-    encoder up to the deepest layer needed (one forward pass gives the strong
-    layer and every weak layer) and once by MiniLM, into the cache; the
-    featurizers of the cases then read the cache.
+    Appendix C.1 on the ELLIPSE test half: each random 70/30 split (roles
+    ``"both"`` and ``"eval"``, :func:`split_essays`) is a case whose tasks
+    are the rubrics. The strong representation is layer 8 of
+    all-mpnet-base-v2; the weak ones its shallow layers, TF-IDF + SVD
+    (:func:`tfidf_svd_family`) and all-MiniLM-L6-v2; both heads are
+    :class:`~skwtsg.heads.RidgeLOOHead`. Every essay is embedded once, into
+    the cache, before the cases are built. Read more in the :ref:`user guide
+    <essays>`.
 
     Parameters
     ----------
@@ -167,10 +124,8 @@ def make_essay_cases(
         The encoder of the strong side and of the weak layers (a name or a
         folder, see :class:`~skwtsg.featurizers.TransformerHiddenStateFeaturizer`).
     strong_layer : int or None, default=8
-        Layer whose mean-pooled hidden state is ``h_s``. ``None`` uses the
-        model's final sentence-transformers embedding instead
-        (:class:`~skwtsg.featurizers.SentenceTransformerFeaturizer`), the
-        setting that does not reproduce the paper with all-MiniLM-L6-v2.
+        Layer whose mean-pooled hidden state is ``h_s``; ``None``: the
+        model's final sentence-transformers embedding.
     weak_layers : sequence of int, default=(0, 1, 2, 4)
         Layers of the same encoder used as weak representations.
     minilm : bool, default=True
@@ -205,33 +160,10 @@ def make_essay_cases(
     Returns
     -------
     cases : list of W2SCase
-        ``n_splits`` cases named ``"ELLIPSE split <i>"`` (``"ELLIPSE-quick
-        split <i>"``), group ``"ELLIPSE"``, ``X`` an ``(n, 1)`` object array
-        of essays, ``y`` of shape ``(n, len(rubrics))``, ``task_names`` the
-        rubrics, ``weak_featurizers`` keyed ``"<model> layer=<l>"``,
-        ``"tfidf-svd k=<k>"`` (from :func:`tfidf_svd_family`: fitted once per
-        split, frozen) and ``"MiniLM final"``; both heads
-        :class:`~skwtsg.heads.RidgeLOOHead` with one alpha per rubric;
-        ``share_strong_fit=True`` (the runner fits the strong side once per
-        split for every weak model, see
-        :func:`~skwtsg.experiments.run_cases`).
-
-    Notes
-    -----
-    Heads: exact least squares on 768 features with about 1,800 training
-    essays fits the noise of its labels (769 unknowns per rubric), so both
-    heads are :class:`~skwtsg.heads.RidgeLOOHead`: exact ridge with alpha
-    chosen per rubric by exact leave-one-out on the labels that head sees,
-    the true scores for the weak head and the weak labels only for the
-    strong head (no true label reaches the strong side). For a fixed alpha
-    ridge is the projection onto an l2 ball, a convex set.
-
-    Differences from the paper: the test half of ELLIPSE (2571 essays) rather
-    than Kaggle's ``train.csv`` (3911 essays of the same corpus and rubrics);
-    all-mpnet-base-v2's layer 8 rather than bert-base-uncased's output;
-    truncated mpnet, TF-IDF + SVD and MiniLM rather than miniature BERTs
-    (not obtainable here); frozen representations with linear heads, as in
-    the paper's molecular experiments.
+        ``n_splits`` cases named ``"ELLIPSE split <i>"``, group
+        ``"ELLIPSE"``, ``X`` an ``(n, 1)`` object array of essays, weak
+        featurizers keyed ``"<model> layer=<l>"``, ``"tfidf-svd k=<k>"`` and
+        ``"MiniLM final"``, ``share_strong_fit=True``.
 
     Examples
     --------
@@ -362,27 +294,9 @@ def make_essay_cases(
 def tfidf_svd_family(
     texts: ArrayLike, n_components: Sequence[int]
 ) -> dict[str, FrozenEstimator]:
-    """The TF-IDF + SVD weak models of every width, from one fit on ``texts``.
-
-    The shared work of a split: TF-IDF is fitted and the exact SVD computed
-    once, at the largest width, on the training essays (the rows the weak
-    featurizer is fitted on, role ``"both"``); each width ``k`` is its
-    truncation (:meth:`~skwtsg.featurizers.TfidfSVDFeaturizer.truncated`),
-    exactly ``TfidfSVDFeaturizer(k)`` fitted on those essays, and is wrapped
-    in :class:`~sklearn.frozen.FrozenEstimator` so that the weak-to-strong
-    fit uses it as it is.
-
-    Parameters
-    ----------
-    texts : array-like of shape (n_texts,) or (n_texts, 1)
-        The training essays.
-    n_components : sequence of int
-        The widths.
-
-    Returns
-    -------
-    weak : dict of str to FrozenEstimator
-        Keyed ``"tfidf-svd k=<k>"``, in the order of ``n_components``.
+    """The TF-IDF + SVD weak models of every width, keyed ``"tfidf-svd k=<k>"``:
+    one fit on ``texts`` at the largest width, each width its truncation,
+    frozen.
 
     Examples
     --------
@@ -401,26 +315,12 @@ def tfidf_svd_family(
 def essay_conclusion(records: pd.DataFrame) -> dict:
     """The closing numbers of the essay reproduction, pooled over rubrics.
 
-    Parameters
-    ----------
-    records : DataFrame
-        One row per (split, weak model, rubric), as returned by
-        :func:`skwtsg.experiments.run_cases` (``case``, ``weak_model``,
-        ``task``, ``gain``, ``misfit``, ``weak_error``, ``strong_error``,
-        ``ceiling_error``).
-
-    Returns
-    -------
-    conclusion : dict
-        ``frac_pairs_gain_positive`` (over (weak model, rubric) pairs, gains
-        averaged over splits), ``frac_records_gain_positive`` (over every
-        record), ``mean_gain_minus_misfit``, ``mean_abs_gain_minus_misfit``,
-        ``n_pairs``, ``n_splits``, ``mean_ceiling_error``,
-        ``best_weak_error`` (mean over rubrics of the best weak model's
-        error), ``by_weak_model`` (mean gain, misfit and strong error of
-        each weak model), ``agrees`` (both thresholds met: at least 80% of
-        pairs with a positive gain, mean ``|gain - misfit|`` below 0.02),
-        ``text`` (the numbers) and ``verdict`` (the judgement).
+    From the records of :func:`skwtsg.experiments.run_cases`: the fraction
+    of (weak model, rubric) pairs with a positive gain (averaged over
+    splits) and of records, mean ``gain - misfit`` and its absolute value,
+    counts, the ceiling's and best weak model's errors, ``by_weak_model``,
+    ``agrees`` (at least 80% of pairs with a positive gain and mean ``|gain -
+    misfit|`` below 0.02), ``text`` and ``verdict``.
 
     Examples
     --------

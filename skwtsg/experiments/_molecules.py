@@ -1,12 +1,4 @@
-"""The molecular-prediction experiment (section 5.2 and appendix B of the paper).
-
-Charikar et al. (2024) weakly supervise a strong molecular representation
-(MolBERT) with small SMILES transformers (2 layers, 2 heads, hidden size 8 to
-96, pretrained for 2 epochs) on three MoleculeNet regression sets with
-ChemBench's three random splits, and choose the weak supervisor whose weak
-error minus misfit is smallest (Tables 1-3). :func:`make_molecule_cases`
-builds that experiment as :class:`W2SCase` objects for the runner.
-"""
+"""The molecular-prediction experiment (section 5.2 and appendix B of the paper)."""
 
 from __future__ import annotations
 
@@ -42,12 +34,9 @@ __all__ = [
     "MOLECULES",
 ]
 
-#: The paper's Tables 1 (Lipop), 2 (ESOL) and 3 (FreeSolv): for each weak
-#: model's hidden size, the mean and standard deviation over ChemBench's three
-#: splits of the bound ``weak error - misfit`` and of the true (test) error of
-#: the weakly supervised strong model, in the paper's order (by bound).
-#: Tuples are ``(hidden, bound_mean, bound_std, strong_error_mean,
-#: strong_error_std)``.
+#: The paper's Tables 1 (Lipop), 2 (ESOL) and 3 (FreeSolv), by bound: tuples
+#: ``(hidden, bound_mean, bound_std, strong_error_mean, strong_error_std)``
+#: over ChemBench's three splits.
 PAPER_TABLES = {
     "Lipop": [
         (96, 0.8969, 0.0327, 1.0713, 0.0489),
@@ -107,12 +96,9 @@ def make_molecule_cases(
 ) -> list[W2SCase]:
     """Build the molecule experiment: one case per dataset and ChemBench split.
 
-    The paper's protocol (section 5.2): on the train split (role
-    ``"both"``) the weak model ``f_w∘h_w`` is fitted on the true labels and
-    labels those same molecules for the strong head; every diagnostic (weak
-    error, strong error, misfit, gain, bound) is measured on the test split
-    (role ``"eval"``). The valid split is not used (the paper reports test
-    errors); it is left out of ``X``.
+    The paper's protocol: both models train on the train split (role
+    ``"both"``), the diagnostics are measured on the test split; the valid
+    split is left out.
 
     Parameters
     ----------
@@ -133,27 +119,18 @@ default=("ESOL", "FreeSolv", "Lipop")
     data_home : str or path-like, default=None
         Where the molecule files are; see :func:`skwtsg.datasets.get_data_home`.
     quick : bool, default=False
-        A fast version for tests: the first of ``datasets`` (ESOL by
-        default) and of ``seeds``, the smallest and largest of
-        ``hidden_sizes``, 160 random training and 80 random test molecules,
-        and transformers pretrained for 1 epoch on those molecules alone.
+        A fast version for tests: one dataset and split, the smallest and
+        largest size, 160 training and 80 test molecules, one epoch.
     strong_alpha_per_sample : float, default=0.3
         Ridge penalty of the strong head per training molecule (see Notes).
     weak_params : dict or None, default=None
         Extra parameters of every weak featurizer, e.g.
         ``{"max_epochs": 1, "n_threads": 2}`` for the transformers.
     cache_dir : str, path-like, None or False, default=None
-        Where the fitted weak featurizers are kept between runs (each
-        case's ``weak_fit_cache``): a repeated run loads them instead of
-        pretraining the transformers again, with bitwise the same records.
-        The strong featurizer keeps the RDKit descriptors of each molecule
-        in its ``rdkit_descriptors`` subfolder (``cache_dir`` of
-        :class:`~skwtsg.featurizers.RDKitDescriptorFeaturizer`), shared by
-        the splits and processes of a run and by later runs.
-        ``None`` uses :func:`default_weak_fit_cache`; ``False`` disables it.
-        A fit is found again only for the same parameters (seeds included),
-        training molecules and labels, torch thread count, library versions
-        and featurizer source code.
+        Where the fitted weak featurizers (each case's ``weak_fit_cache``)
+        and, in ``rdkit_descriptors``, the strong descriptors are kept
+        between runs: a repeated run loads them, with bitwise the same
+        records. ``None``: :func:`default_weak_fit_cache`; ``False``: none.
     random_state : int, RandomState instance or None, default=0
         Seeds of the weak transformers (one drawn per case and size) and of
         the ``quick`` subsample.
@@ -168,28 +145,12 @@ default=("ESOL", "FreeSolv", "Lipop")
 
     Notes
     -----
-    Strong representation: :class:`~skwtsg.featurizers.RDKitDescriptorFeaturizer`
-    (about 2200 standardised RDKit descriptors and Morgan counts), a
-    stand-in for MolBERT, whose weights cannot be obtained here.
-
-    Heads. The weak head is exact least squares
-    (:class:`~skwtsg.heads.LeastSquaresHead`): at most 97 unknowns for at
-    least 513 training molecules. The strong head cannot be: with about 2200
-    columns and 513 to 3360 training molecules, exact least squares
-    interpolates the weak labels (misfit 0, so the bound says nothing, and
-    the strong model merely copies its supervisor). The paper trained a
-    linear layer with Adam, which is implicitly regularised. Here the strong
-    head is :class:`~skwtsg.heads.RidgeHead` with
-    ``alpha = strong_alpha_per_sample * n_train``, i.e. it minimises the
-    mean squared error plus ``0.3 * ‖coef‖²``: exactly, so its fit is the
-    projection of the weak labels onto the l2 ball of radius ``‖coef_‖``, a
-    convex set, and Theorem 1 applies to targets inside that ball. The value was
-    chosen once, on the valid splits (otherwise unused), for a ridge fitted
-    on the true training labels: among 0.03, 0.1, 0.3, 1 and 3 per molecule,
-    0.3 gave the smallest valid error on ESOL (0.51) and Lipop (0.51) and
-    was within 4% of the best on FreeSolv (1.18 against 1.14), averaged over
-    the three splits. A fixed ``alpha`` would not do: the best fixed values
-    were 300 (ESOL), 30 (FreeSolv) and 1000 (Lipop).
+    The strong representation is
+    :class:`~skwtsg.featurizers.RDKitDescriptorFeaturizer` (a stand-in for
+    MolBERT); the weak head is exact least squares, the strong head exact
+    :class:`~skwtsg.heads.RidgeHead` with ``alpha = strong_alpha_per_sample
+    * n_train`` (exact least squares on ~2200 columns would interpolate the
+    weak labels). 0.3 per molecule was chosen once on the valid splits.
 
     Examples
     --------
@@ -309,16 +270,8 @@ default=("ESOL", "FreeSolv", "Lipop")
 
 
 def default_weak_fit_cache() -> Path:
-    """Folder where :func:`make_molecule_cases` keeps fitted weak models by default.
-
-    The ``weak_featurizers`` folder of the library's cache folder
-    (``$SKWTSG_CACHE``, else ``$XDG_CACHE_HOME/skwtsg``, else
-    ``~/.cache/skwtsg``).
-
-    Returns
-    -------
-    path : pathlib.Path
-        The folder (created on first use, not here).
+    """The ``weak_featurizers`` folder of :func:`~skwtsg._utils._cache.cache_home`,
+    where :func:`make_molecule_cases` keeps fitted weak models by default.
 
     Examples
     --------

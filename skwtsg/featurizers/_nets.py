@@ -9,6 +9,7 @@ from __future__ import annotations
 from numbers import Integral
 from typing import Any
 
+from .._utils._docstrings import fill_doc_with
 from .._utils._validation import check_bool
 
 __all__ = ["MLP", "make_mlp"]
@@ -34,6 +35,27 @@ def _check_positive_int(value, name, allow_none=False):
         raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
 
 
+_MLP_PARAMETERS = """\
+in_features : int, default=8
+    Input dimension (the featurizers set it to ``n_features_in_`` unless
+    ``module__in_features`` is given).
+hidden : int, default=16
+    Width of every layer.
+n_layers : int, default=5
+    Number of ``Linear`` layers (the paper: 5 for the target ``h*``, 2 for
+    the weak ``H_w``, 8 for the strong ``H_s``).
+out_features : int or None, default=None
+    Width of the last layer; ``None`` means ``hidden``.
+activation : {"relu", "tanh", "sigmoid", "gelu", "identity"}, default="relu"
+    Non-linearity after each ``Linear`` layer.
+bias : bool, default=True
+    Whether the ``Linear`` layers have a bias.
+final_activation : bool, default=True
+    Whether the activation also follows the last ``Linear`` layer (as in the
+    authors' code)."""
+
+
+@fill_doc_with(mlp_parameters=_MLP_PARAMETERS)
 def make_mlp(
     in_features: int = 8,
     hidden: int = 16,
@@ -46,35 +68,14 @@ def make_mlp(
 ) -> Any:
     """Build a multi-layer perceptron as a :class:`torch.nn.Sequential`.
 
-    The network is ``n_layers`` blocks ``Linear -> activation``, flat in one
-    ``Sequential`` (children named ``"0"``, ``"1"``, ...: even indices are
-    the ``Linear`` layers). With ``final_activation=True`` (default) the last
-    ``Linear`` is also followed by the activation, as in the authors' code for
-    the paper's synthetic experiments (the representation is the output of
-    the last ReLU); with ``False`` the activations are only *between* the
-    ``Linear`` layers. Weights use torch's default initialisation, so seed
-    torch (e.g. ``torch.manual_seed``) for a reproducible network;
-    :class:`TorchFeaturizer` does this with its ``random_state``.
+    ``n_layers`` blocks ``Linear -> activation``, flat in one ``Sequential``
+    (even children are the ``Linear`` layers). Weights use torch's default
+    initialisation: seed torch for a reproducible network (the featurizers'
+    ``random_state`` does).
 
     Parameters
     ----------
-    in_features : int, default=8
-        Input dimension ``d``.
-    hidden : int, default=16
-        Width of every layer.
-    n_layers : int, default=5
-        Number of ``Linear`` layers. The paper: 5 for the target ``h*``,
-        2 for the weak ``H_w`` and 8 for the strong ``H_s``.
-    out_features : int or None, default=None
-        Width of the last layer (the representation's dimension); ``None``
-        means ``hidden``.
-    activation : {"relu", "tanh", "sigmoid", "gelu", "identity"}, \
-default="relu"
-        Non-linearity after each ``Linear`` layer.
-    bias : bool, default=True
-        Whether the ``Linear`` layers have a bias.
-    final_activation : bool, default=True
-        Whether the activation also follows the last ``Linear`` layer.
+    {mlp_parameters}
 
     Returns
     -------
@@ -126,34 +127,17 @@ default="relu"
     return nn.Sequential(*layers)
 
 
+@fill_doc_with(mlp_parameters=_MLP_PARAMETERS)
 class MLP:
     """The paper's multi-layer perceptron, as a module class.
 
-    ``MLP(**params)`` returns a :class:`torch.nn.Sequential` built by
-    :func:`make_mlp`: it is a *factory class* (its ``__new__`` builds the
-    network), so it can be passed skorch-style as ``module=MLP`` together
-    with ``module__n_layers=...`` parameters, while ``import skwtsg`` does not
-    need torch.
+    ``MLP(**params)`` returns :func:`make_mlp`'s network: a factory class,
+    passed skorch-style as ``module=MLP`` with ``module__n_layers=...``
+    parameters, without importing torch at ``import skwtsg``.
 
     Parameters
     ----------
-    in_features : int, default=8
-        Input dimension. :class:`TorchFeaturizer` and the other featurizers
-        set it to ``n_features_in_`` unless ``module__in_features`` is given.
-    hidden : int, default=16
-        Width of every layer.
-    n_layers : int, default=5
-        Number of ``Linear`` layers (paper: ``h*`` 5, ``H_w`` 2, ``H_s`` 8).
-    out_features : int or None, default=None
-        Width of the last layer; ``None`` means ``hidden``.
-    activation : {"relu", "tanh", "sigmoid", "gelu", "identity"}, \
-default="relu"
-        Non-linearity after each ``Linear`` layer.
-    bias : bool, default=True
-        Whether the ``Linear`` layers have a bias.
-    final_activation : bool, default=True
-        Whether the activation also follows the last ``Linear`` layer (the
-        authors' code does this).
+    {mlp_parameters}
 
     See Also
     --------

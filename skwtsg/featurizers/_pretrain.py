@@ -14,19 +14,22 @@ from sklearn.utils.validation import check_consistent_length
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
+from .._utils._docstrings import fill_doc
 from .._utils._torch import (
     _DTYPES,
     _OPTIMIZERS,
     TrainingDivergedError,
     _build_module,
     _check_finite_output,
-    _forward_numpy,
+    _frozen,
     _import_torch,
+    _linear_init,
     _optimize,
+    _output_width,
     _resolve_device,
     _seed_from,
+    _to_tensor,
     _torch_dtype,
-    _torch_seeded,
     _training_defaults,
 )
 from ._nets import MLP
@@ -35,6 +38,7 @@ from ._torch import _TorchTransformerBase
 __all__ = ["MultiTaskFeaturizer"]
 
 
+@fill_doc
 class MultiTaskFeaturizer(_TorchTransformerBase):
     """Learn a representation ``h`` by multi-task pretraining.
 
@@ -45,145 +49,101 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         h = \\arg\\min_{h} \\frac{1}{|\\Omega|} \\sum_{(i, t) \\in \\Omega}
             (f_t(h(x_i)) - Y_{it})^2,
 
-    where ``Omega`` is the set of observed (non-NaN) entries of ``Y``: each row
-    may carry labels for only some tasks. In the paper each pretraining task
-    ``t`` has its own ``N_r`` rows, so ``Y`` is block-diagonal with NaN
-    elsewhere (see :func:`~skwtsg.datasets.make_synthetic_tasks`). The task
-    heads ``f_t(z) = z @ task_heads[:, t] + task_intercepts[t]`` are given and
-    frozen when ``task_heads`` is passed (the paper's setting: the true
-    pretraining heads), else learned jointly with ``h``. ``transform`` is
-    ``h(x)``.
+    ``Omega`` being the observed (non-NaN) entries of ``Y``: each row may
+    carry labels for only some tasks (see
+    :func:`~skwtsg.datasets.make_synthetic_tasks`). The task heads
+    ``f_t(z) = z @ task_heads[:, t] + task_intercepts[t]`` are given and
+    frozen (the paper's setting), or learned with ``h``. ``transform`` is
+    ``h(x)``, a function of the raw inputs.
 
     Parameters
     ----------
     module : torch.nn.Module class or instance, default=MLP
-        The representation class ``H`` (built at ``fit`` with the
-        ``module__*`` parameters, initialised under ``random_state``; it gets
-        ``in_features=n_features_in_`` unless ``module__in_features`` is
-        given), or an instance to start from (deep-copied; not modified).
+        The representation class (built with the ``module__*`` parameters
+        and ``in_features=n_features_in_`` unless given), or an instance to
+        start from (deep-copied).
     task_heads : array-like of shape (rep_dim, n_tasks) or None, default=None
-        Fixed linear task heads; ``None`` learns them (initialised like
-        ``torch.nn.Linear``).
+        Fixed linear task heads; ``None`` learns them.
     task_intercepts : array-like of shape (n_tasks,) or None, default=None
-        Fixed intercepts of the given ``task_heads`` (``None``: zero). Only
-        used with ``task_heads``.
+        Intercepts of the given ``task_heads`` (``None``: zero).
     optimizer : {"adam", "adamw", "sgd", "lbfgs"}, default="adam"
-        The defaults (``"adam"``, ``lr=3e-3``, ``batch_size=512``,
-        ``max_epochs=1000``, ``lr_schedule="cosine"``) are the fast setting:
-        large mini-batches and a cosine-annealed learning rate, about 16 times
-        fewer (and cheap) steps than the paper's procedure, which is
-        ``optimizer="adamw", lr=1e-3, batch_size=32, max_epochs=1000,
-        lr_schedule="constant", n_init=1`` (appendix F; the paper says Adam, the
-        authors' code uses ``torch.optim.AdamW`` with its default
-        ``weight_decay=0.01``; with ``weight_decay=0`` AdamW is Adam).
-        ``"lbfgs"`` is full-batch L-BFGS with a strong-Wolfe line search
-        (pass ``lr=1``); it is exact on smooth problems but slow on deep ReLU
-        networks.
+        The defaults are a fast setting (large mini-batches, cosine-annealed
+        rate, about 16 times fewer steps than the paper's procedure, which is
+        ``optimizer="adamw", lr=1e-3, batch_size=32, lr_schedule="constant",
+        n_init=1``). ``"lbfgs"`` is full-batch L-BFGS with a strong-Wolfe
+        line search (pass ``lr=1``), slow on deep ReLU networks.
     max_epochs : int or None, default=1000
-        Epochs of the gradient methods, or L-BFGS iterations (``None``:
-        1000). Not used when ``max_steps`` is given.
+        Epochs, or L-BFGS iterations (``None``: 1000); not used with
+        ``max_steps``.
     max_steps : int or None, default=None
-        The budget in optimiser steps (mini-batch updates, or L-BFGS
-        iterations) instead of epochs: training stops after ``max_steps``
-        steps, within an epoch if need be, and the cosine schedule spans
-        them. A budget in steps gives a small data set as many updates as a
-        large one. ``None``: ``max_epochs`` epochs.
+        The budget in optimiser steps instead of epochs (the cosine schedule
+        spans them); ``None``: ``max_epochs`` epochs.
     lr : float or None, default=3e-3
-        Learning rate; for L-BFGS the initial step of the line search
-        (``None``: 1e-3, or 1.0 for L-BFGS).
+        Learning rate, or L-BFGS's initial step (``None``: 1e-3, or 1.0).
     batch_size : int or None, default=512
-        Mini-batch size of the gradient methods (``None``: 32); L-BFGS is
-        always full-batch.
+        Mini-batch size (``None``: 32); L-BFGS is full-batch.
     lr_schedule : {"cosine", "constant"}, default="cosine"
-        Learning-rate schedule of the gradient methods: cosine annealing from
-        ``lr`` to 0 over all the steps, or constant.
+        Cosine annealing from ``lr`` to 0 over all the steps, or constant.
     n_init : int, default=8
-        Number of random initialisations screened: each is trained for
-        ``init_epochs`` epochs (or L-BFGS iterations) at the constant rate
-        ``lr``, and training restarts from the initialisation with the lowest
-        loss. Deep narrow ReLU networks fed the paper's large inputs lose
-        units for good in their first epochs, and the early loss predicts the
-        final one well, so screening is cheap insurance (about
-        ``n_init * init_epochs`` extra epochs). ``n_init=1`` trains the one
-        initialisation of ``random_state`` (the paper's procedure); ignored
+        Random initialisations screened, each trained ``init_epochs`` at the
+        constant rate ``lr``; training restarts from the one with the lowest
+        loss (deep narrow ReLU networks lose units for good early). Ignored
         when ``module`` is an instance.
     init_epochs : int, default=10
-        Length of the screening runs in epochs, capped at a tenth of the
-        budget (``max_epochs // 10`` epochs, or ``max_steps // 10`` steps;
-        at least one).
+        Length of the screening runs, capped at a tenth of the budget.
     weight_decay : float, default=0.0
-        Decoupled weight decay for ``"adamw"``, L2 penalty in the gradient
-        for ``"adam"``/``"sgd"``, penalty ``weight_decay / 2 * ||theta||^2``
-        for ``"lbfgs"``.
+        Decoupled decay for ``"adamw"``, L2 penalty in the gradient for
+        ``"adam"``/``"sgd"``, ``weight_decay / 2 * ||theta||^2`` for L-BFGS.
     tol : float, default=1e-10
-        Only for L-BFGS: it stops when the gradient's largest entry or the
-        relative change of the loss falls below ``tol``.
+        L-BFGS's tolerance on the gradient and on the change of the loss.
     dtype : {"float32", "float64"}, default="float32"
-        Precision of training and of ``module_`` (float32 as in the paper;
-        use float64 with L-BFGS).
+        Precision of training and of ``module_``.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Where training and the forward pass run.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and the mini-batch shuffling.
     verbose : int, default=0
-        Show a tqdm progress bar when positive.
+        Show a progress bar when positive.
     **kwargs : dict
-        ``module__<name>`` parameters of the module class, e.g.
-        ``module__n_layers=8``.
+        ``module__<name>`` parameters of the module class.
 
     Attributes
     ----------
     module_ : torch.nn.Module
-        The learned representation ``h`` (in eval mode, on ``device_``), a
-        function of the raw inputs.
+        The learned representation ``h`` (in eval mode, on ``device_``).
     task_heads_ : ndarray of shape (rep_dim, n_tasks)
         The task heads used (given or learned).
     task_intercepts_ : ndarray of shape (n_tasks,)
         Their intercepts.
     loss_curve_ : list of float
-        Training loss per epoch (mean mini-batch loss), or per chunk of 10
-        L-BFGS iterations plus the final loss.
+        Training loss per epoch, or per 10 L-BFGS iterations and at the end.
     history_ : list of dict
-        ``{"epoch": i, "train_loss": loss}`` for each entry of
-        ``loss_curve_``.
+        ``{"epoch": i, "train_loss": loss}`` per entry of ``loss_curve_``.
     n_iter_ : int
-        L-BFGS iterations or epochs run (the last one possibly partial with
-        ``max_steps``).
+        L-BFGS iterations or epochs run.
     n_steps_ : int
-        Optimiser steps (mini-batch updates, or L-BFGS iterations) of the
-        final training run.
+        Optimiser steps of the final training run.
     init_losses_ : ndarray of shape (n_init,)
-        Loss of each screened initialisation after ``init_epochs`` (zeros
-        when ``n_init=1``).
+        Loss of each screened initialisation (zeros when ``n_init=1``).
     best_init_ : int
         Index of the initialisation trained in full.
     train_loss_ : float
         The eq. (9) loss on all observed entries at the end of training.
     device_ : str
         The resolved device.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, when ``X`` has string column
-        names.
+    {features_in}
 
     See Also
     --------
     TorchFeaturizer : A fixed module as a featurizer.
     SkorchFeaturizer : Learns a representation with skorch's training loop.
-    skwtsg.datasets.make_synthetic_tasks : The paper's pretraining data.
 
     Notes
     -----
-    Inputs are used raw: ``module_`` is ``h`` itself, a function of raw
-    ``x``. Adam is invariant to the scale of each parameter, so the paper's
-    ``N(0, 500^2)`` inputs need no rescaling (rescaling them made L-BFGS
-    worse, and L-BFGS, even in float64, stalls on the deep ReLU networks:
-    see ``benchmarks/bench_representations.py`` for the figures of each
-    optimizer at the paper's sizes). The mini-batch methods shuffle all rows
-    together each epoch (the authors' code visits the tasks one after the
-    other); a step's loss is the mean over the observed entries of its
-    mini-batch.
+    Inputs are used raw (Adam is invariant to the scale of each parameter);
+    see ``benchmarks/bench_representations.py`` for the optimizers compared.
+    Mini-batches mix all tasks' rows; a step's loss is the mean over the
+    observed entries of its batch.
 
     Examples
     --------
@@ -309,8 +269,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         X : array-like of shape (n_samples, n_features)
             Inputs.
         Y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            Labels of the pretraining tasks; NaN marks an entry without a
-            label (e.g. a row of another task).
+            Labels of the pretraining tasks; NaN marks a missing label.
 
         Returns
         -------
@@ -351,16 +310,13 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
         self.device_ = device = _resolve_device(self.device)
         dtype = _torch_dtype(self.dtype)
         seed = _seed_from(self.random_state)
-        rep_dim = _forward_numpy(
-            _build_module(self.module, module_kwargs, X.shape[1], seed, device="cpu"),
-            X[:1],
-            batch_size=1,
-            device="cpu",
-        ).shape[1]
+        rep_dim = _output_width(
+            _build_module(self.module, module_kwargs, X.shape[1], seed, device="cpu"), X
+        )
         fixed_heads = self._check_task_heads(rep_dim, n_tasks)
 
         def tensor(a):
-            return torch.tensor(np.ascontiguousarray(a), device=device).to(dtype)
+            return _to_tensor(a, device, dtype)
 
         data = (
             tensor(X[rows]),
@@ -384,10 +340,8 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
                 W, b = (tensor(a) for a in fixed_heads)
                 head_params = []
             else:
-                with _torch_seeded(init_seed + 1, "cpu"):
-                    linear = torch.nn.Linear(rep_dim, n_tasks)
-                W = torch.nn.Parameter(tensor(linear.weight.detach().numpy().T))
-                b = torch.nn.Parameter(tensor(linear.bias.detach().numpy()))
+                W0, b0 = _linear_init(rep_dim, n_tasks, init_seed + 1)
+                W, b = torch.nn.Parameter(tensor(W0)), torch.nn.Parameter(tensor(b0))
                 head_params = [W, b]
 
             def loss_fn(xb, yb, mb):
@@ -403,7 +357,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
                 )
             return net, W, b, loss_fn, groups
 
-        # steps per epoch (L-BFGS: one iteration is a step over all rows)
+        # steps per epoch (an L-BFGS iteration is one step over all rows)
         per_epoch = 1 if batch_size is None else -(-data[0].shape[0] // batch_size)
         if self.max_steps is None:
             budget = max_epochs * per_epoch
@@ -466,9 +420,7 @@ class MultiTaskFeaturizer(_TorchTransformerBase):
             optimizer=self.optimizer,
             lr=lr,
         )
-        for p in net.parameters():
-            p.requires_grad_(False)
-        self.module_ = net
+        self.module_ = _frozen(net)
         self.task_heads_ = W.detach().to("cpu", torch.float64).numpy().copy()
         self.task_intercepts_ = b.detach().to("cpu", torch.float64).numpy().copy()
         self.loss_curve_ = curve

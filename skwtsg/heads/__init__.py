@@ -1,17 +1,9 @@
 """Exact convex heads: the strong model's ``f_sw`` over a convex set ``F_s``.
 
-Each head solves its least-squares problem exactly (no stochastic gradient
-descent), so its fit is the projection of the weak labels onto a convex set
-and Theorem 1 of Charikar et al. (2024) applies. Every head reports an
-optimality certificate ``kkt_residual_``. The gradient-trained heads
-(:class:`GradientLinearHead`, the paper's procedure, and the non-convex
-:class:`NonConvexHead`) import torch only when fitted.
-
-A head declares whether Theorem 1 applies to it in its scikit-learn tags
-(:class:`SkwtsgTags`, with :class:`HeadTags`). The least-squares heads fit
-from mergeable statistics too (:class:`LeastSquaresStatistics`,
-:func:`block_statistics`, :func:`merge_statistics` and their
-``fit_from_statistics``).
+Each head solves its least-squares problem exactly, with an optimality
+certificate ``kkt_residual_``, so Theorem 1 applies; its tags say so
+(:class:`SkwtsgTags`). The gradient-trained heads import torch when fitted.
+Read more in the :ref:`User Guide <heads>`.
 """
 
 from ._ball import BallLeastSquaresHead

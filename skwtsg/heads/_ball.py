@@ -8,6 +8,7 @@ import numpy as np
 from scipy import linalg, optimize
 from sklearn.utils._param_validation import Interval
 
+from .._utils._docstrings import fill_doc
 from ._base import _BaseHead, _Solution
 from ._constants import EPS
 from ._problem import _Problem
@@ -17,12 +18,8 @@ __all__ = ["BallLeastSquaresHead"]
 
 
 def _secular_root(sv, u, radius):
-    """The ``μ > 0`` with ``‖sv u / (sv² + μ)‖ = radius``.
-
-    Solves ``1/‖b(μ)‖ - 1/radius = 0`` (nearly linear in ``μ``) with Brent's
-    method on ``[0, ‖sv u‖ / radius]``, where it changes sign when the
-    least-squares solution ``u / sv`` lies outside the ball.
-    """
+    """The ``μ > 0`` with ``‖sv u / (sv² + μ)‖ = radius``, by Brent's method on
+    ``1/‖b(μ)‖ - 1/radius`` (nearly linear in ``μ``)."""
     keep = (u != 0) & (sv > 0)
     sv, u = sv[keep], u[keep]
     if u.size == 0:
@@ -48,46 +45,30 @@ def _ball_certificate(grad, coef, col_norms, y_norms, mu, radius):
     return np.maximum(stat, np.maximum(feas, slack))
 
 
+@fill_doc
 class BallLeastSquaresHead(_BaseHead):
     """Exact least squares subject to ``‖coef‖₂ <= radius`` (free intercept).
 
     The function set ``{x ↦ xᵀ b + c : ‖b‖ <= radius}`` is convex, so the
-    exact fit is a projection and Theorem 1 of Charikar et al. (2024) holds
-    for every target ``x ↦ xᵀ b* + c*`` with ``‖b*‖ <= radius``: on the
-    training sample, ``‖y_w - y*‖² >= ‖ŷ - y*‖² + ‖ŷ - y_w‖²``.
+    exact fit is a projection and Theorem 1 holds for every target in it.
 
     Parameters
     ----------
     radius : float, default=1.0
         Radius of the l2 ball of coefficients; must be positive.
-    fit_intercept : bool, default=True
-        Whether to fit a free (unconstrained) intercept by weighted centring.
+    {fit_intercept}
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        Coefficients, of l2 norm at most ``radius`` for each target.
-    intercept_ : float or ndarray of shape (n_targets,)
-        Intercepts (0.0 when ``fit_intercept=False``).
+    {linear_coef}
     multiplier_ : float or ndarray of shape (n_targets,)
-        Lagrange multiplier ``μ >= 0`` of the ball constraint: 0 when the
-        least-squares solution lies inside the ball, otherwise the ridge
-        penalty whose solution has norm ``radius``, i.e.
-        ``RidgeHead(alpha=multiplier_)`` gives the same fit.
+        Lagrange multiplier ``μ >= 0`` of the constraint: 0 inside the ball,
+        else the ridge penalty with the same fit (``RidgeHead(alpha=μ)``).
     kkt_residual_ : float
-        Optimality certificate, measured on the data: the largest, over
-        targets, of (i) the relative stationarity violation
-        ``|x_jᵀ r - μ b_j| / (‖x_j‖ ‖r‖ + μ |b_j|)`` over features ``j``
-        (``x_j`` the centred weighted column, ``r`` the weighted residual),
-        (ii) the relative infeasibility ``max(0, ‖b‖ - radius) / radius``
-        and (iii) the relative complementary slackness
-        ``|‖b‖ - radius| / radius`` when ``μ > 0``. Values ``<= 1e-8``
-        certify the solution.
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has
-        feature names that are all strings.
+        Optimality certificate, on the data: the largest relative violation
+        of stationarity, feasibility and complementary slackness; values
+        ``<= 1e-8`` certify the solution.
+    {features_in}
 
     See Also
     --------
@@ -96,16 +77,10 @@ class BallLeastSquaresHead(_BaseHead):
 
     Notes
     -----
-    This is the convex trust-region subproblem. All targets share one
-    reduction of the centred weighted design ``Xt = Q R`` (from the Cholesky
-    factor of the column-scaled Gram matrix when it is well conditioned,
-    otherwise from a QR factorisation of the data) and one SVD
-    ``R = U diag(s) Vᵀ``. A target whose minimum-norm least-squares solution
-    lies inside the ball keeps it (``μ = 0``); for the others the secular
-    equation ``‖diag(s / (s² + μ)) Uᵀ Qᵀ y‖ = radius`` is solved for ``μ`` by
-    :func:`scipy.optimize.brentq`. A few Newton steps on the KKT system
-    ``(Xtᵀ Xt + μ I) b = Xtᵀ y``, ``‖b‖ = radius``, with residuals computed
-    on the data, then remove the remaining rounding errors.
+    The convex trust-region subproblem: one reduction ``Xt = Q R`` and one
+    SVD of ``R`` serve every target, the secular equation gives ``μ``
+    (:func:`scipy.optimize.brentq`), and Newton steps on the KKT system with
+    residuals on the data remove the remaining rounding errors.
 
     Examples
     --------

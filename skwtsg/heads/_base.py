@@ -1,10 +1,4 @@
-"""The template of the exact linear heads: ``fit``, ``predict`` and tags.
-
-:class:`_BaseHead` validates the data, prepares the centred weighted problem
-in one pass (:mod:`skwtsg.heads._problem`), calls the head's ``_solve`` (built
-on :mod:`skwtsg.heads._solvers`), fits the intercept and stores the fitted
-attributes in :class:`~sklearn.linear_model.LinearRegression`'s shapes.
-"""
+"""The template of the exact linear heads: ``fit``, ``predict`` and tags."""
 
 from __future__ import annotations
 
@@ -29,22 +23,9 @@ from ._tags import HeadTags, SkwtsgTags
 
 
 def _validate_head_data(head, X, y, sample_weight, *, check_finite=True):
-    """Validate a head's ``fit`` input (``validate_data`` sets ``n_features_in_``).
-
-    ``check_finite=False`` leaves the finiteness of ``X`` and ``y`` to the
-    caller, which checks the statistics of its pass over the rows instead
-    (:func:`_check_finite_statistics`): one pass over the data fewer.
-
-    Returns
-    -------
-    X : ndarray of float64 of shape (n_samples, n_features)
-    Y : ndarray of float64 of shape (n_samples, n_targets)
-        ``y`` as a 2-D array.
-    y_ndim : int
-        The dimension of ``y`` as given (1 or 2), for the fitted shapes.
-    sample_weight : ndarray of float64 of shape (n_samples,) or None
-        Non-negative weights, ``None`` for unit weights.
-    """
+    """``(X, Y 2-D, y.ndim, sample_weight or None)`` of a head's ``fit`` input;
+    ``check_finite=False`` leaves finiteness to :func:`_check_finite_statistics`
+    (one pass over the data fewer)."""
     with config_context(assume_finite=True) if not check_finite else nullcontext():
         X, y = validate_data(
             head, X, y, dtype=np.float64, y_numeric=True, multi_output=True
@@ -59,14 +40,8 @@ def _validate_head_data(head, X, y, sample_weight, *, check_finite=True):
 
 
 def _check_finite_statistics(head, problem, X, Y):
-    """Raise scikit-learn's error for non-finite ``X`` or ``Y`` of a prepared problem.
-
-    A NaN or infinite entry of ``X`` (``Y``) makes the column sums
-    ``problem.x_sum`` (``problem.y_sum``) of :func:`_prepare_problem`
-    non-finite, so the data are scanned only when those are: the error is
-    the one ``check_array`` raises (nothing when the inputs are finite and
-    only the sums overflowed, or under ``assume_finite``).
-    """
+    """scikit-learn's error for non-finite ``X`` or ``Y``, looked for only when
+    the column sums of the prepared problem are not finite."""
     if np.isfinite(problem.x_sum).all() and np.isfinite(problem.y_sum).all():
         return
     name = type(head).__name__
@@ -76,20 +51,9 @@ def _check_finite_statistics(head, problem, X, Y):
 
 @dataclass
 class _Solution:
-    """What a head's ``_solve`` returns for the active columns of a problem.
-
-    Attributes
-    ----------
-    coef : ndarray of shape (n_active, n_targets)
-        Coefficients of the active (non-constant) columns.
-    certificate : ndarray of shape (n_targets,)
-        The head's optimality certificate for each target (without the
-        intercept's condition, which the template adds).
-    per_target : dict of str to ndarray of shape (n_targets,)
-        Fitted attributes with one value per target (a float for 1-D ``y``).
-    info : dict of str to object
-        Other fitted attributes, set as given.
-    """
+    """What a head's ``_solve`` returns: the active columns' ``coef``, the
+    per-target ``certificate`` (without the intercept's), fitted attributes
+    with one value per target (``per_target``) and others (``info``)."""
 
     coef: np.ndarray
     certificate: np.ndarray
@@ -98,19 +62,9 @@ class _Solution:
 
 
 def _mean_residual(problem, coef, y_offset):
-    """Weighted mean of ``Y - (X - x̄) coef - y_offset`` per target.
-
-    From the column sums of the centred rows that :func:`_prepare_problem`
-    accumulated (``Σ w (y - ȳ) - Σ w (x - x̄) coef``), without a pass over
-    the data: the sums are of the same rounded differences ``x_i - x̄`` that
-    :meth:`_BaseHead.predict` evaluates, so this is the mean residual of the
-    predictions up to the rounding of one sum.
-
-    Returns
-    -------
-    mean : ndarray of shape (n_targets,)
-    w_sum : float
-    """
+    """``(mean, w_sum)``: the weighted mean of ``Y - (X - x̄) coef - y_offset``
+    per target, from the column sums of the centred rows (no pass over the
+    data)."""
     total = problem.y_sum - problem.w_sum * (y_offset - problem.y_offset)
     total = total - problem.x_sum @ coef
     return total / problem.w_sum, problem.w_sum
@@ -119,19 +73,9 @@ def _mean_residual(problem, coef, y_offset):
 def _fit_intercept(problem, coef):
     """The intercept's offset with zero weighted mean residual, and its certificate.
 
-    ``ȳ`` alone is the optimal offset only if the centred columns sum to
-    exactly zero, which rounding breaks when a feature's mean is large next
-    to its spread; one refinement step makes the weighted residuals sum to
-    zero. The certificate is the relative violation of the intercept's
-    optimality condition, ``|Σ w_i r_ik| / (√(Σ w) ‖y_k‖)`` with ``y_k`` the
-    centred weighted target (the stationarity residual of the constant
-    column), measured after the step. Both use the column sums of the
-    centred rows (:func:`_mean_residual`): no further pass over the data.
-
-    Returns
-    -------
-    y_offset : ndarray of shape (n_targets,)
-    certificate : ndarray of shape (n_targets,)
+    ``ȳ`` is optimal only if the centred columns sum to exactly 0, which
+    rounding breaks for large means: one refinement step fixes it. The
+    certificate is ``|Σ w_i r_ik| / (√(Σ w) ‖y_k‖)`` after the step.
     """
     y_offset = problem.y_offset.copy()
     delta, _ = _mean_residual(problem, coef, y_offset)
@@ -143,14 +87,11 @@ def _fit_intercept(problem, coef):
 class _BaseHead(RegressorMixin, BaseEstimator):
     """Template ``fit``, prediction and tags shared by the exact linear heads.
 
-    :meth:`fit` validates the data, forms the centred weighted problem
-    (:func:`_prepare_problem`) and calls the head's ``_solve(problem)`` on
-    its active columns, which returns a :class:`_Solution`; it then fits the
-    intercept, adds its optimality condition to the certificate and stores
-    ``coef_``, ``intercept_``, ``kkt_residual_`` and the head's own fitted
-    attributes. Without active columns, ``_solve`` is not called: the
-    coefficients and certificates are 0 and each of ``_per_target_attributes``
-    is 0, and ``_constant_info()`` gives the other attributes.
+    ``fit`` prepares the centred weighted problem, calls the head's
+    ``_solve`` on its active columns (a :class:`_Solution`), fits the
+    intercept and stores ``coef_``, ``intercept_``, ``kkt_residual_`` and the
+    head's attributes (without active columns: zeros and
+    ``_constant_info()``).
     """
 
     #: Names of the fitted attributes with one value per target.
@@ -183,8 +124,6 @@ class _BaseHead(RegressorMixin, BaseEstimator):
         self : object
             The fitted head.
         """
-        # Finiteness is checked on the statistics of the one pass over the
-        # rows (``_check_finite_statistics``), not by a pass of its own.
         X_arr, Y, y_ndim, sample_weight = _validate_head_data(
             self, X, y, sample_weight, check_finite=False
         )
@@ -205,12 +144,8 @@ class _BaseHead(RegressorMixin, BaseEstimator):
         return True
 
     def _fit_problem(self, problem, y_ndim):
-        """Solve a prepared problem and set the fitted attributes.
-
-        ``problem`` is a :class:`_Problem` or, for ``fit_from_statistics``,
-        a statistics-only problem (``skwtsg.heads._stats``) that computes the
-        intercept's offset and certificate itself.
-        """
+        """Solve a prepared problem (or a statistics-only one, which fits its own
+        intercept) and set the fitted attributes."""
         m = problem.n_targets
         coef = np.zeros((problem.n_features, m))
         if problem.active.any():
@@ -263,11 +198,8 @@ class _BaseHead(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            ``X @ coef_.T + intercept_``, evaluated as
-            ``(X - x̄) @ coef_.T + ȳ`` with the weighted training means, which
-            is the same in exact arithmetic but avoids the cancellation
-            between ``x̄ @ coef_.T`` and ``intercept_`` when the features have
-            large means.
+            ``X @ coef_.T + intercept_``, evaluated as ``(X - x̄) @ coef_.T +
+            ȳ`` (no cancellation when the features have large means).
         """
         check_is_fitted(self)
         X_arr = validate_data(self, X, reset=False, dtype=np.float64)
@@ -283,7 +215,5 @@ class _BaseHead(RegressorMixin, BaseEstimator):
         tags = SkwtsgTags.from_tags(super().__sklearn_tags__())
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = False
-        # The function set is convex and the fit exact: the least-squares fit
-        # is a projection, so Theorem 1 of Charikar et al. (2024) applies.
         tags.head_tags = HeadTags(convex=True, exact=True)
         return tags

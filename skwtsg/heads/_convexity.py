@@ -58,14 +58,10 @@ def _is_approximate(estimator: Any) -> bool:
 def is_convex_head(estimator: Any, *, return_exact: bool = False) -> Any:
     """Whether a regressor is known to be a least-squares projection onto a convex set.
 
-    Theorem 1 of Charikar et al. (2024) needs the strong head to be the exact
-    least-squares minimiser over a convex set of functions ``F_s``. This
-    function reports what is known about a (fitted or unfitted) head: whether
-    its function set is convex and, with ``return_exact=True``, whether it
-    computes the minimiser exactly or only approximates it. A head declares
-    both in its tags (``__sklearn_tags__`` returning
-    :class:`~skwtsg.heads.SkwtsgTags` whose ``head_tags`` is a
-    :class:`~skwtsg.heads.HeadTags`); the heads of :mod:`skwtsg.heads` do.
+    Theorem 1 needs the strong head to be the exact least-squares minimiser
+    over a convex set of functions. A head declares both in its tags
+    (:class:`~skwtsg.heads.HeadTags`); scikit-learn's least-squares linear
+    models are known without tags. Read more in the :ref:`User Guide <heads>`.
 
     Parameters
     ----------
@@ -79,28 +75,18 @@ def is_convex_head(estimator: Any, *, return_exact: bool = False) -> Any:
     Returns
     -------
     convex : bool or None
-        - ``True`` when the estimator's tags declare
-          ``head_tags.convex=True`` (the heads of :mod:`skwtsg.heads`,
-          including :class:`~skwtsg.heads.GradientLinearHead`, a convex set
-          whose minimiser a gradient method approximates), or it is a known
-          least-squares scikit-learn regressor over a convex set: ``LinearRegression``,
-          ``Ridge``, ``RidgeCV``, ``Lasso``, ``LassoCV``, ``ElasticNet``,
-          ``ElasticNetCV``, ``LassoLars``, ``LassoLarsCV``, ``LassoLarsIC``,
-          ``MultiTaskLasso``, ``MultiTaskElasticNet``, ``Lars`` when it may
-          use every feature (``n_nonzero_coefs >= n_features_in_``, known
-          after fit; otherwise it is a greedy sparse fit, which is not
-          convex), and ``IsotonicRegression`` with a fixed direction.
-        - ``False`` when the estimator's tags declare
-          ``head_tags.convex=False`` (:class:`~skwtsg.heads.NonConvexHead`).
-        - ``None`` when unknown, e.g. ``MLPRegressor``, random forests,
-          ``HuberRegressor`` (not least squares), ``IsotonicRegression``
-          with ``increasing="auto"`` (the cone is chosen from the labels),
-          or an unfitted ``Lars``.
+        ``True`` when the tags declare ``head_tags.convex=True`` or it is a
+        known least-squares scikit-learn regressor over a convex set
+        (``LinearRegression``, ``Ridge``, ``Lasso``, ``ElasticNet`` and their
+        ``CV``/``IC`` variants, ``LassoLars``, ``MultiTaskLasso``,
+        ``MultiTaskElasticNet``, a fitted ``Lars`` that may use every
+        feature, ``IsotonicRegression`` with a fixed direction); ``False``
+        when the tags declare ``convex=False``; ``None`` when unknown (e.g.
+        ``MLPRegressor``, ``HuberRegressor``).
     exact : bool
-        Only with ``return_exact=True``: ``False`` for a head whose tags
-        declare ``head_tags.exact=False`` (Theorem 1 then holds only up to
-        its optimisation error, which such a head reports as
-        ``kkt_residual_``), ``True`` otherwise.
+        Only with ``return_exact=True``: ``False`` when the tags declare
+        ``head_tags.exact=False`` (Theorem 1 then holds up to the
+        optimisation error, ``kkt_residual_``).
 
     See Also
     --------
@@ -109,16 +95,10 @@ def is_convex_head(estimator: Any, *, return_exact: bool = False) -> Any:
 
     Notes
     -----
-    Penalised models (ridge, lasso, elastic net) are projections onto the
-    sublevel set of their penalty through the solution (Lagrangian duality),
-    so the inequality holds for targets inside that set. Models fitted by an
-    iterative solver (coordinate descent, LARS) satisfy it only up to their
-    tolerance ``tol``; the heads of :mod:`skwtsg.heads` are exact, except
-    :class:`~skwtsg.heads.GradientLinearHead` (Adam or L-BFGS, declared
-    approximate, with its optimisation error in ``kkt_residual_``). The
-    ``*CV`` and ``*IC`` variants choose the penalty with the labels: the
-    fitted model is still a projection onto a convex set, but the set depends
-    on the data.
+    Penalised models are projections onto the sublevel set of their penalty
+    through the solution (Lagrangian duality); iterative solvers satisfy the
+    inequality up to their tolerance; ``*CV`` and ``*IC`` variants choose the
+    set from the labels.
 
     Examples
     --------

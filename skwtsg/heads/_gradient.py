@@ -1,16 +1,10 @@
 # mypy: allow-redefinition
 """Heads trained by gradient methods: the paper's procedure and ``phi∘linear``.
 
-Both heads fit all tasks (columns of ``y``) in one call. The torch
-optimizers train one ``(n_features, n_tasks)`` weight matrix: the loss is the
-sum over tasks of each task's mean squared error, so the gradient of every
-task's parameters is the one of its own loss, as if the tasks were trained
-separately (with Adam, up to the shared shuffling of the rows; L-BFGS shares
-its line search and curvature pairs across tasks). ``NonConvexHead``'s
-default ``optimizer="lm"`` solves each task's problem on its own with
-Levenberg-Marquardt (scipy; :mod:`skwtsg.heads._phi_linear`, with the numpy
-activations), so a multi-output fit is exactly the per-task fits. torch is
-imported at ``fit``, and only by the torch optimizers (and ``init="random"``).
+Both fit all tasks (columns of ``y``) at once: the torch optimizers train one
+``(n_features, n_tasks)`` weight matrix on the sum of the tasks' mean squared
+errors; ``NonConvexHead``'s ``optimizer="lm"`` solves each task on its own
+with Levenberg-Marquardt (:mod:`skwtsg.heads._phi_linear`, without torch).
 """
 
 from __future__ import annotations
@@ -27,16 +21,18 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
+from .._utils._docstrings import fill_doc_with
 from .._utils._torch import (
     _DTYPES,
     _OPTIMIZERS,
     _check_finite_output,
     _import_torch,
+    _linear_init,
     _optimize,
     _resolve_device,
     _seed_from,
+    _to_tensor,
     _torch_dtype,
-    _torch_seeded,
     _training_defaults,
 )
 from ._phi_linear import (
@@ -51,6 +47,16 @@ __all__ = ["GradientLinearHead", "NonConvexHead"]
 
 _PHIS = ("tanh", "relu", "sigmoid")
 
+#: The attributes both heads document.
+_FITTED = """\
+intercept_ : float or ndarray of shape (n_tasks,)
+    Intercepts.
+train_loss_ : float
+    Final training mean squared error, averaged over tasks.
+device_ : str
+    The resolved device.
+{features_in}"""
+
 
 def _phi_torch(name):
     torch = _import_torch()
@@ -63,13 +69,8 @@ def _phi_torch(name):
 
 
 def _relative_gradient_norm(Z, Y, w, W, b, *, fit_intercept, weight_decay):
-    """Relative gradient norm of the objective the head minimises, in numpy.
-
-    The objective is ``sum_t mse_t(W, b) + weight_decay / 2 * ||W||^2`` on the
-    (standardised) training features ``Z`` with normalised row weights
-    ``w``; the result is ``||grad F(W, b)|| / ||grad F(0, 0)||``: 0 at the
-    exact minimiser, 1 at the origin.
-    """
+    """``||grad F(W, b)|| / ||grad F(0, 0)||`` of ``F = sum_t mse_t(W, b) +
+    weight_decay / 2 * ||W||^2`` on ``Z`` with normalised weights ``w``."""
     R = Z @ W + b - Y
     wr = w[:, None] * R
     wy = w[:, None] * Y
@@ -176,11 +177,7 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         if self.init == "lstsq":
             W0, b0 = _weighted_lstsq(Z, _inverse_link(phi, Y), w, self.fit_intercept)
         else:
-            torch = _import_torch()
-            with _torch_seeded(seed, "cpu"):
-                linear = torch.nn.Linear(n_features, n_tasks)
-            W0 = linear.weight.detach().double().numpy().T
-            b0 = linear.bias.detach().double().numpy()
+            W0, b0 = _linear_init(n_features, n_tasks, seed)
             if not self.fit_intercept:
                 b0 = np.zeros(n_tasks)
 
@@ -267,7 +264,7 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         n_tasks = Y.shape[1]
 
         def tensor(a):
-            return torch.tensor(np.ascontiguousarray(a), device=device).to(dtype)
+            return _to_tensor(a, device, dtype)
 
         Wt = torch.nn.Parameter(tensor(W0))
         bt = torch.nn.Parameter(tensor(b0))
@@ -326,26 +323,23 @@ class _TorchHead(RegressorMixin, BaseEstimator):
         return self._predict_raw(X)
 
 
+@fill_doc_with(fitted=_FITTED)
 class GradientLinearHead(_TorchHead):
     """Linear head trained by a gradient method: the paper's procedure.
 
-    The paper fits its linear heads (weak model on true labels, strong model
-    on weak labels) with Adam, batch size 32, learning rate ``1e-3`` and
-    1000 epochs (appendix F); these are the defaults. Use it as a baseline
-    for the exact least-squares heads: the function set (linear maps) is
-    convex, so Theorem 1 applies to its *exact* minimiser, which this head
-    only approximates. Its tags declare so (``head_tags.convex`` but not
-    ``head_tags.exact``): :func:`~skwtsg.heads.check_head_convexity` warns
-    that the theorem then holds only up to the optimisation error, which the
-    fitted head reports as ``kkt_residual_``.
+    The paper fits its linear heads with Adam, batch size 32, learning rate
+    ``1e-3`` and 1000 epochs (appendix F): the defaults. The function set is
+    convex, but the head only approximates the exact minimiser; its tags say
+    so (``convex`` but not ``exact``) and the fitted head reports the
+    optimisation error as ``kkt_residual_``. A run whose loss, weights or
+    predictions become non-finite raises an error naming what to change.
 
     Parameters
     ----------
     optimizer : {"adamw", "adam", "sgd", "lbfgs"}, default="adamw"
-        ``"adamw"`` as in the authors' code (``torch.optim.AdamW``; with
-        ``weight_decay=0`` it is Adam, which the paper names); ``"lbfgs"``
-        is full-batch L-BFGS with a strong-Wolfe line search (use
-        ``lr=None`` or 1 with it).
+        ``"adamw"`` as in the authors' code (with ``weight_decay=0`` it is
+        Adam); ``"lbfgs"`` is full-batch L-BFGS with a strong-Wolfe line
+        search (use ``lr=None`` or 1 with it).
     lr : float or None, default=1e-3
         Learning rate (``None``: 1e-3, or 1.0 for L-BFGS).
     batch_size : int or None, default=32
@@ -353,18 +347,15 @@ class GradientLinearHead(_TorchHead):
     max_epochs : int or None, default=1000
         Epochs, or L-BFGS iterations (``None``: 1000).
     weight_decay : float, default=0.0
-        Weight decay of the weights (not of the intercept); the authors'
-        code used AdamW's default 0.01.
+        Weight decay of the weights (not of the intercept).
     fit_intercept : bool, default=True
         Whether to fit an intercept per task.
     standardize : bool, default=False
-        Train on standardised features (an exact reparametrisation; the
-        fitted ``coef_``, ``intercept_`` act on the raw features). The paper
-        trains on the raw representation.
+        Train on standardised features (an exact reparametrisation: the
+        fitted ``coef_``, ``intercept_`` act on the raw features).
     init : {"random", "lstsq"}, default="random"
-        ``"random"``: ``torch.nn.Linear``'s default initialisation seeded by
-        ``random_state`` (the paper); ``"lstsq"``: start at the least-squares
-        solution.
+        ``torch.nn.Linear``'s initialisation seeded by ``random_state`` (the
+        paper), or the least-squares solution.
     tol : float, default=1e-10
         Convergence tolerance of L-BFGS.
     dtype : {"float32", "float64"}, default="float64"
@@ -374,48 +365,28 @@ class GradientLinearHead(_TorchHead):
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and the mini-batch shuffling.
     verbose : int, default=0
-        Show a tqdm progress bar when positive.
+        Show a progress bar when positive.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_tasks, n_features)
         Weights (like :class:`~sklearn.linear_model.LinearRegression`).
-    intercept_ : float or ndarray of shape (n_tasks,)
-        Intercepts.
+    {fitted}
     loss_curve_ : list of float
-        Training loss (mean over tasks of their mean squared error) per
-        epoch, or per chunk of 10 L-BFGS iterations.
-    train_loss_ : float
-        Final training mean squared error, averaged over tasks.
+        Training loss (mean over tasks) per epoch, or per 10 L-BFGS
+        iterations.
     kkt_residual_ : float
         The optimisation error: the norm of the gradient of the training
-        objective (sum over tasks of the weighted mean squared error, plus
-        ``weight_decay / 2 * ||coef||^2`` on the training scale) at the
-        fitted parameters, relative to its norm at zero, computed exactly in
-        float64 with numpy. 0 at the exact least-squares solution. (AdamW's
-        decay is decoupled from the gradient, so with ``weight_decay > 0``
-        and ``optimizer="adamw"`` this measures the distance to the
-        L2-penalised problem.)
+        objective at the fitted parameters relative to its norm at zero,
+        computed in float64 (0 at the exact solution; with AdamW's decoupled
+        decay, of the L2-penalised problem).
     n_iter_ : int
         Epochs or L-BFGS iterations run.
-    device_ : str
-        The resolved device.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, when ``X`` has string column
-        names.
 
     See Also
     --------
     NonConvexHead : ``phi∘linear`` heads (appendix D).
     sklearn.linear_model.LinearRegression : The exact solution.
-
-    Notes
-    -----
-    A run whose training loss, weights or predictions become non-finite
-    raises an error (a ``ValueError`` and a ``FloatingPointError``) naming
-    what to change: a lower ``lr``, scaled features or ``standardize=True``.
 
     Examples
     --------
@@ -468,22 +439,19 @@ class GradientLinearHead(_TorchHead):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # Linear maps, a convex set; the gradient method only approximates
-        # the least-squares minimiser.
         tags.head_tags = HeadTags(convex=True, exact=False)
         return tags
 
 
+@fill_doc_with(fitted=_FITTED)
 class NonConvexHead(_TorchHead):
     """A ``phi∘linear`` head, a non-convex function set (appendix D).
 
-    Fits ``phi(X @ coef_.T + intercept_)`` with ``phi`` in tanh, relu or
-    sigmoid by least squares. A multi-output ``y`` (one column per task) is
-    one fit: with ``optimizer="lm"`` each task is its own problem, solved
-    exactly as if its column were fitted alone; the torch optimizers train
-    one weight matrix on the sum of the tasks' losses. The set
-    ``{phi∘f : f linear}`` is not convex, so the paper's theorems do not
-    apply (its tags declare ``head_tags.convex = False``); appendix D
+    Fits ``phi(X @ coef_.T + intercept_)`` by least squares, ``phi`` tanh,
+    relu or sigmoid. With ``optimizer="lm"`` each task (column of ``y``) is
+    its own problem, solved as if fitted alone; the torch optimizers train
+    one weight matrix on the sum of the tasks' losses. The set is not convex,
+    so the paper's theorems do not apply (its tags say so); appendix D
     observes that the gain is still close to the misfit.
 
     Parameters
@@ -491,69 +459,53 @@ class NonConvexHead(_TorchHead):
     activation : {"tanh", "relu", "sigmoid"}, default="tanh"
         The non-linearity ``phi``.
     optimizer : {"lm", "lbfgs", "adam", "adamw", "sgd"}, default="lm"
-        ``"lm"`` (the fast default): per task, Levenberg-Marquardt
-        (:func:`scipy.optimize.least_squares`, MINPACK, exact Jacobian;
-        ``ftol = xtol = gtol = tol``) on standardised features, started from
-        ``init``, in float64 with numpy (no torch; ``lr`` and ``batch_size``
-        are not used). ``"lbfgs"``: full-batch L-BFGS with a strong-Wolfe
-        line search on the sum of the tasks' losses, with torch. ``"adamw"``
-        with ``lr=1e-3, batch_size=32, max_epochs=1000`` is the paper's
-        procedure.
+        ``"lm"``: per task, Levenberg-Marquardt
+        (:func:`scipy.optimize.least_squares`, exact Jacobian, ``ftol = xtol
+        = gtol = tol``) on standardised features, in float64 without torch.
+        ``"lbfgs"``: full-batch L-BFGS with torch. ``"adamw"`` with
+        ``lr=1e-3, batch_size=32, max_epochs=1000`` is the paper's procedure.
     lr : float or None, default=None
         Learning rate of the torch optimizers (``None``: 1.0 for L-BFGS,
         1e-3 otherwise).
     batch_size : int or None, default=None
         Mini-batch size of the gradient methods (``None``: 32).
     max_epochs : int or None, default=None
-        Evaluations of the residuals per task (``"lm"``), L-BFGS iterations
-        or epochs (``None``: 1000). A task that ``"lm"`` stops there before
-        converging raises a :class:`~sklearn.exceptions.ConvergenceWarning`.
+        Evaluations of the residuals per task (``"lm"``; a
+        :class:`~sklearn.exceptions.ConvergenceWarning` when reached), L-BFGS
+        iterations or epochs (``None``: 1000).
     weight_decay : float, default=0.0
         Weight decay (L2 penalty ``weight_decay / 2 * ||coef||^2`` per task
-        for ``"lm"`` and L-BFGS) of the weights, on the standardised scale
-        when ``standardize=True``.
+        for ``"lm"`` and L-BFGS), on the standardised scale when
+        ``standardize=True``.
     fit_intercept : bool, default=True
         Whether to fit an intercept per task.
     standardize : bool, default=True
-        Train on standardised features (an exact reparametrisation: the
-        fitted ``coef_``, ``intercept_`` act on the raw representation).
+        Train on standardised features (an exact reparametrisation).
     init : {"lstsq", "random"}, default="lstsq"
-        ``"lstsq"``: start at the least-squares fit of ``phi^{-1}(y)``
-        (targets clipped into ``phi``'s range; for relu, of ``y``);
-        ``"random"``: ``torch.nn.Linear``'s default initialisation.
+        The least-squares fit of ``phi^{-1}(y)`` (targets clipped into
+        ``phi``'s range), or ``torch.nn.Linear``'s initialisation.
     tol : float, default=1e-10
-        Convergence tolerance of L-BFGS.
+        Convergence tolerance.
     dtype : {"float32", "float64"}, default="float64"
         Training precision of the torch optimizers (``"lm"``: float64 only).
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
-        Where training runs (``"lm"``: the CPU; ``"auto"`` resolves to it).
+        Where training runs (``"lm"``: the CPU).
     random_state : int, RandomState instance or None, default=None
         Seeds the random initialisation and the mini-batch shuffling.
     verbose : int, default=0
-        Show a tqdm progress bar when positive (torch optimizers).
+        Show a progress bar when positive (torch optimizers).
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_tasks, n_features)
         Weights of the linear map.
-    intercept_ : float or ndarray of shape (n_tasks,)
-        Its intercepts.
+    {fitted}
     loss_curve_ : list of float
-        Training loss (mean over tasks): for ``"lm"`` at the start and at
-        the end; per chunk of 10 L-BFGS iterations (plus the final loss) or
-        per epoch otherwise.
-    train_loss_ : float
-        Final training mean squared error, averaged over tasks.
+        Training loss (mean over tasks): at the start and the end (``"lm"``),
+        per 10 L-BFGS iterations, or per epoch.
     n_iter_ : int
-        The largest number of evaluations of any task (``"lm"``), L-BFGS
-        iterations or epochs run.
-    device_ : str
-        The resolved device.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, when ``X`` has string column
-        names.
+        The most evaluations of any task (``"lm"``), L-BFGS iterations or
+        epochs.
 
     See Also
     --------
@@ -615,7 +567,5 @@ class NonConvexHead(_TorchHead):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # ``{phi∘f : f linear}`` is not convex; the optimiser finds a local
-        # minimiser only.
         tags.head_tags = HeadTags(convex=False, exact=False)
         return tags

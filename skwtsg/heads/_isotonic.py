@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
+from .._utils._docstrings import fill_doc
 from ._base import _validate_head_data
 from ._solvers import _safe_ratio
 from ._tags import HeadTags, SkwtsgTags
@@ -20,12 +21,9 @@ __all__ = ["IsotonicHead"]
 def _isotonic_violation(y, v, w):
     """Relative KKT violation of the increasing isotonic fit ``v`` of ``y``.
 
-    For ``min ½ Σ w_i (y_i - v_i)²`` s.t. ``v_1 <= ... <= v_m``, the
-    multiplier of ``v_k <= v_{k+1}`` is ``s_k = Σ_{i<=k} w_i (y_i - v_i)``; the
-    KKT conditions are ``s_k >= 0`` (dual feasibility), ``s_m = 0`` and
-    ``s_k = 0`` where ``v_k < v_{k+1}`` (complementary slackness); ``v`` is
-    monotone by construction. Violations are divided by
-    ``√(Σ w) · ‖y - ȳ‖_w``, a bound on ``|s_k|`` when ``v`` is constant.
+    The multiplier of ``v_k <= v_{k+1}`` is ``s_k = Σ_{i<=k} w_i (y_i - v_i)``:
+    KKT needs ``s_k >= 0``, ``s_m = 0`` and ``s_k = 0`` where ``v_k <
+    v_{k+1}``. Violations are divided by ``√(Σ w) · ‖y - ȳ‖_w``.
     """
     s = np.cumsum(w * (y - v))
     viol = np.clip(-s[:-1], 0.0, None)
@@ -36,16 +34,14 @@ def _isotonic_violation(y, v, w):
     return float(_safe_ratio(viol.max(), scale))
 
 
+@fill_doc
 class IsotonicHead(RegressorMixin, BaseEstimator):
     """Exact isotonic (monotone) regression on one strong feature.
 
-    The function set ``{f : f monotone}`` is a convex cone, so the exact fit,
-    computed by the pool-adjacent-violators algorithm, is a projection and
-    Theorem 1 of Charikar et al. (2024) holds for every monotone target
-    ``y* = g(z)``: on the training sample,
-    ``‖y_w - y*‖² >= ‖ŷ - y*‖² + ‖ŷ - y_w‖²``. The direction is fixed in
-    advance (``"auto"`` is not offered: choosing the cone from the labels
-    would not be a projection onto a fixed convex set).
+    The monotone functions in a fixed direction are a convex cone, so the
+    exact fit (pool-adjacent-violators) is a projection and Theorem 1 holds
+    for every monotone target. (``"auto"`` is not offered: a cone chosen
+    from the labels is not a fixed convex set.)
 
     Parameters
     ----------
@@ -59,24 +55,13 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
         The distinct training values of the feature (with positive weight),
         sorted.
     y_thresholds_ : ndarray of shape (n_thresholds,) or (n_thresholds, n_targets)
-        The fitted monotone values at ``X_thresholds_``. Predictions
-        interpolate linearly between them and are clipped to the end values
-        outside (``out_of_bounds="clip"`` in
-        :class:`~sklearn.isotonic.IsotonicRegression`).
+        The fitted values there; predictions interpolate linearly between
+        them and are clipped outside.
     kkt_residual_ : float
         Optimality certificate: the largest relative KKT violation over
-        targets. With distinct feature values sorted, aggregated weights
-        ``w_k`` and weighted mean targets ``y_k``, the multiplier of the
-        constraint between ``k`` and ``k + 1`` is the cumulative sum
-        ``s_k = Σ_{i<=k} w_i (y_i - ŷ_i)``; the certificate is the largest of
-        ``max(0, -s_k)``, ``|s_k|`` where ``ŷ_k != ŷ_{k+1}`` and ``|s_m|``,
-        divided by ``√(Σ w) ‖y - ȳ‖_w``. It is 0 exactly at the projection;
-        values ``<= 1e-8`` certify it.
-    n_features_in_ : int
-        Number of features seen during :term:`fit` (always 1).
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has
-        feature names that are all strings.
+        targets (the cumulative residual sums are the constraints'
+        multipliers); values ``<= 1e-8`` certify the projection.
+    {features_in}
 
     See Also
     --------
@@ -85,10 +70,9 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
 
     Notes
     -----
-    Ties in the feature are pooled first (weighted means of the targets,
-    summed weights): a function of ``z`` must take one value per distinct
-    ``z``. Samples with zero weight are ignored. Each target is then solved
-    exactly by :func:`scipy.optimize.isotonic_regression`.
+    Ties in the feature are pooled first (weighted means, summed weights);
+    samples with zero weight are ignored. Each target is solved by
+    :func:`scipy.optimize.isotonic_regression`.
 
     Examples
     --------
@@ -182,12 +166,9 @@ class IsotonicHead(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = SkwtsgTags.from_tags(super().__sklearn_tags__())
-        # The monotone functions in a fixed direction: a convex cone.
         tags.head_tags = HeadTags(convex=True, exact=True)
         tags.target_tags.multi_output = True
-        # One feature, as for sklearn.isotonic.IsotonicRegression: the common
-        # checks (which use several features) do not apply to the head alone;
-        # test_common.py runs them on the head behind a one-column selector.
+        # One feature, as sklearn.isotonic.IsotonicRegression.
         tags.input_tags.one_d_array = True
         tags.input_tags.two_d_array = False
         return tags

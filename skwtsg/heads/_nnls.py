@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, optimize
 
+from .._utils._docstrings import fill_doc
 from ._base import _BaseHead, _Solution
 from ._problem import _Problem
 from ._solvers import (
@@ -18,50 +19,32 @@ __all__ = ["NonNegativeLeastSquaresHead"]
 
 
 def _nnls_violation(grad, coef, col_norms, y_norms):
-    """Relative KKT violations of ``min ½‖Yt - Xt B‖²`` s.t. ``B >= 0``.
-
-    With ``c_jk = x_jᵀ r_k / (‖x_j‖ ‖y_k‖)`` (minus the relative gradient), the
-    KKT conditions are ``c_jk = 0`` where ``b_jk > 0`` and ``c_jk <= 0`` where
-    ``b_jk = 0``. Returns ``|c_jk|`` on the support and ``max(c_jk, 0)`` off it.
-    """
+    """Relative KKT violations of ``min ½‖Yt - Xt B‖²`` s.t. ``B >= 0``: with
+    ``c_jk = x_jᵀ r_k / (‖x_j‖ ‖y_k‖)``, ``|c_jk|`` on the support and
+    ``max(c_jk, 0)`` off it."""
     rel = _safe_ratio(grad, np.outer(col_norms, y_norms))
     return np.where(coef > 0, np.abs(rel), np.clip(rel, 0.0, None))
 
 
+@fill_doc
 class NonNegativeLeastSquaresHead(_BaseHead):
     """Exact least squares with non-negative coefficients (free intercept).
 
-    The function set ``{x ↦ xᵀ b + c : b >= 0}`` is a convex cone, so the exact
-    fit is a projection and Theorem 1 of Charikar et al. (2024) holds for
-    every target ``x ↦ xᵀ b* + c*`` with ``b* >= 0``: on the training sample,
-    ``‖y_w - y*‖² >= ‖ŷ - y*‖² + ‖ŷ - y_w‖²``.
+    The function set ``{x ↦ xᵀ b + c : b >= 0}`` is a convex cone, so the
+    exact fit is a projection and Theorem 1 holds for every target in it.
 
     Parameters
     ----------
-    fit_intercept : bool, default=True
-        Whether to fit a free (unconstrained) intercept by weighted centring.
+    {fit_intercept}
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        Non-negative coefficients.
-    intercept_ : float or ndarray of shape (n_targets,)
-        Intercepts (0.0 when ``fit_intercept=False``).
+    {linear_coef}
     kkt_residual_ : float
-        Optimality certificate, measured on the data: the largest relative
-        KKT violation over features ``j`` and targets ``k``. With
-        ``c_jk = x_jᵀ r_k / (‖x_j‖ ‖y_k‖)``, where ``x_j`` is the centred
-        weighted column, ``y_k`` the centred weighted target and ``r_k`` its
-        residual (minus the gradient, relative to its bound at
-        ``coef = 0``), it is ``|c_jk|`` where
-        ``coef > 0`` (stationarity) and ``max(c_jk, 0)`` where ``coef = 0``
-        (dual feasibility); primal feasibility ``coef >= 0`` holds exactly.
-        Values ``<= 1e-8`` certify the solution.
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has
-        feature names that are all strings.
+        Optimality certificate, on the data: with ``c_jk = x_jᵀ r_k / (‖x_j‖
+        ‖y_k‖)``, the largest ``|c_jk|`` where ``coef > 0`` and ``max(c_jk,
+        0)`` where ``coef = 0``; values ``<= 1e-8`` certify the solution.
+    {features_in}
 
     See Also
     --------
@@ -71,15 +54,9 @@ class NonNegativeLeastSquaresHead(_BaseHead):
 
     Notes
     -----
-    All targets share one reduction of the design: with ``S`` the column
-    norms and ``R`` the Cholesky factor of the scaled Gram matrix
-    ``S⁻¹ Xtᵀ W Xt S⁻¹`` (or, when it is ill-conditioned, the ``R`` of a QR
-    factorisation of the scaled data), ``‖Xt b - yt‖² = ‖R S b - t‖² + const``
-    with ``t = R⁻ᵀ S⁻¹ Xtᵀ W yt``, so each target costs one ``d × d``
-    :func:`scipy.optimize.nnls` solve instead of an ``n × d`` one. The
-    solution is then polished on its support with residuals computed on the
-    data (iterative refinement), which makes the certificate hold to
-    ``1e-8`` on ill-conditioned designs too.
+    One triangular reduction of the design serves every target, each then
+    one ``d × d`` :func:`scipy.optimize.nnls` solve, polished on its support
+    with residuals computed on the data.
 
     Examples
     --------
@@ -132,11 +109,8 @@ class NonNegativeLeastSquaresHead(_BaseHead):
 
     @staticmethod
     def _polish(problem, coef, grad):
-        """One refinement step of the least squares restricted to the support.
-
-        For each target with support ``P = {j : b_j > 0}``, solve
-        ``G_PP δ = (Xtᵀ r)_P`` with the residual from the data, then clip at 0.
-        """
+        """One refinement step on each target's support ``P``: ``G_PP δ =
+        (Xtᵀ r)_P`` with the residual from the data, then clip at 0."""
         coef = coef.copy()
         norms = problem.col_norms
         for k in range(problem.n_targets):

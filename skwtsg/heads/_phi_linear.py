@@ -70,24 +70,12 @@ def _fit_levenberg_marquardt(
 ):
     """Each task's ``phi∘linear`` least squares by Levenberg-Marquardt.
 
-    Minimises, for every column ``t`` of ``Y`` separately,
-    ``sum_i w_i (phi(Z_i @ W_t + b_t) - Y_it)^2 + weight_decay / 2 *
-    ||W_t||^2`` (``w`` normalised row weights) with
-    :func:`scipy.optimize.least_squares` (MINPACK's ``"lm"``; ``"trf"`` when
-    a task has fewer residuals than parameters), the exact Jacobian and
-    ``ftol = xtol = gtol = tol``, started at ``(W0[:, t], b0[t])``. The tasks
-    are independent problems: a task's fit does not depend on the others.
-
-    Returns
-    -------
-    W : ndarray of shape (n_features, n_tasks)
-    b : ndarray of shape (n_tasks,)
-    losses : tuple of ndarray of shape (n_tasks,)
-        Each task's objective at the start and at the end.
-    nfev : ndarray of int of shape (n_tasks,)
-        Evaluations of the residuals per task.
-    converged : ndarray of bool of shape (n_tasks,)
-        False where ``max_nfev`` stopped the task.
+    For each column ``t`` of ``Y`` on its own: ``sum_i w_i (phi(Z_i @ W_t +
+    b_t) - Y_it)^2 + weight_decay / 2 * ||W_t||^2`` by
+    :func:`scipy.optimize.least_squares` (``"lm"``; ``"trf"`` with fewer
+    residuals than parameters), exact Jacobian, ``ftol = xtol = gtol = tol``,
+    from ``(W0[:, t], b0[t])``. Returns ``(W, b, (first, last) losses, nfev,
+    converged)``.
     """
     from scipy.optimize import least_squares
 

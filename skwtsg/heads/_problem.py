@@ -1,18 +1,11 @@
 """The weighted least-squares problem of the exact linear heads, in one pass.
 
-Every linear head solves a weighted least-squares problem in the *centred*
-design ``Xt = W^{1/2} (X - 1 x̄ᵀ)`` and targets ``Yt = W^{1/2} (Y - 1 ȳᵀ)``,
-where ``x̄`` and ``ȳ`` are the ``sample_weight``-weighted means (zero when
-``fit_intercept=False``). Profiling the free intercept out this way is exact:
-for any coefficient vector ``b`` the best intercept is ``ȳ - x̄ᵀb``.
-
-The design is read in row blocks, so the centred copy of ``X`` never exists in
-full and the one pass (:func:`_prepare_problem`) forms the Gram matrix
-``G = Xtᵀ Xt`` and ``C = Xtᵀ Yt`` for all targets at once. Further passes
-(methods of :class:`_Problem`) compute residuals on the data when a solve
-needs a correction (iterative refinement) or a certificate; the solvers are in
-:mod:`skwtsg.heads._solvers`, the tuned constants in
-:mod:`skwtsg.heads._constants`.
+Every linear head solves a weighted least-squares problem in the centred
+design ``Xt = W^{1/2} (X - 1 x̄ᵀ)`` and targets ``Yt`` (the free intercept
+profiled out exactly). One blockwise pass (:func:`_prepare_problem`) forms
+``Xtᵀ Xt`` and ``Xtᵀ Yt`` without a centred copy of ``X``; further passes
+(:class:`_Problem`'s methods) compute residuals on the data for refinement
+and certificates.
 """
 
 from __future__ import annotations
@@ -47,35 +40,12 @@ def _row_blocks(n_samples, n_features):
 class _Problem:
     """A validated weighted least-squares problem and its sufficient statistics.
 
-    Attributes
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        The design as given (float64, not centred).
-    Y : ndarray of shape (n_samples, n_targets)
-        The targets as given (float64, not centred).
-    sqrt_w : ndarray of shape (n_samples,) or None
-        Square roots of the sample weights; ``None`` for unit weights.
-    X_offset, y_offset : ndarray
-        Weighted means (zeros without an intercept).
-    gram : ndarray of shape (n_features, n_features) or None
-        ``Xtᵀ Xt``; ``None`` when prepared for the dual (kernel) form
-        (``_prepare_problem(..., gram=False)``).
-    xty : ndarray of shape (n_features, n_targets) or None
-        ``Xtᵀ Yt``; ``None`` with ``gram``.
-    yty : ndarray of shape (n_targets,)
-        ``‖Yt[:, k]‖²`` for each target.
-    x_sum : ndarray of shape (n_features,)
-        ``Σ_i w_i (x_i - x̄)`` on the rows as centred in floating point (the
-        rounding that keeps the centred columns from summing to exactly 0).
-    y_sum : ndarray of shape (n_targets,)
-        ``Σ_i w_i (y_i - ȳ)``, likewise.
-    w_sum : float
-        ``Σ_i w_i`` (``n_samples`` for unit weights).
-    col_norms : ndarray of shape (n_features,)
-        ``‖Xt[:, j]‖`` (zero for constant columns when there is an intercept).
-    active : ndarray of bool, shape (n_features,)
-        Columns that are not constant in the centred design; the others get a
-        zero coefficient (they are absorbed by the intercept).
+    ``X``, ``Y`` as given; ``sqrt_w`` (None for unit weights); the weighted
+    means ``X_offset``, ``y_offset``; ``gram = Xtᵀ Xt`` and ``xty = Xtᵀ Yt``
+    (None when prepared for the dual form); ``yty``; ``x_sum``, ``y_sum``,
+    the sums of the centred rows as rounded (not exactly 0); ``w_sum``;
+    ``col_norms``; ``active``, the columns not constant once centred (the
+    others get a zero coefficient).
     """
 
     X: np.ndarray
@@ -298,22 +268,9 @@ def _shift_estimate(A, sample_weight, allow_zero=False):
 
 
 def _accumulate(X, Y, sqrt_w, shift_x, shift_y, gram):
-    """One blockwise pass over ``W^{1/2}(X - shift_x)`` and ``W^{1/2}(Y - shift_y)``.
-
-    The shifted rows of a block of about :data:`PASS_BLOCK_ENTRIES` entries
-    are written into two buffers allocated once (a block stays in cache for
-    the BLAS products that read it).
-
-    Returns
-    -------
-    xtx : ndarray of shape (d, d) or None
-    xty : ndarray of shape (d, m) or None
-    x_sq : ndarray of shape (d,)
-        Column sums of squares (the diagonal of ``xtx`` when it is formed).
-    yty : ndarray of shape (m,)
-    x_sum, y_sum : ndarray of shape (d,) and (m,)
-        ``Σ_i w_i (x_i - shift_x)`` and likewise for ``Y``.
-    """
+    """One blockwise pass over ``W^{1/2}(X - shift_x)`` and ``W^{1/2}(Y - shift_y)``:
+    ``(xtx, xty, x_sq, yty, x_sum, y_sum)`` (``xtx``, ``xty`` None without
+    ``gram``), through two buffers allocated once."""
     n, d = X.shape
     m = Y.shape[1]
     if gram and sqrt_w is None and not np.any(shift_x):
@@ -360,17 +317,9 @@ def _accumulate(X, Y, sqrt_w, shift_x, shift_y, gram):
 
 
 def _accumulate_unshifted(X, Y, shift_y):
-    """:func:`_accumulate` for unit weights and a zero shift of ``X``.
-
-    ``Xᵀ X`` in one BLAS call on ``X`` as given (no copy). With few targets
-    (``8 (m + 1) ≤ d``: the copy is at most an eighth of ``X``), the shifted
-    targets and a column of ones are copied into one array ``Y1 = [Y - s, 1]``
-    and ``Y1ᵀ X`` gives ``Xᵀ Yt`` and the column sums of ``X`` in one more
-    read of ``X``, and ``Y1ᵀ Yt`` the sums and squares of the targets. With
-    more targets, the other statistics come from blocks of rows read in
-    place, the targets copied into a shifted buffer only if ``shift_y`` is
-    not zero.
-    """
+    """:func:`_accumulate` for unit weights and a zero shift of ``X``, read as
+    given (no copy); with few targets, ``[Y - s, 1]`` is copied so that one
+    product gives ``Xᵀ Yt`` and the column sums."""
     n, d = X.shape
     m = Y.shape[1]
     xtx = X.T @ X  # numpy dispatches ``A.T @ A`` to BLAS syrk
@@ -412,38 +361,14 @@ def _accumulate_unshifted(X, Y, shift_y):
 
 
 def _prepare_problem(X, Y, sample_weight, fit_intercept, *, gram=True):
-    """Weighted means, Gram matrix and cross-products in one pass over rows.
+    """Weighted means, Gram matrix and cross-products in one pass over the rows.
 
-    With an intercept, the rows are shifted by an estimate of the weighted
-    column means (the mean of a strided sample of about ``SHIFT_SAMPLE`` rows)
-    and the exact weighted means ``x̄ = s + δ`` come out of the same pass
-    (``δ = Σ w (x - s) / Σ w``); the centred statistics follow exactly, e.g.
-    ``Xtᵀ Xt = Σ w (x - s)(x - s)ᵀ - Σw δ δᵀ``. With unit weights and a sample
-    whose column means are all within 3.6 standard deviations of 0
-    (``ZERO_SHIFT_MARGIN``), the shift of ``X`` is 0: ``X`` is read as given,
-    without a copy (:func:`_accumulate_unshifted`), and so are the targets
-    when their means are small too. When the shift is far from the mean next
-    to the spread of a column or target (``Σw δ² > SHIFT_LIMIT = 16 ×`` its
-    centred sum of squares, 4 standard deviations, e.g. rows sorted by a
-    feature), the cancellation would cost more than 4 bits and the pass is
-    made again on rows centred by the exact means (two passes, as without the
-    estimate).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_targets)
-    sample_weight : ndarray of shape (n_samples,) or None
-    fit_intercept : bool
-    gram : bool, default=True
-        Form the Gram matrix and ``Xtᵀ Yt`` (the primal form). ``False``
-        forms only the column norms, ``‖Yt‖²`` and the column sums (the dual
-        form, :func:`_solve_ridge_dual`, which reads the rows itself):
-        ``O(n d)`` instead of ``O(n d²)``.
-
-    Returns
-    -------
-    problem : _Problem
+    With an intercept the rows are shifted by an estimate of the means (a
+    strided sample) and the exact centred statistics follow from the same
+    pass; ``X`` is read unshifted (no copy) when its means are small next to
+    its spread. When the shift is far from the mean (cancellation beyond
+    :data:`SHIFT_LIMIT`), the pass is made again on exactly centred rows.
+    ``gram=False`` forms only what the dual form needs, ``O(n d)``.
     """
     n, d = X.shape
     m = Y.shape[1]

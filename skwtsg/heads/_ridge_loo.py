@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import linalg
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import as_real_float, check_sample_weight, has_complex
 from ._base import _BaseHead, _Solution
 from ._problem import _Problem
@@ -29,12 +30,9 @@ def ridge_loo_errors(
 ) -> np.ndarray:
     """Leave-one-out squared errors of ridge for every alpha, from one SVD.
 
-    For the centred (weighted) design ``Xt = U S Vᵀ`` the ridge hat matrix is
-    ``H(α) = U diag(s² / (s² + α)) Uᵀ``, plus ``√w √wᵀ / Σw`` for the
-    unpenalised intercept. The leave-one-out residual of row ``i`` is the
-    ordinary residual divided by ``1 - H_ii(α)`` (the Sherman-Morrison
-    identity), so one SVD, ``O(n d min(n, d))``, gives every alpha's exact
-    leave-one-out error at ``O(n min(n, d))`` per alpha and target.
+    With ``Xt = U S Vᵀ`` the hat matrix is ``H(α) = U diag(s² / (s² + α))
+    Uᵀ`` (plus ``w / Σw`` on the diagonal for the intercept), and the
+    leave-one-out residual of row ``i`` is the residual over ``1 - H_ii(α)``.
 
     Parameters
     ----------
@@ -51,9 +49,7 @@ def ridge_loo_errors(
     Returns
     -------
     errors : ndarray of shape (n_alphas, n_targets)
-        Mean over rows of the squared (weighted) leave-one-out residuals,
-        ``mean_i w_i (y_i - ŷ_{-i})²``. ``inf`` where a row has leverage 1
-        (its leave-one-out prediction is undefined).
+        ``mean_i w_i (y_i - ŷ_{-i})²``; ``inf`` where a row has leverage 1.
 
     Examples
     --------
@@ -125,58 +121,41 @@ def _check_alpha_grid(alphas, name):
     return arr
 
 
+@fill_doc
 class RidgeLOOHead(_BaseHead):
     """Exact ridge whose penalty is chosen by exact leave-one-out cross-validation.
 
-    For every ``alpha`` in ``alphas``, the leave-one-out squared error of
-    ridge on the training rows is computed exactly from one SVD of the
-    centred design (:func:`ridge_loo_errors`); the best ``alpha_`` is then
-    refitted exactly with the solver of :class:`RidgeHead` (Cholesky, or QR
-    with iterative refinement), which reports a certificate. The criterion
-    and the chosen alpha equal those of :class:`sklearn.linear_model.RidgeCV`
-    with ``cv=None`` (its efficient leave-one-out mode).
-
-    The alpha is chosen on the labels the head is given: the true scores
-    for a weak head, the weak model's labels for a strong head (inside
-    :class:`skwtsg.WeakToStrongRegressor` no true label reaches the strong
-    head).
+    Every alpha's leave-one-out error comes from one SVD of the centred
+    design (:func:`ridge_loo_errors`; the criterion and choice of
+    :class:`sklearn.linear_model.RidgeCV` with ``cv=None``), then ``alpha_``
+    is refitted exactly as :class:`RidgeHead` does. The alpha is chosen on
+    the labels the head is given (the weak labels, for a strong head). Read
+    more in the :ref:`User Guide <heads>`.
 
     Parameters
     ----------
     alphas : array-like of shape (n_alphas,), default=DEFAULT_ALPHAS
-        Candidate penalties, all positive; the default is the 13 values
-        ``np.logspace(-3, 3, 13)`` (1e-3 to 1e3).
+        Candidate penalties, all positive (default ``np.logspace(-3, 3,
+        13)``).
     alpha_per_target : bool, default=False
-        Choose one alpha per target (column of ``y``) from its own
-        leave-one-out error; otherwise one alpha for all targets, minimising
-        their mean error.
-    fit_intercept : bool, default=True
-        Fit an unpenalised intercept (features and targets are centred with
-        their ``sample_weight``-weighted means).
+        Choose one alpha per target from its own error; otherwise one alpha
+        minimising the mean error.
+    {fit_intercept}
 
     Attributes
     ----------
     alpha_ : float or ndarray of shape (n_targets,)
-        The chosen penalty (an array when ``alpha_per_target`` and ``y`` is
-        2-D).
+        The chosen penalty (an array with ``alpha_per_target`` and 2-D ``y``).
     loo_errors_ : ndarray of shape (n_alphas, n_targets) or None
-        Mean squared leave-one-out error of each alpha and target, weighted
-        by ``sample_weight`` (None when no feature varies: then every alpha
-        has the same error and ``alpha_`` is the first).
-    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        Coefficients of the refit with ``alpha_``.
-    intercept_ : float or ndarray of shape (n_targets,)
-        Intercepts (0.0 when ``fit_intercept=False``).
+        Weighted mean squared leave-one-out error of each alpha and target
+        (None when no feature varies: ``alpha_`` is then the first).
+    {linear_coef}
     kkt_residual_ : float
         Optimality certificate of the refit, as in :class:`RidgeHead`.
     solver_ : str
-        Path of the refit: ``"cholesky"`` or ``"qr"`` (one per distinct alpha,
-        joined by ``","`` when they differ).
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has
-        feature names that are all strings.
+        Path of the refit, ``"cholesky"`` or ``"qr"`` (comma-joined when the
+        alphas' paths differ).
+    {features_in}
 
     See Also
     --------
@@ -185,26 +164,10 @@ class RidgeLOOHead(_BaseHead):
 
     Notes
     -----
-    Why not least squares: with 768 features (a bert-base-sized hidden state)
-    and about 1,800 training essays, exact least squares fits the noise of
-    its labels (it has 769 unknowns per rubric) and its held-out error is
-    far above ridge's; a penalty chosen by leave-one-out avoids that at the
-    cost of one SVD.
-
-    For a fixed alpha the fit is the projection onto an l2 ball (Lagrangian
-    form), a convex set, so Theorem 1 of Charikar et al. (2024) applies on
-    the training rows. Choosing alpha from the labels makes the ball depend
-    on the labels too; the theorem is then applied to the ball that was
-    chosen.
-
-    A weight is not a number of repeated rows here (unlike for
-    :class:`RidgeHead`): leaving one of two copies of a row out still leaves
-    the other in, so repeating rows changes the leave-one-out criterion, as
-    it does for :class:`~sklearn.linear_model.RidgeCV`.
-
-    Cost: one thin SVD of the ``n × d`` centred design,
-    ``O(n d min(n, d))``, then ``O(n min(n, d) m)`` per alpha for ``m``
-    targets, and one exact ridge solve.
+    For a fixed alpha the fit is the projection onto an l2 ball, so Theorem
+    1 applies to the ball chosen. A weight is not a number of repeated rows
+    here: repeating a row changes the leave-one-out criterion, as for
+    :class:`~sklearn.linear_model.RidgeCV`.
 
     Examples
     --------

@@ -1,37 +1,14 @@
 """Exact multinomial logistic regression on soft or hard labels.
 
-The head ``p(x) = softmax(W x + b)`` is fitted by minimising the weighted
-cross-entropy against target class probabilities ``Y`` (soft labels, or the
-one-hot encoding of class labels), optionally with the ridge penalty
-``½ α ‖W‖_F²`` (the intercept is never penalised)::
-
-    L(W, b) = -(1/Σw) Σ_i w_i Σ_k Y_ik log p_k(x_i) + ½ α ‖W‖_F².
-
-Three reductions make the problem well posed for a second-order solver:
-
-1. *Whitening.* With ``Xc = X - x̄`` (weighted mean ``x̄``, or no centring
-   without an intercept), the SVD ``(w/Σw)^{1/2} Xc = U S Vᵀ`` of rank ``r``
-   (singular values below the rounding noise are dropped) gives features
-   ``F = Xc V S⁻¹`` of identity weighted covariance. The loss depends on ``W``
-   only through ``W V``, so the fit in ``F`` coordinates maps back to the
-   minimum-norm ``W = Θ S⁻¹ Vᵀ`` (the penalty becomes the diagonal
-   ``½ α Σ_j ‖Θ_j‖² / s_j²``).
-2. *Shift invariance.* ``softmax`` is unchanged when the same vector is added
-   to every class's parameters. The gauge term ``½ ‖Σ_k Θ_k‖²`` removes that
-   degeneracy: it is zero on the class-centred representative, which has the
-   smallest norm among equivalent parameters, so the minimiser is unchanged
-   and unique, and the Hessian is non-singular at a minimiser.
-3. *Exact Hessian.* ``scipy.optimize.minimize`` with ``method="trust-exact"``
-   and the dense exact Hessian when ``n_classes · (r + 1)`` is at most
-   :data:`_DENSE_MAX`, otherwise ``method="trust-ncg"`` with exact
-   Hessian-vector products; then Newton steps until the step is negligible.
-
-The certificate ``kkt_residual_`` is the largest entry of the gradient of the
-objective in whitened coordinates, evaluated from the stored ``coef_`` and
-``intercept_`` on the data. Each entry is ``(1/Σw) Σ_i w_i (p_ik - Y_ik)
-F_ij``, at most 1 in absolute value by Cauchy-Schwarz (``|p - Y| <= 1`` and
-``F`` has unit variance): it is a relative residual, invariant to any
-invertible linear change of the features.
+The weighted cross-entropy (plus ``½ α ‖W‖_F²``) is minimised in whitened
+features ``F = (X - x̄) V S⁻¹`` (from the SVD of the weighted centred design,
+rank-revealing), with the gauge term ``½ ‖Σ_k Θ_k‖²`` removing softmax's
+shift invariance (zero on the class-centred minimum-norm representative), so
+the Hessian is non-singular at the minimiser: ``scipy.optimize.minimize``
+(``trust-exact`` with the dense Hessian up to :data:`_DENSE_MAX` parameters,
+else ``trust-ncg``), then Newton steps. The certificate is the largest entry
+of the whitened gradient, at most 1 and invariant to linear changes of the
+features.
 """
 
 from __future__ import annotations
@@ -56,6 +33,7 @@ from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
 from .._utils._blas import single_threaded_blas
+from .._utils._docstrings import fill_doc
 from .._utils._validation import check_class_probabilities
 from ._tags import HeadTags, SkwtsgTags
 
@@ -91,13 +69,6 @@ def check_probabilities(
     -------
     P : ndarray of shape (n_samples, n_classes)
         The probabilities as float64.
-
-    Raises
-    ------
-    ValueError
-        If ``P`` is not 2-D with at least 2 columns, is complex or not
-        numeric, is not finite, has a negative entry or a row that does not
-        sum to 1; or if ``atol`` is not a finite non-negative number.
 
     Examples
     --------
@@ -224,15 +195,8 @@ class _Objective:
 
 
 def _minimise(A, Y, w, pen, max_iter, tol):
-    """Minimise the objective; return ``(Θ, n_iter, solver)``.
-
-    Raises
-    ------
-    ValueError
-        When no minimiser exists (the Newton step does not shrink while the
-        loss keeps decreasing: separable classes) or the solver does not reach
-        the certificate.
-    """
+    """Minimise the objective; return ``(Θ, n_iter, solver)``; a ValueError
+    when the logits keep growing (separable classes: no minimiser)."""
     K, q = Y.shape[1], A.shape[1]
     obj = _Objective(A, Y, w, pen)
     x0 = np.zeros(K * q)
@@ -292,21 +256,8 @@ def _minimise(A, Y, w, pen, max_iter, tol):
 
 
 def _fit_softmax(A, Y, w, pen, max_iter, tol):
-    """Minimise the objective; return ``(Θ, n_iter, solver)``.
-
-    Without a penalty and with zeros among the targets (hard labels), a
-    minimiser may not exist (separable classes): the infimum is approached
-    as the logits grow, where the loss becomes flat. This is detected at the
-    point reached by the Hessian: the loss's curvature vanishes along some
-    direction (smallest eigenvalue below ``1e-10`` of the largest, dense
-    Hessian only) while the logits are large. A minimiser with hard labels of
-    overlapping classes has curvature of the order of the Fisher information.
-
-    Raises
-    ------
-    ValueError
-        When no minimiser exists or the solver does not converge.
-    """
+    """:func:`_minimise`, and a ValueError when the point reached has large
+    logits and a flat direction (dense Hessian): separable classes."""
     theta, n_iter, method = _minimise(A, Y, w, pen, max_iter, tol)
     K, q = theta.shape
     if method == "trust-exact" and np.all(pen == 0) and np.any(Y[w > 0] == 0):
@@ -334,77 +285,57 @@ def _centre_classes(coef, intercept):
     return coef - coef.mean(axis=0), intercept - intercept.mean()
 
 
+@fill_doc
 class SoftmaxHead(ClassifierMixin, BaseEstimator):
     """Exact multinomial logistic regression on class labels or soft labels.
 
     Fits ``p(x) = softmax(coef_ x + intercept_)`` by minimising the weighted
-    cross-entropy against the targets, ``-(1/Σw) Σ_i w_i Σ_k Y_ik log p_k(x_i)
-    + ½ alpha ‖coef_‖²``, where ``Y`` is either the one-hot encoding of class
-    labels or given class probabilities (soft labels, e.g. a weak model's
-    ``predict_proba``). Minimising it over the affine logits is a KL
-    projection of the targets, the classification analogue of
-    :class:`LeastSquaresHead` (see :ref:`the theory <theory_kl>`): the fit is
-    solved to a certificate, not to a solver's default tolerance.
+    cross-entropy ``-(1/Σw) Σ_i w_i Σ_k Y_ik log p_k(x_i) + ½ alpha
+    ‖coef_‖²`` against one-hot labels or class probabilities (soft labels,
+    e.g. a weak model's ``predict_proba``): a KL projection, the
+    classification analogue of :class:`LeastSquaresHead` (see
+    :ref:`theory_kl`), solved to a certificate.
 
     Parameters
     ----------
     alpha : float, default=0.0
-        Ridge penalty ``½ alpha ‖coef_‖_F²`` on the coefficients (not on the
-        intercept), relative to the *mean* cross-entropy. 0 is the exact
-        maximum-likelihood (minimum-KL) fit, which exists only when the
-        classes are not separable in the features; otherwise ``fit`` raises.
+        Ridge penalty ``½ alpha ‖coef_‖_F²`` (not on the intercept), relative
+        to the *mean* cross-entropy. With 0 a minimiser exists only when the
+        classes are not separable; otherwise ``fit`` raises.
     fit_intercept : bool, default=True
         Whether to fit an unpenalised intercept per class.
     max_iter : int, default=100
-        Maximum number of trust-region iterations (further Newton steps are
-        taken, at most ``max(20, max_iter // 5)``, until the step is
-        negligible).
+        Maximum number of trust-region iterations (then at most
+        ``max(20, max_iter // 5)`` Newton steps).
     tol : float, default=1e-10
-        The solver's target for the certificate ``kkt_residual_``; ``fit``
-        raises when the certificate ends above ``max(tol, 1e-8)``.
+        The target of the certificate; ``fit`` raises when it ends above
+        ``max(tol, 1e-8)``.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels; ``arange(n_classes)`` when fitted on probabilities.
     coef_ : ndarray of shape (n_classes, n_features)
-        Coefficients, class-centred (they sum to zero over classes) and of
-        minimum norm (no component along directions the features do not
-        vary in).
+        Coefficients, class-centred and of minimum norm.
     intercept_ : ndarray of shape (n_classes,)
         Intercepts, class-centred (zeros when ``fit_intercept=False``).
     kkt_residual_ : float
-        Largest entry of the objective's gradient in whitened coordinates
-        (at most 1 at zero parameters): the optimality certificate, at most
-        ``max(tol, 1e-8)``.
+        The optimality certificate: the largest entry of the objective's
+        gradient in whitened coordinates (at most 1 at zero parameters).
     n_iter_ : int
         Number of solver iterations.
     solver_ : str
-        ``"trust-exact"`` (dense exact Hessian), ``"trust-ncg"`` (exact
-        Hessian-vector products) or ``"none"`` (no varying feature and no
-        intercept: uniform probabilities).
+        ``"trust-exact"``, ``"trust-ncg"`` or ``"none"`` (nothing to fit:
+        uniform probabilities).
     rank_ : int
         Numerical rank of the (centred, weighted) features.
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
-        has feature names that are all strings.
+    {features_in}
 
     See Also
     --------
     sklearn.linear_model.LogisticRegression : The same model on hard labels,
         solved to a tolerance.
     skwtsg.metrics.kl_misfit : The KL misfit of a strong head to soft labels.
-
-    Notes
-    -----
-    The solver works in whitened features and removes the softmax's shift
-    invariance with a gauge term (see the module docstring), so the Hessian
-    is positive definite at a minimiser and Newton steps converge
-    quadratically. Without a penalty, separable classes (or a class with zero
-    probability on every row) have no minimiser: the loss keeps decreasing
-    as the logits grow, and ``fit`` raises a ``ValueError`` saying so.
 
     Examples
     --------
@@ -462,8 +393,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         self : object
             Fitted head.
         """
-        # Many small dense factorisations: one BLAS thread is much faster
-        # than several competing for the cores.
+        # Many small dense factorisations: one BLAS thread is faster.
         with single_threaded_blas():
             return self._fit(X, y, sample_weight)
 
@@ -523,7 +453,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the samples to score.
 
         Returns
         -------
@@ -542,7 +472,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the samples.
 
         Returns
         -------
@@ -559,7 +489,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the samples, as for :meth:`predict_proba`.
 
         Returns
         -------
@@ -576,11 +506,12 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the samples to classify.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            Labels among ``classes_``.
         """
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -593,7 +524,7 @@ class SoftmaxHead(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Features of the labelled samples.
         y : array-like of shape (n_samples,)
             True class labels.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -1,11 +1,8 @@
 """Solvers of the exact linear heads: Cholesky, QR and the dual (kernel) form.
 
-Each solver takes a prepared problem (:class:`skwtsg.heads._problem._Problem`,
-or the statistics-only problem of :mod:`skwtsg.heads._stats`) and returns the
-coefficients of all targets at once, a per-target optimality certificate and
-the name of the path taken (``solver_``). :func:`_solve_ridge` dispatches on a
-head's ``solver`` parameter. The thresholds are named in
-:mod:`skwtsg.heads._constants`.
+Each takes a prepared problem (``_Problem`` or the statistics-only problem)
+and returns ``(coef, certificate per target, path taken)``; the thresholds
+are in :mod:`skwtsg.heads._constants`.
 """
 
 from __future__ import annotations
@@ -39,30 +36,11 @@ def _safe_ratio(num, den):
 
 
 def _stationarity_residual(grad, coef, col_norms, y_norms, alpha=0.0):
-    """Relative stationarity violations, one per feature and target.
+    """``|x_jᵀ r_k - α_k b_jk| / (‖x_j‖ ‖y_k‖)`` per feature and target.
 
-    Measures ``|x_jᵀ r_k - α_k b_jk| / (‖x_j‖ ‖y_k‖)`` on the centred weighted
-    design ``x_j`` and targets ``y_k`` with residual ``r_k = y_k - X b_k``:
-    the gradient of ``½‖r_k‖² + ½α_k‖b_k‖²`` in coordinate ``j``, relative to
-    its Cauchy-Schwarz bound at ``b = 0``. It is scale free (invariant to
-    rescaling a column or a target), at most 1 at ``b = 0``, 0 exactly at the
-    optimum, and of the order of the rounding error (not of ``1/√n``) when the
-    fit is perfect.
-
-    Parameters
-    ----------
-    grad : ndarray of shape (n_features, n_targets)
-        ``Xtᵀ R``.
-    coef : ndarray of shape (n_features, n_targets)
-    col_norms : ndarray of shape (n_features,)
-    y_norms : ndarray of shape (n_targets,)
-        ``‖Yt[:, k]‖``.
-    alpha : float or ndarray of shape (n_targets,), default=0.0
-
-    Returns
-    -------
-    ndarray of shape (n_features, n_targets)
-        Per-coordinate violations (take the max for the certificate).
+    The gradient of ``½‖r_k‖² + ½α_k‖b_k‖²`` relative to its Cauchy-Schwarz
+    bound at ``b = 0``: scale free, at most 1 at ``b = 0``, 0 at the optimum,
+    of the order of rounding (not ``1/√n``) for a perfect fit.
     """
     alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64), y_norms.shape)
     return _safe_ratio(np.abs(grad - alpha * coef), np.outer(col_norms, y_norms))
@@ -70,12 +48,8 @@ def _stationarity_residual(grad, coef, col_norms, y_norms, alpha=0.0):
 
 def _small_dense(order):
     """One BLAS thread for dense linear algebra of order at most
-    :data:`~skwtsg.heads._constants.SINGLE_THREAD_FACTOR`.
-
-    LAPACK's threaded Cholesky, triangular solves and SVD synchronise on many
-    small calls, and on a few cores one thread is faster there
-    (``benchmarks/bench_head_constants.py`` measures it).
-    """
+    :data:`~skwtsg.heads._constants.SINGLE_THREAD_FACTOR` (threaded LAPACK
+    synchronises on many small calls)."""
     return single_threaded_blas() if order <= SINGLE_THREAD_FACTOR else nullcontext()
 
 
@@ -87,10 +61,8 @@ def _certificate(problem, grad, coef_a, alpha):
 
 
 def _cholesky_rcond(matrix):
-    """Cholesky factor and reciprocal condition number (1-norm) of an SPD matrix.
-
-    Returns ``(None, 0.0)`` when the factorisation breaks down.
-    """
+    """Cholesky factor and 1-norm reciprocal condition number of an SPD matrix
+    (``(None, 0.0)`` on breakdown)."""
     if matrix.shape[0] == 0:
         return None, 1.0
     with _small_dense(matrix.shape[0]):
@@ -108,11 +80,9 @@ def _cholesky_rcond(matrix):
 def _triangular_reduction(problem, min_rcond=REDUCTION_MIN_RCOND):
     """``(R, QᵀYt)`` with ``‖Yt - Xt B‖² = ‖QᵀYt - R B‖² + const`` (active columns).
 
-    From the Cholesky factor of the column-scaled Gram matrix when its
-    reciprocal condition number is at least ``min_rcond`` and
-    ``REDUCTION_NOISE_FACTOR`` times the squared relative noise of centring
-    (no further pass over the data), otherwise from a QR factorisation of the data
-    (:meth:`_Problem.qr_reduce`).
+    From the Cholesky factor of the scaled Gram matrix when it is well
+    conditioned against ``min_rcond`` and the centring noise, else from a
+    QR factorisation of the data.
     """
     act = problem.active
     scale = problem.col_norms[act]
@@ -134,37 +104,10 @@ def _triangular_reduction(problem, min_rcond=REDUCTION_MIN_RCOND):
 def _solve_ridge_family(problem, alpha):
     """Exact minimiser of ``‖Yt - Xt B‖² + α ‖B‖²`` for all targets at once.
 
-    Two paths, chosen from the conditioning of the column-scaled system
-    ``S⁻¹ (G + αI) S⁻¹`` with ``S = diag(‖Xt[:, j]‖)``:
-
-    1. ``"cholesky"``: one Cholesky factorisation serves every target; taken
-       when the reciprocal condition number (1-norm estimate) is at least
-       ``CHOLESKY_MIN_RCOND = 1e-4`` and the certificate evaluated from ``G``
-       and ``C`` is at most ``CHOLESKY_MAX_CERTIFICATE = 1e-12``. The
-       certificate is then computed from the normal equations
-       (``C - (G + αI) B``) without another pass over the data.
-    2. ``"qr"``: a QR factorisation of the data ``[Xt | Yt] = Q [R | QᵀYt]``
-       (blockwise, backward stable), then for ``α = 0`` the SVD of ``R`` and
-       the minimum-norm solution, treating as zero the singular values below
-       ``max(n, d) · eps · σ_max`` or below the rounding noise of the centred
-       design, ``max(n, d) · eps · ‖W^{1/2} X‖_F`` (centring a column with a
-       large mean leaves noise of that size, which must not be fitted); for
-       ``α > 0``, the solution of ``(RᵀR + αI) B = Rᵀ QᵀYt`` through the SVD.
-       Then up to ``REFINE_MAX_ITER = 5`` steps of iterative refinement with
-       residuals computed on the data, ``B += (RᵀR + αI)⁺ (Xtᵀ (Yt - Xt B) -
-       αB)``, keeping per target the iterate with the smallest certificate
-       (measured on the data).
-
-    Parameters
-    ----------
-    problem : _Problem
-    alpha : float
-
-    Returns
-    -------
-    coef : ndarray of shape (n_features, n_targets)
-    certificate : ndarray of shape (n_targets,)
-    solver : str
+    ``"cholesky"``: one factorisation of the column-scaled ``G + αI`` serves
+    every target, accepted when well conditioned and certified from the
+    normal equations (no pass over the data). Otherwise ``"qr"``
+    (:func:`_solve_ridge_qr`).
     """
     d, m = problem.n_features, problem.n_targets
     act = problem.active
@@ -193,15 +136,9 @@ def _solve_ridge_family(problem, alpha):
 
 
 def _solve_ridge_qr(problem, alpha):
-    """The ``"qr"`` path of :func:`_solve_ridge_family` (see there), on the data.
-
-    Returns
-    -------
-    coef : ndarray of shape (n_features, n_targets)
-    certificate : ndarray of shape (n_targets,)
-    solver : str
-        ``"qr"``.
-    """
+    """The ``"qr"`` path: QR of the data, SVD of ``R`` (minimum norm below the
+    rounding noise of the centred design, which must not be fitted), then
+    iterative refinement on the data."""
     d, m = problem.n_features, problem.n_targets
     act = problem.active
     coef = np.zeros((d, m))
@@ -231,30 +168,13 @@ def _solve_ridge_qr(problem, alpha):
 
 
 def _solve_ridge_dual(problem, alpha):
-    """The minimiser of :func:`_solve_ridge_family` in the dual (kernel) form.
+    """The minimiser in the dual (kernel) form: ``B = Xtᵀ A`` with ``(Xt Xtᵀ +
+    αI) A = Yt``.
 
-    ``B = Xtᵀ A`` with ``(Xt Xtᵀ + αI) A = Yt``: the same solution (the
-    push-through identity ``Xtᵀ (Xt Xtᵀ + αI)⁻¹ = (XtᵀXt + αI)⁻¹ Xtᵀ``),
-    from an ``n × n`` factorisation instead of a ``d × d`` one, hence
-    cheaper when there are fewer rows than columns: ``O(n² d + n³/3)``
-    against ``O(n d² + d³/3)``. Weights and the intercept enter through the
-    centred weighted design ``Xt = W^{1/2} (X - 1 x̄ᵀ)`` as in the primal
-    form (a zero-weight row is a zero row of ``Xt``, so its dual variable is
-    0). ``Xt Xtᵀ + αI`` is scaled by the square root of its diagonal; when
-    its Cholesky factorisation exists with a reciprocal condition number of
-    at least ``CHOLESKY_MIN_RCOND`` and the certificate, evaluated on the data
-    (``Xtᵀ (Yt - Xt B) - αB``), is at most ``CHOLESKY_MAX_CERTIFICATE``, that
-    is the solution
-    (``"dual"``); otherwise the ``"qr"`` path of the primal form is taken
-    (which ``α = 0`` with an intercept always needs: ``Xt Xtᵀ`` is then
-    singular). ``problem`` need not hold a Gram matrix.
-
-    Returns
-    -------
-    coef : ndarray of shape (n_features, n_targets)
-    certificate : ndarray of shape (n_targets,)
-    solver : str
-        ``"dual"`` or ``"qr"``.
+    An ``n × n`` factorisation instead of ``d × d``: cheaper with fewer rows
+    than columns. Falls back to ``"qr"`` when the scaled kernel system is
+    badly conditioned or the certificate is not met (always for ``α = 0``
+    with an intercept). ``problem`` need not hold a Gram matrix.
     """
     d, m = problem.n_features, problem.n_targets
     act = problem.active
@@ -285,17 +205,9 @@ def _solve_ridge_dual(problem, alpha):
 
 
 def _refine(problem, coef_a, solve, alpha, max_iter=REFINE_MAX_ITER):
-    """Iterative refinement with residuals computed on the data.
-
-    ``B += solve(Xtᵀ (Yt - Xt B) - αB)`` where ``solve`` applies an
-    approximation of ``(XtᵀXt + αI)⁻¹``; keeps, per target, the iterate with
-    the smallest certificate (evaluated on the data).
-
-    Returns
-    -------
-    coef_a : ndarray of shape (n_active, n_targets)
-    cert : ndarray of shape (n_targets,)
-    """
+    """Iterative refinement ``B += solve(Xtᵀ (Yt - Xt B) - αB)`` with residuals
+    on the data, keeping per target the iterate with the smallest certificate;
+    returns ``(coef_a, cert)``."""
     act = problem.active
     norms = problem.col_norms[act], problem.y_norms
     full = np.zeros((problem.n_features, coef_a.shape[1]))
@@ -317,30 +229,9 @@ def _refine(problem, coef_a, solve, alpha, max_iter=REFINE_MAX_ITER):
 
 
 def _solve_ridge(problem, alpha, solver):
-    """The minimiser of :func:`_solve_ridge_family` by the path a head asks for.
-
-    Parameters
-    ----------
-    problem : _Problem or _StatisticsProblem
-        A problem with at least one active column, prepared with the Gram
-        matrix (the primal form) or without it (``problem.gram is None``:
-        prepared for ``"dual"`` or ``"qr"``).
-    alpha : float
-    solver : {"auto", "cholesky", "primal", "qr", "dual"}
-        ``"qr"``: :func:`_solve_ridge_qr`, on the data. Otherwise the form
-        the problem was prepared for: :func:`_solve_ridge_dual` without a
-        Gram matrix, :func:`_solve_ridge_family` with one; either falls back
-        to ``"qr"`` when its system is too badly conditioned for an exact
-        solution. A statistics-only problem always holds its Gram matrix, so
-        ``"dual"`` solves the primal form there.
-
-    Returns
-    -------
-    coef : ndarray of shape (n_features, n_targets)
-    certificate : ndarray of shape (n_targets,)
-    solver : str
-        The path taken: ``"cholesky"``, ``"qr"`` or ``"dual"``.
-    """
+    """The minimiser by the path a head asks for: ``"qr"``, else the form the
+    problem was prepared for (dual without a Gram matrix), either falling back
+    to ``"qr"``; returns ``(coef, certificate, path)``."""
     if solver == "qr":
         return _solve_ridge_qr(problem, alpha)
     if problem.gram is None:

@@ -1,34 +1,12 @@
 """Mergeable sufficient statistics of a weighted least-squares problem.
 
-Streaming (``partial_fit``) and distributed (Dask) fits of the linear heads
-keep, instead of the rows, the statistics that determine the solution
-(:class:`LeastSquaresStatistics`, of one block of rows by
-:func:`block_statistics`, merged by :func:`merge_statistics`; a head fits
-from them with ``fit_from_statistics``):
-
-- the row count and the weight sum ``w``;
-- the weighted means of the features and targets;
-- the triangular factor ``R`` of the centred weighted ``[X | Y]``, so that
-  ``RᵀR`` is the centred weighted scatter matrix (Gram matrix, ``XᵀY`` and
-  ``‖Y‖²`` at once).
-
-Two sets of statistics merge exactly (Chan, Golub and LeVeque's pairwise
-update of centred statistics, in factored form): with ``δ`` the difference
-of the two means, the merged scatter is ``M_a + M_b + (w_a w_b / w) δδᵀ``,
-so the merged ``R`` is the ``R`` factor of ``[R_a; R_b; √(w_a w_b / w) δᵀ]``.
-Raw sums (``Σ xxᵀ``) are never formed: they cancel catastrophically when a
-feature's mean is large next to its spread. The rows are first shifted by a
-fixed reference point (the first row seen), so every block's mean is of the
-order of the spread and its rounding error does not enter the merge term.
-Keeping ``R`` rather than ``RᵀR`` keeps the condition number of the data
-unsquared, so the solve from the statistics is as accurate as the QR path of
-``fit``. Memory is ``O((d + m)²)`` whatever the number of rows.
-
-References
-----------
-T. F. Chan, G. H. Golub and R. J. LeVeque, "Algorithms for computing the
-sample variance: analysis and recommendations", The American Statistician
-37(3), 1983.
+Streaming (``partial_fit``) and Dask fits keep, instead of the rows, the row
+count, the weight sum, the weighted means and the triangular factor ``R`` of
+the centred weighted ``[X | Y]`` (never raw sums, which cancel; never
+``RᵀR``, which squares the condition number). Two sets merge exactly by Chan,
+Golub and LeVeque's update (The American Statistician 37(3), 1983), in
+factored form: the merged ``R`` is the factor of ``[R_a; R_b; √(w_a w_b / w)
+δᵀ]``, ``δ`` the difference of the means.
 """
 
 from __future__ import annotations
@@ -65,19 +43,13 @@ def _triangular(stack: np.ndarray, width: int) -> np.ndarray:
 
 
 def _cholesky_qr2(A: np.ndarray, step: int) -> np.ndarray | None:
-    """The ``R`` factor of ``A`` by Cholesky-QR2, or None when unsafe.
+    """The ``R`` factor of ``A`` by Cholesky-QR2 (Yamamoto et al. 2015), or None.
 
-    ``R₁ = chol(AᵀA)``, then ``R₂ = chol(QᵀQ)`` with ``Q = A R₁⁻¹`` (a
-    triangular solve, ``step`` rows at a time) and ``R = R₂ R₁``: matrix
-    products (BLAS-3) instead of Householder reflections, which are
-    memory-bound on tall thin blocks (several times slower than ``AᵀA``).
-    The second pass restores the orthogonality of ``Q`` to rounding error
-    when ``cond(A)² ε`` is small (Yamamoto et al. 2015), so the factor is as
-    accurate as Householder QR's. ``R₁`` is computed for the columns scaled
-    to unit norm, and the factor is refused (None: the caller uses
-    Householder QR) when that scaled condition number exceeds
-    :data:`~skwtsg.heads._constants.CHOLQR_MAX_COND` or a Cholesky
-    factorisation fails (e.g. collinear or zero columns).
+    Matrix products instead of Householder reflections (memory-bound on tall
+    thin blocks); the second pass restores orthogonality when ``cond(A)² ε``
+    is small. None (use Householder QR) when the scaled condition number
+    exceeds :data:`~skwtsg.heads._constants.CHOLQR_MAX_COND` or a Cholesky
+    factorisation fails.
     """
     gram = A.T @ A
     norms = np.sqrt(np.diag(gram))
@@ -106,15 +78,11 @@ def _cholesky_qr2(A: np.ndarray, step: int) -> np.ndarray | None:
 class LeastSquaresStatistics:
     """Sufficient statistics of a weighted least-squares problem.
 
-    Everything the exact linear heads need to fit on a set of rows, in
-    ``O((n_features + n_targets)²)`` memory: the counts, the weighted means
-    and the triangular factor of the centred weighted rows. Two sets merge
-    exactly (:func:`merge_statistics`), so statistics of blocks of rows,
-    computed apart (:func:`block_statistics`, e.g. one per Dask chunk or
-    ``partial_fit`` batch), give the statistics of all the rows; a head with
-    ``fit_from_statistics`` then fits from them as :meth:`fit` does from the
-    rows (to rounding). Build them with :func:`block_statistics`, not by
-    hand.
+    What the exact linear heads need to fit on a set of rows, in
+    ``O((n_features + n_targets)²)`` memory. Statistics of blocks of rows
+    (:func:`block_statistics`) merge exactly (:func:`merge_statistics`); a
+    head fits from them with ``fit_from_statistics`` as ``fit`` does from
+    the rows (to rounding).
 
     Attributes
     ----------
@@ -200,13 +168,11 @@ def block_statistics(
         Its targets (a 1-D ``Y`` is one target).
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights of the rows (``None``: unit weights).
-    shift_x : array-like of shape (n_features,), default=None
-        Reference point subtracted from the features before accumulating
-        (``None``: zeros). Blocks to be merged must share it. A point near
-        the data (e.g. the first row of the first block) keeps the merge
-        exact to rounding when the means are large next to the spread.
-    shift_y : array-like of shape (n_targets,), default=None
-        The same for the targets.
+    shift_x, shift_y : array-like of shape (n_features,), (n_targets,), \
+default=None
+        Reference point subtracted from the rows before accumulating
+        (``None``: zeros), shared by blocks to be merged; a point near the
+        data (e.g. the first row) keeps the merge exact to rounding.
     centred : bool, default=True
         Centre the rows on their weighted mean: the statistics of a head
         with ``fit_intercept=True``; ``False`` for ``fit_intercept=False``.
@@ -219,12 +185,6 @@ def block_statistics(
     See Also
     --------
     merge_statistics : Merge the statistics of two blocks.
-
-    Notes
-    -----
-    The triangular factor is computed by Cholesky-QR2 (matrix products) when
-    the block has at least four rows per column and is well conditioned,
-    otherwise by Householder QR, one memory block of rows at a time.
 
     Examples
     --------
@@ -315,10 +275,8 @@ def merge_statistics(
 ) -> LeastSquaresStatistics:
     """The statistics of the union of two blocks of rows (Chan et al.'s merge).
 
-    Exact in exact arithmetic, and backward stable: the merged factor is the
-    ``R`` factor of ``[R_a; R_b; √(w_a w_b / w) δᵀ]`` with ``δ`` the
-    difference of the two blocks' means. Associative up to rounding, so any
-    tree of merges gives the statistics of all the rows.
+    Backward stable and associative up to rounding: any tree of merges gives
+    the statistics of all the rows.
 
     Parameters
     ----------
@@ -410,11 +368,9 @@ def tree_merge(parts: list[LeastSquaresStatistics]) -> LeastSquaresStatistics:
 class _StatisticsProblem:
     """A least-squares problem known only through its statistics.
 
-    Offers what the solvers of :mod:`skwtsg.heads._solvers` use from a
-    ``_Problem`` (Gram matrix, cross-products, column norms, the triangular
-    reduction and residual passes), computed from ``R`` instead of the rows:
-    with ``[Xt | Yt] = Q [R_x | R_y]``, ``Xtᵀ(Yt - Xt B) = R_xᵀ(R_y - R_x B)``
-    exactly, so refinement and certificates "on the data" are exact here too.
+    What the solvers use from a ``_Problem``, computed from ``R``: since
+    ``Xtᵀ(Yt - Xt B) = R_xᵀ(R_y - R_x B)`` exactly, refinement and
+    certificates "on the data" are exact here too.
     """
 
     def __init__(self, stats: LeastSquaresStatistics, fit_intercept: bool) -> None:
@@ -482,25 +438,13 @@ class _StatisticsProblem:
         return self.R_x.T @ (R_y - self.R_x @ coef)
 
     def fit_intercept(self, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``ȳ`` and a zero certificate: the weighted means are exact here.
-
-        The residual ``Y - (X - x̄) B - ȳ`` has weighted mean
-        ``(ȳ - ȳ) - (x̄ - x̄) B = 0`` by construction of the statistics.
-        """
+        """``ȳ`` and a zero certificate: the weighted means are exact here."""
         return self.y_offset.copy(), np.zeros(self.n_targets)
 
 
 class _PartialFitMixin:
-    """The fits from statistics: ``fit_from_statistics`` and ``partial_fit``.
-
-    For the heads whose solution depends on :class:`LeastSquaresStatistics`
-    only. :meth:`fit_from_statistics` solves the head from
-    :class:`LeastSquaresStatistics` exactly as :meth:`fit` solves it from the
-    rows, with ``kkt_residual_`` computed from the statistics;
-    :meth:`partial_fit` merges the statistics of every batch
-    (:func:`merge_statistics`) and calls it. The head's tags declare
-    ``head_tags.fits_from_statistics = True``.
-    """
+    """``fit_from_statistics`` and ``partial_fit``, for the heads whose solution
+    depends on :class:`LeastSquaresStatistics` only (declared in their tags)."""
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()  # type: ignore[misc]
@@ -512,36 +456,23 @@ class _PartialFitMixin:
     ) -> Any:
         """Fit the head from the sufficient statistics of its rows.
 
-        The same fit as :meth:`fit` on the rows the statistics were
-        accumulated from (to rounding), in ``O((n_features + n_targets)³)``
-        operations whatever the number of rows. It starts afresh, like
-        :meth:`fit`; a following :meth:`partial_fit` adds rows to these
-        statistics.
+        The fit :meth:`fit` makes on those rows (to rounding), in
+        ``O((n_features + n_targets)³)`` operations; a following
+        :meth:`partial_fit` adds rows to these statistics.
 
         Parameters
         ----------
         statistics : LeastSquaresStatistics
-            The statistics of all the rows: :func:`block_statistics` of
-            blocks of rows, merged with :func:`merge_statistics`,
-            accumulated with ``centred=fit_intercept``.
+            The statistics of all the rows, accumulated with
+            ``centred=fit_intercept``.
         y_ndim : {1, 2}, default=2
-            The dimension of the targets the statistics stand for: ``1``
-            gives the fitted attributes the shapes of a fit on a 1-D ``y``
-            (one target only).
+            ``1`` gives the fitted attributes the shapes of a fit on a 1-D
+            ``y`` (one target only).
 
         Returns
         -------
         self : object
-            The fitted head. ``n_features_in_`` is the number of features of
-            the statistics; ``feature_names_in_`` is not set (the statistics
-            carry no names).
-
-        Raises
-        ------
-        ValueError
-            When the statistics were accumulated with the other
-            ``fit_intercept``, ``y_ndim=1`` is given for several targets, or
-            the weights sum to zero.
+            The fitted head (``feature_names_in_`` is not set).
 
         Examples
         --------
@@ -593,10 +524,8 @@ class _PartialFitMixin:
     ) -> Any:
         """Add a batch of rows and refit from all rows seen so far.
 
-        The head keeps ``O((n_features + n_targets)²)`` statistics, not the
-        rows: a sequence of ``partial_fit`` calls gives the same coefficients
-        as one :meth:`fit` on all the rows (to rounding error). :meth:`fit`
-        starts afresh.
+        The head keeps statistics, not rows: the same coefficients as one
+        :meth:`fit` on all the rows (to rounding). :meth:`fit` starts afresh.
 
         Parameters
         ----------

@@ -1,12 +1,7 @@
 """skwtsg's estimator tags: what a strong head declares about its fit.
 
-scikit-learn's tags (:class:`sklearn.utils.Tags`, returned by an estimator's
-``__sklearn_tags__``) describe what an estimator accepts and does. A strong
-head also tells skwtsg whether Theorem 1 of Charikar et al. (2024) applies to
-it: whether its function set is convex and whether its ``fit`` computes the
-least-squares minimiser exactly. skwtsg adds these as one field, ``head_tags``,
-of a subclass of scikit-learn's ``Tags`` (the extension scikit-learn
-documents: a dataclass subclass whose new fields have defaults).
+One field, ``head_tags``, added to a subclass of scikit-learn's ``Tags`` (the
+extension scikit-learn documents), says whether Theorem 1 applies.
 """
 
 from __future__ import annotations
@@ -26,21 +21,15 @@ class HeadTags:
     Parameters
     ----------
     convex : bool or None, default=None
-        Whether the head's function set is convex, so that its least-squares
-        fit is a projection onto a convex set and Theorem 1 applies.
-        ``None``: not declared (:func:`~skwtsg.heads.is_convex_head` then
-        recognises scikit-learn's convex least-squares regressors, or
-        answers ``None``).
+        Whether the head's function set is convex (its least-squares fit a
+        projection onto a convex set); ``None``: not declared.
     exact : bool, default=True
         Whether ``fit`` computes the least-squares minimiser exactly (to
-        rounding, certified by ``kkt_residual_``); ``False`` for a head that
-        approximates it, e.g. with a gradient method for a fixed number of
-        epochs. Theorem 1 then holds only up to the optimisation error.
+        rounding); ``False`` for, e.g., a gradient method run for a fixed
+        number of epochs.
     fits_from_statistics : bool, default=False
         Whether the head has a ``fit_from_statistics(statistics, y_ndim=2)``
-        method that fits it from the mergeable
-        :class:`~skwtsg.heads.LeastSquaresStatistics` of its rows alone
-        (streaming ``partial_fit`` and Dask fits use it).
+        method (fits from :class:`~skwtsg.heads.LeastSquaresStatistics`).
 
     See Also
     --------
@@ -63,10 +52,9 @@ class HeadTags:
 class SkwtsgTags(Tags):
     """scikit-learn's estimator tags with skwtsg's :class:`HeadTags`.
 
-    A subclass of :class:`sklearn.utils.Tags`, so every scikit-learn tool
-    reads it as usual. A head returns it from ``__sklearn_tags__``: convert
-    the tags of ``super().__sklearn_tags__()`` with :meth:`from_tags`, then
-    set ``head_tags``.
+    A head returns it from ``__sklearn_tags__``: convert the tags of
+    ``super().__sklearn_tags__()`` with :meth:`from_tags`, then set
+    ``head_tags``.
 
     Parameters
     ----------
@@ -129,10 +117,8 @@ def get_head_tags(estimator: Any) -> HeadTags:
     Parameters
     ----------
     estimator : estimator instance
-        Any object: one without ``__sklearn_tags__`` (or whose tags are
-        scikit-learn's own) declares nothing. A
-        :class:`~sklearn.pipeline.Pipeline` declares nothing either: see
-        :func:`~skwtsg.heads.is_convex_head`, which reads its last step.
+        Any object (a Pipeline declares nothing: see
+        :func:`~skwtsg.heads.is_convex_head`, which reads its last step).
 
     Returns
     -------

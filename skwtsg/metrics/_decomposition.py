@@ -1,27 +1,12 @@
 """Theorem 2 made visible: what separates the gain from the misfit.
 
 On the strong head's training rows, with ``w`` the weak labels, ``f`` the
-strong head's fit, ``y*`` the truth and every norm the (weighted) mean of
-squares, expanding ``w - y* = (w - f) + (f - y*)`` gives, for any ``f``::
-
-    gain - misfit = ‖w - y*‖² - ‖f - y*‖² - ‖w - f‖² = 2 ⟨w - f, f - y*⟩.
-
-Splitting ``f - y* = (f - p) + (p - y*)`` at ``p``, the strong head fitted
-on the *true* labels (the ceiling, the projection of ``y*`` onto the strong
-model's set ``F_s``; ``ε = ‖p - y*‖²`` is Theorem 2's distance from the
-truth to ``F_s``)::
+strong fit, ``p`` the ceiling (the strong head fitted on the truth ``y*``)::
 
     gain - misfit = 2 ⟨w - f, f - p⟩  +  2 ⟨w - f, p - y*⟩
                   =  projection term  +  ε term.
 
-When ``f`` is the exact projection of ``w`` onto a convex ``F_s`` the
-projection term is ``>= 0`` (the variational inequality of the projection,
-with ``p`` in ``F_s``: Theorem 1's argument), and it is 0 when ``F_s`` is a
-linear subspace. The ε term is at most ``2 sqrt(misfit * ε)`` in absolute
-value (Cauchy-Schwarz), so it vanishes with ε. For least squares, with
-``P`` the projection onto the span of the strong features (and the
-constant), ``f = P w`` and ``p = P y*``, so the whole difference is the ε
-term, ``-2 ⟨(I - P) w, (I - P) y*⟩`` (:func:`least_squares_gap`).
+See the :ref:`user guide <theory>` for the argument.
 """
 
 from __future__ import annotations
@@ -29,26 +14,19 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import (
     as_real_float,
     check_bool,
     check_finite_result,
-    check_multioutput,
     check_real_arrays,
 )
-from ._losses import _mse
+from ._losses import _combine_tasks, _mse
 
 __all__ = ["gain_misfit_decomposition", "least_squares_gap"]
 
 
-def _combine(values, multioutput):
-    """Per-task values combined like :func:`sklearn.metrics.mean_squared_error`."""
-    multioutput = check_multioutput(multioutput, values.shape[0])
-    if isinstance(multioutput, str):
-        return values if multioutput == "raw_values" else float(np.mean(values))
-    return float(np.average(values, weights=multioutput))
-
-
+@fill_doc
 def gain_misfit_decomposition(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -60,49 +38,31 @@ def gain_misfit_decomposition(
 ) -> dict:
     """Split gain − misfit into the projection term and Theorem 2's ε term.
 
-    Measured on the strong head's training rows (where ``y_weak`` are the
-    labels it was fitted on), the identity::
-
-        gain − misfit = 2⟨w − f, f − p⟩ + 2⟨w − f, p − y*⟩
-
-    holds for any predictions (``w`` weak labels, ``f`` the strong head's
-    fit, ``p`` the ceiling's fit, ``y*`` the truth; ⟨a, b⟩ the weighted mean
-    of ``a * b``). The first, *projection* term is ``>= 0`` when ``f`` is the
-    exact least-squares projection of ``w`` onto a convex set containing
-    ``p`` (the variational inequality behind Theorem 1) and 0 for a linear
-    subspace; the second, *ε* term is what a non-realizable strong model
-    (``ε = ‖p − y*‖² > 0``) adds, bounded by ``2 sqrt(misfit · ε)``.
+    On the strong head's training rows, for any predictions,
+    ``gain − misfit = 2⟨w − f, f − p⟩ + 2⟨w − f, p − y*⟩`` (⟨a, b⟩ the
+    weighted mean of ``a * b``). The projection term is ``>= 0`` for an
+    exact projection onto a convex set containing ``p`` (0 for a subspace);
+    the ε term is at most ``2 sqrt(misfit · ε)``. Read more in the
+    :ref:`User Guide <theory>`.
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
         True labels ``y*``.
-    y_weak : array-like of the same shape
-        Weak labels ``w`` (the weak model's predictions), which the strong
-        head was fitted on.
-    y_strong : array-like of the same shape
-        The strong head's predictions ``f`` on the same rows.
-    y_ceiling : array-like of the same shape
-        Predictions ``p`` of the strong head fitted on the true labels of
-        the same rows (the projection of ``y*`` onto the strong model's set).
+    y_weak, y_strong, y_ceiling : array-like of the same shape
+        The weak labels ``w`` the strong head was fitted on, its predictions
+        ``f``, and those ``p`` of the strong head fitted on ``y_true``.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights of every mean (those the heads were fitted with).
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks, as in :func:`sklearn.metrics.mean_squared_error`.
+    {multioutput}
 
     Returns
     -------
     decomposition : dict
-        Each a float, or an ndarray of shape (n_tasks,) with
-        ``multioutput="raw_values"`` (as :func:`sklearn.metrics.mean_squared_error`):
-
-        - ``gap``: gain − misfit, from the mean squared errors;
-        - ``projection_term``: ``2⟨w − f, f − p⟩``;
-        - ``epsilon_term``: ``2⟨w − f, p − y*⟩`` (``gap`` is the sum of the
-          two terms, up to rounding);
-        - ``epsilon``: ``‖p − y*‖²``, Theorem 2's ε on these rows;
-        - ``epsilon_bound``: ``2 sqrt(misfit · ε) >= |epsilon_term|``.
+        Floats, or arrays of shape (n_tasks,) for ``"raw_values"``: ``gap``
+        (gain − misfit), ``projection_term`` (``2⟨w − f, f − p⟩``),
+        ``epsilon_term`` (``2⟨w − f, p − y*⟩``), ``epsilon``
+        (``‖p − y*‖²``) and ``epsilon_bound`` (``2 sqrt(misfit · ε)``).
 
     See Also
     --------
@@ -155,9 +115,10 @@ def gain_misfit_decomposition(
     raw["epsilon_bound"] = 2.0 * np.sqrt(mean((w - f) ** 2) * raw["epsilon"])
     for name, value in raw.items():
         check_finite_result(value, f"The {name}")
-    return {k: _combine(np.atleast_1d(v), multioutput) for k, v in raw.items()}
+    return {k: _combine_tasks(np.atleast_1d(v), multioutput) for k, v in raw.items()}
 
 
+@fill_doc
 def least_squares_gap(
     X: ArrayLike,
     y_true: ArrayLike,
@@ -169,23 +130,11 @@ def least_squares_gap(
 ) -> float | np.ndarray:
     """Gain − misfit of the exact least-squares head, ``−2⟨(I−P)w, (I−P)y*⟩``.
 
-    For the strong head that is the (weighted) least-squares fit on the
-    strong features ``X`` (with an intercept when ``fit_intercept``), its
-    fitted values on its training rows are ``P w``, with ``P`` the
-    orthogonal projection (in the weighted inner product) onto the span of
-    the columns of ``X`` and the constant. Then, on those rows, gain − misfit
-    is exactly ``−2⟨(I − P) w, (I − P) y*⟩``: minus twice the (weighted)
-    mean product of the residuals of the weak labels and of the truth after
-    projection. It is 0 when ``y*`` is in the span (Theorem 1 with equality)
-    and otherwise Theorem 2's ε term, at most ``2 sqrt(misfit · ε)`` with
-    ``ε = ‖(I − P) y*‖²``.
-
-    The projection is computed from an SVD of the weighted, centred design
-    whose columns are scaled by their uncentred norms; singular values
-    below ``max(n, d) * eps`` (rounding noise, as in numpy's ``lstsq``) are
-    dropped, so a rank-deficient design gives the projection onto its
-    numerical span. One re-orthogonalisation of the residuals keeps
-    ill-conditioned features accurate.
+    ``P`` is the (weighted) orthogonal projection onto the span of the
+    strong features ``X`` (and the constant): the head's fitted values on
+    its training rows are ``P w``. The gap is 0 when ``y*`` is in the span,
+    else Theorem 2's ε term. ``P`` comes from an SVD of the scaled design,
+    directions below ``max(n, d) * eps`` dropped (as numpy's ``lstsq``).
 
     Parameters
     ----------
@@ -199,9 +148,7 @@ def least_squares_gap(
         Row weights of the fit and of the means.
     fit_intercept : bool, default=True
         Whether the head fits an intercept (the constant is in the span).
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks.
+    {multioutput}
 
     Returns
     -------
@@ -247,9 +194,7 @@ def least_squares_gap(
         B, U = root * (X - x_mean), root * (V - v_mean)
     else:
         B, U = root * X, root * V
-    # Scale each column by its uncentred norm: rounding noise (of the data,
-    # and of the centring of a column with a large mean) is then ~eps in
-    # every column, and directions below max(n, d) * eps are noise.
+    # Scale each column by its uncentred norm: its rounding noise is then ~eps.
     norms = np.linalg.norm(root * X, axis=0)
     keep = norms > 0
     B = B[:, keep] / norms[keep]
@@ -265,4 +210,4 @@ def least_squares_gap(
     with np.errstate(over="ignore", invalid="ignore"):
         values = -2.0 * np.sum(R[:, :k] * R[:, k:], axis=0) / s.sum()
     check_finite_result(values, "The least-squares gap")
-    return _combine(values, multioutput)
+    return _combine_tasks(values, multioutput)

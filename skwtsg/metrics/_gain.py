@@ -1,9 +1,7 @@
-"""Pure functions for the quantities of Theorems 1 and 2.
+"""The quantities of Theorems 1 and 2, from predictions.
 
-All errors are (weighted) mean squared distances, as in the paper's
-``d_P(f, g) = E[(f(x) - g(x))^2]``. Every function takes ``y_true`` first
-where a true label is involved and accepts ``multioutput`` like
-:func:`sklearn.metrics.mean_squared_error`.
+Errors are (weighted) mean squared distances; ``y_true`` comes first, and
+``multioutput`` is :func:`sklearn.metrics.mean_squared_error`'s.
 """
 
 from __future__ import annotations
@@ -13,9 +11,10 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._utils._validation import check_finite_result, check_multioutput
+from .._utils._docstrings import fill_doc
+from .._utils._validation import check_finite_result
 from ._intervals import _report_intervals
-from ._losses import _diagnostics, _mse
+from ._losses import _combine_tasks, _diagnostics, _mse
 
 __all__ = [
     "misfit",
@@ -30,6 +29,7 @@ __all__ = [
 MultiOutput = Literal["raw_values", "uniform_average"] | ArrayLike
 
 
+@fill_doc
 def misfit(
     y_weak: ArrayLike,
     y_strong: ArrayLike,
@@ -37,22 +37,17 @@ def misfit(
     sample_weight: ArrayLike | None = None,
     multioutput: MultiOutput = "uniform_average",
 ) -> float | np.ndarray:
-    """Misfit of the strong model to its weak supervisor.
+    """Misfit of the strong model to its weak supervisor (no true label needed).
 
-    ``E[(f_sw∘h_s(x) - f_w∘h_w(x))^2]``: the weakly-supervised strong model's
-    error on the weak labels. It needs no true label.
+    ``E[(f_sw∘h_s(x) - f_w∘h_w(x))^2]``, the strong model's error on the weak
+    labels.
 
     Parameters
     ----------
-    y_weak : array-like of shape (n_samples,) or (n_samples, n_tasks)
-        Predictions of the weak model ``f_w∘h_w``.
-    y_strong : array-like of the same shape
-        Predictions of the strong model ``f_sw∘h_s``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks, as in :func:`sklearn.metrics.mean_squared_error`.
+    y_weak, y_strong : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Predictions of the weak model ``f_w∘h_w`` and of the strong model
+        ``f_sw∘h_s``.
+    {sample_weight_multioutput}
 
     Returns
     -------
@@ -67,6 +62,7 @@ def misfit(
     return _mse(y_weak, y_strong, sample_weight, multioutput, ("y_weak", "y_strong"))
 
 
+@fill_doc
 def gain(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -75,25 +71,17 @@ def gain(
     sample_weight: ArrayLike | None = None,
     multioutput: MultiOutput = "uniform_average",
 ) -> float | np.ndarray:
-    """Gain in accuracy of the strong model over its weak supervisor.
+    """Gain of the strong model over its weak supervisor: weak − strong error.
 
-    ``err(f_w∘h_w) - err(f_sw∘h_s)``, errors measured against ``y_true``.
-    Theorem 1 says it is at least the :func:`misfit` when the strong head is the
-    exact least-squares projection onto a convex set that contains the target.
+    Theorem 1: at least the :func:`misfit` when the strong head is the exact
+    least-squares projection onto a convex set that contains the target.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
-        True labels.
-    y_weak : array-like of the same shape
-        Weak model's predictions.
-    y_strong : array-like of the same shape
-        Strong model's predictions.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks.
+    y_true, y_weak, y_strong : array-like of shape (n_samples,) or \
+            (n_samples, n_tasks)
+        True labels, and the weak and the strong model's predictions.
+    {sample_weight_multioutput}
 
     Returns
     -------
@@ -101,9 +89,10 @@ def gain(
 
     Examples
     --------
-    >>> from skwtsg.metrics import gain
-    >>> gain([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
-    3.0
+    >>> from skwtsg.metrics import gain, misfit
+    >>> y_weak, y_strong = [2.0, -2.0], [1.0, -1.0]
+    >>> gain([0.0, 0.0], y_weak, y_strong), misfit(y_weak, y_strong)
+    (3.0, 1.0)
     """
     kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
@@ -111,6 +100,7 @@ def gain(
     return weak - strong
 
 
+@fill_doc
 def bound(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -119,26 +109,19 @@ def bound(
     sample_weight: ArrayLike | None = None,
     multioutput: MultiOutput = "uniform_average",
 ) -> float | np.ndarray:
-    """Theorem 1's upper bound on the strong model's error: weak error - misfit.
+    """Theorem 1's upper bound on the strong model's error: weak error − misfit.
 
-    The paper's heuristic (Tables 1-3) picks, among several weak supervisors,
-    the one whose strong student has the smallest bound. The true labels are
-    needed only on the weak model's side: ``y_true`` and ``y_weak`` give the
-    weak error, ``y_weak`` and ``y_strong`` the misfit.
+    The paper's heuristic (Tables 1-3) picks the weak supervisor whose strong
+    student has the smallest bound; true labels are needed only for the
+    weak error.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
-        True labels.
-    y_weak : array-like of the same shape
-        Weak model's predictions.
-    y_strong : array-like of the same shape
-        Strong model's predictions.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks.
+    y_true, y_weak, y_strong : array-like of shape (n_samples,) or \
+            (n_samples, n_tasks)
+        True labels (of the rows the weak model is judged on), and the weak
+        and the strong model's predictions.
+    {sample_weight_multioutput}
 
     Returns
     -------
@@ -147,14 +130,17 @@ def bound(
     Examples
     --------
     >>> from skwtsg.metrics import bound
-    >>> bound([0.0, 0.0], [2.0, -2.0], [1.0, -1.0])
-    3.0
+    >>> y_true = [[0.0, 1.0], [0.0, 1.0]]
+    >>> bound(y_true, [[2.0, 1.0], [-2.0, 3.0]], [[1.0, 1.0], [-1.0, 2.0]],
+    ...       multioutput="raw_values")
+    array([3. , 1.5])
     """
     kw: dict[str, Any] = dict(sample_weight=sample_weight, multioutput=multioutput)
     weak = _mse(y_true, y_weak, names=("y_true", "y_weak"), **kw)
     return weak - _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
 
 
+@fill_doc
 def performance_gap_recovered(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -166,22 +152,17 @@ def performance_gap_recovered(
 ) -> float | np.ndarray:
     """Performance gap recovered (PGR, Burns et al. 2023), for errors.
 
-    ``(err_weak - err_w2s) / (err_weak - err_ceiling)``, where the ceiling is
-    the strong model trained on true labels. 1 means the weakly-supervised
-    strong model is as good as the ceiling, 0 no better than its supervisor.
+    ``(err_weak - err_w2s) / (err_weak - err_ceiling)``, the ceiling being the
+    strong model trained on true labels: 1 is as good as the ceiling, 0 no
+    better than the weak supervisor.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
-        True labels.
-    y_weak : array-like of the same shape
-        Weak model's predictions.
-    y_strong : array-like of the same shape
-        Weakly-supervised strong model's predictions.
-    y_ceiling : array-like of the same shape
-        Predictions of the strong model trained on true labels.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    y_true, y_weak, y_strong, y_ceiling : array-like of shape (n_samples,) \
+            or (n_samples, n_tasks)
+        True labels, and the predictions of the weak model, of the
+        weakly-supervised strong model and of the ceiling.
+    {sample_weight}
     multioutput : {"raw_values", "uniform_average"} or array-like, \
             default="uniform_average"
         How to combine tasks: the ratio is taken per task, then averaged.
@@ -214,12 +195,10 @@ def performance_gap_recovered(
             f"ceiling error for task(s) {tasks} (no gap to recover)."
         )
     pgr = check_finite_result((weak - w2s) / gap, "The performance gap recovered")
-    multioutput = check_multioutput(multioutput, pgr.shape[0])
-    if isinstance(multioutput, str):
-        return pgr if multioutput == "raw_values" else float(np.mean(pgr))
-    return float(np.average(pgr, weights=np.asarray(multioutput, dtype=float)))
+    return _combine_tasks(pgr, multioutput)
 
 
+@fill_doc
 def weak_to_strong_report(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -237,33 +216,18 @@ def weak_to_strong_report(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
-        True labels.
-    y_weak : array-like of the same shape
-        Weak model's predictions.
-    y_strong : array-like of the same shape
-        Weakly-supervised strong model's predictions.
+    y_true, y_weak, y_strong : array-like of shape (n_samples,) or \
+            (n_samples, n_tasks)
+        True labels, and the weak and the strong model's predictions.
     y_ceiling : array-like of the same shape, default=None
         Predictions of the strong model trained on true labels; adds
         ``"ceiling_error"`` and ``"pgr"`` to the report.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
-    multioutput : {"raw_values", "uniform_average"} or array-like, \
-            default="uniform_average"
-        How to combine tasks.
+    {sample_weight_multioutput}
     confidence_level : float, default=None
-        With a level such as 0.95, the report also holds a bootstrap
-        confidence interval ``"<name>_ci"`` for each of ``weak_error``,
-        ``strong_error``, ``misfit``, ``gain`` and ``bound``. One paired
-        resample of the rows drives all five, so the intervals of the gain
-        and of the bound respect their correlation with the errors.
-        ``None`` computes no interval.
-    n_resamples : int, default=9999
-        Number of bootstrap resamples (with ``confidence_level``).
-    method : {"BCa", "percentile", "basic"}, default="BCa"
-        Interval type, as in :func:`scipy.stats.bootstrap`.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the resampling. Pass an int for reproducible output.
+        With a level such as 0.95, also a bootstrap interval ``"<name>_ci"``
+        for each of the five diagnostics, all from one paired resample of
+        the rows.
+    {bootstrap}
 
     Returns
     -------
@@ -282,17 +246,9 @@ def weak_to_strong_report(
     Notes
     -----
     The intervals are those of :func:`scipy.stats.bootstrap` with
-    ``paired=True`` (the same resampled rows for the same Generator, and
-    the same BCa formulas), computed differently. scipy resamples by
-    indexing, copying ``n_resamples x n_rows x n_columns`` values (3e10 for
-    10,000 rows, 100 tasks and 9,999 resamples), and evaluates the
-    statistic on each of the ``n_rows`` jackknife samples; here each
-    resample's diagnostics come from its multinomial row counts times the
-    matrix of per-row losses (one matrix product for all of them, in
-    float32 on centred losses), and BCa's acceleration from the
-    closed-form leave-one-out means ``(S - w_i l_i) / (W - w_i)``. See
-    ``benchmarks/bench_intervals.py`` and the :ref:`user guide
-    <uncertainty>`.
+    ``paired=True`` (the same resamples for the same Generator, the same BCa
+    formulas), computed by one matrix product of the resamples' row counts
+    and the per-row losses. Read more in the :ref:`User Guide <uncertainty>`.
 
     Examples
     --------

@@ -1,11 +1,9 @@
 """Bootstrap confidence intervals on the weak-to-strong diagnostics.
 
-Every diagnostic is a (weighted) mean of a per-row loss, so one paired
-bootstrap of the rows drives all of them at once: a resample is a vector of
-multinomial counts ``c`` over the rows, and each resampled diagnostic is
-``sum(c * w * loss) / sum(c * w)``. Stacking the resamples' counts into a
-matrix ``C`` turns the whole bootstrap into one matrix product ``C @ L`` with
-the matrix ``L`` of per-row losses (one column per diagnostic and task).
+Every diagnostic is a weighted mean of a per-row loss, so one paired
+bootstrap drives all of them: with the resamples' row counts as the rows of
+``C`` and the per-row losses as the columns of ``L``, the whole bootstrap is
+the matrix product ``C @ L``.
 """
 
 from __future__ import annotations
@@ -17,7 +15,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import (
+    check_multioutput,
     check_real_arrays,
     check_sample_weight,
 )
@@ -81,55 +81,30 @@ def _generator(random_state):
 
 def _multioutput_weights(multioutput, n_tasks):
     """``None`` for raw values, else the weights averaging the tasks."""
+    multioutput = check_multioutput(multioutput, n_tasks)
     if isinstance(multioutput, str):
         if multioutput == "raw_values":
             return None
-        if multioutput == "uniform_average":
-            return np.full(n_tasks, 1.0 / n_tasks)
-        raise ValueError(
-            "`multioutput` must be 'raw_values', 'uniform_average' or an array of "
-            f"weights, got {multioutput!r}."
-        )
-    v = np.asarray(multioutput, dtype=float)
-    if v.shape != (n_tasks,):
-        raise ValueError(
-            f"`multioutput` weights must have shape ({n_tasks},), got {v.shape}."
-        )
-    if not np.all(np.isfinite(v)) or np.any(v < 0) or v.sum() <= 0:
-        raise ValueError("`multioutput` weights must be non-negative, not all zero.")
-    return v / v.sum()
+        return np.full(n_tasks, 1.0 / n_tasks)
+    return multioutput / multioutput.sum()
 
 
 # ------------------------------------------------------------------ engine
 def _bootstrap_means(losses, weights, *, n_resamples, rng):
-    """Resampled weighted means of the columns of ``losses``, minus their mean.
+    """Bootstrap and jackknife deviations of the weighted column means.
 
-    Parameters
-    ----------
-    losses : ndarray of shape (n_rows, n_columns)
-        Per-row losses; rows with zero weight already removed.
-    weights : ndarray of shape (n_rows,)
-        Positive row weights.
-    n_resamples : int
-    rng : numpy Generator
-
-    Returns
-    -------
-    deltas : ndarray of shape (n_columns, n_resamples)
-        ``theta*_b - theta`` for each bootstrap resample ``b``, ``theta``
-        being the weighted column means (computed here, so that the rounding
-        of a point estimate computed otherwise cannot shift the deltas of a
-        quantity with almost no spread off zero).
-    jackknife : ndarray of shape (n_columns, n_rows)
-        ``theta_(i) - theta``, leaving out row ``i``.
+    ``losses`` (n_rows, n_columns) has positive ``weights`` (n_rows,). Returns
+    ``deltas`` (n_columns, n_resamples), ``theta*_b - theta`` per resample
+    (``theta`` computed here, so that no rounding shifts a quantity without
+    spread off zero), and ``jackknife`` (n_columns, n_rows), ``theta_(i) -
+    theta`` leaving out row ``i``.
     """
     n, k = losses.shape
     centred = losses - np.average(losses, axis=0, weights=weights)
     centred[:, np.ptp(losses, axis=0) == 0] = 0.0  # a constant has no spread
     weighted = weights[:, None] * centred
-    # float32 holds the counts exactly; the losses are centred first, so the
-    # rounding error is relative to their spread, far below the Monte-Carlo
-    # error of the quantiles, and the product runs twice as fast.
+    # float32 holds the counts exactly; on centred losses its rounding error
+    # is relative to their spread, far below the Monte-Carlo error.
     weighted32 = weighted.astype(np.float32)
     weights32 = weights.astype(np.float32)[:, None]
     deltas = np.empty((n_resamples, k))
@@ -137,9 +112,7 @@ def _bootstrap_means(losses, weights, *, n_resamples, rng):
     counts = np.empty((batch, n), dtype=np.float32)
     for start in range(0, n_resamples, batch):
         b = min(batch, n_resamples - start)
-        # The same draws as scipy.stats.bootstrap: row b of ``index`` is the
-        # b-th resample of the rows. One bincount per resample stays in cache
-        # (faster than one over the whole batch).
+        # The same draws as scipy.stats.bootstrap: row b is the b-th resample.
         index = rng.integers(0, n, size=(b, n), dtype=np.int32)
         for r in range(b):
             counts[r] = np.bincount(index[r], minlength=n)
@@ -152,12 +125,7 @@ def _bootstrap_means(losses, weights, *, n_resamples, rng):
 
 
 def _quantiles(values, levels):
-    """Row-wise quantiles, ``method="linear"`` as :func:`scipy.stats.quantile`.
-
-    Each row has its own levels (BCa's), so instead of sorting every row,
-    only the order statistics around them are found, with one
-    :func:`numpy.partition` per row.
-    """
+    """Row-wise quantiles at per-row levels (``method="linear"``), by partition."""
     m = values.shape[1]
     h = (m - 1) * np.asarray(levels, dtype=float)
     lo = np.floor(h).astype(np.intp)
@@ -171,12 +139,8 @@ def _quantiles(values, levels):
 
 
 def _limits(theta, deltas, jackknife, confidence_level, method):
-    """Interval ends from the bootstrap and jackknife deviations (scipy's rules).
-
-    The same formulas as :func:`scipy.stats.bootstrap` (Efron and Tibshirani
-    1993, 14.3 and 15.4 for BCa), with the quantiles of
-    :func:`scipy.stats.quantile` (see :func:`_quantiles`).
-    """
+    """Interval ends by :func:`scipy.stats.bootstrap`'s formulas (Efron and
+    Tibshirani 1993, 14.3 and 15.4 for BCa)."""
     alpha = (1 - confidence_level) / 2
     n_resamples = deltas.shape[1]
     if method == "bca":
@@ -229,13 +193,7 @@ def _report_intervals(
     method,
     random_state,
 ):
-    """The ``"<name>_ci"`` entries for the point values in ``report``.
-
-    One paired resample of the rows drives every diagnostic: the per-row
-    losses of all five (the gain's and the bound's are differences of
-    squared errors) are the columns of one matrix, multiplied by the
-    resamples' counts at once.
-    """
+    """The ``"<name>_ci"`` entries for the point values in ``report``."""
     confidence_level, n_resamples, method = _check_interval_params(
         confidence_level, n_resamples, method
     )
@@ -284,12 +242,8 @@ def _loss_intervals(
     method,
     random_state,
 ):
-    """The ``"<name>_ci"`` entries from the per-row losses ``L`` (one column
-    per diagnostic and task, ``names`` in order) and positive weights ``w``.
-
-    The rows may be groups of rows (the Dask path): ``L`` then holds each
-    group's weighted mean loss and ``w`` its weight sum.
-    """
+    """The ``"<name>_ci"`` entries from per-row losses ``L`` (one column per
+    diagnostic and task) and positive weights ``w`` (rows may be groups)."""
     deltas, jackknife = _bootstrap_means(
         L, w, n_resamples=n_resamples, rng=_generator(random_state)
     )
@@ -306,6 +260,7 @@ def _loss_intervals(
 
 
 # ------------------------------------------------------------------ public
+@fill_doc
 def misfit_interval(
     y_weak: ArrayLike,
     y_strong: ArrayLike,
@@ -319,33 +274,19 @@ def misfit_interval(
 ) -> tuple[Any, Any]:
     """Bootstrap confidence interval on the misfit, without any true label.
 
-    The misfit needs only the two models' predictions, so its interval does
-    too: rows are resampled with replacement and the (weighted) misfit
-    recomputed on each resample.
-
     Parameters
     ----------
-    y_weak : array-like of shape (n_samples,) or (n_samples, n_tasks)
-        Predictions of the weak model.
-    y_strong : array-like of the same shape
-        Predictions of the strong model.
+    y_weak, y_strong : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Predictions of the weak and the strong model.
     sample_weight : array-like of shape (n_samples,), default=None
-        Row weights. The misfit is the ratio ``sum(w * loss) / sum(w)``, and
-        ``(w, loss)`` pairs are resampled together. Rows of zero weight are
-        left out of the resampling, as if absent (scikit-learn's meaning of
-        a zero weight).
+        Row weights, resampled with their rows; rows of zero weight are left
+        out, as if absent.
     multioutput : {"raw_values", "uniform_average"} or array-like, \
             default="uniform_average"
         How to combine tasks, as in :func:`skwtsg.metrics.misfit`.
     confidence_level : float, default=0.95
         Confidence level of the two-sided interval.
-    n_resamples : int, default=9999
-        Number of bootstrap resamples.
-    method : {"BCa", "percentile", "basic"}, default="BCa"
-        Interval type, as in :func:`scipy.stats.bootstrap`.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the resampling (a numpy Generator is seeded from it). Pass an
-        int for reproducible output across calls.
+    {bootstrap}
 
     Returns
     -------

@@ -1,21 +1,11 @@
 """Weak-to-strong metrics for classification, in the KL sense.
 
-For a strong softmax head fitted by cross-entropy on a weak model's class
-probabilities ``p_w`` (soft labels), with the truth's probabilities ``p*``
-realizable by the head, the KL identity holds on the head's training sample
-(see :ref:`theory_kl`)::
-
-    KL(p_w ‖ p*) = KL(p_w ‖ p_sw) + KL(p_sw ‖ p*).
-
-So the error of a model is ``E[KL(p_model ‖ p*)]`` (the model's probabilities
-*first*), the misfit is ``E[KL(p_w ‖ p_sw)]`` and gain = misfit. With hard
-labels ``y`` the error is the log-loss ``E[-log p_model(y)]`` (the KL from the
-one-hot labels, in the other order), for which the relation is empirical.
-
-Every function takes ``y_true`` first where a true label is involved. It is
-either class probabilities of shape (n_samples, n_classes), rows summing to
-1, or class labels of shape (n_samples,), read against the probability
-columns through ``labels``.
+A model's error is ``E[KL(p_model ‖ p*)]`` (the model first: the order of the
+identity ``KL(p_w ‖ p*) = KL(p_w ‖ p_sw) + KL(p_sw ‖ p*)``, see
+:ref:`theory_kl`), or the log-loss ``E[-log p_model(y)]`` on hard labels; the
+misfit is ``E[KL(p_w ‖ p_sw)]``. ``y_true`` (first) is class probabilities of
+shape (n_samples, n_classes) or labels of shape (n_samples,), read against
+the probability columns through ``labels``.
 """
 
 from __future__ import annotations
@@ -24,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import kl_div
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import (
     check_class_probabilities,
     check_sample_weight,
@@ -55,17 +46,11 @@ def _is_proba(y_true):
 
 def _label_codes(y_true, n_classes, labels):
     """Column index of each label: through ``labels``, else 0..K-1 or sorted."""
-    y = np.asarray(y_true)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(
-            f"`y_true` must be labels of shape (n_samples,) or probabilities of "
-            f"shape (n_samples, n_classes), got shape {y.shape}."
-        )
-    _check_labels_real(y, "y_true")
-    if y.shape[0] == 0:
-        raise ValueError("`y_true` is empty.")
+    y = _label_vector(
+        y_true,
+        "y_true",
+        "labels of shape (n_samples,) or probabilities of shape (n_samples, n_classes)",
+    )
     if labels is None:
         if y.dtype.kind in "iu" and y.size and y.min() >= 0 and y.max() < n_classes:
             return y.astype(np.intp)
@@ -97,6 +82,19 @@ def _label_codes(y_true, n_classes, labels):
         bad = np.unique(y[unknown])[:5].tolist()
         raise ValueError(f"`y_true` has labels {bad} not in `labels`.")
     return codes
+
+
+def _label_vector(y, name, what="class labels of shape (n_samples,)"):
+    """``y`` as a 1-D, non-empty array of real labels (a single column too)."""
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be {what}, got shape {arr.shape}.")
+    _check_labels_real(arr, name)
+    if arr.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty.")
+    return arr
 
 
 def _check_labels_real(y, name):
@@ -154,25 +152,20 @@ def _error_rows(y_true, P, name, labels):
     return _log_loss_rows(codes, P, name)
 
 
+@fill_doc
 def kl_misfit(
     p_weak: ArrayLike,
     p_strong: ArrayLike,
     *,
     sample_weight: ArrayLike | None = None,
 ) -> float:
-    """KL misfit of the strong model to its weak supervisor.
-
-    ``E[KL(p_w ‖ p_sw)]``: the strong head's cross-entropy on the weak soft
-    labels minus their entropy. It needs no true label.
+    """KL misfit of the strong model to its weak supervisor, ``E[KL(p_w ‖ p_sw)]``.
 
     Parameters
     ----------
-    p_weak : array-like of shape (n_samples, n_classes)
-        The weak model's class probabilities.
-    p_strong : array-like of shape (n_samples, n_classes)
-        The strong model's class probabilities (same column order).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    p_weak, p_strong : array-like of shape (n_samples, n_classes)
+        The weak and the strong model's class probabilities (same columns).
+    {sample_weight}
 
     Returns
     -------
@@ -195,6 +188,7 @@ def kl_misfit(
     return _mean(_kl_rows(P, Q, ("p_weak", "p_strong")), w)
 
 
+@fill_doc
 def kl_error(
     y_true: ArrayLike,
     p_pred: ArrayLike,
@@ -212,18 +206,13 @@ def kl_error(
     p_pred : array-like of shape (n_samples, n_classes)
         The model's class probabilities.
     labels : array-like of shape (n_classes,), default=None
-        The class of each column of ``p_pred``, for label ``y_true``. By
-        default labels ``0..n_classes-1`` are column indices, other labels
-        are matched to the columns in sorted order.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+        The class of each column, for label ``y_true``; by default labels
+        ``0..n_classes-1`` are column indices, others match sorted columns.
+    {sample_weight}
 
     Returns
     -------
     error : float
-        ``E[KL(p_pred ‖ p*)]`` (the model first: the orientation in which the
-        KL identity holds) for probabilities; ``E[-log p_pred(y)]`` for
-        labels.
 
     Examples
     --------
@@ -238,6 +227,7 @@ def kl_error(
     return _mean(_error_rows(y_true, P, "p_pred", labels), w)
 
 
+@fill_doc
 def kl_gain(
     y_true: ArrayLike,
     p_weak: ArrayLike,
@@ -252,14 +242,11 @@ def kl_gain(
     ----------
     y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
         True class probabilities, or labels (see :func:`kl_error`).
-    p_weak : array-like of shape (n_samples, n_classes)
-        The weak model's class probabilities.
-    p_strong : array-like of shape (n_samples, n_classes)
-        The strong model's class probabilities.
+    p_weak, p_strong : array-like of shape (n_samples, n_classes)
+        The weak and the strong model's class probabilities.
     labels : array-like of shape (n_classes,), default=None
         The class of each column, for label ``y_true``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
@@ -277,6 +264,7 @@ def kl_gain(
     return report["gain"]
 
 
+@fill_doc
 def kl_bound(
     y_true: ArrayLike,
     p_weak: ArrayLike,
@@ -287,23 +275,19 @@ def kl_bound(
 ) -> float:
     """The bound on the strong model's error: ``kl_error(weak) - kl_misfit``.
 
-    Exact (``= kl_error(strong)``) on the strong head's training sample for
-    the unconstrained softmax head and realizable ``p*``; an upper bound for
-    a head over a convex set of parameters. True labels are needed only for
-    the weak model.
+    Exact on the strong head's training sample for the unconstrained
+    softmax head and realizable ``p*``; an upper bound for a head over a
+    convex set of parameters.
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
         True class probabilities, or labels (see :func:`kl_error`).
-    p_weak : array-like of shape (n_samples, n_classes)
-        The weak model's class probabilities.
-    p_strong : array-like of shape (n_samples, n_classes)
-        The strong model's class probabilities.
+    p_weak, p_strong : array-like of shape (n_samples, n_classes)
+        The weak and the strong model's class probabilities.
     labels : array-like of shape (n_classes,), default=None
         The class of each column, for label ``y_true``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
@@ -321,6 +305,7 @@ def kl_bound(
     return report["bound"]
 
 
+@fill_doc
 def accuracy_pgr(
     y_true: ArrayLike,
     y_weak: ArrayLike,
@@ -331,27 +316,20 @@ def accuracy_pgr(
 ) -> float:
     """Performance gap recovered in accuracy (Burns et al., 2023).
 
-    ``(acc(w2s) - acc(weak)) / (acc(ceiling) - acc(weak))``, where the ceiling
-    is the strong model trained on true labels.
+    ``(acc(w2s) - acc(weak)) / (acc(ceiling) - acc(weak))``, the ceiling being
+    the strong model trained on true labels; a ValueError when the ceiling
+    is exactly as accurate as the weak model.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True class labels.
-    y_weak : array-like of shape (n_samples,)
-        The weak model's predicted labels.
-    y_strong : array-like of shape (n_samples,)
-        The weakly-supervised strong model's predicted labels.
-    y_ceiling : array-like of shape (n_samples,)
-        The strong ceiling's predicted labels.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    y_true, y_weak, y_strong, y_ceiling : array-like of shape (n_samples,)
+        True class labels, and the labels predicted by the weak model, the
+        weakly-supervised strong model and the ceiling.
+    {sample_weight}
 
     Returns
     -------
     pgr : float
-        A ValueError is raised when the ceiling is exactly as accurate as
-        the weak model (the ratio is undefined).
 
     References
     ----------
@@ -387,17 +365,7 @@ def _check_hard_labels(y, name):
     """1-D, non-empty, real class labels with no missing value."""
     import pandas as pd
 
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr.ravel()
-    if arr.ndim != 1:
-        raise ValueError(
-            f"`{name}` must be class labels of shape (n_samples,), got shape "
-            f"{arr.shape}."
-        )
-    if arr.shape[0] == 0:
-        raise ValueError(f"`{name}` is empty.")
-    _check_labels_real(arr, name)
+    arr = _label_vector(y, name)
     missing = np.asarray(pd.isna(arr), dtype=bool)
     if missing.any():
         rows = np.flatnonzero(missing)[:5].tolist()
@@ -419,6 +387,7 @@ def _gap_recovered(weak, w2s, ceiling, what, quantity):
     return (w2s - weak) / gap
 
 
+@fill_doc
 def weak_to_strong_classification_report(
     y_true: ArrayLike,
     p_weak: ArrayLike,
@@ -435,30 +404,24 @@ def weak_to_strong_classification_report(
     y_true : array-like of shape (n_samples, n_classes) or (n_samples,)
         True class probabilities (KL errors), or class labels (log-loss
         errors, plus accuracies).
-    p_weak : array-like of shape (n_samples, n_classes)
-        The weak model's class probabilities.
-    p_strong : array-like of shape (n_samples, n_classes)
-        The weakly-supervised strong model's class probabilities.
+    p_weak, p_strong : array-like of shape (n_samples, n_classes)
+        The weak and the weakly-supervised strong model's class probabilities.
     p_ceiling : array-like of shape (n_samples, n_classes), default=None
         The strong model trained on true labels; adds ``ceiling_error`` and
         ``pgr`` (and ``ceiling_accuracy``, ``accuracy_pgr`` with labels).
     labels : array-like of shape (n_classes,), default=None
         The class of each column, for label ``y_true`` (see
         :func:`kl_error`).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights.
+    {sample_weight}
 
     Returns
     -------
     report : dict of float
-        ``weak_error``, ``strong_error``, ``misfit`` (``kl_misfit``),
-        ``gain`` (``weak_error - strong_error``), ``bound`` (``weak_error -
-        misfit``); with labels also ``weak_accuracy`` and ``strong_accuracy``
-        (predicted class: the most probable column); with ``p_ceiling`` also
-        ``ceiling_error``, ``pgr`` (gap recovered in the error) and, with
-        labels, ``ceiling_accuracy`` and ``accuracy_pgr``. A PGR whose gap
-        is zero (the ceiling no better than the weak model) is undefined and
-        raises a ValueError.
+        ``weak_error``, ``strong_error``, ``misfit``, ``gain``, ``bound``;
+        with labels also ``weak_accuracy`` and ``strong_accuracy``; with
+        ``p_ceiling`` also ``ceiling_error``, ``pgr`` and, with labels,
+        ``ceiling_accuracy`` and ``accuracy_pgr`` (a ValueError when a gap
+        is zero).
 
     Examples
     --------
@@ -489,8 +452,7 @@ def _classification_report(
     sample_weight=None,
     undefined_pgr="raise",
 ):
-    """The report; ``undefined_pgr="nan"`` gives NaN for a PGR without a gap
-    (the estimator's documented ``accuracy_pgr_``) instead of raising."""
+    """The report; ``undefined_pgr="nan"``: NaN for a PGR without a gap."""
     P_w = _check_proba(p_weak, "p_weak")
     P_s = _check_proba(p_strong, "p_strong", P_w.shape[1])
     if P_w.shape[0] != P_s.shape[0]:

@@ -1,8 +1,4 @@
-"""The one rule for the line fitted through gain-misfit points.
-
-Displays, summaries and reports all call :func:`fit_line`, so a legend and a
-report always agree on whether a line exists and what it is.
-"""
+"""The one rule for the line through gain-misfit points (displays and reports)."""
 
 from __future__ import annotations
 
@@ -14,26 +10,19 @@ from scipy import stats
 
 __all__ = ["LineFit", "fit_line", "MIN_LINE_POINTS"]
 
-#: Fewest points through which a line is fitted: two points always lie on a
-#: line (R² = 1), which says nothing about a trend.
+#: Fewest points through which a line is fitted (two always give R² = 1).
 MIN_LINE_POINTS = 3
 
 
 @dataclass(frozen=True)
 class LineFit:
-    """Least-squares line ``y = slope * x + intercept`` and its R².
-
-    Made by :func:`fit_line`. ``slope``, ``intercept`` and ``r2`` are NaN
-    when no line is fitted; ``fitted`` says which.
+    """Least-squares line ``y = slope * x + intercept`` and its R², by :func:`fit_line`.
 
     Parameters
     ----------
-    slope : float
-        Slope of the line (NaN when none is fitted).
-    intercept : float
-        Intercept of the line (NaN when none is fitted).
-    r2 : float
-        Coefficient of determination (NaN when none is fitted).
+    slope, intercept, r2 : float
+        Slope, intercept and coefficient of determination (NaN when no line
+        is fitted).
     n_points : int
         Number of points.
 
@@ -58,30 +47,19 @@ class LineFit:
 def fit_line(x: ArrayLike, y: ArrayLike) -> LineFit:
     """Least-squares line of ``y`` on ``x``, when the points determine one.
 
-    A line is fitted when there are at least :data:`MIN_LINE_POINTS` (3)
-    points and ``x`` is not constant; otherwise ``slope``, ``intercept`` and
-    ``r2`` are NaN and no line should be drawn or reported. The fit is
-    :func:`scipy.stats.linregress`; ``r2`` is the square of its correlation
-    (0 when ``y`` is constant).
+    A line (:func:`scipy.stats.linregress`) is fitted when there are at
+    least 3 points and ``x`` is not constant; otherwise ``slope``,
+    ``intercept`` and ``r2`` are NaN.
 
     Parameters
     ----------
-    x : array-like of shape (n_points,)
-        Abscissae (e.g. misfits).
-    y : array-like of shape (n_points,)
-        Ordinates (e.g. gains).
+    x, y : array-like of shape (n_points,)
+        Abscissae (e.g. misfits) and ordinates (e.g. gains).
 
     Returns
     -------
     fit : LineFit
         ``slope``, ``intercept``, ``r2``, ``n_points`` and ``fitted``.
-
-    Raises
-    ------
-    ValueError
-        If ``x`` and ``y`` are not 1-D of the same length, are complex, or
-        contain NaN or infinite values (drop the rows first: nothing is
-        dropped here).
 
     Examples
     --------

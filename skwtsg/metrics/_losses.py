@@ -1,10 +1,4 @@
-"""The losses every diagnostic is a mean of, and the five diagnostics from three.
-
-Squared losses per row (:func:`squared_losses`) and their weighted means
-(:func:`_mse`, with scikit-learn's arithmetic); :func:`_diagnostics` turns
-the weak error, the strong error and the misfit, of any loss, into the five
-diagnostics of Theorem 1.
-"""
+"""Per-row squared losses, their weighted means, and the five diagnostics."""
 
 from __future__ import annotations
 
@@ -30,13 +24,7 @@ def _mse(a, b, sample_weight, multioutput, names):
 
 
 def _mse_kernel(a, b, sample_weight, multioutput, names):
-    """The mean squared difference of checked arrays, without validation.
-
-    The arithmetic of :func:`sklearn.metrics.mean_squared_error` (the same
-    values), for inputs that :func:`_mse` (or an estimator's fit) validated:
-    same-shaped float arrays, ``sample_weight`` of one entry per row or
-    ``None`` and a checked ``multioutput``.
-    """
+    """:func:`sklearn.metrics.mean_squared_error`'s arithmetic on checked inputs."""
     if a.ndim == 1:
         a, b = a.reshape(-1, 1), b.reshape(-1, 1)
     errors = np.average((a - b) ** 2, axis=0, weights=sample_weight)
@@ -48,6 +36,14 @@ def _mse_kernel(a, b, sample_weight, multioutput, names):
     return check_finite_result(
         error, f"The mean squared difference of `{names[0]}` and `{names[1]}`"
     )
+
+
+def _combine_tasks(values, multioutput):
+    """Per-task values combined like :func:`sklearn.metrics.mean_squared_error`."""
+    multioutput = check_multioutput(multioutput, values.shape[0])
+    if isinstance(multioutput, str):
+        return values if multioutput == "raw_values" else float(np.mean(values))
+    return float(np.average(values, weights=multioutput))
 
 
 def _diagnostics(weak, strong, mis):
@@ -62,19 +58,8 @@ def _diagnostics(weak, strong, mis):
 
 
 def squared_losses(y_true: Any, y_weak: Any, y_strong: Any) -> dict[str, Any]:
-    """Per-row squared errors of the weak and strong models, and the misfit.
-
-    Parameters
-    ----------
-    y_true, y_weak, y_strong : ndarray or None
-        True labels and the two models' predictions, of one shape; ``None``
-        where not given (the losses that need it are then ``None``).
-
-    Returns
-    -------
-    losses : dict
-        ``weak_error``, ``strong_error`` and ``misfit``: arrays of the shape
-        of the inputs, or ``None``.
+    """Per-row squared errors of the weak and strong models, and the misfit
+    (``None`` where an input is ``None``).
 
     Examples
     --------

@@ -11,6 +11,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from .._utils._docstrings import fill_doc
 from .._utils._validation import as_real_float, check_finite_result, check_real_arrays
 from ._intervals import (
     _bootstrap_means,
@@ -25,18 +26,24 @@ __all__ = ["rank_weak_supervisors"]
 _SPLIT_KEY = re.compile(r"^split(\d+)_test_(.+)$")
 
 
-def _from_cv_results(results, bound, true_error):
-    """Per-split bounds (and true errors) of each candidate of a search."""
+def _bound_scorer(results, bound, hint="score it with skwtsg.bound_scorer"):
+    """The test scorers of ``cv_results_`` and the name of the bound's."""
     names = [k[len("mean_test_") :] for k in results if k.startswith("mean_test_")]
     if not names:
-        raise ValueError("`results` has no test scores (no 'mean_test_*' key).")
+        raise ValueError("The search has no test scores (no 'mean_test_*' key).")
     if bound is None:
         bound = "bound" if "bound" in names else "score"
     if bound not in names:
         raise ValueError(
             f"`bound`: the search has no scorer named {bound!r} (it has {names}); "
-            "score it with skwtsg.bound_scorer."
+            f"{hint}."
         )
+    return names, bound
+
+
+def _from_cv_results(results, bound, true_error):
+    """Per-split bounds (and true errors) of each candidate of a search."""
+    names, bound = _bound_scorer(results, bound)
     if true_error is None:
         others = [name for name in names if name != bound]
         true_error = others[0] if len(others) == 1 else None
@@ -128,6 +135,7 @@ def _lowest_probability(theta, deltas):
     return (lowest / lowest.sum(axis=0, keepdims=True)).mean(axis=1)
 
 
+@fill_doc
 def rank_weak_supervisors(
     results: Any,
     *,
@@ -144,37 +152,22 @@ def rank_weak_supervisors(
 ) -> pd.DataFrame:
     """Rank candidate weak supervisors by their bound, with its uncertainty.
 
-    The paper's heuristic picks the weak supervisor whose strong student has
-    the smallest bound ``weak error - misfit`` (Tables 1-3). Bounds measured
-    on finite data are noisy: this ranking says, for each candidate, how
-    well its mean bound is known and how likely it is to have the smallest
-    one, and adds the one-standard-error pick beside the plain pick.
-
-    Three kinds of ``results`` are accepted:
-
-    - a fitted :class:`~sklearn.model_selection.GridSearchCV` (or its
-      ``cv_results_``) scored with :func:`skwtsg.bound_scorer`: one bound
-      per candidate and split;
-    - the records of :func:`skwtsg.experiments.run_cases` for one task (one
-      row per weak model and ``split``, with ``bound`` and, if present,
-      ``strong_error``);
-    - a mapping ``name -> (y_weak, y_strong)`` of predictions on the same
-      rows, with their ``y_true``: one bound per row.
-
-    Over splits, the interval is Student's t interval of the mean bound
-    (``n_splits - 1`` degrees of freedom) and the standard error is the
-    standard deviation (``ddof=1``) over ``sqrt(n_splits)``: a bootstrap of
-    three splits cannot give an honest 95% interval. Over rows, both come
-    from the paired bootstrap of the rows
-    (:func:`weak_to_strong_report`'s, with ``method``). The probability of
-    having the lowest bound is, in both cases, the share of paired
-    bootstrap resamples (of the splits, or of the rows; the same resample
-    for every candidate) in which the candidate's mean bound is the lowest.
+    For each candidate: how well its mean bound (weak error − misfit) is
+    known, how likely it is to be the smallest, and the one-standard-error
+    pick beside the plain pick. Over splits the interval is Student's t
+    (``n_splits - 1`` degrees of freedom); over rows, the paired bootstrap of
+    :func:`weak_to_strong_report`. ``p_lowest`` is the share of paired
+    bootstrap resamples in which the candidate's mean bound is the lowest.
+    Read more in the :ref:`User Guide <selection>`.
 
     Parameters
     ----------
     results : GridSearchCV, dict, DataFrame or mapping
-        See above.
+        A fitted search (or its ``cv_results_``) scored with
+        :func:`skwtsg.bound_scorer`; the records of
+        :func:`skwtsg.experiments.run_cases` for one task (one row per weak
+        model and ``split``); or a mapping ``name -> (y_weak, y_strong)`` of
+        predictions on the rows of ``y_true``.
     y_true : array-like of shape (n_samples,) or (n_samples, n_tasks), \
             default=None
         True labels of the rows, for a mapping of predictions (ignored
@@ -191,31 +184,21 @@ def rank_weak_supervisors(
     split : str, default="case"
         The records' column naming the split.
     complexity : array-like of shape (n_candidates,), default=None
-        For the one-standard-error rule, smaller is simpler (e.g. the weak
-        model's hidden size). ``None`` takes the order in which the
-        candidates come: list them from the simplest.
+        For the one-standard-error rule, smaller is simpler; ``None``: the
+        candidates' order.
     confidence_level : float, default=0.95
         Confidence level of the intervals.
-    n_resamples : int, default=9999
-        Number of paired bootstrap resamples.
-    method : {"BCa", "percentile", "basic"}, default="BCa"
-        Bootstrap interval type over rows.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the resampling.
+    {bootstrap}
 
     Returns
     -------
     ranking : DataFrame
-        One row per candidate, sorted by ``bound_mean``, indexed by the
-        candidate (the weak model, the mapping's key, or the search's
-        ``params``): ``position`` (its index among the inputs, e.g. in
-        ``cv_results_``), ``bound_mean``, ``bound_std`` (over splits,
-        ``ddof=0`` as ``cv_results_``; absent for rows), ``bound_se``,
-        ``bound_low``, ``bound_high``, ``p_lowest``, ``strong_error_mean``
-        and ``strong_error_std`` (when known), ``pick`` (True on the
-        smallest mean bound) and ``pick_1se`` (True on the simplest
-        candidate whose mean bound is within one standard error of the
-        smallest).
+        One row per candidate, sorted by ``bound_mean``: ``position`` (its
+        index among the inputs), ``bound_mean``, ``bound_std`` (over splits,
+        ``ddof=0``), ``bound_se``, ``bound_low``, ``bound_high``,
+        ``p_lowest``, ``strong_error_mean`` and ``strong_error_std`` (when
+        known), ``pick`` (smallest mean bound) and ``pick_1se`` (simplest
+        within one standard error of it).
 
     See Also
     --------
@@ -224,10 +207,9 @@ def rank_weak_supervisors(
 
     Notes
     -----
-    Splits of a cross-validation share training rows, so their bounds are
-    correlated and the t interval over them is too narrow (Nadeau and
-    Bengio, 2003); ChemBench's three splits share rows too. The intervals
-    over rows hold the fitted models fixed.
+    Cross-validation splits share training rows, so the t interval over
+    them is too narrow (Nadeau and Bengio, 2003). The intervals over rows
+    hold the fitted models fixed.
 
     Examples
     --------
@@ -255,10 +237,6 @@ def rank_weak_supervisors(
     2               0.97       0.80        1.13       1.0   True     False
     1               1.00       0.82        1.18       0.0  False      True
     0               4.42       3.40        5.44       0.0  False     False
-
-    PCA(5) and PCA(4) have overlapping intervals, but PCA(5)'s bound is the
-    lower one on every split (``p_lowest`` compares them split by split);
-    the one-standard-error rule still prefers the simpler PCA(4).
     """
     confidence_level, n_resamples, method = _check_interval_params(
         confidence_level, n_resamples, method

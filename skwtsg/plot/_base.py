@@ -36,12 +36,7 @@ AXIS_TITLES = {
 
 
 class _BaseDisplay:
-    """Plumbing shared by the Displays (not public).
-
-    Constructors (``from_*``) build the display and pass every other keyword
-    to :meth:`plot` unchanged, so ``plot``'s keywords are declared and
-    documented once, on ``plot``.
-    """
+    """Plumbing shared by the Displays; ``from_*`` pass other keywords to ``plot``."""
 
     def _start_plot(self, ax: Any) -> Any:
         """Check matplotlib and return ``ax`` or the Axes of a new figure."""
@@ -66,12 +61,7 @@ class _BaseDisplay:
 
 
 def _style(defaults: dict, user: dict | None) -> dict:
-    """Merge user style keywords over defaults, resolving matplotlib aliases.
-
-    ``{"color": ...}`` defaults and a user's ``{"c": ...}`` keep the user's
-    only (scikit-learn's ``_validate_style_kwargs``); giving both an alias and
-    its full name raises a TypeError.
-    """
+    """User style keywords over defaults; a user's alias (``c``) replaces ``color``."""
     return _validate_style_kwargs(defaults, user or {})
 
 
@@ -92,12 +82,22 @@ def _as_1d_float(values: ArrayLike, name: str) -> np.ndarray:
     return array
 
 
-def _check_same_length(first: np.ndarray, second: np.ndarray, names, what: str):
-    if second.shape != first.shape:
-        raise ValueError(
-            f"`{names[1]}` has {second.shape[0]} values but `{names[0]}` has "
-            f"{first.shape[0]}; give one of each per {what}."
-        )
+def _paired_arrays(display, names, what: str):
+    """The display's attributes ``names`` as 1-D floats of one length each."""
+    first, *others = (_as_1d_float(getattr(display, n), n) for n in names)
+    for name, values in zip(names[1:], others):
+        if values.shape != first.shape:
+            raise ValueError(
+                f"`{name}` has {values.shape[0]} values but `{names[0]}` has "
+                f"{first.shape[0]}; give one of each per {what}."
+            )
+    return [first, *others]
+
+
+def _reference_style(label: str, alpha: float, user: dict | None) -> dict:
+    """A dashed black reference line's style, under the user's keywords."""
+    defaults = {"color": "black", "alpha": alpha, "linestyle": "--", "linewidth": 1.0}
+    return _style({**defaults, "label": label}, user)
 
 
 def _check_labels(labels: Any, n_points: int, name: str = "labels"):
@@ -168,13 +168,8 @@ def _weak_and_strong_predictions(estimators: list, X: ArrayLike):
 
 
 def _place_labels(ax: Any, xs, ys, texts, *, fontsize="small") -> list:
-    """Annotate points so that no two labels overlap (greedy, in pixels).
-
-    Each label tries offsets around its point in turn (right above, right
-    below, left above, left below, then farther out) and takes the first
-    whose box meets no label already placed. Points are handled from left to
-    right.
-    """
+    """Annotate points, left to right, each at the first offset around it
+    whose box meets no label already placed (greedy, in pixels)."""
     renderer = ax.figure.canvas.get_renderer()
     offsets = [(6, 5), (6, -11), (-6, 5), (-6, -11)]
     offsets += [(dx, dy * k) for k in (2, 3, 4) for dx, dy in offsets]

@@ -10,13 +10,13 @@ from numpy.typing import ArrayLike
 from ..metrics import fit_line, weak_to_strong_report
 from ._base import (
     AXIS_TITLES,
-    _as_1d_float,
     _as_list,
     _BaseDisplay,
     _check_labels,
-    _check_same_length,
     _groups,
     _model_labels,
+    _paired_arrays,
+    _reference_style,
     _style,
     _weak_and_strong_predictions,
 )
@@ -27,125 +27,63 @@ __all__ = ["GainMisfitDisplay"]
 _KINDS = ("gain_vs_misfit", "slack_vs_misfit")
 
 
-def _per_task_errors(y_true, y_weak, y_strong, sample_weight):
-    """Weak error, strong error and misfit of each column (task)."""
-    if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=float)
-        if np.any(weights < 0) or not np.any(weights > 0):
-            raise ValueError(
-                "`sample_weight` must be non-negative with a positive sum."
-            )
-    report = weak_to_strong_report(
-        y_true, y_weak, y_strong, sample_weight=sample_weight, multioutput="raw_values"
-    )
-    return tuple(
-        np.atleast_1d(report[k]) for k in ("weak_error", "strong_error", "misfit")
-    )
-
-
 class GainMisfitDisplay(_BaseDisplay):
-    """Gain against misfit, one point per task.
+    """Gain against misfit, one point per task (the paper's Figures 2-3).
 
-    This is the plot of the paper's Figures 2 and 3. For a strong model
-    trained on a weak model's labels, Theorem 1 says that, when the strong
-    head is the exact least-squares fit over a convex set of functions of a
-    representation that can express the task, its gain over the weak model
-    (weak error − strong error, a difference of mean squared errors) is at
-    least its misfit to the weak labels; for a linear least-squares head it
-    is equal. Points should therefore lie on or above the line ``y = x`` (up
-    to the finite-sample and non-realizability terms of Theorem 2). When the
-    roles of the models are reversed (strong-to-weak, Figure 3), the points
-    lie near ``y = -x``.
-
-    Create it with :meth:`from_estimator`, :meth:`from_predictions` or
-    :meth:`from_results`; all parameters are stored as attributes.
+    Theorem 1 puts the points on or above the line ``y = x`` (on it for a
+    least-squares head); strong-to-weak points lie near ``y = -x``. Create
+    it with :meth:`from_estimator`, :meth:`from_predictions` or
+    :meth:`from_results`. Read more in the :ref:`User Guide <plotting>`.
 
     Parameters
     ----------
     misfit : array-like of shape (n_points,)
-        Misfit of each point: mean squared difference between the strong
-        and the weak model's predictions. Must be non-negative.
-
+        Mean squared difference of the strong and weak predictions (>= 0).
     gain : array-like of shape (n_points,)
-        Gain of each point: weak error − strong error (mean squared errors
-        against the true labels).
-
+        Weak error − strong error (mean squared errors).
     labels : str or array-like of shape (n_points,), default=None
-        Series of each point (e.g. the weak model); each distinct label gets
-        its own colour and legend entry (its own marker when ``color_by`` is
-        given). ``None`` draws a single series.
-
+        Series of each point, with its own colour and legend entry (its own
+        marker with ``color_by``); ``None``: one series.
     color_by : array-like of shape (n_points,), default=None
-        A number per point that colours it through a colormap, with a
-        colorbar, e.g. each task's Theorem 2 ε (or ε / weak error), to show
-        where the points leave the line ``y = x``. ``None``: colours by
-        series.
-
+        A number per point colouring it through a colormap, with a colorbar
+        (e.g. each task's Theorem 2 ε); ``None``: colours by series.
     color_label : str, default=None
-        Title of the colorbar (``None``: no title).
-
-    xlabel : str, default=None
-        Title of the x-axis; ``None`` uses the misfit's.
-
-    ylabel : str, default=None
-        Title of the y-axis; ``None`` uses the gain's (or the slack's for
-        ``kind="slack_vs_misfit"``).
+        Title of the colorbar.
+    xlabel, ylabel : str, default=None
+        Axis titles; ``None`` uses the misfit's and the gain's (or slack's).
 
     Attributes
     ----------
     ax_ : matplotlib Axes
         Axes with the plot.
-
     figure_ : matplotlib Figure
         Figure containing the plot.
-
     scatter_ : list of matplotlib PathCollection
         One scatter per series, in the order of the legend.
-
     colorbar_ : matplotlib Colorbar or None
-        The colorbar of ``color_by`` (None without it).
-
+        The colorbar of ``color_by``.
     line_ : matplotlib Line2D
-        Reference line: ``y = x`` for ``kind="gain_vs_misfit"``, ``y = 0``
-        for ``kind="slack_vs_misfit"``.
-
+        Reference line: ``y = x``, or ``y = 0`` for ``kind="slack_vs_misfit"``.
     fit_line_ : matplotlib Line2D or None
-        Least-squares line through all points when ``show_fit=True`` and the
-        points determine one (:func:`skwtsg.metrics.fit_line`: at least 3
-        points and a non-constant misfit); otherwise None.
-
-    slope_ : float or None
-        Slope of that line (``None`` unless ``show_fit=True``; NaN when no
-        line is fitted).
-
-    intercept_ : float or None
-        Intercept of that line (as ``slope_``).
-
-    r2_ : float or None
-        Coefficient of determination of that line (as ``slope_``).
+        The least-squares line, when ``show_fit=True`` and the points
+        determine one (:func:`skwtsg.metrics.fit_line`).
+    slope_, intercept_, r2_ : float or None
+        That line's slope, intercept and R² (``None`` unless
+        ``show_fit=True``; NaN when no line is fitted).
 
     See Also
     --------
     WeakModelSelectionDisplay : Bound against true error, for choosing a
         weak supervisor.
-    skwtsg.metrics.fit_line : The rule for the fitted line.
-
-    Notes
-    -----
-    Charikar, Pabbaraju and Shiragur, "Quantifying the Gain in
-    Weak-to-Strong Generalization", NeurIPS 2024, Theorems 1-2 and
-    Figures 2-3.
 
     Examples
     --------
-    >>> import matplotlib.pyplot as plt
     >>> from skwtsg.plot import GainMisfitDisplay
     >>> display = GainMisfitDisplay(misfit=[0.1, 0.4, 0.8], gain=[0.15, 0.45, 0.85])
     >>> display.plot(show_fit=True)
     <skwtsg.plot._gain_misfit.GainMisfitDisplay object at ...>
     >>> round(display.slope_, 2), round(display.intercept_, 2)
     (1.0, 0.05)
-    >>> plt.close("all")
     """
 
     def __init__(
@@ -159,13 +97,10 @@ class GainMisfitDisplay(_BaseDisplay):
         xlabel: str | None = None,
         ylabel: str | None = None,
     ) -> None:
-        self.misfit = misfit
-        self.gain = gain
+        self.misfit, self.gain = misfit, gain
         self.labels = labels
-        self.color_by = color_by
-        self.color_label = color_label
-        self.xlabel = xlabel
-        self.ylabel = ylabel
+        self.color_by, self.color_label = color_by, color_label
+        self.xlabel, self.ylabel = xlabel, ylabel
 
     def plot(
         self,
@@ -185,34 +120,19 @@ class GainMisfitDisplay(_BaseDisplay):
         ----------
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
-
         kind : {"gain_vs_misfit", "slack_vs_misfit"}, default="gain_vs_misfit"
-            ``"gain_vs_misfit"`` draws the gain against the misfit with the
-            line ``y = x``; ``"slack_vs_misfit"`` draws the slack of
-            Theorem 1, gain − misfit, against the misfit with the line
-            ``y = 0``.
-
+            The gain with the line ``y = x``, or Theorem 1's slack (gain −
+            misfit) with the line ``y = 0``.
         show_fit : bool, default=False
-            Draw the least-squares line through all points, with its slope
-            and R² in the legend; they are stored in ``slope_``,
-            ``intercept_`` and ``r2_``. With fewer than 3 points or a
-            constant misfit no line is drawn and they are NaN (the rule of
-            :func:`skwtsg.metrics.fit_line`, which the experiment reports
-            use too).
-
+            Draw the least-squares line through all points (the rule of
+            :func:`skwtsg.metrics.fit_line`), its slope and R² in the legend.
         legend : bool, default=True
             Draw a legend.
-
         scatter_kwargs : dict, default=None
-            Keywords passed to every ``matplotlib.axes.Axes.scatter`` call
-            (a ``color`` or ``c`` here applies to all series; with
-            ``color_by``, ``cmap`` chooses the colormap, default
-            ``"viridis"``).
-
+            Keywords of every ``Axes.scatter`` call (with ``color_by``,
+            ``cmap`` chooses the colormap, default ``"viridis"``).
         line_kwargs : dict, default=None
-            Keywords passed to ``matplotlib.axes.Axes.plot`` for the
-            reference line (aliases such as ``ls`` or ``c`` replace the
-            defaults they stand for).
+            Keywords of ``Axes.plot`` for the reference line.
 
         Returns
         -------
@@ -222,22 +142,18 @@ class GainMisfitDisplay(_BaseDisplay):
         ax = self._start_plot(ax)
         if kind not in _KINDS:
             raise ValueError(f"`kind` must be one of {_KINDS}; got {kind!r}.")
-        misfit = _as_1d_float(self.misfit, "misfit")
-        gain = _as_1d_float(self.gain, "gain")
-        _check_same_length(misfit, gain, ("misfit", "gain"), "point")
+        names = ("misfit", "gain") + (() if self.color_by is None else ("color_by",))
+        misfit, gain, *colors = _paired_arrays(self, names, "point")
         if np.any(misfit < 0):
             raise ValueError(
                 f"`misfit` must be non-negative (it is a mean of squares); got "
                 f"minimum {misfit.min():.4g}."
             )
         labels = _check_labels(self.labels, misfit.shape[0])
-
         gain_plot = kind == "gain_vs_misfit"
         y_values = gain if gain_plot else gain - misfit
 
-        # Reference line first, so the points are drawn on top of it.
-        # It spans the points, but never negative misfits (a strong-to-weak
-        # plot has negative gains, the line stays at misfit >= 0).
+        # The reference line spans the points (at misfit >= 0), under them.
         if gain_plot:
             lo = max(0.0, min(misfit.min(), y_values.min()))
             hi = max(misfit.max(), y_values.max())
@@ -247,22 +163,10 @@ class GainMisfitDisplay(_BaseDisplay):
             lo, hi = lo - 0.5, hi + 0.5
         pad = 0.03 * (hi - lo)
         ends = np.array([lo - pad, hi + pad])
-        line_style = _style(
-            {
-                "color": "black",
-                "alpha": 0.7,
-                "linestyle": "--",
-                "linewidth": 1.0,
-                "label": "gain = misfit" if gain_plot else "slack = 0",
-            },
-            line_kwargs,
-        )
+        label = "gain = misfit" if gain_plot else "slack = 0"
+        line_style = _reference_style(label, 0.7, line_kwargs)
         self.line_ = ax.plot(ends, ends if gain_plot else [0.0, 0.0], **line_style)[0]
 
-        colors = None
-        if self.color_by is not None:
-            colors = _as_1d_float(self.color_by, "color_by")
-            _check_same_length(misfit, colors, ("misfit", "color_by"), "point")
         self.scatter_ = []
         self.colorbar_ = None
         markers = "osD^vP*X"
@@ -270,17 +174,17 @@ class GainMisfitDisplay(_BaseDisplay):
             defaults: dict = {"alpha": 0.8, "s": 24, "edgecolors": "none"}
             if label is not None:
                 defaults["label"] = str(label)
-            if colors is not None:
+            if colors:
                 defaults.update(
-                    c=colors[mask],
+                    c=colors[0][mask],
                     cmap="viridis",
-                    vmin=float(colors.min()),
-                    vmax=float(colors.max()),
+                    vmin=float(colors[0].min()),
+                    vmax=float(colors[0].max()),
                     marker=markers[i % len(markers)],
                 )
             style = _style(defaults, scatter_kwargs)
             self.scatter_.append(ax.scatter(misfit[mask], y_values[mask], **style))
-        if colors is not None:
+        if colors:
             self.colorbar_ = ax.figure.colorbar(self.scatter_[0], ax=ax)
             if self.color_label is not None:
                 self.colorbar_.set_label(self.color_label)
@@ -322,49 +226,27 @@ class GainMisfitDisplay(_BaseDisplay):
     ) -> GainMisfitDisplay:
         """Plot gain against misfit from true labels and both predictions.
 
-        Each column (task) gives one point: weak error = mean((y_weak −
-        y_true)²), strong error = mean((y_strong − y_true)²), misfit =
-        mean((y_strong − y_weak)²) and gain = weak error − strong error
-        (:func:`skwtsg.metrics.weak_to_strong_report`). Use held-out rows,
-        not the rows either model was trained on (except to check the exact
-        identity of Theorem 1 on the strong head's training sample).
+        Each column (task) gives one point, computed by
+        :func:`skwtsg.metrics.weak_to_strong_report`. Use held-out rows.
 
         Parameters
         ----------
-        y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            True labels.
-
-        y_weak : array-like of the same shape
-            Predictions of the weak model.
-
-        y_strong : array-like of the same shape
-            Predictions of the strong model trained on weak labels.
-
+        y_true, y_weak, y_strong : array-like of shape (n_samples,) or \
+                (n_samples, n_tasks)
+            True labels, and the weak and the strong model's predictions.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
-
-        labels : str or array-like of shape (n_tasks,), default=None
-            Series of each task (see :class:`GainMisfitDisplay`).
-
-        color_by : array-like of shape (n_tasks,), default=None
-            A number per task colouring its point (see
-            :class:`GainMisfitDisplay`).
-
-        color_label : str, default=None
-            Title of the colorbar.
-
+        labels, color_by, color_label
+            One per task: see :class:`GainMisfitDisplay`.
         **plot_kwargs
-            Keywords of :meth:`plot` (``ax``, ``kind``, ``show_fit``, ``legend``,
-            ``scatter_kwargs``, ``line_kwargs``).
+            Keywords of :meth:`plot`.
 
         Returns
         -------
         display : GainMisfitDisplay
-            The plotted display.
 
         Examples
         --------
-        >>> import matplotlib.pyplot as plt
         >>> import numpy as np
         >>> from skwtsg.plot import GainMisfitDisplay
         >>> y_true = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 0.0]])
@@ -373,14 +255,24 @@ class GainMisfitDisplay(_BaseDisplay):
         >>> display = GainMisfitDisplay.from_predictions(y_true, y_weak, y_strong)
         >>> display.misfit.round(3), display.gain.round(3)
         (array([0.16 , 0.167]), array([0.24, 0.5 ]))
-        >>> plt.close("all")
         """
-        weak_error, strong_error, misfit = _per_task_errors(
-            y_true, y_weak, y_strong, sample_weight
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=float)
+            if np.any(weights < 0) or not np.any(weights > 0):
+                raise ValueError(
+                    "`sample_weight` must be non-negative with a positive sum."
+                )
+        report = weak_to_strong_report(
+            y_true,
+            y_weak,
+            y_strong,
+            sample_weight=sample_weight,
+            multioutput="raw_values",
         )
+        misfit = np.atleast_1d(report["misfit"])
         display = cls(
             misfit=misfit,
-            gain=weak_error - strong_error,
+            gain=np.atleast_1d(report["gain"]),
             labels=_check_labels(labels, misfit.shape[0]),
             color_by=color_by,
             color_label=color_label,
@@ -400,43 +292,31 @@ class GainMisfitDisplay(_BaseDisplay):
     ) -> GainMisfitDisplay:
         """Plot gain against misfit of fitted weak-to-strong models.
 
-        Each estimator is evaluated on ``(X, y)``: its weak model's
-        predictions come from ``predict_weak(X)``, its strong model's from
-        ``predict(X)``; each task (column of ``y``) of each estimator gives
-        one point, computed by :meth:`from_predictions`.
+        Each task (column of ``y``) of each estimator gives one point, from
+        ``predict_weak(X)`` and ``predict(X)`` (see :meth:`from_predictions`).
 
         Parameters
         ----------
         estimators : WeakToStrongRegressor or list of them
-            Fitted estimators with ``predict`` and ``predict_weak``, such as
-            :class:`skwtsg.WeakToStrongRegressor`.
-
+            Fitted estimators with ``predict`` and ``predict_weak``.
         X : array-like of shape (n_samples, n_features)
-            Evaluation inputs (held out from the training of both models).
-
+            Inputs held out from the training of both models.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             True labels of ``X``.
-
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
-
         labels : str or list of str, default=None
             One series label per estimator; ``None`` labels several
-            estimators ``"model 0"``, ``"model 1"``, ... and leaves a single
-            one unlabelled.
-
+            estimators ``"model 0"``, ``"model 1"``, ...
         **plot_kwargs
-            Keywords of :meth:`plot` (``ax``, ``kind``, ``show_fit``, ``legend``,
-            ``scatter_kwargs``, ``line_kwargs``).
+            Keywords of :meth:`plot`.
 
         Returns
         -------
         display : GainMisfitDisplay
-            The plotted display.
 
         Examples
         --------
-        >>> import matplotlib.pyplot as plt
         >>> import numpy as np
         >>> from sklearn.decomposition import PCA
         >>> from skwtsg import WeakToStrongRegressor
@@ -449,7 +329,6 @@ class GainMisfitDisplay(_BaseDisplay):
         >>> display = GainMisfitDisplay.from_estimator(est, X[200:], Y[200:])
         >>> display.misfit.shape
         (4,)
-        >>> plt.close("all")
         """
         estimators = _as_list(estimators)
         model_labels = _model_labels(labels, len(estimators))
@@ -484,48 +363,31 @@ class GainMisfitDisplay(_BaseDisplay):
     ) -> GainMisfitDisplay:
         """Plot gain against misfit from a table of experiment results.
 
-        The table is the experiment runner's
-        (:func:`skwtsg.experiments.run_cases`, or a CSV it wrote); it is read
-        by :func:`skwtsg.experiments.gain_misfit_inputs`, which says which
-        columns it needs. Filter it first (e.g.
-        ``results[results.group == "ESOL"]``) to draw one panel of a figure.
-        Rows where ``x`` or ``y`` is missing (e.g. training-sample errors of
-        unlabelled rows) are left out.
+        The table (:func:`skwtsg.experiments.run_cases`'s, or a CSV of it)
+        is read by :func:`skwtsg.experiments.gain_misfit_inputs`. Filter it
+        first (e.g. ``results[results.group == "ESOL"]``) to draw one panel.
 
         Parameters
         ----------
         results : DataFrame or str or path-like
             The table, or the path of a CSV file holding it.
-
-        x : str, default="misfit"
-            Column on the x-axis, a misfit (non-negative), e.g.
-            ``"train_misfit"``.
-
-        y : str, default="gain"
-            Column on the y-axis, e.g. ``"train_gain"``.
-
+        x, y : str, default="misfit", "gain"
+            Columns of the axes (e.g. ``"train_misfit"``, ``"train_gain"``);
+            rows missing either are left out.
         hue : str or None, default="weak_model"
-            Column whose values make the series (colours and legend);
-            ``None`` draws a single series.
-
+            Column whose values make the series; ``None``: one series.
         color_by : str or None, default=None
-            Column colouring the points through a colormap, with a colorbar
-            titled after it, e.g. ``"train_epsilon"`` (Theorem 2's ε) or
-            ``"train_epsilon_ratio"`` (ε / weak error); rows where it is
-            missing are left out.
-
+            Column colouring the points, e.g. ``"train_epsilon"``; rows
+            missing it are left out.
         **plot_kwargs
-            Keywords of :meth:`plot` (``ax``, ``kind``, ``show_fit``, ``legend``,
-            ``scatter_kwargs``, ``line_kwargs``).
+            Keywords of :meth:`plot`.
 
         Returns
         -------
         display : GainMisfitDisplay
-            The plotted display.
 
         Examples
         --------
-        >>> import matplotlib.pyplot as plt
         >>> import pandas as pd
         >>> from skwtsg.plot import GainMisfitDisplay
         >>> results = pd.DataFrame({
@@ -541,7 +403,6 @@ class GainMisfitDisplay(_BaseDisplay):
         ...     results, hue=None, color_by="train_epsilon")
         >>> display.colorbar_.ax.get_ylabel()
         'ε: error of the strong head fitted on the truth (MSE) (strong training sample)'
-        >>> plt.close("all")
         """
         inputs = gain_misfit_inputs(results, x=x, y=y, hue=hue, color_by=color_by)
         if plot_kwargs.get("kind", "gain_vs_misfit") != "gain_vs_misfit":

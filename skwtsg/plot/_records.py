@@ -1,14 +1,8 @@
-"""Adapters from the experiment runner's tables to the Displays' plain arrays.
+"""The experiment runner's tables as the keyword arguments of the Displays.
 
-The Displays themselves know nothing of the runner's columns: these functions
-read them and return the keyword arguments of a Display's constructor, for
-:meth:`GainMisfitDisplay.from_results
-<skwtsg.plot.GainMisfitDisplay.from_results>` and
-:meth:`WeakModelSelectionDisplay.from_results
-<skwtsg.plot.WeakModelSelectionDisplay.from_results>`. They live here, below
-the experiments (which import the Displays), and are public as
-:func:`skwtsg.experiments.gain_misfit_inputs` and
-:func:`skwtsg.experiments.selection_inputs`.
+Public as :func:`skwtsg.experiments.gain_misfit_inputs` and
+:func:`skwtsg.experiments.selection_inputs`; they live here, below the
+experiments, which import the Displays.
 """
 
 from __future__ import annotations
@@ -67,10 +61,8 @@ def gain_misfit_inputs(
     ----------
     results : DataFrame or str or path-like
         Records of :func:`~skwtsg.experiments.run_cases` (one row per case,
-        weak model and task, with the columns ``group, case, weak_model,
-        task, weak_error, strong_error, misfit, gain, bound`` measured on
-        held-out rows and ``train_*`` measured on the strong head's training
-        rows), or the path of a CSV file the runner wrote.
+        weak model and task; ``train_*`` columns are measured on the strong
+        head's training rows), or the path of a CSV file of them.
     x, y : str, default="misfit", "gain"
         Columns of the axes. Rows where either is missing are left out.
     hue : str or None, default="weak_model"
@@ -126,14 +118,12 @@ def selection_inputs(table: Any) -> dict:
     Parameters
     ----------
     table : DataFrame or str or path-like
-        One row per weak model, as made by
-        :func:`~skwtsg.experiments.selection_table`: the
-        columns ``weak_model`` (or an index of that name), ``bound_mean``,
-        ``strong_error_mean`` and optionally ``bound_std``,
-        ``strong_error_std`` (over splits), ``bound_low`` and ``bound_high``
-        (an interval on the mean bound, drawn instead of ``bound_std``) and
-        ``pick`` (bool, True on the heuristic's pick; otherwise the smallest
-        ``bound_mean`` is the pick); or the path of a CSV file holding it.
+        One row per weak model (:func:`~skwtsg.experiments.selection_table`,
+        or a CSV of it): ``weak_model`` (or an index of that name),
+        ``bound_mean``, ``strong_error_mean`` and optionally ``bound_std``,
+        ``strong_error_std``, ``bound_low`` and ``bound_high`` (drawn
+        instead of ``bound_std``) and ``pick`` (True on the pick; else the
+        smallest ``bound_mean``).
 
     Returns
     -------

@@ -1,13 +1,4 @@
-"""A search's ``cv_results_`` as the arguments of a weak-model selection plot.
-
-:meth:`WeakModelSelectionDisplay.from_cv_results
-<skwtsg.plot.WeakModelSelectionDisplay.from_cv_results>` reads a
-``GridSearchCV`` (or its ``cv_results_``) scored with
-:func:`skwtsg.bound_scorer` and with the strong model's error: which scorer
-is which, the candidates' labels from the parameters that vary, and the
-bound's error bars (standard deviations over splits, or Student's t
-intervals of :func:`skwtsg.metrics.rank_weak_supervisors`).
-"""
+"""A search's ``cv_results_`` as the arguments of a weak-model selection plot."""
 
 from __future__ import annotations
 
@@ -17,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..metrics import rank_weak_supervisors
+from ..metrics._selection import _bound_scorer
 
 __all__ = ["cv_results_inputs"]
 
@@ -71,11 +63,9 @@ def _holds_estimators(value):
 def _params_labels(all_params):
     """One label per ``cv_results_["params"]`` entry, from what varies.
 
-    Estimator values are expanded into their own parameters, so candidates
-    ``PCA(n_components=1)`` and ``PCA(n_components=3)`` are labelled
-    ``"n_components=1"`` and ``"n_components=3"``; an estimator whose class
-    varies is labelled by its class name. Labels that would still coincide
-    are numbered.
+    Estimator values are expanded into their parameters (``PCA(1)`` and
+    ``PCA(3)`` give ``"n_components=1"`` and ``"n_components=3"``), or named
+    by their class when it varies; labels that still coincide are numbered.
     """
     flats = [_flat_params(p) for p in all_params]
     keys = []
@@ -135,17 +125,8 @@ def cv_results_inputs(
     labels: ArrayLike | None = None,
     confidence_level: float | None = None,
 ) -> dict:
-    """:class:`~skwtsg.plot.WeakModelSelectionDisplay`'s arguments from a search.
-
-    The parameters are those of :meth:`WeakModelSelectionDisplay.from_cv_results
-    <skwtsg.plot.WeakModelSelectionDisplay.from_cv_results>`, which documents
-    them.
-
-    Returns
-    -------
-    inputs : dict
-        ``bound``, ``true_error``, ``bound_std``, ``true_error_std``,
-        ``labels`` and ``bound_ci``.
+    """The display's arguments, from :meth:`WeakModelSelectionDisplay.from_cv_results
+    <skwtsg.plot.WeakModelSelectionDisplay.from_cv_results>`'s.
 
     Examples
     --------
@@ -166,16 +147,7 @@ def cv_results_inputs(
                 "`search` has no `cv_results_`: fit the search first, or "
                 "pass its cv_results_ dict."
             )
-    names = [k[len("mean_test_") :] for k in results if k.startswith("mean_test_")]
-    if not names:
-        raise ValueError("`search` has no test scores (no 'mean_test_*' key).")
-    if bound is None:
-        bound = "bound" if "bound" in names else "score"
-    if bound not in names:
-        raise ValueError(
-            f"`bound`: the search has no scorer named {bound!r} (it has "
-            f"{names}); {_RECIPE}."
-        )
+    names, bound = _bound_scorer(results, bound, _RECIPE)
     n = len(results["mean_test_" + bound])
     true_error_std = None
     if true_error is None:

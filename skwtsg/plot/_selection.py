@@ -11,13 +11,13 @@ from numpy.typing import ArrayLike
 from ..metrics import weak_to_strong_report
 from ._base import (
     AXIS_TITLES,
-    _as_1d_float,
     _as_list,
     _BaseDisplay,
     _check_labels,
-    _check_same_length,
     _model_labels,
+    _paired_arrays,
     _place_labels,
+    _reference_style,
     _style,
     _weak_and_strong_predictions,
 )
@@ -65,94 +65,58 @@ def _optional_interval(values, name, center):
 class WeakModelSelectionDisplay(_BaseDisplay):
     """Bound against true error of the strong model, one point per weak model.
 
-    Theorem 2 bounds the error of a weakly-supervised strong model by the
-    weak model's error minus the misfit (up to error terms). The paper's
-    heuristic (Section 5.2 and Appendix B) picks, among candidate weak
-    supervisors, the one whose strong model has the smallest bound: this
-    display draws each candidate's bound (x-axis) against its strong
-    model's true error (y-axis), marks the heuristic's pick and the
-    candidate with the lowest true error, and draws the line
-    ``true error = bound``, which points lie on or below when the bound
-    holds without error terms.
-
-    Create it with :meth:`from_cv_results` (a ``GridSearchCV`` scored with
-    :func:`skwtsg.bound_scorer`), :meth:`from_estimator` (fitted candidates
-    and held-out data), :meth:`from_predictions` or :meth:`from_results`
-    (a table like the paper's Tables 1-3); all parameters are stored as
-    attributes.
+    The paper's heuristic (Section 5.2, Tables 1-3) picks the candidate weak
+    supervisor whose strong model has the smallest bound (weak error −
+    misfit). This display draws each candidate's bound against its strong
+    model's true error, marks the pick and the candidate with the lowest
+    true error, and draws the line ``true error = bound``. Create it with
+    :meth:`from_cv_results`, :meth:`from_estimator`,
+    :meth:`from_predictions` or :meth:`from_results`. Read more in the
+    :ref:`User Guide <plotting>`.
 
     Parameters
     ----------
     bound : array-like of shape (n_candidates,)
-        Bound of each candidate: weak error − misfit (mean over splits).
-
+        Each candidate's bound (mean over splits).
     true_error : array-like of shape (n_candidates,)
-        True error (mean squared error) of each candidate's strong model
-        (mean over splits).
-
+        True error (mean squared error) of each candidate's strong model.
     bound_std : array-like of shape (n_candidates,), default=None
         Standard deviation of the bound over splits (horizontal error bars).
-
-    bound_ci : array-like of shape (n_candidates, 2), default=None
-        Confidence interval ``(low, high)`` of each candidate's bound, drawn
-        as horizontal error bars instead of ``bound_std`` (give one or the
-        other), e.g. the ``bound_low`` and ``bound_high`` of
-        :func:`skwtsg.metrics.rank_weak_supervisors`.
-
     true_error_std : array-like of shape (n_candidates,), default=None
-        Standard deviation of the true error over splits (vertical error
-        bars).
-
+        Standard deviation of the true error (vertical error bars).
     labels : array-like of shape (n_candidates,), default=None
-        Name of each candidate, written next to its point; ``None`` writes
-        nothing.
-
+        Name of each candidate, written next to its point.
     pick : int, default=None
-        Index of the candidate the heuristic picks; ``None`` picks the one
-        with the smallest bound.
+        Index of the candidate the heuristic picks; ``None``: the smallest
+        bound.
+    bound_ci : array-like of shape (n_candidates, 2), default=None
+        ``(low, high)`` interval of each bound, drawn instead of
+        ``bound_std`` (e.g. from
+        :func:`skwtsg.metrics.rank_weak_supervisors`).
 
     Attributes
     ----------
     ax_ : matplotlib Axes
         Axes with the plot.
-
     figure_ : matplotlib Figure
         Figure containing the plot.
-
     errorbar_ : matplotlib ErrorbarContainer
         The points and their error bars.
-
     line_ : matplotlib Line2D
         The line ``true error = bound``.
-
-    pick_ : matplotlib Line2D
-        Marker on the heuristic's pick.
-
-    best_ : matplotlib Line2D
-        Marker on the candidate with the lowest true error.
-
+    pick_, best_ : matplotlib Line2D
+        Markers on the pick and on the lowest true error.
     annotations_ : list of matplotlib Text
-        Candidate labels, placed so that no two overlap (empty when
-        ``labels`` is None or ``annotate`` is False).
-
-    pick_index_ : int
-        Index of the heuristic's pick.
-
-    best_index_ : int
-        Index of the candidate with the lowest true error.
+        Candidate labels, placed so that no two overlap.
+    pick_index_, best_index_ : int
+        Indices of the pick and of the lowest true error.
 
     See Also
     --------
     GainMisfitDisplay : Gain against misfit, one point per task.
 
-    Notes
-    -----
-    Charikar, Pabbaraju and Shiragur, "Quantifying the Gain in
-    Weak-to-Strong Generalization", NeurIPS 2024, Table 1 and Appendix B.
-
     Examples
     --------
-    >>> import matplotlib.pyplot as plt
     >>> from skwtsg.plot import WeakModelSelectionDisplay
     >>> display = WeakModelSelectionDisplay(
     ...     bound=[0.90, 0.97, 1.15], true_error=[1.07, 1.13, 1.19],
@@ -161,7 +125,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
     <skwtsg.plot._selection.WeakModelSelectionDisplay object at ...>
     >>> display.pick_index_, display.best_index_
     (0, 0)
-    >>> plt.close("all")
     """
 
     def __init__(
@@ -175,11 +138,8 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         pick: int | None = None,
         bound_ci: ArrayLike | None = None,
     ) -> None:
-        self.bound = bound
-        self.true_error = true_error
-        self.bound_std = bound_std
-        self.bound_ci = bound_ci
-        self.true_error_std = true_error_std
+        self.bound, self.bound_std, self.bound_ci = bound, bound_std, bound_ci
+        self.true_error, self.true_error_std = true_error, true_error_std
         self.labels = labels
         self.pick = pick
 
@@ -200,21 +160,14 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         ----------
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
-
         annotate : bool, default=True
-            Write each candidate's label next to its point (placed so that
-            labels do not overlap).
-
+            Write each candidate's label next to its point.
         legend : bool, default=True
             Draw a legend.
-
         errorbar_kwargs : dict, default=None
-            Keywords passed to ``matplotlib.axes.Axes.errorbar`` (aliases
-            such as ``c`` replace the defaults they stand for).
-
+            Keywords of ``Axes.errorbar``.
         line_kwargs : dict, default=None
-            Keywords passed to ``matplotlib.axes.Axes.axline`` for the line
-            ``true error = bound``.
+            Keywords of ``Axes.axline`` for the line ``true error = bound``.
 
         Returns
         -------
@@ -222,10 +175,8 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             The object, with the artists stored in its attributes.
         """
         ax = self._start_plot(ax)
-        bound = _as_1d_float(self.bound, "bound")
-        true_error = _as_1d_float(self.true_error, "true_error")
+        bound, true_error = _paired_arrays(self, ("bound", "true_error"), "candidate")
         n = bound.shape[0]
-        _check_same_length(bound, true_error, ("bound", "true_error"), "candidate")
         if np.any(true_error < 0):
             raise ValueError("`true_error` must be non-negative (a mean of squares).")
         bound_std = _optional_std(self.bound_std, "bound_std", n)
@@ -286,19 +237,9 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             zorder=3,
             label="lowest true error",
         )[0]
-        # The infinite line must not stretch the axes to its anchor point, so
-        # the axes keep framing the points even when they lie far from it.
+        # The infinite line must not stretch the axes to its anchor point.
         data_limits = ax.dataLim.frozen()
-        line_style = _style(
-            {
-                "color": "black",
-                "alpha": 0.6,
-                "linestyle": "--",
-                "linewidth": 1.0,
-                "label": "true error = bound",
-            },
-            line_kwargs,
-        )
+        line_style = _reference_style("true error = bound", 0.6, line_kwargs)
         self.line_ = ax.axline((0.0, 0.0), slope=1.0, **line_style)
         ax.dataLim.set(data_limits)
         ax.autoscale_view()
@@ -331,52 +272,36 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         random_state: Any = None,
         **plot_kwargs: Any,
     ) -> WeakModelSelectionDisplay:
-        """Plot candidates from their weak and strong predictions on labelled rows.
+        """Plot candidates from their predictions on held-out labelled rows.
 
-        For each candidate, :func:`skwtsg.metrics.weak_to_strong_report` on
-        ``(y_true, y_weak[i], y_strong[i])`` gives the bound (weak error −
-        misfit) and the true error (the strong model's), averaged over
-        tasks. Use rows held out from every model's training.
+        Each candidate's bound and true error (averaged over tasks) come from
+        :func:`skwtsg.metrics.weak_to_strong_report`.
 
         Parameters
         ----------
         y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
             True labels.
-
-        y_weak : list of array-like of the shape of ``y_true``
-            Each candidate's weak model's predictions.
-
-        y_strong : list of array-like of the shape of ``y_true``
-            Each candidate's strong model's predictions (trained on that
-            weak model's labels).
-
+        y_weak, y_strong : list of array-like of the shape of ``y_true``
+            Each candidate's weak model's and strong model's predictions.
         labels : array-like of shape (n_candidates,), default=None
-            Name of each candidate; ``None`` writes nothing.
-
+            Name of each candidate.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means.
-
         confidence_level : float, default=None
             With a level such as 0.95, draw each bound's bootstrap interval
-            over the rows (:func:`skwtsg.metrics.weak_to_strong_report`'s
-            ``bound_ci``) as horizontal error bars.
-
+            over the rows as horizontal error bars.
         random_state : int, RandomState instance, Generator or None, \
                 default=None
-            Seeds the bootstrap (with ``confidence_level``).
-
+            Seeds the bootstrap.
         **plot_kwargs
-            Keywords of :meth:`plot` (``ax``, ``annotate``, ``legend``,
-            ``errorbar_kwargs``, ``line_kwargs``).
+            Keywords of :meth:`plot`.
 
         Returns
         -------
         display : WeakModelSelectionDisplay
-            The plotted display.
 
         Examples
         --------
-        >>> import matplotlib.pyplot as plt
         >>> from skwtsg.plot import WeakModelSelectionDisplay
         >>> y = [0.0, 1.0, 2.0, 3.0]
         >>> display = WeakModelSelectionDisplay.from_predictions(
@@ -384,7 +309,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         ...     [[0.2, 1.2, 2.2, 3.2], [0.5, 0.5, 2.5, 2.5]], labels=["a", "b"])
         >>> display.bound.round(2), display.true_error.round(2)
         (array([0.16, 0.75]), array([0.04, 0.25]))
-        >>> plt.close("all")
         """
         if len(y_weak) != len(y_strong):
             raise ValueError(
@@ -432,44 +356,29 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         """Plot fitted candidates evaluated on held-out labelled rows.
 
         Each estimator's ``predict_weak(X)`` and ``predict(X)`` are compared
-        with ``y`` by :meth:`from_predictions`.
+        with ``y`` by :meth:`from_predictions`, whose parameters these are.
 
         Parameters
         ----------
         estimators : list of WeakToStrongRegressor
             Fitted candidates (e.g. one per weak featurizer).
-
         X : array-like of shape (n_samples, n_features)
             Held-out inputs.
-
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Their true labels.
-
         labels : array-like of shape (n_candidates,), default=None
             Name of each candidate; ``None`` writes ``"model 0"``, ...
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows in the means.
-
-        confidence_level : float, default=None
-            See :meth:`from_predictions`: the bootstrap interval of each
-            bound over the rows of ``(X, y)``, the fitted models held fixed.
-
-        random_state : int, RandomState instance, Generator or None, \
-                default=None
-            Seeds the bootstrap.
-
+        sample_weight, confidence_level, random_state
+            See :meth:`from_predictions` (the models are held fixed).
         **plot_kwargs
-            Keywords of :meth:`plot` (``ax`` and the styles).
+            Keywords of :meth:`plot`.
 
         Returns
         -------
         display : WeakModelSelectionDisplay
-            The plotted display.
 
         Examples
         --------
-        >>> import matplotlib.pyplot as plt
         >>> import numpy as np
         >>> from sklearn.decomposition import PCA
         >>> from skwtsg import WeakToStrongRegressor
@@ -485,7 +394,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         ...     models, X[200:], y[200:], labels=["k=1", "k=3", "k=5"])
         >>> display.bound.shape
         (3,)
-        >>> plt.close("all")
         """
         estimators = _as_list(estimators)
         y_weak, y_strong = _weak_and_strong_predictions(estimators, X)
@@ -515,63 +423,39 @@ class WeakModelSelectionDisplay(_BaseDisplay):
     ) -> WeakModelSelectionDisplay:
         """Plot a search over weak supervisors scored with the bound.
 
-        The recipe: make the candidates differ by their weak model and score
-        the search with the bound and with the strong model's error, picking
-        (refitting) by the bound::
-
-            search = GridSearchCV(
-                WeakToStrongRegressor(head=Ridge()),
-                {"weak_featurizer": [PCA(1), PCA(2), PCA(4)]},
-                scoring={"bound": skwtsg.bound_scorer,
-                         "mse": "neg_mean_squared_error"},
-                refit="bound",
-            ).fit(X, y)
-            WeakModelSelectionDisplay.from_cv_results(search)
-
-        Both scores are measured on each split's held-out fold; the bound is
-        ``-mean_test_bound`` and the true error ``-mean_test_mse``, with
-        their standard deviations over splits as error bars. Further scorers
-        (e.g. ``"misfit": skwtsg.misfit_scorer``) may be in the search.
+        The search's candidates differ by their weak model; it is scored with
+        :func:`skwtsg.bound_scorer` and the strong model's error, and picks
+        by the bound (see the Examples and the :ref:`User Guide
+        <selection>`). The bound is ``-mean_test_<bound>`` and the true error
+        ``-mean_test_<true_error>``, with their standard deviations over
+        splits as error bars.
 
         Parameters
         ----------
         search : fitted GridSearchCV or RandomizedSearchCV, or dict
             The search, or its ``cv_results_``.
-
         bound : str, default=None
-            Name of the bound scorer; ``None`` uses ``"bound"`` for a
-            multi-metric search and ``"score"`` for a single-metric one.
-
+            Name of the bound scorer; ``None``: ``"bound"`` for a
+            multi-metric search, ``"score"`` for a single-metric one.
         true_error : str or array-like of shape (n_candidates,), default=None
-            Name of the scorer whose negation is the strong model's error
-            (e.g. ``true_error="mse"`` for ``"neg_mean_squared_error"``), or
-            the true errors themselves (e.g. measured on a test set).
-            ``None`` uses the scorer named ``"mse"``, ``"strong_error"`` or
-            ``"neg_mean_squared_error"`` if there is one, else the search's
-            only other scorer.
-
+            Name of the scorer whose negation is the strong model's error,
+            or the true errors themselves. ``None``: the scorer named
+            ``"mse"``, ``"strong_error"`` or ``"neg_mean_squared_error"``,
+            else the search's only other scorer.
         labels : array-like of shape (n_candidates,), default=None
-            Name of each candidate; ``None`` writes the parameters that
-            vary, from ``cv_results_["params"]``.
-
+            Name of each candidate; ``None``: the parameters that vary.
         confidence_level : float, default=None
-            With a level such as 0.95, the horizontal error bars are each
-            mean bound's interval over the splits (Student's t, from
-            :func:`skwtsg.metrics.rank_weak_supervisors`) instead of the
-            standard deviation.
-
+            With a level such as 0.95, the horizontal error bars are the
+            t intervals of :func:`skwtsg.metrics.rank_weak_supervisors`.
         **plot_kwargs
-            Keywords of :meth:`plot` (``ax``, ``annotate``, ``legend``,
-            ``errorbar_kwargs``, ``line_kwargs``).
+            Keywords of :meth:`plot`.
 
         Returns
         -------
         display : WeakModelSelectionDisplay
-            The plotted display.
 
         Examples
         --------
-        >>> import matplotlib.pyplot as plt
         >>> import numpy as np
         >>> from sklearn.decomposition import PCA
         >>> from sklearn.model_selection import GridSearchCV
@@ -590,7 +474,6 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         >>> display = WeakModelSelectionDisplay.from_cv_results(search)
         >>> bool(display.pick_index_ == search.best_index_)
         True
-        >>> plt.close("all")
         """
         inputs = cv_results_inputs(
             search,
@@ -608,23 +491,18 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         Parameters
         ----------
         table : DataFrame or str or path-like
-            One row per weak model, as made by
-            :func:`skwtsg.experiments.selection_table` (or a CSV file of
-            it); read by :func:`skwtsg.experiments.selection_inputs`, which
-            says which columns it needs.
-
+            One row per weak model (:func:`skwtsg.experiments.selection_table`,
+            or a CSV of it), read by
+            :func:`skwtsg.experiments.selection_inputs`.
         **plot_kwargs
-            Keywords of :meth:`plot` (``ax``, ``annotate``, ``legend``,
-            ``errorbar_kwargs``, ``line_kwargs``).
+            Keywords of :meth:`plot`.
 
         Returns
         -------
         display : WeakModelSelectionDisplay
-            The plotted display.
 
         Examples
         --------
-        >>> import matplotlib.pyplot as plt
         >>> import pandas as pd
         >>> from skwtsg.plot import WeakModelSelectionDisplay
         >>> table = pd.DataFrame({
@@ -637,6 +515,5 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         >>> display = WeakModelSelectionDisplay.from_results(table)
         >>> display.pick_index_, display.best_index_
         (0, 2)
-        >>> plt.close("all")
         """
         return cls(**selection_inputs(table)).plot(**plot_kwargs)

@@ -1,10 +1,16 @@
-"""Doctests of the Displays draw on the Agg backend (no window, no display)."""
+"""Doctests of the Displays draw on the Agg backend and close their figures."""
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
 def _agg_backend(request):
-    if isinstance(request.node, pytest.DoctestItem):
-        matplotlib = pytest.importorskip("matplotlib")
-        matplotlib.use("Agg")
+    if not isinstance(request.node, pytest.DoctestItem):
+        yield
+        return
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
