@@ -19,6 +19,7 @@ from ._backends._common import (
     _warn_if_copied_kl,
 )
 from ._engine import _BaseWeakToStrong
+from ._utils._docstrings import fill_doc
 from ._utils._validation import check_partially_labeled_classes
 from .heads import SoftmaxHead
 from .metrics._kl import _check_proba, _error_rows, _kl_rows, _label_codes
@@ -173,6 +174,7 @@ def _proba(head: Any, Z: Any, columns: np.ndarray | None = None) -> np.ndarray:
     return P / P.sum(axis=1, keepdims=True)
 
 
+@fill_doc
 class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
     """Train a strong classifier on a weak classifier's probabilities.
 
@@ -460,30 +462,14 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of the weakly-supervised strong model.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
+        {predict_proba}
         """
         return self._predict_strong_proba(self._check_predict_input(X))
 
     def predict_ceiling_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of the ceiling (the strong head on true labels).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
+        {predict_proba}
         """
         X_rows = self._check_predict_input(X)
         if self.ceiling_head_ is None:
@@ -497,15 +483,7 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
     def predict_weak_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of the weak supervisor.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
+        {predict_proba}
         """
         return self._predict_weak_proba(self._check_predict_input(X))
 

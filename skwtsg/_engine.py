@@ -33,10 +33,12 @@ from ._backends._common import (
     _num_rows,
 )
 from ._roles import EVAL_SIZE_CONSTRAINTS, STRONG_SIZE_CONSTRAINTS, assign_roles
+from ._utils._docstrings import fill_doc
 
 __all__ = ["_BaseWeakToStrong", "check_X", "check_fit_inputs"]
 
 
+@fill_doc
 class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
     """The template fit, the input checks and the predictions of every estimator.
 
@@ -116,13 +118,7 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
             True labels (class labels or class probabilities for a
             classifier). A missing value (NaN; an all-NaN row) marks an
             unlabeled row.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights, used by every head (which must accept them) and by
-            the diagnostics.
-        roles : array-like of str of shape (n_samples,), default=None
-            Explicit role of each row, one of ``"weak"``, ``"strong"``,
-            ``"both"``, ``"eval"``; overrides ``eval_size`` and
-            ``strong_size``. Unlabeled rows may only be ``"strong"``.
+        {fit_weights_roles}
 
         Returns
         -------

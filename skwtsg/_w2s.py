@@ -24,6 +24,7 @@ from ._backends._common import (
 )
 from ._engine import _BaseWeakToStrong
 from ._roles import ROLES
+from ._utils._docstrings import fill_doc
 from ._utils._validation import check_partially_labeled_y, check_real_arrays
 from .heads import LeastSquaresHead
 from .metrics._losses import squared_losses
@@ -64,6 +65,7 @@ class _RegressionTask:
         return squared_losses(y, weak, strong)
 
 
+@fill_doc
 class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
     """Train a strong model on a weak model's labels and measure the gain.
 
@@ -287,15 +289,7 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict with the weakly-supervised strong model ``f_sw∘h_s``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
-            Strong model's predictions.
+        {predict_values}
         """
         if is_dask_collection(X):
             return self._dask_predict(X, "strong")
@@ -305,15 +299,7 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
     def predict_weak(self, X: ArrayLike) -> np.ndarray:
         """Predict with the weak supervisor ``f_w∘h_w``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
-            Weak model's predictions.
+        {predict_values}
         """
         if is_dask_collection(X):
             return self._dask_predict(X, "weak")

@@ -53,6 +53,34 @@ n_features_in_ : int
     Always 1 (one SMILES per row).
 feature_names_in_ : ndarray of shape (1,)
     Column name, when ``X`` was a DataFrame with a string column name.""",
+    "predict_values": """\
+Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Inputs.
+
+Returns
+-------
+y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    Predictions, shaped like the ``y`` of ``fit``.""",
+    "predict_proba": """\
+Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Inputs.
+
+Returns
+-------
+proba : ndarray of shape (n_samples, n_classes)
+    Columns in the order of ``classes_``.""",
+    "fit_weights_roles": """\
+sample_weight : array-like of shape (n_samples,), default=None
+    Row weights, used by every head (which must accept them) and by the
+    diagnostics.
+roles : array-like of str of shape (n_samples,), default=None
+    Explicit role of each row, one of ``"weak"``, ``"strong"``, ``"both"``,
+    ``"eval"``; overrides ``eval_size`` and ``strong_size``. Unlabeled rows
+    may only be ``"strong"``.""",
     "smiles_X": """\
 X : array-like of str of shape (n_samples,) or (n_samples, 1)
     SMILES strings (or a one-column DataFrame).""",

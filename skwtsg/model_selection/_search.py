@@ -34,6 +34,7 @@ from .._roles import (
     STRONG_SIZE_CONSTRAINTS,
     assign_roles,
 )
+from .._utils._docstrings import fill_doc
 from .._utils._validation import check_partially_labeled_y
 from .._w2s import _RegressionTask
 from ..heads import (
@@ -48,6 +49,7 @@ from ..metrics import paired_bound_differences
 __all__ = ["WeakSupervisorSearch"]
 
 
+@fill_doc
 class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     """Compare weak supervisors of one strong model, and keep the best by the bound.
 
@@ -217,11 +219,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             Inputs of every row (DataFrames are passed on to the featurizers).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             True labels; NaN marks an unlabeled row (a strong row).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights, used by every head and by the diagnostics.
-        roles : array-like of str of shape (n_samples,), default=None
-            Explicit role of each row, as in
-            :meth:`skwtsg.WeakToStrongRegressor.fit`.
+        {fit_weights_roles}
 
         Returns
         -------
