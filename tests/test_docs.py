@@ -16,6 +16,7 @@ DOCS = ROOT / "docs"
 PUBLIC_MODULES = [
     "skwtsg",
     "skwtsg.metrics",
+    "skwtsg.model_selection",
     "skwtsg.heads",
     "skwtsg.featurizers",
     "skwtsg.datasets",

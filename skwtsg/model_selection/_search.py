@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
@@ -46,6 +47,7 @@ from ..heads import (
     RidgeLOOHead,
     check_head_convexity,
 )
+from . import _ensemble
 
 __all__ = ["WeakSupervisorSearch"]
 
@@ -63,6 +65,14 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     roles (to rounding), for the cost of one strong fit. The supervisor with
     the smallest bound ``weak error - misfit`` (Theorem 1) is kept:
     :meth:`predict` uses the strong model trained on its labels.
+
+    With ``combine``, the supervisors are also mixed into one: the weak
+    supervisor ``sum_k w_k f_k`` (``w`` on the simplex), whose strong model,
+    for a head linear in its labels, is ``sum_k w_k s_k`` with ``s_k`` the
+    strong model trained on supervisor ``k``'s labels. ``combine="bound"``
+    chooses the ``w`` with the smallest bound, exactly (a quadratic
+    programme over the simplex, see :ref:`ensembles`), and
+    :meth:`predict` then uses the mixture's strong model.
 
     Read more in the :ref:`User Guide <selection>`.
 
@@ -92,7 +102,20 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         featurizer and head) no row is given to a weak model: every labeled
         row not held out is a strong row.
     random_state : int, RandomState instance or None, default=None
-        Controls the random division of rows between roles.
+        Controls the random division of rows between roles (and seeds the
+        bootstrap of ``mixture_intervals_``).
+    combine : {"bound", "uniform"} or None, default=None
+        Mix the supervisors into one: ``"bound"`` with the weights that
+        minimise the mixture's bound ``weak_error(w) - misfit(w)`` over the
+        simplex, ``"uniform"`` with equal weights; ``None`` does not mix.
+        One set of weights per output of a 2-D ``y``. Needs a ``head`` whose
+        fit is linear in its labels: :class:`~skwtsg.heads.LeastSquaresHead`,
+        :class:`~skwtsg.heads.RidgeHead`, or :class:`~skwtsg.heads.RidgeLOOHead`
+        with a single alpha; ``"bound"`` takes at most 16 supervisors.
+    confidence_level : float or None, default=0.95
+        With ``combine`` and eval rows: the level of the bootstrap intervals
+        of the mixture's diagnostics (``mixture_intervals_``); ``None``
+        computes none.
 
     Attributes
     ----------
@@ -124,6 +147,27 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         supervisor.
     roles_ : ndarray of str of shape (n_samples,)
         The role of every training row.
+    weights_ : ndarray of shape (n_supervisors,) or (n_outputs, n_supervisors)
+        With ``combine``: the mixture's weights, in the order of
+        ``weak_supervisors`` (one row per output of a 2-D ``y``).
+    mixture_report_ : dict
+        With ``combine``: the mixture's diagnostics (the keys of a
+        ``reports_`` entry), measured on the rows of ``diagnostic_rows_``.
+    mixture_train_report_ : dict
+        With ``combine``: the same on the strong head's training rows.
+    mixture_intervals_ : dict or None
+        With ``combine``, ``confidence_level`` and eval rows: a bootstrap
+        interval over the eval rows, ``(low, high)``, of each diagnostic of
+        the mixture, keyed ``"<name>_ci"``; otherwise None.
+    mixture_forms_ : dict of str to ndarray
+        With ``combine``: for each diagnostic, the matrix ``G`` of shape
+        (n_supervisors, n_supervisors) (one per output of a 2-D ``y``)
+        such that the mixture with weights ``w`` has that diagnostic
+        ``w @ G @ w``.
+    qp_certificate_ : dict or None
+        With ``combine="bound"``: the quadratic programme's certificate
+        (``value``, ``kkt_residual``, ``vertex_gap``, ``convex``,
+        ``n_faces``, ``method``; see :ref:`ensembles`); None otherwise.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -152,6 +196,9 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     'signs'
     >>> list(search.results_.columns)
     ['weak_error', 'strong_error', 'misfit', 'gain', 'bound', 'rank']
+    >>> mixed = search.set_params(combine="bound").fit(X, y)
+    >>> bool(mixed.mixture_report_["bound"] <= mixed.results_["bound"].min())
+    True
     """
 
     _parameter_constraints: dict = {
@@ -164,6 +211,8 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         "eval_size": list(EVAL_SIZE_CONSTRAINTS),
         "strong_size": list(STRONG_SIZE_CONSTRAINTS),
         "random_state": ["random_state"],
+        "combine": [StrOptions(set(_ensemble.COMBINE_OPTIONS)), None],
+        "confidence_level": [Interval(Real, 0, 1, closed="neither"), None],
     }
 
     def __init__(
@@ -175,6 +224,8 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         eval_size: float | int = 0.2,
         strong_size: float | int | str = 0.5,
         random_state: int | np.random.RandomState | None = None,
+        combine: str | None = None,
+        confidence_level: float | None = 0.95,
     ) -> None:
         self.weak_supervisors = weak_supervisors
         self.strong_featurizer = strong_featurizer
@@ -182,6 +233,8 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         self.eval_size = eval_size
         self.strong_size = strong_size
         self.random_state = random_state
+        self.combine = combine
+        self.confidence_level = confidence_level
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(
@@ -212,8 +265,14 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         """
         supervisors = _check_supervisors(self.weak_supervisors)
         data = self._validate_fit_data(X, y, sample_weight, roles, supervisors)
-        task = _RegressionTask(data)
+        # (Any: _RegressionTask.loss_names is a tuple of three str, the Task
+        # protocol's a tuple[str, ...], which mypy takes as incompatible)
+        task: Any = _RegressionTask(data)
         head = LeastSquaresHead() if self.head is None else self.head
+        if self.combine is not None:
+            _ensemble.check_combinable_head(head)
+            if self.combine == "bound":
+                _ensemble.check_n_supervisors(len(supervisors))
         sides = {
             name: _memory.fit_weak(
                 task, data, weak_featurizer=featurizer, weak_head=weak_head
@@ -244,7 +303,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             self.output_columns_ = dict.fromkeys(sides, slice(None))
         check_head_convexity(next(iter(self.strong_heads_.values())))
 
-        outputs: dict[int, Any] = {}  # one prediction per distinct head
+        outputs: dict[tuple[int, int], Any] = {}  # one prediction per distinct head
 
         def output(name: str, Z: Any) -> Any:
             if Z is None:
@@ -256,8 +315,10 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             return _as_output(outputs[key][:, self.output_columns_[name]], task.ndim)
 
         self.reports_, self.train_reports_, self.weak_models_ = {}, {}, {}
+        strong_outputs = []
         for name, side in sides.items():
             strong = output(name, Z_strong), output(name, Z_eval)
+            strong_outputs.append(strong)
             record = _memory.diagnostics(task, data, side, strong)
             values, self.diagnostic_rows_, self.train_reports_[name] = record.select(
                 reuse=split.reuse
@@ -285,6 +346,18 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 warnings.warn(f"Weak supervisor {name!r}: {w.message}", w.category, 2)
         self.results_ = _results(self.reports_)
         self.best_ = str(self.results_["bound"].idxmin())
+        if self.combine is not None:
+            mixture = _ensemble.fit_mixture(
+                self.combine,
+                task,
+                data,
+                list(sides.values()),
+                strong_outputs,
+                confidence_level=self.confidence_level,
+                random_state=self.random_state,
+            )
+            for attribute, value in mixture.items():
+                setattr(self, attribute, value)
         return self
 
     def _validate_fit_data(self, X, y, sample_weight, roles, supervisors):
@@ -333,7 +406,10 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         return _FitData.take(X_rows, y_arr, labeled, weights, split)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """Predict with the strong model trained on the best supervisor's labels.
+        """Predict with the strong model trained on the chosen supervisor's labels.
+
+        The best supervisor's (``best_``), or with ``combine`` the
+        mixture's: ``sum_k w_k s_k(X)``.
 
         Parameters
         ----------
@@ -344,19 +420,52 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
+        X_rows = self._validate_rows(X, _is_passthrough(self.strong_featurizer))
+        if self.combine is not None:
+            outputs = _ensemble.mixture_predictions(self, X_rows)
+            return _ensemble.mix(outputs, self.weights_, self._training_dim)
+        Z = self.strong_featurizer_.transform(X_rows)
+        pred = _head_predict(self.strong_heads_[self.best_], Z, 2)
+        return _as_output(pred[:, self.output_columns_[self.best_]], self._training_dim)
+
+    def predict_weak(self, X: ArrayLike) -> np.ndarray:
+        """Predict with the weak supervisor of :meth:`predict`'s strong model.
+
+        The best supervisor (``best_``), or with ``combine`` the mixture
+        ``sum_k w_k f_k(X)``. With :meth:`predict` it makes the search work
+        with :func:`~skwtsg.bound_scorer` and
+        :func:`~skwtsg.model_selection.diagnostic_intervals`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        supervisors = _check_supervisors(self.weak_supervisors).values()
+        X_rows = self._validate_rows(X, all(_is_passthrough(f) for f, _ in supervisors))
+        if self.combine is not None:
+            outputs = _ensemble.mixture_predictions(self, X_rows, weak=True)
+            return _ensemble.mix(outputs, self.weights_, self._training_dim)
+        featurizer, head = self.weak_models_[self.best_]
+        return _as_output(
+            _head_predict(head, featurizer.transform(X_rows), 2), self._training_dim
+        )
+
+    def _validate_rows(self, X: ArrayLike, numeric: bool) -> Any:
+        """``X`` checked against the fit, as the featurizers take it."""
         check_is_fitted(self)
-        passthrough = _is_passthrough(self.strong_featurizer)
         X_checked = validate_data(
             self,
             X,
             reset=False,
-            dtype="numeric" if passthrough else None,
+            dtype="numeric" if numeric else None,
             ensure_all_finite=True,
         )
-        X_rows = X if hasattr(X, "iloc") else X_checked
-        Z = self.strong_featurizer_.transform(X_rows)
-        pred = _head_predict(self.strong_heads_[self.best_], Z, 2)
-        return _as_output(pred[:, self.output_columns_[self.best_]], self._training_dim)
+        return X if hasattr(X, "iloc") else X_checked
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
