@@ -1,7 +1,7 @@
 """
-===========================================
+==============================================
 Mixing weak supervisors, weighted by the bound
-===========================================
+==============================================
 
 The paper (Charikar, Pabbaraju and Shiragur, *Quantifying the Gain in
 Weak-to-Strong Generalization*, NeurIPS 2024) ends on an open direction:

@@ -53,6 +53,17 @@ __all__ = [
 #: (the enumeration visits the 2**K - 1 faces of the simplex).
 MAX_EXACT_SUPERVISORS = 16
 
+#: The fitted attributes of a mixture (see :func:`fit_mixture`).
+MIXTURE_ATTRIBUTES = (
+    "weights_",
+    "mixture_forms_",
+    "qp_certificate_",
+    "mixture_report_",
+    "mixture_train_report_",
+    "mixture_diagnostic_rows_",
+    "mixture_intervals_",
+)
+
 #: Values of ``combine``.
 COMBINE_OPTIONS = ("bound", "uniform")
 

@@ -346,6 +346,8 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 warnings.warn(f"Weak supervisor {name!r}: {w.message}", w.category, 2)
         self.results_ = _results(self.reports_)
         self.best_ = str(self.results_["bound"].idxmin())
+        for attribute in _ensemble.MIXTURE_ATTRIBUTES:  # of an earlier fit
+            self.__dict__.pop(attribute, None)
         if self.combine is not None:
             mixture = _ensemble.fit_mixture(
                 self.combine,
@@ -421,7 +423,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         X_rows = self._validate_rows(X, _is_passthrough(self.strong_featurizer))
-        if self.combine is not None:
+        if hasattr(self, "weights_"):
             outputs = _ensemble.mixture_predictions(self, X_rows)
             return _ensemble.mix(outputs, self.weights_, self._training_dim)
         Z = self.strong_featurizer_.transform(X_rows)
@@ -447,7 +449,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         """
         supervisors = _check_supervisors(self.weak_supervisors).values()
         X_rows = self._validate_rows(X, all(_is_passthrough(f) for f, _ in supervisors))
-        if self.combine is not None:
+        if hasattr(self, "weights_"):
             outputs = _ensemble.mixture_predictions(self, X_rows, weak=True)
             return _ensemble.mix(outputs, self.weights_, self._training_dim)
         featurizer, head = self.weak_models_[self.best_]

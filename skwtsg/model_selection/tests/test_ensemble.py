@@ -162,15 +162,19 @@ def test_known_answer_matches_an_independent_qp_solution():
     np.testing.assert_allclose(search.predict(X[ev]), design[ev] @ direct, atol=1e-10)
 
 
-@pytest.mark.parametrize("head", [None, RidgeHead(alpha=50.0), "loo"])
-def test_mixture_is_the_search_of_the_mixed_supervisor(head):
+@pytest.mark.parametrize(
+    "head, weighted",
+    [(None, False), (RidgeHead(alpha=50.0), False), ("loo", False), (None, True)],
+)
+def test_mixture_is_the_search_of_the_mixed_supervisor(head, weighted):
     X, y, supervisors = _problem(n=1200, seed=1)
     if head == "loo":
         head = RidgeLOOHead(alphas=[30.0])
-    search = _search(supervisors, head=head).fit(X, y)
+    weights = np.random.RandomState(5).uniform(0.2, 3.0, len(y)) if weighted else None
+    search = _search(supervisors, head=head).fit(X, y, sample_weight=weights)
     mixed = FrozenEstimator(_Mixture(list(supervisors.values()), search.weights_))
     single = _search({"mix": mixed}, head=head, combine=None)
-    single.fit(X, y)  # frozen supervisors: the same roles
+    single.fit(X, y, sample_weight=weights)  # frozen supervisors: the same roles
     np.testing.assert_array_equal(single.roles_, search.roles_)
     for name in DIAGNOSTICS:
         assert search.mixture_report_[name] == pytest.approx(
@@ -250,6 +254,10 @@ def test_uniform_weights_and_no_combine():
     assert uniform.mixture_intervals_ is None
     plain = _search(supervisors, combine=None).fit(X, y)
     assert not hasattr(plain, "weights_")
+    # refitted without combine: no stale mixture, predict is the best's again
+    refit = uniform.set_params(combine=None).fit(X, y)
+    assert not hasattr(refit, "weights_") and not hasattr(refit, "mixture_report_")
+    np.testing.assert_allclose(refit.predict(X), plain.predict(X))
     best = supervisors[plain.best_]
     np.testing.assert_allclose(plain.predict_weak(X), best.predict(X))
 
