@@ -926,33 +926,52 @@ def _figure(part, records, tasks, out):
     rec = records[records["part"] == part]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     problems = list(dict.fromkeys(zip(rec["case"], rec["task"])))
+    groups = dict(zip(zip(rec["case"], rec["task"]), rec["group"]))
     colors = dict(zip(STRATEGIES, ("tab:gray", "tab:orange", "tab:blue", "tab:green")))
     width = 0.8 / len(STRATEGIES)
+    best = rec[rec["strategy"] == "best single"].set_index(["case", "task"])
+    best = best.loc[problems]
     for j, strategy in enumerate(STRATEGIES):
         r = rec[rec["strategy"] == strategy].set_index(["case", "task"]).loc[problems]
         x = np.arange(len(problems)) + (j - 1.5) * width
-        err = np.vstack(
-            [
-                r["strong_error"] - r["strong_error_low"],
-                r["strong_error_high"] - r["strong_error"],
-            ]
-        )
+        scale = best["strong_error"].to_numpy()
+        ratio = r["strong_error"].to_numpy() / scale
+        # the paired interval of the difference with the best single
+        low = 1 - r["improvement_high"].to_numpy() / scale
+        high = 1 - r["improvement_low"].to_numpy() / scale
         left.errorbar(
             x,
-            r["strong_error"],
-            yerr=err,
+            ratio,
+            yerr=np.vstack([ratio - low, high - ratio]),
             fmt="o",
             ms=4,
             color=colors[strategy],
             label=strategy,
         )
+        left.plot(
+            x,
+            r["strong_error_crossfit"].to_numpy()
+            / best["strong_error_crossfit"].to_numpy(),
+            "o",
+            ms=6,
+            mfc="none",
+            color=colors[strategy],
+        )
+    left.axhline(1.0, color="black", lw=0.8)
     left.set_xticks(np.arange(len(problems)))
+    labels = {
+        "molecules": [f"{groups[c, t]}\n{c}" for c, t in problems],
+        "essays": [f"{t}, split {c.rsplit(' ', 1)[-1]}" for c, t in problems],
+    }.get(part, [f"{c}\n{t}" for c, t in problems])
     left.set_xticklabels(
-        [f"{c}\n{t}" if len(problems) < 10 else f"{c} {t}" for c, t in problems],
-        rotation=0 if len(problems) < 5 else 90,
-        fontsize="x-small",
+        labels, rotation=0 if len(problems) < 5 else 90, fontsize="x-small"
     )
-    left.set(ylabel="strong error (eval rows, 95% CI)", title=f"{part}: strong error")
+    left.set(
+        ylabel="strong error / best single's",
+        title=f"{part}: strong error (dots: eval rows, paired 95% CI;\n"
+        "circles: cross-fitted)",
+    )
+    left.title.set_fontsize("medium")
     left.legend(fontsize="small", frameon=False)
     points = _task_points(tasks, part)
     if not len(points):
