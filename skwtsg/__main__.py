@@ -114,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if "lines" in result:  # an experiment that runs itself says what to print
+        print("\n".join(result["lines"]))
+        return 0
     print(
         "Per panel: mean over tasks on the fresh evaluation sample, and the line "
         "of gain on misfit over tasks"

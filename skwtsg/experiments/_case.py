@@ -210,6 +210,12 @@ class Experiment:
     n_jobs : int or None, default=None
         Processes fitting the weak featurizers of the cases that share their
         strong fit (see ``W2SCase.share_strong_fit``); ``None`` is 1.
+    run : callable or None, default=None
+        An experiment that is not one weak-to-strong fit per case and weak
+        model runs itself: ``run(out=..., quick=..., random_state=...,
+        verbose=..., **options)`` replaces
+        :func:`~skwtsg.experiments.run_experiment` and returns a dict with
+        ``summary``, ``files`` and ``lines`` (what the command line prints).
     """
 
     name: str
@@ -226,3 +232,4 @@ class Experiment:
     extra_figures: Callable[..., list] | None = None
     conclude: Callable[[Any], dict] | None = None
     n_jobs: int | None = None
+    run: Callable[..., dict] | None = None

@@ -10,6 +10,7 @@ import os
 
 from ._case import Experiment
 from ._classification import CLASSIFICATION
+from ._ensembles import ENSEMBLES
 from ._essays import ESSAYS
 from ._molecules import MOLECULES
 from ._runner import run_experiment
@@ -23,6 +24,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     "molecules": MOLECULES,
     "essays": ESSAYS,
     "classification": CLASSIFICATION,
+    "ensembles": ENSEMBLES,
 }
 
 
@@ -39,7 +41,7 @@ def reproduce(
 
     Parameters
     ----------
-    name : {"synthetic", "molecules", "essays", "classification"}, \
+    name : {"synthetic", "molecules", "essays", "classification", "ensembles"}, \
             default="synthetic"
         A key of :data:`EXPERIMENTS`.
     out : str or path-like, default=None
@@ -57,7 +59,8 @@ def reproduce(
     Returns
     -------
     result : dict
-        See :func:`skwtsg.experiments.run_experiment`.
+        See :func:`skwtsg.experiments.run_experiment` (or the experiment's
+        own ``run``).
 
     Examples
     --------
@@ -65,14 +68,19 @@ def reproduce(
     >>> reproduce("nope")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown experiment 'nope'; choose from ['classification', 'essays', ...]
+    ValueError: Unknown experiment 'nope'; choose from ['classification', ...]
     """
     if name not in EXPERIMENTS:
         raise ValueError(
             f"Unknown experiment {name!r}; choose from {sorted(EXPERIMENTS)}"
         )
+    experiment = EXPERIMENTS[name]
+    if experiment.run is not None:
+        return experiment.run(
+            out=out, quick=quick, random_state=random_state, verbose=verbose, **options
+        )
     return run_experiment(
-        EXPERIMENTS[name],
+        experiment,
         out=out,
         quick=quick,
         random_state=random_state,

@@ -45,6 +45,7 @@ from ..heads import (
     check_head_convexity,
 )
 from ..metrics import paired_bound_differences
+from . import _ensemble
 
 __all__ = ["WeakSupervisorSearch"]
 
@@ -63,6 +64,14 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     roles (to rounding), for the cost of one strong fit. The supervisor with
     the smallest bound ``weak error - misfit`` (Theorem 1) is kept:
     :meth:`predict` uses the strong model trained on its labels.
+
+    With ``combine``, the supervisors are also mixed into one: the weak
+    supervisor ``sum_k w_k f_k`` (``w`` on the simplex), whose strong model,
+    for a head linear in its labels, is ``sum_k w_k s_k`` with ``s_k`` the
+    strong model trained on supervisor ``k``'s labels. ``combine="bound"``
+    chooses the ``w`` with the smallest bound, exactly (a quadratic
+    programme over the simplex, see :ref:`ensembles`), and
+    :meth:`predict` then uses the mixture's strong model.
 
     Read more in the :ref:`User Guide <selection>`.
 
@@ -92,12 +101,22 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         featurizer and head) no row is given to a weak model: every labeled
         row not held out is a strong row.
     random_state : int, RandomState instance or None, default=None
-        Controls the random division of rows between roles and the
-        bootstrap of the intervals.
+        Controls the random division of rows between roles and seeds the
+        bootstraps of the intervals.
+    combine : {"bound", "uniform"} or None, default=None
+        Mix the supervisors into one: ``"bound"`` with the weights that
+        minimise the mixture's bound ``weak_error(w) - misfit(w)`` over the
+        simplex, ``"uniform"`` with equal weights; ``None`` does not mix.
+        One set of weights per output of a 2-D ``y``. Needs a ``head`` whose
+        fit is linear in its labels: :class:`~skwtsg.heads.LeastSquaresHead`,
+        :class:`~skwtsg.heads.RidgeHead`, or :class:`~skwtsg.heads.RidgeLOOHead`
+        with a single alpha; ``"bound"`` takes at most 16 supervisors.
     confidence_level : float or None, default=0.95
-        Of the paired intervals of each supervisor's bound minus the pick's
-        (:func:`~skwtsg.metrics.paired_bound_differences`, over the
-        evaluation rows); ``None``: no interval.
+        The level of the bootstrap intervals over the evaluation rows: each
+        supervisor's bound minus the pick's, resampled in pairs
+        (:func:`~skwtsg.metrics.paired_bound_differences`), and with
+        ``combine`` the mixture's diagnostics (``mixture_intervals_``);
+        ``None`` computes none.
     n_resamples : int, default=9999
         Bootstrap resamples of those intervals.
 
@@ -135,6 +154,27 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         supervisor.
     roles_ : ndarray of str of shape (n_samples,)
         The role of every training row.
+    weights_ : ndarray of shape (n_supervisors,) or (n_outputs, n_supervisors)
+        With ``combine``: the mixture's weights, in the order of
+        ``weak_supervisors`` (one row per output of a 2-D ``y``).
+    mixture_report_ : dict
+        With ``combine``: the mixture's diagnostics (the keys of a
+        ``reports_`` entry), measured on the rows of ``diagnostic_rows_``.
+    mixture_train_report_ : dict
+        With ``combine``: the same on the strong head's training rows.
+    mixture_intervals_ : dict or None
+        With ``combine``, ``confidence_level`` and eval rows: a bootstrap
+        interval over the eval rows, ``(low, high)``, of each diagnostic of
+        the mixture, keyed ``"<name>_ci"``; otherwise None.
+    mixture_forms_ : dict of str to ndarray
+        With ``combine``: for each diagnostic, the matrix ``G`` of shape
+        (n_supervisors, n_supervisors) (one per output of a 2-D ``y``)
+        such that the mixture with weights ``w`` has that diagnostic
+        ``w @ G @ w``.
+    qp_certificate_ : dict or None
+        With ``combine="bound"``: the quadratic programme's certificate
+        (``value``, ``kkt_residual``, ``vertex_gap``, ``convex``,
+        ``n_faces``, ``method``; see :ref:`ensembles`); None otherwise.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -166,6 +206,9 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
      'bound_difference', 'difference_low', 'difference_high', 'verdict']
     >>> search.results_.loc["tree", "verdict"]
     'indistinguishable at 95%'
+    >>> mixed = search.set_params(combine="bound").fit(X, y)
+    >>> bool(mixed.mixture_report_["bound"] <= mixed.results_["bound"].min())
+    True
     """
 
     _parameter_constraints: dict = {
@@ -178,6 +221,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         "eval_size": list(EVAL_SIZE_CONSTRAINTS),
         "strong_size": list(STRONG_SIZE_CONSTRAINTS),
         "random_state": ["random_state"],
+        "combine": [StrOptions(set(_ensemble.COMBINE_OPTIONS)), None],
         "confidence_level": [Interval(Real, 0, 1, closed="neither"), None],
         "n_resamples": [Interval(Integral, 1, None, closed="left")],
     }
@@ -191,6 +235,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         eval_size: float | int = 0.2,
         strong_size: float | int | str = 0.5,
         random_state: int | np.random.RandomState | None = None,
+        combine: str | None = None,
         confidence_level: float | None = 0.95,
         n_resamples: int = 9999,
     ) -> None:
@@ -200,6 +245,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         self.eval_size = eval_size
         self.strong_size = strong_size
         self.random_state = random_state
+        self.combine = combine
         self.confidence_level = confidence_level
         self.n_resamples = n_resamples
 
@@ -228,8 +274,14 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         """
         supervisors = _check_supervisors(self.weak_supervisors)
         data = self._validate_fit_data(X, y, sample_weight, roles, supervisors)
-        task = _RegressionTask(data)
+        # (Any: _RegressionTask.loss_names is a tuple of three str, the Task
+        # protocol's a tuple[str, ...], which mypy takes as incompatible)
+        task: Any = _RegressionTask(data)
         head = LeastSquaresHead() if self.head is None else self.head
+        if self.combine is not None:
+            _ensemble.check_combinable_head(head)
+            if self.combine == "bound":
+                _ensemble.check_n_supervisors(len(supervisors))
         sides = {
             name: _memory.fit_weak(
                 task, data, weak_featurizer=featurizer, weak_head=weak_head
@@ -272,10 +324,10 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             return _as_output(outputs[key][:, self.output_columns_[name]], task.ndim)
 
         self.reports_, self.train_reports_, self.weak_models_ = {}, {}, {}
-        on_eval: dict[str, tuple[Any, Any]] = {}
+        strong_outputs = []
         for name, side in sides.items():
             strong = output(name, Z_strong), output(name, Z_eval)
-            on_eval[name] = (side.on_eval, strong[1])
+            strong_outputs.append(strong)
             record = _memory.diagnostics(task, data, side, strong)
             values, self.diagnostic_rows_, self.train_reports_[name] = record.select(
                 reuse=split.reuse
@@ -306,8 +358,8 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         if self.confidence_level is not None and len(split.eval_rows) > 1:
             pairs = paired_bound_differences(
                 data.y[split.eval_rows],
-                {k: v[0] for k, v in on_eval.items()},
-                {k: v[1] for k, v in on_eval.items()},
+                {k: side.on_eval for k, side in sides.items()},
+                {k: out[1] for k, out in zip(sides, strong_outputs)},
                 reference=self.best_,
                 sample_weight=data.weights(split.eval_rows),
                 confidence_level=self.confidence_level,
@@ -316,6 +368,20 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             )
             self.results_ = self.results_.join(pairs.drop(columns="bound"))
             self.results_.attrs.update(pairs.attrs)
+        for attribute in _ensemble.MIXTURE_ATTRIBUTES:  # of an earlier fit
+            self.__dict__.pop(attribute, None)
+        if self.combine is not None:
+            mixture = _ensemble.fit_mixture(
+                self.combine,
+                task,
+                data,
+                list(sides.values()),
+                strong_outputs,
+                confidence_level=self.confidence_level,
+                random_state=self.random_state,
+            )
+            for attribute, value in mixture.items():
+                setattr(self, attribute, value)
         return self
 
     def _validate_fit_data(self, X, y, sample_weight, roles, supervisors):
@@ -338,42 +404,56 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     def predict(self, X: ArrayLike, supervisor: str | None = None) -> np.ndarray:
         """Predict with the strong model trained on a supervisor's labels.
 
+        By default the chosen one: with ``combine`` the mixture's strong
+        model ``sum_k w_k s_k(X)``, otherwise the best supervisor's
+        (``best_``).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Inputs.
         supervisor : str, default=None
             The weak supervisor whose labels trained the strong model;
-            ``None`` means ``best_``.
+            ``None``: the chosen one.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
+        X_rows = self._check_X(X)
+        if supervisor is None and hasattr(self, "weights_"):
+            outputs = _ensemble.mixture_predictions(self, X_rows)
+            return _ensemble.mix(outputs, self.weights_, self._training_dim)
         name = self._supervisor(supervisor)
-        Z = self.strong_featurizer_.transform(self._check_X(X))
+        Z = self.strong_featurizer_.transform(X_rows)
         pred = _head_predict(self.strong_heads_[name], Z, 2)
         return _as_output(pred[:, self.output_columns_[name]], self._training_dim)
 
     def predict_weak(self, X: ArrayLike, supervisor: str | None = None) -> np.ndarray:
         """Predict with a weak supervisor.
 
+        By default the one of :meth:`predict`: with ``combine`` the mixture
+        ``sum_k w_k f_k(X)``, otherwise ``best_``. With :meth:`predict` it
+        makes the search work with :func:`~skwtsg.bound_scorer` and
+        :func:`~skwtsg.model_selection.diagnostic_intervals`.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Inputs.
         supervisor : str, default=None
-            The weak supervisor; ``None`` means ``best_``.
+            The weak supervisor; ``None``: the chosen one.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        name = self._supervisor(supervisor)
-        featurizer, head = self.weak_models_[name]
-        return _head_predict(
-            head, featurizer.transform(self._check_X(X)), self._training_dim
-        )
+        X_rows = self._check_X(X)
+        if supervisor is None and hasattr(self, "weights_"):
+            outputs = _ensemble.mixture_predictions(self, X_rows, weak=True)
+            return _ensemble.mix(outputs, self.weights_, self._training_dim)
+        featurizer, head = self.weak_models_[self._supervisor(supervisor)]
+        return _head_predict(head, featurizer.transform(X_rows), self._training_dim)
 
     def _supervisor(self, supervisor: str | None) -> str:
         check_is_fitted(self)
