@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
@@ -29,6 +29,8 @@ from ._backends._common import (
     _FitData,
     _is_passthrough,
     _num_rows,
+    _numeric_rows_hint,
+    check_weights,
 )
 from ._roles import assign_roles
 
@@ -141,11 +143,7 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        weights = None
-        if sample_weight is not None:
-            weights = _check_sample_weight(
-                sample_weight, X_checked, ensure_non_negative=True
-            )
+        weights = check_weights(sample_weight, X_checked.shape[0])
         y_arr, labeled = self._check_targets(y, X_checked.shape[0], weights)
         split = assign_roles(
             labeled,
@@ -177,19 +175,13 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
 
     # ----------------------------------------------------------- inputs
     def _validate_X(self, X: ArrayLike, reset: bool) -> Any:
+        # the checks of ``check_rows`` (the Dask path's, per block), which
+        # also record the number and names of the columns
         dtype = self._x_dtype()
-        try:
+        with _numeric_rows_hint(dtype):
             return validate_data(
                 self, X, reset=reset, dtype=dtype, ensure_all_finite=True
             )
-        except ValueError as exc:
-            if dtype == "numeric" and "could not convert" in str(exc):
-                raise ValueError(
-                    f"X must be numeric when both featurizers are 'passthrough' "
-                    f"({exc}); encode such columns in a featurizer (e.g. a "
-                    "ColumnTransformer with a OneHotEncoder)."
-                ) from exc
-            raise
 
     def _x_dtype(self) -> str | None:
         passthrough = _is_passthrough(self.weak_featurizer) and _is_passthrough(

@@ -273,6 +273,8 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
             eval_size=self.eval_size,
             strong_size=self.strong_size,
             random_state=self.random_state,
+            x_dtype=self._x_dtype(),
+            estimator=type(self).__name__,
         )
         self._training_dim = result.diagnostics.ndim
         return result
