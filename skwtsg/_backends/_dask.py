@@ -390,7 +390,7 @@ def _merge_records(a: _Record, b: _Record) -> _Record:
 
 #: The order of the classes inside a block's joint matrix: those that keep
 #: every entry first, the second share (weak group and y only) last.
-_CLASS_RANK = np.empty(4, dtype=np.intp)
+_CLASS_RANK = np.empty(4, dtype=np.int8)  # int8 keys: a radix sort
 _CLASS_RANK[[HELD, FIRST, UNLABELED, SECOND]] = np.arange(4)
 
 
@@ -487,9 +487,8 @@ def _block_pass(index, Xb, yb, wb, start, spec: _PassSpec) -> _Record:
     for c in (HELD, FIRST, UNLABELED, SECOND):
         k = spec.class_width(c)
         rows = slice(row, row + counts[c])
-        view = A[rows, :k]
-        view -= spec.shift[:k]
-        moments[c] = block_moments(view, None if w_sorted is None else w_sorted[rows])
+        weights = None if w_sorted is None else w_sorted[rows]
+        moments[c] = block_moments(A[rows, :k], weights, spec.shift[:k])
         row += counts[c]
     if not all(mo.is_finite() for mo in moments.values()):
         _non_finite(spec, Xb, order, counts)
@@ -591,6 +590,9 @@ def fit(
     ndim, m = _target_shape(y)
     y_blocks, blocks, y_length = _aligned(y, blocks, "y")
     w_blocks, blocks, w_length = _aligned(sample_weight, blocks, "sample_weight")
+    if np.ndim(sample_weight) > 1 and blocks.known:
+        # refused as in memory, with the number of rows of all blocks
+        check_weights(np.zeros((1,) * np.ndim(sample_weight)), sum(blocks.sizes))
     names = None
     if blocks.columns is not None and all(isinstance(c, str) for c in blocks.columns):
         names = np.asarray(blocks.columns, dtype=object)

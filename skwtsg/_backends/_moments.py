@@ -47,8 +47,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import linalg
+from scipy.linalg import blas
 
-from ..heads._stats import LeastSquaresStatistics, _cholesky_qr2, _triangular
+from ..heads._stats import _CHOLQR_MAX_COND, LeastSquaresStatistics, _triangular
 
 __all__ = [
     "Affine",
@@ -107,26 +109,50 @@ _MIN_ROWS_PER_COLUMN = 4
 
 
 def _factor_rows(A: np.ndarray) -> np.ndarray:
-    """The ``R`` factor of the rows ``A``: Cholesky-QR2, else Householder QR.
+    """The ``R`` factor of the rows ``A`` (overwritten): Cholesky-QR2, else QR.
 
-    Cholesky-QR2 (:func:`skwtsg.heads._stats._cholesky_qr2`) costs three
-    Gram-matrix products; it refuses badly conditioned or rank-deficient
-    blocks, which Householder QR factors instead.
+    Cholesky-QR2 as :func:`skwtsg.heads._stats._cholesky_qr2` computes it
+    (``R₁`` from the column-scaled Gram matrix, ``Q = A R₁⁻¹``, ``R₂`` from
+    ``QᵀQ``, ``R = R₂ R₁``: three BLAS-3 products, as accurate as
+    Householder QR when ``R₁`` is well conditioned), with ``Q`` formed in
+    place of ``A``: no copy of the block. A badly conditioned or rank-
+    deficient block (e.g. weak features in the span of the strong ones) is
+    factored by Householder QR.
     """
     n, width = A.shape
     if width and n >= _MIN_ROWS_PER_COLUMN * width:
-        R = _cholesky_qr2(A, n)
-        if R is not None:
-            return R
+        gram = A.T @ A
+        norms = np.sqrt(np.diag(gram))
+        if np.all(norms > 0) and np.all(np.isfinite(norms)):
+            try:
+                r1 = linalg.cholesky(
+                    gram / np.outer(norms, norms), lower=False, check_finite=False
+                )
+                sv = linalg.svdvals(r1, check_finite=False)
+                well = sv[-1] > 0 and sv[0] / sv[-1] <= _CHOLQR_MAX_COND
+            except linalg.LinAlgError:
+                well = False
+            if well:
+                r1 = r1 * norms
+                # Qᵀ = R₁⁻ᵀ Aᵀ, over Aᵀ (Fortran-ordered when A is a C-ordered
+                # block, so BLAS writes in place)
+                qt = blas.dtrsm(1.0, r1, A.T, side=0, trans_a=1, overwrite_b=1)
+                try:
+                    r2 = linalg.cholesky(qt @ qt.T, lower=False, check_finite=False)
+                except linalg.LinAlgError:  # A is Q R₁ now: factor Q instead
+                    return _triangular(qt.T, width) @ r1
+                return np.asarray(r2 @ r1)
     return _triangular(A, width)
 
 
-def block_moments(A: np.ndarray, sample_weight: np.ndarray | None) -> Moments:
-    """The moments of the rows of ``A`` (already minus the reference row).
+def block_moments(
+    A: np.ndarray, sample_weight: np.ndarray | None, shift: np.ndarray
+) -> Moments:
+    """The moments of the rows of ``A``, about the reference row ``shift``.
 
-    ``A`` is overwritten (centred and weighted in place). A NaN or an
-    infinity gives non-finite moments (:meth:`Moments.is_finite`), also on
-    rows of zero weight.
+    ``A`` is overwritten (centred and weighted in place, one pass over it
+    for the mean, one to centre it). A NaN or an infinity gives non-finite
+    moments (:meth:`Moments.is_finite`), also on rows of zero weight.
     """
     n, width = A.shape
     w = sample_weight
@@ -140,7 +166,7 @@ def block_moments(A: np.ndarray, sample_weight: np.ndarray | None) -> Moments:
         # NaN times a zero weight stays NaN here (BLAS may skip zero
         # multipliers in ``w @ A``, not NaN entries): the factor shows it
         A *= np.sqrt(w)[:, None]
-    return Moments(n, total, mean, _factor_rows(A))
+    return Moments(n, total, mean - shift, _factor_rows(A))
 
 
 def merge_moments(a: Moments, b: Moments) -> Moments:
