@@ -34,7 +34,7 @@ __all__ = ["WeakToStrongRegressor", "ROLES"]
 class _RegressionTask:
     """Weak labels are the weak model's values; losses are squared errors."""
 
-    loss_names = ("weak_error", "strong_error", "misfit")
+    loss_names: tuple[str, ...] = ("weak_error", "strong_error", "misfit")
 
     def __init__(self, data: _FitData) -> None:
         self.data = data

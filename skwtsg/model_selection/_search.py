@@ -244,7 +244,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             self.output_columns_ = dict.fromkeys(sides, slice(None))
         check_head_convexity(next(iter(self.strong_heads_.values())))
 
-        outputs: dict[int, Any] = {}  # one prediction per distinct head
+        outputs: dict[tuple[int, int], Any] = {}  # one prediction per head
 
         def output(name: str, Z: Any) -> Any:
             if Z is None:
