@@ -201,7 +201,12 @@ def _mismatch(name: str, n: Any, m: Any) -> ValueError:
     )
 
 
-def _rows_of(v: Any, start: int, size: int) -> Any:
+def _rows_of(v: Any, start: int, size: int, name: str = "") -> Any:
+    if start + size > len(v):  # found while counting the rows of X
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: X has "
+            f"more rows than {name} ({len(v)})."
+        )
     return v[start : start + size]
 
 
@@ -241,7 +246,7 @@ def _aligned(v: Any, blocks: _Blocks, name: str) -> tuple[list, _Blocks, int | N
         whole = dask.delayed(v)
         rows = dask.delayed(_rows_of, pure=True)
         return (
-            [rows(whole, a, n) for a, n in zip(blocks.starts, blocks.sizes)],
+            [rows(whole, a, n, name) for a, n in zip(blocks.starts, blocks.sizes)],
             blocks,
             v.shape[0],
         )

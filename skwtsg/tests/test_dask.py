@@ -510,3 +510,22 @@ def test_what_memory_accepts_dask_accepts(client):
             roles=_hash_roles(_Y, WeakToStrongRegressor(), 0),
         )
         _assert_same_fit(lazy, mem)
+
+
+def test_dask_array_with_unknown_chunks(client):
+    """Chunk sizes unknown (after a filter): counted in the pass, same fit."""
+    X, y, w, weak, strong = _strong_data(seed=7)
+    keep = da.from_array(np.ones(len(y), dtype=bool), chunks=600)
+    Xd, yd = da.from_array(X, chunks=(600, -1)), da.from_array(y, chunks=600)
+    assert np.isnan(Xd[keep].chunks[0][0])
+    mem = WeakToStrongRegressor(weak, strong).fit(
+        X, y, sample_weight=w, roles=_hash_roles(y, WeakToStrongRegressor(), 3)
+    )
+    for target in (yd[keep], y):
+        lazy = WeakToStrongRegressor(weak, strong, random_state=3).fit(
+            Xd[keep], target, sample_weight=w
+        )
+        _assert_same_fit(lazy, mem)
+        assert lazy.score(Xd[keep], yd[keep]) == pytest.approx(mem.score(X, y))
+    with pytest.raises(ValueError, match="X has more rows than y"):
+        WeakToStrongRegressor(weak, strong).fit(Xd[keep], y[:-5])
