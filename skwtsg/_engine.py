@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
 from sklearn_compat.utils.validation import validate_data
 
@@ -31,6 +31,8 @@ from ._backends._common import (
     _is_fixed_weak_model,
     _is_passthrough,
     _num_rows,
+    _numeric_rows_hint,
+    check_weights,
 )
 from ._roles import EVAL_SIZE_CONSTRAINTS, STRONG_SIZE_CONSTRAINTS, assign_roles
 from ._utils._docstrings import fill_doc
@@ -216,18 +218,10 @@ def check_X(estimator: Any, X: ArrayLike, *, numeric: bool, reset: bool) -> Any:
     DataFrame is passed on as it is, once checked.
     """
     dtype = "numeric" if numeric else None
-    try:
+    with _numeric_rows_hint(dtype):
         X_checked = validate_data(
             estimator, X, reset=reset, dtype=dtype, ensure_all_finite=True
         )
-    except ValueError as exc:
-        if numeric and "could not convert" in str(exc):
-            raise ValueError(
-                f"X must be numeric when the featurizers are 'passthrough' "
-                f"({exc}); encode such columns in a featurizer (e.g. a "
-                "ColumnTransformer with a OneHotEncoder)."
-            ) from exc
-        raise
     return X if hasattr(X, "iloc") else X_checked
 
 
@@ -247,9 +241,4 @@ def check_fit_inputs(
             "y is None."
         )
     n_samples = _num_rows(X_rows)
-    weights = None
-    if sample_weight is not None:
-        weights = _check_sample_weight(
-            sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
-        )
-    return X_rows, n_samples, weights
+    return X_rows, n_samples, check_weights(sample_weight, n_samples)

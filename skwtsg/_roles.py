@@ -34,6 +34,8 @@ __all__ = [
     "RoleAssignment",
     "assign_roles",
     "hash_role_codes",
+    "hash_row_classes",
+    "roles_of_classes",
 ]
 
 #: Row roles accepted by ``fit(..., roles=...)``; a role's integer code is its
@@ -325,19 +327,79 @@ def hash_role_codes(
     >>> bool(np.array_equal(codes[3:], part))
     True
     """
+    classes = hash_row_classes(
+        index, labeled, eval_size=eval_size, strong_size=strong_size, seed=seed
+    )
+    return roles_of_classes(any_unlabeled, strong_size)[classes]
+
+
+#: The classes of rows of :func:`hash_row_classes`: held out (``"eval"``),
+#: the labeled rows the strong model takes when every row is labeled (all
+#: the others with ``strong_size="reuse"``), the other labeled rows, and the
+#: unlabeled rows.
+HELD, FIRST, SECOND, UNLABELED = range(4)
+
+
+def hash_row_classes(
+    index: ArrayLike,
+    labeled: ArrayLike,
+    *,
+    eval_size: float | int = 0.2,
+    strong_size: float | str = 0.5,
+    seed: int,
+) -> NDArray[np.int8]:
+    """The class of each row, from which its role follows once all rows are read.
+
+    A row's role (:func:`hash_role_codes`) depends on whether *any* row of
+    the whole data set is unlabeled; its class does not, so a single pass
+    over the rows can keep the classes apart and decide the roles at the end
+    (:func:`roles_of_classes`).
+
+    Parameters
+    ----------
+    index, labeled, eval_size, strong_size, seed
+        As for :func:`hash_role_codes`.
+
+    Returns
+    -------
+    classes : ndarray of int8 of shape (n_rows,)
+        :data:`HELD`, :data:`FIRST`, :data:`SECOND` or :data:`UNLABELED`.
+    """
     check_hash_sizes(eval_size, strong_size)
     labeled = np.asarray(labeled, dtype=bool)
     u = _row_uniforms(np.asarray(index), seed)
     eval_frac = float(eval_size)
-    codes = np.full(labeled.shape[0], STRONG, dtype=np.int8)
+    classes = np.full(labeled.shape[0], UNLABELED, dtype=np.int8)
     held = labeled & (u < eval_frac)
     rest = labeled & ~held
-    codes[held] = EVAL
-    if any_unlabeled:
-        codes[rest] = WEAK
-    elif strong_size == "reuse":
-        codes[rest] = BOTH
+    classes[held] = HELD
+    if strong_size == "reuse":
+        classes[rest] = FIRST
     else:
         v = (u - eval_frac) / (1.0 - eval_frac)
-        codes[rest] = np.where(v[rest] < float(strong_size), STRONG, WEAK)
-    return codes
+        classes[rest] = np.where(v[rest] < float(strong_size), FIRST, SECOND)
+    return classes
+
+
+def roles_of_classes(any_unlabeled: bool, strong_size: float | str) -> NDArray[np.int8]:
+    """The role code of each class of :func:`hash_row_classes` (index by class).
+
+    Parameters
+    ----------
+    any_unlabeled : bool
+        Whether any row of the whole data set is unlabeled: the labeled rows
+        that are not held out then train the weak model, the unlabeled ones
+        the strong model.
+    strong_size : float or "reuse"
+        ``"reuse"``: when every row is labeled, the rows not held out train
+        both models.
+
+    Returns
+    -------
+    roles : ndarray of int8 of shape (4,)
+    """
+    if any_unlabeled:
+        first = second = WEAK
+    else:
+        first, second = (BOTH, BOTH) if strong_size == "reuse" else (STRONG, WEAK)
+    return np.array([EVAL, first, second, STRONG], dtype=np.int8)

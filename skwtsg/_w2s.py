@@ -271,6 +271,8 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
             eval_size=self.eval_size,
             strong_size=self.strong_size,
             random_state=self.random_state,
+            x_dtype="numeric" if self._numeric_X() else None,
+            estimator=type(self).__name__,
         )
         self._training_dim = result.diagnostics.ndim
         return result

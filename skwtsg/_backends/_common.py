@@ -10,8 +10,9 @@ labels, a negative bound).
 
 from __future__ import annotations
 
+import inspect
 import warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,12 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import assert_all_finite, get_tags
-from sklearn.utils.validation import check_array, check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    has_fit_parameter,
+)
 
 from .._roles import RoleAssignment
 from .._utils._validation import take_rows
@@ -134,6 +140,80 @@ class _FitData:
         return not len(self.split.eval_rows) and not self.strong_labeled
 
 
+# ------------------------------------------------------------ validation
+# One set of checks for both backends: the in-memory fit applies them to all
+# rows at once, the Dask fit to each block, so that a bad input raises the
+# same error (type and message) on either path.
+
+#: ``_check_sample_weight`` refuses all-zero weights itself (scikit-learn
+#: >= 1.6); a block of zero weights is fine, so the Dask path asks it not to
+#: and checks the total once every block is read.
+_ALLOW_ZERO = (
+    {"allow_all_zero_weights": True}
+    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+    else {}
+)
+
+
+def check_weights(
+    sample_weight: Any, n_rows: int, *, block: bool = False
+) -> np.ndarray | None:
+    """``sample_weight`` as ``fit`` accepts it: real, finite, non-negative.
+
+    ``None`` stays ``None`` (unit weights). With ``block=True`` (some rows
+    of a larger set) all-zero weights are accepted: call
+    :func:`check_weight_total` on the total of every block.
+    """
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(
+        sample_weight,
+        np.empty((n_rows, 0)),
+        dtype=np.float64,
+        ensure_non_negative=True,
+        **(_ALLOW_ZERO if block else {}),
+    )
+
+
+def check_weight_total(total: float) -> None:
+    """Refuse weights that are zero on every row, as :func:`check_weights` does."""
+    if not total > 0:
+        # scikit-learn's own error and message, as in memory
+        _check_sample_weight(np.zeros(1), np.empty((1, 0)))
+
+
+@contextmanager
+def _numeric_rows_hint(dtype: Any):
+    """Say how to encode non-numeric columns when ``X`` must be numeric."""
+    try:
+        yield
+    except ValueError as exc:
+        if dtype == "numeric" and "could not convert" in str(exc):
+            raise ValueError(
+                f"X must be numeric when the featurizers are 'passthrough' "
+                f"({exc}); encode such columns in a featurizer (e.g. a "
+                "ColumnTransformer with a OneHotEncoder)."
+            ) from exc
+        raise
+
+
+def check_rows(X: Any, *, dtype: Any, estimator: Any) -> Any:
+    """Some rows of ``X`` checked as ``fit`` checks all of them (finite values).
+
+    The checks of the in-memory ``validate_data`` call (which also records
+    the number and names of the columns), for one block of rows.
+    """
+    with _numeric_rows_hint(dtype):
+        return check_array(
+            X,
+            dtype=dtype,
+            ensure_all_finite=True,
+            ensure_min_samples=0,
+            input_name="X",
+            estimator=estimator,
+        )
+
+
 #: The strong model copies its weak labels when its misfit on its own training
 #: rows is at most this fraction of their variance: an exact copy leaves only
 #: rounding (about 1e-30 of it), a real misfit is many orders larger.
@@ -192,6 +272,15 @@ def _warn_if_underdetermined(head: Any, Z: Any, name: str, side: str) -> bool:
             stacklevel=3,
         )
     return False
+
+
+def _weighted_variance(values: Any, sample_weight: np.ndarray | None) -> np.ndarray:
+    """Weighted variance per column (unweighted without weights or weight)."""
+    values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+    if sample_weight is None or not sample_weight.sum():
+        return np.var(values, axis=0)
+    mean = np.average(values, axis=0, weights=sample_weight)
+    return np.average((values - mean) ** 2, axis=0, weights=sample_weight)
 
 
 def _copy_moments(
@@ -503,8 +592,8 @@ class FitResult:
     copy_moments : tuple of ndarray or None
         The weak labels' weighted variance and the misfit on the strong rows.
     label_variance : ndarray
-        The variance of the weak labels on the rows of the misfit, the scale
-        of "negative beyond rounding" for the bound.
+        The weighted variance of the weak labels on the rows of the misfit,
+        the scale of "negative beyond rounding" for the bound.
     n_features_in : int or None
         Columns of ``X`` (the Dask backend; in memory, validation sets it).
     feature_names_in : ndarray or None

@@ -1,39 +1,56 @@
 """The Dask backend of :class:`~skwtsg.WeakToStrongRegressor` (``skwtsg[dask]``).
 
-When ``X`` is a Dask array or DataFrame, ``fit`` never gathers the rows: the
-(fixed) featurizers run block by block on the workers, each block yields the
-heads' sufficient statistics (:class:`~skwtsg.heads.LeastSquaresStatistics`),
-which Dask merges in a tree, and the heads are solved from the merged
-statistics on the client (``fit_from_statistics``). The diagnostics are
-sums per block, added in a tree. Nothing larger than ``O(d² + one block)``
-is held by one process.
+When ``X`` is a Dask array or DataFrame, ``fit`` reads every row once and
+never gathers them. The (fixed) featurizers run block by block on the
+workers; of each block's rows, class by class (see below), a task keeps the
+joint weighted moments of ``[weak features, y, strong features]``
+(:mod:`._moments`); Dask merges them in a tree, and the client solves the
+weak head from the weak rows' moments, the strong head from the strong
+rows' moments and the weak head's coefficients (the weak labels are a linear
+map of the weak features), and derives every diagnostic from the same
+moments. Nothing larger than ``O(width² + one block)`` is held by one
+process, and no second pass reads ``X``.
+
+A frozen weak head (a fitted model used as it is, e.g. a tree) need not be
+linear: its predictions are made in the same pass, block by block, and their
+moments with the strong features kept instead of the weak features'
+(likewise for a frozen strong head).
 
 Rows get their roles from a hash of their global index and ``random_state``
 (:func:`skwtsg._roles.hash_role_codes`), so the roles, and hence the fit, do
-not depend on how the rows are partitioned.
+not depend on how the rows are partitioned. A row's role also depends on
+whether any row of the whole data set is unlabeled, which is known only
+after the pass: the pass keeps the rows' *classes* apart
+(:func:`skwtsg._roles.hash_row_classes`: held out, first and second share
+of the labeled rows, unlabeled) and the roles are decided at the end.
 
 Dask is imported only here, and only when a Dask collection is passed.
 """
 
 from __future__ import annotations
 
-from numbers import Integral
+import operator
+from dataclasses import dataclass, replace
+from numbers import Integral, Number
+from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import check_random_state
 
-from .._diagnostics import Diagnostics
+from .._diagnostics import ROW_SETS, Diagnostics
 from .._roles import (
-    BOTH,
-    EVAL,
+    FIRST,
+    HELD,
     ROLES,
-    STRONG,
-    WEAK,
+    SECOND,
+    UNLABELED,
     check_hash_sizes,
     hash_role_codes,
+    hash_row_classes,
 )
 from .._utils._validation import check_partially_labeled_y
 from ..heads import (
@@ -43,7 +60,6 @@ from ..heads import (
     get_head_tags,
     merge_statistics,
 )
-from ..metrics._losses import squared_losses
 from . import is_dask_collection
 from ._common import (
     FitResult,
@@ -52,80 +68,227 @@ from ._common import (
     _make_featurizer,
     _num_rows,
     _warn_if_underdetermined,
+    check_rows,
+    check_weight_total,
+    check_weights,
+)
+from ._moments import (
+    Affine,
+    Moments,
+    block_moments,
+    centred_sum_of_squares,
+    head_statistics,
+    merge_moments,
+    sum_of_squares,
 )
 
 __all__ = ["diagnostic_intervals", "fit", "predict", "r2_score"]
 
 
 # ----------------------------------------------------------------- blocks
-def _row_blocks(X):
-    """``(blocks, lengths, n_columns, columns)`` of a Dask array or DataFrame.
+@dataclass(frozen=True)
+class _Blocks:
+    """The row blocks of a Dask collection and what is known of their sizes.
 
-    ``blocks`` are Delayed row blocks (NumPy arrays or pandas DataFrames).
+    Attributes
+    ----------
+    parts : list of Delayed
+        The blocks (NumPy arrays or pandas DataFrames).
+    sizes, starts : list of int or of Delayed
+        Rows of each block and the global index of its first row: ints when
+        the collection knows its chunk sizes (a Dask array's chunks, the
+        Parquet metadata of a DataFrame), else computed in the same graph as
+        the blocks themselves (each block is still read once).
+    n_columns : int
+    columns : list or None
+        The DataFrame's column labels.
     """
+
+    parts: list
+    sizes: list
+    starts: list
+    n_columns: int
+    columns: list | None
+
+    @property
+    def known(self) -> bool:
+        return all(isinstance(n, Integral) for n in self.sizes)
+
+    def with_sizes(self, sizes: list[int]) -> _Blocks:
+        """The same blocks with their sizes known."""
+        sizes = [int(n) for n in sizes]
+        return replace(self, sizes=sizes, starts=_starts(sizes))
+
+
+def _starts(sizes: list) -> list:
+    import dask
+
+    if all(isinstance(n, Integral) for n in sizes):
+        return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
+    # a chain of additions of the blocks' lengths: a task per block, no data
+    add = dask.delayed(operator.add, pure=True)
+    starts: list = [0]
+    for n in sizes[:-1]:
+        starts.append(add(starts[-1], n))
+    return starts
+
+
+def _metadata_lengths(frame: Any) -> list[int] | None:
+    """Partition lengths a Dask DataFrame knows without reading its rows.
+
+    From the Parquet footers of ``read_parquet``, or ``from_pandas``; None
+    when only reading the partitions would tell.
+    """
+    try:
+        # dask-expr's own optimisation of ``Lengths`` (a private API: any
+        # failure means "unknown", and the lengths are counted in the pass)
+        from dask.dataframe.dask_expr._expr import Lengths, Literal
+
+        expr = Lengths(frame.expr).optimize()
+    except Exception:
+        return None
+    return [int(n) for n in expr.value] if isinstance(expr, Literal) else None
+
+
+def _row_blocks(X: Any) -> _Blocks:
+    """The row blocks of a 2-D Dask array or a Dask DataFrame."""
+    import dask
     import dask.array as da
 
     if isinstance(X, da.Array):
         if X.ndim != 2:
             raise ValueError(f"X must be a 2-D Dask array, got {X.ndim} dimension(s).")
-        if any(np.isnan(c) for c in X.chunks[0]):
-            X = X.compute_chunk_sizes()
         X = X.rechunk({1: -1})
-        return (
-            list(X.to_delayed(optimize_graph=False).ravel()),
-            list(X.chunks[0]),
-            X.shape[1],
-            None,
+        parts = list(X.to_delayed(optimize_graph=False).ravel())
+        lengths: list | None = list(X.chunks[0])
+        n_columns, columns = X.shape[1], None
+        if any(np.isnan(n) for n in lengths):  # type: ignore[union-attr]
+            lengths = None
+    elif hasattr(X, "map_partitions") and hasattr(X, "columns"):
+        parts = list(X.to_delayed(optimize_graph=False))
+        lengths = _metadata_lengths(X)
+        n_columns, columns = len(X.columns), list(X.columns)
+    else:
+        raise TypeError(
+            "X must be a Dask array or a Dask DataFrame on the Dask path, got "
+            f"{type(X).__name__}."
         )
-    if hasattr(X, "map_partitions") and hasattr(X, "columns"):
-        lengths = [int(n) for n in X.map_partitions(len).compute()]
-        return (
-            list(X.to_delayed(optimize_graph=False)),
-            lengths,
-            len(X.columns),
-            list(X.columns),
-        )
-    raise TypeError(
-        "X must be a Dask array or a Dask DataFrame on the Dask path, got "
-        f"{type(X).__name__}."
+    if lengths is None:
+        size = dask.delayed(_num_rows, pure=True)
+        sizes: list = [size(part) for part in parts]
+    else:
+        sizes = [int(n) for n in lengths]
+    return _Blocks(parts, sizes, _starts(sizes), n_columns, columns)
+
+
+def _counted(blocks: _Blocks) -> _Blocks:
+    """The blocks with their sizes known, counting the rows if need be.
+
+    Counting reads every block (a pass over ``X``): only for inputs that
+    must be re-chunked to the blocks of ``X`` (see :func:`_aligned`).
+    """
+    import dask
+
+    if blocks.known:
+        return blocks
+    return blocks.with_sizes(list(dask.compute(*blocks.sizes)))
+
+
+def _mismatch(name: str, n: Any, m: Any) -> ValueError:
+    return ValueError(
+        "Found input variables with inconsistent numbers of samples: X has "
+        f"{n} rows and {name} has {m}."
     )
 
 
-def _aligned_blocks(v, lengths, name):
-    """Blocks of ``y`` or ``sample_weight`` aligned with the rows of ``X``."""
+def _rows_of(v: Any, start: int, size: int, name: str = "") -> Any:
+    if start + size > len(v):  # found while counting the rows of X
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: X has "
+            f"more rows than {name} ({len(v)})."
+        )
+    return v[start : start + size]
+
+
+def _aligned(v: Any, blocks: _Blocks, name: str) -> tuple[list, _Blocks, int | None]:
+    """Blocks of ``y`` or ``sample_weight`` aligned with the blocks of ``X``.
+
+    Returns the blocks, the blocks of ``X`` (with their sizes counted when
+    ``v`` had to be re-chunked to them without knowing them) and, for an
+    in-memory ``v`` sliced in the graph, its length (to compare with the
+    number of rows once they are counted).
+
+    A Dask ``v`` with as many blocks as ``X`` is taken block by block (each
+    block's length is checked when it is read); otherwise it is re-chunked
+    to the blocks of ``X``, which needs their sizes.
+    """
     import dask
     import dask.array as da
 
-    n = int(sum(lengths))
+    k = len(blocks.parts)
     if v is None:
-        return [None] * len(lengths)
-    if is_dask_collection(v) and not isinstance(v, da.Array):
-        v = v.to_dask_array(lengths=True)  # a Dask Series or DataFrame
-    if not isinstance(v, da.Array):
+        return [None] * k, blocks, None
+    if not is_dask_collection(v):
+        if isinstance(v, Number) or np.ndim(v) == 0:
+            return [v] * k, blocks, None  # a scalar weight, as in memory
         v = np.asarray(v)
-        if v.shape[0] != n:
-            raise ValueError(
-                "Found input variables with inconsistent numbers of samples: X "
-                f"has {n} rows and {name} has {v.shape[0]}."
+        if blocks.known:
+            if v.shape[0] != sum(blocks.sizes):
+                raise _mismatch(name, sum(blocks.sizes), v.shape[0])
+            return (
+                [
+                    dask.delayed(_rows_of(v, a, n))
+                    for a, n in zip(blocks.starts, blocks.sizes)
+                ],
+                blocks,
+                None,
             )
-        bounds = np.cumsum([0] + list(lengths))
-        return [dask.delayed(v[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
-    if any(np.isnan(c) for c in v.chunks[0]):
-        v = v.compute_chunk_sizes()
-    if v.shape[0] != n:
-        raise ValueError(
-            "Found input variables with inconsistent numbers of samples: X has "
-            f"{n} rows and {name} has {v.shape[0]}."
+        whole = dask.delayed(v)
+        rows = dask.delayed(_rows_of, pure=True)
+        return (
+            [rows(whole, a, n, name) for a, n in zip(blocks.starts, blocks.sizes)],
+            blocks,
+            v.shape[0],
         )
-    v = v.rechunk((tuple(lengths),) + tuple((s,) for s in v.shape[1:]))
-    return list(v.to_delayed(optimize_graph=False).ravel())
+    if not isinstance(v, da.Array):  # a Dask Series or DataFrame
+        if v.npartitions == k:
+            lengths = _metadata_lengths(v)
+            if not blocks.known or lengths is None or lengths == blocks.sizes:
+                return list(v.to_delayed(optimize_graph=False)), blocks, None
+        v = v.to_dask_array(lengths=True)  # reads v to count its rows
+    if v.ndim == 2:
+        v = v.rechunk({1: -1})
+    lengths = list(v.chunks[0])
+    unknown = any(np.isnan(n) for n in lengths)
+    if v.numblocks[0] == k and (not blocks.known or unknown or lengths == blocks.sizes):
+        return list(v.to_delayed(optimize_graph=False).ravel()), blocks, None
+    blocks = _counted(blocks)
+    if unknown:
+        v = v.compute_chunk_sizes()
+    n = sum(blocks.sizes)
+    if v.shape[0] != n:
+        raise _mismatch(name, n, v.shape[0])
+    v = v.rechunk((tuple(blocks.sizes),) + tuple((s,) for s in v.shape[1:]))
+    return list(v.to_delayed(optimize_graph=False).ravel()), blocks, None
+
+
+def _target_shape(y: Any) -> tuple[int, int]:
+    """``y``'s number of dimensions and of outputs, from its metadata."""
+    import dask.array as da
+
+    if is_dask_collection(y) and not isinstance(y, da.Array):  # Series, frame
+        return (2, len(y.columns)) if y.ndim == 2 else (1, 1)
+    shape = y.shape if is_dask_collection(y) else np.shape(y)
+    if len(shape) not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D, got a {len(shape)}-D array.")
+    if len(shape) == 2 and np.isnan(shape[1]):
+        raise ValueError("y must have a known number of columns.")
+    return len(shape), 1 if len(shape) == 1 else int(shape[1])
 
 
 # ------------------------------------------------------------- featurizers
 def _check_fixed_featurizer(featurizer, name):
     """Accept only featurizers that need not see all rows to be fitted."""
-    from sklearn.frozen import FrozenEstimator
-
     if isinstance(featurizer, (FunctionTransformer, FrozenEstimator)):
         return
     if isinstance(featurizer, Pipeline):
@@ -143,14 +306,25 @@ def _check_fixed_featurizer(featurizer, name):
     )
 
 
-def _features(featurizer, Xb, name, width=0):
+def _features(featurizer, Xb, name, width=0, check_finite=True):
     """Features of a block (an empty block gives ``width`` empty columns)."""
     if _num_rows(Xb) == 0:
         return np.zeros((0, width))
     return np.asarray(
-        _check_features(featurizer.transform(Xb), _num_rows(Xb), name),
+        _check_features(
+            featurizer.transform(Xb), _num_rows(Xb), name, check_finite=check_finite
+        ),
         dtype=np.float64,
     )
+
+
+def _n_outputs(head: Any, ndim: int) -> int:
+    """Outputs of a fitted head (a linear head's coefficients, else its tags)."""
+    if ndim == 1:
+        return 1
+    if hasattr(head, "coef_"):
+        return int(np.atleast_2d(head.coef_).shape[0])
+    return int(getattr(head, "n_outputs_", 1))
 
 
 def _predict(head, Z, n_out):
@@ -165,89 +339,165 @@ def _as_2d(y):
     return y.reshape(-1, 1) if y.ndim == 1 else y
 
 
-# --------------------------------------------------------------- per block
-def _block_labels(yb, n_rows):
-    """Validated targets of a block (NaN = unlabeled) and the labeled mask."""
-    return check_partially_labeled_y(yb, n_samples=n_rows)
-
-
-def _block_unlabeled(yb, n_rows):
-    y, labeled = _block_labels(yb, n_rows)
-    return np.array([int((~labeled).sum()), y.ndim, y.shape[1] if y.ndim == 2 else 0])
-
-
-def _block_codes(yb, n_rows, start, params):
-    _, labeled = _block_labels(yb, n_rows)
-    return hash_role_codes(np.arange(start, start + n_rows), labeled, **params)
-
-
-def _block_counts(codes):
-    return np.bincount(codes, minlength=len(ROLES))
-
-
-def _weights(wb, n_rows):
-    if wb is None:
-        return None
-    from sklearn.utils.validation import _check_sample_weight
-
-    return _check_sample_weight(wb, np.empty((n_rows, 0)), dtype=np.float64)
-
-
 def _select(Xb, rows):
     return Xb.iloc[rows] if hasattr(Xb, "iloc") else Xb[rows]
 
 
-def _weak_stats(Xb, yb, wb, codes, feat, shift, centred, n_rows):
-    rows = (codes == WEAK) | (codes == BOTH)
-    Z = _features(feat, _select(Xb, rows), "weak_featurizer", len(shift[0]))
-    y, _ = _block_labels(yb, n_rows)
-    w = _weights(wb, n_rows)
-    w = None if w is None else w[rows]
-    return block_statistics(Z, _as_2d(y)[rows], w, shift[0], shift[1], centred)
+# ------------------------------------------------------------- the pass
+@dataclass(frozen=True)
+class _PassSpec:
+    """What every block's task needs: the models, the layout, the checks.
+
+    The joint row vector is ``[weak group (p), y (m), strong group (q)]``;
+    the weak group is the weak features, or the frozen weak head's
+    predictions (``weak_model``); the strong group likewise.
+    """
+
+    weak_featurizer: Any
+    strong_featurizer: Any
+    weak_model: Any
+    strong_model: Any
+    shift: np.ndarray
+    p: int
+    m: int
+    q: int
+    narrow: bool
+    x_dtype: Any
+    estimator: Any
+    eval_size: Any
+    strong_size: Any
+    seed: int
+
+    @property
+    def width(self) -> int:
+        return self.p + self.m + self.q
+
+    def class_width(self, c: int) -> int:
+        """Entries kept for a class: the second share trains only the weak
+        model (unless every row trains both), so it needs no strong group."""
+        return self.p + self.m if (c == SECOND and self.narrow) else self.width
 
 
-def _strong_stats(Xb, wb, codes, weak, shift, centred, n_rows):
-    weak_feat, weak_head, strong_feat = weak
-    rows = (codes == STRONG) | (codes == BOTH)
-    Xs = _select(Xb, rows)
-    Zw = _features(weak_feat, Xs, "weak_featurizer", weak_head.n_features_in_)
-    labels = _predict(weak_head, Zw, len(shift[1]))
-    Z = _features(strong_feat, Xs, "strong_featurizer", len(shift[0]))
-    w = _weights(wb, n_rows)
-    w = None if w is None else w[rows]
-    return block_statistics(Z, labels, w, shift[0], shift[1], centred)
+@dataclass(frozen=True)
+class _Record:
+    """What the pass returns: the rows of each block and each class's moments."""
+
+    lengths: dict
+    moments: tuple
 
 
-def _block_diagnostics(Xb, yb, wb, codes, model, n_rows):
-    """The block's :class:`Diagnostics`, and the unweighted count, sum and sum
-    of squares of the weak labels per row set (an array of shape (3, 3, k))."""
-    weak_feat, weak_head, strong_feat, head = model
-    y, labeled = _block_labels(yb, n_rows)
-    Y = _as_2d(y)
-    Zw = _features(weak_feat, Xb, "weak_featurizer", weak_head.n_features_in_)
-    Zs = _features(strong_feat, Xb, "strong_featurizer", head.n_features_in_)
-    yw, ys = _predict(weak_head, Zw, Y.shape[1]), _predict(head, Zs, Y.shape[1])
-    w = _weights(wb, n_rows)
-    sets = {
-        "weak": (codes == WEAK) | (codes == BOTH),
-        "strong": (codes == STRONG) | (codes == BOTH),
-        "eval": codes == EVAL,
-    }
-    record = None
-    moments = np.zeros((3, 3, Y.shape[1]))
-    for k, (name, rows) in enumerate(sets.items()):
-        part = Diagnostics.from_rows(
-            name,
-            squared_losses(Y[rows], yw[rows], ys[rows]),
-            labeled[rows],
-            None if w is None else w[rows],
-            ndim=y.ndim,
+def _merge_records(a: _Record, b: _Record) -> _Record:
+    return _Record(
+        {**a.lengths, **b.lengths},
+        tuple(merge_moments(x, y) for x, y in zip(a.moments, b.moments)),
+    )
+
+
+#: The order of the classes inside a block's joint matrix: those that keep
+#: every entry first, the second share (weak group and y only) last.
+_CLASS_RANK = np.empty(4, dtype=np.int8)  # int8 keys: a radix sort
+_CLASS_RANK[[HELD, FIRST, UNLABELED, SECOND]] = np.arange(4)
+
+
+def _group(model, featurizer, Xb, name, head_name, m):
+    """A block's weak or strong group: features, or a frozen head's outputs."""
+    n = _num_rows(Xb)
+    # finiteness is checked on the block's moments (a NaN or an infinity
+    # makes them non-finite, see ``_non_finite``), not by a scan of its own
+    Z = _features(featurizer, Xb, name, check_finite=False)
+    if model is None:
+        return Z
+    out = _as_2d(model.predict(Z))
+    if out.shape != (n, m):
+        raise ValueError(
+            f"`{head_name}` (a FrozenEstimator) predicts {out.shape[1:]} "
+            f"output(s) per row but y has {m}."
         )
-        record = part if record is None else record + part
-        moments[k, 0] = rows.sum()
-        moments[k, 1] = yw[rows].sum(axis=0)
-        moments[k, 2] = (yw[rows] ** 2).sum(axis=0)
-    return record, moments
+    return out
+
+
+def _non_finite(spec, Xb, order, counts):
+    """Name what made a block's moments non-finite (the elementwise check)."""
+    n = _num_rows(Xb)
+    Zw = _features(spec.weak_featurizer, Xb, "weak_featurizer")
+    if spec.weak_model is not None:
+        _check_features(spec.weak_model.predict(Zw).reshape(n, -1), n, "weak_head")
+    rows = order[: n - (counts[SECOND] if spec.narrow else 0)]
+    Zs = _features(spec.strong_featurizer, _select(Xb, rows), "strong_featurizer")
+    if spec.strong_model is not None:
+        _check_features(
+            spec.strong_model.predict(Zs).reshape(len(rows), -1), len(rows), "head"
+        )
+    raise ValueError(
+        "The features overflow: their squares are not finite in float64; "
+        "scale them in the featurizer."
+    )
+
+
+def _block_pass(index, Xb, yb, wb, start, spec: _PassSpec) -> _Record:
+    """One block: checks, row classes, features, and each class's moments."""
+    n = _num_rows(Xb)
+    if n == 0:
+        return _Record(
+            {index: 0},
+            tuple(Moments.empty(spec.class_width(c)) for c in range(4)),
+        )
+    check_rows(Xb, dtype=spec.x_dtype, estimator=spec.estimator)
+    y, labeled = check_partially_labeled_y(yb, n_samples=n)
+    Y = _as_2d(y)
+    if Y.shape[1] != spec.m:
+        raise ValueError(
+            f"y has {Y.shape[1]} column(s) in one block and {spec.m} in the first."
+        )
+    w = check_weights(wb, n, block=True)
+    classes = hash_row_classes(
+        np.arange(start, start + n),
+        labeled,
+        eval_size=spec.eval_size,
+        strong_size=spec.strong_size,
+        seed=spec.seed,
+    )
+    counts = np.bincount(classes, minlength=4)
+    order = np.argsort(_CLASS_RANK[classes], kind="stable")
+    n_full = n - (counts[SECOND] if spec.narrow else 0)
+    p, m = spec.p, spec.m
+    # The joint matrix, rows sorted by class; its strong group is made only
+    # for the rows that need it (the strong featurizer runs on them alone).
+    A = np.empty((n, spec.width))
+    A[:, :p] = _group(
+        spec.weak_model,
+        spec.weak_featurizer,
+        Xb,
+        "weak_featurizer",
+        "weak_head",
+        m,
+    )[order]
+    A[:, p : p + m] = Y[order]
+    first = counts[HELD] + counts[FIRST]
+    # y is unknown there (NaN): the reference value keeps the moments finite
+    A[first : first + counts[UNLABELED], p : p + m] = spec.shift[p : p + m]
+    if n_full:
+        full = order[:n_full]
+        A[:n_full, p + m :] = _group(
+            spec.strong_model,
+            spec.strong_featurizer,
+            Xb if n_full == n and not np.any(np.diff(full) < 0) else _select(Xb, full),
+            "strong_featurizer",
+            "head",
+            m,
+        )
+    w_sorted = None if w is None else w[order]
+    moments: dict[int, Moments] = {}
+    row = 0
+    for c in (HELD, FIRST, UNLABELED, SECOND):
+        k = spec.class_width(c)
+        rows = slice(row, row + counts[c])
+        weights = None if w_sorted is None else w_sorted[rows]
+        moments[c] = block_moments(A[rows, :k], weights, spec.shift[:k])
+        row += counts[c]
+    if not all(mo.is_finite() for mo in moments.values()):
+        _non_finite(spec, Xb, order, counts)
+    return _Record({index: n}, tuple(moments[c] for c in range(4)))
 
 
 def _tree(parts, combine):
@@ -264,17 +514,17 @@ def _tree(parts, combine):
     return parts[0]
 
 
-def _add(a, b):
-    return a + b
-
-
 # ------------------------------------------------------------------- fit
-def _streaming_head(head, name):
+def _moment_head(head, name):
+    """A clone of a head solvable from moments, or a frozen head as it is."""
+    if isinstance(head, FrozenEstimator):
+        return head  # fitted elsewhere, used as it is (as in memory)
     if not get_head_tags(head).fits_from_statistics:
         raise TypeError(
             f"`{name}` ({type(head).__name__}) cannot be fitted from "
             "statistics merged across blocks; on the Dask path use a head "
-            "with partial_fit from skwtsg.heads (LeastSquaresHead, RidgeHead)."
+            "with partial_fit from skwtsg.heads (LeastSquaresHead, RidgeHead), "
+            "or a fitted model wrapped in sklearn.frozen.FrozenEstimator."
         )
     return clone(head)
 
@@ -290,12 +540,19 @@ def _head(block):
 
 
 def _first_rows(blocks, y_blocks):
-    """The first rows of ``X`` and ``y``, in memory, in one computation."""
+    """The first rows of ``X`` and ``y``, in memory.
+
+    One block is read (not a pass; the next one if it is empty): the
+    featurizers, which learn nothing from rows, are fitted on them, and the
+    first row is the reference point of the moments.
+    """
     import dask
 
-    return dask.compute(
-        dask.delayed(_head)(blocks[0]), dask.delayed(_head)(y_blocks[0])
-    )
+    for xb, yb in zip(blocks, y_blocks):
+        first, first_y = dask.compute(dask.delayed(_head)(xb), dask.delayed(_head)(yb))
+        if _num_rows(first):
+            return first, first_y
+    raise ValueError("X has no rows.")
 
 
 def fit(
@@ -311,8 +568,14 @@ def fit(
     eval_size,
     strong_size,
     random_state,
+    x_dtype=None,
+    estimator=None,
 ) -> FitResult:
-    """A weak-to-strong fit of squared-loss heads on a Dask array or DataFrame."""
+    """A weak-to-strong fit of linear (or frozen) heads in one pass over the rows.
+
+    ``x_dtype`` and ``estimator`` are what the in-memory validation of ``X``
+    is given (its dtype rule and the estimator's name, for the messages).
+    """
     import dask
 
     if roles is not None:
@@ -326,41 +589,21 @@ def fit(
     check_hash_sizes(eval_size, strong_size)
     if y is None:
         raise ValueError("The target y is required, but y is None.")
-    weak_head = _streaming_head(weak_head, "weak_head")
-    head = _streaming_head(head, "head")
-    blocks, lengths, n_columns, columns = _row_blocks(X)
-    n = int(sum(lengths))
-    starts = np.cumsum([0] + lengths[:-1]).tolist()
-    y_blocks = _aligned_blocks(y, lengths, "y")
-    w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
+    weak_head = _moment_head(weak_head, "weak_head")
+    head = _moment_head(head, "head")
+    blocks = _row_blocks(X)
+    ndim, m = _target_shape(y)
+    y_blocks, blocks, y_length = _aligned(y, blocks, "y")
+    w_blocks, blocks, w_length = _aligned(sample_weight, blocks, "sample_weight")
+    if np.ndim(sample_weight) > 1 and blocks.known:
+        # refused as in memory, with the number of rows of all blocks
+        check_weights(np.zeros((1,) * np.ndim(sample_weight)), sum(blocks.sizes))
     names = None
-    if columns is not None and all(isinstance(c, str) for c in columns):
-        names = np.asarray(columns, dtype=object)
-
-    # Stage 0 (labels only): unlabeled rows and the shape of y.
-    info = dask.compute(
-        [dask.delayed(_block_unlabeled)(yb, nb) for yb, nb in zip(y_blocks, lengths)]
-    )[0]
-    n_unlabeled = int(sum(i[0] for i in info))
-    ndim = int(info[0][1])
-    params = dict(
-        eval_size=eval_size,
-        strong_size=strong_size,
-        any_unlabeled=n_unlabeled > 0,
-        seed=_seed(random_state),
-    )
-    if n_unlabeled == n:
-        raise ValueError(
-            "Every row of y is NaN (unlabeled): the weak model needs rows with "
-            "true labels."
-        )
-    codes = [
-        dask.delayed(_block_codes)(yb, nb, s, params)
-        for yb, nb, s in zip(y_blocks, lengths, starts)
-    ]
+    if blocks.columns is not None and all(isinstance(c, str) for c in blocks.columns):
+        names = np.asarray(blocks.columns, dtype=object)
 
     # Fixed featurizers, fitted on a few rows (they learn nothing from them).
-    first, first_y = _first_rows(blocks, y_blocks)
+    first, first_y = _first_rows(blocks.parts, y_blocks)
     first_y = _as_2d(np.asarray(first_y, dtype=np.float64))
     weak_feat = _make_featurizer(weak_featurizer)
     strong_feat = _make_featurizer(strong_featurizer)
@@ -370,76 +613,216 @@ def fit(
     ):
         _check_fixed_featurizer(feat, name)
         feat.fit(first, first_y[:, 0] if ndim == 1 else first_y)
-    centred_w = bool(weak_head.fit_intercept)
-    centred_s = bool(head.fit_intercept)
+
+    # The reference row of the moments: the first row's groups and label.
     first_row = first.iloc[:1] if hasattr(first, "iloc") else first[:1]
-    z0 = _features(weak_feat, first_row, "weak_featurizer")[0]
-    label0 = first_y[~np.isnan(first_y).any(axis=1)]
-    y0 = label0[0] if len(label0) else np.zeros(first_y.shape[1])
-    shift_w = (z0, y0) if centred_w else (0.0 * z0, 0.0 * y0)
+    weak_model = weak_head if isinstance(weak_head, FrozenEstimator) else None
+    strong_model = head if isinstance(head, FrozenEstimator) else None
+    g_w = _group(weak_model, weak_feat, first_row, "weak_featurizer", "weak_head", m)
+    g_s = _group(strong_model, strong_feat, first_row, "strong_featurizer", "head", m)
+    labels0 = first_y[~np.isnan(first_y).any(axis=1)]
+    y0 = labels0[0] if len(labels0) else np.zeros(m)
+    spec = _PassSpec(
+        weak_featurizer=weak_feat,
+        strong_featurizer=strong_feat,
+        weak_model=weak_model,
+        strong_model=strong_model,
+        shift=np.concatenate([g_w[0], y0, g_s[0]]),
+        p=g_w.shape[1],
+        m=m,
+        q=g_s.shape[1],
+        narrow=strong_size != "reuse",
+        x_dtype=x_dtype,
+        estimator=estimator,
+        eval_size=eval_size,
+        strong_size=strong_size,
+        seed=_seed(random_state),
+    )
 
-    # Stage 1: the weak head from the statistics of its rows.
-    delayed_weak = dask.delayed(weak_feat, pure=True)
+    # The pass: every block read once, its moments merged in a tree.
+    shared = dask.delayed(spec, pure=True)
     parts = [
-        dask.delayed(_weak_stats)(xb, yb, wb, c, delayed_weak, shift_w, centred_w, nb)
-        for xb, yb, wb, c, nb in zip(blocks, y_blocks, w_blocks, codes, lengths)
-    ]
-    counts = _tree([dask.delayed(_block_counts)(c) for c in codes], _add)
-    weak_stats, counts = dask.compute(_tree(parts, merge_statistics), counts)
-    n_weak = int(counts[WEAK] + counts[BOTH])
-    n_strong = int(counts[STRONG] + counts[BOTH])
-    if n_weak == 0 or n_strong == 0:
-        raise ValueError(
-            f"Too few rows to fit both models: {n_weak} sample(s) for the weak "
-            f"model and {n_strong} sample(s) for the strong model. Pass more "
-            "rows or change `eval_size`/`strong_size`."
+        dask.delayed(_block_pass, pure=True)(j, xb, yb, wb, start, shared)
+        for j, (xb, yb, wb, start) in enumerate(
+            zip(blocks.parts, y_blocks, w_blocks, blocks.starts)
         )
-    _warn_if_underdetermined(
-        weak_head, _Shape(n_weak, weak_stats.n_features), "weak_head", "weak"
-    )
-    fitted_weak = _fit_from(weak_head, weak_stats, ndim, "weak_head")
-
-    # Stage 2: the strong head from the weak labels of its rows.
-    z0s = _features(strong_feat, first_row, "strong_featurizer")[0]
-    y0s = _as_2d(fitted_weak.predict(z0[None, :]))[0]
-    shift_s = (z0s, y0s) if centred_s else (0.0 * z0s, 0.0 * y0s)
-    weak = dask.delayed((weak_feat, fitted_weak, strong_feat), pure=True)
-    parts = [
-        dask.delayed(_strong_stats)(xb, wb, c, weak, shift_s, centred_s, nb)
-        for xb, wb, c, nb in zip(blocks, w_blocks, codes, lengths)
     ]
-    strong_stats = dask.compute(_tree(parts, merge_statistics))[0]
-    interpolates = _warn_if_underdetermined(
-        head, _Shape(n_strong, strong_stats.n_features), "head", "strong"
-    )
-    fitted = _fit_from(head, strong_stats, ndim, "head")
-    check_head_convexity(fitted)
+    record = dask.compute(_tree(parts, _merge_records))[0]
+    lengths = [int(record.lengths[j]) for j in range(len(blocks.parts))]
+    n = sum(lengths)
+    for name, length in (("y", y_length), ("sample_weight", w_length)):
+        if length is not None and length != n:
+            raise _mismatch(name, n, length)
+    if sample_weight is not None:
+        check_weight_total(sum(mo.weight for mo in record.moments))
+    solved = _solve(record.moments, spec, weak_head, head, ndim, strong_size, n)
 
-    # Stage 3: the diagnostics, as records added over blocks.
-    model = dask.delayed((weak_feat, fitted_weak, strong_feat, fitted), pure=True)
-    parts = [
-        dask.delayed(_block_diagnostics)(xb, yb, wb, c, model, nb)
-        for xb, yb, wb, c, nb in zip(blocks, y_blocks, w_blocks, codes, lengths)
+    # The roles, lazily (the sizes of the blocks are known now).
+    blocks = blocks.with_sizes(lengths)
+    y_blocks = _aligned(y, blocks, "y")[0]
+    params = dict(
+        eval_size=eval_size,
+        strong_size=strong_size,
+        any_unlabeled=solved["any_unlabeled"],
+        seed=spec.seed,
+    )
+    codes = [
+        dask.delayed(_block_codes)(yb, nb, s, params)
+        for yb, nb, s in zip(y_blocks, blocks.sizes, blocks.starts)
     ]
-    diagnostics, moments = dask.compute(_tree(parts, _add_pairs))[0]
-    # the scale of "negative beyond rounding", as in memory: the weak labels'
-    # variance on the rows of misfit_ (eval rows, else the strong rows)
-    labels = moments[2] if counts[EVAL] else moments[1]
-    mean = labels[1] / labels[0]
-    strong = diagnostics.means("strong")
     return FitResult(
         weak_featurizer=weak_feat,
         strong_featurizer=strong_feat,
-        weak_head=fitted_weak,
-        head=fitted,
-        diagnostics=diagnostics,
-        roles=_lazy_roles(codes, lengths),
-        reuse=bool(counts[STRONG] == 0),
-        interpolates=interpolates,
-        copy_moments=(_label_variance(strong_stats), strong["misfit"]),
-        label_variance=np.maximum(labels[2] / labels[0] - mean**2, 0.0),
-        n_features_in=n_columns,
+        weak_head=solved["weak_head"],
+        head=solved["head"],
+        diagnostics=solved["diagnostics"],
+        roles=_lazy_roles(codes, blocks.sizes),
+        reuse=solved["same"],
+        interpolates=solved["interpolates"],
+        copy_moments=solved["copy_moments"],
+        label_variance=solved["label_variance"],
+        n_features_in=blocks.n_columns,
         feature_names_in=names,
+    )
+
+
+def _solve(moments, spec, weak_head, head, ndim, strong_size, n) -> dict:
+    """The heads and the diagnostics from the moments of each class of rows."""
+    p, m, width = spec.p, spec.m, spec.width
+    unlabeled = moments[UNLABELED]
+    if unlabeled.count == n:
+        raise ValueError(
+            "Every row of y is NaN (unlabeled): the weak model needs rows with "
+            "true labels."
+        )
+    any_unlabeled = unlabeled.count > 0
+    held = moments[HELD]
+    if any_unlabeled:  # the labeled rows train the weak model
+        weak = merge_moments(
+            moments[FIRST].columns(p + m), moments[SECOND].columns(p + m)
+        )
+        strong, same = unlabeled, False
+    elif strong_size == "reuse":
+        weak = strong = moments[FIRST]
+        same = True
+    else:
+        weak, strong, same = moments[SECOND], moments[FIRST], False
+    if weak.count == 0 or strong.count == 0:
+        raise ValueError(
+            f"Too few rows to fit both models: {weak.count} sample(s) for the "
+            f"weak model and {strong.count} sample(s) for the strong model. Pass "
+            "more rows or change `eval_size`/`strong_size`."
+        )
+    shift = spec.shift
+    target = Affine.select(shift, p, p + m)
+
+    # The weak head, and its labels as a map of the joint vector.
+    if spec.weak_model is not None:
+        fitted_weak, labels = weak_head, Affine.select(shift, 0, p)
+    else:
+        _warn_if_underdetermined(weak_head, _Shape(weak.count, p), "weak_head", "weak")
+        stats = head_statistics(
+            weak, Affine.select(shift, 0, p), target, bool(weak_head.fit_intercept)
+        )
+        fitted_weak = _fit_from(weak_head, stats, ndim, "weak_head")
+        labels = Affine.linear(
+            shift, 0, p, fitted_weak.coef_, fitted_weak._X_offset, fitted_weak._y_offset
+        )
+
+    # The strong head on the weak labels of its rows.
+    interpolates = False
+    if spec.strong_model is not None:
+        fitted, output = head, Affine.select(shift, p + m, width)
+    else:
+        interpolates = _warn_if_underdetermined(
+            head, _Shape(strong.count, spec.q), "head", "strong"
+        )
+        stats = head_statistics(
+            strong, Affine.select(shift, p + m, width), labels, bool(head.fit_intercept)
+        )
+        fitted = _fit_from(head, stats, ndim, "head")
+        output = Affine.linear(
+            shift, p + m, width, fitted.coef_, fitted._X_offset, fitted._y_offset
+        )
+    check_head_convexity(fitted)
+
+    # The diagnostics: weighted sums of squares of maps, as in memory (the
+    # weak rows' weak error only where it is reported).
+    losses = {
+        "weak_error": target - labels,
+        "strong_error": target - output,
+        "misfit": labels - output,
+    }
+    in_sample = same or (held.count == 0 and any_unlabeled)
+    rows = {
+        "weak": (
+            weak,
+            True,
+            {"weak_error": losses["weak_error"] if in_sample else None},
+        ),
+        "strong": (strong, not any_unlabeled, losses),
+        "eval": (held, True, losses if held.count else {}),
+    }
+    diagnostics = _diagnostics(rows, ndim, m)
+    copy = None
+    if strong.weight > 0:
+        copy = (
+            centred_sum_of_squares(strong, labels) / strong.weight,
+            sum_of_squares(strong, losses["misfit"]) / strong.weight,
+        )
+    scale_rows = held if held.count else strong
+    label_variance = (
+        centred_sum_of_squares(scale_rows, labels) / scale_rows.weight
+        if scale_rows.weight > 0
+        else np.zeros(m)
+    )
+    return {
+        "weak_head": fitted_weak,
+        "head": fitted,
+        "diagnostics": diagnostics,
+        "same": same,
+        "any_unlabeled": any_unlabeled,
+        "interpolates": interpolates,
+        "copy_moments": copy,
+        "label_variance": label_variance,
+    }
+
+
+def _diagnostics(rows: dict, ndim: int, m: int) -> Diagnostics:
+    """The :class:`Diagnostics` record of every row set from its moments.
+
+    ``rows`` maps a row set to its moments, whether its rows are labeled (a
+    class of rows is all labeled or all unlabeled) and the map of each loss
+    measured there (absent: not measured, NaN; a labeled loss on unlabeled
+    rows sums to 0, over no row, as in memory).
+    """
+    shape = (len(ROW_SETS),)
+    count, labeled_count = np.zeros(shape), np.zeros(shape)
+    weight, labeled_weight = np.zeros(shape), np.zeros(shape)
+    sums = {
+        name: np.zeros(shape + (m,))
+        for name in ("weak_error", "strong_error", "misfit")
+    }
+    for k, row_set in enumerate(ROW_SETS):
+        moments, labeled, maps = rows[row_set]
+        if not moments.count:
+            continue
+        count[k], weight[k] = moments.count, moments.weight
+        if labeled:
+            labeled_count[k], labeled_weight[k] = moments.count, moments.weight
+        for name in sums:
+            f = maps.get(name)
+            if f is None:
+                sums[name][k] = np.nan
+            elif labeled or name == "misfit":
+                sums[name][k] = sum_of_squares(moments, f)
+    return Diagnostics(
+        count=count,
+        labeled_count=labeled_count,
+        weight=weight,
+        labeled_weight=labeled_weight,
+        sums=sums,
+        ndim=ndim,
     )
 
 
@@ -450,18 +833,16 @@ class _Shape:
         self.shape = (int(n_rows), int(n_features))
 
 
-def _label_variance(stats):
-    """Weighted variance of the targets, per target, from their statistics."""
-    R_y = stats.R[:, stats.n_features :]
-    second = np.einsum("ij,ij->j", R_y, R_y) / stats.weight_sum
-    return second if stats.centred else second - stats.mean_y**2
-
-
 def _fit_from(head, stats: LeastSquaresStatistics, ndim, name):
     try:
         return head.fit_from_statistics(stats, ndim)
     except ValueError as exc:
         raise ValueError(f"Fitting `{name}` failed: {exc}") from exc
+
+
+def _block_codes(yb, n_rows, start, params):
+    _, labeled = check_partially_labeled_y(yb, n_samples=n_rows)
+    return hash_role_codes(np.arange(start, start + n_rows), labeled, **params)
 
 
 def _lazy_roles(codes, lengths):
@@ -481,7 +862,7 @@ def _lazy_roles(codes, lengths):
 
 # --------------------------------------------------------------- predict
 def _predict_block(Xb, featurizer, head, name, ndim):
-    n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
+    n_out = _n_outputs(head, ndim)
     Z = _features(featurizer, Xb, name, head.n_features_in_)
     return _as_output(_predict(head, Z, n_out), ndim)
 
@@ -504,7 +885,7 @@ def predict(X, feat, head, *, name, ndim, n_features_in, feature_names_in, estim
     import dask.array as da
 
     columns = (n_features_in, feature_names_in, estimator)
-    n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
+    n_out = _n_outputs(head, ndim)
     model = dask.delayed((feat, head), pure=True)
 
     def block(Xb, model):
@@ -535,10 +916,11 @@ def predict(X, feat, head, *, name, ndim, n_features_in, feature_names_in, estim
     raise TypeError(f"X must be a Dask array or DataFrame, got {type(X).__name__}.")
 
 
-def _score_block(yb, pb, wb, n_rows, shift):
+def _score_block(yb, pb, wb, shift):
+    n_rows = _num_rows(pb)
     y, labeled = check_partially_labeled_y(yb, n_samples=n_rows)
     Y, P = _as_2d(y)[labeled], _as_2d(pb)[labeled]
-    w = _weights(wb, n_rows)
+    w = check_weights(wb, n_rows, block=True)
     w = None if w is None else w[labeled]
     stats = block_statistics(np.empty((len(Y), 0)), Y, w, np.empty(0), shift, True)
     ww = np.ones(len(Y)) if w is None else w
@@ -553,16 +935,14 @@ def r2_score(y_pred, y, sample_weight):
     """R² of lazy predictions on the labeled rows, as Dask reductions."""
     import dask
 
-    if any(np.isnan(c) for c in y_pred.chunks[0]):
-        y_pred = y_pred.compute_chunk_sizes()
-    lengths = list(y_pred.chunks[0])
-    y_blocks = _aligned_blocks(y, lengths, "y")
-    w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
+    blocks = _row_blocks(y_pred if y_pred.ndim == 2 else y_pred[:, None])
+    y_blocks, blocks, _ = _aligned(y, blocks, "y")
+    w_blocks, blocks, _ = _aligned(sample_weight, blocks, "sample_weight")
     p_blocks = list(y_pred.to_delayed(optimize_graph=False).ravel())
     shift = np.zeros(1 if y_pred.ndim == 1 else y_pred.shape[1])
     parts = [
-        dask.delayed(_score_block)(yb, pb, wb, nb, shift)
-        for yb, pb, wb, nb in zip(y_blocks, p_blocks, w_blocks, lengths)
+        dask.delayed(_score_block)(yb, pb, wb, shift)
+        for yb, pb, wb in zip(y_blocks, p_blocks, w_blocks)
     ]
     stats, sse = dask.compute(_tree(parts, _merge_score))[0]
     if stats.weight_sum <= 0:
@@ -579,13 +959,14 @@ def r2_score(y_pred, y, sample_weight):
 N_GROUPS = 4096
 
 
-def _interval_block(Xb, yb, wb, n_rows, start, model, seed, task_weights):
+def _interval_block(Xb, yb, wb, start, model, seed, task_weights):
     """Per group: weight sums ``(G,)`` and weighted loss sums ``(G, k)``."""
     from .._roles import _row_uniforms
     from ..metrics._intervals import _row_losses
 
     weak_feat, weak_head, strong_feat, head, ndim = model
-    n_out = 1 if ndim == 1 else np.atleast_2d(head.coef_).shape[0]
+    n_rows = _num_rows(Xb)
+    n_out = _n_outputs(head, ndim)
     y_weak = _as_2d(_predict_block(Xb, weak_feat, weak_head, "weak_featurizer", 2))
     y_strong = _as_2d(_predict_block(Xb, strong_feat, head, "strong_featurizer", 2))
     y_weak, y_strong = y_weak.reshape(-1, n_out), y_strong.reshape(-1, n_out)
@@ -602,7 +983,7 @@ def _interval_block(Xb, yb, wb, n_rows, start, model, seed, task_weights):
             raise ValueError(
                 f"y has {y_true.shape[1]} target(s) but the model predicts {n_out}."
             )
-    w = _weights(wb, n_rows)
+    w = check_weights(wb, n_rows, block=True)
     w = np.ones(n_rows) if w is None else w
     losses = _row_losses(y_true, y_weak, y_strong)
     if task_weights is not None:
@@ -671,19 +1052,18 @@ def diagnostic_intervals(
     )
     rng = _generator(random_state)
     seed = int(rng.integers(np.iinfo(np.int32).max)) + 1_000_003
-    blocks, lengths, n_columns, columns = _row_blocks(X)
-    _check_columns(n_columns, columns, *expected)
-    starts = np.cumsum([0] + lengths[:-1]).tolist()
-    y_blocks = _aligned_blocks(y, lengths, "y")
-    w_blocks = _aligned_blocks(sample_weight, lengths, "sample_weight")
-    n_tasks = 1 if ndim == 1 else np.atleast_2d(model[3].coef_).shape[0]
+    blocks = _row_blocks(X)
+    _check_columns(blocks.n_columns, blocks.columns, *expected)
+    y_blocks, blocks, _ = _aligned(y, blocks, "y")
+    w_blocks, blocks, _ = _aligned(sample_weight, blocks, "sample_weight")
+    n_tasks = _n_outputs(model[3], ndim)
     if multioutput is None:
         multioutput = "uniform_average" if ndim == 1 else "raw_values"
     task_weights = _multioutput_weights(multioutput, n_tasks)
     model = dask.delayed((*model, ndim), pure=True)
     parts = [
-        dask.delayed(_interval_block)(xb, yb, wb, nb, s, model, seed, task_weights)
-        for xb, yb, wb, nb, s in zip(blocks, y_blocks, w_blocks, lengths, starts)
+        dask.delayed(_interval_block)(xb, yb, wb, s, model, seed, task_weights)
+        for xb, yb, wb, s in zip(blocks.parts, y_blocks, w_blocks, blocks.starts)
     ]
     W, S = dask.compute(_tree(parts, _add_pairs))[0]
     keep = W > 0

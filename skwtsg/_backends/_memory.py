@@ -31,6 +31,7 @@ from ._common import (
     _num_rows,
     _warn_if_learns_from_labels,
     _warn_if_underdetermined,
+    _weighted_variance,
 )
 
 __all__ = [
@@ -254,8 +255,11 @@ def fit(
         copy_moments=_copy_moments(
             weak.labels, strong[0], data.weights(split.strong_rows)
         ),
-        label_variance=np.var(
-            weak.labels if weak.on_eval is None else weak.on_eval, axis=0
+        # weighted, as the bound it is the scale of
+        label_variance=(
+            _weighted_variance(weak.labels, data.weights(split.strong_rows))
+            if weak.on_eval is None
+            else _weighted_variance(weak.on_eval, data.weights(split.eval_rows))
         ),
     )
 

@@ -232,3 +232,300 @@ def test_diagnostic_intervals_on_dask_inputs(client):
     y_bad[0] = np.nan
     with pytest.raises(ValueError, match="contains NaN"):
         diagnostic_intervals(est, da.from_array(X_eval, chunks=(5000, -1)), y_bad, **kw)
+
+
+# ------------------------------------------------------- the one-pass fit
+def _assert_same_record(lazy, mem, rtol=1e-10):
+    """The Diagnostics records agree: counts, weights and every loss sum."""
+    a, b = lazy.diagnostics_, mem.diagnostics_
+    np.testing.assert_array_equal(a.count, b.count)
+    np.testing.assert_array_equal(a.labeled_count, b.labeled_count)
+    np.testing.assert_allclose(a.weight, b.weight, rtol=1e-12)
+    np.testing.assert_allclose(a.labeled_weight, b.labeled_weight, rtol=1e-12)
+    assert a.ndim == b.ndim and a.sums.keys() == b.sums.keys()
+    for name, sums in b.sums.items():
+        assert a.sums[name].shape == sums.shape
+        np.testing.assert_array_equal(np.isnan(a.sums[name]), np.isnan(sums))
+        np.testing.assert_allclose(a.sums[name], sums, rtol=rtol, atol=0)
+
+
+def _strong_data(n=3000, n_tasks=None, seed=0):
+    """Weak and strong projections of different spans: no copy, gain != 0."""
+    X, y, w, _ = _data(n=n, p=8, n_tasks=n_tasks, seed=seed)
+    weak = FrozenEstimator(GaussianRandomProjection(3, random_state=1).fit(X[:50]))
+    strong = FrozenEstimator(GaussianRandomProjection(5, random_state=2).fit(X[:50]))
+    return X, y, w, weak, strong
+
+
+CASES = {
+    "weighted": dict(weights=True),
+    "unlabeled": dict(unlabeled=True),
+    "unlabeled, no eval rows": dict(unlabeled=True, eval_size=0.0),
+    "no eval rows": dict(eval_size=0.0, weights=True),
+    "reuse": dict(strong_size="reuse", weights=True),
+    "reuse, no eval rows": dict(strong_size="reuse", eval_size=0.0),
+    "multi-output, weighted, unlabeled": dict(n_tasks=3, weights=True, unlabeled=True),
+    "ridge, no intercept": dict(
+        head=RidgeHead(alpha=3.0, fit_intercept=False), weights=True
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_one_pass_fit_equals_in_memory_fit(client, case):
+    """Coefficients, every diagnostic per output and the record, to 1e-10."""
+    spec = dict(CASES[case])
+    X, y, w, weak, strong = _strong_data(n_tasks=spec.pop("n_tasks", None))
+    if spec.pop("unlabeled", False):
+        y[1::4] = np.nan
+    weights = w if spec.pop("weights", False) else None
+    params = dict(head=spec.pop("head", None), random_state=11, **spec)
+    est = WeakToStrongRegressor(weak, strong, **params)
+    Xd = da.from_array(X, chunks=(700, -1))
+    yd = da.from_array(y, chunks=(700,) + y.shape[1:])
+    lazy = est.fit(Xd, yd, sample_weight=weights)
+    mem = WeakToStrongRegressor(weak, strong, **params).fit(
+        X, y, sample_weight=weights, roles=_hash_roles(y, est, 11)
+    )
+    _assert_same_fit(lazy, mem)
+    for name in ("weak_error_", "strong_error_", "misfit_", "gain_", "bound_"):
+        np.testing.assert_allclose(getattr(lazy, name), getattr(mem, name), rtol=1e-10)
+        assert np.shape(getattr(lazy, name)) == np.shape(getattr(mem, name))
+    _assert_same_record(lazy, mem)
+    np.testing.assert_array_equal(lazy.roles_.compute(), mem.roles_)
+    assert lazy.diagnostic_rows_ == mem.diagnostic_rows_
+
+
+def test_frozen_weak_model_in_the_same_pass(client):
+    """A fitted non-linear weak model: its labels are made in the pass."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    X, y, w, _, strong = _strong_data(seed=3)
+    tree = FrozenEstimator(DecisionTreeRegressor(max_depth=3).fit(X[:300], y[:300]))
+    est = WeakToStrongRegressor(
+        weak_head=tree, strong_featurizer=strong, random_state=2
+    )
+    lazy = est.fit(
+        da.from_array(X, chunks=(500, -1)),
+        da.from_array(y, chunks=500),
+        sample_weight=w,
+    )
+    mem = WeakToStrongRegressor(
+        weak_head=tree, strong_featurizer=strong, random_state=2
+    ).fit(X, y, sample_weight=w, roles=_hash_roles(y, est, 2))
+    assert lazy.weak_head_ is tree
+    np.testing.assert_allclose(lazy.head_.coef_, mem.head_.coef_, rtol=1e-10)
+    for name in ("weak_error_", "strong_error_", "misfit_", "gain_", "bound_"):
+        np.testing.assert_allclose(getattr(lazy, name), getattr(mem, name), rtol=1e-10)
+    _assert_same_record(lazy, mem)
+    assert lazy.predict_weak(da.from_array(X, chunks=(500, -1))).compute() == (
+        pytest.approx(tree.predict(X))
+    )
+
+
+# ---------------------------------------------------------- one read of X
+_MADE = []
+
+
+def _make_block(i, n_rows):
+    _MADE.append(i)
+    rng = np.random.default_rng([4, i])
+    X = rng.normal(size=(n_rows, 5)) + 10.0
+    return np.hstack([X, (X @ np.arange(1.0, 6.0) + rng.normal(size=n_rows))[:, None]])
+
+
+_TRANSFORMED = {"weak": [], "strong": []}
+
+
+def _counting(side):
+    def transform(X):
+        _TRANSFORMED[side].append(len(X))
+        return np.asarray(X)[:, :3] * (1.0 if side == "weak" else 2.0) + np.asarray(X)[
+            :, 3:4
+        ] ** (2 if side == "strong" else 1)
+
+    return transform
+
+
+def test_the_fit_reads_every_block_once():
+    """Each block is made once and featurized once by each featurizer.
+
+    Block 0 is made once more, alone, for the first rows (the featurizers
+    are fitted on them and they are the reference row of the moments).
+    """
+    import dask
+    from sklearn.preprocessing import FunctionTransformer
+
+    n_blocks, n_rows = 6, 400
+    Xy = da.concatenate(
+        [
+            da.from_delayed(
+                dask.delayed(_make_block, pure=False)(i, n_rows),
+                (n_rows, 6),
+                dtype=float,
+            )
+            for i in range(n_blocks)
+        ]
+    )
+    X, y = Xy[:, :5], Xy[:, 5]
+    est = WeakToStrongRegressor(
+        FunctionTransformer(_counting("weak")),
+        FunctionTransformer(_counting("strong")),
+        random_state=0,
+    )
+    _MADE.clear()
+    for calls in _TRANSFORMED.values():
+        calls.clear()
+    with dask.config.set(scheduler="synchronous"):
+        est.fit(X, y)
+    assert sorted(_MADE) == [0] + list(range(n_blocks))
+    # the first row on the client, then each block once (the strong side
+    # only on the rows that need strong features: not the weak-only rows)
+    weak_calls, strong_calls = _TRANSFORMED["weak"], _TRANSFORMED["strong"]
+    assert weak_calls[0] == 1 and strong_calls[0] == 1
+    assert weak_calls[1:] == [n_rows] * n_blocks
+    assert len(strong_calls[1:]) == n_blocks
+    n_weak_only = int((est.roles_.compute() == "weak").sum())
+    assert sum(strong_calls[1:]) == n_blocks * n_rows - n_weak_only
+
+
+def test_dataframe_without_known_lengths_is_read_once(client):
+    """Partition lengths counted in the pass, y as an aligned Series or NumPy."""
+    X, y, w, weak, strong = _strong_data(seed=5)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    weak = FrozenEstimator(
+        GaussianRandomProjection(3, random_state=1).fit(frame.iloc[:50])
+    )
+    strong = FrozenEstimator(
+        GaussianRandomProjection(5, random_state=2).fit(frame.iloc[:50])
+    )
+    # an identity map_partitions: dask no longer knows the lengths
+    ddf = dd.from_pandas(frame, npartitions=4).map_partitions(lambda d: d)
+    series = dd.from_pandas(pd.Series(y), npartitions=4).map_partitions(lambda s: s)
+    mem = WeakToStrongRegressor(weak, strong).fit(
+        frame, y, sample_weight=w, roles=_hash_roles(y, WeakToStrongRegressor(), 1)
+    )
+    for target in (series, y):
+        lazy = WeakToStrongRegressor(weak, strong, random_state=1).fit(
+            ddf, target, sample_weight=w
+        )
+        _assert_same_fit(lazy, mem)
+        _assert_same_record(lazy, mem)
+        np.testing.assert_array_equal(lazy.roles_.compute(), mem.roles_)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        WeakToStrongRegressor(weak, strong, random_state=1).fit(ddf, np.r_[y, 1.0])
+
+
+# ------------------------------------------------------------- validation
+def _bad_inputs():
+    X, y, w, _ = _data(n=400, p=4, seed=6)
+    nan_X, inf_X = X.copy(), X.copy()
+    nan_X[7, 1], inf_X[300, 2] = np.nan, np.inf
+    neg_w, zero_w = w.copy(), np.zeros_like(w)
+    neg_w[250] = -1.0
+    inf_y = y.copy()
+    inf_y[123] = np.inf
+    return (
+        X,
+        y,
+        w,
+        {
+            "negative weight": dict(sample_weight=neg_w),
+            "all-zero weights": dict(sample_weight=zero_w),
+            "NaN weight": dict(sample_weight=np.where(np.arange(400) == 5, np.nan, w)),
+            "complex weights": dict(sample_weight=w + 1j),
+            "object weights": dict(sample_weight=np.array(["a"] * 400, dtype=object)),
+            "2-D weights": dict(sample_weight=w[:, None]),
+            "complex y": dict(y=y + 1j),
+            "object y": dict(y=np.array(["a"] * 400, dtype=object)),
+            "infinite y": dict(y=inf_y),
+            "NaN in X": dict(X=nan_X),
+            "infinity in X": dict(X=inf_X),
+            "complex X": dict(X=X + 1j),
+        },
+    )
+
+
+_X, _Y, _W, BAD = _bad_inputs()
+
+
+def _as_dask(value, chunks=100):
+    if value.ndim == 2 and value.shape[1] > 1:
+        return da.from_array(value, chunks=(chunks, -1))
+    return da.from_array(value, chunks=(chunks,) + value.shape[1:])
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_bad_inputs_raise_as_in_memory(client, case):
+    """The Dask fit refuses what memory refuses, with the same error."""
+    inputs = dict(X=_X, y=_Y, sample_weight=None)
+    inputs.update(BAD[case])
+    weak = FrozenEstimator(GaussianRandomProjection(2, random_state=0).fit(_X[:50]))
+    with pytest.raises(Exception) as mem:
+        WeakToStrongRegressor(weak, random_state=0).fit(**inputs)
+    dask_inputs = {
+        name: value if name != "X" and case.endswith("weights") else _as_dask(value)
+        for name, value in inputs.items()
+        if value is not None
+    }
+    if "sample_weight" in dask_inputs and dask_inputs["sample_weight"].ndim == 1:
+        dask_inputs["sample_weight"] = _as_dask(inputs["sample_weight"])
+    with pytest.raises(type(mem.value)) as lazy:
+        WeakToStrongRegressor(weak, random_state=0).fit(**dask_inputs)
+    # the same message (naming the parameter where memory's does), up to the
+    # values it quotes: one block's, not all of them
+    assert str(lazy.value).splitlines()[0] == str(mem.value).splitlines()[0]
+    if case == "negative weight":
+        assert "`sample_weight`" in str(lazy.value)
+
+
+def test_non_finite_features_raise_as_in_memory(client):
+    from sklearn.preprocessing import FunctionTransformer
+
+    def nan_at_row_3(X):
+        Z = np.asarray(X, dtype=float)[:, :2].copy()
+        Z[np.asarray(X)[:, 0] == _X[3, 0]] = np.nan
+        return Z
+
+    weak = FunctionTransformer(nan_at_row_3)
+    with pytest.raises(ValueError) as mem:
+        WeakToStrongRegressor(weak, random_state=0).fit(_X, _Y)
+    with pytest.raises(ValueError) as lazy:
+        WeakToStrongRegressor(weak, random_state=0).fit(_as_dask(_X), _as_dask(_Y))
+    assert str(lazy.value) == str(mem.value)
+    assert "`weak_featurizer` returned NaN or infinite features" in str(lazy.value)
+
+
+def test_what_memory_accepts_dask_accepts(client):
+    """Boolean and numeric object weights are weights, in memory and on Dask."""
+    weak = FrozenEstimator(GaussianRandomProjection(2, random_state=0).fit(_X[:50]))
+    for weights in (_W > 1.0, _W.astype(object)):
+        lazy = WeakToStrongRegressor(weak, random_state=0).fit(
+            _as_dask(_X), _as_dask(_Y), sample_weight=weights
+        )
+        mem = WeakToStrongRegressor(weak).fit(
+            _X,
+            _Y,
+            sample_weight=weights,
+            roles=_hash_roles(_Y, WeakToStrongRegressor(), 0),
+        )
+        _assert_same_fit(lazy, mem)
+
+
+def test_dask_array_with_unknown_chunks(client):
+    """Chunk sizes unknown (after a filter): counted in the pass, same fit."""
+    X, y, w, weak, strong = _strong_data(seed=7)
+    keep = da.from_array(np.ones(len(y), dtype=bool), chunks=600)
+    Xd, yd = da.from_array(X, chunks=(600, -1)), da.from_array(y, chunks=600)
+    assert np.isnan(Xd[keep].chunks[0][0])
+    mem = WeakToStrongRegressor(weak, strong).fit(
+        X, y, sample_weight=w, roles=_hash_roles(y, WeakToStrongRegressor(), 3)
+    )
+    for target in (yd[keep], y):
+        lazy = WeakToStrongRegressor(weak, strong, random_state=3).fit(
+            Xd[keep], target, sample_weight=w
+        )
+        _assert_same_fit(lazy, mem)
+        assert lazy.score(Xd[keep], yd[keep]) == pytest.approx(mem.score(X, y))
+    with pytest.raises(ValueError, match="X has more rows than y"):
+        WeakToStrongRegressor(weak, strong).fit(Xd[keep], y[:-5])
