@@ -42,7 +42,7 @@ STRONG_MODEL, STRONG_LAYER = "all-mpnet-base-v2", 8
 #: The weak layers of the same encoder.
 WEAK_LAYERS = (0, 1, 2, 4)
 MINILM = "all-MiniLM-L6-v2"
-#: The thresholds the reproduction is judged by (issue 14's "done when").
+#: The thresholds the reproduction is judged by.
 MIN_FRAC_GAIN_POSITIVE, MAX_MEAN_ABS_GAP = 0.8, 0.02
 
 

@@ -110,8 +110,7 @@ AUTHORS_SLOPES: dict[str, float] = {"2a": 0.89, "2b": 0.68, "2c": 0.85}
 #: Where :data:`AUTHORS_SLOPES` come from.
 AUTHORS_SOURCE = (
     "the authors' code (github.com/chogba/wtsg-regression, wts.ipynb) "
-    "run headless at reduced epochs on the same configuration; measured in "
-    "skwtsg issue 12"
+    "run headless at reduced epochs on the same configuration"
 )
 
 PAPER_SIZES: dict[str, int] = dict(
@@ -668,10 +667,10 @@ SYNTHETIC = Experiment(
         "labelling / strong training, evaluation), as the paper's text says. The "
         "authors' notebook instead made the weak labels on the weak model's own "
         "training inputs, which raises 2a's slope from 0.957 to 1.045 and 2b's "
-        "from 0.767 to 0.876 and lowers 2c's to 0.778 (measured in issue 12).",
+        "from 0.767 to 0.876 and lowers 2c's to 0.778.",
         "The M tasks share their rows within each role (one multi-output fit); "
         "the paper drew rows per task. Each task's numbers are distributed the "
-        "same way (per-task rows were tested in issue 12 and changed nothing).",
+        "same way (per-task rows were tried and changed nothing).",
         "Heads are the exact least-squares minimisers (the paper approximated "
         "them with Adam); `--heads gradient` runs the paper's procedure.",
         f"Pretraining (eq. 9, the true pretraining heads given) is budgeted in "
@@ -694,9 +693,9 @@ SYNTHETIC = Experiment(
         "head, `train_ls_gap` = −2⟨(I−P)w, (I−P)y*⟩ computed from the strong "
         "features independently of the head. A slope below 1 in 2b/2c is this ε "
         "term, non-zero whenever ε > 0: in 2b ε is the 8-layer net's pretraining "
-        "fit error (issue 12: the strong error is the same inside and outside the "
+        "fit error (the strong error is the same inside and outside the "
         "span of the pretraining heads), in 2c the error of h* with perturbed "
-        "weights; the slope does not depend on σ (issue 12: the same at σ = 5, "
+        "weights; the slope does not depend on σ (the same at σ = 5, "
         "500, 50,000).",
         "The authors' slopes (2a 0.89, 2b 0.68, 2c 0.85) are cited reference "
         "values: " + AUTHORS_SOURCE + ".",

@@ -122,9 +122,7 @@ class _TransformCountingPCA(PCA):
 def test_shared_fit_transforms_each_input_once():
     case = _case()
     X_weak = case.X[case.roles == "both"]
-    weak_fits = {
-        f"pca{k}": (_TransformCountingPCA(k).fit(X_weak), 0.0) for k in (1, 3)
-    }
+    weak_fits = {f"pca{k}": (_TransformCountingPCA(k).fit(X_weak), 0.0) for k in (1, 3)}
     records = _runner._search_case(case, weak_fits)
     assert {r["weak_model"] for r in records} == {"pca1", "pca3"}
     # the weak labels of the strong ("both") rows in the search and again in
