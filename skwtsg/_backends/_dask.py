@@ -30,7 +30,7 @@ Dask is imported only here, and only when a Dask collection is passed.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from numbers import Integral, Number
 from typing import Any
 
@@ -87,37 +87,69 @@ __all__ = ["diagnostic_intervals", "fit", "predict", "r2_score"]
 
 # ----------------------------------------------------------------- blocks
 @dataclass(frozen=True)
-class _Blocks:
-    """The row blocks of a Dask collection and what is known of their sizes.
+class _Rows:
+    """The inputs of each block's task, and what is known of the blocks' sizes.
 
     Attributes
     ----------
     parts : list of Delayed
-        The blocks (NumPy arrays or pandas DataFrames).
+        Per block: the block of ``X`` (a pandas DataFrame), or a tuple of the
+        blocks of the Dask arrays among ``X``, ``y`` and ``sample_weight``
+        read together (see :func:`_rows`); :meth:`unpack` tells them apart.
+    y, w : list
+        Per block: the block of ``y`` and of ``sample_weight`` when it is not
+        in the tuple (a Delayed partition or slice, a value, or None).
+    where : tuple of int or None
+        Positions of ``y`` and ``sample_weight`` in the tuple (0: not in
+        it); None when ``parts`` are DataFrame partitions.
     sizes, starts : list of int or of Delayed
         Rows of each block and the global index of its first row: ints when
         the collection knows its chunk sizes (a Dask array's chunks, the
-        Parquet metadata of a DataFrame), else computed in the same graph as
+        Parquet metadata of a DataFrame), else counted in the same graph as
         the blocks themselves (each block is still read once).
     n_columns : int
     columns : list or None
         The DataFrame's column labels.
+    lengths : dict
+        The lengths of in-memory ``y`` or ``sample_weight`` sliced in the
+        graph, to compare with the number of rows once they are counted.
+    y_alone : list
+        Per block, ``y`` without ``X`` (for the lazy roles).
     """
 
     parts: list
+    y: list
+    w: list
+    where: tuple | None
     sizes: list
     starts: list
     n_columns: int
     columns: list | None
+    lengths: dict
+    y_alone: list
 
     @property
     def known(self) -> bool:
         return all(isinstance(n, Integral) for n in self.sizes)
 
-    def with_sizes(self, sizes: list[int]) -> _Blocks:
-        """The same blocks with their sizes known."""
-        sizes = [int(n) for n in sizes]
-        return replace(self, sizes=sizes, starts=_starts(sizes))
+
+def _unpack(part: Any, yb: Any, wb: Any, where: tuple | None) -> tuple:
+    """``(X block, y block, weights block)`` of a task's inputs."""
+    if where is None:
+        return part, yb, wb
+    return (
+        part[0],
+        part[where[0]] if where[0] else yb,
+        part[where[1]] if where[1] else wb,
+    )
+
+
+def _pack(*blocks: Any) -> tuple:
+    return blocks
+
+
+def _size(part: Any, where: tuple | None) -> int:
+    return _num_rows(_unpack(part, None, None, where)[0])
 
 
 def _starts(sizes: list) -> list:
@@ -150,48 +182,14 @@ def _metadata_lengths(frame: Any) -> list[int] | None:
     return [int(n) for n in expr.value] if isinstance(expr, Literal) else None
 
 
-def _row_blocks(X: Any) -> _Blocks:
-    """The row blocks of a 2-D Dask array or a Dask DataFrame."""
-    import dask
+def _lengths(v: Any) -> list | None:
+    """Rows of each block of a Dask array or DataFrame, None if unknown."""
     import dask.array as da
 
-    if isinstance(X, da.Array):
-        if X.ndim != 2:
-            raise ValueError(f"X must be a 2-D Dask array, got {X.ndim} dimension(s).")
-        X = X.rechunk({1: -1})
-        parts = list(X.to_delayed(optimize_graph=False).ravel())
-        lengths: list | None = list(X.chunks[0])
-        n_columns, columns = X.shape[1], None
-        if any(np.isnan(n) for n in lengths):  # type: ignore[union-attr]
-            lengths = None
-    elif hasattr(X, "map_partitions") and hasattr(X, "columns"):
-        parts = list(X.to_delayed(optimize_graph=False))
-        lengths = _metadata_lengths(X)
-        n_columns, columns = len(X.columns), list(X.columns)
-    else:
-        raise TypeError(
-            "X must be a Dask array or a Dask DataFrame on the Dask path, got "
-            f"{type(X).__name__}."
-        )
-    if lengths is None:
-        size = dask.delayed(_num_rows, pure=True)
-        sizes: list = [size(part) for part in parts]
-    else:
-        sizes = [int(n) for n in lengths]
-    return _Blocks(parts, sizes, _starts(sizes), n_columns, columns)
-
-
-def _counted(blocks: _Blocks) -> _Blocks:
-    """The blocks with their sizes known, counting the rows if need be.
-
-    Counting reads every block (a pass over ``X``): only for inputs that
-    must be re-chunked to the blocks of ``X`` (see :func:`_aligned`).
-    """
-    import dask
-
-    if blocks.known:
-        return blocks
-    return blocks.with_sizes(list(dask.compute(*blocks.sizes)))
+    if isinstance(v, da.Array):
+        lengths = list(v.chunks[0])
+        return None if any(np.isnan(n) for n in lengths) else [int(n) for n in lengths]
+    return _metadata_lengths(v)
 
 
 def _mismatch(name: str, n: Any, m: Any) -> ValueError:
@@ -210,66 +208,146 @@ def _rows_of(v: Any, start: int, size: int, name: str = "") -> Any:
     return v[start : start + size]
 
 
-def _aligned(v: Any, blocks: _Blocks, name: str) -> tuple[list, _Blocks, int | None]:
-    """Blocks of ``y`` or ``sample_weight`` aligned with the blocks of ``X``.
+def _rows(X: Any, **inputs: Any) -> _Rows:
+    """The blocks of ``X`` (a 2-D Dask array or a Dask DataFrame) and ``inputs``.
 
-    Returns the blocks, the blocks of ``X`` (with their sizes counted when
-    ``v`` had to be re-chunked to them without knowing them) and, for an
-    in-memory ``v`` sliced in the graph, its length (to compare with the
-    number of rows once they are counted).
+    ``inputs`` (``y``, ``sample_weight``) may be None, a scalar, in-memory
+    arrays (sliced to the blocks of ``X``) or Dask collections: with as many
+    blocks as ``X`` they are read block by block (each block's length is
+    checked when it is read); otherwise they are re-chunked to the blocks
+    of ``X``, which needs their sizes (counting them reads ``X``, an extra
+    pass, only then).
 
-    A Dask ``v`` with as many blocks as ``X`` is taken block by block (each
-    block's length is checked when it is read); otherwise it is re-chunked
-    to the blocks of ``X``, which needs their sizes.
+    The Dask arrays among ``X`` and ``inputs`` are read through one
+    blockwise array of tuples and its optimised graph: blocks they share
+    (``X`` and ``y`` cut from one array) are made once, and the graph's
+    keys are those an earlier computation of the same arrays used. The
+    unoptimised graph of :meth:`dask.array.Array.to_delayed` would give some
+    of those keys other tasks, which the distributed scheduler refuses
+    while it still holds them ("different run_spec", then a KeyError).
     """
     import dask
     import dask.array as da
 
-    k = len(blocks.parts)
-    if v is None:
-        return [None] * k, blocks, None
-    if not is_dask_collection(v):
-        if isinstance(v, Number) or np.ndim(v) == 0:
-            return [v] * k, blocks, None  # a scalar weight, as in memory
-        v = np.asarray(v)
-        if blocks.known:
-            if v.shape[0] != sum(blocks.sizes):
-                raise _mismatch(name, sum(blocks.sizes), v.shape[0])
-            return (
-                [
-                    dask.delayed(_rows_of(v, a, n))
-                    for a, n in zip(blocks.starts, blocks.sizes)
-                ],
-                blocks,
-                None,
-            )
-        whole = dask.delayed(v)
-        rows = dask.delayed(_rows_of, pure=True)
-        return (
-            [rows(whole, a, n, name) for a, n in zip(blocks.starts, blocks.sizes)],
-            blocks,
-            v.shape[0],
+    if isinstance(X, da.Array):
+        if X.ndim != 2:
+            raise ValueError(f"X must be a 2-D Dask array, got {X.ndim} dimension(s).")
+        X = X.rechunk({1: -1})
+        k, n_columns, columns = X.numblocks[0], X.shape[1], None
+    elif hasattr(X, "map_partitions") and hasattr(X, "columns"):
+        k, n_columns, columns = X.npartitions, len(X.columns), list(X.columns)
+    else:
+        raise TypeError(
+            "X must be a Dask array or a Dask DataFrame on the Dask path, got "
+            f"{type(X).__name__}."
         )
-    if not isinstance(v, da.Array):  # a Dask Series or DataFrame
-        if v.npartitions == k:
-            lengths = _metadata_lengths(v)
-            if not blocks.known or lengths is None or lengths == blocks.sizes:
-                return list(v.to_delayed(optimize_graph=False)), blocks, None
-        v = v.to_dask_array(lengths=True)  # reads v to count its rows
-    if v.ndim == 2:
-        v = v.rechunk({1: -1})
-    lengths = list(v.chunks[0])
-    unknown = any(np.isnan(n) for n in lengths)
-    if v.numblocks[0] == k and (not blocks.known or unknown or lengths == blocks.sizes):
-        return list(v.to_delayed(optimize_graph=False).ravel()), blocks, None
-    blocks = _counted(blocks)
-    if unknown:
-        v = v.compute_chunk_sizes()
-    n = sum(blocks.sizes)
-    if v.shape[0] != n:
-        raise _mismatch(name, n, v.shape[0])
-    v = v.rechunk((tuple(blocks.sizes),) + tuple((s,) for s in v.shape[1:]))
-    return list(v.to_delayed(optimize_graph=False).ravel()), blocks, None
+    lengths = _lengths(X)
+
+    def count() -> list[int]:
+        nonlocal X, lengths
+        if lengths is None:  # a pass over X, only for a re-chunked input
+            if isinstance(X, da.Array):
+                X = X.compute_chunk_sizes()
+                lengths = _lengths(X)
+            else:
+                lengths = [int(n) for n in X.map_partitions(len).compute()]
+        return lengths  # type: ignore[return-value]
+
+    aligned: dict[str, Any] = {}
+    for name, v in inputs.items():
+        if v is None or not is_dask_collection(v):
+            aligned[name] = v
+            continue
+        if not isinstance(v, da.Array):  # a Dask Series or DataFrame
+            if v.npartitions == k and (
+                lengths is None or _lengths(v) in (None, lengths)
+            ):
+                # unoptimised: a partition both X and v are cut from is read once
+                aligned[name] = list(v.to_delayed(optimize_graph=False))
+                continue
+            v = v.to_dask_array(lengths=True)  # reads v to count its rows
+        if v.ndim == 2:
+            v = v.rechunk({1: -1})
+        v_lengths = _lengths(v)
+        if v.numblocks[0] == k and (lengths is None or v_lengths in (None, lengths)):
+            aligned[name] = v
+            continue
+        counted = count()
+        if v_lengths is None:
+            v = v.compute_chunk_sizes()
+        if v.shape[0] != sum(counted):
+            raise _mismatch(name, sum(counted), v.shape[0])
+        aligned[name] = v.rechunk((tuple(counted),) + tuple((s,) for s in v.shape[1:]))
+
+    # The Dask arrays, read together; DataFrame partitions as they are.
+    arrays = {n: v for n, v in aligned.items() if isinstance(v, da.Array)}
+    where: tuple | None = None
+    if isinstance(X, da.Array):
+        args = [X, "ij"]
+        for v in arrays.values():
+            args += [v, "ij"[: v.ndim]]
+        packed = da.blockwise(
+            _pack,
+            "i",
+            *args,
+            dtype=object,
+            concatenate=True,
+            align_arrays=False,
+            meta=np.empty((0,), dtype=object),
+        )
+        parts = list(packed.to_delayed().ravel())
+        positions = {n: i + 1 for i, n in enumerate(arrays)}
+        where = tuple(positions.get(n, 0) for n in ("y", "sample_weight"))
+    else:
+        parts = list(X.to_delayed(optimize_graph=False))
+        for n, v in arrays.items():
+            aligned[n] = list(v.to_delayed().ravel())
+    if lengths is None:
+        size = dask.delayed(_size, pure=True)
+        sizes: list = [size(part, where) for part in parts]
+    else:
+        sizes = list(lengths)
+    starts = _starts(sizes)
+
+    # In-memory inputs: slices of the blocks of X.
+    out: dict[str, list] = {}
+    in_memory: dict[str, int] = {}
+    for name in ("y", "sample_weight"):
+        v = aligned.get(name)
+        if isinstance(v, list):
+            out[name] = v
+        elif name in arrays and where is not None:
+            out[name] = [None] * k  # in the tuple
+        elif v is None or isinstance(v, Number) or np.ndim(v) == 0:
+            out[name] = [v] * k  # None, or a scalar weight as in memory
+        else:
+            v = np.asarray(v)
+            if lengths is not None:
+                if v.shape[0] != sum(lengths):
+                    raise _mismatch(name, sum(lengths), v.shape[0])
+                out[name] = [
+                    dask.delayed(_rows_of(v, a, n)) for a, n in zip(starts, sizes)
+                ]
+            else:
+                whole, rows = dask.delayed(v), dask.delayed(_rows_of, pure=True)
+                out[name] = [rows(whole, a, n, name) for a, n in zip(starts, sizes)]
+                in_memory[name] = v.shape[0]
+    return _Rows(
+        parts=parts,
+        y=out["y"],
+        w=out["sample_weight"],
+        where=where,
+        sizes=sizes,
+        starts=starts,
+        n_columns=n_columns,
+        columns=columns,
+        lengths=in_memory,
+        y_alone=(
+            list(arrays["y"].to_delayed().ravel())
+            if "y" in arrays and where is not None
+            else out["y"]
+        ),
+    )
 
 
 def _target_shape(y: Any) -> tuple[int, int]:
@@ -434,8 +512,9 @@ def _non_finite(spec, Xb, order, counts):
     )
 
 
-def _block_pass(index, Xb, yb, wb, start, spec: _PassSpec) -> _Record:
+def _block_pass(index, part, yb, wb, where, start, spec: _PassSpec) -> _Record:
     """One block: checks, row classes, features, and each class's moments."""
+    Xb, yb, wb = _unpack(part, yb, wb, where)
     n = _num_rows(Xb)
     if n == 0:
         return _Record(
@@ -539,7 +618,12 @@ def _head(block):
     return block.iloc[:8] if hasattr(block, "iloc") else block[:8]
 
 
-def _first_rows(blocks, y_blocks):
+def _first(part, yb, where):
+    Xb, yb, _ = _unpack(part, yb, None, where)
+    return _head(Xb), _head(yb)
+
+
+def _first_rows(rows: _Rows):
     """The first rows of ``X`` and ``y``, in memory.
 
     One block is read (not a pass; the next one if it is empty): the
@@ -548,8 +632,8 @@ def _first_rows(blocks, y_blocks):
     """
     import dask
 
-    for xb, yb in zip(blocks, y_blocks):
-        first, first_y = dask.compute(dask.delayed(_head)(xb), dask.delayed(_head)(yb))
+    for part, yb in zip(rows.parts, rows.y):
+        first, first_y = dask.compute(dask.delayed(_first)(part, yb, rows.where))[0]
         if _num_rows(first):
             return first, first_y
     raise ValueError("X has no rows.")
@@ -591,19 +675,17 @@ def fit(
         raise ValueError("The target y is required, but y is None.")
     weak_head = _moment_head(weak_head, "weak_head")
     head = _moment_head(head, "head")
-    blocks = _row_blocks(X)
     ndim, m = _target_shape(y)
-    y_blocks, blocks, y_length = _aligned(y, blocks, "y")
-    w_blocks, blocks, w_length = _aligned(sample_weight, blocks, "sample_weight")
-    if np.ndim(sample_weight) > 1 and blocks.known:
+    rows = _rows(X, y=y, sample_weight=sample_weight)
+    if np.ndim(sample_weight) > 1 and rows.known:
         # refused as in memory, with the number of rows of all blocks
-        check_weights(np.zeros((1,) * np.ndim(sample_weight)), sum(blocks.sizes))
+        check_weights(np.zeros((1,) * np.ndim(sample_weight)), sum(rows.sizes))
     names = None
-    if blocks.columns is not None and all(isinstance(c, str) for c in blocks.columns):
-        names = np.asarray(blocks.columns, dtype=object)
+    if rows.columns is not None and all(isinstance(c, str) for c in rows.columns):
+        names = np.asarray(rows.columns, dtype=object)
 
     # Fixed featurizers, fitted on a few rows (they learn nothing from them).
-    first, first_y = _first_rows(blocks.parts, y_blocks)
+    first, first_y = _first_rows(rows)
     first_y = _as_2d(np.asarray(first_y, dtype=np.float64))
     weak_feat = _make_featurizer(weak_featurizer)
     strong_feat = _make_featurizer(strong_featurizer)
@@ -642,33 +724,32 @@ def fit(
     # The pass: every block read once, its moments merged in a tree.
     shared = dask.delayed(spec, pure=True)
     parts = [
-        dask.delayed(_block_pass, pure=True)(j, xb, yb, wb, start, shared)
-        for j, (xb, yb, wb, start) in enumerate(
-            zip(blocks.parts, y_blocks, w_blocks, blocks.starts)
+        dask.delayed(_block_pass, pure=True)(j, part, yb, wb, rows.where, start, shared)
+        for j, (part, yb, wb, start) in enumerate(
+            zip(rows.parts, rows.y, rows.w, rows.starts)
         )
     ]
     record = dask.compute(_tree(parts, _merge_records))[0]
-    lengths = [int(record.lengths[j]) for j in range(len(blocks.parts))]
+    lengths = [int(record.lengths[j]) for j in range(len(rows.parts))]
     n = sum(lengths)
-    for name, length in (("y", y_length), ("sample_weight", w_length)):
-        if length is not None and length != n:
+    for name, length in rows.lengths.items():
+        if length != n:
             raise _mismatch(name, n, length)
     if sample_weight is not None:
         check_weight_total(sum(mo.weight for mo in record.moments))
     solved = _solve(record.moments, spec, weak_head, head, ndim, strong_size, n)
 
-    # The roles, lazily (the sizes of the blocks are known now).
-    blocks = blocks.with_sizes(lengths)
-    y_blocks = _aligned(y, blocks, "y")[0]
+    # The roles, lazily, from y alone (the sizes of the blocks are known now).
     params = dict(
         eval_size=eval_size,
         strong_size=strong_size,
         any_unlabeled=solved["any_unlabeled"],
         seed=spec.seed,
     )
+    starts = _starts(lengths)
     codes = [
         dask.delayed(_block_codes)(yb, nb, s, params)
-        for yb, nb, s in zip(y_blocks, blocks.sizes, blocks.starts)
+        for yb, nb, s in zip(rows.y_alone, lengths, starts)
     ]
     return FitResult(
         weak_featurizer=weak_feat,
@@ -676,12 +757,12 @@ def fit(
         weak_head=solved["weak_head"],
         head=solved["head"],
         diagnostics=solved["diagnostics"],
-        roles=_lazy_roles(codes, blocks.sizes),
+        roles=_lazy_roles(codes, lengths),
         reuse=solved["same"],
         interpolates=solved["interpolates"],
         copy_moments=solved["copy_moments"],
         label_variance=solved["label_variance"],
-        n_features_in=blocks.n_columns,
+        n_features_in=rows.n_columns,
         feature_names_in=names,
     )
 
@@ -916,7 +997,8 @@ def predict(X, feat, head, *, name, ndim, n_features_in, feature_names_in, estim
     raise TypeError(f"X must be a Dask array or DataFrame, got {type(X).__name__}.")
 
 
-def _score_block(yb, pb, wb, shift):
+def _score_block(part, yb, wb, where, shift):
+    pb, yb, wb = _unpack(part, yb, wb, where)
     n_rows = _num_rows(pb)
     y, labeled = check_partially_labeled_y(yb, n_samples=n_rows)
     Y, P = _as_2d(y)[labeled], _as_2d(pb)[labeled]
@@ -935,14 +1017,15 @@ def r2_score(y_pred, y, sample_weight):
     """R² of lazy predictions on the labeled rows, as Dask reductions."""
     import dask
 
-    blocks = _row_blocks(y_pred if y_pred.ndim == 2 else y_pred[:, None])
-    y_blocks, blocks, _ = _aligned(y, blocks, "y")
-    w_blocks, blocks, _ = _aligned(sample_weight, blocks, "sample_weight")
-    p_blocks = list(y_pred.to_delayed(optimize_graph=False).ravel())
+    rows = _rows(
+        y_pred if y_pred.ndim == 2 else y_pred[:, None],
+        y=y,
+        sample_weight=sample_weight,
+    )
     shift = np.zeros(1 if y_pred.ndim == 1 else y_pred.shape[1])
     parts = [
-        dask.delayed(_score_block)(yb, pb, wb, shift)
-        for yb, pb, wb in zip(y_blocks, p_blocks, w_blocks)
+        dask.delayed(_score_block)(part, yb, wb, rows.where, shift)
+        for part, yb, wb in zip(rows.parts, rows.y, rows.w)
     ]
     stats, sse = dask.compute(_tree(parts, _merge_score))[0]
     if stats.weight_sum <= 0:
@@ -959,11 +1042,12 @@ def r2_score(y_pred, y, sample_weight):
 N_GROUPS = 4096
 
 
-def _interval_block(Xb, yb, wb, start, model, seed, task_weights):
+def _interval_block(part, yb, wb, where, start, model, seed, task_weights):
     """Per group: weight sums ``(G,)`` and weighted loss sums ``(G, k)``."""
     from .._roles import _row_uniforms
     from ..metrics._intervals import _row_losses
 
+    Xb, yb, wb = _unpack(part, yb, wb, where)
     weak_feat, weak_head, strong_feat, head, ndim = model
     n_rows = _num_rows(Xb)
     n_out = _n_outputs(head, ndim)
@@ -1052,18 +1136,18 @@ def diagnostic_intervals(
     )
     rng = _generator(random_state)
     seed = int(rng.integers(np.iinfo(np.int32).max)) + 1_000_003
-    blocks = _row_blocks(X)
-    _check_columns(blocks.n_columns, blocks.columns, *expected)
-    y_blocks, blocks, _ = _aligned(y, blocks, "y")
-    w_blocks, blocks, _ = _aligned(sample_weight, blocks, "sample_weight")
+    rows = _rows(X, y=y, sample_weight=sample_weight)
+    _check_columns(rows.n_columns, rows.columns, *expected)
     n_tasks = _n_outputs(model[3], ndim)
     if multioutput is None:
         multioutput = "uniform_average" if ndim == 1 else "raw_values"
     task_weights = _multioutput_weights(multioutput, n_tasks)
     model = dask.delayed((*model, ndim), pure=True)
     parts = [
-        dask.delayed(_interval_block)(xb, yb, wb, s, model, seed, task_weights)
-        for xb, yb, wb, s in zip(blocks.parts, y_blocks, w_blocks, blocks.starts)
+        dask.delayed(_interval_block)(
+            part, yb, wb, rows.where, s, model, seed, task_weights
+        )
+        for part, yb, wb, s in zip(rows.parts, rows.y, rows.w, rows.starts)
     ]
     W, S = dask.compute(_tree(parts, _add_pairs))[0]
     keep = W > 0

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
-from scipy.linalg import blas
+from scipy.linalg import blas, lapack
 
 from ..heads._constants import CHOLQR_MAX_COND
 from ..heads._stats import LeastSquaresStatistics, _triangular
@@ -116,9 +116,9 @@ def _factor_rows(A: np.ndarray) -> np.ndarray:
     (``R₁`` from the column-scaled Gram matrix, ``Q = A R₁⁻¹``, ``R₂`` from
     ``QᵀQ``, ``R = R₂ R₁``: three BLAS-3 products, as accurate as
     Householder QR when ``R₁`` is well conditioned), with ``Q`` formed in
-    place of ``A``: no copy of the block. A badly conditioned or rank-
-    deficient block (e.g. weak features in the span of the strong ones) is
-    factored by Householder QR.
+    place of ``A`` (no copy of the block) by a triangular product. A badly
+    conditioned or rank-deficient block (e.g. weak features in the span of
+    the strong ones) is factored by Householder QR.
     """
     n, width = A.shape
     if width and n >= _MIN_ROWS_PER_COLUMN * width:
@@ -136,8 +136,14 @@ def _factor_rows(A: np.ndarray) -> np.ndarray:
             if well:
                 r1 = r1 * norms
                 # Qᵀ = R₁⁻ᵀ Aᵀ, over Aᵀ (Fortran-ordered when A is a C-ordered
-                # block, so BLAS writes in place)
-                qt = blas.dtrsm(1.0, r1, A.T, side=0, trans_a=1, overwrite_b=1)
+                # block, so BLAS writes in place), as a triangular product
+                # with the inverse: 2-3 times faster than the triangular
+                # solve, as accurate for R₁ this well conditioned (the second
+                # Cholesky factorisation absorbs either's rounding)
+                r1_inv, info = lapack.dtrtri(r1, lower=0)
+                if info:
+                    return _triangular(A, width)
+                qt = blas.dtrmm(1.0, r1_inv, A.T, side=0, trans_a=1, overwrite_b=1)
                 try:
                     r2 = linalg.cholesky(qt @ qt.T, lower=False, check_finite=False)
                 except linalg.LinAlgError:  # A is Q R₁ now: factor Q instead

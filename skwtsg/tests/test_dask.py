@@ -464,12 +464,8 @@ def test_bad_inputs_raise_as_in_memory(client, case):
     with pytest.raises(Exception) as mem:
         WeakToStrongRegressor(weak, random_state=0).fit(**inputs)
     dask_inputs = {
-        name: value if name != "X" and case.endswith("weights") else _as_dask(value)
-        for name, value in inputs.items()
-        if value is not None
+        name: _as_dask(value) for name, value in inputs.items() if value is not None
     }
-    if "sample_weight" in dask_inputs and dask_inputs["sample_weight"].ndim == 1:
-        dask_inputs["sample_weight"] = _as_dask(inputs["sample_weight"])
     with pytest.raises(type(mem.value)) as lazy:
         WeakToStrongRegressor(weak, random_state=0).fit(**dask_inputs)
     # the same message (naming the parameter where memory's does), up to the
@@ -529,3 +525,30 @@ def test_dask_array_with_unknown_chunks(client):
         assert lazy.score(Xd[keep], yd[keep]) == pytest.approx(mem.score(X, y))
     with pytest.raises(ValueError, match="X has more rows than y"):
         WeakToStrongRegressor(weak, strong).fit(Xd[keep], y[:-5])
+
+
+def _noisy_block(i, n_rows):
+    rng = np.random.default_rng([5, i])
+    X = rng.normal(size=(n_rows, 4)) + 3.0
+    return np.hstack([X, (X.sum(axis=1) + rng.normal(size=n_rows))[:, None]])
+
+
+def test_fit_after_computing_the_same_arrays(client):
+    """Computing X and y, then fitting on them: no key of theirs reused with
+    another task (the distributed scheduler refuses that: a KeyError)."""
+    import dask
+
+    weak = FrozenEstimator(GaussianRandomProjection(2, random_state=0).fit(_X[:50]))
+    for _ in range(4):
+        Xy = da.concatenate(
+            [
+                da.from_delayed(
+                    dask.delayed(_noisy_block, pure=False)(i, 500), (500, 5), float
+                )
+                for i in range(6)
+            ]
+        )
+        X, y = Xy[:, :4], Xy[:, 4]
+        X_mem, y_mem = dask.compute(X, y)
+        lazy = WeakToStrongRegressor(weak, random_state=0).fit(X, y)
+        assert lazy.score(X, y) == pytest.approx(lazy.score(X_mem, y_mem))
