@@ -134,14 +134,11 @@ def make_synthetic_cases(
 ) -> list[W2SCase]:
     """Build the cases of the paper's synthetic panels and of the ε sweep.
 
-    One case per panel (the ε sweep: one per strong representation), sharing
-    one draw of ``h*``, of the tasks and of the fresh samples for each role
-    (weak training, weak labelling / strong training, evaluation): every
-    panel's M tasks are the same, only the representations (and heads)
-    differ. Representations are pretrained once and reused by every panel
-    that needs them; one whose final pretraining loss is not below
-    :data:`UNDERTRAINED_RATIO` times the variance of its labels raises a
-    warning and is listed in its cases' ``meta["warnings"]``.
+    One case per panel (the ε sweep: one per strong representation), all on
+    one draw of ``h*``, of the tasks and of each role's fresh samples; the
+    representations are pretrained once each. One whose final loss is not
+    below :data:`UNDERTRAINED_RATIO` times its labels' variance warns and is
+    listed in its cases' ``meta["warnings"]``.
 
     Parameters
     ----------
@@ -156,14 +153,11 @@ def make_synthetic_cases(
         ``quick``).
     pretrain_steps : int, default=None
         Optimiser steps of the "fast" pretraining recipe (default
-        :data:`PRETRAIN_STEPS`; the "paper" recipe of the low-sample
-        representations gets 10 times as many); fractions of it for the
-        sweep's representations.
+        :data:`PRETRAIN_STEPS`; the low-sample "paper" recipe gets 10 times
+        as many, the sweep's representations fractions of it).
     n_jobs : int, default=None
-        Processes pretraining the representations in parallel (one torch
-        thread each); 1 pretrains in this process. ``None``: 2, or 1 when
-        ``quick`` (tiny networks: a worker process costs more than it
-        saves).
+        Processes pretraining the representations (one torch thread each);
+        ``None``: 2, or 1 when ``quick`` (tiny networks).
     quick : bool, default=False
         Small sizes for tests.
     random_state : int, default=0
@@ -341,11 +335,8 @@ def _fixed_representation(key: str, tasks: Bunch, random_state: int) -> torch.nn
 def _pretrain(
     key: str, tasks: Bunch, steps: dict[str, int], quick: bool, random_state: int
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """An MLP pretrained by eq. (9) with the true pretraining heads, frozen.
-
-    Returns the module and a record of the pretraining: its final loss, the
-    variance of its labels, the optimiser steps and epochs.
-    """
+    """An MLP pretrained by eq. (9), frozen, and its record (final loss, the
+    labels' variance, steps, epochs)."""
     from .._utils._torch import _torch_threads
     from ..featurizers import MultiTaskFeaturizer
 
@@ -465,9 +456,8 @@ def _check_tracks(info: dict[str, Any]) -> tuple[bool, str]:
 def sweep_summary(records: pd.DataFrame) -> dict[str, Any]:
     """Per strong representation of the ε sweep: its line and median ε.
 
-    ``sweep``: one entry per case (``case``, ``median_epsilon_ratio`` on the
-    training sample, ``n_ratio_undefined``, and the ``slope``, ``intercept``
-    and ``r2`` of gain on misfit on fresh rows), sorted by the ratio;
+    ``sweep``: per case its ``median_epsilon_ratio`` (training sample) and
+    the line of gain on misfit (fresh rows), sorted by the ratio;
     ``spearman_epsilon_deviation``: the rank correlation of the ratio and
     ``|1 − slope|`` (NaN with fewer than 3 cases or an undefined ratio).
     """
