@@ -42,10 +42,9 @@ PANELS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-#: The ε sweep (beyond the paper): 2b's weak model and tasks, the strong
-#: 8-layer net pretrained for a fraction of 2b's budget, and h* (2a's strong
-#: representation, ε = 0) as the end point. One case per strong
-#: representation, all in the panel ``"sweep"``.
+#: The ε sweep (beyond the paper): 2b's weak model and tasks, the strong 8-layer
+#: net pretrained for fractions of 2b's budget, and h* (ε = 0) as the end
+#: point: one case per strong representation, all in the panel ``"sweep"``.
 class _Sweep(TypedDict):
     name: str
     weak: str
