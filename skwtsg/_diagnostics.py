@@ -21,12 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from .metrics._losses import _diagnostics, squared_losses
+from .metrics._losses import DIAGNOSTICS, _diagnostics
 
-__all__ = ["DIAGNOSTICS", "ACCURACIES", "ROW_SETS", "Diagnostics", "squared_losses"]
+__all__ = ["DIAGNOSTICS", "ACCURACIES", "ROW_SETS", "Diagnostics"]
 
-#: The diagnostics of Theorem 1, in the order of every table.
-DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
 #: The classifier's accuracies and their performance gap recovered.
 ACCURACIES = ("weak_accuracy", "strong_accuracy", "ceiling_accuracy", "accuracy_pgr")
 #: The row sets a record keeps apart.

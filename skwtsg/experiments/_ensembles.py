@@ -41,6 +41,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.frozen import FrozenEstimator
 
+from .._diagnostics import DIAGNOSTICS
 from .._utils._validation import take_rows
 from ..heads import RidgeHead, RidgeLOOHead
 from ..metrics import weak_to_strong_report
@@ -597,7 +598,7 @@ def _compare(problem, n_resamples, random_state):
             "n_supervisors": len(names),
             "n_tasks": W.shape[0],
         }
-        for k in ("weak_error", "strong_error", "misfit", "gain", "bound"):
+        for k in DIAGNOSTICS:
             row[k] = float(report[k])
             row[f"{k}_low"], row[f"{k}_high"] = map(float, report[f"{k}_ci"])
         row["sum_misfits"] = float(misfits.sum(axis=1).mean())

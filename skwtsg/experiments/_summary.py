@@ -7,6 +7,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from .._diagnostics import DIAGNOSTICS
 from ..metrics import fit_line, rank_weak_supervisors
 
 __all__ = [
@@ -21,7 +22,6 @@ __all__ = [
 #: Relative tolerance (to the weak error) of the exact decomposition.
 DECOMPOSITION_RTOL = 1e-9
 
-DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
 
 #: Further columns of classification records (``WeakToStrongClassifier``).
 CLASSIFICATION_EXTRAS = (

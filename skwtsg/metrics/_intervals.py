@@ -21,12 +21,12 @@ from .._utils._validation import (
     check_real_arrays,
     check_sample_weight,
 )
-from ._losses import _diagnostics, _mse, squared_losses
+from ._losses import DIAGNOSTICS, _diagnostics, _mse, squared_losses
 
 __all__ = ["misfit_interval"]
 
 #: The diagnostics that get an interval, in the report's order.
-INTERVAL_DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
+INTERVAL_DIAGNOSTICS = DIAGNOSTICS
 
 _METHODS = ("bca", "percentile", "basic")
 

@@ -12,7 +12,10 @@ from .._utils._validation import (
     check_real_arrays,
 )
 
-__all__ = ["squared_losses"]
+__all__ = ["DIAGNOSTICS", "squared_losses"]
+
+#: The diagnostics of Theorem 1, in the order of every table and report.
+DIAGNOSTICS = ("weak_error", "strong_error", "misfit", "gain", "bound")
 
 
 def _mse(a, b, sample_weight, multioutput, names):
