@@ -185,4 +185,9 @@ def cv_results_inputs(
         true_error_std=true_error_std,
         labels=labels,
         bound_ci=bound_ci,
+        error_bars=(
+            None
+            if bound_ci is None
+            else f"{100 * confidence_level:g}% t interval over splits"
+        ),
     )
