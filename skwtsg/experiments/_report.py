@@ -233,7 +233,16 @@ def _report(experiment, claims, summary):
                 "which the weak model has the lowest mean bound (the splits "
                 "share rows, so both are optimistic); the 1-SE pick is the "
                 "first-listed weak model whose mean bound is within one "
-                "standard error of the smallest.",
+                "standard error of the smallest. 'vs pick' is each weak "
+                "model's mean bound minus the pick's with its 95% interval, "
+                "paired over the cases (statistical unit: one case; Student's "
+                "t of the per-case differences), and its verdict in words. "
+                "'bound held' is the share of cases in which the true strong "
+                "error on the held-out rows was at most the bound: Theorem 1 "
+                "makes the bound exact only when the strong head fitted on "
+                "the truth is exact (ε = 0); Theorem 2 adds a term of order "
+                "√ε, so a bound that fails says ε is not negligible there and "
+                "the bound ranks rather than guarantees.",
                 "",
                 f"Heuristic's pick: {sel['pick']}; smallest true strong error: "
                 f"{sel['best']} (regret {sel['regret']:.4g}); Spearman "
@@ -274,7 +283,13 @@ def selection_markdown(table: pd.DataFrame) -> pd.DataFrame:
     ...     "bound_high": [1.87, 2.37], "p_lowest": [1.0, 0.0],
     ...     "pick_1se": [True, False]})
     >>> selection_markdown(table).iloc[0].tolist()
-    ['b', '0.6 ± 0.1', '[-0.67, 1.87]', '1', '1.1 ± 0.1', '2', '←', '←']
+    ['b', '0.6 ± 0.1', '[-0.67, 1.87]', '1', '', '', '', '1.1 ± 0.1', '2', '←', '←']
+    >>> table["bound_difference"] = [0.0, 0.5]
+    >>> table["difference_low"], table["difference_high"] = [None, 0.1], [None, 0.9]
+    >>> table["verdict"] = ["the pick", "higher at 95%"]
+    >>> table["bound_held"] = [0.5, 1.0]
+    >>> selection_markdown(table).iloc[1, 4:7].tolist()
+    ['+0.5 [0.1, 0.9]', 'higher at 95%', '1']
     """
 
     def mean_std(column):
@@ -298,12 +313,33 @@ def selection_markdown(table: pd.DataFrame) -> pd.DataFrame:
                 "" if lo == "" else f"[{lo:.4g}, {hi:.4g}]" for lo, hi in zip(low, high)
             ],
             "P(lowest)": optional("p_lowest", lambda v: f"{v:.2g}"),
+            "vs pick (95%, paired over cases)": _differences(table),
+            "verdict": optional("verdict", str),
+            "bound held": optional("bound_held", lambda v: f"{v:.2g}"),
             "strong error (mean ± std)": mean_std("strong_error"),
             "n_cases": table["n_cases"].astype(str),
             "pick": table["pick"].map({True: "←", False: ""}),
             "1-SE pick": optional("pick_1se", lambda v: "←" if v else ""),
         }
     )
+
+
+def _differences(table: pd.DataFrame) -> list[str]:
+    """Each weak model's bound minus the pick's, with its paired interval."""
+    if "bound_difference" not in table:
+        return [""] * len(table)
+    return [
+        ""
+        if pd.isna(d)
+        else f"{d:+.4g}"
+        if pd.isna(lo)
+        else f"{d:+.4g} [{lo:.4g}, {hi:.4g}]"
+        for d, lo, hi in zip(
+            table["bound_difference"],
+            table.get("difference_low", pd.Series(np.nan, index=table.index)),
+            table.get("difference_high", pd.Series(np.nan, index=table.index)),
+        )
+    ]
 
 
 def slug(text: str) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import is_classifier
 
-from ..metrics import weak_to_strong_report
+from ..metrics import paired_bound_differences, weak_to_strong_report
 from ._base import (
     _as_list,
     _BaseDisplay,
@@ -65,6 +65,15 @@ def _optional_interval(values, name, center):
     return np.maximum(np.vstack([center - low, high - center]), 0.0)
 
 
+def _row_verdicts(y_true, y_weak, y_strong, **kwargs) -> list[str]:
+    """Each candidate against the pick, paired over the rows, in words."""
+    keys = [str(i) for i in range(len(y_weak))]
+    table = paired_bound_differences(
+        y_true, dict(zip(keys, y_weak)), dict(zip(keys, y_strong)), **kwargs
+    )
+    return table["verdict"].tolist()
+
+
 def _bars_note(error_bars, bound_std, bound_ci):
     """The legend's word on what the horizontal error bars are."""
     if error_bars is not None:
@@ -111,6 +120,11 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         The loss of the bounds and errors, named in the axis titles:
         ``"squared"`` (regressors), ``"kl"`` (classifiers: log-loss errors,
         KL misfit), ``None`` (not said).
+    verdicts : array-like of shape (n_candidates,), default=None
+        Each candidate's paired comparison with the pick in words (the
+        ``verdict`` of :func:`skwtsg.metrics.paired_bound_differences` or
+        :func:`skwtsg.metrics.rank_weak_supervisors`), written after its
+        label.
     error_bars : str, default=None
         What the horizontal error bars are, said in the legend (e.g.
         ``"95% t interval over 15 splits"``); ``None``: "± 1 std" for
@@ -160,9 +174,10 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         pick: int | None = None,
         bound_ci: ArrayLike | None = None,
         loss: str | None = "squared",
+        verdicts: ArrayLike | None = None,
         error_bars: str | None = None,
     ) -> None:
-        self.loss, self.error_bars = loss, error_bars
+        self.loss, self.verdicts, self.error_bars = loss, verdicts, error_bars
         self.bound, self.bound_std, self.bound_ci = bound, bound_std, bound_ci
         self.true_error, self.true_error_std = true_error, true_error_std
         self.labels = labels
@@ -218,6 +233,13 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             bound_std = bound_extent
         true_error_std = _optional_std(self.true_error_std, "true_error_std", n)
         labels = _check_labels(self.labels, n)
+        if self.verdicts is not None:
+            verdicts = _check_labels(self.verdicts, n, "verdicts")
+            if labels is None:
+                labels = np.array([f"model {i}" for i in range(n)], dtype=object)
+            labels = np.array(
+                [f"{label}: {v}" for label, v in zip(labels, verdicts)], dtype=object
+            )
         if self.pick is None:
             pick = int(np.argmin(bound))
         elif isinstance(self.pick, Integral) and 0 <= self.pick < n:
@@ -374,6 +396,16 @@ class WeakModelSelectionDisplay(_BaseDisplay):
                 None
                 if confidence_level is None
                 else f"{100 * confidence_level:g}% bootstrap interval over rows"
+            ),
+            verdicts=None
+            if confidence_level is None
+            else _row_verdicts(
+                y_true,
+                y_weak,
+                y_strong,
+                sample_weight=sample_weight,
+                confidence_level=confidence_level,
+                random_state=random_state,
             ),
         )
         return display.plot(**plot_kwargs)

@@ -81,3 +81,22 @@ def test_from_cv_results_names_the_searchs_loss(pyplot):
     unknown = WeakModelSelectionDisplay.from_cv_results(search.cv_results_)
     assert "MSE" not in unknown.ax_.get_xlabel()
     assert "std over splits" in unknown.errorbar_.get_label()
+
+
+def test_selection_display_writes_each_verdict(pyplot):
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import RepeatedKFold
+
+    X, y = load_diabetes(return_X_y=True)
+    search = GridSearchCV(
+        WeakToStrongRegressor(random_state=0),
+        {"weak_featurizer": [PCA(2), PCA(8)]},
+        scoring={"bound": skwtsg.bound_scorer, "mse": "neg_mean_squared_error"},
+        refit="bound",
+        cv=RepeatedKFold(n_splits=3, n_repeats=2, random_state=0),
+    ).fit(X, y)
+    display = WeakModelSelectionDisplay.from_cv_results(search, confidence_level=0.95)
+    texts = [a.get_text() for a in display.annotations_]
+    assert any(t.endswith(": the pick") for t in texts), texts
+    assert any(t.endswith("at 95%") for t in texts), texts
+    assert "t interval over splits" in display.errorbar_.get_label()
