@@ -13,7 +13,6 @@ from scipy import stats
 
 from .._utils._docstrings import fill_doc
 from .._utils._validation import as_real_float, check_finite_result, check_real_arrays
-from ._labels import _params_labels
 from ._intervals import (
     _bootstrap_means,
     _check_interval_params,
@@ -21,6 +20,7 @@ from ._intervals import (
     _generator,
     _limits,
 )
+from ._labels import _params_labels
 from ._paired import (
     BOUND_HELD_NOTE,
     SPLIT_UNIT,

@@ -79,7 +79,10 @@ def test_ranking_over_rows_and_the_search_agree_on_the_words():
     )
     held_out = search.roles_ == "eval"
     predictions = {
-        name: (search.predict_weak(X[held_out], name), search.predict(X[held_out], name))
+        name: (
+            search.predict_weak(X[held_out], name),
+            search.predict(X[held_out], name),
+        )
         for name in results.index
     }
     ranking = rank_weak_supervisors(
