@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,13 +45,21 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
 
 
 def write_outputs(
-    experiment: Experiment, records: pd.DataFrame, summary: dict, out: Path
+    experiment: Experiment,
+    records: pd.DataFrame,
+    summary: dict,
+    out: Path,
+    *,
+    before_report: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Write a run's outputs into ``out`` and return their paths.
 
     ``<panel>.csv`` (the records), ``<panel>.png`` and ``all_panels.png``
     (gain against misfit), ``summary.json`` and ``report.md``; with
     ``experiment.selection``, also ``<panel>_selection.csv``.
+    ``before_report`` is called after the figures, before ``summary.json``
+    and the report are written (to complete ``summary``: the run's wall
+    time and warnings).
     """
     out.mkdir(parents=True, exist_ok=True)
     claims = experiment.claims
@@ -69,6 +78,8 @@ def write_outputs(
     files += _figures(experiment, records, summary, out)
     if experiment.extra_figures is not None and files and files[-1].suffix == ".png":
         files += experiment.extra_figures(records, summary, out)
+    if before_report is not None:
+        before_report()
     path = out / "summary.json"
     path.write_text(dumps(summary) + "\n")
     files.append(path)
@@ -139,11 +150,13 @@ def _report(experiment, claims, summary):
     lines.append(
         f"Run: `python -m skwtsg reproduce {experiment.name}"
         + (" --quick" if summary["quick"] else "")
-        + f" --seed {summary['random_state']}`, wall time before writing the "
-        f"outputs {summary['wall_seconds']:.1f} s (building cases and "
+        + f" --seed {summary['random_state']}`, wall time of the run "
+        f"{summary['wall_seconds']:.1f} s (building cases and "
         f"representations {summary['prepare_seconds']:.1f} s, fits "
         f"{summary.get('fit_seconds', float('nan')):.1f} s, ceiling fits and "
-        f"decompositions {summary.get('ceiling_seconds', float('nan')):.1f} s)."
+        f"decompositions {summary.get('ceiling_seconds', float('nan')):.1f} s, "
+        "the rest summaries, figures and tables; Python's start and imports "
+        "are not counted)."
     )
     if summary["quick"]:
         lines += [
@@ -256,6 +269,7 @@ def _report(experiment, claims, summary):
                     "",
                     markdown_table(pd.DataFrame(claim["paper"])),
                 ]
+    lines += _warnings_section(summary.get("library_warnings", []))
     if "conclusion" in summary:
         conclusion = summary["conclusion"]
         lines += ["", "## Conclusion", "", conclusion["text"]]
@@ -322,6 +336,21 @@ def selection_markdown(table: pd.DataFrame) -> pd.DataFrame:
             "1-SE pick": optional("pick_1se", lambda v: "←" if v else ""),
         }
     )
+
+
+def _warnings_section(caught: list[dict]) -> list[str]:
+    """The run's library warnings, each once with its count.
+
+    Examples
+    --------
+    >>> _warnings_section([{"category": "UserWarning", "message": "m", "count": 2}])
+    ['', '## Warnings raised during the run', '', '- UserWarning (2x): m']
+    """
+    if not caught:
+        return []
+    return ["", "## Warnings raised during the run", ""] + [
+        f"- {w['category']} ({w['count']}x): {w['message']}" for w in caught
+    ]
 
 
 def _differences(table: pd.DataFrame) -> list[str]:

@@ -227,3 +227,39 @@ def test_shared_strong_fit_with_leave_one_out_alphas(alpha_per_target):
     np.testing.assert_allclose(
         shared[numbers].to_numpy(), separate[numbers].to_numpy(), rtol=1e-10
     )
+
+
+def test_a_quick_run_says_so_and_keeps_its_warnings_in_the_report(
+    tmp_path, capsys, monkeypatch
+):
+    """One line says what a quick run is; the library's warnings go to the
+    report, counted, not to the terminal; console and report print one wall
+    time, measured around the whole run."""
+    pytest.importorskip("matplotlib")
+    from skwtsg import __main__
+    from skwtsg.experiments import EXPERIMENTS
+
+    def make_cases(quick, random_state, verbose):
+        for _ in range(3):
+            warnings.warn("representation 'x' is not trained", UserWarning)
+        return [_case(random_state)]
+
+    toy = Experiment(name="toy", make_cases=make_cases, panel_by="task")
+    monkeypatch.setitem(EXPERIMENTS, "toy", toy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none may escape to the terminal
+        status = __main__.main(
+            ["reproduce", "toy", "--quick", "--out", str(tmp_path)]
+        )
+    assert status == 0
+    console = capsys.readouterr()
+    assert console.out.splitlines()[0] == __main__.QUICK_NOTE
+    assert "not trained" not in console.out + console.err
+    report = (tmp_path / "report.md").read_text()
+    assert "- UserWarning (3x): representation 'x' is not trained" in report
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    wall = f"{summary['wall_seconds']:.1f} s"
+    assert f"wall time of the run {wall}" in report
+    assert f"records in {wall}" in console.out
+    assert summary["wall_seconds"] >= summary["compute_seconds"]
+
