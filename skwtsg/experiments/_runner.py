@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import inspect
 import os
 import time
-import builtins
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -328,7 +328,9 @@ def run_experiment(
             options_ = {**options, "verbose": verbose}
         else:
             options_ = options
-        cases = experiment.make_cases(quick=quick, random_state=random_state, **options_)
+        cases = experiment.make_cases(
+            quick=quick, random_state=random_state, **options_
+        )
         prepared = time.perf_counter() - start
         records = run_cases(
             cases, random_state=random_state, verbose=verbose, n_jobs=experiment.n_jobs
@@ -423,14 +425,14 @@ def tally_warnings(caught: list) -> list[dict]:
     for w in caught:
         key = (w.category.__name__, " ".join(str(w.message).split()))
         counts[key] = counts.get(key, 0) + 1
-    return [
-        {"category": c, "message": m, "count": n} for (c, m), n in counts.items()
-    ]
+    return [{"category": c, "message": m, "count": n} for (c, m), n in counts.items()]
 
 
 def _category(name: str) -> type[Warning]:
     found = getattr(builtins, name, None)
-    return found if isinstance(found, type) and issubclass(found, Warning) else UserWarning
+    if isinstance(found, type) and issubclass(found, Warning):
+        return found
+    return UserWarning
 
 
 def _ceiling(case, roles, strong_featurizer, Z, y_weak, y_strong, ceiling):
