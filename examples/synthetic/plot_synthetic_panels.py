@@ -34,6 +34,14 @@ records[
 ].head()
 
 # %%
+# The warnings raised during the run are kept, each once with its count, in
+# the summary (``report.md`` lists them when the run writes its outputs). At
+# these quick sizes some pretrained representations are expected to be
+# under-trained:
+for w in result["summary"]["library_warnings"]:
+    print(f"{w['count']}x {w['category']}: {w['message'][:100]}...")
+
+# %%
 # Plot gain against misfit
 # ------------------------
 import matplotlib.pyplot as plt

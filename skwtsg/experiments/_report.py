@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,8 +99,6 @@ def _figures(experiment, records, summary, out):
         import matplotlib.pyplot as plt
     except ImportError:  # the [plot] extra is missing: tables only
         return []
-    from ..plot import GainMisfitDisplay
-
     files = []
     panels = list(summary["panels"])
     ncols = min(3, len(panels))
@@ -121,14 +120,14 @@ def _figures(experiment, records, summary, out):
             fig = None
             if ax is None:
                 fig, ax = plt.subplots(figsize=(5.6, 4.5))
-            disp = GainMisfitDisplay.from_results(
-                rec, hue=hue, color_by=color_by, ax=ax, show_fit=True
+            _draw_panel(
+                ax,
+                rec,
+                claims.get(panel, {}).get("title", panel),
+                experiment,
+                hue,
+                color_by,
             )
-            disp.ax_.set_title(claims.get(panel, {}).get("title", panel))
-            if "misfit" in experiment.axis_titles:
-                disp.ax_.set_xlabel(experiment.axis_titles["misfit"])
-            if "gain" in experiment.axis_titles:
-                disp.ax_.set_ylabel(experiment.axis_titles["gain"])
             if fig is not None:
                 fig.tight_layout()
                 path = out / f"{slug(panel)}.png"
@@ -143,6 +142,31 @@ def _figures(experiment, records, summary, out):
     plt.close(fig_all)
     files.append(path)
     return files
+
+
+def _draw_panel(ax, rec, title, experiment, hue, color_by):
+    """One panel of gain against misfit, its title wrapped and its legend clear."""
+    from ..plot import GainMisfitDisplay
+
+    disp = GainMisfitDisplay.from_results(
+        rec, hue=hue, color_by=color_by, ax=ax, show_fit=True
+    )
+    # a long title, wrapped to the panel's width, is not clipped
+    disp.ax_.set_title(textwrap.fill(title, 42), fontsize="medium")
+    if "misfit" in experiment.axis_titles:
+        disp.ax_.set_xlabel(experiment.axis_titles["misfit"])
+    if "gain" in experiment.axis_titles:
+        disp.ax_.set_ylabel(experiment.axis_titles["gain"])
+    handles, _ = disp.ax_.get_legend_handles_labels()
+    if len(handles) > 3:  # many series: the legend goes below the points
+        disp.ax_.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            ncol=2,
+            fontsize="small",
+            frameon=False,
+        )
+    return disp
 
 
 def _report(experiment, claims, summary):

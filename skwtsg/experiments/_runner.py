@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import inspect
 import os
@@ -316,7 +315,8 @@ def run_experiment(
         ``output_seconds`` writing them and ``wall_seconds`` of the whole
         run, the figure the console and the report print) and
         ``library_warnings`` (the warnings raised during the run, each once
-        with its count: written to ``report.md`` instead of the terminal),
+        with its count: written to ``report.md`` instead of the terminal,
+        and kept here when nothing is written),
         and ``files`` (paths written).
     """
     start = time.perf_counter()
@@ -388,11 +388,6 @@ def run_experiment(
             summary["output_seconds"] = time.perf_counter() - written
         else:
             finish()
-    if out is None:  # no report to hold them: say each once
-        for w in summary["library_warnings"]:
-            warnings.warn(
-                f"{w['message']} (x{w['count']})", _category(w["category"]), 2
-            )
     if verbose:
         n_warnings = sum(w["count"] for w in summary["library_warnings"])
         print(
@@ -400,8 +395,9 @@ def run_experiment(
             f"{summary['wall_seconds']:.1f} s"
             + (f"; outputs in {out}" if out is not None else "")
             + (
-                f"; {n_warnings} library warnings recorded in report.md"
-                if n_warnings and out is not None
+                f"; {n_warnings} library warnings recorded in "
+                + ("report.md" if out is not None else "summary['library_warnings']")
+                if n_warnings
                 else ""
             )
         )
@@ -426,13 +422,6 @@ def tally_warnings(caught: list) -> list[dict]:
         key = (w.category.__name__, " ".join(str(w.message).split()))
         counts[key] = counts.get(key, 0) + 1
     return [{"category": c, "message": m, "count": n} for (c, m), n in counts.items()]
-
-
-def _category(name: str) -> type[Warning]:
-    found = getattr(builtins, name, None)
-    if isinstance(found, type) and issubclass(found, Warning):
-        return found
-    return UserWarning
 
 
 def _ceiling(case, roles, strong_featurizer, Z, y_weak, y_strong, ceiling):

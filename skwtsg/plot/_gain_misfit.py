@@ -198,7 +198,13 @@ class GainMisfitDisplay(_BaseDisplay):
             style = _style(defaults, scatter_kwargs)
             self.scatter_.append(ax.scatter(misfit[mask], y_values[mask], **style))
         if colors:
+            from matplotlib.ticker import FuncFormatter
+
             self.colorbar_ = ax.figure.colorbar(self.scatter_[0], ax=ax)
+            # Each tick written in full: the default formatter moves a common
+            # factor ("1e-27") above the bar, onto the axes' title.
+            self.colorbar_.formatter = FuncFormatter(lambda v, _: f"{v:.3g}")
+            self.colorbar_.update_ticks()
             if self.color_label is not None:
                 self.colorbar_.set_label(self.color_label)
 
