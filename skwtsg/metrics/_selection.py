@@ -332,6 +332,7 @@ def rank_weak_supervisors(
             random_state=None,
         )
     else:
+        assert y_true is not None  # _rank_over_rows refused it otherwise
         pairs = paired_bound_differences(
             y_true,
             {k: pair[0] for k, pair in zip(keys, results.values())},

@@ -116,7 +116,7 @@ def cv_results_inputs(
         verdicts=verdicts,
         error_bars=(
             None
-            if bound_ci is None
+            if confidence_level is None
             else f"{100 * confidence_level:g}% t interval over splits"
         ),
     )
