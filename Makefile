@@ -45,6 +45,9 @@ test-core: $(CORE_STAMP)  ## the test suite with only the core dependencies and 
 	sys.exit(f'{found} installed in $(CORE_VENV)' if found else 0)"
 	$(CORE_PY) -m pytest -q
 
+# The gallery examples that read data files (docs/_gallery_data.py) run when
+# the files are in $$SKWTSG_DATA (else ~/skwtsg_data); without them they are
+# left out and the site still builds offline: SKWTSG_DATA=/path/to/data make docs
 docs: $(STAMP)  ## the documentation site, warnings as errors
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 

@@ -5,7 +5,7 @@ in the cache, i.e. a warm run) and runs them with :func:`run_cases` under
 three strategies, interleaved (the order rotates every repeat), ``--repeats``
 times each:
 
-- ``per width`` (the code of issue 15): every ``tfidf-svd k=<k>`` weak model
+- ``per width`` (the code before the shared fit): every ``tfidf-svd k=<k>`` weak model
   refits TF-IDF and a randomized ``TruncatedSVD`` of width ``k`` (the old
   featurizer, rebuilt here from scikit-learn parts), and every weak model
   refits the strong featurizer, the strong head and the ceiling
@@ -20,7 +20,7 @@ times each:
   labels and the true scores (one SVD per split), and each weak head once.
 
 It prints the median wall time of each strategy, the ratios, a verdict
-computed from them against the issue's 2x goal, the load average, and the
+computed from them against a 2x goal, the load average, and the
 largest relative difference between the records of ``shared`` and
 ``separate`` (the same computation: they must agree to 1e-10) and the largest
 absolute difference to ``per width`` (a randomized SVD, an approximation).
@@ -43,12 +43,12 @@ from pathlib import Path
 
 import numpy as np
 
-#: The issue's goal: a warm run at least this many times faster.
+#: The goal: a warm run at least this many times faster.
 GOAL = 2.0
 
 
 def _per_width(case):
-    """The case of issue 15: one randomized TF-IDF + SVD fit per width."""
+    """The per-width case: one randomized TF-IDF + SVD fit per width."""
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     vs_issue = median["per width"] / median["shared"]
     vs_main = median["separate"] / median["shared"]
     print(
-        f"speed-up of shared: {vs_issue:.2f}x over per width (issue 15's code), "
+        f"speed-up of shared: {vs_issue:.2f}x over per width (the earlier code), "
         f"{vs_main:.2f}x over separate (the previous main)"
     )
     verdict = "met" if vs_issue >= GOAL else "NOT met"

@@ -1,6 +1,6 @@
 """Speed of the bootstrap intervals of ``weak_to_strong_report``.
 
-The target (issue 13): ``n_eval=10,000`` rows, 100 tasks, 9,999 resamples,
+The target: ``n_eval=10,000`` rows, 100 tasks, 9,999 resamples,
 BCa intervals on all five diagnostics per task (``multioutput="raw_values"``)
 in under 2 s on 2 cores. Timed: the report with intervals for raw values and
 for the task average, interleaved (``--repeat`` rounds, median of each), so

@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 if (HERE.parent / "skwtsg" / "__init__.py").exists():
     sys.path.insert(0, str(HERE.parent))
 # Examples that read data find it in the shared data folder beside the clone
-# unless SKWTSG_DATA says otherwise.
+# unless SKWTSG_DATA says otherwise (without either, they are left out below).
 _SHARED_DATA = HERE.parent.parent / "shared" / "data"
 if _SHARED_DATA.is_dir():
     os.environ.setdefault("SKWTSG_DATA", str(_SHARED_DATA))
@@ -70,6 +70,19 @@ for _note in _notes:
     _sphinx_logging.getLogger("conf").info(_note)
 
 # -- sphinx-gallery ---------------------------------------------------------
+# Examples that read data run only when their files are in the data folder
+# ($SKWTSG_DATA, else ~/skwtsg_data): without them the gallery leaves them
+# out, so the documentation builds offline with no data configured. Include
+# them with ``SKWTSG_DATA=/path/to/data make docs``.
+import _gallery_data
+from skwtsg.datasets import get_data_home
+
+_NO_DATA = _gallery_data.examples_without_data(get_data_home())
+if _NO_DATA:
+    _sphinx_logging.getLogger("conf").info(
+        f"gallery: leaving out {', '.join(_NO_DATA)}: their data files are not "
+        f"in {get_data_home()} (set SKWTSG_DATA to include them)"
+    )
 # ``-D plot_gallery=0`` renders the examples without running them.
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
@@ -86,7 +99,8 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     # Only plot_*.py files are run; other scripts are shown as code.
     "filename_pattern": r"/plot_",
-    "ignore_pattern": r"__init__\.py|/_",
+    # Examples whose data files are absent are left out (_gallery_data.py).
+    "ignore_pattern": _gallery_data.ignore_pattern(r"__init__\.py|/_", _NO_DATA),
     "doc_module": ("skwtsg",),
     "backreferences_dir": "gen_modules/backreferences",
     # The timing pages load jQuery and DataTables from CDNs: the site must

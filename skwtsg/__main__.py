@@ -76,6 +76,14 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+#: What a ``--quick`` run is, said before it starts.
+QUICK_NOTE = (
+    "Quick run: small sizes that check that everything runs end to end; its "
+    "numbers (slopes, picks, warnings) are not meant to be judged. Run "
+    "without --quick for the paper's sizes."
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for a user error).
 
@@ -98,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for o in experiment.options
         if getattr(args, o.dest) is not None
     }
+    if args.quick:
+        print(QUICK_NOTE)
     try:
         result = reproduce(
             args.experiment,

@@ -77,11 +77,26 @@ print(
 )
 for name, est in fitted.items():
     r = est.train_report_
-    held = [est.weak_error_, est.strong_error_, est.misfit_, est.gain_, est.bound_]
+    held = [
+        est.weak_error_,
+        est.strong_error_,
+        est.misfit_,
+        est.gain_,
+        est.bound_,
+    ]
     for rows, values in [
         (
             "train",
-            [r[k] for k in ("weak_error", "strong_error", "misfit", "gain", "bound")],
+            [
+                r[k]
+                for k in (
+                    "weak_error",
+                    "strong_error",
+                    "misfit",
+                    "gain",
+                    "bound",
+                )
+            ],
         ),
         ("held", held),
     ]:
@@ -109,7 +124,9 @@ for (name, est), marker in zip(fitted.items(), "osD"):
         fontsize="small",
     )
 top = max(max(e.train_report_["misfit"], e.misfit_) for e in fitted.values())
-ax.plot([0, 1.1 * top], [0, 1.1 * top], "k--", linewidth=1, label="gain = misfit")
+ax.plot(
+    [0, 1.1 * top], [0, 1.1 * top], "k--", linewidth=1, label="gain = misfit"
+)
 ax.plot([], [], "o", color="tab:blue", label="strong head's training rows")
 ax.plot([], [], "o", color="tab:orange", label="held-out rows")
 ax.set_xlabel(r"misfit $\mathrm{E\,KL}(p_w \,\|\, p_{sw})$")
@@ -143,7 +160,8 @@ plt.show()
 y = np.array([rng.choice(n_classes, p=p) for p in P])
 est = WeakToStrongClassifier(weak_models["signs"], random_state=0).fit(X, y)
 print(
-    f"accuracy: weak {est.weak_accuracy_:.3f}, strong {est.strong_accuracy_:.3f}, "
+    f"accuracy: weak {est.weak_accuracy_:.3f}, "
+    f"strong {est.strong_accuracy_:.3f}, "
     f"ceiling {est.ceiling_accuracy_:.3f}; PGR {est.accuracy_pgr_:.2f}"
 )
 print(

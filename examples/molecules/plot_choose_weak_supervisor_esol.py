@@ -65,7 +65,10 @@ X_test, y_test = X[esol.test_mask], y[esol.test_mask]
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 
 from skwtsg import WeakToStrongRegressor, bound_scorer
-from skwtsg.featurizers import MorganFingerprintFeaturizer, RDKitDescriptorFeaturizer
+from skwtsg.featurizers import (
+    MorganFingerprintFeaturizer,
+    RDKitDescriptorFeaturizer,
+)
 from skwtsg.heads import LeastSquaresHead, RidgeHead
 
 n_train = int(esol.train_mask.sum())
@@ -75,7 +78,9 @@ model = WeakToStrongRegressor(
     weak_head=LeastSquaresHead(),
 )
 bits = [8, 12, 16, 24, 32, 48, 64, 96]
-candidates = {"weak_featurizer": [MorganFingerprintFeaturizer(n_bits=k) for k in bits]}
+candidates = {
+    "weak_featurizer": [MorganFingerprintFeaturizer(n_bits=k) for k in bits]
+}
 
 # %%
 # The search
@@ -102,9 +107,8 @@ print("chosen weak supervisor:", search.best_params_["weak_featurizer"])
 from sklearn.metrics import mean_squared_error
 
 chosen = search.best_estimator_
-print(
-    f"strong model, test MSE: {mean_squared_error(y_test, chosen.predict(X_test)):.3f}"
-)
+test_mse = mean_squared_error(y_test, chosen.predict(X_test))
+print(f"strong model, test MSE: {test_mse:.3f}")
 print(
     f"its weak supervisor, test MSE: "
     f"{mean_squared_error(y_test, chosen.predict_weak(X_test)):.3f}"
@@ -151,9 +155,9 @@ ranking = rank_weak_supervisors(
     test_predictions, y_true=y_test, n_resamples=2000, random_state=0
 )
 print(
-    ranking[["bound_mean", "bound_low", "bound_high", "p_lowest", "pick"]].to_string(
-        float_format="%.3f"
-    )
+    ranking[
+        ["bound_mean", "bound_low", "bound_high", "p_lowest", "pick"]
+    ].to_string(float_format="%.3f")
 )
 
 # %%

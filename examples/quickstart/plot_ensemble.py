@@ -63,15 +63,25 @@ print(search.results_.round(3))
 # the quadratic programme's certificate: a KKT residual at rounding level and
 # the gap to the best vertex (the best single supervisor).
 names = list(search.results_.index)
-print("weights:", {n: round(float(w), 3) for n, w in zip(names, search.weights_)})
+print(
+    "weights:", {n: round(float(w), 3) for n, w in zip(names, search.weights_)}
+)
 print({k: round(v, 3) for k, v in search.mixture_report_.items()})
 low, high = search.mixture_intervals_["strong_error_ci"]
 print(f"strong error 95% interval over the eval rows: [{low:.3f}, {high:.3f}]")
-print({k: search.qp_certificate_[k] for k in ("kkt_residual", "vertex_gap", "convex")})
+print(
+    {
+        k: search.qp_certificate_[k]
+        for k in ("kkt_residual", "vertex_gap", "convex")
+    }
+)
 
 uniform = WeakSupervisorSearch(supervisors, combine="uniform", random_state=0)
 uniform.fit(X_train, y_train)
-print("uniform mixture:", {k: round(v, 3) for k, v in uniform.mixture_report_.items()})
+print(
+    "uniform mixture:",
+    {k: round(v, 3) for k, v in uniform.mixture_report_.items()},
+)
 
 # %%
 # On new rows
@@ -80,7 +90,9 @@ print("uniform mixture:", {k: round(v, 3) for k, v in uniform.mixture_report_.it
 # ``predict_weak`` the mixture itself, so the held-out diagnostics and their
 # intervals come from :func:`~skwtsg.model_selection.diagnostic_intervals`,
 # as for any weak-to-strong model.
-held_out = diagnostic_intervals(search, X_test, y_test, n_resamples=999, random_state=0)
+held_out = diagnostic_intervals(
+    search, X_test, y_test, n_resamples=999, random_state=0
+)
 print(
     f"held out: strong error {held_out['strong_error']:.3f} "
     f"(bound {held_out['bound']:.3f}); best single supervisor's strong error "
@@ -97,11 +109,12 @@ print(
 # since the supervisors' errors inside the strong span partly cancel; its
 # strong error ends well below the best single supervisor's.
 report = search.mixture_report_
+single = search.results_
 print(
-    f"mixture: gain {report['gain']:.3f}, misfit {report['misfit']:.3f}, sum of "
-    f"the individual misfits {search.results_['misfit'].sum():.3f}; best single "
-    f"weak error {search.results_['weak_error'].min():.3f} -> mixture's strong "
-    f"error {report['strong_error']:.3f}"
+    f"mixture: gain {report['gain']:.3f}, misfit {report['misfit']:.3f}, "
+    f"sum of the individual misfits {single['misfit'].sum():.3f}; best "
+    f"single weak error {single['weak_error'].min():.3f} -> mixture's "
+    f"strong error {report['strong_error']:.3f}"
 )
 
 # %%
@@ -120,7 +133,9 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
 for ax, name in zip(axes, ("bound", "strong_error")):
     G = search.mixture_forms_[name]
     values = np.einsum("pi,ij,pj->p", W, G, W)
-    tiles = ax.tricontourf(xy[:, 0], xy[:, 1], values, levels=20, cmap="viridis")
+    tiles = ax.tricontourf(
+        xy[:, 0], xy[:, 1], values, levels=20, cmap="viridis"
+    )
     fig.colorbar(tiles, ax=ax, shrink=0.8)
     chosen = search.weights_ @ corners
     ax.plot(*chosen, "r*", ms=14, label="bound-optimal weights")

@@ -63,23 +63,40 @@ def draw(ax, f_weak, f_sw, f_star, title):
     ax.set_title(f"{title}\n$C = {C:.2f} {relation} A + B = {A:.2f} + {B:.2f}$")
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
-              fontsize="small", frameon=False)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=2,
+        fontsize="small",
+        frameon=False,
+    )
 
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 5), layout="constrained")
 
 # A convex set V_s and its projection.
-vertices = np.array([[0.0, 0.0], [3.0, -0.6], [4.2, 1.2], [3.4, 3.0], [0.6, 2.6]])
+vertices = np.array(
+    [[0.0, 0.0], [3.0, -0.6], [4.2, 1.2], [3.4, 3.0], [0.6, 2.6]]
+)
 left.add_patch(Polygon(vertices, alpha=0.15, color="tab:green", label="$V_s$"))
 f_weak = np.array([1.6, 4.4])
-draw(left, f_weak, project_onto_polygon(f_weak, vertices), np.array([3.2, 0.4]),
-     "Convex set: the projection's angle is obtuse")
+draw(
+    left,
+    f_weak,
+    project_onto_polygon(f_weak, vertices),
+    np.array([3.2, 0.4]),
+    "Convex set: the projection's angle is obtuse",
+)
 
 # A linear space V_s (a line through the origin): orthogonal projection.
 direction = np.array([1.0, 0.35]) / np.linalg.norm([1.0, 0.35])
-right.plot(*np.transpose([-1 * direction, 6 * direction]), color="tab:green",
-           alpha=0.4, linewidth=6, label="$V_s$")
+right.plot(
+    *np.transpose([-1 * direction, 6 * direction]),
+    color="tab:green",
+    alpha=0.4,
+    linewidth=6,
+    label="$V_s$",
+)
 f_weak = np.array([2.0, 3.0])
 f_sw = np.dot(f_weak, direction) * direction
 draw(right, f_weak, f_sw, 0.3 * direction, "Linear space: the angle is right")
@@ -107,8 +124,12 @@ roles = np.repeat(["weak", "strong", "eval"], n_rows)
 strong_rows, eval_rows = roles == "strong", roles == "eval"
 
 # The weak model: least squares on four noisy features.
-X_weak = np.hstack([X[:, :4] + 0.3 * rng.normal(size=(3 * n_rows, 4)),
-                    np.zeros((3 * n_rows, n_features - 4))])
+X_weak = np.hstack(
+    [
+        X[:, :4] + 0.3 * rng.normal(size=(3 * n_rows, 4)),
+        np.zeros((3 * n_rows, n_features - 4)),
+    ]
+)
 X_both = np.hstack([X, X_weak])
 
 
@@ -135,7 +156,10 @@ models = [
 # On the strong head's training rows the slack of Theorem 1, gain − misfit,
 # is zero to rounding for least squares, and non-negative for the cone.
 display = GainMisfitDisplay.from_estimator(
-    models, X_both[strong_rows], Y[strong_rows], labels=list(heads),
+    models,
+    X_both[strong_rows],
+    Y[strong_rows],
+    labels=list(heads),
     kind="slack_vs_misfit",
 )
 display.ax_.set_title("On the strong head's training sample")

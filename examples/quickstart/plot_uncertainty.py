@@ -114,7 +114,16 @@ ranking.index = [
     for p in np.asarray(search.cv_results_["params"])[ranking["position"]]
 ]
 print(
-    ranking[["bound_mean", "bound_low", "bound_high", "p_lowest", "pick", "pick_1se"]]
+    ranking[
+        [
+            "bound_mean",
+            "bound_low",
+            "bound_high",
+            "p_lowest",
+            "pick",
+            "pick_1se",
+        ]
+    ]
     .round(3)
     .to_string()
 )

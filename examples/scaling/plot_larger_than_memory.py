@@ -69,7 +69,9 @@ client = Client(cluster)
 # :class:`~sklearn.frozen.FrozenEstimator`.
 sample = X[:1000].compute()
 weak = FrozenEstimator(GaussianRandomProjection(5, random_state=0).fit(sample))
-strong = FrozenEstimator(GaussianRandomProjection(12, random_state=1).fit(sample))
+strong = FrozenEstimator(
+    GaussianRandomProjection(12, random_state=1).fit(sample)
+)
 
 est = WeakToStrongRegressor(weak, strong, random_state=0).fit(X, y)
 print(f"gain {est.gain_:.3f}, misfit {est.misfit_:.3f}, bound {est.bound_:.3f}")
@@ -80,7 +82,9 @@ print(f"gain {est.gain_:.3f}, misfit {est.misfit_:.3f}, bound {est.bound_:.3f}")
 # Given the roles of the Dask fit, the in-memory fit on the same rows gives
 # the same coefficients (to rounding error).
 X_mem, y_mem = dask.compute(X, y)
-mem = WeakToStrongRegressor(weak, strong).fit(X_mem, y_mem, roles=est.roles_.compute())
+mem = WeakToStrongRegressor(weak, strong).fit(
+    X_mem, y_mem, roles=est.roles_.compute()
+)
 diff = np.max(np.abs(est.head_.coef_ - mem.head_.coef_)) / np.max(
     np.abs(mem.head_.coef_)
 )

@@ -65,7 +65,9 @@ print(f"{data.npartitions} partitions, columns {list(data.columns)}")
 # projection, the strong model an 8-dimensional one.
 sample = X.partitions[0].compute()
 weak = FrozenEstimator(GaussianRandomProjection(3, random_state=0).fit(sample))
-strong = FrozenEstimator(GaussianRandomProjection(8, random_state=1).fit(sample))
+strong = FrozenEstimator(
+    GaussianRandomProjection(8, random_state=1).fit(sample)
+)
 
 # %%
 # One pass, with a progress bar

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,13 +46,21 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
 
 
 def write_outputs(
-    experiment: Experiment, records: pd.DataFrame, summary: dict, out: Path
+    experiment: Experiment,
+    records: pd.DataFrame,
+    summary: dict,
+    out: Path,
+    *,
+    before_report: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Write a run's outputs into ``out`` and return their paths.
 
     ``<panel>.csv`` (the records), ``<panel>.png`` and ``all_panels.png``
     (gain against misfit), ``summary.json`` and ``report.md``; with
     ``experiment.selection``, also ``<panel>_selection.csv``.
+    ``before_report`` is called after the figures, before ``summary.json``
+    and the report are written (to complete ``summary``: the run's wall
+    time and warnings).
     """
     out.mkdir(parents=True, exist_ok=True)
     claims = experiment.claims
@@ -69,6 +79,8 @@ def write_outputs(
     files += _figures(experiment, records, summary, out)
     if experiment.extra_figures is not None and files and files[-1].suffix == ".png":
         files += experiment.extra_figures(records, summary, out)
+    if before_report is not None:
+        before_report()
     path = out / "summary.json"
     path.write_text(dumps(summary) + "\n")
     files.append(path)
@@ -87,8 +99,6 @@ def _figures(experiment, records, summary, out):
         import matplotlib.pyplot as plt
     except ImportError:  # the [plot] extra is missing: tables only
         return []
-    from ..plot import GainMisfitDisplay
-
     files = []
     panels = list(summary["panels"])
     ncols = min(3, len(panels))
@@ -110,14 +120,14 @@ def _figures(experiment, records, summary, out):
             fig = None
             if ax is None:
                 fig, ax = plt.subplots(figsize=(5.6, 4.5))
-            disp = GainMisfitDisplay.from_results(
-                rec, hue=hue, color_by=color_by, ax=ax, show_fit=True
+            _draw_panel(
+                ax,
+                rec,
+                claims.get(panel, {}).get("title", panel),
+                experiment,
+                hue,
+                color_by,
             )
-            disp.ax_.set_title(claims.get(panel, {}).get("title", panel))
-            if "misfit" in experiment.axis_titles:
-                disp.ax_.set_xlabel(experiment.axis_titles["misfit"])
-            if "gain" in experiment.axis_titles:
-                disp.ax_.set_ylabel(experiment.axis_titles["gain"])
             if fig is not None:
                 fig.tight_layout()
                 path = out / f"{slug(panel)}.png"
@@ -134,16 +144,43 @@ def _figures(experiment, records, summary, out):
     return files
 
 
+def _draw_panel(ax, rec, title, experiment, hue, color_by):
+    """One panel of gain against misfit, its title wrapped and its legend clear."""
+    from ..plot import GainMisfitDisplay
+
+    disp = GainMisfitDisplay.from_results(
+        rec, hue=hue, color_by=color_by, ax=ax, show_fit=True
+    )
+    # a long title, wrapped to the panel's width, is not clipped
+    disp.ax_.set_title(textwrap.fill(title, 42), fontsize="medium")
+    if "misfit" in experiment.axis_titles:
+        disp.ax_.set_xlabel(experiment.axis_titles["misfit"])
+    if "gain" in experiment.axis_titles:
+        disp.ax_.set_ylabel(experiment.axis_titles["gain"])
+    handles, _ = disp.ax_.get_legend_handles_labels()
+    if len(handles) > 3:  # many series: the legend goes below the points
+        disp.ax_.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            ncol=2,
+            fontsize="small",
+            frameon=False,
+        )
+    return disp
+
+
 def _report(experiment, claims, summary):
     lines = [f"# {experiment.title or experiment.name}", ""]
     lines.append(
         f"Run: `python -m skwtsg reproduce {experiment.name}"
         + (" --quick" if summary["quick"] else "")
-        + f" --seed {summary['random_state']}`, wall time before writing the "
-        f"outputs {summary['wall_seconds']:.1f} s (building cases and "
+        + f" --seed {summary['random_state']}`, wall time of the run "
+        f"{summary['wall_seconds']:.1f} s (building cases and "
         f"representations {summary['prepare_seconds']:.1f} s, fits "
         f"{summary.get('fit_seconds', float('nan')):.1f} s, ceiling fits and "
-        f"decompositions {summary.get('ceiling_seconds', float('nan')):.1f} s)."
+        f"decompositions {summary.get('ceiling_seconds', float('nan')):.1f} s, "
+        "the rest summaries, figures and tables; Python's start and imports "
+        "are not counted)."
     )
     if summary["quick"]:
         lines += [
@@ -233,7 +270,16 @@ def _report(experiment, claims, summary):
                 "which the weak model has the lowest mean bound (the splits "
                 "share rows, so both are optimistic); the 1-SE pick is the "
                 "first-listed weak model whose mean bound is within one "
-                "standard error of the smallest.",
+                "standard error of the smallest. 'vs pick' is each weak "
+                "model's mean bound minus the pick's with its 95% interval, "
+                "paired over the cases (statistical unit: one case; Student's "
+                "t of the per-case differences), and its verdict in words. "
+                "'bound held' is the share of cases in which the true strong "
+                "error on the held-out rows was at most the bound: Theorem 1 "
+                "makes the bound exact only when the strong head fitted on "
+                "the truth is exact (ε = 0); Theorem 2 adds a term of order "
+                "√ε, so a bound that fails says ε is not negligible there and "
+                "the bound ranks rather than guarantees.",
                 "",
                 f"Heuristic's pick: {sel['pick']}; smallest true strong error: "
                 f"{sel['best']} (regret {sel['regret']:.4g}); Spearman "
@@ -247,6 +293,7 @@ def _report(experiment, claims, summary):
                     "",
                     markdown_table(pd.DataFrame(claim["paper"])),
                 ]
+    lines += _warnings_section(summary.get("library_warnings", []))
     if "conclusion" in summary:
         conclusion = summary["conclusion"]
         lines += ["", "## Conclusion", "", conclusion["text"]]
@@ -274,7 +321,13 @@ def selection_markdown(table: pd.DataFrame) -> pd.DataFrame:
     ...     "bound_high": [1.87, 2.37], "p_lowest": [1.0, 0.0],
     ...     "pick_1se": [True, False]})
     >>> selection_markdown(table).iloc[0].tolist()
-    ['b', '0.6 ± 0.1', '[-0.67, 1.87]', '1', '1.1 ± 0.1', '2', '←', '←']
+    ['b', '0.6 ± 0.1', '[-0.67, 1.87]', '1', '', '', '', '1.1 ± 0.1', '2', '←', '←']
+    >>> table["bound_difference"] = [0.0, 0.5]
+    >>> table["difference_low"], table["difference_high"] = [None, 0.1], [None, 0.9]
+    >>> table["verdict"] = ["the pick", "higher at 95%"]
+    >>> table["bound_held"] = [0.5, 1.0]
+    >>> selection_markdown(table).iloc[1, 4:7].tolist()
+    ['+0.5 [0.1, 0.9]', 'higher at 95%', '1']
     """
 
     def mean_std(column):
@@ -298,12 +351,48 @@ def selection_markdown(table: pd.DataFrame) -> pd.DataFrame:
                 "" if lo == "" else f"[{lo:.4g}, {hi:.4g}]" for lo, hi in zip(low, high)
             ],
             "P(lowest)": optional("p_lowest", lambda v: f"{v:.2g}"),
+            "vs pick (95%, paired over cases)": _differences(table),
+            "verdict": optional("verdict", str),
+            "bound held": optional("bound_held", lambda v: f"{v:.2g}"),
             "strong error (mean ± std)": mean_std("strong_error"),
             "n_cases": table["n_cases"].astype(str),
             "pick": table["pick"].map({True: "←", False: ""}),
             "1-SE pick": optional("pick_1se", lambda v: "←" if v else ""),
         }
     )
+
+
+def _warnings_section(caught: list[dict]) -> list[str]:
+    """The run's library warnings, each once with its count.
+
+    Examples
+    --------
+    >>> _warnings_section([{"category": "UserWarning", "message": "m", "count": 2}])
+    ['', '## Warnings raised during the run', '', '- UserWarning (2x): m']
+    """
+    if not caught:
+        return []
+    return ["", "## Warnings raised during the run", ""] + [
+        f"- {w['category']} ({w['count']}x): {w['message']}" for w in caught
+    ]
+
+
+def _differences(table: pd.DataFrame) -> list[str]:
+    """Each weak model's bound minus the pick's, with its paired interval."""
+    if "bound_difference" not in table:
+        return [""] * len(table)
+    return [
+        ""
+        if pd.isna(d)
+        else f"{d:+.4g}"
+        if pd.isna(lo)
+        else f"{d:+.4g} [{lo:.4g}, {hi:.4g}]"
+        for d, lo, hi in zip(
+            table["bound_difference"],
+            table.get("difference_low", pd.Series(np.nan, index=table.index)),
+            table.get("difference_high", pd.Series(np.nan, index=table.index)),
+        )
+    ]
 
 
 def slug(text: str) -> str:

@@ -311,71 +311,117 @@ def run_experiment(
         ``records`` (DataFrame), ``summary`` (dict, as in ``summary.json``,
         with the times in seconds: ``prepare_seconds`` building the cases
         and representations, ``fit_seconds`` and ``ceiling_seconds`` summed
-        over the fits, ``wall_seconds`` of everything before the outputs and,
-        once they are written, ``output_seconds``) and ``files`` (paths
-        written).
+        over the fits, ``compute_seconds`` of everything before the outputs,
+        ``output_seconds`` writing them and ``wall_seconds`` of the whole
+        run, the figure the console and the report print) and
+        ``library_warnings`` (the warnings raised during the run, each once
+        with its count: written to ``report.md`` instead of the terminal,
+        and kept here when nothing is written),
+        and ``files`` (paths written).
     """
     start = time.perf_counter()
-    if "verbose" in inspect.signature(experiment.make_cases).parameters:
-        options_ = {**options, "verbose": verbose}
-    else:
-        options_ = options
-    cases = experiment.make_cases(quick=quick, random_state=random_state, **options_)
-    prepared = time.perf_counter() - start
-    records = run_cases(
-        cases, random_state=random_state, verbose=verbose, n_jobs=experiment.n_jobs
-    )
-    claims = experiment.claims
-    records["panel"] = records[experiment.panel_by].astype(str)
-    summary: dict = {
-        "experiment": experiment.name,
-        "quick": bool(quick),
-        "random_state": random_state,
-        "options": {k: _jsonable(v) for k, v in options.items()},
-        "panels": {},
-    }
-    for panel, rec in records.groupby("panel", sort=False):
-        info = summarize_panel(rec)
-        if experiment.selection:
-            table, sel = selection_table(rec)
-            info["selection"] = sel
-            info["selection_table"] = table.reset_index().to_dict(orient="records")
-        meta = [c.meta for c in cases if _panel_of(c, experiment) == panel]
-        if meta and "prepare_seconds" in meta[0]:
-            info["prepare_seconds"] = float(sum(m["prepare_seconds"] for m in meta))
-        marks = [w for m in meta for w in m.get("warnings", [])]
-        if marks:
-            info["warnings"] = list(dict.fromkeys(marks))
-        if panel in experiment.panel_summaries:
-            info.update(experiment.panel_summaries[panel](rec))
-        claim = claims.get(panel)
-        if claim and "check" in claim and not quick:
-            ok, text = claim["check"](info)
-            info["agrees_with_paper"] = bool(ok)
-            info["verdict"] = text
-        summary["panels"][panel] = info
-    if experiment.conclude is not None:
-        conclusion = dict(experiment.conclude(records))
-        if quick:  # quick sizes are not judged
-            conclusion.pop("agrees", None)
-            conclusion.pop("verdict", None)
-        summary["conclusion"] = conclusion
-    summary["prepare_seconds"] = prepared
-    summary["fit_seconds"] = float(records["fit_seconds"].sum())
-    summary["ceiling_seconds"] = float(records["ceiling_seconds"].sum())
-    summary["wall_seconds"] = time.perf_counter() - start
-    files = []
-    if out is not None:
-        written = time.perf_counter()
-        files = write_outputs(experiment, records, summary, Path(out))
-        summary["output_seconds"] = time.perf_counter() - written
+    # The library's warnings go to the report (counted once each), not to
+    # the terminal: a quick run's expected ones would bury its summary.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if "verbose" in inspect.signature(experiment.make_cases).parameters:
+            options_ = {**options, "verbose": verbose}
+        else:
+            options_ = options
+        cases = experiment.make_cases(
+            quick=quick, random_state=random_state, **options_
+        )
+        prepared = time.perf_counter() - start
+        records = run_cases(
+            cases, random_state=random_state, verbose=verbose, n_jobs=experiment.n_jobs
+        )
+        claims = experiment.claims
+        records["panel"] = records[experiment.panel_by].astype(str)
+        summary: dict = {
+            "experiment": experiment.name,
+            "quick": bool(quick),
+            "random_state": random_state,
+            "options": {k: _jsonable(v) for k, v in options.items()},
+            "panels": {},
+        }
+        for panel, rec in records.groupby("panel", sort=False):
+            info = summarize_panel(rec)
+            if experiment.selection:
+                table, sel = selection_table(rec)
+                info["selection"] = sel
+                info["selection_table"] = table.reset_index().to_dict(orient="records")
+            meta = [c.meta for c in cases if _panel_of(c, experiment) == panel]
+            if meta and "prepare_seconds" in meta[0]:
+                info["prepare_seconds"] = float(sum(m["prepare_seconds"] for m in meta))
+            marks = [w for m in meta for w in m.get("warnings", [])]
+            if marks:
+                info["warnings"] = list(dict.fromkeys(marks))
+            if panel in experiment.panel_summaries:
+                info.update(experiment.panel_summaries[panel](rec))
+            claim = claims.get(panel)
+            if claim and "check" in claim and not quick:
+                ok, text = claim["check"](info)
+                info["agrees_with_paper"] = bool(ok)
+                info["verdict"] = text
+            summary["panels"][panel] = info
+        if experiment.conclude is not None:
+            conclusion = dict(experiment.conclude(records))
+            if quick:  # quick sizes are not judged
+                conclusion.pop("agrees", None)
+                conclusion.pop("verdict", None)
+            summary["conclusion"] = conclusion
+        summary["prepare_seconds"] = prepared
+        summary["fit_seconds"] = float(records["fit_seconds"].sum())
+        summary["ceiling_seconds"] = float(records["ceiling_seconds"].sum())
+        summary["compute_seconds"] = time.perf_counter() - start
+
+        def finish() -> None:  # the whole run, as the console says it
+            summary["wall_seconds"] = time.perf_counter() - start
+            summary["library_warnings"] = tally_warnings(caught)
+
+        files = []
+        if out is not None:
+            written = time.perf_counter()
+            files = write_outputs(
+                experiment, records, summary, Path(out), before_report=finish
+            )
+            summary["output_seconds"] = time.perf_counter() - written
+        else:
+            finish()
     if verbose:
+        n_warnings = sum(w["count"] for w in summary["library_warnings"])
         print(
             f"{experiment.name}: {len(records)} task records in "
-            f"{summary['wall_seconds'] + summary.get('output_seconds', 0.0):.1f} s"
+            f"{summary['wall_seconds']:.1f} s"
             + (f"; outputs in {out}" if out is not None else "")
+            + (
+                f"; {n_warnings} library warnings recorded in "
+                + ("report.md" if out is not None else "summary['library_warnings']")
+                if n_warnings
+                else ""
+            )
         )
     return {"records": records, "summary": summary, "files": files}
+
+
+def tally_warnings(caught: list) -> list[dict]:
+    """Distinct warnings, in order of first appearance, with their counts.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     for _ in range(3):
+    ...         warnings.warn("not trained", UserWarning)
+    >>> tally_warnings(caught)
+    [{'category': 'UserWarning', 'message': 'not trained', 'count': 3}]
+    """
+    counts: dict[tuple[str, str], int] = {}
+    for w in caught:
+        key = (w.category.__name__, " ".join(str(w.message).split()))
+        counts[key] = counts.get(key, 0) + 1
+    return [{"category": c, "message": m, "count": n} for (c, m), n in counts.items()]
 
 
 def _ceiling(case, roles, strong_featurizer, Z, y_weak, y_strong, ceiling):

@@ -181,8 +181,9 @@ def summarize_panel(records: pd.DataFrame) -> dict:
 
 
 def _uncertainty(records: pd.DataFrame) -> pd.DataFrame:
-    """Interval, probability of the lowest bound and 1-SE pick over the cases."""
-    columns = ["bound_low", "bound_high", "p_lowest", "pick_1se"]
+    """Interval, probability of the lowest bound, 1-SE pick and the paired
+    comparison with the pick over the cases."""
+    columns = ["bound_low", "bound_high", "p_lowest", "pick_1se"] + list(_PAIRED)
     counts = (
         records.groupby("weak_model", sort=False)["case"].nunique()
         if ("case" in records)
@@ -203,6 +204,10 @@ def _uncertainty(records: pd.DataFrame) -> pd.DataFrame:
     models = pd.unique(records["weak_model"])  # labels as given, not as str
     ranking.index = pd.Index(models[ranking["position"].to_numpy()])
     return ranking[columns].astype({"pick_1se": object})
+
+
+#: rank_weak_supervisors' paired comparison of each weak model with the pick.
+_PAIRED = ("bound_difference", "difference_low", "difference_high", "verdict")
 
 
 def decomposition_summary(records: pd.DataFrame) -> dict:
@@ -300,7 +305,12 @@ def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         ``bound_low`` and ``bound_high`` (95% t interval of the mean bound),
         ``p_lowest`` (probability of the lowest bound, paired bootstrap of
         the cases) and ``pick_1se`` (one-standard-error pick, the weak
-        models taken in the records' order from the simplest).
+        models taken in the records' order from the simplest), and the
+        paired comparison with the pick over the cases: ``bound_difference``
+        (minus the pick's), ``difference_low``, ``difference_high`` (95% t
+        interval of the mean per-case difference) and ``verdict`` in words;
+        ``bound_held``: the share of cases whose true strong error was at
+        most the bound.
     stats : dict
         ``spearman`` (rank correlation of bound and true strong error across
         weak models), ``pick``, ``best`` (smallest true strong error),
@@ -324,6 +334,11 @@ def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     weak_model
     b               -0.67        1.87       1.0
     a               -0.17        2.37       0.0
+    >>> table[["bound_difference", "verdict", "bound_held"]]
+                bound_difference        verdict  bound_held
+    weak_model
+    b                        0.0       the pick         0.0
+    a                        0.5  higher at 95%         0.0
     """
     grouped = records.groupby("weak_model", sort=False)
     table = pd.DataFrame(
@@ -333,6 +348,9 @@ def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             "strong_error_mean": grouped["strong_error"].mean(),
             "strong_error_std": grouped["strong_error"].std(ddof=0),
             "n_cases": grouped.size(),
+            "bound_held": (records["strong_error"] <= records["bound"])
+            .groupby(records["weak_model"], sort=False)
+            .mean(),
         }
     ).sort_values("bound_mean", kind="stable")
     table = table.join(_uncertainty(records))

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from scipy import stats
 
 from .._utils._validation import check_real_arrays
 from ._intervals import _check_interval_params, _check_weights, _loss_intervals
@@ -16,6 +17,24 @@ __all__ = ["paired_bound_differences"]
 
 #: What the intervals resample, said in every table they go to.
 UNIT = "evaluation rows, resampled in pairs (the same rows for every supervisor)"
+#: The unit of the intervals over cross-validation splits (or cases).
+SPLIT_UNIT = (
+    "splits, paired (the same splits for every supervisor); Student's t over "
+    "the per-split differences; splits that share rows make it too narrow"
+)
+
+#: What ``bound_held`` (the share of held-out comparisons in which the strong
+#: model's true error was at most its bound) means, said beside it.
+BOUND_HELD_NOTE = (
+    "bound_held: the share of held-out comparisons (splits, or the evaluation "
+    "rows) in which the strong model's true error was at most its bound. "
+    "Theorem 1 makes the bound exact only when the strong class can fit the "
+    "truth (its head fitted on the true labels has error epsilon = 0) and the "
+    "head projects onto a convex set; Theorem 2 adds a term of order "
+    "sqrt(epsilon). A bound that often fails says epsilon (or the noise of "
+    "the held-out means) is not negligible: read the bound as a ranking "
+    "heuristic there, not as a guarantee."
+)
 
 
 def paired_bound_differences(
@@ -106,20 +125,60 @@ def paired_bound_differences(
             for weak, strong in zip(rest[::2], rest[1::2])
         ]
     )
+    return _paired_table(
+        per_row,
+        w,
+        names,
+        reference=reference,
+        unit=UNIT,
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+        method=method,
+        random_state=random_state,
+    )
+
+
+def _paired_table(
+    values: np.ndarray,
+    w: np.ndarray,
+    names: list[str],
+    *,
+    reference: str | None,
+    unit: str,
+    confidence_level: float,
+    n_resamples: int,
+    method: str,
+    random_state: Any,
+) -> pd.DataFrame:
+    """The table of :func:`paired_bound_differences` from per-unit bounds.
+
+    ``values`` holds one bound per unit (row, or split) and supervisor, of
+    shape ``(n_units, n_supervisors)``, with weights ``w`` of the units.
+    ``method="t"`` gives Student's t interval of the mean paired difference
+    (units of equal weight: few units, such as cross-validation splits, for
+    which a bootstrap has too few distinct resamples); the others resample
+    the units in pairs.
+    """
     keep = w > 0
-    per_row, w = per_row[keep], w[keep]
-    bounds = np.average(per_row, axis=0, weights=w)
+    values, w = values[keep], w[keep]
+    bounds = np.average(values, axis=0, weights=w)
     if reference is None:
         reference = names[int(np.argmin(bounds))]
     elif reference not in names:
         raise ValueError(f"`reference` {reference!r} is not among {names}.")
     ref = names.index(reference)
-    diffs = per_row - per_row[:, [ref]]
+    diffs = values - values[:, [ref]]
     theta = bounds - bounds[ref]
     others = [i for i in range(len(names)) if i != ref]
     low = np.full(len(names), np.nan)
     high = np.full(len(names), np.nan)
-    if others:
+    if others and method == "t":
+        n_units = diffs.shape[0]
+        sd = diffs[:, others].std(axis=0, ddof=1)
+        half = stats.t.ppf((1 + confidence_level) / 2, n_units - 1) * sd
+        low[others] = theta[others] - half / np.sqrt(n_units)
+        high[others] = theta[others] + half / np.sqrt(n_units)
+    elif others:
         out = _loss_intervals(
             diffs[:, others],
             w,
@@ -154,5 +213,5 @@ def paired_bound_differences(
         },
         index=pd.Index(names, name="weak_supervisor"),
     )
-    table.attrs.update(unit=UNIT, reference=reference)
+    table.attrs.update(unit=unit, reference=reference)
     return table

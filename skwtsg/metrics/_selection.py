@@ -20,6 +20,13 @@ from ._intervals import (
     _generator,
     _limits,
 )
+from ._labels import _params_labels
+from ._paired import (
+    BOUND_HELD_NOTE,
+    SPLIT_UNIT,
+    _paired_table,
+    paired_bound_differences,
+)
 
 __all__ = ["rank_weak_supervisors"]
 
@@ -70,7 +77,8 @@ def _from_cv_results(results, bound, true_error):
         return -np.column_stack(columns)
 
     n = len(results["mean_test_" + bound])
-    labels = [str(p) for p in results["params"]] if "params" in results else None
+    # what varies between candidates ("n_components=3"), not their reprs
+    labels = _params_labels(results["params"]) if "params" in results else None
     index = pd.Index(labels if labels is not None else range(n), name="candidate")
     errors = None if true_error is None else splits(true_error)
     return index, splits(bound), errors
@@ -193,12 +201,24 @@ def rank_weak_supervisors(
     Returns
     -------
     ranking : DataFrame
-        One row per candidate, sorted by ``bound_mean``: ``position`` (its
-        index among the inputs), ``bound_mean``, ``bound_std`` (over splits,
-        ``ddof=0``), ``bound_se``, ``bound_low``, ``bound_high``,
-        ``p_lowest``, ``strong_error_mean`` and ``strong_error_std`` (when
-        known), ``pick`` (smallest mean bound) and ``pick_1se`` (simplest
-        within one standard error of it).
+        One row per candidate, sorted by ``bound_mean`` from the smallest
+        (the pick) up, ties in input order. Its index is readable labels:
+        the parameters that vary between a search's candidates
+        (``"n_components=3"``), the records' weak models, the mapping's
+        names. Columns: ``position`` (its index among the inputs),
+        ``bound_mean``, ``bound_std`` (over splits, ``ddof=0``),
+        ``bound_se``, ``bound_low``, ``bound_high``, ``p_lowest``,
+        ``strong_error_mean`` and ``strong_error_std`` (when known),
+        ``pick`` (smallest mean bound), ``pick_1se`` (simplest within one
+        standard error of it); the paired comparison with the pick of
+        :func:`paired_bound_differences`: ``bound_difference`` (minus the
+        pick's), its interval ``difference_low``, ``difference_high`` and
+        ``verdict`` in words ("indistinguishable at 95%"), with
+        ``attrs["unit"]`` saying what the interval is over (splits: Student's
+        t of the per-split differences; rows: the paired bootstrap); and,
+        when true errors are known, ``bound_held``: the share of splits (or
+        1.0/0.0 on the rows) in which the true strong error was at most the
+        bound, explained in ``attrs["bound_held"]``.
 
     See Also
     --------
@@ -237,6 +257,12 @@ def rank_weak_supervisors(
     2               0.97       0.80        1.13       1.0   True     False
     1               1.00       0.82        1.18       0.0  False      True
     0               4.42       3.40        5.44       0.0  False     False
+    >>> ranking[["bound_difference", "verdict", "bound_held"]].round(2)
+                    bound_difference        verdict  bound_held
+    candidate
+    n_components=5              0.00       the pick        0.67
+    n_components=4              0.03  higher at 95%        0.83
+    n_components=3              3.45  higher at 95%        1.00
     """
     confidence_level, n_resamples, method = _check_interval_params(
         confidence_level, n_resamples, method
@@ -291,6 +317,43 @@ def rank_weak_supervisors(
     table["pick_1se"] = np.arange(len(table)) == _one_se_pick(
         mean, table["bound_se"].to_numpy(), complexity
     )
+    pick = int(np.argmin(mean))
+    keys = [str(i) for i in range(len(table))]  # labels may repeat
+    if over_splits:
+        pairs = _paired_table(
+            bounds.T,
+            np.ones(bounds.shape[1]),
+            keys,
+            reference=keys[pick],
+            unit=SPLIT_UNIT,
+            confidence_level=confidence_level,
+            n_resamples=n_resamples,
+            method="t",
+            random_state=None,
+        )
+    else:
+        assert y_true is not None  # _rank_over_rows refused it otherwise
+        pairs = paired_bound_differences(
+            y_true,
+            {k: pair[0] for k, pair in zip(keys, results.values())},
+            {k: pair[1] for k, pair in zip(keys, results.values())},
+            reference=keys[pick],
+            sample_weight=sample_weight,
+            confidence_level=confidence_level,
+            n_resamples=n_resamples,
+            method=method,
+            random_state=rng,
+        )
+    for column in ("bound_difference", "difference_low", "difference_high", "verdict"):
+        table[column] = pairs[column].to_numpy()
+    table.attrs["unit"] = pairs.attrs["unit"]
+    if over_splits and errors is not None:
+        table["bound_held"] = (errors <= bounds).mean(axis=1)
+    elif not over_splits:
+        held = table["strong_error_mean"] <= table["bound_mean"]
+        table["bound_held"] = held.astype(float)
+    if "bound_held" in table:
+        table.attrs["bound_held"] = BOUND_HELD_NOTE
     return table.sort_values("bound_mean", kind="stable")
 
 

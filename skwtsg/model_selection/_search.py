@@ -45,6 +45,7 @@ from ..heads import (
     check_head_convexity,
 )
 from ..metrics import paired_bound_differences
+from ..metrics._paired import BOUND_HELD_NOTE
 from . import _ensemble
 
 __all__ = ["WeakSupervisorSearch"]
@@ -130,7 +131,10 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         and a ``confidence_level``, ``bound_difference`` (minus the pick's),
         its paired interval ``difference_low``, ``difference_high`` and a
         ``verdict`` in words ("indistinguishable at 95%"...); ``attrs["unit"]``
-        says what the intervals resample.
+        says what the intervals resample. With evaluation rows,
+        ``bound_held``: whether the strong model's true error on them was at
+        most its bound (``attrs["bound_held"]`` says what a failure means in
+        Theorem 2's terms).
     reports_ : dict of str to dict
         Each supervisor's diagnostics as a ``WeakToStrongRegressor`` sets
         them (floats, or arrays of one value per output).
@@ -203,7 +207,8 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     'signs'
     >>> list(search.results_.columns)  # doctest: +NORMALIZE_WHITESPACE
     ['weak_error', 'strong_error', 'misfit', 'gain', 'bound', 'rank',
-     'bound_difference', 'difference_low', 'difference_high', 'verdict']
+     'bound_difference', 'difference_low', 'difference_high', 'verdict',
+     'bound_held']
     >>> search.results_.loc["tree", "verdict"]
     'indistinguishable at 95%'
     >>> mixed = search.set_params(combine="bound").fit(X, y)
@@ -368,6 +373,11 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             )
             self.results_ = self.results_.join(pairs.drop(columns="bound"))
             self.results_.attrs.update(pairs.attrs)
+        if self.diagnostic_rows_["strong_error"] == "eval":  # truth held out
+            self.results_["bound_held"] = (
+                self.results_["strong_error"] <= self.results_["bound"]
+            )
+            self.results_.attrs["bound_held"] = BOUND_HELD_NOTE
         for attribute in _ensemble.MIXTURE_ATTRIBUTES:  # of an earlier fit
             self.__dict__.pop(attribute, None)
         if self.combine is not None:

@@ -21,9 +21,9 @@ except ImportError:  # pragma: no cover - depends on the installed scikit-learn
         return {**default_style_kwargs, **user_style_kwargs}
 
 
-__all__ = ["AXIS_TITLES", "check_matplotlib_support"]
+__all__ = ["AXIS_TITLES", "axis_titles", "check_matplotlib_support"]
 
-#: Axis titles of the diagnostics (errors are mean squared errors).
+#: Axis titles of the diagnostics of a regressor (errors are mean squared errors).
 AXIS_TITLES = {
     "misfit": "Misfit: mean (strong − weak)²",
     "gain": "Gain: weak error − strong error (MSE)",
@@ -33,6 +33,87 @@ AXIS_TITLES = {
     "epsilon": "ε: error of the strong head fitted on the truth (MSE)",
     "epsilon_ratio": "ε / weak error",
 }
+
+#: The same for a classifier: errors are log-losses (KL to the true class),
+#: the misfit a mean KL divergence (Theorem 1 in KL form).
+_KL_TITLES = {
+    "misfit": "Misfit: mean KL(weak ‖ strong)",
+    "gain": "Gain: weak error − strong error (log-loss)",
+    "weak_error": "Weak model error (log-loss)",
+    "strong_error": "Strong model error (log-loss)",
+    "bound": "Bound: weak error − misfit (log-loss)",
+}
+
+#: A Display's ``loss``: the squared error of a regressor, the KL divergence
+#: (log-loss against labels) of a classifier, or None when it is not known
+#: (axis titles then name no loss).
+LOSSES = ("squared", "kl", None)
+
+
+def axis_titles(loss: str | None) -> dict[str, str]:
+    """Axis titles of the diagnostics measured with ``loss`` (see ``LOSSES``).
+
+    Examples
+    --------
+    >>> from skwtsg.plot._base import axis_titles
+    >>> axis_titles("kl")["bound"]
+    'Bound: weak error − misfit (log-loss)'
+    >>> axis_titles(None)["bound"]
+    'Bound: weak error − misfit'
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"`loss` must be one of {LOSSES}; got {loss!r}.")
+    if loss == "kl":
+        return _KL_TITLES
+    if loss is None:
+        return {k: v.replace(" (MSE)", "") for k, v in AXIS_TITLES.items()}
+    return AXIS_TITLES
+
+
+def _estimators_loss(estimators: list) -> str:
+    """``"kl"`` for fitted weak-to-strong classifiers, ``"squared"`` for regressors.
+
+    A classifier's diagnostics are KL divergences and log-losses: a Display
+    computed from its hard labels with squared errors would not be its
+    diagnostics (the gain can even change sign), so a mix is refused.
+    """
+    kinds = [
+        "kl" if callable(getattr(e, "predict_weak_proba", None)) else "squared"
+        for e in estimators
+    ]
+    if len(set(kinds)) > 1:
+        raise ValueError(
+            "`estimators` mixes classifiers (KL diagnostics) and regressors "
+            "(squared errors): their diagnostics are in different losses; plot "
+            "them separately."
+        )
+    return kinds[0]
+
+
+def _classifier_reports(estimators: list, X, y, sample_weight) -> list[dict]:
+    """Each fitted classifier's KL diagnostics on ``(X, y)``, as it measures them.
+
+    From its (smoothed) weak and strong class probabilities, by
+    :func:`skwtsg.metrics.weak_to_strong_classification_report`: the loss
+    of the estimator's own ``misfit_``, ``gain_`` and ``bound_``.
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    from ..metrics import weak_to_strong_classification_report
+
+    reports = []
+    for estimator in estimators:
+        check_is_fitted(estimator)
+        reports.append(
+            weak_to_strong_classification_report(
+                y,
+                estimator.predict_weak_proba(X),
+                estimator.predict_proba(X),
+                labels=getattr(estimator, "classes_", None),
+                sample_weight=sample_weight,
+            )
+        )
+    return reports
 
 
 class _BaseDisplay:

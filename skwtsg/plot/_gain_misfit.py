@@ -9,16 +9,18 @@ from numpy.typing import ArrayLike
 
 from ..metrics import fit_line, weak_to_strong_report
 from ._base import (
-    AXIS_TITLES,
     _as_list,
     _BaseDisplay,
     _check_labels,
+    _classifier_reports,
+    _estimators_loss,
     _groups,
     _model_labels,
     _paired_arrays,
     _reference_style,
     _style,
     _weak_and_strong_predictions,
+    axis_titles,
 )
 from ._records import gain_misfit_inputs
 
@@ -38,9 +40,11 @@ class GainMisfitDisplay(_BaseDisplay):
     Parameters
     ----------
     misfit : array-like of shape (n_points,)
-        Mean squared difference of the strong and weak predictions (>= 0).
+        Mean squared difference of the strong and weak predictions (>= 0),
+        or for a classifier the mean KL divergence of the strong model's
+        class probabilities from the weak model's.
     gain : array-like of shape (n_points,)
-        Weak error − strong error (mean squared errors).
+        Weak error − strong error (mean squared errors, or log-losses).
     labels : str or array-like of shape (n_points,), default=None
         Series of each point, with its own colour and legend entry (its own
         marker with ``color_by``); ``None``: one series.
@@ -50,7 +54,12 @@ class GainMisfitDisplay(_BaseDisplay):
     color_label : str, default=None
         Title of the colorbar.
     xlabel, ylabel : str, default=None
-        Axis titles; ``None`` uses the misfit's and the gain's (or slack's).
+        Axis titles; ``None`` uses the misfit's and the gain's (or slack's),
+        in ``loss``.
+    loss : {"squared", "kl"} or None, default="squared"
+        The loss the values are measured in, named in the default axis
+        titles: ``"squared"`` (regressors), ``"kl"`` (classifiers: KL misfit,
+        log-loss errors), ``None`` (not said).
 
     Attributes
     ----------
@@ -96,8 +105,10 @@ class GainMisfitDisplay(_BaseDisplay):
         color_label: str | None = None,
         xlabel: str | None = None,
         ylabel: str | None = None,
+        loss: str | None = "squared",
     ) -> None:
         self.misfit, self.gain = misfit, gain
+        self.loss = loss
         self.labels = labels
         self.color_by, self.color_label = color_by, color_label
         self.xlabel, self.ylabel = xlabel, ylabel
@@ -140,13 +151,15 @@ class GainMisfitDisplay(_BaseDisplay):
             The object, with the artists stored in its attributes.
         """
         ax = self._start_plot(ax)
+        titles = axis_titles(self.loss)
         if kind not in _KINDS:
             raise ValueError(f"`kind` must be one of {_KINDS}; got {kind!r}.")
         names = ("misfit", "gain") + (() if self.color_by is None else ("color_by",))
         misfit, gain, *colors = _paired_arrays(self, names, "point")
         if np.any(misfit < 0):
             raise ValueError(
-                f"`misfit` must be non-negative (it is a mean of squares); got "
+                f"`misfit` must be non-negative (a mean of squares or of KL "
+                f"divergences); got "
                 f"minimum {misfit.min():.4g}."
             )
         labels = _check_labels(self.labels, misfit.shape[0])
@@ -185,7 +198,13 @@ class GainMisfitDisplay(_BaseDisplay):
             style = _style(defaults, scatter_kwargs)
             self.scatter_.append(ax.scatter(misfit[mask], y_values[mask], **style))
         if colors:
+            from matplotlib.ticker import FuncFormatter
+
             self.colorbar_ = ax.figure.colorbar(self.scatter_[0], ax=ax)
+            # Each tick written in full: the default formatter moves a common
+            # factor ("1e-27") above the bar, onto the axes' title.
+            self.colorbar_.formatter = FuncFormatter(lambda v, _: f"{v:.3g}")
+            self.colorbar_.update_ticks()
             if self.color_label is not None:
                 self.colorbar_.set_label(self.color_label)
 
@@ -203,10 +222,10 @@ class GainMisfitDisplay(_BaseDisplay):
                     label=f"fit: slope {line.slope:.2f}, R² {line.r2:.2f}",
                 )[0]
 
-        default_ylabel = AXIS_TITLES["gain"] if gain_plot else "Slack: gain − misfit"
+        default_ylabel = titles["gain"] if gain_plot else "Slack: gain − misfit"
         return self._finish_plot(
             ax,
-            xlabel=self.xlabel if self.xlabel is not None else AXIS_TITLES["misfit"],
+            xlabel=self.xlabel if self.xlabel is not None else titles["misfit"],
             ylabel=self.ylabel if self.ylabel is not None else default_ylabel,
             legend=legend,
         )
@@ -292,13 +311,18 @@ class GainMisfitDisplay(_BaseDisplay):
     ) -> GainMisfitDisplay:
         """Plot gain against misfit of fitted weak-to-strong models.
 
-        Each task (column of ``y``) of each estimator gives one point, from
+        Each task (column of ``y``) of each regressor gives one point, from
         ``predict_weak(X)`` and ``predict(X)`` (see :meth:`from_predictions`).
+        A classifier gives one point in its own loss: the KL misfit and the
+        log-loss gain of its (smoothed) weak and strong class probabilities,
+        as its ``misfit_`` and ``gain_`` are measured (on its evaluation
+        rows they are equal); the axis titles say so.
 
         Parameters
         ----------
-        estimators : WeakToStrongRegressor or list of them
-            Fitted estimators with ``predict`` and ``predict_weak``.
+        estimators : WeakToStrongRegressor or WeakToStrongClassifier, or list
+            Fitted estimators with ``predict`` and ``predict_weak``, all
+            regressors or all classifiers.
         X : array-like of shape (n_samples, n_features)
             Inputs held out from the training of both models.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
@@ -332,6 +356,15 @@ class GainMisfitDisplay(_BaseDisplay):
         """
         estimators = _as_list(estimators)
         model_labels = _model_labels(labels, len(estimators))
+        if _estimators_loss(estimators) == "kl":
+            reports = _classifier_reports(estimators, X, y, sample_weight)
+            display = cls(
+                misfit=np.array([r["misfit"] for r in reports]),
+                gain=np.array([r["gain"] for r in reports]),
+                labels=_check_labels(model_labels, len(reports)),
+                loss="kl",
+            )
+            return display.plot(**plot_kwargs)
         y_true = np.asarray(y, dtype=float)
         if y_true.ndim == 1:
             y_true = y_true.reshape(-1, 1)

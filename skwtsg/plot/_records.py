@@ -123,13 +123,14 @@ def selection_inputs(table: Any) -> dict:
         ``bound_mean``, ``strong_error_mean`` and optionally ``bound_std``,
         ``strong_error_std``, ``bound_low`` and ``bound_high`` (drawn
         instead of ``bound_std``) and ``pick`` (True on the pick; else the
-        smallest ``bound_mean``).
+        smallest ``bound_mean``) and ``verdict`` (the paired comparison with
+        the pick, in words).
 
     Returns
     -------
     inputs : dict
         ``bound``, ``true_error``, ``bound_std``, ``true_error_std``,
-        ``labels``, ``pick`` and ``bound_ci``.
+        ``labels``, ``pick``, ``bound_ci`` and ``verdicts``.
 
     Examples
     --------
@@ -170,4 +171,9 @@ def selection_inputs(table: Any) -> dict:
         "true_error_std": optional("strong_error_std"),
         "labels": frame["weak_model"].astype(str).to_numpy(dtype=object),
         "pick": pick,
+        "verdicts": (
+            frame["verdict"].fillna("").astype(str).to_numpy(dtype=object)
+            if "verdict" in frame
+            else None
+        ),
     }

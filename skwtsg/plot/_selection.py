@@ -7,19 +7,22 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.base import is_classifier
 
-from ..metrics import weak_to_strong_report
+from ..metrics import paired_bound_differences, weak_to_strong_report
 from ._base import (
-    AXIS_TITLES,
     _as_list,
     _BaseDisplay,
     _check_labels,
+    _classifier_reports,
+    _estimators_loss,
     _model_labels,
     _paired_arrays,
     _place_labels,
     _reference_style,
     _style,
     _weak_and_strong_predictions,
+    axis_titles,
 )
 from ._records import selection_inputs
 from ._search import cv_results_inputs
@@ -62,6 +65,26 @@ def _optional_interval(values, name, center):
     return np.maximum(np.vstack([center - low, high - center]), 0.0)
 
 
+def _row_verdicts(y_true, y_weak, y_strong, **kwargs) -> list[str]:
+    """Each candidate against the pick, paired over the rows, in words."""
+    keys = [str(i) for i in range(len(y_weak))]
+    table = paired_bound_differences(
+        y_true, dict(zip(keys, y_weak)), dict(zip(keys, y_strong)), **kwargs
+    )
+    return table["verdict"].tolist()
+
+
+def _bars_note(error_bars, bound_std, bound_ci):
+    """The legend's word on what the horizontal error bars are."""
+    if error_bars is not None:
+        return f" (bars: {error_bars})"
+    if bound_ci is not None:
+        return " (bars: interval of the bound)"
+    if bound_std is not None:
+        return " (bars: ± 1 std over splits)"
+    return ""
+
+
 class WeakModelSelectionDisplay(_BaseDisplay):
     """Bound against true error of the strong model, one point per weak model.
 
@@ -79,7 +102,7 @@ class WeakModelSelectionDisplay(_BaseDisplay):
     bound : array-like of shape (n_candidates,)
         Each candidate's bound (mean over splits).
     true_error : array-like of shape (n_candidates,)
-        True error (mean squared error) of each candidate's strong model.
+        True error of each candidate's strong model (in ``loss``).
     bound_std : array-like of shape (n_candidates,), default=None
         Standard deviation of the bound over splits (horizontal error bars).
     true_error_std : array-like of shape (n_candidates,), default=None
@@ -93,6 +116,19 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         ``(low, high)`` interval of each bound, drawn instead of
         ``bound_std`` (e.g. from
         :func:`skwtsg.metrics.rank_weak_supervisors`).
+    loss : {"squared", "kl"} or None, default="squared"
+        The loss of the bounds and errors, named in the axis titles:
+        ``"squared"`` (regressors), ``"kl"`` (classifiers: log-loss errors,
+        KL misfit), ``None`` (not said).
+    verdicts : array-like of shape (n_candidates,), default=None
+        Each candidate's paired comparison with the pick in words (the
+        ``verdict`` of :func:`skwtsg.metrics.paired_bound_differences` or
+        :func:`skwtsg.metrics.rank_weak_supervisors`), written after its
+        label.
+    error_bars : str, default=None
+        What the horizontal error bars are, said in the legend (e.g.
+        ``"95% t interval over 15 splits"``); ``None``: "± 1 std" for
+        ``bound_std``, "interval" for ``bound_ci``.
 
     Attributes
     ----------
@@ -137,7 +173,11 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         labels: ArrayLike | None = None,
         pick: int | None = None,
         bound_ci: ArrayLike | None = None,
+        loss: str | None = "squared",
+        verdicts: ArrayLike | None = None,
+        error_bars: str | None = None,
     ) -> None:
+        self.loss, self.verdicts, self.error_bars = loss, verdicts, error_bars
         self.bound, self.bound_std, self.bound_ci = bound, bound_std, bound_ci
         self.true_error, self.true_error_std = true_error, true_error_std
         self.labels = labels
@@ -175,10 +215,13 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             The object, with the artists stored in its attributes.
         """
         ax = self._start_plot(ax)
+        titles = axis_titles(self.loss)
         bound, true_error = _paired_arrays(self, ("bound", "true_error"), "candidate")
         n = bound.shape[0]
         if np.any(true_error < 0):
-            raise ValueError("`true_error` must be non-negative (a mean of squares).")
+            raise ValueError(
+                "`true_error` must be non-negative (a mean of squares or a log-loss)."
+            )
         bound_std = _optional_std(self.bound_std, "bound_std", n)
         bound_extent = _optional_interval(self.bound_ci, "bound_ci", bound)
         if bound_extent is not None:
@@ -190,6 +233,13 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             bound_std = bound_extent
         true_error_std = _optional_std(self.true_error_std, "true_error_std", n)
         labels = _check_labels(self.labels, n)
+        if self.verdicts is not None:
+            verdicts = _check_labels(self.verdicts, n, "verdicts")
+            if labels is None:
+                labels = np.array([f"model {i}" for i in range(n)], dtype=object)
+            labels = np.array(
+                [f"{label}: {v}" for label, v in zip(labels, verdicts)], dtype=object
+            )
         if self.pick is None:
             pick = int(np.argmin(bound))
         elif isinstance(self.pick, Integral) and 0 <= self.pick < n:
@@ -209,7 +259,9 @@ class WeakModelSelectionDisplay(_BaseDisplay):
                 "capsize": 3,
                 "markersize": 5,
                 "alpha": 0.85,
-                "label": "candidate weak models",
+                "label": "candidate weak models" + _bars_note(
+                    self.error_bars, self.bound_std, self.bound_ci
+                ),
             },
             errorbar_kwargs,
         )
@@ -245,8 +297,11 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         ax.autoscale_view()
         self._finish_plot(
             ax,
-            xlabel=AXIS_TITLES["bound"],
-            ylabel="True error (MSE) of the weakly-supervised strong model",
+            xlabel=titles["bound"],
+            ylabel=titles["strong_error"].replace(
+                "Strong model error", "True error"
+            )
+            + " of the weakly-supervised strong model",
             legend=legend,
         )
         # Labels last: their overlap is judged with the final axis limits.
@@ -337,6 +392,21 @@ class WeakModelSelectionDisplay(_BaseDisplay):
                 if confidence_level is None
                 else np.array([r["bound_ci"] for r in reports], dtype=float)
             ),
+            error_bars=(
+                None
+                if confidence_level is None
+                else f"{100 * confidence_level:g}% bootstrap interval over rows"
+            ),
+            verdicts=None
+            if confidence_level is None
+            else _row_verdicts(
+                y_true,
+                y_weak,
+                y_strong,
+                sample_weight=sample_weight,
+                confidence_level=confidence_level,
+                random_state=random_state,
+            ),
         )
         return display.plot(**plot_kwargs)
 
@@ -357,11 +427,15 @@ class WeakModelSelectionDisplay(_BaseDisplay):
 
         Each estimator's ``predict_weak(X)`` and ``predict(X)`` are compared
         with ``y`` by :meth:`from_predictions`, whose parameters these are.
+        Classifiers are compared in their own loss: the bound and the true
+        error are log-losses and the misfit a KL divergence, as their
+        ``bound_`` and ``strong_error_`` are measured.
 
         Parameters
         ----------
-        estimators : list of WeakToStrongRegressor
-            Fitted candidates (e.g. one per weak featurizer).
+        estimators : list of WeakToStrongRegressor or WeakToStrongClassifier
+            Fitted candidates (e.g. one per weak featurizer), all regressors
+            or all classifiers.
         X : array-like of shape (n_samples, n_features)
             Held-out inputs.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
@@ -396,6 +470,20 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         (3,)
         """
         estimators = _as_list(estimators)
+        if _estimators_loss(estimators) == "kl":
+            if confidence_level is not None:
+                raise ValueError(
+                    "`confidence_level`: the intervals of this Display are of "
+                    "squared errors; for classifiers use confidence_level=None."
+                )
+            reports = _classifier_reports(estimators, X, y, sample_weight)
+            display = cls(
+                bound=np.array([r["bound"] for r in reports]),
+                true_error=np.array([r["strong_error"] for r in reports]),
+                labels=_model_labels(labels, len(estimators)),
+                loss="kl",
+            )
+            return display.plot(**plot_kwargs)
         y_weak, y_strong = _weak_and_strong_predictions(estimators, X)
         y_true = np.asarray(y, dtype=float)
         shape = y_true.shape
@@ -419,6 +507,7 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         true_error: str | ArrayLike | None = None,
         labels: ArrayLike | None = None,
         confidence_level: float | None = None,
+        loss: str | None = "auto",
         **plot_kwargs: Any,
     ) -> WeakModelSelectionDisplay:
         """Plot a search over weak supervisors scored with the bound.
@@ -447,6 +536,10 @@ class WeakModelSelectionDisplay(_BaseDisplay):
         confidence_level : float, default=None
             With a level such as 0.95, the horizontal error bars are the
             t intervals of :func:`skwtsg.metrics.rank_weak_supervisors`.
+        loss : {"auto", "squared", "kl"} or None, default="auto"
+            The loss of the scores, for the axis titles. ``"auto"``: ``"kl"``
+            for a search over a classifier, ``"squared"`` over a regressor,
+            ``None`` (no loss named) for a ``cv_results_`` dict.
         **plot_kwargs
             Keywords of :meth:`plot`.
 
@@ -482,7 +575,16 @@ class WeakModelSelectionDisplay(_BaseDisplay):
             labels=labels,
             confidence_level=confidence_level,
         )
-        return cls(**inputs).plot(**plot_kwargs)
+        if loss == "auto":
+            estimator = getattr(search, "estimator", None)
+            loss = (
+                None
+                if estimator is None
+                else "kl"
+                if is_classifier(estimator)
+                else "squared"
+            )
+        return cls(**inputs, loss=loss).plot(**plot_kwargs)
 
     @classmethod
     def from_results(cls, table: Any, **plot_kwargs: Any) -> WeakModelSelectionDisplay:

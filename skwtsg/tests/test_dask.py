@@ -176,6 +176,9 @@ def test_warnings_are_those_of_the_in_memory_path(client):
     est = WeakToStrongRegressor(weak, random_state=0)
     with pytest.warns(UserWarning, match="reproduces its weak labels") as lazy:
         est.fit(Xd, yd)
+    # the advice is a head the Dask fit takes (a fitted tree, frozen)
+    advice = [str(w.message) for w in lazy if "reproduces" in str(w.message)]
+    assert "weak_head=FrozenEstimator(DecisionTreeRegressor" in advice[0]
     with pytest.warns(UserWarning, match="reproduces its weak labels") as mem:
         WeakToStrongRegressor(weak).fit(X, y, roles=_hash_roles(y, est, 0))
     assert _warning_messages(lazy) == _warning_messages(mem)

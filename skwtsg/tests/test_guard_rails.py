@@ -1,4 +1,4 @@
-"""Guard rails on every public entry point (issue 11).
+"""Guard rails on every public entry point.
 
 Each public function and estimator of ``skwtsg`` and its subpackages is fed
 the classes of bad input that used to give a silently wrong number or an

@@ -319,7 +319,7 @@ def test_convexity_is_checked_on_the_fitted_head():
 
 
 def test_strong_size_too_large_names_the_parameter():
-    # Regression (issue 11): strong_size=5000 on 240 rows left the weak model
+    # Regression: strong_size=5000 on 240 rows left the weak model
     # one row without a word.
     rng = np.random.RandomState(0)
     X = rng.normal(size=(240, 3))

@@ -43,7 +43,7 @@ def nonlinear_data():
 
 
 def test_weak_model_in_the_strong_span_warns(nonlinear_data):
-    # the case: weak = a linear model on two of the features,
+    # the reported case: weak = a linear model on two of the features,
     # strong = all features plus degree-2 terms
     X, y = nonlinear_data
     two = ColumnTransformer([("two", "passthrough", [0, 1])])

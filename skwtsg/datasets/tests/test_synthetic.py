@@ -132,7 +132,7 @@ def test_target_differs_from_featurizer_with_same_seed():
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_labels_refuse_non_finite_inputs(tasks, bad):
-    # Regression (issue 11): NaN/inf inputs used to give NaN labels.
+    # Regression: NaN/inf inputs used to give NaN labels.
     X = tasks.X_eval[:4].copy()
     X[1, 2] = bad
     with pytest.raises(ValueError, match="Input X contains"):

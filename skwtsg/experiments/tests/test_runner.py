@@ -227,3 +227,70 @@ def test_shared_strong_fit_with_leave_one_out_alphas(alpha_per_target):
     np.testing.assert_allclose(
         shared[numbers].to_numpy(), separate[numbers].to_numpy(), rtol=1e-10
     )
+
+
+def test_a_quick_run_says_so_and_keeps_its_warnings_in_the_report(
+    tmp_path, capsys, monkeypatch
+):
+    """One line says what a quick run is; the library's warnings go to the
+    report, counted, not to the terminal; console and report print one wall
+    time, measured around the whole run."""
+    pytest.importorskip("matplotlib")
+    from skwtsg import __main__
+    from skwtsg.experiments import EXPERIMENTS
+
+    def make_cases(quick, random_state, verbose):
+        for _ in range(3):
+            warnings.warn("representation 'x' is not trained", UserWarning)
+        return [_case(random_state)]
+
+    toy = Experiment(name="toy", make_cases=make_cases, panel_by="task")
+    monkeypatch.setitem(EXPERIMENTS, "toy", toy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none may escape to the terminal
+        status = __main__.main(
+            ["reproduce", "toy", "--quick", "--out", str(tmp_path)]
+        )
+    assert status == 0
+    console = capsys.readouterr()
+    assert console.out.splitlines()[0] == __main__.QUICK_NOTE
+    assert "not trained" not in console.out + console.err
+    report = (tmp_path / "report.md").read_text()
+    assert "- UserWarning (3x): representation 'x' is not trained" in report
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    wall = f"{summary['wall_seconds']:.1f} s"
+    assert f"wall time of the run {wall}" in report
+    assert f"records in {wall}" in console.out
+    assert summary["wall_seconds"] >= summary["compute_seconds"]
+
+
+
+def test_panel_figures_keep_titles_colour_bars_and_legends_clear():
+    """A colour bar of tiny values writes no offset ("1e-28") over the title; a
+    long title fits its panel; a legend of many series leaves the points."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from skwtsg.experiments._report import _draw_panel
+
+    rng = np.random.RandomState(0)
+    rec = pd.DataFrame(
+        {
+            "weak_model": np.repeat([f"model {i}" for i in range(5)], 6),
+            "misfit": rng.uniform(0, 1, 30),
+            "gain": rng.uniform(-1, 1, 30),
+            "train_epsilon_ratio": rng.uniform(1e-28, 5e-28, 30),
+        }
+    )
+    toy = Experiment(name="toy", make_cases=lambda **_: [])
+    fig, axes = plt.subplots(1, 3, figsize=(14.4, 3.9))
+    title = "ε sweep: 2b with h_s pretrained for 1/64-1 of its budget, and h*"
+    disp = _draw_panel(axes[0], rec, title, toy, "weak_model", "train_epsilon_ratio")
+    fig.tight_layout()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert disp.colorbar_.ax.yaxis.get_offset_text().get_text() == ""
+    title_box = disp.ax_.title.get_window_extent(renderer)
+    assert title_box.x0 >= 0 and title_box.x1 <= fig.bbox.width
+    legend_box = disp.ax_.get_legend().get_window_extent(renderer)
+    points = disp.ax_.transData.transform(rec[["misfit", "gain"]].to_numpy())
+    assert not legend_box.count_contains(points)
+    plt.close(fig)

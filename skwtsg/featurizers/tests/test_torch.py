@@ -278,7 +278,7 @@ def test_perturb_weights_determinism_and_bias():
     [
         ("net", -1.0, "sigma"),
         ("net", "a", "sigma"),
-        ("net", np.inf, "`sigma` must be a finite"),  # issue 11: gave NaN features
+        ("net", np.inf, "`sigma` must be a finite"),  # gave NaN features
         ("net", np.nan, "`sigma` must be a finite"),
         (object(), 0.1, "module"),
     ],

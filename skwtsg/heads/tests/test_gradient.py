@@ -78,7 +78,7 @@ def test_kkt_residual_is_the_relative_gradient_norm(linear_problem):
 @pytest.mark.parametrize(
     "params",
     [
-        {"optimizer": "sgd", "lr": 10.0},  # the example of issue 11
+        {"optimizer": "sgd", "lr": 10.0},  # a step size that diverges
         {"optimizer": "adam", "lr": 1e30, "dtype": "float32"},
     ],
 )

@@ -251,7 +251,7 @@ def _large_mean_design(seed, n=300, d=6):
 
 @pytest.mark.parametrize("seed", range(8))
 def test_pythagorean_identity_with_large_feature_means(seed):
-    # Regression (issue 11): the intercept was ȳ - x̄ᵀb, which assumes the
+    # Regression: the intercept was ȳ - x̄ᵀb, which assumes the
     # centred columns sum to exactly zero; rounding broke the identity
     # (relative slack up to 4e-9 on these seeds) while kkt_residual_ stayed
     # at 1e-13.

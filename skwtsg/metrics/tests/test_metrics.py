@@ -101,7 +101,7 @@ def test_grid_search_picks_the_known_best_weak_supervisor():
     assert np.all(np.diff(bounds) < 0)
 
 
-# Regression tests (issue 11): bad input to a metric is an error naming the
+# Regression tests: bad input to a metric is an error naming the
 # argument, never a silently wrong number.
 _METRICS = {
     "misfit": lambda y, w, s, **kw: misfit(w, s, **kw),
