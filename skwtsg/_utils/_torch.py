@@ -49,6 +49,24 @@ def _resolve_device(device):
             f"`device`={device!r} but CUDA is not available; use device='cpu' "
             "or device='auto'."
         )
+    if dev.type == "meta":
+        raise ValueError(
+            "`device`='meta' holds no values, so no features can be computed; "
+            "use device='cpu', 'cuda' or 'auto'."
+        )
+    if dev.type != "cpu":
+        # torch names many backends (mps, xpu, hpu, ...) that this build or
+        # machine may lack; each fails differently on first use, so allocate
+        # once here and give one message instead of a backend's own error.
+        try:
+            torch.empty(0, device=dev)
+        except Exception as exc:
+            first = (str(exc).splitlines() or [""])[0]
+            raise ValueError(
+                f"`device`={device!r} is not available on this machine with "
+                f"this torch build ({type(exc).__name__}: {first}); use "
+                "device='cpu' or device='auto'."
+            ) from exc
     return str(device)
 
 
