@@ -533,6 +533,11 @@ class _TorchParamsMixin:
 
     _kwargs_prefixes: tuple = ("module",)
 
+    def _kwargs_names(self) -> frozenset[str]:
+        """Extra keyword arguments accepted without a prefix (none here; a
+        wrapper of another library's estimator lists that estimator's own)."""
+        return frozenset()
+
     def _get_param_names(self):
         names = set(super()._get_param_names())
         names.update(
@@ -557,7 +562,11 @@ class _TorchParamsMixin:
         self : estimator instance
             Estimator instance.
         """
-        special = {k: v for k, v in params.items() if self._is_prefixed(k)}
+        special = {
+            k: v
+            for k, v in params.items()
+            if self._is_prefixed(k) or k in self._kwargs_names()
+        }
         normal = {k: v for k, v in params.items() if k not in special}
         for key, value in special.items():
             setattr(self, key, value)
@@ -569,7 +578,7 @@ class _TorchParamsMixin:
 
     def _prefixed_params(self, prefix):
         """``{name: value}`` of the ``<prefix>__<name>`` parameters; checks all."""
-        known = set(super()._get_param_names())
+        known = set(super()._get_param_names()) | self._kwargs_names()
         out = {}
         for key, value in self.get_params(deep=False).items():
             if key in known:
@@ -581,10 +590,12 @@ class _TorchParamsMixin:
                     if guess
                     else f" Did you mean module__{key}?"
                 )
+                names = sorted(self._kwargs_names())
+                also = f" or be one of {names}" if names else ""
                 raise ValueError(
                     f"Unexpected parameter {key!r} for {type(self).__name__}; "
                     "extra parameters must start with one of "
-                    f"{[p + '__' for p in self._kwargs_prefixes]}.{hint}"
+                    f"{[p + '__' for p in self._kwargs_prefixes]}{also}.{hint}"
                 )
             if key.startswith(prefix + "__"):
                 out[key[len(prefix) + 2 :]] = value
