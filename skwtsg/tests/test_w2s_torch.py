@@ -171,3 +171,24 @@ def test_grid_search_tunes_a_pretrained_strong_architecture(case, monkeypatch):
     np.testing.assert_array_equal(
         again.fit(X, -y[:, 0]).transform(X), alone.transform(X)
     )
+
+
+@pytest.mark.filterwarnings("ignore:bound_ is negative")  # 2 epochs of training
+def test_verbose_reaches_a_pretrained_skorch_featurizer(case, capsys):
+    """verbose forwards through PretrainedFeaturizer to skorch's epoch table."""
+    from skwtsg.featurizers import PretrainedFeaturizer, SkorchFeaturizer
+
+    tasks, X, y, roles = case
+    inner = SkorchFeaturizer(MLP, module__n_layers=1, max_epochs=2, random_state=0)
+    Y_pre = np.nan_to_num(tasks.pretrain_Y)
+    est = WeakToStrongRegressor(
+        TorchFeaturizer(perturb_weights(tasks.target_module, 0.05, random_state=0)),
+        PretrainedFeaturizer(inner, tasks.pretrain_X, Y_pre),
+        random_state=0,
+        verbose=1,
+    ).fit(X, y[:, 0], roles=roles)
+    out = capsys.readouterr().out
+    assert "train_loss" in out  # skorch's table
+    assert "(step 3 of 5) strong featurizer" in out
+    assert est.strong_featurizer_.featurizer_.verbose == 1
+    assert inner.verbose == 0
