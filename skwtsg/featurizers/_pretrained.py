@@ -94,9 +94,9 @@ class PretrainedFeaturizer(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
     -----
     Why a meta-transformer rather than metadata routing of the pretraining
     data to ``fit``: the pretraining rows are not the rows of ``X``. Routed
-    metadata is sample-aligned, so :class:`~sklearn.model_selection.
-    GridSearchCV` splits any routed array with as many rows as ``X`` by the
-    folds (silently, when the counts happen to match), routing must be
+    metadata is sample-aligned, so a grid search splits any routed array
+    with as many rows as ``X`` by its folds (silently, when the counts
+    happen to match), routing must be
     enabled globally, and every estimator between the search and the
     featurizer must request it. The pretraining data is part of what the
     representation *is*, so it belongs to the featurizer's parameters, and
