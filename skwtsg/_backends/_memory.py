@@ -21,13 +21,13 @@ from .._diagnostics import Diagnostics
 from ..heads import check_head_convexity
 from ._common import (
     FitResult,
+    Progress,
     _check_features,
     _copy_moments,
     _fit_head,
     _fit_transform,
     _FitData,
     _is_passthrough,
-    Progress,
     _make_featurizer,
     _num_rows,
     _warn_if_learns_from_labels,
@@ -112,9 +112,9 @@ def fit_weak(
 ) -> WeakSide:
     """Fit the weak model on the weak rows' true labels and make its labels."""
     progress = progress or Progress("", 0)
-    split, rows = data.split, data.rows
-    weak_rows, strong_rows = split.weak_rows, split.strong_rows
-    featurizer = progress.forward(_make_featurizer(weak_featurizer, "weak_featurizer"))
+    rows, weak_rows = data.rows, data.split.weak_rows
+    featurizer = _make_featurizer(weak_featurizer, "weak_featurizer")
+    featurizer = progress.forward(featurizer)
     with progress.stage("weak featurizer"):
         Z_weak = _features(
             _fit_transform(featurizer, rows.weak, task.weak_target(weak_rows)),
@@ -123,7 +123,8 @@ def fit_weak(
             weak_featurizer,
         )
     with progress.stage("weak head"):
-        return _weak_labels(task, data, weak_head, (weak_featurizer, featurizer), Z_weak)
+        featurizers = (weak_featurizer, featurizer)
+        return _weak_labels(task, data, weak_head, featurizers, Z_weak)
 
 
 def _weak_labels(task, data, weak_head, featurizers, Z_weak):

@@ -101,6 +101,7 @@ def test_skorch_parameters_round_trip_through_get_set_params_and_clone(data):
 
 def test_unknown_parameter_names_skorch_names(data):
     X, y = data
-    with pytest.raises(ValueError, match="Unexpected parameter 'lerning_rate'.*"
-                       "iterator_train"):
+    with pytest.raises(
+        ValueError, match="Unexpected parameter 'lerning_rate'.*iterator_train"
+    ):
         SkorchFeaturizer(MLP, lerning_rate=0.1).fit(X, y)
