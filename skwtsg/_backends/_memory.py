@@ -127,7 +127,13 @@ def fit_weak(
         return _weak_labels(task, data, weak_head, featurizers, Z_weak)
 
 
-def _weak_labels(task, data, weak_head, featurizers, Z_weak):
+def _weak_labels(
+    task: Task,
+    data: _FitData,
+    weak_head: Any,
+    featurizers: tuple[Any, Any],
+    Z_weak: Any,
+) -> WeakSide:
     """The weak head fitted on ``Z_weak``, and the labels it makes;
     ``featurizers``: the weak featurizer as given, and fitted."""
     split, rows = data.split, data.rows
