@@ -63,3 +63,16 @@ def test_verbose_is_forwarded_to_silent_featurizers_only(capsys):
 def test_verbose_is_validated():
     with pytest.raises(ValueError, match="verbose"):
         WeakToStrongRegressor(verbose="loud").fit(X, Y_REG)
+
+
+def test_verbose_on_dask_collections_reports_one_line(capsys):
+    da = pytest.importorskip("dask.array")
+    X_dask = da.from_array(X, chunks=100)
+    y_dask = da.from_array(Y_REG, chunks=100)
+    WeakToStrongRegressor(
+        FunctionTransformer(np.sign), random_state=0, verbose=1
+    ).fit(X_dask, y_dask)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("[WeakToStrongRegressor] ")
+    assert "fit on Dask collections, total=" in lines[0]
