@@ -8,8 +8,16 @@ epochs (time extrapolated to its 1000 epochs), and (3) a few epochs of
 :class:`~skwtsg.heads.GradientLinearHead` with the paper's settings on 100
 tasks. It also checks that CUDA and CPU agree (float64 features), that a
 fitted CUDA featurizer pickles with its modules on the CPU and comes back on
-CUDA with identical outputs, and that ``device="auto"`` picks CUDA. Prints
-the CUDA/CPU ratios and writes everything as JSON to ``--out``.
+CUDA with identical outputs, and that ``device="auto"`` picks CUDA. Then (4)
+it fits :class:`~skwtsg.WeakToStrongRegressor` with each learned
+representation path on ``device="cuda"``: ``TorchFeaturizer`` of a perturbed
+``h*``, ``SkorchFeaturizer`` with ``EarlyStopping`` on a ``ValidSplit``, and
+``PretrainedFeaturizer`` around ``MultiTaskFeaturizer`` and
+``SkorchFeaturizer`` (pretrain, then freeze), recording each fit's time and
+diagnostics and where its modules live. Without CUDA (or with ``--quick``)
+part (4) runs on the CPU as a smoke test of the code and records
+``"cuda": "skipped: ..."``. Prints the CUDA/CPU ratios and writes everything
+as JSON to ``--out``.
 
 Usage::
 
@@ -23,7 +31,10 @@ import argparse
 import json
 import os
 import pickle
+import platform
 import time
+import warnings
+from datetime import datetime, timezone
 
 
 def _timed(fn, sync):
@@ -32,6 +43,87 @@ def _timed(fn, sync):
     out = fn()
     sync()
     return out, time.perf_counter() - start
+
+
+def _learned_paths(device, tasks, epochs):
+    """Weak-to-strong fits with each learned-representation path on
+    ``device``: ``{path: {seconds, diagnostics, module device}}``."""
+    import numpy as np
+    from skorch.callbacks import EarlyStopping
+    from skorch.dataset import ValidSplit
+
+    from skwtsg import WeakToStrongRegressor
+    from skwtsg.featurizers import (
+        MLP,
+        MultiTaskFeaturizer,
+        PretrainedFeaturizer,
+        SkorchFeaturizer,
+        TorchFeaturizer,
+        perturb_weights,
+    )
+
+    n = len(tasks.X_weak)
+    X = np.vstack([tasks.X_weak, tasks.X_strong, tasks.X_eval])
+    y = np.vstack([tasks.y_weak, tasks.y_strong, tasks.y_eval])
+    roles = np.repeat(["weak", "strong", "eval"], n)
+    X_pre, Y_pre = tasks.pretrain_X, tasks.pretrain_Y
+    weak = TorchFeaturizer(
+        perturb_weights(tasks.target_module, 0.05, random_state=0), device=device
+    )
+    skorch_net = dict(
+        module__n_layers=8, max_epochs=epochs, device=device, random_state=0
+    )
+    strong = {
+        "TorchFeaturizer(perturbed h*)": TorchFeaturizer(
+            perturb_weights(tasks.target_module, 0.01, random_state=1),
+            device=device,
+        ),
+        "SkorchFeaturizer(EarlyStopping, ValidSplit)": SkorchFeaturizer(
+            MLP,
+            train_split=ValidSplit(5),
+            callbacks=[EarlyStopping(patience=3)],
+            **skorch_net,
+        ),
+        "PretrainedFeaturizer(MultiTaskFeaturizer)": PretrainedFeaturizer(
+            MultiTaskFeaturizer(
+                task_heads=tasks.pretrain_heads,
+                module__n_layers=8,
+                max_epochs=epochs,
+                n_init=1,
+                device=device,
+                random_state=0,
+            ),
+            X_pre,
+            Y_pre,
+        ),
+        "PretrainedFeaturizer(SkorchFeaturizer)": PretrainedFeaturizer(
+            SkorchFeaturizer(MLP, **skorch_net), X_pre, np.nan_to_num(Y_pre)
+        ),
+    }
+    out = {}
+    for name, featurizer in strong.items():
+        start = time.perf_counter()
+        # the SkorchFeaturizer alone is trained on the weak labels: the
+        # estimator's warning about it is expected here
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            est = WeakToStrongRegressor(weak, featurizer, random_state=0).fit(
+                X, y, roles=roles
+            )
+        seconds = time.perf_counter() - start
+        fitted = est.strong_featurizer_
+        fitted = getattr(fitted, "featurizer_", fitted)
+        out[name] = {
+            "seconds": seconds,
+            "module_device": next(fitted.module_.parameters()).device.type,
+            "weak_error": float(np.mean(est.weak_error_)),
+            "strong_error": float(np.mean(est.strong_error_)),
+            "misfit": float(np.mean(est.misfit_)),
+            "gain": float(np.mean(est.gain_)),
+            "epochs": len(fitted.history_) if hasattr(fitted, "net_") else None,
+        }
+        print(f"[{device}] {name}: {seconds:.2f} s, {out[name]}")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "machine": platform.platform(),
         "cuda_available": torch.cuda.is_available(),
         "device_name": torch.cuda.get_device_name(0) if cuda else "cpu only",
         "torch": torch.__version__,
@@ -76,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "timings": {},
         "checks": {},
     }
+    print(f"date {result['date']}, load average {result['load_average']}")
     print(f"devices: {devices} ({result['device_name']}), torch {torch.__version__}")
 
     def sync_for(device):
@@ -191,6 +287,26 @@ def main(argv: list[str] | None = None) -> int:
             TorchFeaturizer(MLP, device="auto").fit(X[:10]).device_ == expected
         )
         print("no CUDA device: CPU figures only;", checks)
+
+    # (4) the learned-representation paths on CUDA (a CPU smoke test without)
+    paths_epochs = 2 if args.quick else 20
+    paths_tasks = make_synthetic_tasks(
+        **dict(sizes, n_tasks=min(sizes["n_tasks"], 10)), random_state=0
+    )
+    learned = result["learned_paths"] = {}
+    if cuda:
+        learned["cuda"] = _learned_paths("cuda", paths_tasks, paths_epochs)
+        checks["learned_paths_on_cuda"] = all(
+            r["module_device"] == "cuda" for r in learned["cuda"].values()
+        )
+    else:
+        reason = "--quick" if args.quick else "CUDA is not available"
+        learned["cuda"] = f"skipped: {reason}"
+        learned["cpu"] = _learned_paths("cpu", paths_tasks, paths_epochs)
+        checks["learned_paths_run_on_cpu"] = all(
+            np.isfinite(r["strong_error"]) for r in learned["cpu"].values()
+        )
+        print(f"learned paths on CUDA {learned['cuda']}")
 
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -239,8 +239,7 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         How labeled rows not held out are divided between the strong and the
         weak model when every row is labeled, as in
         :class:`WeakToStrongRegressor`.
-    random_state : int, RandomState instance or None, default=None
-        Controls the random division of rows between roles.
+    {w2s_random_state_verbose}
 
     Attributes
     ----------
@@ -384,6 +383,7 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         eval_size: float | int = 0.2,
         strong_size: float | int | str = 0.5,
         random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
     ) -> None:
         self.weak_featurizer = weak_featurizer
         self.strong_featurizer = strong_featurizer
@@ -394,6 +394,7 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         self.eval_size = eval_size
         self.strong_size = strong_size
         self.random_state = random_state
+        self.verbose = verbose
 
     # ---------------------------------------------------------------- hooks
     def _heads(self) -> tuple[Any, Any]:

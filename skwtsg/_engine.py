@@ -20,12 +20,14 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from sklearn_compat.base import _fit_context
+from sklearn_compat.utils._user_interface import _print_elapsed_time
 from sklearn_compat.utils.validation import validate_data
 
 from ._backends import _memory as memory_backend
 from ._backends import is_dask_collection
 from ._backends._common import (
     FitResult,
+    Progress,
     _check_features,
     _FitData,
     _is_fixed_weak_model,
@@ -45,7 +47,8 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
     """The template fit, the input checks and the predictions of every estimator.
 
     Subclasses declare ``weak_featurizer``, ``strong_featurizer``, ``head``,
-    ``weak_head``, ``eval_size``, ``strong_size`` and ``random_state`` (with
+    ``weak_head``, ``eval_size``, ``strong_size``, ``random_state`` and
+    ``verbose`` (with
     the constraints below, and those of their heads) and implement the hooks
     below.
     """
@@ -62,6 +65,7 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
         "eval_size": list(EVAL_SIZE_CONSTRAINTS),
         "strong_size": list(STRONG_SIZE_CONSTRAINTS),
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     # ------------------------------------------------------------- hooks
@@ -130,8 +134,14 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
         self._check_heads()
         weak_head, head = self._heads()
         task = None
+        progress = Progress(type(self).__name__, self.verbose)
         if is_dask_collection(X):
-            result = self._fit_dask(X, y, sample_weight, roles, weak_head, head)
+            # the Dask backend's passes interleave the stages: one line
+            with _print_elapsed_time(
+                progress.estimator,
+                "fit on Dask collections" if self.verbose else None,
+            ):
+                result = self._fit_dask(X, y, sample_weight, roles, weak_head, head)
         else:
             data = self._validate_fit_data(X, y, sample_weight, roles)
             task = self._task(data)
@@ -142,6 +152,7 @@ class _BaseWeakToStrong(MetaEstimatorMixin, BaseEstimator):
                 strong_featurizer=self.strong_featurizer,
                 weak_head=weak_head,
                 head=head,
+                progress=progress,
             )
         self._set_fitted(result)
         self._after_fit(result, task)

@@ -117,9 +117,7 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         inputs, as in the paper's molecular experiments). Ignored when some
         rows are unlabeled (they are the strong model's rows) or when
         ``roles`` is passed to :meth:`fit`.
-    random_state : int, RandomState instance or None, default=None
-        Controls the random division of rows between roles. Pass an int for
-        reproducible output across calls.
+    {w2s_random_state_verbose}
 
     Attributes
     ----------
@@ -224,6 +222,7 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         eval_size: float | int = 0.2,
         strong_size: float | int | str = 0.5,
         random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
     ) -> None:
         self.weak_featurizer = weak_featurizer
         self.strong_featurizer = strong_featurizer
@@ -232,6 +231,7 @@ class WeakToStrongRegressor(RegressorMixin, _BaseWeakToStrong):
         self.eval_size = eval_size
         self.strong_size = strong_size
         self.random_state = random_state
+        self.verbose = verbose
 
     # ---------------------------------------------------------------- hooks
     def _check_heads(self) -> None:

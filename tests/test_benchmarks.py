@@ -42,6 +42,16 @@ def test_script_runs_quick(script, tmp_path, monkeypatch):
     elif script == "gpu_check.py":
         assert result["timings"]["cpu"]["featurize_float32_s"] > 0
         assert result["checks"]["auto_picks_available_device"]
+        # the learned-representation paths: skipped on CUDA, run on the CPU
+        learned = result["learned_paths"]
+        assert learned["cuda"].startswith("skipped")
+        assert set(learned["cpu"]) == {
+            "TorchFeaturizer(perturbed h*)",
+            "SkorchFeaturizer(EarlyStopping, ValidSplit)",
+            "PretrainedFeaturizer(MultiTaskFeaturizer)",
+            "PretrainedFeaturizer(SkorchFeaturizer)",
+        }
+        assert all(r["module_device"] == "cpu" for r in learned["cpu"].values())
     else:
         assert result["heads"]["exact_train_mse"] < 1e-12
         assert set(result["pretraining"]) >= {"speedup_vs_paper"}

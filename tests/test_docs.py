@@ -311,3 +311,31 @@ def test_the_gallery_builds_without_data(tmp_path):
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / name).write_text("")
     assert gallery_data.examples_without_data(tmp_path) == []
+
+
+def test_readme_theorem_states_its_assumptions():
+    """The two-line theorem names realizability, and the equality on the
+    training rows is not claimed for a representation that is not realizable."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    theorem = text.split("**The theorem in two lines.**")[1].split("## ")[0]
+    assert "realizability" in theorem and "Theorem 2" in theorem
+    assert "exact for the exact minimiser" not in theorem
+    rows = text.split("On the strong head's own")[1].split("\n\n")[0]
+    assert "express the truth" in rows and "not realizable" in rows
+
+
+def test_representations_guide_explains_pretrain_then_freeze():
+    text = (DOCS / "user_guide" / "representations.rst").read_text(encoding="utf-8")
+    section = text.split("Pretrain, then freeze\n=====================")[1]
+    section = section.split("\nMolecules\n")[0]
+    for needed in (
+        "Trained on the weak labels",
+        "Theorem 1",
+        "Theorem 2",
+        "FrozenEstimator",
+        "PretrainedFeaturizer",
+        "strong_featurizer__featurizer__module__n_layers",
+        "bound_scorer",
+    ):
+        assert needed in section, needed
+    assert "does not\nseed the featurizers" in text or "not seed" in text

@@ -32,6 +32,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
     has_fit_parameter,
 )
+from sklearn_compat.utils._user_interface import _print_elapsed_time
 
 from .._roles import RoleAssignment
 from .._utils._validation import take_rows
@@ -411,6 +412,65 @@ def _make_featurizer(featurizer, name=None):
             stacklevel=4,
         )
     return clone(featurizer)
+
+
+#: The stages of a fit that ``verbose`` reports, in order, and what each does.
+STAGES = {
+    "weak featurizer": "weak featurizer fitted on the weak rows",
+    "weak head": "weak head fitted on true labels, weak labels made",
+    "strong featurizer": "strong featurizer fitted, strong rows featurized",
+    "strong head": "strong head fitted on the weak labels",
+    "diagnostics": "diagnostics measured",
+}
+
+
+class Progress:
+    """``stage(name)``: a context that prints the stage's time when ``verbose``.
+
+    The lines are scikit-learn's (``Pipeline(verbose=True)``'s format):
+    ``[WeakToStrongRegressor] ... (step 1 of 5) weak featurizer ..., total=
+    0.1s``.
+    """
+
+    def __init__(self, estimator: str, verbose: int) -> None:
+        self.estimator = estimator
+        self.verbose = verbose
+
+    def stage(self, name: str) -> Any:
+        if not self.verbose:
+            return nullcontext()
+        step = list(STAGES).index(name) + 1
+        message = f"(step {step} of {len(STAGES)}) {STAGES[name]}"
+        return _print_elapsed_time(self.estimator, message)
+
+    def forward(self, featurizer: Any) -> Any:
+        """``featurizer`` (a fresh clone) with every silent ``verbose``
+        parameter of it and of its inner estimators set to this verbosity,
+        so that a long pretraining or training reports too."""
+        if not self.verbose or isinstance(featurizer, FrozenEstimator):
+            return featurizer  # a frozen featurizer is not fitted again
+        try:
+            params = featurizer.get_params(deep=True)
+        except (AttributeError, TypeError):  # a duck-typed featurizer
+            return featurizer
+        silent = {
+            key: (True if isinstance(value, bool) else self.verbose)
+            for key, value in params.items()
+            if (key == "verbose" or key.endswith("__verbose"))
+            and isinstance(value, (bool, int, np.integer))
+            and not value
+            and not _inside_frozen(key, params)
+        }
+        return featurizer.set_params(**silent) if silent else featurizer
+
+
+def _inside_frozen(key: str, params: dict) -> bool:
+    """Whether the parameter ``key`` belongs to a FrozenEstimator's estimator."""
+    parts = key.split("__")
+    return any(
+        isinstance(params.get("__".join(parts[:i])), FrozenEstimator)
+        for i in range(1, len(parts))
+    )
 
 
 def _is_fitted(estimator: Any) -> bool:

@@ -21,6 +21,7 @@ from .._diagnostics import Diagnostics
 from ..heads import check_head_convexity
 from ._common import (
     FitResult,
+    Progress,
     _check_features,
     _copy_moments,
     _fit_head,
@@ -102,18 +103,42 @@ class WeakSide:
 
 
 def fit_weak(
-    task: Task, data: _FitData, *, weak_featurizer: Any, weak_head: Any
+    task: Task,
+    data: _FitData,
+    *,
+    weak_featurizer: Any,
+    weak_head: Any,
+    progress: Progress | None = None,
 ) -> WeakSide:
     """Fit the weak model on the weak rows' true labels and make its labels."""
+    progress = progress or Progress("", 0)
+    rows, weak_rows = data.rows, data.split.weak_rows
+    featurizer = _make_featurizer(weak_featurizer, "weak_featurizer")
+    featurizer = progress.forward(featurizer)
+    with progress.stage("weak featurizer"):
+        Z_weak = _features(
+            _fit_transform(featurizer, rows.weak, task.weak_target(weak_rows)),
+            len(weak_rows),
+            "weak_featurizer",
+            weak_featurizer,
+        )
+    with progress.stage("weak head"):
+        featurizers = (weak_featurizer, featurizer)
+        return _weak_labels(task, data, weak_head, featurizers, Z_weak)
+
+
+def _weak_labels(
+    task: Task,
+    data: _FitData,
+    weak_head: Any,
+    featurizers: tuple[Any, Any],
+    Z_weak: Any,
+) -> WeakSide:
+    """The weak head fitted on ``Z_weak``, and the labels it makes;
+    ``featurizers``: the weak featurizer as given, and fitted."""
     split, rows = data.split, data.rows
     weak_rows, strong_rows = split.weak_rows, split.strong_rows
-    featurizer = _make_featurizer(weak_featurizer, "weak_featurizer")
-    Z_weak = _features(
-        _fit_transform(featurizer, rows.weak, task.weak_target(weak_rows)),
-        len(weak_rows),
-        "weak_featurizer",
-        weak_featurizer,
-    )
+    weak_featurizer, featurizer = featurizers
     _warn_if_underdetermined(weak_head, Z_weak, "weak_head", "weak")
     fitted = task.fit_weak(weak_head, Z_weak, weak_rows)
 
@@ -141,10 +166,15 @@ def fit_weak(
 
 
 def fit_strong_featurizer(
-    data: _FitData, strong_featurizer: Any, labels: Any
+    data: _FitData,
+    strong_featurizer: Any,
+    labels: Any,
+    progress: Progress | None = None,
 ) -> tuple[Any, Any, Any]:
     """The fitted strong featurizer, its features of the strong and eval rows."""
+    progress = progress or Progress("", 0)
     featurizer = _make_featurizer(strong_featurizer, "strong_featurizer")
+    featurizer = progress.forward(featurizer)
     if labels is not None:
         _warn_if_learns_from_labels(strong_featurizer)
     split, rows = data.split, data.rows
@@ -205,6 +235,7 @@ def fit(
     strong_featurizer: Any,
     weak_head: Any,
     head: Any,
+    progress: Progress | None = None,
 ) -> FitResult:
     """Fit the weak model on true labels, then the strong head on its labels.
 
@@ -218,23 +249,35 @@ def fit(
         Cloned, then fitted.
     weak_head, head : estimator
         Cloned, then fitted.
+    progress : Progress or None, default=None
+        Reports each stage's time (and makes the featurizers report) when
+        verbose.
 
     Returns
     -------
     result : FitResult
     """
     split = data.split
-    weak = fit_weak(task, data, weak_featurizer=weak_featurizer, weak_head=weak_head)
+    progress = progress or Progress("", 0)
+    weak = fit_weak(
+        task,
+        data,
+        weak_featurizer=weak_featurizer,
+        weak_head=weak_head,
+        progress=progress,
+    )
     # The strong model: weak labels only.
-    strong_feat, Z_strong, Z_eval = fit_strong_featurizer(
-        data, strong_featurizer, weak.labels
-    )
-    interpolates = _warn_if_underdetermined(head, Z_strong, "head", "strong")
-    fitted = _fit_head(
-        head, Z_strong, weak.labels, data.weights(split.strong_rows), "head"
-    )
-    check_head_convexity(fitted)  # after fit: some heads are known then
-    ceiling = task.fit_ceiling(Z_strong, split.strong_rows)
+    with progress.stage("strong featurizer"):
+        strong_feat, Z_strong, Z_eval = fit_strong_featurizer(
+            data, strong_featurizer, weak.labels, progress
+        )
+    with progress.stage("strong head"):
+        interpolates = _warn_if_underdetermined(head, Z_strong, "head", "strong")
+        fitted = _fit_head(
+            head, Z_strong, weak.labels, data.weights(split.strong_rows), "head"
+        )
+        check_head_convexity(fitted)  # after fit: some heads are known then
+        ceiling = task.fit_ceiling(Z_strong, split.strong_rows)
 
     def outputs(model: Any) -> tuple[Any, Any]:
         if model is None:
@@ -242,13 +285,15 @@ def fit(
         on_strong = task.output(model, Z_strong)
         return on_strong, None if Z_eval is None else task.output(model, Z_eval)
 
-    strong = outputs(fitted)
+    with progress.stage("diagnostics"):
+        strong = outputs(fitted)
+        record = diagnostics(task, data, weak, strong, outputs(ceiling))
     return FitResult(
         weak_featurizer=weak.featurizer,
         strong_featurizer=strong_feat,
         weak_head=weak.head,
         head=fitted,
-        diagnostics=diagnostics(task, data, weak, strong, outputs(ceiling)),
+        diagnostics=record,
         roles=split.names(),
         reuse=split.reuse,
         interpolates=interpolates,

@@ -76,11 +76,25 @@ proba : ndarray of shape (n_samples, n_classes)
     "fit_weights_roles": """\
 sample_weight : array-like of shape (n_samples,), default=None
     Row weights, used by every head (which must accept them) and by the
-    diagnostics.
+    diagnostics. They do not reach the featurizers: a featurizer that
+    learns (e.g. by pretraining) weighs its rows equally.
 roles : array-like of str of shape (n_samples,), default=None
     Explicit role of each row, one of ``"weak"``, ``"strong"``, ``"both"``,
     ``"eval"``; overrides ``eval_size`` and ``strong_size``. Unlabeled rows
     may only be ``"strong"``.""",
+    "w2s_random_state_verbose": """\
+random_state : int, RandomState instance or None, default=None
+    Controls the random division of rows between roles. Pass an int for
+    reproducible output across calls. It does not seed the featurizers or
+    heads: give each its own ``random_state`` (e.g. a torch featurizer's
+    initialisation and shuffling).
+verbose : int, default=0
+    ``0``: silent. Otherwise ``fit`` prints each stage's time (weak
+    featurizer, weak head, strong featurizer, strong head, diagnostics) in
+    scikit-learn's ``Pipeline(verbose=True)`` format, and sets the
+    ``verbose`` parameters of the featurizers (and of their inner
+    estimators) that are at ``0``/``False`` to this value, so that their
+    training reports too; a frozen featurizer is left as it is.""",
     "smiles_X": """\
 X : array-like of str of shape (n_samples,) or (n_samples, 1)
     SMILES strings (or a one-column DataFrame).""",

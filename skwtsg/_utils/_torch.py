@@ -49,6 +49,24 @@ def _resolve_device(device):
             f"`device`={device!r} but CUDA is not available; use device='cpu' "
             "or device='auto'."
         )
+    if dev.type == "meta":
+        raise ValueError(
+            "`device`='meta' holds no values, so no features can be computed; "
+            "use device='cpu', 'cuda' or 'auto'."
+        )
+    if dev.type != "cpu":
+        # torch names many backends (mps, xpu, hpu, ...) that this build or
+        # machine may lack; each fails differently on first use, so allocate
+        # once here and give one message instead of a backend's own error.
+        try:
+            torch.empty(0, device=dev)
+        except Exception as exc:
+            first = (str(exc).splitlines() or [""])[0]
+            raise ValueError(
+                f"`device`={device!r} is not available on this machine with "
+                f"this torch build ({type(exc).__name__}: {first}); use "
+                "device='cpu' or device='auto'."
+            ) from exc
     return str(device)
 
 
@@ -515,6 +533,11 @@ class _TorchParamsMixin:
 
     _kwargs_prefixes: tuple = ("module",)
 
+    def _kwargs_names(self) -> frozenset[str]:
+        """Extra keyword arguments accepted without a prefix (none here; a
+        wrapper of another library's estimator lists that estimator's own)."""
+        return frozenset()
+
     def _get_param_names(self):
         names = set(super()._get_param_names())
         names.update(
@@ -539,7 +562,11 @@ class _TorchParamsMixin:
         self : estimator instance
             Estimator instance.
         """
-        special = {k: v for k, v in params.items() if self._is_prefixed(k)}
+        special = {
+            k: v
+            for k, v in params.items()
+            if self._is_prefixed(k) or k in self._kwargs_names()
+        }
         normal = {k: v for k, v in params.items() if k not in special}
         for key, value in special.items():
             setattr(self, key, value)
@@ -551,7 +578,7 @@ class _TorchParamsMixin:
 
     def _prefixed_params(self, prefix):
         """``{name: value}`` of the ``<prefix>__<name>`` parameters; checks all."""
-        known = set(super()._get_param_names())
+        known = set(super()._get_param_names()) | self._kwargs_names()
         out = {}
         for key, value in self.get_params(deep=False).items():
             if key in known:
@@ -563,10 +590,12 @@ class _TorchParamsMixin:
                     if guess
                     else f" Did you mean module__{key}?"
                 )
+                names = sorted(self._kwargs_names())
+                also = f" or be one of {names}" if names else ""
                 raise ValueError(
                     f"Unexpected parameter {key!r} for {type(self).__name__}; "
                     "extra parameters must start with one of "
-                    f"{[p + '__' for p in self._kwargs_prefixes]}.{hint}"
+                    f"{[p + '__' for p in self._kwargs_prefixes]}{also}.{hint}"
                 )
             if key.startswith(prefix + "__"):
                 out[key[len(prefix) + 2 :]] = value

@@ -9,6 +9,7 @@ from ._molecules import MorganFingerprintFeaturizer, RDKitDescriptorFeaturizer
 from ._nets import MLP, make_mlp
 from ._perturb import perturb_weights
 from ._pretrain import MultiTaskFeaturizer
+from ._pretrained import PretrainedFeaturizer
 from ._skorch import SkorchFeaturizer
 from ._smiles import SmilesTransformerFeaturizer
 from ._text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
@@ -18,6 +19,7 @@ __all__ = [
     "MLP",
     "MorganFingerprintFeaturizer",
     "MultiTaskFeaturizer",
+    "PretrainedFeaturizer",
     "RDKitDescriptorFeaturizer",
     "SentenceTransformerFeaturizer",
     "SkorchFeaturizer",

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+import inspect
 from numbers import Integral, Real
 from typing import Any
 
@@ -37,7 +39,26 @@ _SKORCH_PREFIXES = (
     "iterator_valid",
     "callbacks",
     "dataset",
+    "compile",
 )
+
+#: skorch parameters the featurizer sets itself: the network it builds, and
+#: those it declares in its own signature.
+_OWN = frozenset(
+    {"self", "module", "args", "kwargs", "optimizer", "lr", "max_epochs"}
+    | {"batch_size", "device", "verbose", "train_split", "callbacks"}
+)
+
+
+def _skorch_names() -> frozenset[str]:
+    """skorch's own ``NeuralNet`` parameters (``criterion``, ``iterator_train``,
+    ``dataset``, ``warm_start``, ...), read from its signature so that a new
+    skorch release's parameters are accepted too."""
+    try:
+        from skorch import NeuralNet
+    except ImportError:  # pragma: no cover - skorch is an optional extra
+        return frozenset()
+    return frozenset(inspect.signature(NeuralNet.__init__).parameters) - _OWN
 
 
 def _optimizer_class(optimizer):
@@ -64,9 +85,16 @@ class SkorchFeaturizer(_TorchTransformerBase):
 
     ``fit(X, y)`` trains ``module`` followed by a linear output layer (one
     unit per column of ``y``) with :class:`skorch.NeuralNetRegressor` and the
-    mean squared error; ``transform`` returns ``module``'s output. Wrap
-    ``module_`` in :class:`TorchFeaturizer` so that finetuning data does not
-    retrain it.
+    mean squared error; ``transform`` returns ``module``'s output. skorch's
+    own parameters are accepted as skorch accepts them (``callbacks``,
+    ``train_split``, ``criterion``, ``iterator_train__*``,
+    ``callbacks__<name>__*``, ...), so validation-based early stopping and
+    learning-rate schedulers work.
+
+    As a ``strong_featurizer`` it would be trained on the weak labels; to
+    pretrain it on its own data and keep it fixed, wrap it in
+    :class:`PretrainedFeaturizer` (or wrap a fitted one in
+    :class:`sklearn.frozen.FrozenEstimator`).
 
     Parameters
     ----------
@@ -88,12 +116,22 @@ default="adam"
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and the shuffling of mini-batches.
     verbose : int, default=0
-        skorch's verbosity.
+        skorch's verbosity (1: a table of the epochs' losses).
+    train_split : callable or None, default=None
+        skorch's ``train_split``: ``None`` trains on every row (no validation
+        loss); e.g. ``skorch.dataset.ValidSplit(0.2)`` holds a fraction out
+        and records ``valid_loss``, which ``EarlyStopping`` monitors.
+    callbacks : list or None, default=None
+        skorch's ``callbacks``: instances or ``(name, instance)`` pairs, e.g.
+        ``[skorch.callbacks.EarlyStopping(patience=5)]``; their parameters
+        are searchable as ``callbacks__<name>__<param>``.
     **kwargs : dict
-        ``module__*`` parameters, and skorch's prefixed parameters
-        (``optimizer__*``, ``criterion__*``, ``iterator_train__*``,
-        ``iterator_valid__*``, ``callbacks__*``, ``dataset__*``);
-        ``iterator_train__shuffle`` defaults to True. No validation split.
+        ``module__*`` parameters; skorch's other parameters (``criterion``,
+        ``iterator_train``, ``iterator_valid``, ``dataset``, ``warm_start``,
+        ...) and its prefixed ones (``optimizer__*``, ``criterion__*``,
+        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``,
+        ``dataset__*``, ``compile__*``); ``iterator_train__shuffle``
+        defaults to True.
 
     Attributes
     ----------
@@ -103,7 +141,8 @@ default="adam"
     module_ : torch.nn.Module
         The learned representation, ``net_.module_.representation``.
     history_ : skorch.History
-        skorch's training history.
+        skorch's training history (one entry per epoch run: fewer than
+        ``max_epochs`` when a callback stopped training).
     train_loss_ : float
         Training loss of the last epoch.
     n_outputs_ : int
@@ -115,6 +154,8 @@ default="adam"
     See Also
     --------
     MultiTaskFeaturizer : The paper's multi-task pretraining (NaN labels).
+    PretrainedFeaturizer : Pretrains a featurizer on its own data, then
+        keeps it fixed.
     TorchFeaturizer : A fixed module as a featurizer.
 
     Examples
@@ -130,6 +171,17 @@ default="adam"
     (64, 8)
     >>> len(feat.history_)
     3
+
+    Early stopping on a validation split, as in skorch:
+
+    >>> from skorch.callbacks import EarlyStopping
+    >>> from skorch.dataset import ValidSplit
+    >>> feat = SkorchFeaturizer(
+    ...     MLP, max_epochs=50, train_split=ValidSplit(4),
+    ...     callbacks=[EarlyStopping(patience=1, threshold=0.99)],
+    ...     random_state=0).fit(X, y)
+    >>> len(feat.history_) < 50
+    True
     """
 
     _kwargs_prefixes = _SKORCH_PREFIXES
@@ -144,6 +196,8 @@ default="adam"
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "train_split": [callable, None],
+        "callbacks": [list, None],
     }
 
     def __init__(
@@ -158,6 +212,8 @@ default="adam"
         device: str = "cpu",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
+        train_split: Any = None,
+        callbacks: list | None = None,
         **kwargs: Any,
     ) -> None:
         self.module = module
@@ -169,6 +225,8 @@ default="adam"
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.train_split = train_split
+        self.callbacks = callbacks
         self.__dict__.update(kwargs)
 
     def __sklearn_is_fitted__(self):
@@ -179,6 +237,9 @@ default="adam"
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         return tags
+
+    def _kwargs_names(self) -> frozenset[str]:
+        return _skorch_names()
 
     @property
     def module_(self):
@@ -222,8 +283,10 @@ default="adam"
         skorch_kwargs = {
             key: value
             for key, value in self.get_params(deep=False).items()
-            if self._is_prefixed(key) and not key.startswith("module__")
+            if (self._is_prefixed(key) and not key.startswith("module__"))
+            or key in self._kwargs_names()
         }
+        skorch_kwargs.setdefault("criterion", torch.nn.MSELoss)
         skorch_kwargs.setdefault("iterator_train__shuffle", True)
         optimizer = _optimizer_class(self.optimizer)
         self.device_ = device = _resolve_device(self.device)
@@ -241,12 +304,13 @@ default="adam"
         np_dtype = np.float32 if self.dtype == "float32" else np.float64
         net = NeuralNetRegressor(
             network,
-            criterion=torch.nn.MSELoss,
             optimizer=optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            train_split=None,
+            train_split=self.train_split,
+            # skorch initialises (mutates) callbacks: keep the parameter as given
+            callbacks=copy.deepcopy(self.callbacks),
             device=device,
             verbose=self.verbose,
             **skorch_kwargs,

@@ -135,6 +135,7 @@ COVERAGE = {
     "RDKitDescriptorFeaturizer": "string featurizers",
     "SentenceTransformerFeaturizer": "non-finite parameters (no model is loaded)",
     "SkorchFeaturizer": "torch featurizers, non-finite parameters",
+    "PretrainedFeaturizer": "its own tests (featurizers/tests/test_pretrained.py)",
     "SmilesTransformerFeaturizer": "non-finite parameters, string featurizers",
     "TfidfSVDFeaturizer": "string featurizers, non-finite parameters",
     "TorchFeaturizer": "torch featurizers",

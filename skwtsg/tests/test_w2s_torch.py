@@ -106,3 +106,89 @@ def test_representations_that_learn_or_were_fitted_are_named(case):
     assert not [
         w for w in caught if "fitted" in str(w.message) or "imitate" in str(w.message)
     ]
+
+
+def test_grid_search_tunes_a_pretrained_strong_architecture(case, monkeypatch):
+    """Pretrain-then-freeze inside fit: GridSearchCV scored by the bound tunes
+    the strong architecture; every candidate is pretrained on the pretraining
+    data only, never on the weak labels, and no warning says otherwise."""
+    import warnings
+
+    from skwtsg.featurizers import MultiTaskFeaturizer, PretrainedFeaturizer
+
+    tasks, X, y, roles = case
+    rows = roles != "eval"
+    X, y = X[rows], y[rows, :2]
+    seen = []
+    fit = MultiTaskFeaturizer.fit
+
+    def spy(self, X, y=None):
+        seen.append(
+            (
+                self.module__n_layers,
+                np.array_equal(X, tasks.pretrain_X)
+                and np.array_equal(y, tasks.pretrain_Y, equal_nan=True),
+            )
+        )
+        return fit(self, X, y)
+
+    monkeypatch.setattr(MultiTaskFeaturizer, "fit", spy)
+    inner = MultiTaskFeaturizer(
+        task_heads=tasks.pretrain_heads,
+        module__n_layers=2,
+        max_epochs=3,
+        n_init=1,
+        random_state=0,
+    )
+    strong = PretrainedFeaturizer(inner, tasks.pretrain_X, tasks.pretrain_Y)
+    est = WeakToStrongRegressor(
+        TorchFeaturizer(perturb_weights(tasks.target_module, 0.05, random_state=0)),
+        strong,
+        random_state=0,
+    )
+    grid = {"strong_featurizer__featurizer__module__n_layers": [1, 3]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search = GridSearchCV(
+            clone(est), grid, scoring=bound_scorer, cv=2, n_jobs=1
+        ).fit(X, y)
+    assert not [
+        w for w in caught if "imitate" in str(w.message) or "fitted" in str(w.message)
+    ]
+    best = search.best_params_["strong_featurizer__featurizer__module__n_layers"]
+    # 2 candidates x 2 folds, then the refit: all on the pretraining data
+    assert all(on_pretraining for _, on_pretraining in seen)
+    counts = {n: sum(m == n for m, _ in seen) for n in (1, 3)}
+    assert counts == {best: 3, 4 - best: 2}
+    fitted = search.best_estimator_.strong_featurizer_.featurizer_
+    n_linear = sum(isinstance(m, torch.nn.Linear) for m in fitted.module_)
+    assert n_linear == best
+    # the fixed representation: the one pretrained apart, whatever the y
+    alone = clone(inner).set_params(module__n_layers=best)
+    alone = fit(alone, tasks.pretrain_X, tasks.pretrain_Y)
+    np.testing.assert_array_equal(fitted.transform(X), alone.transform(X))
+    again = clone(strong).set_params(featurizer__module__n_layers=best)
+    np.testing.assert_array_equal(
+        again.fit(X, -y[:, 0]).transform(X), alone.transform(X)
+    )
+
+
+@pytest.mark.filterwarnings("ignore:bound_ is negative")  # 2 epochs of training
+def test_verbose_reaches_a_pretrained_skorch_featurizer(case, capsys):
+    """verbose forwards through PretrainedFeaturizer to skorch's epoch table."""
+    from skwtsg.featurizers import PretrainedFeaturizer, SkorchFeaturizer
+
+    tasks, X, y, roles = case
+    inner = SkorchFeaturizer(MLP, module__n_layers=1, max_epochs=2, random_state=0)
+    Y_pre = np.nan_to_num(tasks.pretrain_Y)
+    est = WeakToStrongRegressor(
+        TorchFeaturizer(perturb_weights(tasks.target_module, 0.05, random_state=0)),
+        PretrainedFeaturizer(inner, tasks.pretrain_X, Y_pre),
+        random_state=0,
+        verbose=1,
+    ).fit(X, y[:, 0], roles=roles)
+    out = capsys.readouterr().out
+    assert "train_loss" in out  # skorch's table
+    assert "(step 3 of 5) strong featurizer" in out
+    assert est.strong_featurizer_.featurizer_.verbose == 1
+    assert inner.verbose == 0

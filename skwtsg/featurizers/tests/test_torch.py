@@ -200,6 +200,28 @@ def test_invalid_device(X):
     assert TorchFeaturizer(MLP, device="auto").fit(X).device_ in ("cpu", "cuda")
 
 
+@pytest.mark.parametrize("device", ["mps", "xpu", "meta"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda device: TorchFeaturizer(MLP, device=device),
+        lambda device: SkorchFeaturizer(MLP, max_epochs=1, device=device),
+        lambda device: MultiTaskFeaturizer(max_epochs=1, device=device),
+    ],
+    ids=["torch", "skorch", "multitask"],
+)
+def test_unavailable_device_fails_at_fit_with_the_library_message(X, make, device):
+    """A device torch knows but this machine lacks (here: mps, xpu) fails at
+    fit with one message naming `device`, not the backend's own error."""
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has MPS")
+    if device == "xpu" and getattr(torch, "xpu", None) and torch.xpu.is_available():
+        pytest.skip("this machine has XPU")
+    est = make(device)  # __init__ stores, accepts anything
+    with pytest.raises(ValueError, match=f"`device`='{device}'"):
+        est.fit(X, X[:, :2])
+
+
 def test_unpickle_cuda_state_on_cpu(X):
     """A featurizer whose ``device_`` is CUDA loads on a CPU-only machine."""
     feat = TorchFeaturizer(MLP, random_state=0).fit(X)
