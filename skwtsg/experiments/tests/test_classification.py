@@ -8,7 +8,7 @@ import pytest
 
 from skwtsg.experiments import reproduce
 from skwtsg.experiments._classification import (
-    PARTS,
+    DEFAULT_PARTS,
     digits_weak_featurizers,
     make_classification_cases,
 )
@@ -25,7 +25,7 @@ def test_quick_run_writes_outputs_and_the_identity_holds(tmp_path):
         "classification", quick=True, out=tmp_path, verbose=False, random_state=0
     )
     records = result["records"]
-    assert set(records["panel"]) == set(PARTS)
+    assert set(records["panel"]) == set(DEFAULT_PARTS)
     # Realizable panel: gain = misfit on the strong head's training sample.
     rec = records[records["panel"] == "2a"]
     gap = (rec["train_gain"] - rec["train_misfit"]).abs()
