@@ -79,9 +79,7 @@ def make_essay_classification_cases(
         verbose=verbose,
     )
     weak = {
-        k: f
-        for k, f in base.weak_featurizers.items()
-        if not quick or k in QUICK_WEAK
+        k: f for k, f in base.weak_featurizers.items() if not quick or k in QUICK_WEAK
     }
     X_text = base.X
     # The encoders are fixed: embed once, the estimators take column blocks.

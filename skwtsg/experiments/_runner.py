@@ -591,7 +591,7 @@ def _classification_intervals(est, case, random_state):
     for name, value in report.items():
         if name.endswith("_ci"):
             out[name[:-3] + "_low"], out[name[:-3] + "_high"] = value
-        elif name.endswith(("_unstable", "_message", "_gap")):
+        elif name == "pgr" or name.endswith(("_unstable", "_message", "_gap")):
             out[name] = value
     return out
 
