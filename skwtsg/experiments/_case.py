@@ -57,7 +57,12 @@ class W2SCase:
         Anything else worth recording (sizes, seeds, notes). The runner
         reads ``"warnings"`` (a list of texts: the report marks the panel),
         ``"torch_threads"`` (torch's thread count during the fits) and
-        ``"nonconvex_head"``.
+        ``"nonconvex_head"`` and, for a classification case,
+        ``"confidence_level"`` (then each record also has the paired
+        bootstrap interval of every diagnostic and PGR on the evaluation
+        rows, ``<name>_low`` and ``<name>_high``, and each PGR's
+        ``_unstable`` flag and ``_message``; ``"n_resamples"`` sets the
+        resamples, default 9999).
     kind : {"regression", "classification"}, default="regression"
         The estimator the runner fits: ``WeakToStrongRegressor`` (squared
         errors), or ``WeakToStrongClassifier`` (KL or log-loss errors, plus
@@ -72,6 +77,9 @@ class W2SCase:
         when it fits each output on its own). The records are those of
         separate fits, to rounding. Needs a regression case with explicit
         ``roles``.
+    ceiling_head : classifier or None, default=None
+        The classifier's ``ceiling_head`` (classification cases only;
+        ``None``: the estimator's default).
     weak_fit_cache : str, path-like or None, default=None
         With ``share_strong_fit``: a folder where the runner keeps the
         fitted weak featurizers (``joblib.Memory``), keyed by the
@@ -96,6 +104,7 @@ class W2SCase:
     kind: str = "regression"
     share_strong_fit: bool = False
     weak_fit_cache: str | os.PathLike | None = None
+    ceiling_head: Any = None
 
 
 def comma_list(text: str) -> list[str]:

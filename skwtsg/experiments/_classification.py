@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ._case import Experiment, Option, W2SCase, comma_list
+from ..datasets._essays import ELLIPSE_RUBRICS
+from ._case import DATA_HOME, Experiment, Option, W2SCase, comma_list
+from ._essays_classification import (
+    BURNS_CLAIM,
+    burns_summary,
+    check_burns,
+)
 from ._synthetic import _claims
 
 __all__ = ["CLASSIFICATION", "PARTS", "make_classification_cases"]
@@ -25,8 +32,10 @@ SYNTHETIC_PANELS = {
     "2c": ("pert0.05", "pert0.01", "2c perturbed: σ_w=0.05, σ_s=0.01"),
 }
 
-#: Every part, in order.
-PARTS = (*SYNTHETIC_PANELS, "digits")
+#: Every part, in order; "essays" (ELLIPSE, binary rubrics) reads the data.
+PARTS = (*SYNTHETIC_PANELS, "digits", "essays")
+#: The parts run by default (the essays need the data and the encoders).
+DEFAULT_PARTS = (*SYNTHETIC_PANELS, "digits")
 
 #: Synthetic sizes: pretraining tasks and rows, finetuning tasks and rows per
 #: role, classes, pretraining epochs.
@@ -45,16 +54,21 @@ DIGITS_SIZES = {False: (400, 900, 10), True: (200, 400, 1)}
 
 
 def make_classification_cases(
-    parts: Sequence[str] = PARTS,
+    parts: Sequence[str] = DEFAULT_PARTS,
     *,
     n_jobs: int = 2,
     quick: bool = False,
     random_state: int = 0,
+    data_home: Any = None,
+    cache_dir: Any = None,
     verbose: bool = False,
 ) -> list[W2SCase]:
     """The cases of the classification reproduction: one per (synthetic panel,
-    task), ``y`` the truth's probabilities, and one per random digits split,
-    ``y`` the labels; ``n_jobs`` processes pretrain the representations.
+    task), ``y`` the truth's probabilities, one per random digits split,
+    ``y`` the labels, and one per ELLIPSE rubric (``"essays"``, see
+    :func:`~skwtsg.experiments._essays_classification.make_essay_classification_cases`;
+    ``data_home`` and ``cache_dir`` as in the essays experiment); ``n_jobs``
+    processes pretrain the representations.
 
     Examples
     --------
@@ -74,6 +88,16 @@ def make_classification_cases(
         cases += _synthetic_cases(panels, n_jobs, quick, random_state, verbose)
     if "digits" in parts:
         cases += _digits_cases(quick, random_state)
+    if "essays" in parts:
+        from ._essays_classification import make_essay_classification_cases
+
+        cases += make_essay_classification_cases(
+            quick=quick,
+            random_state=random_state,
+            data_home=data_home,
+            cache_dir=cache_dir,
+            verbose=verbose,
+        )
     return cases
 
 
@@ -314,6 +338,12 @@ _CLAIMS = {
 _TITLES = {p: v[2] for p, v in SYNTHETIC_PANELS.items()}
 _TITLES["digits"] = "digits: weak supervisors → PCA(30) softmax"
 
+#: The essays panels: one per rubric (every rubric; a quick run has two).
+_ESSAY_PANELS = [f"essays {r}" for r in ELLIPSE_RUBRICS]
+for _panel in _ESSAY_PANELS:
+    _CLAIMS[_panel] = (BURNS_CLAIM, check_burns)
+    _TITLES[_panel] = f"{_panel} (> median): weak supervisors → mpnet layer 8"
+
 CLASSIFICATION = Experiment(
     name="classification",
     make_cases=make_classification_cases,
@@ -321,9 +351,11 @@ CLASSIFICATION = Experiment(
     options=(
         Option(
             "--parts",
-            "comma-separated parts (default: all): " + ",".join(PARTS),
+            "comma-separated parts (default: all but essays): " + ",".join(PARTS),
             type=comma_list,
         ),
+        DATA_HOME,
+        Option("--cache-dir", "embedding cache folder (essays)"),
         Option(
             "--n-jobs",
             "processes pretraining the synthetic representations (default 2)",
@@ -331,6 +363,7 @@ CLASSIFICATION = Experiment(
         ),
     ),
     claims=_claims(_CLAIMS, _TITLES),
+    panel_summaries=dict.fromkeys(_ESSAY_PANELS, burns_summary),
     panel_by="group",
     selection=True,
     title="Weak-to-strong classification: KL misfit and gain (Mulgund & "
@@ -366,5 +399,22 @@ CLASSIFICATION = Experiment(
         "image (4 numbers, nearly in the strong span: small misfit).",
         "With hard labels the errors are log-losses E[-log p_model(y)] and the "
         "relation between gain and KL misfit is empirical, not a theorem.",
+        "Essays (--parts essays; the ELLIPSE test half, 2571 essays, read "
+        "from --data-home or $SKWTSG_DATA, embeddings from the cache): each "
+        "rubric is a binary task, label 1 when the score is strictly above the "
+        "rubric's median over the essays (3.0 for every rubric; ties at the "
+        "median are 0). The essays experiment's first 70/30 split; its 70% "
+        "divided at random into a weak half and a strong half (Burns et al.'s "
+        "protocol), the 30% evaluation rows. Weak supervisors: mpnet layers 0, "
+        "1, 2, 4, TF-IDF + SVD widths, MiniLM (the essays experiment's); weak "
+        "heads and the ceiling LogisticRegression(C=1); the strong model mpnet's "
+        "layer 8 with the exact SoftmaxHead on the weak probabilities.",
+        "Essays intervals: 95% paired BCa bootstrap over the evaluation rows "
+        "(the weak, weak-to-strong and ceiling predictions of a row drawn "
+        "together, each PGR recomputed per resample), in each record's "
+        "<name>_low and <name>_high; an accuracy PGR whose gap (ceiling − weak "
+        "accuracy) has an interval containing 0 is flagged unstable and not "
+        "counted. The verdict beside Burns et al. (2023) counts the stable "
+        "PGRs whose interval lies above 0 and below 1.",
     ],
 )

@@ -140,12 +140,14 @@ def _fit_case(case, label, weak, *, random_state):
         if case.kind == "classification"
         else WeakToStrongRegressor
     )
+    kw = {} if case.ceiling_head is None else {"ceiling_head": case.ceiling_head}
     est = estimator(
         weak_featurizer=clone(weak),
         strong_featurizer=case.strong_featurizer,
         head=case.head,
         weak_head=case.weak_head,
         random_state=random_state,
+        **kw,
     )
     threads = case.meta.get("torch_threads")
     start = time.perf_counter()
@@ -167,6 +169,13 @@ def _fit_case(case, label, weak, *, random_state):
             ceiling_eval, epsilon = _classification_ceiling(est, case)
         evals["ceiling_error"] = np.atleast_1d(ceiling_eval)
         trains["epsilon"] = np.atleast_1d(epsilon)
+        if case.meta.get("confidence_level") is not None:
+            with _threads(threads):
+                extra = _classification_intervals(est, case, random_state)
+            rows = _records(
+                case, label, evals, trains, seconds, time.perf_counter() - start
+            )
+            return [{**row, **extra} for row in rows]
     else:
         with _threads(threads):
             X_strong = take_rows(case.X, _strong_rows(est.roles_))
@@ -603,6 +612,34 @@ def _classification_ceiling(est, case):
     strong = np.flatnonzero(np.isin(roles, ("strong", "both")))
     evals = np.flatnonzero(roles == "eval")
     return (error(evals) if len(evals) else nan), error(strong)
+
+
+def _classification_intervals(est, case, random_state):
+    """The paired bootstrap intervals of the report on the evaluation rows,
+    flattened for a record (``<name>_low``, ``<name>_high``)."""
+    from ..metrics import weak_to_strong_classification_report
+
+    evals = np.flatnonzero(est.roles_ == "eval")
+    if not len(evals) or est.ceiling_head_ is None:
+        return {}
+    X = take_rows(case.X, evals)
+    report = weak_to_strong_classification_report(
+        take_rows(case.y, evals),
+        est.predict_weak_proba(X),
+        est.predict_proba(X),
+        p_ceiling=est.predict_ceiling_proba(X),
+        labels=est.classes_,
+        confidence_level=case.meta["confidence_level"],
+        n_resamples=case.meta.get("n_resamples", 9999),
+        random_state=random_state,
+    )
+    out = {}
+    for name, value in report.items():
+        if name.endswith("_ci"):
+            out[name[:-3] + "_low"], out[name[:-3] + "_high"] = value
+        elif name == "pgr" or name.endswith(("_unstable", "_message", "_gap")):
+            out[name] = value
+    return out
 
 
 def theorem2_slack(

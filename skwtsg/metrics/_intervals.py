@@ -172,6 +172,36 @@ def _limits(theta, deltas, jackknife, confidence_level, method):
     return theta + q[:, 0], theta + q[:, 1]
 
 
+def _ratio_limits(means, deltas, jackknife, confidence_level, method):
+    """Interval of the ratio ``(m1 - m0) / (m2 - m0)`` of three weighted means.
+
+    ``means`` (3,) are the point means, ``deltas`` (3, n_resamples) and
+    ``jackknife`` (3, n_rows) their deviations from :func:`_bootstrap_means`:
+    the ratio is recomputed on every resample (and leave-one-out) from the
+    resampled means, so the three stay paired. Returns the ratio and its
+    ``(low, high)``; the caller checks first that the denominator's interval
+    excludes 0 (otherwise the ratio's confidence set is unbounded).
+    """
+    m0, m1, m2 = means
+    ratio = (m1 - m0) / (m2 - m0)
+
+    def deviations(d):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = ((m1 + d[1]) - (m0 + d[0])) / ((m2 + d[2]) - (m0 + d[0])) - ratio
+        # A resample whose gap is exactly 0 has no ratio; counting it as an
+        # infinite one widens the interval rather than dropping the resample.
+        return np.where(np.isnan(r), np.inf, r)[None, :]
+
+    low, high = _limits(
+        np.array([ratio]),
+        deviations(deltas),
+        deviations(jackknife),
+        confidence_level,
+        method,
+    )
+    return float(ratio), (float(low[0]), float(high[0]))
+
+
 def _row_losses(y_true, y_weak, y_strong):
     """Per-row losses of each diagnostic, each of shape (n_rows, n_tasks)."""
     losses = squared_losses(y_true, y_weak, y_strong)

@@ -10,6 +10,8 @@ the probability columns through ``labels``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import kl_div
@@ -20,6 +22,7 @@ from .._utils._validation import (
     check_sample_weight,
     has_complex,
 )
+from ._kl_intervals import _classification_intervals
 from ._losses import _diagnostics
 
 __all__ = [
@@ -396,8 +399,13 @@ def weak_to_strong_classification_report(
     p_ceiling: ArrayLike | None = None,
     labels: ArrayLike | None = None,
     sample_weight: ArrayLike | None = None,
-) -> dict[str, float]:
-    """Every weak-to-strong diagnostic for classifiers at once.
+    confidence_level: float | None = None,
+    n_resamples: int = 9999,
+    method: str = "BCa",
+    random_state: Any = None,
+) -> dict[str, Any]:
+    """Every weak-to-strong diagnostic for classifiers at once, optionally
+    with intervals.
 
     Parameters
     ----------
@@ -413,15 +421,32 @@ def weak_to_strong_classification_report(
         The class of each column, for label ``y_true`` (see
         :func:`kl_error`).
     {sample_weight}
+    confidence_level : float, default=None
+        With a level such as 0.95, also a paired bootstrap interval
+        ``"<name>_ci"`` for every entry, all from one resample of the rows
+        (the weak, weakly-supervised and ceiling predictions of a row drawn
+        together), and for each PGR its gap, a flag and a message (see
+        Returns).
+    {bootstrap}
 
     Returns
     -------
-    report : dict of float
+    report : dict
         ``weak_error``, ``strong_error``, ``misfit``, ``gain``, ``bound``;
         with labels also ``weak_accuracy`` and ``strong_accuracy``; with
         ``p_ceiling`` also ``ceiling_error``, ``pgr`` and, with labels,
         ``ceiling_accuracy`` and ``accuracy_pgr`` (a ValueError when a gap
-        is zero).
+        is zero, unless ``confidence_level`` is set: then NaN, flagged
+        unstable). Each a float. With ``confidence_level``, also
+        ``<name>_ci``, a ``(low, high)`` pair of floats, for each of them,
+        and for each PGR (``pgr`` and ``accuracy_pgr``): ``<pgr>_gap``, its
+        denominator (``weak_error - ceiling_error``, ``ceiling_accuracy -
+        weak_accuracy``), with ``<pgr>_gap_ci``; ``<pgr>_unstable``, True
+        when the gap's interval contains 0, and ``<pgr>_message``, a
+        sentence saying why (``None`` when stable). An unstable PGR's
+        interval is ``(-inf, inf)``: with a denominator that may be 0 the
+        ratio's confidence set is unbounded, and its point value is no
+        measurement.
 
     Examples
     --------
@@ -431,14 +456,51 @@ def weak_to_strong_classification_report(
     >>> {k: round(v, 3) for k, v in r.items()}
     {'weak_error': 0.714, 'strong_error': 0.434, 'misfit': 0.052, 'gain': 0.28,
      'bound': 0.662, 'weak_accuracy': 0.5, 'strong_accuracy': 1.0}
+
+    With intervals, on 400 rows where the weak model is right 60% of the
+    time, the weakly-supervised one 70% and the ceiling 80%:
+
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> y = rng.randint(2, size=400)
+    >>> def model(accuracy):  # right with this probability, 0.8 confident
+    ...     right = rng.uniform(size=400) < accuracy
+    ...     p1 = np.where(right == (y == 1), 0.8, 0.2)
+    ...     return np.column_stack([1 - p1, p1])
+    >>> r = weak_to_strong_classification_report(
+    ...     y, model(0.6), model(0.7), p_ceiling=model(0.8),
+    ...     confidence_level=0.95, random_state=0)
+    >>> low, high = r["accuracy_pgr_ci"]
+    >>> bool(low < r["accuracy_pgr"] < high), r["accuracy_pgr_unstable"]
+    (True, False)
     """
-    return _classification_report(
+    if confidence_level is None:
+        return _classification_report(
+            y_true,
+            p_weak,
+            p_strong,
+            p_ceiling=p_ceiling,
+            labels=labels,
+            sample_weight=sample_weight,
+        )
+    report, per_row, weights = _classification_report(
         y_true,
         p_weak,
         p_strong,
         p_ceiling=p_ceiling,
         labels=labels,
         sample_weight=sample_weight,
+        undefined_pgr="nan",
+        rows=True,
+    )
+    return _classification_intervals(
+        report,
+        per_row,
+        weights,
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+        method=method,
+        random_state=random_state,
     )
 
 
@@ -451,8 +513,13 @@ def _classification_report(
     labels=None,
     sample_weight=None,
     undefined_pgr="raise",
+    rows=False,
 ):
-    """The report; ``undefined_pgr="nan"``: NaN for a PGR without a gap."""
+    """The report; ``undefined_pgr="nan"``: NaN for a PGR without a gap.
+
+    ``rows=True`` also returns the per-row values of every mean (a dict of
+    arrays of shape (n_samples,), keyed like the report) and the weights.
+    """
     P_w = _check_proba(p_weak, "p_weak")
     P_s = _check_proba(p_strong, "p_strong", P_w.shape[1])
     if P_w.shape[0] != P_s.shape[0]:
@@ -460,24 +527,42 @@ def _classification_report(
             f"`p_weak` and `p_strong` have {P_w.shape[0]} and {P_s.shape[0]} rows."
         )
     w = check_sample_weight(sample_weight, P_w.shape[0])
-    weak = _mean(_error_rows(y_true, P_w, "p_weak", labels), w)
-    strong = _mean(_error_rows(y_true, P_s, "p_strong", labels), w)
-    mis = _mean(_kl_rows(P_w, P_s, ("p_weak", "p_strong")), w)
-    report = _diagnostics(weak, strong, mis)
+    per_row = {
+        "weak_error": _error_rows(y_true, P_w, "p_weak", labels),
+        "strong_error": _error_rows(y_true, P_s, "p_strong", labels),
+        "misfit": _kl_rows(P_w, P_s, ("p_weak", "p_strong")),
+    }
     hard = not _is_proba(y_true)
     if hard:
         codes = _label_codes(y_true, P_w.shape[1], labels)
-        report["weak_accuracy"] = _mean(P_w.argmax(axis=1) == codes, w)
-        report["strong_accuracy"] = _mean(P_s.argmax(axis=1) == codes, w)
+        per_row["weak_accuracy"] = (P_w.argmax(axis=1) == codes).astype(float)
+        per_row["strong_accuracy"] = (P_s.argmax(axis=1) == codes).astype(float)
     if p_ceiling is not None:
         P_c = _check_proba(p_ceiling, "p_ceiling", P_w.shape[1])
-        ceiling = _mean(_error_rows(y_true, P_c, "p_ceiling", labels), w)
-        report["ceiling_error"] = ceiling
+        if P_c.shape[0] != P_w.shape[0]:
+            raise ValueError(
+                f"`p_weak` and `p_ceiling` have {P_w.shape[0]} and {P_c.shape[0]} rows."
+            )
+        per_row["ceiling_error"] = _error_rows(y_true, P_c, "p_ceiling", labels)
+        if hard:
+            per_row["ceiling_accuracy"] = (P_c.argmax(axis=1) == codes).astype(float)
+    mean = {k: _mean(v, w) for k, v in per_row.items()}
+    report = _diagnostics(mean["weak_error"], mean["strong_error"], mean["misfit"])
+    for name in ("weak_accuracy", "strong_accuracy"):
+        if name in mean:
+            report[name] = mean[name]
+    if p_ceiling is not None:
+        report["ceiling_error"] = mean["ceiling_error"]
         report["pgr"] = _pgr_or_nan(
-            -weak, -strong, -ceiling, "The pgr", "error", undefined_pgr
+            -report["weak_error"],
+            -report["strong_error"],
+            -report["ceiling_error"],
+            "The pgr",
+            "error",
+            undefined_pgr,
         )
         if hard:
-            report["ceiling_accuracy"] = _mean(P_c.argmax(axis=1) == codes, w)
+            report["ceiling_accuracy"] = mean["ceiling_accuracy"]
             report["accuracy_pgr"] = _pgr_or_nan(
                 report["weak_accuracy"],
                 report["strong_accuracy"],
@@ -486,6 +571,8 @@ def _classification_report(
                 "accuracy",
                 undefined_pgr,
             )
+    if rows:
+        return report, per_row, (np.ones(P_w.shape[0]) if w is None else w)
     return report
 
 
