@@ -58,6 +58,7 @@ class _ClassificationTask:
             "weak_error",
             "strong_error",
             "misfit",
+            "ceiling_error",
             "weak_correct",
             "strong_correct",
             "ceiling_correct",
@@ -138,7 +139,7 @@ class _ClassificationTask:
 
         weak_error, weak_correct = per_row(weak, "p_weak")
         strong_error, strong_correct = per_row(strong, "p_strong")
-        _, ceiling_correct = per_row(ceiling, "p_ceiling")
+        ceiling_error, ceiling_correct = per_row(ceiling, "p_ceiling")
         misfit = None
         if strong is not None:
             misfit = _kl_rows(weak, strong, ("p_weak", "p_strong"))
@@ -146,6 +147,7 @@ class _ClassificationTask:
             "weak_error": weak_error,
             "strong_error": strong_error,
             "misfit": misfit,
+            "ceiling_error": ceiling_error,
             "weak_correct": weak_correct,
             "strong_correct": strong_correct,
             "ceiling_correct": ceiling_correct,
@@ -216,10 +218,11 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         on hard labels. ``None`` means ``SoftmaxHead(alpha=1e-3)``: a small
         penalty, since the exact fit does not exist on separable hard labels.
     ceiling_head : classifier or "none", default=None
-        The strong ceiling of the accuracy PGR (Burns et al. 2023): a head
-        fitted on the strong representation of the strong rows with their
-        *true* labels, when they have them. ``None`` means
-        ``SoftmaxHead(alpha=1e-3)``; ``"none"`` fits no ceiling (the PGR is
+        The strong ceiling, the denominator of the performance gap recovered
+        (Burns et al. 2023): a head fitted on the strong representation of
+        the strong rows with their *true* labels, when they have them.
+        ``None`` means ``SoftmaxHead(alpha=1e-3)``; ``"none"`` fits no
+        ceiling (``ceiling_error_``, ``ceiling_accuracy_`` and the PGRs are
         NaN).
     weak_smoothing : float in [0, 1) or "auto", default="auto"
         The supervisor is the weak model's probabilities mixed with the
@@ -273,6 +276,17 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         ``weak_error_ - misfit_``: exactly ``strong_error_`` on the strong
         head's training sample in the realizable KL setting; with hard labels
         an empirical estimate.
+    ceiling_error_ : float
+        The same error for the ceiling (``ceiling_head_``, see
+        :meth:`predict_ceiling_proba`), on the rows ``strong_error_`` is
+        measured on (the ``"eval"`` rows when there are any, else the
+        ceiling's own training rows); NaN without a ceiling.
+    pgr_ : float
+        Performance gap recovered in that error, ``(weak_error_ -
+        strong_error_) / (weak_error_ - ceiling_error_)``, as
+        :func:`skwtsg.metrics.weak_to_strong_classification_report`'s
+        ``"pgr"`` on the same rows; NaN without a ceiling or with no gap
+        (the ceiling's error equal to the weak model's).
     weak_accuracy_, strong_accuracy_, ceiling_accuracy_ : float
         Accuracies (most probable class) with hard labels; NaN with
         probabilities (and for the ceiling when there is none).
@@ -281,7 +295,8 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
         ``weak_smoothing``).
     accuracy_pgr_ : float
         Performance gap recovered in accuracy, ``(strong - weak) / (ceiling
-        - weak)``; NaN without a ceiling, with probabilities, or with no gap.
+        - weak)``; NaN without a ceiling, with probabilities, or with no gap
+        (as ``pgr_``).
     diagnostic_rows_ : dict
         For each diagnostic, the role of the rows it was measured on
         (``"eval"``, ``"strong"``, ``"both"``, ``"weak"``, ``"weak+strong"``),
@@ -345,6 +360,16 @@ class WeakToStrongClassifier(ClassifierMixin, _BaseWeakToStrong):
     >>> est.predict(X[:4]).shape
     (4,)
     >>> bool(est.strong_accuracy_ > est.weak_accuracy_)
+    True
+
+    The ceiling, the strong head fitted on the strong rows' true labels, is
+    the denominator of the performance gap recovered, in the log-loss
+    (``pgr_``) as in accuracy (``accuracy_pgr_``):
+
+    >>> bool(est.weak_error_ > est.strong_error_ > est.ceiling_error_)
+    True
+    >>> gap = est.weak_error_ - est.ceiling_error_
+    >>> bool(est.pgr_ == (est.weak_error_ - est.strong_error_) / gap)
     True
 
     With the truth's probabilities as ``y``, gain = misfit on the strong

@@ -23,8 +23,11 @@ import numpy as np
 
 from .metrics._losses import DIAGNOSTICS, _diagnostics
 
-__all__ = ["DIAGNOSTICS", "ACCURACIES", "ROW_SETS", "Diagnostics"]
+__all__ = ["DIAGNOSTICS", "CEILING", "ACCURACIES", "ROW_SETS", "Diagnostics"]
 
+#: The classifier's ceiling error and the performance gap recovered in the
+#: errors (the names of :func:`~skwtsg.metrics.weak_to_strong_classification_report`).
+CEILING = ("ceiling_error", "pgr")
 #: The classifier's accuracies and their performance gap recovered.
 ACCURACIES = ("weak_accuracy", "strong_accuracy", "ceiling_accuracy", "accuracy_pgr")
 #: The row sets a record keeps apart.
@@ -50,8 +53,8 @@ class Diagnostics:
     sums : dict of str to ndarray of shape (3, n_outputs)
         Weighted sums of each per-row loss: ``"misfit"`` over all rows of
         the set, every other loss (``"weak_error"``, ``"strong_error"``,
-        ``"weak_correct"``...) over its labeled rows. NaN where a loss was
-        not measured on that row set.
+        ``"ceiling_error"``, ``"weak_correct"``...) over its labeled rows.
+        NaN where a loss was not measured on that row set.
     ndim : int
         1 when the diagnostics are scalars (one output, or losses summed
         over the classes), 2 for one value per output.
@@ -192,8 +195,9 @@ class Diagnostics:
         Returns
         -------
         report : dict
-            :data:`DIAGNOSTICS`, and :data:`ACCURACIES` when the losses
-            include the accuracies (``"weak_correct"``...): floats when
+            :data:`DIAGNOSTICS`; :data:`CEILING` when the losses include
+            ``"ceiling_error"``; :data:`ACCURACIES` when they include the
+            accuracies (``"weak_correct"``...): floats when
             ``ndim`` is 1, else arrays of one value per output.
         """
         return _combine(self.means(row_set), self.ndim)
@@ -220,7 +224,7 @@ class Diagnostics:
             The diagnostics on the strong head's training rows.
         """
         train = self.report("strong")
-        names = [n for n in (*DIAGNOSTICS, *ACCURACIES) if n in train]
+        names = [n for n in (*DIAGNOSTICS, *CEILING, *ACCURACIES) if n in train]
         if self.has_rows("eval"):
             return self.report("eval"), dict.fromkeys(names, "eval"), train
         values = dict(train)
@@ -264,6 +268,14 @@ def _combine(means: dict[str, np.ndarray], ndim: int) -> dict[str, Any]:
         shaped(means["strong_error"]),
         shaped(means["misfit"]),
     )
+    if "ceiling_error" in means:
+        ceiling = shaped(means["ceiling_error"])
+        # (w2s - weak) / (ceiling - weak) is (weak - strong) / (weak - ceiling)
+        # for errors, bit for bit: one formula for both PGRs.
+        report.update(
+            ceiling_error=ceiling,
+            pgr=_recovered(report["weak_error"], report["strong_error"], ceiling),
+        )
     if "weak_correct" in means:
         accuracy = {
             name: shaped(means[f"{name}_correct"])
@@ -271,15 +283,23 @@ def _combine(means: dict[str, np.ndarray], ndim: int) -> dict[str, Any]:
             else float("nan")
             for name in ("weak", "strong", "ceiling")
         }
-        gap = accuracy["ceiling"] - accuracy["weak"]
         report.update(
             weak_accuracy=accuracy["weak"],
             strong_accuracy=accuracy["strong"],
             ceiling_accuracy=accuracy["ceiling"],
-            accuracy_pgr=(
-                (accuracy["strong"] - accuracy["weak"]) / gap
-                if gap != 0
-                else float("nan")  # no gap (or no ceiling): undefined
+            accuracy_pgr=_recovered(
+                accuracy["weak"], accuracy["strong"], accuracy["ceiling"]
             ),
         )
     return report
+
+
+def _recovered(weak: float, w2s: float, ceiling: float) -> float:
+    """The performance gap recovered, ``(w2s - weak) / (ceiling - weak)``.
+
+    NaN without a ceiling (NaN means) or without a gap: the rule of
+    :mod:`skwtsg.metrics` (``performance_gap_recovered`` refuses exactly
+    equal errors, the classification report with intervals gives NaN).
+    """
+    gap = ceiling - weak
+    return (w2s - weak) / gap if gap != 0 else float("nan")

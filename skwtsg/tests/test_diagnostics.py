@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from skwtsg._diagnostics import Diagnostics
-from skwtsg.metrics import weak_to_strong_report
+from skwtsg.metrics import weak_to_strong_classification_report, weak_to_strong_report
+from skwtsg.metrics._kl import _error_rows, _kl_rows
 from skwtsg.metrics._losses import squared_losses
 
 
@@ -37,6 +38,42 @@ def test_report_is_the_weighted_report_of_the_rows(weighted, ndim):
     report = record.report("eval")
     for key, value in expected.items():
         np.testing.assert_allclose(report[key], value, rtol=1e-13)
+
+
+def test_classification_parts_add_up_to_the_report_ceiling_included():
+    rng = np.random.default_rng(2)
+    n, k = 80, 3
+    y = rng.integers(k, size=n)
+    P = {
+        name: rng.dirichlet(np.ones(k), size=n)
+        for name in ("weak", "strong", "ceiling")
+    }
+    w = rng.uniform(0.1, 3.0, size=n)
+    losses = {
+        "weak_error": _error_rows(y, P["weak"], "p_weak", None),
+        "strong_error": _error_rows(y, P["strong"], "p_strong", None),
+        "misfit": _kl_rows(P["weak"], P["strong"], ("p_weak", "p_strong")),
+        "ceiling_error": _error_rows(y, P["ceiling"], "p_ceiling", None),
+        **{
+            f"{name}_correct": (P[name].argmax(axis=1) == y).astype(float) for name in P
+        },
+    }
+
+    def record(rows):
+        return Diagnostics.from_rows(
+            "eval",
+            {key: v[rows] for key, v in losses.items()},
+            np.ones(n, bool)[rows],
+            w[rows],
+        )
+
+    report = (record(slice(0, 30)) + record(slice(30, n))).report("eval")
+    expected = weak_to_strong_classification_report(
+        y, P["weak"], P["strong"], p_ceiling=P["ceiling"], sample_weight=w
+    )
+    assert set(report) == set(expected)
+    for key, value in expected.items():
+        np.testing.assert_allclose(report[key], value, rtol=1e-12)
 
 
 def test_integer_weights_are_repeated_rows():
