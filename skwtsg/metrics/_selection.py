@@ -212,10 +212,11 @@ def rank_weak_supervisors(
         ``pick`` (smallest mean bound), ``pick_1se`` (simplest within one
         standard error of it); the paired comparison with the pick of
         :func:`paired_bound_differences`: ``bound_difference`` (minus the
-        pick's), its interval ``difference_low``, ``difference_high`` and
-        ``verdict`` in words ("indistinguishable at 95%"), with
-        ``attrs["unit"]`` saying what the interval is over (splits: Student's
-        t of the per-split differences; rows: the paired bootstrap); and,
+        pick's), its interval ``difference_low``, ``difference_high`` (NaN
+        on the pick's own row) and ``verdict`` in words ("indistinguishable
+        at 95%"), with ``attrs["unit"]`` saying what the interval is over
+        (splits: Student's t of the per-split differences; rows: the paired
+        bootstrap); and,
         when true errors are known, ``bound_held``: the share of splits (or
         1.0/0.0 on the rows) in which the true strong error was at most the
         bound, explained in ``attrs["bound_held"]``.

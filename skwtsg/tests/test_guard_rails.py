@@ -1280,11 +1280,23 @@ def test_rank_weak_supervisors_refuses_bad_input():
     with pytest.raises(TypeError, match="`results` must be"):
         rank_weak_supervisors([1, 2])
     table = rank_weak_supervisors(rows, y_true=yt, n_resamples=99, random_state=0)
-    assert np.all(np.isfinite(table.select_dtypes("number").to_numpy()))
+    _assert_finite_ranking(table)
     table = rank_weak_supervisors(
         _cv_results(a=[-1, -2], b=[-1.5, -2.5]), n_resamples=1, random_state=0
     )
-    assert np.all(np.isfinite(table.select_dtypes("number").to_numpy()))
+    _assert_finite_ranking(table)
+
+
+def _assert_finite_ranking(table):
+    """Every number of a ranking is finite, except the pick's comparison with
+    itself, which has no interval (NaN by design, verdict "the pick")."""
+    pick = table["verdict"] == "the pick"
+    assert pick.sum() == 1
+    paired = ["difference_low", "difference_high"]
+    assert table.loc[pick, paired].isna().all(axis=None)
+    rest = table.select_dtypes("number").drop(columns=paired)
+    assert np.all(np.isfinite(rest.to_numpy()))
+    assert np.all(np.isfinite(table.loc[~pick, paired].to_numpy()))
 
 
 # ---------------------------------------------------------------------------
