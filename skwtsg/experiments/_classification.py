@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._case import Experiment, Option, W2SCase, comma_list
+from ._case import Experiment, Option, W2SCase, comma_list, positive_int
 from ._synthetic import _claims
 
 __all__ = ["CLASSIFICATION", "PARTS", "make_classification_cases"]
@@ -327,7 +327,7 @@ CLASSIFICATION = Experiment(
         Option(
             "--n-jobs",
             "processes pretraining the synthetic representations (default 2)",
-            type=int,
+            type=positive_int,
         ),
     ),
     claims=_claims(_CLAIMS, _TITLES),
