@@ -19,6 +19,7 @@ from ._intervals import (
     _check_weights,
     _generator,
     _limits,
+    check_enough_resamples,
 )
 
 __all__ = ["rank_weak_supervisors"]
@@ -238,8 +239,10 @@ def rank_weak_supervisors(
     1               1.00       0.82        1.18       0.0  False      True
     0               4.42       3.40        5.44       0.0  False     False
     """
+    # over splits the interval is Student's t, the resamples only give
+    # p_lowest: how many an interval needs is checked over rows
     confidence_level, n_resamples, method = _check_interval_params(
-        confidence_level, n_resamples, method
+        confidence_level, n_resamples, method, interval=False
     )
     rng = _generator(random_state)
     if hasattr(results, "cv_results_"):
@@ -337,11 +340,8 @@ def _rank_over_rows(
         raise ValueError(
             "`y_true` is needed to rank a mapping of predictions by the bound."
         )
-    if n_resamples < 2:
-        raise ValueError(
-            "Ranking over rows needs `n_resamples` >= 2 (its standard error is "
-            f"the spread of the resampled bounds), got {n_resamples}."
-        )
+    # the interval is a bootstrap's, and its standard error their spread
+    check_enough_resamples(n_resamples, confidence_level)
     (y_true,), _ = check_real_arrays({"y_true": y_true})
     y_true = y_true.reshape(y_true.shape[0], -1)
     names, losses, errors = [], [], []
