@@ -98,7 +98,9 @@ def _numeric_options():
     import argparse
 
     parser = build_parser("skwtsg")
-    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (commands,) = [
+        a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+    ]
     reproduce = commands.choices["reproduce"]
     (experiments,) = [
         a for a in reproduce._actions if isinstance(a, argparse._SubParsersAction)

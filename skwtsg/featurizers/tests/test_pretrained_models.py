@@ -113,7 +113,14 @@ def test_tampered_cached_weights_raise(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     folder = fetch_pretrained_model("tiny", cache_dir=cache)
     (folder / "model.safetensors").write_bytes(WEIGHTS + b"!")
-    with pytest.raises(OSError, match="Cached model tiny"):
+    with pytest.raises(OSError, match="Cached model tiny") as info:
+        fetch_pretrained_model("tiny", cache_dir=cache)
+    # Before: "The file is corrupt or another model.", not what to do.
+    assert f"delete the folder {folder} and call fetch_pretrained_model('tiny')" in (
+        str(info.value)
+    )
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(OSError, match="is missing: delete the folder"):
         fetch_pretrained_model("tiny", cache_dir=cache)
 
 
