@@ -19,6 +19,7 @@ from . import is_dask_collection
 from ._common import (
     _check_features,
     _num_rows,
+    check_weights,
 )
 
 
@@ -130,6 +131,11 @@ def _lengths(v: Any) -> list | None:
 
 
 def _mismatch(name: str, n: Any, m: Any) -> ValueError:
+    if name == "sample_weight":  # scikit-learn's own message, as in memory
+        try:
+            check_weights(np.zeros(int(m)), int(n))
+        except ValueError as exc:
+            return exc
     return ValueError(
         "Found input variables with inconsistent numbers of samples: X has "
         f"{n} rows and {name} has {m}."

@@ -108,12 +108,16 @@ def fit_weak(
     split, rows = data.split, data.rows
     weak_rows, strong_rows = split.weak_rows, split.strong_rows
     featurizer = _make_featurizer(weak_featurizer, "weak_featurizer")
-    Z_weak = _features(
-        _fit_transform(featurizer, rows.weak, task.weak_target(weak_rows)),
-        len(weak_rows),
-        "weak_featurizer",
-        weak_featurizer,
-    )
+    if len(weak_rows):
+        Z_weak = _features(
+            _fit_transform(featurizer, rows.weak, task.weak_target(weak_rows)),
+            len(weak_rows),
+            "weak_featurizer",
+            weak_featurizer,
+        )
+    else:  # a fixed weak model learns from no row: nothing to transform (a
+        # fitted scikit-learn transformer refuses 0 rows)
+        Z_weak = np.empty((0, 0))
     _warn_if_underdetermined(weak_head, Z_weak, "weak_head", "weak")
     fitted = task.fit_weak(weak_head, Z_weak, weak_rows)
 
