@@ -490,6 +490,19 @@ def test_pgr_without_a_gap_raises_instead_of_nan():
     assert np.all(np.isfinite(finite))
 
 
+@pytest.mark.parametrize("scale", [1e-150, 1.0, 1e150])
+def test_pgr_with_a_rounding_level_gap_raises(scale):
+    # Before: only an exact 0 gap was refused; a ceiling equal to the weak
+    # model up to rounding gave a ratio of about +-1e5 (any number at all).
+    yt, yw, ys = YT[:, 0] * scale, YW[:, 0] * scale, YS[:, 0] * scale
+    yc = yw.copy()
+    yc[0] += 1e-12 * scale
+    with pytest.raises(ValueError, match=r"undefined.*at most 1e-10 times"):
+        performance_gap_recovered(yt, yw, ys, yc)
+    yc[0] += 1e-3 * scale  # a real, if small, gap: a (large) ratio
+    assert np.isfinite(performance_gap_recovered(yt, yw, ys, yc))
+
+
 def test_fit_line_refuses_complex_input():
     # Before: the imaginary part was dropped silently.
     with pytest.raises(ValueError, match="`x` must be real"):
