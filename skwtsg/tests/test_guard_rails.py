@@ -493,7 +493,7 @@ def test_pgr_without_a_gap_raises_instead_of_nan():
 @pytest.mark.parametrize("scale", [1e-150, 1.0, 1e150])
 def test_pgr_with_a_rounding_level_gap_raises(scale):
     # Before: only an exact 0 gap was refused; a ceiling equal to the weak
-    # model up to rounding gave a ratio of about +-1e5 (any number at all).
+    # model up to rounding gave a ratio of about 2e14 (any number at all).
     yt, yw, ys = YT[:, 0] * scale, YW[:, 0] * scale, YS[:, 0] * scale
     yc = yw.copy()
     yc[0] += 1e-12 * scale
