@@ -15,6 +15,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from .._utils._validation import check_n_outputs
 from . import is_dask_collection
 from ._common import (
     _check_features,
@@ -298,12 +299,14 @@ def _target_shape(y: Any) -> tuple[int, int]:
     import dask.array as da
 
     if is_dask_collection(y) and not isinstance(y, da.Array):  # Series, frame
+        check_n_outputs(len(y.columns) if y.ndim == 2 else 1)
         return (2, len(y.columns)) if y.ndim == 2 else (1, 1)
     shape = y.shape if is_dask_collection(y) else np.shape(y)
     if len(shape) not in (1, 2):
         raise ValueError(f"y must be 1-D or 2-D, got a {len(shape)}-D array.")
     if len(shape) == 2 and np.isnan(shape[1]):
         raise ValueError("y must have a known number of columns.")
+    check_n_outputs(1 if len(shape) == 1 else int(shape[1]))
     return len(shape), 1 if len(shape) == 1 else int(shape[1])
 
 

@@ -1501,6 +1501,8 @@ BOTH_BACKEND_FIT_INPUTS = {
     "complex weights": (lambda: (X, Y, np.ones(40) + 1j), "[Cc]omplex"),
     "object weights": (lambda: (X, Y, np.full(40, "a", dtype=object)), "float"),
     "object y": (lambda: (X, np.full(40, "a", dtype=object), None), "float"),
+    # Before: "Found array with 0 feature(s)", blaming features for y.
+    "y without columns": (lambda: (X, np.zeros((40, 0)), None), "y has 0 columns"),
 }
 
 
