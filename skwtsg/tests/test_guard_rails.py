@@ -1614,6 +1614,19 @@ def test_a_head_predicting_nan_is_named(on_backend, side):
 
 
 @pytest.mark.parametrize("on_backend", BACKENDS, indirect=True)
+def test_a_fixed_weak_model_fits_on_both_backends(on_backend):
+    # Before: in memory, "Found array with 0 sample(s) ... required by
+    # GaussianRandomProjection": a fixed weak model gets no weak rows, and
+    # its frozen featurizer was asked to transform them.
+    from sklearn.frozen import FrozenEstimator
+
+    est = _dask_ready_w2s()
+    weak_head = FrozenEstimator(RidgeHead().fit(est.weak_featurizer.transform(X), Y))
+    est.set_params(weak_head=weak_head).fit(on_backend(X), on_backend(Y))
+    assert np.isfinite(est.bound_) and est.weak_head_ is weak_head
+
+
+@pytest.mark.parametrize("on_backend", BACKENDS, indirect=True)
 @pytest.mark.parametrize(
     "estimator",
     [
