@@ -588,8 +588,11 @@ def _check_finite_output(values, head, name, verb):
     bad = ~np.isfinite(values)
     if bad.any():
         rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
+        kind = type(head).__name__
+        if isinstance(head, FrozenEstimator):  # name the model it wraps
+            kind = f"{kind}({type(head.estimator).__name__})"
         raise ValueError(
-            f"`{name}` ({type(head).__name__}) {verb} NaN or infinite values on "
+            f"`{name}` ({kind}) {verb} NaN or infinite values on "
             f"{len(rows)} of {len(values)} rows (the first: {rows[:5].tolist()}); "
             "nothing is dropped silently: fix the head or its features."
         )

@@ -57,7 +57,7 @@ from ..heads import (
 )
 from ._common import (
     FitResult,
-    _check_features,
+    _check_finite_output,
     _make_featurizer,
     _num_rows,
     _warn_if_underdetermined,
@@ -169,14 +169,15 @@ def _non_finite(spec, Xb, order, counts):
     """Name what made a block's moments non-finite (the elementwise check)."""
     n = _num_rows(Xb)
     Zw = _features(spec.weak_featurizer, Xb, "weak_featurizer")
+    # a frozen head's NaN is the head's fault, named as in memory
     if spec.weak_model is not None:
-        _check_features(spec.weak_model.predict(Zw).reshape(n, -1), n, "weak_head")
+        out = spec.weak_model.predict(Zw).reshape(n, -1)
+        _check_finite_output(out, spec.weak_model, "weak_head", "predicted")
     rows = order[: n - (counts[SECOND] if spec.narrow else 0)]
     Zs = _features(spec.strong_featurizer, _select(Xb, rows), "strong_featurizer")
     if spec.strong_model is not None:
-        _check_features(
-            spec.strong_model.predict(Zs).reshape(len(rows), -1), len(rows), "head"
-        )
+        out = spec.strong_model.predict(Zs).reshape(len(rows), -1)
+        _check_finite_output(out, spec.strong_model, "head", "predicted")
     raise ValueError(
         "The features overflow: their squares are not finite in float64; "
         "scale them in the featurizer."

@@ -15,10 +15,12 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from .._utils._validation import check_n_outputs
 from . import is_dask_collection
 from ._common import (
     _check_features,
     _num_rows,
+    check_weights,
 )
 
 
@@ -130,6 +132,11 @@ def _lengths(v: Any) -> list | None:
 
 
 def _mismatch(name: str, n: Any, m: Any) -> ValueError:
+    if name == "sample_weight":  # scikit-learn's own message, as in memory
+        try:
+            check_weights(np.zeros(int(m)), int(n))
+        except ValueError as exc:
+            return exc
     return ValueError(
         "Found input variables with inconsistent numbers of samples: X has "
         f"{n} rows and {name} has {m}."
@@ -292,12 +299,14 @@ def _target_shape(y: Any) -> tuple[int, int]:
     import dask.array as da
 
     if is_dask_collection(y) and not isinstance(y, da.Array):  # Series, frame
+        check_n_outputs(len(y.columns) if y.ndim == 2 else 1)
         return (2, len(y.columns)) if y.ndim == 2 else (1, 1)
     shape = y.shape if is_dask_collection(y) else np.shape(y)
     if len(shape) not in (1, 2):
         raise ValueError(f"y must be 1-D or 2-D, got a {len(shape)}-D array.")
     if len(shape) == 2 and np.isnan(shape[1]):
         raise ValueError("y must have a known number of columns.")
+    check_n_outputs(1 if len(shape) == 1 else int(shape[1]))
     return len(shape), 1 if len(shape) == 1 else int(shape[1])
 
 

@@ -11,6 +11,7 @@ from ..heads import (
 )
 from ._common import (
     _as_output,
+    _check_finite_output,
     _num_rows,
     check_weights,
 )
@@ -31,7 +32,10 @@ __all__ = ["diagnostic_intervals", "predict", "r2_score"]
 def _predict_block(Xb, featurizer, head, name, ndim):
     n_out = _n_outputs(head, ndim)
     Z = _features(featurizer, Xb, name, head.n_features_in_)
-    return _as_output(_predict(head, Z, n_out), ndim)
+    pred = _as_output(_predict(head, Z, n_out), ndim)
+    head_name = "head" if name == "strong_featurizer" else "weak_head"
+    _check_finite_output(pred, head, head_name, "predicted")  # as in memory
+    return pred
 
 
 def _check_columns(n_columns, columns, n_features_in, names, estimator):

@@ -116,12 +116,16 @@ def fit_weak(
     featurizer = _make_featurizer(weak_featurizer, "weak_featurizer")
     featurizer = progress.forward(featurizer)
     with progress.stage("weak featurizer"):
-        Z_weak = _features(
-            _fit_transform(featurizer, rows.weak, task.weak_target(weak_rows)),
-            len(weak_rows),
-            "weak_featurizer",
-            weak_featurizer,
-        )
+        if len(weak_rows):
+            Z_weak = _features(
+                _fit_transform(featurizer, rows.weak, task.weak_target(weak_rows)),
+                len(weak_rows),
+                "weak_featurizer",
+                weak_featurizer,
+            )
+        else:  # a fixed weak model learns from no row: nothing to transform (a
+            # fitted scikit-learn transformer refuses 0 rows)
+            Z_weak = np.empty((0, 0))
     with progress.stage("weak head"):
         featurizers = (weak_featurizer, featurizer)
         return _weak_labels(task, data, weak_head, featurizers, Z_weak)

@@ -143,14 +143,31 @@ class EmbeddingStore:
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of ``keys`` (missing keys left out; a warning and
         nothing when the store is unreadable)."""
-        found: dict[str, np.ndarray] = {}
         if not self.path.exists():
-            return found
+            return {}
         try:
-            con = self._connect(create=False)
-        except sqlite3.Error as exc:  # pragma: no cover - depends on the disk
+            return self._read(keys, immutable=False)
+        except sqlite3.Error as exc:
+            if os.access(self.path.parent, os.W_OK):
+                self._warn_unreadable(exc)
+                return {}
+        # A read-only folder (a shared cache): a WAL database cannot be read
+        # there ("attempt to write a readonly database": its -shm index
+        # cannot be made), except as immutable, which this process cannot
+        # change; rows not yet checkpointed by their writer are misses.
+        try:
+            return self._read(keys, immutable=True)
+        except sqlite3.Error as exc:
             self._warn_unreadable(exc)
             return {}
+
+    def _read(self, keys: Sequence[str], immutable: bool) -> dict[str, np.ndarray]:
+        if immutable:
+            uri = self.path.resolve().as_uri() + "?immutable=1"
+            con = sqlite3.connect(uri, uri=True, timeout=SQLITE_TIMEOUT)
+        else:
+            con = self._connect(create=False)
+        found: dict[str, np.ndarray] = {}
         try:
             for start in range(0, len(keys), 500):
                 chunk = list(keys[start : start + 500])
@@ -163,9 +180,6 @@ class EmbeddingStore:
                     v = np.frombuffer(vec, dtype=self.dtype)
                     if v.shape == (dim,):
                         found[key] = v
-        except sqlite3.Error as exc:
-            self._warn_unreadable(exc)
-            return {}
         finally:
             con.close()
         return found

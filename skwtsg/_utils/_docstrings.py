@@ -28,7 +28,9 @@ default="uniform_average"
     How to combine tasks, as in :func:`sklearn.metrics.mean_squared_error`.""",
     "bootstrap": """\
 n_resamples : int, default=9999
-    Number of bootstrap resamples.
+    Number of bootstrap resamples: at least ``2 / (1 - confidence_level)``
+    (40 at 0.95), else each end of the interval would be the most extreme
+    resample whatever the level.
 method : {"BCa", "percentile", "basic"}, default="BCa"
     Interval type, as in :func:`scipy.stats.bootstrap`.
 random_state : int, RandomState instance, Generator or None, default=None

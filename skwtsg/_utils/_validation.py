@@ -75,10 +75,12 @@ def check_partially_labeled_y(
         dtype=np.float64,
         ensure_all_finite="allow-nan",
         ensure_min_samples=0,
+        ensure_min_features=0,  # refused below, as y's (not "features")
         input_name="y",
     )
     if y_arr.ndim not in (1, 2):
         raise ValueError(f"y must be 1-D or 2-D, got a {y_arr.ndim}-D array.")
+    check_n_outputs(y_arr.shape[1] if y_arr.ndim == 2 else 1)
     _check_n_rows(y_arr, n_samples)
     missing = np.isnan(y_arr).reshape(y_arr.shape[0], -1)
     labeled = ~missing.all(axis=1)
@@ -89,6 +91,14 @@ def check_partially_labeled_y(
         )
     _require(labeled, require_labeled)
     return y_arr, labeled
+
+
+def check_n_outputs(n_outputs: int) -> None:
+    """Refuse a 2-D ``y`` without columns: there is nothing to fit."""
+    if n_outputs == 0:
+        raise ValueError(
+            "y has 0 columns (outputs): a 2-D y needs at least one target column."
+        )
 
 
 def check_real_arrays(

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._roles import ROLES
 
-__all__ = ["W2SCase", "ROLES", "Experiment", "Option", "comma_list"]
+__all__ = ["W2SCase", "ROLES", "Experiment", "Option", "comma_list", "positive_int"]
 
 # Row roles understood by ``WeakToStrongRegressor.fit(..., roles=...)``:
 # ``"weak"`` trains the weak model on true labels; ``"strong"`` rows are
@@ -124,6 +124,27 @@ def comma_list(text: str) -> list[str]:
             f"expected a comma-separated list of names, got {text!r}"
         )
     return items
+
+
+def positive_int(text: str) -> int:
+    """Parse a count on the command line: a positive integer.
+
+    0 is refused here (argparse prints it as a usage error) rather than read
+    later as "the default" or as nothing to do: a count of epochs, steps,
+    processes or rows of 0 is a mistake, not a request.
+
+    Examples
+    --------
+    >>> positive_int("3")
+    3
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 @dataclass(frozen=True)

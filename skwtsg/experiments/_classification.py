@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 
 from ..datasets._essays import ELLIPSE_RUBRICS
-from ._case import DATA_HOME, Experiment, Option, W2SCase, comma_list
+from ._case import (
+    DATA_HOME,
+    Experiment,
+    Option,
+    W2SCase,
+    comma_list,
+    positive_int,
+)
 from ._essays_classification import (
     BURNS_CLAIM,
     burns_summary,
@@ -359,7 +366,7 @@ CLASSIFICATION = Experiment(
         Option(
             "--n-jobs",
             "processes pretraining the synthetic representations (default 2)",
-            type=int,
+            type=positive_int,
         ),
     ),
     claims=_claims(_CLAIMS, _TITLES),

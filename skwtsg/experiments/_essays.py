@@ -22,7 +22,7 @@ from ..datasets._essays import ELLIPSE_RUBRICS, ELLIPSE_TARGETS, fetch_ellipse
 from ..featurizers._hidden_state import TransformerHiddenStateFeaturizer
 from ..featurizers._text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
 from ..heads import RidgeLOOHead
-from ._case import DATA_HOME, Experiment, Option, W2SCase, comma_list
+from ._case import DATA_HOME, Experiment, Option, W2SCase, comma_list, positive_int
 
 __all__ = [
     "make_essay_cases",
@@ -479,9 +479,9 @@ ESSAYS = Experiment(
             type=_layer_or_none,
         ),
         Option("--weak-layers", "comma-separated weak layers", type=_int_list),
-        Option("--n-splits", "random 70/30 splits", type=int),
-        Option("--n-essays", "a fixed subset of this many essays", type=int),
-        Option("--max-length", "tokens per essay", type=int),
+        Option("--n-splits", "random 70/30 splits", type=positive_int),
+        Option("--n-essays", "a fixed subset of this many essays", type=positive_int),
+        Option("--max-length", "tokens per essay", type=positive_int),
         Option("--device", "torch device of the encoders (cpu, cuda)"),
     ),
     panel_by="task",

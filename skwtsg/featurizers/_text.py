@@ -27,6 +27,7 @@ from ._text_encoders import (
     _FrozenTextModelMixin,
     _local_embedding_dim,
     _resolve_model,
+    check_local_weights,
 )
 from ._tfidf import TfidfSVDFeaturizer
 
@@ -184,6 +185,7 @@ class SentenceTransformerFeaturizer(
                     "SentenceTransformerFeaturizer needs the sentence-transformers "
                     "package: pip install 'skwtsg[text]'."
                 ) from exc
+            check_local_weights(self.model_source_)
             model = SentenceTransformer(self.model_source_, device=self.device)
             model.eval()
             self._model = model

@@ -85,6 +85,33 @@ def _resolve_model(name_or_path):
     return name, f"hub-{safe}", None
 
 
+def check_local_weights(source) -> None:
+    """Refuse a local model whose ``model.safetensors`` cannot be read.
+
+    A truncated or corrupt file (an interrupted download or copy) otherwise
+    fails inside the loader with safetensors' own error, which names neither
+    the file nor what to do. Opening it reads only its header and checks that
+    the file covers the tensors the header lists. A hub name (not a folder)
+    is the loader's to check.
+    """
+    weights = Path(os.fspath(source)).expanduser() / "model.safetensors"
+    if not weights.is_file():
+        return
+    from safetensors import safe_open
+
+    try:
+        with safe_open(weights, framework="pt"):
+            pass
+    except Exception as exc:  # SafetensorError derives from Exception only
+        raise OSError(
+            f"The model weights {weights} cannot be read ({exc}): the file is "
+            "truncated or corrupt (e.g. an interrupted download or copy). Delete "
+            f"it, or its folder {weights.parent}, and fetch the model again "
+            "(skwtsg.datasets.fetch_pretrained_model reinstalls a registered "
+            "model)."
+        ) from exc
+
+
 def _local_embedding_dim(local_dir):
     """Output width read from a local model's config files, or None."""
     if local_dir is None:

@@ -260,6 +260,13 @@ def _fit_softmax(A, Y, w, pen, max_iter, tol):
     logits and a flat direction (dense Hessian): separable classes."""
     theta, n_iter, method = _minimise(A, Y, w, pen, max_iter, tol)
     K, q = theta.shape
+    if np.all(pen == 0) and _separates(A @ theta.T, Y, w):
+        # Every row on its own class's side: scaling the logits up lowers the
+        # loss towards 0, which no finite point attains. Both solvers stop at
+        # a saturated point (probabilities 0 and 1 to rounding, a gradient
+        # that underflows); trust-ncg's has no Hessian to show it flat.
+        S = A @ theta.T
+        raise _separable_error(float(np.max(S.max(axis=1) - S.min(axis=1))))
     if method == "trust-exact" and np.all(pen == 0) and np.any(Y[w > 0] == 0):
         S = A @ theta.T
         spread = float(np.max(S.max(axis=1) - S.min(axis=1)))
@@ -268,6 +275,19 @@ def _fit_softmax(A, Y, w, pen, max_iter, tol):
             if lam[0] < 1e-10 * lam[-1]:
                 raise _separable_error(spread)
     return theta, n_iter, method
+
+
+def _separates(S, Y, w):
+    """Whether the logits ``S`` put every weighted row of hard labels ``Y``
+    strictly in its class (beyond rounding of the logits)."""
+    rows = w > 0
+    if not np.all((Y[rows] == 0) | (Y[rows] == 1)):
+        return False  # soft labels: interior probabilities have a minimiser
+    S, Y = S[rows], Y[rows]
+    own = np.sum(S * Y, axis=1)
+    other = np.max(np.where(Y == 1, -np.inf, S), axis=1)
+    slack = 1e-8 * (1.0 + np.max(np.abs(S), initial=0.0))
+    return bool(np.all(own - other > slack))
 
 
 def _separable_error(spread):

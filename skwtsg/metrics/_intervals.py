@@ -35,7 +35,13 @@ _BATCH_CELLS = 2**21
 
 
 # --------------------------------------------------------------- validation
-def _check_interval_params(confidence_level, n_resamples, method):
+def _check_interval_params(confidence_level, n_resamples, method, *, interval=True):
+    """The validated ``(confidence_level, n_resamples, method)``.
+
+    ``interval=True``: the resamples make a bootstrap interval at
+    ``confidence_level``, so there must be enough of them
+    (:func:`check_enough_resamples`).
+    """
     if (
         not isinstance(confidence_level, Real)
         or isinstance(confidence_level, bool)
@@ -56,7 +62,48 @@ def _check_interval_params(confidence_level, n_resamples, method):
         raise ValueError(
             f"`method` must be one of 'BCa', 'percentile' or 'basic', got {method!r}."
         )
+    if interval:
+        check_enough_resamples(n_resamples, confidence_level)
     return float(confidence_level), int(n_resamples), method.lower()
+
+
+def min_resamples(confidence_level: float) -> int:
+    """The fewest resamples that give an interval at ``confidence_level``.
+
+    Each end of the interval is a quantile of the resamples at level
+    ``alpha = (1 - confidence_level) / 2`` (BCa's levels are these, shifted
+    by its bias correction and acceleration). With fewer than ``1 / alpha``
+    resamples the expected number beyond that quantile is below one: the
+    end is the smallest (largest) resample whatever the level asked, the
+    interval is the resamples' range, and the range of ``B`` draws holds on
+    average only ``(B - 1) / (B + 1)`` of their distribution, less than
+    ``confidence_level``. Hence ``n_resamples * alpha >= 1``: 40 at 0.95,
+    20 at 0.9, 200 at 0.99.
+    """
+    alpha = (1 - confidence_level) / 2
+    # the tolerance keeps 1 / 0.05 (20.000000000000004 in binary) at 20
+    return int(np.ceil(1 / alpha - 1e-9))
+
+
+def check_enough_resamples(n_resamples: int, confidence_level: float | None) -> None:
+    """Refuse too few resamples for an interval at ``confidence_level``.
+
+    The one check of every bootstrap interval (see :func:`min_resamples`);
+    ``confidence_level=None`` (no interval) checks nothing.
+    """
+    if confidence_level is None:
+        return
+    needed = min_resamples(confidence_level)
+    if n_resamples < needed:
+        raise ValueError(
+            f"`n_resamples`={n_resamples} is too few for a {confidence_level:g} "
+            f"interval: each end is a quantile at level "
+            f"{(1 - confidence_level) / 2:g} of the resamples, which needs at "
+            f"least {needed} of them (1 / that level); with fewer the interval "
+            "is the range of the resamples, whatever the level asked. Use "
+            f"n_resamples >= {needed} (the default, 9999, suits levels up to "
+            "0.9997)."
+        )
 
 
 def _check_weights(sample_weight, n):

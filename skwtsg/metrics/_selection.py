@@ -19,6 +19,7 @@ from ._intervals import (
     _check_weights,
     _generator,
     _limits,
+    check_enough_resamples,
 )
 from ._labels import _params_labels
 from ._paired import (
@@ -265,8 +266,10 @@ def rank_weak_supervisors(
     n_components=4              0.03  higher at 95%        0.83
     n_components=3              3.45  higher at 95%        1.00
     """
+    # over splits the interval is Student's t, the resamples only give
+    # p_lowest: how many an interval needs is checked over rows
     confidence_level, n_resamples, method = _check_interval_params(
-        confidence_level, n_resamples, method
+        confidence_level, n_resamples, method, interval=False
     )
     rng = _generator(random_state)
     if hasattr(results, "cv_results_"):
@@ -401,11 +404,8 @@ def _rank_over_rows(
         raise ValueError(
             "`y_true` is needed to rank a mapping of predictions by the bound."
         )
-    if n_resamples < 2:
-        raise ValueError(
-            "Ranking over rows needs `n_resamples` >= 2 (its standard error is "
-            f"the spread of the resampled bounds), got {n_resamples}."
-        )
+    # the interval is a bootstrap's, and its standard error their spread
+    check_enough_resamples(n_resamples, confidence_level)
     (y_true,), _ = check_real_arrays({"y_true": y_true})
     y_true = y_true.reshape(y_true.shape[0], -1)
     names, losses, errors = [], [], []

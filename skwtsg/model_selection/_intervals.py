@@ -74,7 +74,8 @@ def diagnostic_intervals(
     confidence_level : float, default=0.95
         Confidence level of the two-sided intervals.
     n_resamples : int, default=9999
-        Number of bootstrap resamples.
+        Number of bootstrap resamples: at least ``2 / (1 - confidence_level)``
+        (40 at 0.95).
     method : {"BCa", "percentile", "basic"}, default="BCa"
         Interval type, as in :func:`scipy.stats.bootstrap`.
     random_state : int, RandomState instance, Generator or None, default=None

@@ -45,6 +45,7 @@ from ..heads import (
     check_head_convexity,
 )
 from ..metrics import paired_bound_differences
+from ..metrics._intervals import check_enough_resamples
 from ..metrics._paired import BOUND_HELD_NOTE
 from . import _ensemble
 
@@ -278,6 +279,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             Fitted search.
         """
         supervisors = _check_supervisors(self.weak_supervisors)
+        check_enough_resamples(self.n_resamples, self.confidence_level)
         data = self._validate_fit_data(X, y, sample_weight, roles, supervisors)
         # (Any: _RegressionTask.loss_names is a tuple of three str, the Task
         # protocol's a tuple[str, ...], which mypy takes as incompatible)

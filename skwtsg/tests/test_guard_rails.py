@@ -491,6 +491,19 @@ def test_pgr_without_a_gap_raises_instead_of_nan():
     assert np.all(np.isfinite(finite))
 
 
+@pytest.mark.parametrize("scale", [1e-150, 1.0, 1e150])
+def test_pgr_with_a_rounding_level_gap_raises(scale):
+    # Before: only an exact 0 gap was refused; a ceiling equal to the weak
+    # model up to rounding gave a ratio of about 2e14 (any number at all).
+    yt, yw, ys = YT[:, 0] * scale, YW[:, 0] * scale, YS[:, 0] * scale
+    yc = yw.copy()
+    yc[0] += 1e-12 * scale
+    with pytest.raises(ValueError, match=r"undefined.*at most 1e-10 times"):
+        performance_gap_recovered(yt, yw, ys, yc)
+    yc[0] += 1e-3 * scale  # a real, if small, gap: a (large) ratio
+    assert np.isfinite(performance_gap_recovered(yt, yw, ys, yc))
+
+
 def test_fit_line_refuses_complex_input():
     # Before: the imaginary part was dropped silently.
     with pytest.raises(ValueError, match="`x` must be real"):
@@ -1136,7 +1149,7 @@ def _FITTED_W2S(cache={}):  # noqa: B006 - one fit for the module
 @pytest.mark.parametrize("call", list(INTERVALS))
 def test_intervals_refuse_bad_parameters(call, kw, match):
     with pytest.raises(ValueError, match=match):
-        INTERVALS[call](**{"n_resamples": 19, **kw})
+        INTERVALS[call](**{"n_resamples": 99, **kw})
 
 
 @pytest.mark.parametrize("call", list(INTERVALS))
@@ -1148,8 +1161,47 @@ def test_intervals_refuse_bad_input(call):
         ({"sample_weight": np.r_[1.0, np.zeros(39 if "diag" in call else 29)]}, "2"),
     ]:
         with pytest.raises(ValueError, match=match):
-            f(n_resamples=19, **kw)
-    assert f(n_resamples=19, random_state=0) is not None
+            f(n_resamples=99, **kw)
+    assert f(n_resamples=99, random_state=0) is not None
+
+
+def _search_with_intervals(**kw):
+    from sklearn.decomposition import PCA
+
+    search = skwtsg.WeakSupervisorSearch(
+        {"pca": (PCA(1), RidgeHead()), "ridge": RidgeHead()},
+        eval_size=0.3,
+        random_state=0,
+    )
+    return search.set_params(**kw).fit(X, Y)
+
+
+#: Every public entry point that takes ``n_resamples`` for an interval.
+RESAMPLED_INTERVALS = {
+    **INTERVALS,
+    "paired": lambda **kw: metrics.paired_bound_differences(
+        YT[:, 0], {"a": YW1, "b": YS1}, {"a": YS1, "b": YW1}, **kw
+    ),
+    "WeakSupervisorSearch": _search_with_intervals,
+}
+
+
+@pytest.mark.parametrize("method", ["percentile", "basic", "BCa"])
+@pytest.mark.parametrize("call", list(RESAMPLED_INTERVALS))
+def test_intervals_need_enough_resamples(call, method):
+    # Before: n_resamples=1 gave an "interval" (1.5095, 1.5095) that missed
+    # its own point estimate 1.435 (percentile and basic alike).
+    f = RESAMPLED_INTERVALS[call]
+    if call == "WeakSupervisorSearch":  # its pairwise intervals are BCa's
+        if method != "BCa":
+            pytest.skip("the search has no method parameter")
+        kw = {}
+    else:
+        kw = {"method": method, "random_state": 0}
+    for level, needed in [(0.95, 40), (0.9, 20), (0.99, 200)]:
+        with pytest.raises(ValueError, match=f"needs at least {needed} of them"):
+            f(n_resamples=needed - 1, confidence_level=level, **kw)
+    assert f(n_resamples=40, confidence_level=0.95, **kw) is not None
 
 
 def test_intervals_refuse_too_few_rows_and_bad_arrays():
@@ -1204,7 +1256,7 @@ def test_rank_weak_supervisors_refuses_bad_input():
             lambda: rank_weak_supervisors(
                 rows, y_true=yt, n_resamples=1, method="percentile"
             ),
-            "`n_resamples` >= 2",
+            "`n_resamples`=1 is too few",
         ),
         # Before: "the BCa interval cannot be computed (too few rows?)", or
         # NaN columns with method="percentile".

@@ -16,7 +16,8 @@ from skwtsg.experiments import EXPERIMENTS
         (["molecules", "--datasets", "ESOLL"], "Unknown molecule dataset"),
         (["essays", "--data-home", "{missing}"], "not found at"),
         (["synthetic", "--heads", "adam"], "invalid choice: 'adam'"),
-        (["synthetic", "--epochs", "many"], "invalid int value"),
+        (["synthetic", "--epochs", "many"], "expected a positive integer"),
+        (["synthetic", "--seed", "many"], "invalid int value"),
         (["nope"], "invalid choice: 'nope'"),
         (["synthetic", "--panels", ""], "expected a comma-separated list"),
         (["synthetic", "--panels", ","], "expected a comma-separated list"),
@@ -90,3 +91,77 @@ def test_a_new_experiment_is_one_registry_entry(monkeypatch, tmp_path, capsys):
     assert summary["options"] == {"n_rows": 90}
     assert summary["panels"][""]["n_points"] == 3
     assert "slope" in capsys.readouterr().out
+
+
+def _numeric_options():
+    """(experiment, flag, dest) for every numeric option, read from the parser."""
+    import argparse
+
+    parser = build_parser("skwtsg")
+    (commands,) = [
+        a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    reproduce = commands.choices["reproduce"]
+    (experiments,) = [
+        a for a in reproduce._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    out = []
+    for name, sub in experiments.choices.items():
+        for action in sub._actions:
+            if action.type is None or not action.option_strings:
+                continue
+            try:  # a numeric option reads "1" as a number (or a list of them)
+                value = action.type("1")
+            except (argparse.ArgumentTypeError, ValueError):
+                continue
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out.append((name, action.option_strings[0], action.dest))
+    return out
+
+
+#: Numeric options where 0 is a value like any other (not a count), with why.
+ZERO_MEANS_ZERO = {
+    "--seed": "a seed",
+    "--strong-layer": "layer 0 is the embedding layer's output",
+    "--weak-layers": "layer 0 is the embedding layer's output",
+}
+
+
+def test_the_sweep_finds_every_numeric_option():
+    found = {(name, flag) for name, flag, _ in _numeric_options()}
+    assert ("synthetic", "--epochs") in found
+    assert ("synthetic", "--pretrain-steps") in found
+    assert ("classification", "--n-jobs") in found
+    assert {name for name, _ in found} == set(EXPERIMENTS)  # --seed everywhere
+
+
+@pytest.mark.parametrize(
+    "name, flag, dest", _numeric_options(), ids=lambda v: str(v).lstrip("-")
+)
+def test_zero_is_refused_or_honoured(name, flag, dest, monkeypatch, capsys, tmp_path):
+    """0 is never read as "the default": refused in one line, or passed as 0."""
+    import skwtsg.experiments as experiments
+
+    seen = {}
+
+    def reproduce(experiment, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stopped before the run")
+
+    monkeypatch.setattr(experiments, "reproduce", reproduce)
+    argv = ["reproduce", name, flag, "0", "--quiet", "--out", str(tmp_path)]
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse's own errors exit
+        status = exc.code
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    if flag in ZERO_MEANS_ZERO:
+        passed = seen["random_state"] if flag == "--seed" else seen[dest]
+        assert passed in (0, [0])  # honoured: 0 reaches the run as 0
+    else:
+        assert not seen  # refused before the run starts
+        assert f"argument {flag}: expected a positive integer, got '0'" in err

@@ -113,6 +113,37 @@ class _CountingScaler(TransformerMixin, BaseEstimator):
         return np.asfortranarray(self.scaler_.transform(X))
 
 
+def test_store_in_a_read_only_folder_is_read(tmp_path, monkeypatch):
+    """A shared, read-only cache serves its rows (before: none, and a warning).
+
+    As a user who cannot write the folder, sqlite refuses to open the WAL
+    database ("attempt to write a readonly database": it cannot make the
+    -shm index), except as immutable. Root can write anywhere, so the
+    refusal is reproduced here; the real one: ``runuser -u nobody -- python3
+    -c "import sqlite3; sqlite3.connect(PATH).execute('select 1 from
+    embeddings')"`` on a store in a root-owned folder.
+    """
+    import sqlite3
+    import warnings
+
+    store = EmbeddingStore(tmp_path / "store" / "e.sqlite")
+    store.put_many(["a", "b"], np.arange(6.0).reshape(2, 3))
+    connect = sqlite3.connect
+
+    def read_only_connect(database, *args, uri=False, **kwargs):
+        if not uri or "immutable=1" not in str(database):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return connect(database, *args, uri=uri, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only_connect)
+    monkeypatch.setattr("os.access", lambda path, mode: Path(path) != store.path.parent)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = store.get_many(["a", "b", "c"])
+    assert sorted(found) == ["a", "b"]
+    np.testing.assert_array_equal(found["b"], [3.0, 4.0, 5.0])
+
+
 def test_frozen_transform_memo_same_input_once():
     from sklearn.base import clone
 

@@ -53,6 +53,14 @@ def test_run_cases_records_every_task_and_the_ceiling():
     )
 
 
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, True])
+def test_run_cases_refuses_a_bad_n_jobs(n_jobs):
+    # Before: n_jobs=0 ran in one process (``n_jobs or 1``), the others
+    # failed inside joblib or not at all.
+    with pytest.raises(ValueError, match="`n_jobs` must be a positive int"):
+        run_cases([_case()], n_jobs=n_jobs)
+
+
 def test_a_perfect_weak_model_has_an_undefined_epsilon_ratio():
     # task 1's labels are all 0: every weak model fits them exactly (weak
     # error 0), so ε / weak error is undefined there: NaN on purpose, no

@@ -158,6 +158,14 @@ def test_undertrained_representation_warns():
     assert check["steps"] >= 1 and check["train_loss"] > 0
 
 
+@pytest.mark.parametrize("name", ["epochs", "pretrain_steps", "n_jobs"])
+def test_zero_counts_are_refused_not_read_as_the_default(name):
+    # Before: epochs=0 trained the gradient heads for the default 1000 epochs
+    # (``epochs or 1000``).
+    with pytest.raises(ValueError, match=f"`{name}` must be a positive integer"):
+        make_synthetic_cases(["2a"], heads="gradient", quick=True, **{name: 0})
+
+
 def test_pretraining_budget_is_in_steps():
     # the same budget in steps whatever the number of rows (T * N_r)
     cases = make_synthetic_cases(["2b", "3c"], quick=True, pretrain_steps=30)

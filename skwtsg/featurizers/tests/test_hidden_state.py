@@ -172,3 +172,22 @@ def test_minilm_last_layer_is_the_sentence_embedding():
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)  # its model ends with Normalize
     ref = SentenceTransformerFeaturizer("all-MiniLM-L6-v2").fit_transform(texts)
     np.testing.assert_allclose(Z, ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("keep", [0.5, 5 / 62336])
+def test_truncated_weights_name_the_file_and_the_fix(tiny_model, tmp_path, keep):
+    # Before: safetensors' raw "SafetensorError: Error while deserializing
+    # header: ...", naming neither the file nor what to do.
+    import shutil
+
+    folder = shutil.copytree(tiny_model, tmp_path / "model")
+    weights = folder / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: max(1, int(len(data) * keep))])
+    est = TransformerHiddenStateFeaturizer(folder, layer=1, show_progress_bar=False)
+    with pytest.raises(OSError, match="truncated or corrupt") as info:
+        est.fit(TEXTS).transform(TEXTS)
+    message = str(info.value)
+    assert str(weights) in message and "Delete it" in message
+    assert "fetch the model again" in message
+    assert type(info.value.__cause__).__name__ == "SafetensorError"  # chained

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import shutil
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -113,7 +114,14 @@ def test_tampered_cached_weights_raise(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     folder = fetch_pretrained_model("tiny", cache_dir=cache)
     (folder / "model.safetensors").write_bytes(WEIGHTS + b"!")
-    with pytest.raises(OSError, match="Cached model tiny"):
+    with pytest.raises(OSError, match="Cached model tiny") as info:
+        fetch_pretrained_model("tiny", cache_dir=cache)
+    # Before: "The file is corrupt or another model.", not what to do.
+    assert f"delete the folder {folder} and call fetch_pretrained_model('tiny')" in (
+        str(info.value)
+    )
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(OSError, match="is missing: delete the folder"):
         fetch_pretrained_model("tiny", cache_dir=cache)
 
 
@@ -243,3 +251,22 @@ def test_datasets_reexports_the_public_names():
         "fetch_pretrained_model",
     ):
         assert getattr(skwtsg.datasets, name) is getattr(_models, name)
+
+
+def test_an_install_that_loses_the_race_uses_the_winners_copy(tmp_path, monkeypatch):
+    # Two processes installing at once: the one whose rename comes second
+    # finds the folder there, checks it and returns it; nothing is left over.
+    import os
+
+    _install_fake_parts(tmp_path, monkeypatch, _zip_bytes())
+    cache = tmp_path / "cache"
+    replace = os.replace
+
+    def other_process_first(src, dst):
+        shutil.copytree(src, dst)  # the other process's rename, just before
+        return replace(src, dst)  # then ours: the folder is not empty
+
+    monkeypatch.setattr(_models.os, "replace", other_process_first)
+    folder = fetch_pretrained_model("tiny", cache_dir=cache)
+    assert (folder / "model.safetensors").read_bytes() == WEIGHTS
+    assert _leftovers(cache) == ["tiny"]  # no temporary folder left

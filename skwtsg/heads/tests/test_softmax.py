@@ -110,6 +110,18 @@ def test_separable_raises():
     assert head.kkt_residual_ <= 1e-10
 
 
+def test_separable_raises_with_many_classes_and_features():
+    # Before: with n_classes * (features + 1) > 1500 (trust-ncg, no dense
+    # Hessian) separable classes returned a saturated fit: training
+    # probabilities 1 to rounding, kkt_residual_ ~1e-16, arbitrary coef_.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 400)
+    X = 3 * rng.normal(size=(4, 380))[y] + 0.3 * rng.normal(size=(400, 380))
+    with pytest.raises(ValueError, match="no minimiser.*separable"):
+        SoftmaxHead().fit(X, y)
+    assert SoftmaxHead(alpha=1e-2).fit(X, y).solver_ == "trust-ncg"
+
+
 @pytest.mark.parametrize(
     "y, match",
     [
