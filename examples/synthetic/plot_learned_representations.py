@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Learned representations by hand: pretrain, then freeze
-=====================================================
+======================================================
 
 Charikar, Pabbaraju and Shiragur (2024), *Quantifying the Gain in
 Weak-to-Strong Generalization*, §5.1, Figures 2b and 2c, at a small scale
