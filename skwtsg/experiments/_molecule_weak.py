@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 __all__ = [
     "CORPUS_DATASETS",
     "pretraining_corpus",
+    "dataset_smiles",
     "pretrain_weak_transformers",
     "StoredEmbeddings",
 ]
@@ -61,11 +62,38 @@ def pretraining_corpus(data_home: str | os.PathLike | None = None) -> np.ndarray
     >>> len(pretraining_corpus())  # doctest: +SKIP
     10606
     """
-    from ..datasets._molecules import fetch_molecules
     from ..featurizers._smiles import _nci_smiles
 
-    sets = [fetch_molecules(name, data_home=data_home).smiles for name in CORPUS_DATASETS]
-    return _unique(np.concatenate([*sets, _nci_smiles()]))
+    return _unique(np.concatenate([dataset_smiles(data_home), _nci_smiles()]))
+
+
+def dataset_smiles(data_home: str | os.PathLike | None = None) -> np.ndarray:
+    """The unique SMILES of ESOL, FreeSolv and Lipop, sorted (no label).
+
+    The molecules whose weak embeddings are computed once, right after each
+    pretraining, whatever data sets a run uses.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Where the molecule files are.
+
+    Returns
+    -------
+    smiles : ndarray of object of shape (n_smiles,)
+
+    Examples
+    --------
+    >>> from skwtsg.experiments._molecule_weak import dataset_smiles
+    >>> len(dataset_smiles())  # doctest: +SKIP
+    5606
+    """
+    from ..datasets._molecules import fetch_molecules
+
+    sets = [
+        fetch_molecules(name, data_home=data_home).smiles for name in CORPUS_DATASETS
+    ]
+    return _unique(np.concatenate(sets))
 
 
 def _unique(smiles: ArrayLike) -> np.ndarray:
@@ -210,9 +238,7 @@ def pretrain_weak_transformers(
         for k in sizes
     }
     fingerprint = code_fingerprint(SmilesTransformerFeaturizer, _torch.__file__)
-    fit = (
-        _pretrain if cache_dir is None else fit_memory(cache_dir).cache(_pretrain)
-    )
+    fit = _pretrain if cache_dir is None else fit_memory(cache_dir).cache(_pretrain)
     fitted: dict[str, Any] = {}
     todo = []
     for label, featurizer in featurizers.items():
@@ -229,7 +255,8 @@ def pretrain_weak_transformers(
 
         results = Parallel(n_jobs=len(groups))(
             delayed(_pretrain_group)(
-                fit, [(featurizers[label], corpus, embed, fingerprint) for label in group]
+                fit,
+                [(featurizers[label], corpus, embed, fingerprint) for label in group],
             )
             for group in groups
         )

@@ -376,7 +376,8 @@ def selection_table(
     if paired is not None:
         info["unit"] = paired.attrs["unit"]
         info["verdicts"] = [
-            _verdict_sentence(pick, name, row) for name, row in table.iloc[1:].iterrows()
+            _verdict_sentence(pick, name, row)
+            for name, row in table.iloc[1:].iterrows()
         ]
         table.attrs.update(paired.attrs)
     table.index.name = "weak_model"
