@@ -106,8 +106,8 @@ def test_full_cases_sizes_and_roles(data_home):
 
 def test_transformer_seeds_are_reproducible(data_home, tmp_path):
     kwargs = dict(data_home=data_home, quick=True, random_state=3, cache_dir=False)
-    (a,) = make_molecule_cases(["FreeSolv"], [123], **kwargs)
-    (b,) = make_molecule_cases(["FreeSolv"], [123], **kwargs)
+    (a,) = make_molecule_cases(["ESOL"], [123], **kwargs)
+    (b,) = make_molecule_cases(["ESOL"], [123], **kwargs)
     seeds_a = [w.estimator.random_state for w in a.weak_featurizers.values()]
     assert seeds_a == [w.estimator.random_state for w in b.weak_featurizers.values()]
     assert len(set(seeds_a)) == len(seeds_a)
