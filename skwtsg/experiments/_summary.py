@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -454,7 +456,7 @@ def paired_selection(
     weights = np.concatenate(
         [np.full(len(p["y"]), 1.0 / len(p["y"])) for p in predictions]
     )
-    options = dict(
+    options: dict[str, Any] = dict(
         reference=str(reference),
         confidence_level=confidence_level,
         n_resamples=n_resamples,
