@@ -181,6 +181,11 @@ def test_shared_strong_fit_gives_the_separate_fits_records(head, roles, monkeypa
     # the shared case is one search, with one strong fit for its weak models
     assert searches == [1]
     times = ["fit_seconds", "ceiling_seconds"]
+    # the search also gives each split's paired verdict (no separate-fit analogue)
+    paired = ["paired_difference", "paired_low", "paired_high", "paired_verdict"]
+    assert shared.loc[shared["case"] == "c0", "paired_verdict"].notna().all()
+    assert shared.loc[shared["case"] == "c1", paired].isna().all().all()
+    shared = shared.drop(columns=paired)
     shared, separate = shared.drop(columns=times), separate.drop(columns=times)
     numbers = [c for c in separate.columns if separate[c].dtype.kind == "f"]
     pd.testing.assert_frame_equal(
