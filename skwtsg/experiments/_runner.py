@@ -501,7 +501,8 @@ def _prefit_weak_featurizers(cases, *, n_jobs, verbose):
     ``fit`` on the ``"weak"`` and ``"both"`` rows with their labels), in
     ``n_jobs`` processes, the largest first (rows times ``hidden_size``, a
     proxy of the cost) so that the processes finish together; a fit found
-    in its case's ``weak_fit_cache`` is loaded here instead. Returns, per
+    in its case's ``weak_fit_cache`` is loaded here instead; a frozen one
+    (:class:`~sklearn.frozen.FrozenEstimator`) is used as it is. Returns, per
     case (by ``id``), a dict of label to ``(fitted featurizer, seconds)``
     (the fit's, or the load's).
     """

@@ -54,9 +54,9 @@ def test_quick_case_layout(quick_case):
         assert weak.estimator.extra_smiles is None
         assert isinstance(weak.estimator.random_state, int)
         assert weak.estimator.n_pretrain_samples_ == n  # the quick corpus
-    assert case.meta["preparation"]["pretrained"] + case.meta["preparation"][
-        "loaded"
-    ] == 2
+    assert (
+        case.meta["preparation"]["pretrained"] + case.meta["preparation"]["loaded"] == 2
+    )
     assert isinstance(case.strong_featurizer, RDKitDescriptorFeaturizer)
     assert isinstance(case.head, RidgeHead)
     assert case.head.alpha == pytest.approx(0.3 * QUICK_N_TRAIN)
