@@ -73,7 +73,8 @@ def max_relative_difference(a, b):
             pd.api.types.is_numeric_dtype(a[col])
             and pd.api.types.is_numeric_dtype(b[col])
         ):
-            if not (a[col].astype(str) == b[col].astype(str)).all():
+            same = a[col].astype(str) == b[col].astype(str)
+            if not (same | (a[col].isna() & b[col].isna())).all():
                 raise ValueError(f"column {col!r} differs")
             continue
         x, y = x.astype(float), y.astype(float)
