@@ -289,6 +289,10 @@ default=("ESOL", "FreeSolv", "Lipop")
             cache_dir=cache_dir,
             random_state=seeds_from,
             n_jobs=1 if quick else 2,
+            # its cache filled while the other process pretrains
+            strong_featurizer=None
+            if descriptor_cache is None or quick
+            else RDKitDescriptorFeaturizer(cache_dir=descriptor_cache),
         )
         for case in cases:
             case.weak_featurizers = dict(weak)

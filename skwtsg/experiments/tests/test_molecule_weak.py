@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import FunctionTransformer
 
-from skwtsg.experiments._molecule_weak import StoredEmbeddings, _balanced_groups
+from skwtsg.experiments._molecule_weak import (
+    StoredEmbeddings,
+    _balanced_groups,
+    _pretrain_cost,
+)
 
 
 def test_one_task_per_worker_of_balanced_cost():
@@ -14,15 +18,16 @@ def test_one_task_per_worker_of_balanced_cost():
     # exactly one task, its whole group of sizes
     sizes = [8, 12, 16, 24, 32, 48, 64, 96]
     labels = [f"hidden={k}" for k in sizes]
-    groups = _balanced_groups(labels, sizes, 2)
+    costs = [_pretrain_cost(k) for k in sizes]
+    groups = _balanced_groups(labels, costs, 2)
     assert len(groups) == 2
     assert sorted(sum(groups, [])) == sorted(labels)
 
     def cost(group):
-        return sum(5.5 + 0.16 * int(label.split("=")[1]) for label in group)
+        return sum(_pretrain_cost(int(label.split("=")[1])) for label in group)
 
-    assert abs(cost(groups[0]) - cost(groups[1])) <= 5.5 + 0.16 * 96
-    assert _balanced_groups(labels[:1], sizes[:1], 2) == [labels[:1]]
+    assert abs(cost(groups[0]) - cost(groups[1])) <= _pretrain_cost(96)
+    assert _balanced_groups(labels[:1], costs[:1], 2) == [labels[:1]]
     assert _balanced_groups([], [], 2) == []
 
 
