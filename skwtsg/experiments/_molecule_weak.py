@@ -256,7 +256,7 @@ def pretrain_weak_transformers(
             fitted[label] = fit(*args)  # a load
         else:
             todo.append(label)
-    jobs = {
+    jobs: dict[str, tuple[Any, tuple]] = {
         label: (fit, (featurizers[label], corpus, embed, fingerprint)) for label in todo
     }
     costs = {label: _pretrain_cost(featurizers[label].hidden_size) for label in todo}
