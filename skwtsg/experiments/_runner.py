@@ -238,9 +238,20 @@ def _search_case(case, weak_fits, *, random_state=0, predictions=None):
     ceiling = clone(head)
     eval_rows = np.flatnonzero(np.asarray(case.roles) == "eval")
     X_eval = take_rows(case.X, eval_rows) if len(eval_rows) else None
-    kept: dict = {"y": np.asarray(case.y, dtype=float)[eval_rows], "weak": {}}
-    kept["strong"] = {}
+    kept: dict = {"y": np.asarray(case.y, float)[eval_rows], "weak": {}, "strong": {}}
     paired = _PAIRED_COLUMNS if "verdict" in search.results_ else {}
+    stacked: dict = {}
+
+    def strong_outputs(X, label):
+        # search.predict(X, label), the stacked head applied once per input
+        head = search.strong_heads_[label]
+        key = (id(head), id(X))
+        if key not in stacked:
+            Z = search.strong_featurizer_.transform(X)
+            stacked[key] = np.asarray(head.predict(Z)).reshape(len(Z), -1)
+        out = stacked[key][:, search.output_columns_[label]]
+        return out.ravel() if np.ndim(case.y) == 1 else out
+
     for label in frozen:
         start = time.perf_counter()
         evals = {k: np.atleast_1d(search.reports_[label][k]) for k in DIAGNOSTICS}
@@ -255,7 +266,7 @@ def _search_case(case, weak_fits, *, random_state=0, predictions=None):
                 search.strong_featurizer_,
                 Z,
                 search.predict_weak(X_strong, label),
-                search.predict(X_strong, label),
+                strong_outputs(X_strong, label),
                 ceiling,
             )
         evals["ceiling_error"] = ceiling_eval
@@ -263,7 +274,7 @@ def _search_case(case, weak_fits, *, random_state=0, predictions=None):
         if X_eval is not None:
             with _threads(threads):
                 kept["weak"][label] = search.predict_weak(X_eval, label)
-                kept["strong"][label] = search.predict(X_eval, label)
+                kept["strong"][label] = strong_outputs(X_eval, label)
         seconds = weak_fits[label][1] + share
         new = _records(case, label, evals, trains, seconds, time.perf_counter() - start)
         for row in new:
