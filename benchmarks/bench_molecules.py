@@ -1,31 +1,23 @@
-"""Timing of the molecules reproduction, before and after, and of its featurizers.
+"""Timing of the molecules reproduction, cold and warm, and of its featurizers.
 
-Default: runs ``reproduce molecules`` three times in this process and prints
-the wall time of each with the machine's load (``os.getloadavg``):
+Default: runs the full ``reproduce molecules`` (``python -m skwtsg reproduce
+molecules``, in a fresh process each time) twice with ``SKWTSG_CACHE``
+pointing at a new empty temporary folder, and prints, with the date and the
+machine's load (``os.getloadavg``):
 
-- ``before``: as it ran before (one primal ridge fit per weak model and per
-  ceiling, every featurizer refitted and re-transformed in each fit, the
-  pretrainings one after the other, no fit cache);
-- ``after, cold``: as it runs now (one strong ridge factorisation per split
-  shared by every weak model and the ceiling, the ridge in its dual form
-  when there are fewer training molecules than features, each frozen
-  featurizer transforming a given input once, the weak transformers
-  pretrained in ``MOLECULES.n_jobs`` processes, largest first) with an
-  empty fit cache (a fresh temporary folder);
-- ``after, warm``: the same again with the fit cache the cold run filled
-  (what a repeated ``reproduce molecules`` does): the pretrained weak
-  transformers are loaded.
+- ``cold``: the wall time with an empty cache (every weak transformer size
+  pretrained, once, on the one corpus; the RDKit descriptors computed);
+- ``warm``: the same command again, with the cache the cold run filled
+  (targets: cold <= 90 s, warm <= 20 s on 2 cores);
+- the number of pretrainings of each run (8 cold, 0 warm), read from the
+  run's ``summary.json``;
+- per data set, the selection verdicts: each weak model's mean bound minus
+  the pick's with its paired 95% interval over the test molecules, pooled
+  over the splits and per split, and the sentence for each runner-up;
+- the largest relative difference of the records of warm against cold
+  (identical numbers expected: the cache holds bitwise the same fits).
 
-The in-process RDKit feature cache is emptied before each run (as in a new
-process). It then prints the speed-ups and the largest relative difference
-``|a - b| / max(|a|, |b|)`` of the records (every numeric column except the
-timings; identical NaNs and text columns required) of cold against before
-and of warm against cold, and a verdict: identical numbers when the largest
-is at most ``TOLERANCE`` (1e-10), else the exit status is 1.
-``--datasets`` runs a subset; ``--reference DIR`` also compares the outputs
-(CSV files) of the cold run with those written earlier into ``DIR`` (e.g. by
-``python -m skwtsg reproduce molecules --out DIR`` at an older commit);
-``--compare A B`` only compares two such folders.
+``--datasets`` runs a subset, ``--quick`` the quick sizes.
 
 ``--featurizers``: the timing of the molecule featurizers on Lipop (seed
 122): fits :class:`~skwtsg.featurizers.SmilesTransformerFeaturizer` at every
@@ -40,7 +32,7 @@ times the RDKit strong featurizer, cold (empty cache) and warm.
 Usage::
 
     python benchmarks/bench_molecules.py [--data-home PATH] [--quick]
-        [--datasets NAMES] [--no-before] [--reference DIR] [--out DIR]
+        [--datasets NAMES] [--out DIR]
     python benchmarks/bench_molecules.py --compare DIR_A DIR_B
     python benchmarks/bench_molecules.py --featurizers [--threads N]
         [--sizes 8 12 ...]
@@ -81,7 +73,8 @@ def max_relative_difference(a, b):
             pd.api.types.is_numeric_dtype(a[col])
             and pd.api.types.is_numeric_dtype(b[col])
         ):
-            if not (a[col].astype(str) == b[col].astype(str)).all():
+            same = a[col].astype(str) == b[col].astype(str)
+            if not (same | (a[col].isna() & b[col].isna())).all():
                 raise ValueError(f"column {col!r} differs")
             continue
         x, y = x.astype(float), y.astype(float)
@@ -122,96 +115,91 @@ def _load():
     )
 
 
-def _before(experiment):
-    """The experiment as it ran before: separate primal ridge fits, one process."""
-    from dataclasses import replace
+def _run(home, cache, out, args):
+    """``python -m skwtsg reproduce molecules`` in a new process: wall seconds."""
+    import subprocess
+    import sys
 
-    from skwtsg.heads import RidgeHead
-
-    def make_cases(**kwargs):
-        cases = experiment.make_cases(**kwargs)
-        return [
-            replace(
-                case,
-                share_strong_fit=False,
-                head=RidgeHead(alpha=case.head.alpha, solver="primal"),
-            )
-            for case in cases
-        ]
-
-    return replace(experiment, make_cases=make_cases, n_jobs=None)
+    env = {**os.environ, "SKWTSG_CACHE": str(cache), "PYTHONWARNINGS": ""}
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(root), *filter(None, [env.get("PYTHONPATH")])]
+    )
+    command = [sys.executable, "-m", "skwtsg", "reproduce", "molecules"]
+    command += ["--data-home", str(home), "--out", str(out)]
+    if args.quick:
+        command.append("--quick")
+    if args.datasets:
+        command += ["--datasets", ",".join(args.datasets)]
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
+    warned = [
+        line
+        for line in done.stderr.splitlines()
+        if "Warning" in line or "warn" in line.lower()
+    ]
+    return seconds, warned
 
 
 def reproduction(args):
-    """Before, after (cold fit cache) and after (warm): times, differences, verdict."""
+    """Cold and warm ``reproduce molecules``: times, pretrainings, verdicts."""
+    import json
     import tempfile
+    from datetime import datetime
 
-    import torch  # noqa: F401  (imported before any timing)
-
-    from skwtsg.experiments import run_experiment
-    from skwtsg.experiments._molecules import MOLECULES
-    from skwtsg.featurizers._molecules import clear_cache
+    import pandas as pd
 
     home = _data_home(args)
-    cache = tempfile.TemporaryDirectory(prefix="bench-molecules-fits-")
-    runs = []
-    if not args.no_before:
-        runs.append(("before", _before(MOLECULES), False))
-    runs += [
-        ("after, cold", MOLECULES, cache.name),  # empty fit cache
-        ("after, warm", MOLECULES, cache.name),  # the fits of the run above
-    ]
-    options = {"data_home": home}
-    if args.datasets:
-        options["datasets"] = args.datasets
-    records, seconds = {}, {}
-    for label, experiment, cache_dir in runs:
-        clear_cache()  # each run starts as a new process would (RDKit features)
+    print(f"date: {datetime.now().isoformat(timespec='seconds')}")
+    folder = Path(tempfile.mkdtemp(prefix="bench-molecules-"))
+    cache = folder / "cache"  # empty: SKWTSG_CACHE of both runs
+    out = Path(args.out) if args.out else folder
+    summaries = {}
+    for label in ("cold", "warm"):
         print(f"{label}: {_load()}", flush=True)
-        start = time.perf_counter()
-        out = args.out if label == "after, cold" else None
-        result = run_experiment(
-            experiment,
-            out=out,
-            quick=args.quick,
-            verbose=False,
-            cache_dir=cache_dir,
-            **options,
-        )
-        seconds[label] = time.perf_counter() - start
-        records[label] = result["records"]
+        seconds, warned = _run(home, cache, out / label, args)
+        summary = json.loads((out / label / "summary.json").read_text())
+        summaries[label] = summary
+        prep = summary.get("preparation", {})
         print(
             f"{label}: reproduce molecules{' --quick' if args.quick else ''} in "
-            f"{seconds[label]:.1f} s wall (fits {result['summary']['fit_seconds']:.1f}"
-            f" s, ceilings {result['summary']['ceiling_seconds']:.1f} s); {_load()}",
+            f"{seconds:.1f} s wall; pretrainings {prep.get('pretrained')} (loaded "
+            f"{prep.get('loaded')}, {prep.get('seconds', float('nan')):.1f} s); "
+            f"warnings printed: {len(warned)}; {_load()}",
             flush=True,
         )
-    cache.cleanup()
-    worst = 0.0
-    pairs = [("after, warm", "after, cold")]
-    if "before" in records:
-        pairs.insert(0, ("after, cold", "before"))
-    for a, b in pairs:
-        diff, where = max_relative_difference(records[a], records[b])
-        worst = max(worst, diff)
+        for line in warned:
+            print(f"    {line}")
+    for panel, info in summaries["warm"]["panels"].items():
+        sel = info["selection"]
         print(
-            f"{a} vs {b}: {seconds[b] / seconds[a]:.2f}x faster; max relative "
-            f"difference of the records {diff:.3g}" + (f" at {where}" if diff else "")
+            f"\n{panel}: pick {sel['pick']}, best {sel['best']} "
+            f"(regret {sel['regret']:.3g}); resampled: {sel.get('unit')}"
         )
-    ok = worst <= TOLERANCE
+        table = pd.DataFrame(info["selection_table"])
+        for _, row in table.iterrows():
+            if row.get("pick"):
+                continue
+            print(
+                f"  {row['weak_model']:>10}: {row['difference']:+.3g} "
+                f"[{row['difference_low']:.3g}, {row['difference_high']:.3g}] "
+                f"{row['verdict']}; per split {row['split_intervals']}"
+            )
+        for sentence in sel.get("verdicts", [])[:1]:
+            print(f"  {sentence}")
+    worst, where = compare_folders(out / "warm", out / "cold")
     print(
-        f"verdict: {'IDENTICAL NUMBERS' if ok else 'NUMBERS DIFFER'} (max relative "
-        f"difference {worst:.3g} {'<=' if ok else '>'} {TOLERANCE:g})"
+        f"warm vs cold: max relative difference of the records {worst:.3g}"
+        + (f" at {where}" if worst else "")
     )
-    if args.reference:
-        if not args.out:
-            raise SystemExit("--reference needs --out (the folder to compare)")
-        diff, where = compare_folders(args.out, args.reference)
-        print(
-            f"outputs vs {args.reference}: max relative difference {diff:.3g} "
-            f"at {where}"
-        )
-    if not ok:
+    if not args.out:
+        import shutil
+
+        shutil.rmtree(folder)
+    if worst > TOLERANCE:
         raise SystemExit(1)
 
 
@@ -234,13 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--datasets", help="comma-separated subset, e.g. FreeSolv (default: all)"
     )
-    parser.add_argument(
-        "--no-before", action="store_true", help="skip the 'before' run"
-    )
-    parser.add_argument("--out", help="write the 'after' run's outputs here")
-    parser.add_argument(
-        "--reference", help="compare the outputs with this folder's CSV files"
-    )
+    parser.add_argument("--out", help="keep the runs' outputs here (cold/, warm/)")
     parser.add_argument(
         "--compare", nargs=2, metavar="DIR", help="only compare two output folders"
     )

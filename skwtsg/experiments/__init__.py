@@ -21,6 +21,7 @@ from ._runner import run_cases, run_experiment, theorem2_slack
 from ._summary import (
     decomposition_summary,
     gain_misfit_fit,
+    paired_selection,
     selection_table,
     summarize_panel,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "make_essay_cases",
     "make_molecule_cases",
     "make_synthetic_cases",
+    "paired_selection",
     "reproduce",
     "run_cases",
     "run_experiment",

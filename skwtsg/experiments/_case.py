@@ -56,6 +56,8 @@ class W2SCase:
     meta : dict
         Anything else worth recording (sizes, seeds, notes). The runner
         reads ``"warnings"`` (a list of texts: the report marks the panel),
+        ``"preparation"`` (a dict shared by the cases, e.g. how many weak
+        models were pretrained: ``summary["preparation"]``),
         ``"torch_threads"`` (torch's thread count during the fits) and
         ``"nonconvex_head"`` and, for a classification case,
         ``"confidence_level"`` (then each record also has the paired

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
 
 from .._classifier import WeakToStrongClassifier
 from .._utils._validation import take_rows
@@ -38,6 +39,7 @@ def run_cases(
     random_state: int = 0,
     verbose: bool = False,
     n_jobs: int | None = None,
+    predictions: dict | None = None,
 ) -> pd.DataFrame:
     """Fit every (case, weak model) pair and record each task's diagnostics.
 
@@ -55,6 +57,11 @@ def run_cases(
         share their strong fit (``share_strong_fit=True``), before the
         weak-to-strong fits; ``None`` means 1 (in this process). Every fit is
         seeded, so the records do not depend on it.
+    predictions : dict or None, default=None
+        Filled, for the cases that share their strong fit, with the
+        evaluation rows' predictions: ``predictions[(group, name)] = {"y":
+        true labels, "weak": {label: predictions}, "strong": {label:
+        predictions}}`` (what :func:`selection_table` pairs across splits).
 
     Returns
     -------
@@ -79,7 +86,12 @@ def run_cases(
         non-negative whenever the head is an exact projection onto a convex
         set), ``fit_seconds`` (the fit's wall time shared equally among its
         tasks) and ``ceiling_seconds`` (the same for the measurement of the
-        ceiling and of these terms).
+        ceiling and of these terms). The cases that share their strong fit
+        also carry the search's paired verdict on their evaluation rows
+        (:func:`~skwtsg.metrics.paired_bound_differences`, against that
+        case's pick): ``paired_difference`` (bound minus the pick's),
+        ``paired_low``, ``paired_high`` (its 95% interval) and
+        ``paired_verdict``.
 
     Notes
     -----
@@ -133,7 +145,12 @@ def run_cases(
     rows = []
     for case, label, weak in _progress(jobs, verbose, "weak-to-strong fits"):
         if case.share_strong_fit:
-            rows += _search_case(case, shared.pop(id(case)))
+            rows += _search_case(
+                case,
+                shared.pop(id(case)),
+                random_state=random_state,
+                predictions=predictions,
+            )
         else:
             rows += _fit_case(case, label, weak, random_state=random_state)
     return pd.DataFrame(rows)
@@ -200,13 +217,15 @@ def _fit_case(case, label, weak, *, random_state):
     return _records(case, label, evals, trains, seconds, time.perf_counter() - start)
 
 
-def _search_case(case, weak_fits):
+def _search_case(case, weak_fits, *, random_state=0, predictions=None):
     """Every weak model of a case on its one strong fit (WeakSupervisorSearch).
 
     The weak featurizers were fitted beforehand (``weak_fits``: label to
     fitted featurizer and seconds); the strong featurizer is fitted here
     once; each transforms an input once (:class:`FrozenTransformMemo`), so
     the ceiling's and the records' predictions reuse the fit's features.
+    ``random_state`` seeds the paired bootstrap; ``predictions`` (a dict or
+    None) receives the evaluation rows' predictions (see :func:`run_cases`).
     """
     from .._utils._cache import FrozenTransformMemo
     from ..heads import LeastSquaresHead
@@ -224,11 +243,30 @@ def _search_case(case, weak_fits):
         if not (isinstance(strong, str) and strong == "passthrough"):
             strong = FrozenTransformMemo(clone(strong).fit(X_strong))
         search = WeakSupervisorSearch(
-            {k: (f, weak_head) for k, f in frozen.items()}, strong, head=head
+            {k: (f, weak_head) for k, f in frozen.items()},
+            strong,
+            head=head,
+            random_state=random_state,
         ).fit(case.X, case.y, roles=case.roles)
     share = (time.perf_counter() - start) / len(frozen)
     rows = []
     ceiling = clone(head)
+    eval_rows = np.flatnonzero(np.asarray(case.roles) == "eval")
+    X_eval = take_rows(case.X, eval_rows) if len(eval_rows) else None
+    kept: dict = {"y": np.asarray(case.y, float)[eval_rows], "weak": {}, "strong": {}}
+    paired = _PAIRED_COLUMNS if "verdict" in search.results_ else {}
+    stacked: dict = {}
+
+    def strong_outputs(X, label):
+        # search.predict(X, label), the stacked head applied once per input
+        head = search.strong_heads_[label]
+        key = (id(head), id(X))
+        if key not in stacked:
+            Z = search.strong_featurizer_.transform(X)
+            stacked[key] = np.asarray(head.predict(Z)).reshape(len(Z), -1)
+        out = stacked[key][:, search.output_columns_[label]]
+        return out.ravel() if np.ndim(case.y) == 1 else out
+
     for label in frozen:
         start = time.perf_counter()
         evals = {k: np.atleast_1d(search.reports_[label][k]) for k in DIAGNOSTICS}
@@ -243,17 +281,33 @@ def _search_case(case, weak_fits):
                 search.strong_featurizer_,
                 Z,
                 search.predict_weak(X_strong, label),
-                search.predict(X_strong, label),
+                strong_outputs(X_strong, label),
                 ceiling,
             )
         evals["ceiling_error"] = ceiling_eval
         trains.update(terms)
+        if X_eval is not None:
+            with _threads(threads):
+                kept["weak"][label] = search.predict_weak(X_eval, label)
+                kept["strong"][label] = strong_outputs(X_eval, label)
         seconds = weak_fits[label][1] + share
-        rows += _records(
-            case, label, evals, trains, seconds, time.perf_counter() - start
-        )
+        new = _records(case, label, evals, trains, seconds, time.perf_counter() - start)
+        for row in new:
+            row.update({k: search.results_.loc[label, c] for k, c in paired.items()})
+        rows += new
         frozen[label].clear_memo()  # its fit is recorded
+    if predictions is not None and X_eval is not None:
+        predictions[case.group, case.name] = kept
     return rows
+
+
+#: The search's paired verdict (its ``results_`` columns) in the records.
+_PAIRED_COLUMNS = {
+    "paired_difference": "bound_difference",
+    "paired_low": "difference_low",
+    "paired_high": "difference_high",
+    "paired_verdict": "verdict",
+}
 
 
 def _records(case, label, evals, trains, seconds, ceiling_seconds):
@@ -347,8 +401,13 @@ def run_experiment(
             quick=quick, random_state=random_state, **options_
         )
         prepared = time.perf_counter() - start
+        predictions: dict = {}
         records = run_cases(
-            cases, random_state=random_state, verbose=verbose, n_jobs=experiment.n_jobs
+            cases,
+            random_state=random_state,
+            verbose=verbose,
+            n_jobs=experiment.n_jobs,
+            predictions=predictions,
         )
         claims = experiment.claims
         records["panel"] = records[experiment.panel_by].astype(str)
@@ -362,7 +421,12 @@ def run_experiment(
         for panel, rec in records.groupby("panel", sort=False):
             info = summarize_panel(rec)
             if experiment.selection:
-                table, sel = selection_table(rec)
+                paired = [
+                    predictions[key]
+                    for key in dict.fromkeys(zip(rec["group"], rec["case"]))
+                    if key in predictions
+                ]
+                table, sel = selection_table(rec, predictions=paired or None)
                 info["selection"] = sel
                 info["selection_table"] = table.reset_index().to_dict(orient="records")
             meta = [c.meta for c in cases if _panel_of(c, experiment) == panel]
@@ -385,6 +449,9 @@ def run_experiment(
                 conclusion.pop("agrees", None)
                 conclusion.pop("verdict", None)
             summary["conclusion"] = conclusion
+        preparation = [c.meta["preparation"] for c in cases if "preparation" in c.meta]
+        if preparation:  # shared by the cases (e.g. pretrained weak models)
+            summary["preparation"] = preparation[0]
         summary["prepare_seconds"] = prepared
         summary["fit_seconds"] = float(records["fit_seconds"].sum())
         summary["ceiling_seconds"] = float(records["ceiling_seconds"].sum())
@@ -506,7 +573,8 @@ def _prefit_weak_featurizers(cases, *, n_jobs, verbose):
     ``fit`` on the ``"weak"`` and ``"both"`` rows with their labels), in
     ``n_jobs`` processes, the largest first (rows times ``hidden_size``, a
     proxy of the cost) so that the processes finish together; a fit found
-    in its case's ``weak_fit_cache`` is loaded here instead. Returns, per
+    in its case's ``weak_fit_cache`` is loaded here instead; a frozen one
+    (:class:`~sklearn.frozen.FrozenEstimator`) is used as it is. Returns, per
     case (by ``id``), a dict of label to ``(fitted featurizer, seconds)``
     (the fit's, or the load's).
     """
@@ -522,6 +590,9 @@ def _prefit_weak_featurizers(cases, *, n_jobs, verbose):
         y_weak = np.asarray(case.y, dtype=float)[weak_rows]
         fit = _cached_weak_fit(case.weak_fit_cache)
         for label, weak in case.weak_featurizers.items():
+            if isinstance(weak, FrozenEstimator):  # pretrained: used as it is
+                tasks.append((id(case), label, None, (weak,)))
+                continue
             args = (weak, X_weak, y_weak, case.meta.get("torch_threads"))
             if case.weak_fit_cache is not None:
                 args += (_weak_fit_fingerprint(weak),)
@@ -533,7 +604,9 @@ def _prefit_weak_featurizers(cases, *, n_jobs, verbose):
     results: list = [None] * len(tasks)
     todo = []
     for i, (_, _, fit, args) in enumerate(tasks):
-        if hasattr(fit, "check_call_in_cache") and fit.check_call_in_cache(*args):
+        if fit is None:
+            results[i] = (args[0], 0.0)
+        elif hasattr(fit, "check_call_in_cache") and fit.check_call_in_cache(*args):
             start = time.perf_counter()
             fitted = fit(*args)  # a load
             results[i] = (fitted, time.perf_counter() - start)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
 from .._diagnostics import DIAGNOSTICS
-from ..metrics import fit_line, rank_weak_supervisors
+from ..metrics import fit_line, paired_bound_differences, rank_weak_supervisors
 
 __all__ = [
     "gain_misfit_fit",
     "summarize_panel",
     "decomposition_summary",
     "selection_table",
+    "paired_selection",
     "DIAGNOSTICS",
     "CLASSIFICATION_EXTRAS",
 ]
@@ -285,13 +288,20 @@ def decomposition_summary(records: pd.DataFrame) -> dict:
     }
 
 
-def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+def selection_table(
+    records: pd.DataFrame, predictions: list[dict] | None = None
+) -> tuple[pd.DataFrame, dict]:
     """The paper's Tables 1-3: weak models sorted by mean ``weak error - misfit``.
 
     Parameters
     ----------
     records : DataFrame
         Rows of one panel (one task), one per (case, weak model).
+    predictions : list of dict or None, default=None
+        Per case, the evaluation rows' true labels and predictions (as
+        :func:`~skwtsg.experiments.run_cases` keeps them): the uncertainty
+        columns are then :func:`paired_selection`'s, paired over the
+        evaluation rows, instead of those resampling the cases.
 
     Returns
     -------
@@ -310,12 +320,19 @@ def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         (minus the pick's), ``difference_low``, ``difference_high`` (95% t
         interval of the mean per-case difference) and ``verdict`` in words;
         ``bound_held``: the share of cases whose true strong error was at
-        most the bound.
+        most the bound. With ``predictions``, instead of the paired
+        comparison over the cases and the four columns above:
+        :func:`paired_selection`'s columns (``difference``,
+        ``difference_low``, ``difference_high``, ``verdict``,
+        ``split_intervals``, ``split_verdicts``), and
+        ``table.attrs["unit"]`` says what was resampled.
     stats : dict
         ``spearman`` (rank correlation of bound and true strong error across
         weak models), ``pick``, ``best`` (smallest true strong error),
         ``pick_is_best`` and the pick's ``regret`` (its strong error minus
-        the best one).
+        the best one); with ``predictions``, ``verdicts``: one sentence per
+        other weak model, from the paired interval over the splits, and
+        ``unit``.
 
     Examples
     --------
@@ -353,7 +370,12 @@ def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             .mean(),
         }
     ).sort_values("bound_mean", kind="stable")
-    table = table.join(_uncertainty(records))
+    paired = None
+    if predictions:
+        paired = paired_selection(predictions, reference=table.index[0])
+        table = table.join(paired)
+    else:
+        table = table.join(_uncertainty(records))
     table["pick"] = False
     table.iloc[0, table.columns.get_loc("pick")] = True
     pick = str(table.index[0])
@@ -372,5 +394,149 @@ def selection_table(records: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             table.loc[pick, "strong_error_mean"] - table.loc[best, "strong_error_mean"]
         ),
     }
+    if paired is not None:
+        info["unit"] = paired.attrs["unit"]
+        info["verdicts"] = [
+            _verdict_sentence(pick, name, row)
+            for name, row in table.iloc[1:].iterrows()
+        ]
+        table.attrs.update(paired.attrs)
     table.index.name = "weak_model"
     return table, info
+
+
+#: What :func:`paired_selection` resamples, said in the report.
+PAIRED_UNIT = (
+    "the test molecules of the splits (rows of every split's evaluation set, "
+    "pooled, each split weighted equally), resampled in pairs: the same rows "
+    "for every weak model; the splits themselves are not resampled"
+)
+
+
+def paired_selection(
+    predictions: list[dict],
+    reference: str,
+    *,
+    confidence_level: float = 0.95,
+    n_resamples: int = 9999,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Each weak model's bound minus the pick's, paired over evaluation rows.
+
+    Over the splits together: the evaluation rows of every split pooled
+    (each split weighted equally, so the difference is the difference of
+    the mean bounds over the splits) and resampled in pairs by
+    :func:`~skwtsg.metrics.paired_bound_differences`; and on each split
+    alone, against the same ``reference``.
+
+    Parameters
+    ----------
+    predictions : list of dict
+        One per split: ``{"y": true labels, "weak": {name: predictions},
+        "strong": {name: predictions}}`` on its evaluation rows.
+    reference : str
+        The pick (smallest mean bound).
+    confidence_level : float, default=0.95
+        Of the intervals.
+    n_resamples : int, default=9999
+        Bootstrap resamples.
+    random_state : int, default=0
+        Seed of the resampling.
+
+    Returns
+    -------
+    table : DataFrame
+        Indexed by weak model: ``difference`` (mean bound minus the pick's),
+        ``difference_low``, ``difference_high`` and ``verdict`` (pooled
+        over the splits), ``split_intervals`` (each split's difference and
+        interval, as text) and ``split_verdicts`` (how many splits say
+        what); ``attrs["unit"]`` says what was resampled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skwtsg.experiments import paired_selection
+    >>> rng = np.random.default_rng(0)
+    >>> def split(n):
+    ...     y = rng.normal(size=n)
+    ...     weak = {"good": y + 0.5 * rng.normal(size=n), "bad": y + rng.normal(size=n)}
+    ...     return {"y": y, "weak": weak,
+    ...             "strong": {k: 0.5 * (v + y) for k, v in weak.items()}}
+    >>> table = paired_selection([split(300), split(200)], "good")
+    >>> table.loc["bad", ["verdict", "split_verdicts"]].tolist()
+    ['higher at 95%', 'higher at 95% on 2 of 2 splits']
+    """
+    names = list(predictions[0]["weak"])
+
+    def stack(part, name):
+        return np.concatenate([np.asarray(p[part][name]) for p in predictions])
+
+    y = np.concatenate([np.asarray(p["y"], dtype=float) for p in predictions])
+    weights = np.concatenate(
+        [np.full(len(p["y"]), 1.0 / len(p["y"])) for p in predictions]
+    )
+    options: dict[str, Any] = dict(
+        reference=str(reference),
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+        random_state=random_state,
+    )
+    pooled = paired_bound_differences(
+        y,
+        {k: stack("weak", k) for k in names},
+        {k: stack("strong", k) for k in names},
+        sample_weight=weights,
+        **options,
+    )
+    splits = [
+        paired_bound_differences(p["y"], p["weak"], p["strong"], **options)
+        for p in predictions
+    ]
+    intervals, verdicts = [], []
+    for name in names:
+        rows = [t.loc[name] for t in splits]
+        intervals.append(
+            "; ".join(
+                f"{r['bound_difference']:+.3g} [{r['difference_low']:.3g}, "
+                f"{r['difference_high']:.3g}]"
+                for r in rows
+            )
+            if name != reference
+            else ""
+        )
+        counts = pd.Series([r["verdict"] for r in rows]).value_counts(sort=False)
+        verdicts.append(
+            ", ".join(
+                f"{v} on {c} of {len(rows)} splits"
+                for v, c in counts.items()
+                if v != "the pick"
+            )
+        )
+    table = pd.DataFrame(
+        {
+            "difference": pooled["bound_difference"],
+            "difference_low": pooled["difference_low"],
+            "difference_high": pooled["difference_high"],
+            "verdict": pooled["verdict"],
+            "split_intervals": intervals,
+            "split_verdicts": verdicts,
+        },
+        index=pd.Index(names, name="weak_model"),
+    )
+    table.index = table.index.astype(object)
+    table.attrs.update(unit=PAIRED_UNIT, reference=str(reference))
+    return table
+
+
+def _verdict_sentence(pick: str, name: str, row: pd.Series) -> str:
+    """One weak model against the pick, in words, from its paired interval."""
+    interval = (
+        f"(mean bound {row['difference']:+.3g} over the pick's, paired interval "
+        f"[{row['difference_low']:.3g}, {row['difference_high']:.3g}]; per split: "
+        f"{row['split_verdicts']})"
+    )
+    verdict = str(row["verdict"])
+    if verdict.startswith("indistinguishable"):
+        level = verdict.removeprefix("indistinguishable at ")
+        return f"{pick} and {name} are indistinguishable at {level} {interval}"
+    return f"{name}'s bound is {verdict} than {pick}'s {interval}"

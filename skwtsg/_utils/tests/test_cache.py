@@ -211,3 +211,27 @@ def test_code_fingerprint_changes_with_sources(tmp_path):
     assert code_fingerprint(FeatureCache, source) == first
     source.write_text("x = 22\n")
     assert code_fingerprint(FeatureCache, source) != first
+
+
+def test_frozen_transform_memo_keys_string_columns_by_content():
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skwtsg._utils._cache import FrozenTransformMemo, _hashable
+
+    calls = []
+
+    def lengths(X):
+        calls.append(len(X))
+        return np.array([[len(str(v))] for v in np.asarray(X).ravel()], dtype=float)
+
+    memo = FrozenTransformMemo(FunctionTransformer(lengths).fit([["C"]]))
+    X = np.array([["CCO"], ["c1ccccc1"]], dtype=object)
+    memo.transform(X)
+    memo.transform(np.array([["CCO"], ["c1ccccc1"]], dtype=object))  # equal strings
+    memo.transform(np.array([["CCO"], ["c1ccccc2"]], dtype=object))  # one differs
+    memo.transform(np.array([["CCO", "c1ccccc1"]], dtype=object))  # another shape
+    assert calls == [2, 2, 1] and memo.memo_info()["hits"] == 1
+    # not taken for strings: other objects, or a trailing NUL numpy would drop
+    assert _hashable(np.array([[1]], dtype=object)).dtype == object
+    assert _hashable(np.array([["C\x00"]], dtype=object)).dtype == object
+    assert _hashable(X)[2].dtype.kind == "U"

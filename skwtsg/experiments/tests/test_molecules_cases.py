@@ -9,6 +9,7 @@ pytest.importorskip("rdkit")
 pytest.importorskip("torch")
 
 from skwtsg.experiments._case import W2SCase  # noqa: E402
+from skwtsg.experiments._molecule_weak import StoredEmbeddings  # noqa: E402
 from skwtsg.experiments._molecules import (  # noqa: E402
     PAPER_TABLES,
     QUICK_N_TEST,
@@ -46,9 +47,16 @@ def test_quick_case_layout(quick_case):
     assert list(case.roles[QUICK_N_TRAIN:]) == ["eval"] * QUICK_N_TEST
     assert list(case.weak_featurizers) == ["hidden=8", "hidden=96"]
     for k, weak in zip((8, 96), case.weak_featurizers.values()):
-        assert isinstance(weak, SmilesTransformerFeaturizer)
-        assert weak.hidden_size == k and weak.max_epochs == 1
-        assert weak.extra_smiles is None and isinstance(weak.random_state, int)
+        # pretrained once, frozen: the runner fits only the weak head
+        assert isinstance(weak, StoredEmbeddings)
+        assert isinstance(weak.estimator, SmilesTransformerFeaturizer)
+        assert weak.estimator.hidden_size == k and weak.estimator.max_epochs == 1
+        assert weak.estimator.extra_smiles is None
+        assert isinstance(weak.estimator.random_state, int)
+        assert weak.estimator.n_pretrain_samples_ == n  # the quick corpus
+    assert (
+        case.meta["preparation"]["pretrained"] + case.meta["preparation"]["loaded"] == 2
+    )
     assert isinstance(case.strong_featurizer, RDKitDescriptorFeaturizer)
     assert isinstance(case.head, RidgeHead)
     assert case.head.alpha == pytest.approx(0.3 * QUICK_N_TRAIN)
@@ -96,22 +104,56 @@ def test_full_cases_sizes_and_roles(data_home):
     assert not np.array_equal(cases[0].X, cases[1].X)
 
 
-def test_transformer_seeds_are_reproducible(data_home):
-    a = make_molecule_cases(["FreeSolv"], [123], data_home=data_home, random_state=3)
-    b = make_molecule_cases(["FreeSolv"], [123], data_home=data_home, random_state=3)
-    seeds_a = [w.random_state for w in a[0].weak_featurizers.values()]
-    assert seeds_a == [w.random_state for w in b[0].weak_featurizers.values()]
+def test_transformer_seeds_are_reproducible(data_home, tmp_path):
+    kwargs = dict(data_home=data_home, quick=True, random_state=3, cache_dir=False)
+    (a,) = make_molecule_cases(["ESOL"], [123], **kwargs)
+    (b,) = make_molecule_cases(["ESOL"], [123], **kwargs)
+    seeds_a = [w.estimator.random_state for w in a.weak_featurizers.values()]
+    assert seeds_a == [w.estimator.random_state for w in b.weak_featurizers.values()]
     assert len(set(seeds_a)) == len(seeds_a)
-    assert all(w.n_threads == 1 for w in a[0].weak_featurizers.values())
+    assert all(w.estimator.n_threads == 1 for w in a.weak_featurizers.values())
+    X = a.X[:5]
+    for wa, wb in zip(a.weak_featurizers.values(), b.weak_featurizers.values()):
+        np.testing.assert_array_equal(wa.transform(X), wb.transform(X))
 
 
 def test_weak_params_are_passed_on(data_home):
     (case,) = make_molecule_cases(
-        "ESOL", 124, hidden_sizes=[16], data_home=data_home,
-        weak_params={"max_epochs": 3, "n_threads": 2},
+        "ESOL", 124, hidden_sizes=[8, 16], data_home=data_home, quick=True,
+        weak_params={"max_epochs": 2, "n_threads": 2}, cache_dir=False,
     )  # fmt: skip
-    (weak,) = case.weak_featurizers.values()
-    assert (weak.max_epochs, weak.n_threads, weak.hidden_size) == (3, 2, 16)
+    weak = case.weak_featurizers["hidden=16"].estimator
+    assert (weak.max_epochs, weak.n_threads, weak.hidden_size) == (2, 2, 16)
+
+
+def test_each_size_pretrained_once_for_every_split(data_home, tmp_path, monkeypatch):
+    """One pretraining per size, on one corpus, shared by every data set and
+    split (before: one per data set, split and size, on that split's SMILES)."""
+    corpus = np.array(["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CCN(CC)CC"] * 20)
+    for name in ("pretraining_corpus", "dataset_smiles"):
+        monkeypatch.setattr(f"skwtsg.experiments._molecules.{name}", lambda h: corpus)
+    params = {"max_epochs": 1}
+    cases = make_molecule_cases(
+        ["ESOL", "FreeSolv"], [122, 123], hidden_sizes=[8, 12], data_home=data_home,
+        weak_params=params, cache_dir=tmp_path,
+    )  # fmt: skip
+    assert len(cases) == 4
+    for case in cases[1:]:
+        for label, weak in case.weak_featurizers.items():
+            assert weak is cases[0].weak_featurizers[label]
+    assert cases[0].meta["preparation"]["pretrained"] == 2
+    again = make_molecule_cases(
+        ["Lipop"], [124], hidden_sizes=[8, 12], data_home=data_home,
+        weak_params=params, cache_dir=tmp_path,
+    )  # fmt: skip
+    # loaded from the cache, whatever the data set: keyed by size and corpus
+    assert again[0].meta["preparation"]["pretrained"] == 0
+    assert again[0].meta["preparation"]["loaded"] == 2
+    assert cases[0].meta["preparation"]["n_corpus"] == 4
+    Z = again[0].weak_featurizers["hidden=8"].transform(corpus[:4])
+    np.testing.assert_array_equal(
+        Z, cases[0].weak_featurizers["hidden=8"].transform(corpus[:4])
+    )
 
 
 @pytest.mark.parametrize(

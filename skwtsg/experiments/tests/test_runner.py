@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.decomposition import PCA
+from sklearn.preprocessing import FunctionTransformer
 
 from skwtsg.experiments import (
     Experiment,
@@ -188,6 +189,11 @@ def test_shared_strong_fit_gives_the_separate_fits_records(head, roles, monkeypa
     # the shared case is one search, with one strong fit for its weak models
     assert searches == [1]
     times = ["fit_seconds", "ceiling_seconds"]
+    # the search also gives each split's paired verdict (no separate-fit analogue)
+    paired = ["paired_difference", "paired_low", "paired_high", "paired_verdict"]
+    assert shared.loc[shared["case"] == "c0", "paired_verdict"].notna().all()
+    assert shared.loc[shared["case"] == "c1", paired].isna().all().all()
+    shared = shared.drop(columns=paired)
     shared, separate = shared.drop(columns=times), separate.drop(columns=times)
     numbers = [c for c in separate.columns if separate[c].dtype.kind == "f"]
     pd.testing.assert_frame_equal(
@@ -256,9 +262,7 @@ def test_a_quick_run_says_so_and_keeps_its_warnings_in_the_report(
     monkeypatch.setitem(EXPERIMENTS, "toy", toy)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # none may escape to the terminal
-        status = __main__.main(
-            ["reproduce", "toy", "--quick", "--out", str(tmp_path)]
-        )
+        status = __main__.main(["reproduce", "toy", "--quick", "--out", str(tmp_path)])
     assert status == 0
     console = capsys.readouterr()
     assert console.out.splitlines()[0] == __main__.QUICK_NOTE
@@ -270,7 +274,6 @@ def test_a_quick_run_says_so_and_keeps_its_warnings_in_the_report(
     assert f"wall time of the run {wall}" in report
     assert f"records in {wall}" in console.out
     assert summary["wall_seconds"] >= summary["compute_seconds"]
-
 
 
 def test_panel_figures_keep_titles_colour_bars_and_legends_clear():
@@ -302,3 +305,68 @@ def test_panel_figures_keep_titles_colour_bars_and_legends_clear():
     points = disp.ax_.transData.transform(rec[["misfit", "gain"]].to_numpy())
     assert not legend_box.count_contains(points)
     plt.close(fig)
+
+
+def test_shared_fit_selection_is_paired_over_evaluation_rows(tmp_path):
+    """Cases that share their strong fit: the records carry each split's paired
+    verdict, and the selection table pairs the splits' evaluation rows instead
+    of resampling the splits (no P(lowest))."""
+    pytest.importorskip("matplotlib")
+
+    def make_cases(quick, random_state, verbose):
+        cases = []
+        for seed in (0, 1, 2):
+            case = _case(seed, f"s{seed}")
+            case.y = case.y[:, 0]
+            case.roles = np.where(case.roles == "weak", "both", case.roles)
+            case.share_strong_fit = True
+            case.strong_featurizer = FunctionTransformer(np.tanh)  # not the span
+            cases.append(case)
+        return cases
+
+    exp = Experiment(name="toy", make_cases=make_cases, selection=True)
+    result = run_experiment(exp, out=tmp_path, verbose=False)
+    records = result["records"]
+    assert {"paired_difference", "paired_low", "paired_high"} <= set(records)
+    for _, rec in records.groupby("case"):
+        pick = rec.loc[rec["bound"].idxmin()]
+        assert pick["paired_verdict"] == "the pick" and pick["paired_difference"] == 0
+    (info,) = result["summary"]["panels"].values()
+    table = pd.DataFrame(info["selection_table"]).set_index("weak_model")
+    assert "p_lowest" not in table and "bound_low" not in table
+    others = table[~table["pick"]]
+    # each split weighted equally: the pooled difference is that of the means
+    np.testing.assert_allclose(
+        others["difference"],
+        others["bound_mean"] - table.loc[table["pick"], "bound_mean"].iloc[0],
+    )
+    assert (others["difference_low"] <= others["difference"]).all()
+    assert (others["difference"] <= others["difference_high"]).all()
+    assert all(v.endswith("of 3 splits") for v in others["split_verdicts"])
+    sel = info["selection"]
+    assert len(sel["verdicts"]) == 2 and "test molecules" in sel["unit"]
+    report = (tmp_path / "report.md").read_text()
+    assert "P(lowest)" not in report and sel["verdicts"][0] in report
+
+
+def test_paired_selection_equal_splits_weights():
+    from skwtsg.experiments import paired_selection
+
+    rng = np.random.default_rng(1)
+
+    def split(n, shift):
+        y = rng.normal(size=n)
+        weak = {"a": y + rng.normal(size=n), "b": y + shift + rng.normal(size=n)}
+        return {"y": y, "weak": weak, "strong": {k: 0.5 * v for k, v in weak.items()}}
+
+    splits = [split(400, 0.0), split(50, 2.0)]
+    table = paired_selection(splits, "a", n_resamples=999)
+
+    def bound(p, k):
+        w, s = p["weak"][k], p["strong"][k]
+        return np.mean((p["y"] - w) ** 2) - np.mean((w - s) ** 2)
+
+    expected = np.mean([bound(p, "b") - bound(p, "a") for p in splits])
+    assert table.loc["b", "difference"] == pytest.approx(expected)
+    assert table.loc["a", "verdict"] == "the pick"
+    assert table.attrs["reference"] == "a"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
@@ -140,15 +138,17 @@ def test_molecule_fit_cache_bitwise(tmp_path, monkeypatch, one_torch_thread):
 
     home = require_data_home("molecules/ESOL.csv")
     (case,) = make_molecule_cases(data_home=home, quick=True, cache_dir=tmp_path)
-    assert case.weak_fit_cache == tmp_path
-    case = replace(case, weak_featurizers=dict(list(case.weak_featurizers.items())[:1]))
+    assert case.meta["preparation"]["pretrained"] == 2
     fresh = run_cases([case])
 
     def no_fit(self, X, y=None):
         raise AssertionError("pretrained again")
 
     monkeypatch.setattr(SmilesTransformerFeaturizer, "fit", no_fit)
-    hit = run_cases([replace(case)])  # the transformer is loaded, not pretrained
+    # the transformers are loaded, not pretrained
+    (again,) = make_molecule_cases(data_home=home, quick=True, cache_dir=tmp_path)
+    assert again.meta["preparation"]["loaded"] == 2
+    hit = run_cases([again])
     _assert_same_records(fresh, hit)
 
 
