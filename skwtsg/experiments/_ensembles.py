@@ -383,7 +383,7 @@ def run_ensembles(
 
 def _prefit(cases, verbose):
     """The weak featurizers of every case, fitted once (or loaded from a cache)."""
-    from ._runner import _prefit_weak_featurizers
+    from ._prefit import _prefit_weak_featurizers
 
     return _prefit_weak_featurizers(cases, n_jobs=2, verbose=verbose)
 

@@ -7,7 +7,7 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import FunctionTransformer
 
-from skwtsg.experiments import W2SCase, _runner, run_cases
+from skwtsg.experiments import W2SCase, _prefit, _runner, run_cases
 
 _TIMINGS = ["fit_seconds", "ceiling_seconds"]
 
@@ -70,13 +70,13 @@ def test_weak_fit_cache_misses_on_changes(tmp_path, monkeypatch):
     case.y = case.y + 1.0  # the labels
     run_cases([case])
     assert _CountingPCA.fits == 5
-    real = _runner._weak_fit_fingerprint
+    real = _prefit._weak_fit_fingerprint
 
     def changed_source(weak):
         print_ = real(weak)
         return {**print_, "sources": {**print_["sources"], "x.py": "0" * 64}}
 
-    monkeypatch.setattr(_runner, "_weak_fit_fingerprint", changed_source)
+    monkeypatch.setattr(_prefit, "_weak_fit_fingerprint", changed_source)
     run_cases([_case(tmp_path)])
     assert _CountingPCA.fits == 7  # a source file changed
 
@@ -97,14 +97,14 @@ def test_weak_fits_dispatched_largest_first(monkeypatch):
     }
     case.weak_featurizers["big"].hidden_size = 50  # the cost proxy reads it
     order = []
-    real = _runner._fit_weak_featurizer
+    real = _prefit._fit_weak_featurizer
 
     def spy(weak, *args):
         order.append(getattr(weak, "hidden_size", None))
         return real(weak, *args)
 
-    monkeypatch.setattr(_runner, "_fit_weak_featurizer", spy)
-    shared = _runner._prefit_weak_featurizers([case], n_jobs=1, verbose=False)
+    monkeypatch.setattr(_prefit, "_fit_weak_featurizer", spy)
+    shared = _prefit._prefit_weak_featurizers([case], n_jobs=1, verbose=False)
     assert order == [50, None]
     assert list(shared[id(case)]) == ["small", "big"]  # results keep the labels
 
