@@ -269,3 +269,72 @@ def test_misfit_interval_weights_deterministic_parts(method):
     plain = misfit_interval(y_w[keep], y_s[keep], random_state=0, **kw)
     assert not np.allclose(got, plain, rtol=1e-6)
     assert got[0] < point < got[1]
+
+
+@pytest.mark.parametrize("multioutput", ["uniform_average", [1.0, 2.0, 5.0]])
+def test_task_weighted_intervals_match_scipy(multioutput):
+    """Intervals of task averages: scipy's bootstrap of the weighted average
+    of the per-task diagnostics (the task weights normalised)."""
+    from scipy import stats
+
+    rng, y, y_w, y_s, _ = _regression(6, 3)
+    w = rng.uniform(0.5, 2.0, size=N)
+    task_w = np.ones(3) if isinstance(multioutput, str) else np.asarray(multioutput)
+    rep = weak_to_strong_report(
+        y,
+        y_w,
+        y_s,
+        sample_weight=w,
+        multioutput=multioutput,
+        confidence_level=0.9,
+        n_resamples=999,
+        random_state=np.random.default_rng(4),
+    )
+
+    def statistic(w, y, y_w, y_s, axis=-1):
+        # tasks on the first axis, rows on the last, resamples between
+        def mse(a, b):
+            per_task = np.sum(w * (a - b) ** 2, axis) / w.sum(axis)
+            return np.average(per_task, axis=0, weights=task_w)
+
+        weak, strong, mis = mse(y, y_w), mse(y, y_s), mse(y_w, y_s)
+        return np.stack([weak, strong, mis, weak - strong, weak - mis])
+
+    ref = stats.bootstrap(
+        (w, y.T, y_w.T, y_s.T),
+        statistic,
+        paired=True,
+        vectorized=True,
+        axis=-1,
+        n_resamples=999,
+        confidence_level=0.9,
+        rng=np.random.default_rng(4),
+    ).confidence_interval
+    names = ("weak_error", "strong_error", "misfit", "gain", "bound")
+    for i, name in enumerate(names):
+        width = ref.high[i] - ref.low[i]
+        assert rep[name] == pytest.approx(statistic(w, y.T, y_w.T, y_s.T)[i])
+        np.testing.assert_allclose(
+            rep[name + "_ci"], (ref.low[i], ref.high[i]), atol=1e-5 * width, err_msg=name
+        )
+
+
+def test_integer_inputs_give_the_intervals_of_floats():
+    """Integer predictions are read as floats: no integer overflow in the
+    per-row losses of the bootstrap (int8 squares overflow)."""
+    rng = np.random.RandomState(7)
+    y = rng.randint(-100, 100, size=N).astype(np.int8)
+    y_w = rng.randint(-100, 100, size=N).astype(np.int8)
+    y_s = rng.randint(-100, 100, size=N).astype(np.int8)
+    kw = dict(confidence_level=0.9, n_resamples=199, method="percentile")
+    got = weak_to_strong_report(y, y_w, y_s, random_state=0, **kw)
+    want = weak_to_strong_report(
+        y.astype(float), y_w.astype(float), y_s.astype(float), random_state=0, **kw
+    )
+    for name in ("misfit", "gain", "bound"):
+        np.testing.assert_allclose(got[name + "_ci"], want[name + "_ci"], rtol=1e-12)
+    np.testing.assert_allclose(
+        misfit_interval(y_w, y_s, random_state=0, **kw),
+        misfit_interval(y_w.astype(float), y_s.astype(float), random_state=0, **kw),
+        rtol=1e-12,
+    )

@@ -1,0 +1,189 @@
+"""The mutation score of the core, from mutmut's results: ``make mutation``.
+
+mutmut (configured in ``pyproject.toml``, ``[tool.mutmut]``) copies
+``skwtsg`` to ``mutants/``, mutates the functions of the core modules one
+change at a time and runs the fast tests that reach each mutated function; a
+mutant that no test fails on *survives*. This script
+
+- with ``--run [MODULE ...]``, runs mutmut module by module (by default in
+  the order of :data:`MODULES`, the most important first), then
+- reads every ``mutants/**/*.meta`` file mutmut wrote and writes
+  ``benchmarks/mutation_report.md``: per module the mutants killed, survived
+  and otherwise; each survivor with its diff and, when a reviewer judged it
+  equivalent (no test can tell it from the original), the reason, from
+  :data:`EQUIVALENT`. A survivor missing there is listed as *unexplained*; a
+  module without results is listed as *not run*.
+
+Usage::
+
+    python benchmarks/mutation_report.py --run            # all modules
+    python benchmarks/mutation_report.py --run _intervals # one module
+    python benchmarks/mutation_report.py                  # report only
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "benchmarks" / "mutation_report.md"
+
+#: The modules scored, most important first (the order of ``--run``).
+MODULES = (
+    "skwtsg/metrics/_intervals.py",
+    "skwtsg/metrics/_gain.py",
+    "skwtsg/metrics/_kl.py",
+    "skwtsg/metrics/_losses.py",
+    "skwtsg/_roles.py",
+    "skwtsg/heads/_solvers.py",
+    "skwtsg/metrics/_decomposition.py",
+    "skwtsg/metrics/_line.py",
+    "skwtsg/metrics/_paired.py",
+    "skwtsg/metrics/_selection.py",
+)
+
+#: mutmut's exit codes (``mutmut.stats.status_by_exit_code``).
+STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    37: "caught by type check",
+    -11: "segfault",
+    -9: "segfault",
+    None: "not checked",
+}
+
+#: Survivors a reviewer read and judged equivalent: mutant name -> why no
+#: test can fail on it.
+EQUIVALENT: dict[str, str] = {
+    "skwtsg.metrics._intervals.x__report_intervals__mutmut_26": (
+        "`reshape(n, -2)` for `reshape(n, -1)`: numpy reads any negative size "
+        "as the one to infer."
+    ),
+    "skwtsg.metrics._intervals.x__report_intervals__mutmut_28": (
+        "The shape of `y_strong` for that of `y_weak`: the metrics refuse "
+        "predictions of different shapes before this line."
+    ),
+}
+
+
+def _dotted(path: str) -> str:
+    return path.removesuffix(".py").replace("/", ".")
+
+
+def run(modules: list[str]) -> None:
+    """``mutmut run`` on the mutants of each module, one module at a time."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    for path in modules:
+        print(f"mutmut run {path}", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", _dotted(path) + "*"],
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
+
+
+def read_results() -> dict[str, dict[str, int | None]]:
+    """Exit code of every mutant, per module, from mutmut's ``.meta`` files."""
+    results = {}
+    for path in MODULES:
+        meta = ROOT / "mutants" / (path + ".meta")
+        if meta.exists():
+            results[path] = json.loads(meta.read_text())["exit_code_by_key"]
+    return results
+
+
+def _diff(name: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    lines = [line for line in out.splitlines() if line.startswith(("+ ", "- "))]
+    return "\n".join(lines) or out.strip()
+
+
+def write_report(results: dict[str, dict[str, int | None]]) -> str:
+    lines = [
+        "# Mutation score of the core",
+        "",
+        "Written by `python benchmarks/mutation_report.py` from mutmut's results",
+        "(`make mutation` runs mutmut first); the modules and the tests are in",
+        "`[tool.mutmut]` of `pyproject.toml`.",
+        "",
+        "| module | mutants | killed | survived | other | checked |",
+        "|---|---|---|---|---|---|",
+    ]
+    survivors = []
+    for path in MODULES:
+        codes = results.get(path)
+        if codes is None:
+            lines.append(f"| `{path}` | not run | | | | |")
+            continue
+        status = Counter(STATUS.get(code, "suspicious") for code in codes.values())
+        checked = sum(n for s, n in status.items() if s != "not checked")
+        other = checked - status["killed"] - status["survived"]
+        lines.append(
+            f"| `{path}` | {len(codes)} | {status['killed']} | "
+            f"{status['survived']} | {other} | {checked} |"
+        )
+        survivors += [
+            (path, name, STATUS.get(code, "suspicious"))
+            for name, code in sorted(codes.items())
+            if STATUS.get(code, "suspicious") not in ("killed", "not checked")
+        ]
+    not_run = [p for p in MODULES if p not in results] + [
+        p for p, c in results.items() if all(v is None for v in c.values())
+    ]
+    lines += ["", "## Not run", ""]
+    lines += [f"- `{p}`" for p in not_run] or ["(every module was run)"]
+    unexplained = [s for s in survivors if s[1] not in EQUIVALENT]
+    lines += ["", f"## Survivors ({len(survivors)}, {len(unexplained)} unexplained)"]
+    for path, name, status in survivors:
+        why = EQUIVALENT.get(name, "**unexplained**: no test kills it yet")
+        lines += ["", f"### `{name}` ({status})", "", why, "", "```diff"]
+        lines += [_diff(name), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--run",
+        nargs="*",
+        metavar="MODULE",
+        help="run mutmut first, on these modules (a name such as _intervals) "
+        "or, with none, on all",
+    )
+    args = parser.parse_args(argv)
+    print(f"{datetime.datetime.now().isoformat(timespec='seconds')}: load "
+          f"average {os.getloadavg()}", flush=True)
+    if args.run is not None:
+        wanted = [
+            p for p in MODULES if not args.run or any(m in p for m in args.run)
+        ]
+        run(wanted)
+    REPORT.write_text(write_report(read_results()))
+    print(f"wrote {REPORT.relative_to(ROOT)}; load average {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
