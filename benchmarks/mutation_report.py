@@ -75,6 +75,18 @@ EQUIVALENT: dict[str, str] = {
         "`reshape(n, -2)` for `reshape(n, -1)`: numpy reads any negative size "
         "as the one to infer."
     ),
+    "skwtsg.metrics._intervals.x__quantiles__mutmut_8": (
+        "`dtype=None` for `dtype=float`: the levels are already float arrays "
+        "(from `ndtr` or the float `alpha`)."
+    ),
+    "skwtsg.metrics._intervals.x__quantiles__mutmut_10": (
+        "The `dtype` dropped: the levels are already float arrays."
+    ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_59": (
+        "`errstate(divide=None)`: only whether numpy warns on a division by "
+        "0 changes (here only where `1 - a (z0 + z)` is exactly 0); the values, "
+        "and the ValueError on a non-finite level, are the same."
+    ),
     "skwtsg.metrics._intervals.x__report_intervals__mutmut_28": (
         "The shape of `y_strong` for that of `y_weak`: the metrics refuse "
         "predictions of different shapes before this line."

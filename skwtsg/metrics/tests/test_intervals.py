@@ -350,3 +350,14 @@ def test_coverage_500_replications(n_eval):
     cov = bench.coverage(est, draw, truth, n_eval, 500, 999, "BCa", 2 + n_eval)
     for name in ("misfit", "gain", "bound"):
         assert 0.92 <= cov[name]["coverage"] <= 0.98, (name, cov[name])
+
+
+def test_quantiles_at_the_ends_are_the_extremes():
+    """Levels 0 and 1 (BCa's levels can round to them) read the smallest and
+    the largest resample, like numpy's linear quantile."""
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=(3, 50))
+    levels = np.array([[0.0, 1.0], [0.3, 0.97], [1.0, 0.5]])
+    got = _intervals._quantiles(values, levels)
+    want = [np.quantile(v, lv) for v, lv in zip(values, levels)]
+    np.testing.assert_allclose(got, want, rtol=1e-14)

@@ -315,7 +315,10 @@ def test_task_weighted_intervals_match_scipy(multioutput):
         width = ref.high[i] - ref.low[i]
         assert rep[name] == pytest.approx(statistic(w, y.T, y_w.T, y_s.T)[i])
         np.testing.assert_allclose(
-            rep[name + "_ci"], (ref.low[i], ref.high[i]), atol=1e-5 * width, err_msg=name
+            rep[name + "_ci"],
+            (ref.low[i], ref.high[i]),
+            atol=1e-5 * width,
+            err_msg=name,
         )
 
 
@@ -338,3 +341,24 @@ def test_integer_inputs_give_the_intervals_of_floats():
         misfit_interval(y_w.astype(float), y_s.astype(float), random_state=0, **kw),
         rtol=1e-12,
     )
+
+
+def test_two_rows_of_positive_weight_are_enough():
+    """At least 2 rows of positive weight: exactly 2 give an interval, 1 is
+    refused with the message saying so."""
+    y_w, y_s = np.array([0.0, 1.0, 2.0, 5.0]), np.array([0.5, 0.0, 2.5, 3.0])
+    low, high = misfit_interval(
+        y_w,
+        y_s,
+        sample_weight=[0, 1, 0, 2],
+        n_resamples=99,
+        method="percentile",
+        random_state=0,
+    )
+    assert 0.25 <= low <= high <= 4.0  # between the two rows' squared gaps
+    with pytest.raises(
+        ValueError,
+        match=r"^Bootstrap intervals need at least 2 rows with positive weight, "
+        r"got 1\.$",
+    ):
+        misfit_interval(y_w, y_s, sample_weight=[0, 1, 0, 0], random_state=0)
