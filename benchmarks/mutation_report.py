@@ -87,6 +87,22 @@ EQUIVALENT: dict[str, str] = {
         "0 changes (here only where `1 - a (z0 + z)` is exactly 0); the values, "
         "and the ValueError on a non-finite level, are the same."
     ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_61": (
+        "`divide` no longer ignored in the acceleration: `num / (6 den)` "
+        "divides a non-zero by 0 never (`den = 0` only with all jackknife "
+        "deviations 0, hence `num = 0`: an invalid 0/0, still ignored)."
+    ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_84": (
+        "`divide` no longer ignored in the levels: a division by 0 needs "
+        "`1 - a (z0 + z)` exactly 0, which no test data reach; the level is "
+        "then infinite and refused by the next lines either way."
+    ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_79": (
+        "Acceleration 1 instead of 0 where `den = 0`: with positive weights "
+        "the jackknife deviations are all equal only when they are all 0, i.e. "
+        "the losses are constant; their bootstrap deviations are then all 0 "
+        "and every level reads 0."
+    ),
     "skwtsg.metrics._intervals.x__report_intervals__mutmut_28": (
         "The shape of `y_strong` for that of `y_weak`: the metrics refuse "
         "predictions of different shapes before this line."
