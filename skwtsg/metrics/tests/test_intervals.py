@@ -396,3 +396,23 @@ def test_bca_one_sided_bootstrap_message():
             y, y_weak, y_strong, confidence_level=0.9, n_resamples=1, random_state=0
         )
     assert str(info.value) == message
+
+
+def test_random_state_kinds_reproduce_and_bad_kinds_are_named():
+    y, y_weak, y_strong, _ = _data(60)
+    kw = dict(n_resamples=99, method="percentile")
+
+    def interval(random_state):
+        return misfit_interval(y_weak, y_strong, random_state=random_state, **kw)
+
+    assert interval(np.random.RandomState(3)) == interval(np.random.RandomState(3))
+    assert interval(np.random.RandomState(3)) != interval(np.random.RandomState(4))
+    message = (
+        "`random_state` must be None, an int, a numpy RandomState or Generator; "
+        "got 'x'."
+    )
+    with pytest.raises(ValueError) as info:
+        interval("x")
+    assert str(info.value) == message
+    with pytest.raises(ValueError, match="`confidence_level` must be a number"):
+        misfit_interval(y_weak, y_strong, confidence_level="0.9")
