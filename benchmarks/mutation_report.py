@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import os
 import subprocess
 import sys
+import textwrap
+import tokenize
 from collections import Counter
 from pathlib import Path
 
@@ -183,6 +186,29 @@ def read_results() -> dict[str, dict[str, int | None]]:
     return results
 
 
+def _code_tokens(lines: list[str]) -> list[str] | None:
+    """The tokens of ``lines`` with every string literal blanked, or None when
+    they do not tokenize on their own."""
+    text = textwrap.dedent("\n".join(lines)) + "\n"
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+    return [
+        "<str>" if tok.type == tokenize.STRING else tok.string
+        for tok in tokens
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+    ]
+
+
+def string_only(diff: str) -> bool:
+    """Whether a mutant changes string literals only (a message's text)."""
+    old = [line[2:] for line in diff.splitlines() if line.startswith("- ")]
+    new = [line[2:] for line in diff.splitlines() if line.startswith("+ ")]
+    a, b = _code_tokens(old), _code_tokens(new)
+    return a is not None and a == b
+
+
 def _diff(name: str) -> str:
     out = subprocess.run(
         [sys.executable, "-m", "mutmut", "show", name],
@@ -229,13 +255,31 @@ def write_report(results: dict[str, dict[str, int | None]]) -> str:
     ]
     lines += ["", "## Not run", ""]
     lines += [f"- `{p}`" for p in not_run] or ["(every module was run)"]
-    unexplained = [s for s in survivors if s[1] not in EQUIVALENT]
-    lines += ["", f"## Survivors ({len(survivors)}, {len(unexplained)} unexplained)"]
+    diffs = {name: _diff(name) for _, name, _ in survivors}
+    kinds = Counter()
+    body = []
     for path, name, status in survivors:
-        why = EQUIVALENT.get(name, "**unexplained**: no test kills it yet")
-        lines += ["", f"### `{name}` ({status})", "", why, "", "```diff"]
-        lines += [_diff(name), "```"]
-    return "\n".join(lines) + "\n"
+        if name in EQUIVALENT:
+            kind, why = "equivalent", EQUIVALENT[name]
+        elif string_only(diffs[name]):
+            kind = "message text"
+            why = (
+                "**not killed, not equivalent**: only a string literal changes "
+                "(an error message's wording or the parameter it names); no "
+                "test asserts that text."
+            )
+        else:
+            kind, why = "unexplained", "**unexplained**: no test kills it yet."
+        kinds[kind] += 1
+        body += ["", f"### `{name}` ({status}, {kind})", "", why, "", "```diff"]
+        body += [diffs[name], "```"]
+    lines += [
+        "",
+        f"## Survivors: {len(survivors)} ({kinds['equivalent']} equivalent, "
+        f"{kinds['message text']} in message text only, "
+        f"{kinds['unexplained']} unexplained)",
+    ]
+    return "\n".join(lines + body) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -145,3 +145,18 @@ def test_estimators_exact_role_counts(estimator):
         "strong": 27,
         "weak": 53,
     }
+
+
+def test_explicit_roles_name_the_unlabeled_rows_that_need_labels():
+    labeled = np.ones(8, dtype=bool)
+    labeled[[1, 2, 6]] = False  # row 1 may be "strong"; rows 2 and 6 may not
+    roles = np.array(
+        ["weak", "strong", "eval", "both", "weak", "strong", "both", "eval"]
+    )
+    with pytest.raises(ValueError, match=r"but y is NaN on rows \[2, 6\]\.$"):
+        assign_roles(labeled, roles=roles)
+    roles = np.array(["strong"] * 2 + ["weak"] * 6)
+    labeled = np.zeros(8, dtype=bool)
+    labeled[:2] = True
+    with pytest.raises(ValueError, match=r"rows \[2, 3, 4, 5, 6\]\.$"):  # five
+        assign_roles(labeled, roles=roles)
