@@ -52,6 +52,18 @@ MODULES = (
     "skwtsg/metrics/_selection.py",
 )
 
+#: Why a module has no mutant or was left out, for the report.
+NOTES = {
+    "skwtsg/metrics/_gain.py": (
+        "mutmut 3 mutates no decorated function, and every function here is "
+        "decorated (`@fill_doc`): no mutant. Its weighted values are checked "
+        "by `skwtsg/metrics/tests/test_weighted.py` (planted bugs caught)."
+    ),
+    "skwtsg/metrics/_decomposition.py": (
+        "Every function is decorated (`@fill_doc`): no mutant."
+    ),
+}
+
 #: mutmut's exit codes (``mutmut.stats.status_by_exit_code``).
 STATUS = {
     1: "killed",
@@ -203,21 +215,36 @@ def _code_tokens(lines: list[str]) -> list[str] | None:
 
 def string_only(diff: str) -> bool:
     """Whether a mutant changes string literals only (a message's text)."""
-    old = [line[2:] for line in diff.splitlines() if line.startswith("- ")]
-    new = [line[2:] for line in diff.splitlines() if line.startswith("+ ")]
+    old = [line[1:] for line in diff.splitlines() if line.startswith("-")]
+    new = [line[1:] for line in diff.splitlines() if line.startswith("+")]
     a, b = _code_tokens(old), _code_tokens(new)
     return a is not None and a == b
 
 
-def _diff(name: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "mutmut", "show", name],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    lines = [line for line in out.splitlines() if line.startswith(("+ ", "- "))]
+def _diff(name: str, path: str) -> str:
+    """The changed lines of mutant ``name`` of the module at ``path``."""
+    try:  # in process: one ``mutmut show`` per survivor costs a second each
+        from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+        cwd = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            out = get_diff_for_mutant(name, path=path)
+        finally:
+            os.chdir(cwd)
+    except ImportError:
+        out = subprocess.run(
+            [sys.executable, "-m", "mutmut", "show", name],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+    lines = [
+        line
+        for line in out.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
     return "\n".join(lines) or out.strip()
 
 
@@ -238,6 +265,9 @@ def write_report(results: dict[str, dict[str, int | None]]) -> str:
         if codes is None:
             lines.append(f"| `{path}` | not run | | | | |")
             continue
+        if not codes:
+            lines.append(f"| `{path}` | 0 | | | | |")
+            continue
         status = Counter(STATUS.get(code, "suspicious") for code in codes.values())
         checked = sum(n for s, n in status.items() if s != "not checked")
         other = checked - status["killed"] - status["survived"]
@@ -251,11 +281,18 @@ def write_report(results: dict[str, dict[str, int | None]]) -> str:
             if STATUS.get(code, "suspicious") not in ("killed", "not checked")
         ]
     not_run = [p for p in MODULES if p not in results] + [
-        p for p, c in results.items() if all(v is None for v in c.values())
+        p for p, c in results.items() if c and all(v is None for v in c.values())
     ]
     lines += ["", "## Not run", ""]
     lines += [f"- `{p}`" for p in not_run] or ["(every module was run)"]
-    diffs = {name: _diff(name) for _, name, _ in survivors}
+    lines += ["", "## Notes", ""]
+    lines += [f"- `{p}`: {note}" for p, note in NOTES.items()]
+    lines += [
+        "- `no tests`: mutants of functions that no test of the selection "
+        "reaches (e.g. the hashed roles of the Dask path in `_roles.py`, tested "
+        "by `skwtsg/tests/test_dask.py`, outside the fast selection).",
+    ]
+    diffs = {name: _diff(name, path) for path, name, _ in survivors}
     kinds = Counter()
     body = []
     for path, name, status in survivors:
