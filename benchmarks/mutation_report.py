@@ -298,6 +298,9 @@ def write_report(results: dict[str, dict[str, int | None]]) -> str:
     for path, name, status in survivors:
         if name in EQUIVALENT:
             kind, why = "equivalent", EQUIVALENT[name]
+        elif status == "no tests":
+            kind = "not reached"
+            why = "No test of the fast selection calls this function (see Notes)."
         elif string_only(diffs[name]):
             kind = "message text"
             why = (
@@ -314,6 +317,7 @@ def write_report(results: dict[str, dict[str, int | None]]) -> str:
         "",
         f"## Survivors: {len(survivors)} ({kinds['equivalent']} equivalent, "
         f"{kinds['message text']} in message text only, "
+        f"{kinds['not reached']} not reached by the selection, "
         f"{kinds['unexplained']} unexplained)",
     ]
     return "\n".join(lines + body) + "\n"
