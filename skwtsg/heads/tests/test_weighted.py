@@ -90,3 +90,23 @@ def test_isotonic_weights_are_repeated_rows():
     np.testing.assert_allclose(
         weighted.predict(grid), repeated.predict(grid), rtol=1e-10
     )
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 40.0])
+@pytest.mark.parametrize("shape", [(60, 5), (8, 30)], ids=["primal", "dual"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ridge_penalty_of_any_size_is_sklearns(alpha, shape, weighted):
+    """A penalty below 1 is a penalty too, on the primal (Cholesky of the Gram
+    matrix) and the dual (kernel) path alike: the fit is sklearn's Ridge."""
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.RandomState(3)
+    n, d = shape
+    X = rng.normal(size=(n, d)) + 2.0
+    y = X @ rng.normal(size=d) + rng.normal(size=n)
+    w = rng.uniform(0.5, 3.0, size=n) if weighted else None
+    head = RidgeHead(alpha=alpha).fit(X, y, sample_weight=w)
+    ref = Ridge(alpha=alpha, solver="svd").fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(head.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(head.intercept_, ref.intercept_, rtol=1e-8, atol=1e-10)
+    assert head.solver_ == ("cholesky" if n > d else "dual")
