@@ -222,6 +222,9 @@ EQUIVALENT: dict[str, str] = {
         'divides a non-zero by 0 never (`den = 0` only with all jackknife '
         'deviations 0, hence `num = 0`: an invalid 0/0, still ignored).'
     ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_86": (
+        "As `x__limits__mutmut_84` (`divide` dropped from the same `errstate`)."
+    ),
     "skwtsg.metrics._intervals.x__limits__mutmut_84": (
         '`divide` no longer ignored in the levels: a division by 0 needs `1 - a'
         ' (z0 + z)` exactly 0, which no test data reach; the level is then '
