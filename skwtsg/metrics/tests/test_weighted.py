@@ -362,3 +362,48 @@ def test_two_rows_of_positive_weight_are_enough():
         r"got 1\.$",
     ):
         misfit_interval(y_w, y_s, sample_weight=[0, 1, 0, 0], random_state=0)
+
+
+def _report_error(**kwargs):
+    with pytest.raises(ValueError) as info:
+        weak_to_strong_classification_report(**kwargs)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("name", ["y_true", "p_weak", "p_strong", "p_ceiling"])
+def test_classification_report_errors_name_the_input_and_rows(name):
+    """Every probability input of the report is checked on its own, and its
+    error names it and the rows at fault (the exact message)."""
+    P = np.full((7, 2), 0.5)
+    inputs = {"y_true": P, "p_weak": P, "p_strong": P, "p_ceiling": P}
+    wide = np.full((7, 3), 1 / 3)
+    message = _report_error(**{**inputs, name: wide})
+    if name == "p_weak":  # the weak model's columns are the reference
+        assert message == "`p_strong` has 2 classes (columns), expected 3."
+    else:
+        assert message == f"`{name}` has 3 classes (columns), expected 2."
+    bad = P.copy()
+    bad[[2, 6]] = [0.9, 0.3]
+    message = _report_error(**{**inputs, name: bad})
+    assert message == (
+        f"The rows of `{name}` must sum to 1 (class probabilities); rows [2, 6] "
+        "do not (largest deviation 0.2)."
+    )
+
+
+def test_classification_report_infinite_terms_name_their_rows():
+    P = np.full((8, 2), 0.5)
+    zero = P.copy()
+    zero[[1, 3, 4, 5, 6, 7]] = [1.0, 0.0]  # six rows: the first five are named
+    assert _report_error(y_true=P, p_weak=P, p_strong=zero) == (
+        "KL(p_weak ‖ p_strong) is infinite on rows [1, 3, 4, 5, 6]: `p_strong` "
+        "gives probability 0 to a class that `p_weak` does not."
+    )
+    assert _report_error(y_true=np.ones(8, dtype=int), p_weak=zero, p_strong=P) == (
+        "The log-loss of `p_weak` is infinite: it gives probability 0 to the true "
+        "class on rows [1, 3, 4, 5, 6]."
+    )
+    assert _report_error(y_true=zero[:, ::-1], p_weak=P, p_strong=P) == (
+        "KL(p_weak ‖ y_true) is infinite on rows [1, 3, 4, 5, 6]: `y_true` gives "
+        "probability 0 to a class that `p_weak` does not."
+    )
