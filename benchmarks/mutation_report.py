@@ -86,6 +86,12 @@ STATUS = {
 #: Survivors a reviewer read and judged equivalent: mutant name -> why no
 #: test can fail on it.
 EQUIVALENT: dict[str, str] = {
+    "skwtsg.metrics._losses.x__mse_kernel__mutmut_9": (
+        "`reshape(-2, 1)`: numpy reads any negative size as the one to infer."
+    ),
+    "skwtsg.metrics._losses.x__mse_kernel__mutmut_16": (
+        "`reshape(-2, 1)`: numpy reads any negative size as the one to infer."
+    ),
     "skwtsg.heads._solvers.x__certificate__mutmut_2": (
         '`initial` of a maximum over a non-empty array (an active column and a '
         'target exist here) changes nothing.'
