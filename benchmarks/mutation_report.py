@@ -86,6 +86,85 @@ STATUS = {
 #: Survivors a reviewer read and judged equivalent: mutant name -> why no
 #: test can fail on it.
 EQUIVALENT: dict[str, str] = {
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_12": (
+        '`lower` left at its default, `False`.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_13": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_15": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_20": (
+        'Row sums for column sums of a symmetric matrix: the same 1-norm.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_24": (
+        '`uplo` left to dpocon\'s default, `"U"`, the factor\'s triangle.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_27": (
+        '`uplo` left to dpocon\'s default, `"U"`, the factor\'s triangle.'
+    ),
+    "skwtsg.heads._solvers.x__small_dense__mutmut_1": (
+        'Only how many BLAS threads run the small factorisation changes, not '
+        'its result.'
+    ),
+    "skwtsg.heads._solvers.x__small_dense__mutmut_2": (
+        'Only how many BLAS threads run the small factorisation changes, not '
+        'its result.'
+    ),
+    "skwtsg.heads._solvers.x__small_dense__mutmut_3": (
+        'Only how many BLAS threads run the small factorisation changes, not '
+        'its result.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_44": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_11": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_14": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_16": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_60": (
+        '`initial` of a maximum over a non-empty array changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_62": (
+        "A threshold's boundary: no certificate lands exactly on the constant."
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_20": (
+        '`Vt.shape[1]` for `Vt.shape[0]` of the square `Vt` of a full SVD.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_33": (
+        'Only the starting point of the QR path changes: `_refine` then '
+        'recomputes the gradient on the data and steps with the exact inverse '
+        '`solve_svd` (one Newton step for this quadratic), keeping the iterate '
+        'of the smallest certificate.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_34": (
+        'Only the starting point of the QR path changes: `_refine` then '
+        'recomputes the gradient on the data and steps with the exact inverse '
+        '`solve_svd` (one Newton step for this quadratic), keeping the iterate '
+        'of the smallest certificate.'
+    ),
+    "skwtsg.heads._solvers.x__stationarity_residual__mutmut_1": (
+        'The default `alpha` is never used with a non-zero `coef`: the one '
+        'caller that omits it (`_refine`) passes `0.0 * coef`.'
+    ),
+    "skwtsg.heads._solvers.x__stationarity_residual__mutmut_8": (
+        '`alpha` is a float already: the dtype changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__stationarity_residual__mutmut_10": (
+        '`alpha` is a float already: the dtype changes nothing.'
+    ),
     "skwtsg.metrics._losses.x__mse_kernel__mutmut_9": (
         "`reshape(-2, 1)`: numpy reads any negative size as the one to infer."
     ),
