@@ -10,7 +10,7 @@ CORE_VENV := .venv-core
 CORE_PY := $(CORE_VENV)/bin/python
 CORE_STAMP := $(CORE_VENV)/.installed
 
-.PHONY: demo test test-core docs docs-check bench lint clean
+.PHONY: demo test test-core test-long mutation docs docs-check bench lint clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,15 @@ demo: $(STAMP)  ## the main job: the paper's synthetic reproduction (Figures 2a-
 test: $(STAMP)  ## lint, types, then the test suite (unit, doctests, sklearn checks, properties, --quick runs)
 	$(PY) -m ruff check skwtsg tests examples benchmarks
 	$(PY) -m mypy
-	$(PY) -m pytest -q
+	@# every extra and ../shared/data are expected here: a missing one fails
+	SKWTSG_REQUIRE_ALL=1 $(PY) -m pytest -q
+
+test-long: $(STAMP)  ## the property tests with many fresh (not derandomized) examples; not in CI
+	HYPOTHESIS_PROFILE=skwtsg-long $(PY) -m pytest -q tests/properties
+
+mutation: $(STAMP)  ## mutation score of the core (mutmut, config in pyproject); report in benchmarks/mutation_report.md; not in CI
+	$(PY) -m pip install -q "mutmut>=3,<4"
+	$(PY) benchmarks/mutation_report.py --run
 
 $(CORE_STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(CORE_VENV)
@@ -43,7 +51,7 @@ test-core: $(CORE_STAMP)  ## the test suite with only the core dependencies and 
 	found = [p for p in ('torch', 'skorch', 'rdkit', 'sentence_transformers', \
 	'matplotlib', 'tqdm') if u.find_spec(p)]; \
 	sys.exit(f'{found} installed in $(CORE_VENV)' if found else 0)"
-	$(CORE_PY) -m pytest -q
+	SKWTSG_REQUIRE_ALL=0 $(CORE_PY) -m pytest -q
 
 # The gallery examples that read data files (docs/_gallery_data.py) run when
 # the files are in $$SKWTSG_DATA (else ~/skwtsg_data); without them they are

@@ -7,7 +7,7 @@ try:
 except ImportError:  # older pytest: not yet exported
     from _pytest.doctest import DoctestItem
 
-from skwtsg.tests._optional import skip_reason
+from skwtsg.tests._optional import require_all, skip_reason
 
 
 def pytest_collection_modifyitems(config, items):
@@ -15,8 +15,11 @@ def pytest_collection_modifyitems(config, items):
 
     Which doctest needs which package is listed in
     ``skwtsg/tests/_optional.py``; with only ``skwtsg[dev]`` installed the
-    suite is green with those doctests skipped.
+    suite is green with those doctests skipped. Under ``SKWTSG_REQUIRE_ALL=1``
+    (``make test``) nothing is skipped: a missing extra fails its doctests.
     """
+    if require_all():
+        return
     for item in items:
         if isinstance(item, DoctestItem):
             reason = skip_reason(item.name)

@@ -68,3 +68,41 @@ def skip_reason(name: str, installed: Callable[[str], bool] = _installed) -> str
         return None
     extras = ",".join(sorted({EXTRA_OF[p] for p in missing}))
     return f"needs {', '.join(missing)} (optional): pip install 'skwtsg[{extras}]'"
+
+
+#: Set to 1 by ``make test``: the suite runs where every extra and the shared
+#: data are installed, so a missing one fails instead of skipping.
+REQUIRE_ALL_ENV = "SKWTSG_REQUIRE_ALL"
+
+#: Modules a test may still skip without under :data:`REQUIRE_ALL_ENV`: not
+#: an extra of skwtsg (the standard library of a newer Python).
+MAY_BE_MISSING = frozenset({"tomllib"})
+
+
+def require_all() -> bool:
+    """Whether missing extras and data fail the tests (``SKWTSG_REQUIRE_ALL=1``)."""
+    import os
+
+    return os.environ.get(REQUIRE_ALL_ENV, "") == "1"
+
+
+def strict_importorskip(importorskip: Callable) -> Callable:
+    """``pytest.importorskip`` that fails, under :func:`require_all`, when the
+    module is missing (its reason kept in the message)."""
+
+    def wrapper(modname: str, *args, **kwargs):
+        import pytest
+
+        try:
+            return importorskip(modname, *args, **kwargs)
+        except pytest.skip.Exception as skip:
+            if not require_all() or modname.split(".")[0] in MAY_BE_MISSING:
+                raise
+            pytest.fail(
+                f"{REQUIRE_ALL_ENV}=1 but {modname!r} cannot be imported "
+                f"({skip}): install skwtsg[all,dev,docs] or run `make test-core`.",
+                pytrace=False,
+            )
+
+    wrapper.__wrapped__ = importorskip  # type: ignore[attr-defined]
+    return wrapper

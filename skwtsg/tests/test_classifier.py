@@ -13,14 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skwtsg import WeakToStrongClassifier, kl_bound_scorer, kl_strong_error_scorer
 from skwtsg.heads import SoftmaxHead
 from skwtsg.metrics import kl_error, kl_misfit
-
-EXPECTED_FAILED_CHECKS = {
-    # As for WeakToStrongRegressor: rows are divided at random between roles,
-    # and repeating a row (an integer weight) changes the division.
-    "check_sample_weight_equivalence_on_dense_data": (
-        "rows are divided at random between roles; repetition changes the division"
-    ),
-}
+from skwtsg.tests.test_common import expected_failed_checks
 
 
 @parametrize_with_checks(
@@ -34,7 +27,7 @@ EXPECTED_FAILED_CHECKS = {
             eval_size=0,
         ),
     ],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+    expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

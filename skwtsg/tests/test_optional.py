@@ -75,3 +75,28 @@ def test_skip_reason_names_the_missing_packages_and_the_extra():
     assert reason == "needs rdkit (optional): pip install 'skwtsg[chem]'"
     reason = skip_reason(name, installed=lambda package: False)
     assert reason == "needs torch, rdkit (optional): pip install 'skwtsg[chem,torch]'"
+
+
+def test_require_all_turns_missing_extras_and_data_into_failures(monkeypatch):
+    from skwtsg.tests import _shared_data
+    from skwtsg.tests._optional import REQUIRE_ALL_ENV, strict_importorskip
+
+    strict = strict_importorskip(pytest.importorskip)
+    monkeypatch.setenv("SKWTSG_DATA", "/nonexistent")
+    monkeypatch.setattr(_shared_data, "REPO_ROOT", _shared_data.Path("/nonexistent/x"))
+    monkeypatch.delenv(REQUIRE_ALL_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        strict("no_such_module_skwtsg")
+    with pytest.raises(pytest.skip.Exception):
+        _shared_data.missing_data("no/such/file.csv")
+    assert _shared_data.data_mark("no/such/file.csv").args == (True,)
+    monkeypatch.setenv(REQUIRE_ALL_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="no_such_module_skwtsg"):
+        strict("no_such_module_skwtsg")
+    with pytest.raises(pytest.skip.Exception):  # not an extra: may skip
+        strict("tomllib.no_such_module")
+    with pytest.raises(pytest.fail.Exception, match="no/such/file.csv"):
+        _shared_data.missing_data("no/such/file.csv")
+    with pytest.raises(pytest.fail.Exception, match="no/such/file.csv"):
+        _shared_data.data_mark("no/such/file.csv")
+    assert strict("numpy") is __import__("numpy")

@@ -38,7 +38,7 @@ import pytest
 
 pytest.importorskip("hypothesis")
 
-from hypothesis import assume, given  # noqa: E402
+from hypothesis import assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as npst  # noqa: E402
 
@@ -51,6 +51,10 @@ from skwtsg.heads import (  # noqa: E402
 )
 
 RTOL = 1e-9
+#: Shares of the profile's examples: ten head-fitting tests at a quarter, the
+#: ridge optimality condition at a half.
+COSTLY = settings(max_examples=max(10, settings.default.max_examples // 4))
+HALF = settings(max_examples=max(10, settings.default.max_examples // 2))
 HEADS = ["least_squares", "ridge", "nnls", "ball", "isotonic"]
 
 
@@ -170,6 +174,7 @@ def _draw_problem(data, kind):
 
 
 @pytest.mark.parametrize("kind", HEADS)
+@COSTLY
 @given(data=st.data())
 def test_pythagorean_inequality(kind, data):
     """Theorem 1 on the training sample: err(strong) <= err(weak) - misfit."""
@@ -189,6 +194,7 @@ def test_pythagorean_inequality(kind, data):
 
 
 @pytest.mark.parametrize("kind", HEADS)
+@COSTLY
 @given(data=st.data())
 def test_non_realizable_bound(kind, data):
     """Theorem 2's deterministic core, for a target outside the set (see (a), (b))."""
@@ -212,3 +218,39 @@ def test_non_realizable_bound(kind, data):
     )
     bound_b = err_weak - misfit + 4.0 * np.sqrt(eps * err_weak) + 4.0 * eps
     assert np.all(err_strong <= bound_b + tol), (err_strong, bound_b, head)
+
+
+@pytest.mark.parametrize("solver", ["auto", "qr"])
+@HALF
+@given(data=st.data())
+def test_ridge_optimality_condition(solver, data):
+    """The gradient of ``Σ w (y - Zb - c)² + α‖b‖²`` vanishes at the fit.
+
+    A projection test cannot see the penalty's size (any ridge fit projects
+    onto its own ball); this one recomputes the residuals from ``coef_`` and
+    ``intercept_`` and checks ``Σ w r = 0`` and ``Zᵀ(w r) = α b``, so a
+    doubled or halved penalty fails.
+    """
+    Z, w = _draw_design(data, "ridge")
+    n, d = Z.shape
+    m = data.draw(st.sampled_from([1, 2]), label="m")
+    b0, c0 = _draw_linear(data, d, m)
+    noise = data.draw(npst.arrays(np.float64, (n, m), elements=_grid(-3, 3)), label="e")
+    y = Z @ b0 + c0 + noise
+    ww = np.ones(n) if w is None else w
+    Zc = Z - np.average(Z, axis=0, weights=ww)
+    size = np.sum(ww[:, None] * Zc**2) / max(d, 1)
+    alpha = 10 ** data.draw(st.floats(-3, 2), label="log_alpha") * max(size, 1e-12)
+    head = RidgeHead(alpha=alpha, solver=solver).fit(Z, y, sample_weight=w)
+    coef = np.asarray(head.coef_).reshape(m, d).T
+    residual = y - Z @ coef - np.ravel(head.intercept_)
+    wr = ww[:, None] * residual
+    # scale of each gradient entry: Cauchy-Schwarz at b = 0 (as kkt_residual_)
+    col = np.sqrt(np.sum(ww[:, None] * Zc**2, axis=0))
+    yc = y - np.average(y, axis=0, weights=ww)
+    target = np.sqrt(np.sum(ww[:, None] * yc**2, axis=0))
+    scale = np.outer(col, target) + alpha * np.abs(coef)
+    grad = Zc.T @ wr - alpha * coef
+    assert np.all(np.abs(grad) <= 1e-7 * scale + 1e-300), (grad, scale)
+    # the intercept's condition, against the sum of the absolute terms
+    assert np.all(np.abs(wr.sum(axis=0)) <= 1e-9 * np.abs(wr).sum(axis=0) + 1e-300)

@@ -16,20 +16,20 @@ import pytest
 
 from skwtsg.datasets import _base, _essays
 from skwtsg.datasets._essays import ELLIPSE_FILE, ELLIPSE_TARGETS, fetch_ellipse
-from skwtsg.tests._shared_data import REPO_ROOT, shared_data_home
+from skwtsg.tests._shared_data import (
+    data_mark,
+    missing_data,
+    shared_data_home,
+)
 
 DATA_HOME = shared_data_home(ELLIPSE_FILE.filename)
-needs_data = pytest.mark.skipif(
-    DATA_HOME is None,
-    reason=f"{ELLIPSE_FILE.filename} not found under $SKWTSG_DATA nor "
-    f"{REPO_ROOT.parent / 'shared' / 'data'}",
-)
+needs_data = data_mark(ELLIPSE_FILE.filename)
 
 
 @pytest.fixture(scope="module")
 def ellipse():
     if DATA_HOME is None:
-        pytest.skip("ELLIPSE data not available")
+        missing_data(ELLIPSE_FILE.filename)
     return fetch_ellipse(data_home=DATA_HOME, as_frame=True)
 
 

@@ -22,14 +22,10 @@ from skwtsg.experiments._essays import (
 from skwtsg.featurizers import TransformerHiddenStateFeaturizer
 from skwtsg.featurizers._text import SentenceTransformerFeaturizer, TfidfSVDFeaturizer
 from skwtsg.heads import RidgeLOOHead
-from skwtsg.tests._shared_data import REPO_ROOT, shared_data_home
+from skwtsg.tests._shared_data import data_mark, shared_data_home
 
 DATA_HOME = shared_data_home(ELLIPSE_FILE.filename)
-pytestmark = pytest.mark.skipif(
-    DATA_HOME is None,
-    reason=f"{ELLIPSE_FILE.filename} not found under $SKWTSG_DATA nor "
-    f"{REPO_ROOT.parent / 'shared' / 'data'}",
-)
+pytestmark = data_mark(ELLIPSE_FILE.filename)
 
 
 @pytest.fixture(scope="module")

@@ -173,7 +173,10 @@ def test_nested_grid_search_varies_module_params(X):
     search = GridSearchCV(
         pipe, {"torchfeaturizer__module__n_layers": [1, 2]}, cv=2
     ).fit(X, y)
-    assert search.best_params_["torchfeaturizer__module__n_layers"] in (1, 2)
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[0] != scores[1]
+    best_layers = [1, 2][int(np.argmax(scores))]
+    assert search.best_params_["torchfeaturizer__module__n_layers"] == best_layers
     best = search.best_estimator_[0]
     n_linear = sum(isinstance(m, torch.nn.Linear) for m in best.module_)
     assert n_linear == best.module__n_layers

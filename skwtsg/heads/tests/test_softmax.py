@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
 from skwtsg.heads import SoftmaxHead, _softmax, check_probabilities, is_convex_head
 
@@ -56,6 +56,20 @@ def _expected_failed_checks(estimator):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_expected_failures_are_the_separable_error():
+    """Each expected failure of SoftmaxHead() is the documented "no minimiser"
+    ValueError (directly or as the cause a check reports), no other; and the
+    penalised head passes every one of them."""
+    failed = {}
+    for result in check_estimator(SoftmaxHead(), on_fail=None):
+        if result["status"] == "failed":
+            failed[result["check_name"]] = result["exception"]
+    assert set(failed) == {name.split("(")[0] for name in _EXPECTED}
+    for name, exc in failed.items():
+        text = f"{exc} {exc.__cause__ or ''} {exc.__context__ or ''}"
+        assert "no minimiser" in text, (name, text)
 
 
 def _softmax_task(n=400, d=4, k=3, scale=1.0, seed=0):

@@ -28,3 +28,34 @@ def test_mse_kernel_is_sklearn_mean_squared_error(shape, weighted, multioutput):
     assert type(got) is type(expected)
     report = weak_to_strong_report(a, b, c, sample_weight=w, multioutput=mo)
     np.testing.assert_array_equal(report["weak_error"], expected)
+
+
+def test_one_output_takes_a_one_weight_multioutput():
+    """A 1-D target is one output: ``multioutput`` of length 1 is accepted
+    and scales nothing."""
+    from skwtsg.metrics import misfit
+
+    y_weak, y_strong = [0.0, 1.0, 2.0], [0.0, 1.0, 4.0]
+    assert misfit(y_weak, y_strong, multioutput=[2.0]) == misfit(y_weak, y_strong)
+
+
+def test_overflow_is_refused_with_the_inputs_named():
+    from skwtsg.metrics import misfit
+
+    with pytest.raises(ValueError) as info:
+        misfit([1e200, 0.0], [-1e200, 0.0])
+    assert str(info.value).startswith(
+        "The mean squared difference of `y_weak` and `y_strong`"
+    )
+
+
+def test_squared_losses_without_a_model():
+    from skwtsg.metrics._losses import squared_losses
+
+    y = np.array([0.0, 1.0])
+    losses = squared_losses(y, y + 1.0, None)
+    assert losses["misfit"] is None and losses["strong_error"] is None
+    np.testing.assert_array_equal(losses["weak_error"], [1.0, 1.0])
+    losses = squared_losses(None, y, y + 2.0)
+    assert losses["weak_error"] is None and losses["strong_error"] is None
+    np.testing.assert_array_equal(losses["misfit"], [4.0, 4.0])

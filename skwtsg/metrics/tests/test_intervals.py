@@ -350,3 +350,69 @@ def test_coverage_500_replications(n_eval):
     cov = bench.coverage(est, draw, truth, n_eval, 500, 999, "BCa", 2 + n_eval)
     for name in ("misfit", "gain", "bound"):
         assert 0.92 <= cov[name]["coverage"] <= 0.98, (name, cov[name])
+
+
+def test_quantiles_at_the_ends_are_the_extremes():
+    """Levels 0 and 1 (BCa's levels can round to them) read the smallest and
+    the largest resample, like numpy's linear quantile."""
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=(4, 50))
+    # 0.99 of 49 steps falls in the last step: the upper neighbour is the last
+    levels = np.array([[0.0, 1.0], [0.3, 0.97], [0.99, 0.5], [1.0, 0.01]])
+    got = _intervals._quantiles(values, levels)
+    want = [np.quantile(v, lv) for v, lv in zip(values, levels)]
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def test_bca_of_constant_losses_raises_no_warning():
+    """A diagnostic without spread has no acceleration (0/0 is not computed
+    into a warning) and its interval is the point."""
+    import warnings
+
+    y = np.zeros(50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rep = weak_to_strong_report(
+            y, y + 1.0, y + np.r_[0.5, np.zeros(49)], confidence_level=0.9,
+            n_resamples=200, random_state=0,
+        )
+    assert rep["weak_error_ci"] == (1.0, 1.0)
+
+
+def test_bca_one_sided_bootstrap_message():
+    """A single resample lies on one side of the estimate: the exact error,
+    and no numpy warning on the way (the infinite bias is expected)."""
+    import warnings
+
+    y, y_weak, y_strong, _ = _data(30)
+    message = (
+        "The BCa interval cannot be computed: the bootstrap distribution of "
+        "some diagnostic lies entirely on one side of its estimate (too few "
+        "rows?). Use method='percentile'."
+    )
+    with warnings.catch_warnings(), pytest.raises(ValueError) as info:
+        warnings.simplefilter("error")
+        weak_to_strong_report(
+            y, y_weak, y_strong, confidence_level=0.9, n_resamples=1, random_state=0
+        )
+    assert str(info.value) == message
+
+
+def test_random_state_kinds_reproduce_and_bad_kinds_are_named():
+    y, y_weak, y_strong, _ = _data(60)
+    kw = dict(n_resamples=99, method="percentile")
+
+    def interval(random_state):
+        return misfit_interval(y_weak, y_strong, random_state=random_state, **kw)
+
+    assert interval(np.random.RandomState(3)) == interval(np.random.RandomState(3))
+    assert interval(np.random.RandomState(3)) != interval(np.random.RandomState(4))
+    message = (
+        "`random_state` must be None, an int, a numpy RandomState or Generator; "
+        "got 'x'."
+    )
+    with pytest.raises(ValueError) as info:
+        interval("x")
+    assert str(info.value) == message
+    with pytest.raises(ValueError, match="`confidence_level` must be a number"):
+        misfit_interval(y_weak, y_strong, confidence_level="0.9")

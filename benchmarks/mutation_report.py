@@ -1,0 +1,551 @@
+"""The mutation score of the core, from mutmut's results: ``make mutation``.
+
+mutmut (configured in ``pyproject.toml``, ``[tool.mutmut]``) copies
+``skwtsg`` to ``mutants/``, mutates the functions of the core modules one
+change at a time and runs the fast tests that reach each mutated function; a
+mutant that no test fails on *survives*. This script
+
+- with ``--run [MODULE ...]``, runs mutmut module by module (by default in
+  the order of :data:`MODULES`, the most important first), then
+- reads every ``mutants/**/*.meta`` file mutmut wrote and writes
+  ``benchmarks/mutation_report.md``: per module the mutants killed, survived
+  and otherwise; each survivor with its diff and, when a reviewer judged it
+  equivalent (no test can tell it from the original), the reason, from
+  :data:`EQUIVALENT`. A survivor missing there is listed as *unexplained*; a
+  module without results is listed as *not run*.
+
+Usage::
+
+    python benchmarks/mutation_report.py --run            # all modules
+    python benchmarks/mutation_report.py --run _intervals # one module
+    python benchmarks/mutation_report.py                  # report only
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import tokenize
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "benchmarks" / "mutation_report.md"
+
+#: The modules scored, most important first (the order of ``--run``).
+MODULES = (
+    "skwtsg/metrics/_intervals.py",
+    "skwtsg/metrics/_gain.py",
+    "skwtsg/metrics/_kl.py",
+    "skwtsg/metrics/_losses.py",
+    "skwtsg/_roles.py",
+    "skwtsg/heads/_solvers.py",
+    "skwtsg/metrics/_decomposition.py",
+    "skwtsg/metrics/_line.py",
+    "skwtsg/metrics/_paired.py",
+    "skwtsg/metrics/_selection.py",
+)
+
+#: Why a module has no mutant or was left out, for the report.
+NOTES = {
+    "skwtsg/metrics/_gain.py": (
+        "mutmut 3 mutates no decorated function, and every function here is "
+        "decorated (`@fill_doc`): no mutant. Its weighted values are checked "
+        "by `skwtsg/metrics/tests/test_weighted.py` (planted bugs caught)."
+    ),
+    "skwtsg/metrics/_decomposition.py": (
+        "Every function is decorated (`@fill_doc`): no mutant."
+    ),
+}
+
+#: mutmut's exit codes (``mutmut.stats.status_by_exit_code``).
+STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    37: "caught by type check",
+    -11: "segfault",
+    -9: "segfault",
+    None: "not checked",
+}
+
+#: Survivors a reviewer read and judged equivalent: mutant name -> why no
+#: test can fail on it.
+EQUIVALENT: dict[str, str] = {
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_12": (
+        '`lower` left at its default, `False`.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_13": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_15": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_20": (
+        'Row sums for column sums of a symmetric matrix: the same 1-norm.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_24": (
+        '`uplo` left to dpocon\'s default, `"U"`, the factor\'s triangle.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_27": (
+        '`uplo` left to dpocon\'s default, `"U"`, the factor\'s triangle.'
+    ),
+    "skwtsg.heads._solvers.x__small_dense__mutmut_1": (
+        'Only how many BLAS threads run the small factorisation changes, not '
+        'its result.'
+    ),
+    "skwtsg.heads._solvers.x__small_dense__mutmut_2": (
+        'Only how many BLAS threads run the small factorisation changes, not '
+        'its result.'
+    ),
+    "skwtsg.heads._solvers.x__small_dense__mutmut_3": (
+        'Only how many BLAS threads run the small factorisation changes, not '
+        'its result.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_44": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_11": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_14": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_16": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_60": (
+        '`initial` of a maximum over a non-empty array changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_62": (
+        "A threshold's boundary: no certificate lands exactly on the constant."
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_20": (
+        '`Vt.shape[1]` for `Vt.shape[0]` of the square `Vt` of a full SVD.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_33": (
+        'Only the starting point of the QR path changes: `_refine` then '
+        'recomputes the gradient on the data and steps with the exact inverse '
+        '`solve_svd` (one Newton step for this quadratic), keeping the iterate '
+        'of the smallest certificate.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_34": (
+        'Only the starting point of the QR path changes: `_refine` then '
+        'recomputes the gradient on the data and steps with the exact inverse '
+        '`solve_svd` (one Newton step for this quadratic), keeping the iterate '
+        'of the smallest certificate.'
+    ),
+    "skwtsg.heads._solvers.x__stationarity_residual__mutmut_1": (
+        'The default `alpha` is never used with a non-zero `coef`: the one '
+        'caller that omits it (`_refine`) passes `0.0 * coef`.'
+    ),
+    "skwtsg.heads._solvers.x__stationarity_residual__mutmut_8": (
+        '`alpha` is a float already: the dtype changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__stationarity_residual__mutmut_10": (
+        '`alpha` is a float already: the dtype changes nothing.'
+    ),
+    "skwtsg.metrics._losses.x__mse_kernel__mutmut_9": (
+        "`reshape(-2, 1)`: numpy reads any negative size as the one to infer."
+    ),
+    "skwtsg.metrics._losses.x__mse_kernel__mutmut_16": (
+        "`reshape(-2, 1)`: numpy reads any negative size as the one to infer."
+    ),
+    "skwtsg.heads._solvers.x__certificate__mutmut_2": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__certificate__mutmut_4": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_21": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_23": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_39": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_69": (
+        '`initial` of a maximum over a non-empty array (an active column and a '
+        'target exist here) changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_1": (
+        '`shape[1]` for `shape[0]` of a square matrix.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_6": (
+        '`shape[1]` for `shape[0]` of a square matrix.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_9": (
+        '`lower=None` is falsy: the upper factor, as with `lower=False`.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_10": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_49": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_52": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_54": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_39": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_42": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_30": (
+        "`1.0 * coef` for `0.0 * coef` as the penalty term's coefficients, with"
+        ' the default `alpha=0`: the term is 0 either way.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_34": (
+        '`<=` for `<`: on a tie the iterate kept has the same certificate; '
+        'refinement moves it by rounding only.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_37": (
+        'Refinement runs to its iteration limit instead of stopping early; the '
+        'iterate with the smallest certificate is kept either way.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_40": (
+        'The stopping test never passes (a maximum of at least 1): more '
+        'iterations, the best iterate kept either way.'
+    ),
+    "skwtsg.heads._solvers.x__refine__mutmut_41": (
+        "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
+        'exactly on the constant.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_15": (
+        'The diagonal scaling of the kernel only improves its conditioning; the'
+        ' solution of the scaled system is the same, and the certificate that '
+        'follows accepts it.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_21": (
+        'The diagonal scaling of the kernel only improves its conditioning; the'
+        ' solution of the scaled system is the same, and the certificate that '
+        'follows accepts it.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_22": (
+        'The diagonal scaling of the kernel only improves its conditioning; the'
+        ' solution of the scaled system is the same, and the certificate that '
+        'follows accepts it.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_23": (
+        'The diagonal scaling of the kernel only improves its conditioning; the'
+        ' solution of the scaled system is the same, and the certificate that '
+        'follows accepts it.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_30": (
+        '`alpha >= 0`: adding `0 / scale**2` to the diagonal changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_20": (
+        '`alpha >= 0`: adding `0 / scale**2` to the diagonal changes nothing.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_42": (
+        "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
+        'exactly on the constant.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_71": (
+        "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
+        'exactly on the constant.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_family__mutmut_34": (
+        "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
+        'exactly on the constant.'
+    ),
+    "skwtsg.metrics._intervals.x__report_intervals__mutmut_26": (
+        '`reshape(n, -2)` for `reshape(n, -1)`: numpy reads any negative size '
+        'as the one to infer.'
+    ),
+    "skwtsg.metrics._intervals.x__quantiles__mutmut_8": (
+        '`dtype=None` for `dtype=float`: the levels are already float arrays '
+        '(from `ndtr` or the float `alpha`).'
+    ),
+    "skwtsg.metrics._intervals.x__quantiles__mutmut_10": (
+        'The `dtype` dropped: the levels are already float arrays.'
+    ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_59": (
+        '`errstate(divide=None)`: only whether numpy warns on a division by 0 '
+        'changes (here only where `1 - a (z0 + z)` is exactly 0); the values, '
+        'and the ValueError on a non-finite level, are the same.'
+    ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_61": (
+        '`divide` no longer ignored in the acceleration: `num / (6 den)` '
+        'divides a non-zero by 0 never (`den = 0` only with all jackknife '
+        'deviations 0, hence `num = 0`: an invalid 0/0, still ignored).'
+    ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_86": (
+        "As `x__limits__mutmut_84` (`divide` dropped from the same `errstate`)."
+    ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_84": (
+        '`divide` no longer ignored in the levels: a division by 0 needs `1 - a'
+        ' (z0 + z)` exactly 0, which no test data reach; the level is then '
+        'infinite and refused by the next lines either way.'
+    ),
+    "skwtsg.metrics._intervals.x__limits__mutmut_79": (
+        'Acceleration 1 instead of 0 where `den = 0`: with positive weights the'
+        ' jackknife deviations are all equal only when they are all 0, i.e. the'
+        ' losses are constant; their bootstrap deviations are then all 0 and '
+        'every level reads 0.'
+    ),
+    "skwtsg.metrics._intervals.x__check_weights__mutmut_3": (
+        "The weights' length not checked here: every caller (`_mse`, "
+        '`check_real_arrays`) has checked it before.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_23": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the '
+        "comparison with scipy (1e-5 of the width), as the module's comment "
+        'says.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_25": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the '
+        "comparison with scipy (1e-5 of the width), as the module's comment "
+        'says.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_41": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the '
+        "comparison with scipy (1e-5 of the width), as the module's comment "
+        'says.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_43": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the '
+        "comparison with scipy (1e-5 of the width), as the module's comment "
+        'says.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_74": (
+        "`astype(None)` is `astype(float64)`, the original's `astype(float)`."
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_76": (
+        "`astype(None)` is `astype(float64)`, the original's `astype(float)`."
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_33": (
+        'At least 2 resamples per batch: only the memory of the last batch '
+        'changes (`b` is still `min(batch, n_resamples - start)`).'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_62": (
+        '`rng.integers(n, ...)` is `rng.integers(0, n, ...)`: the same draws.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_65": (
+        'int64 draws for int32: numpy draws a bounded integer below 2**32 the '
+        'same way for both dtypes (the resamples, and the match with scipy, are'
+        ' unchanged).'
+    ),
+    "skwtsg.metrics._intervals.x__report_intervals__mutmut_28": (
+        'The shape of `y_strong` for that of `y_weak`: the metrics refuse '
+        'predictions of different shapes before this line.'
+    ),
+}
+
+
+def _dotted(path: str) -> str:
+    return path.removesuffix(".py").replace("/", ".")
+
+
+def run(modules: list[str]) -> None:
+    """``mutmut run`` on the mutants of each module, one module at a time."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    for path in modules:
+        print(f"mutmut run {path}", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", _dotted(path) + "*"],
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
+
+
+def read_results() -> dict[str, dict[str, int | None]]:
+    """Exit code of every mutant, per module, from mutmut's ``.meta`` files."""
+    results = {}
+    for path in MODULES:
+        meta = ROOT / "mutants" / (path + ".meta")
+        if meta.exists():
+            results[path] = json.loads(meta.read_text())["exit_code_by_key"]
+    return results
+
+
+def _code_tokens(lines: list[str]) -> list[str] | None:
+    """The tokens of ``lines`` with every string literal blanked, or None when
+    they do not tokenize on their own."""
+    text = textwrap.dedent("\n".join(lines)) + "\n"
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+    return [
+        "<str>" if tok.type == tokenize.STRING else tok.string
+        for tok in tokens
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+    ]
+
+
+def string_only(diff: str) -> bool:
+    """Whether a mutant changes string literals only (a message's text)."""
+    old = [line[1:] for line in diff.splitlines() if line.startswith("-")]
+    new = [line[1:] for line in diff.splitlines() if line.startswith("+")]
+    a, b = _code_tokens(old), _code_tokens(new)
+    return a is not None and a == b
+
+
+def _diff(name: str, path: str) -> str:
+    """The changed lines of mutant ``name`` of the module at ``path``."""
+    try:  # in process: one ``mutmut show`` per survivor costs a second each
+        from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+        cwd = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            out = get_diff_for_mutant(name, path=path)
+        finally:
+            os.chdir(cwd)
+    except ImportError:
+        out = subprocess.run(
+            [sys.executable, "-m", "mutmut", "show", name],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+    lines = [
+        line
+        for line in out.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    return "\n".join(lines) or out.strip()
+
+
+def write_report(results: dict[str, dict[str, int | None]]) -> str:
+    lines = [
+        "# Mutation score of the core",
+        "",
+        "Written by `python benchmarks/mutation_report.py` from mutmut's results",
+        "(`make mutation` runs mutmut first); the modules and the tests are in",
+        "`[tool.mutmut]` of `pyproject.toml`.",
+        "",
+        "| module | mutants | killed | survived | other | checked |",
+        "|---|---|---|---|---|---|",
+    ]
+    survivors = []
+    for path in MODULES:
+        codes = results.get(path)
+        if codes is None:
+            lines.append(f"| `{path}` | not run | | | | |")
+            continue
+        if not codes:
+            lines.append(f"| `{path}` | 0 | | | | |")
+            continue
+        status = Counter(STATUS.get(code, "suspicious") for code in codes.values())
+        checked = sum(n for s, n in status.items() if s != "not checked")
+        other = checked - status["killed"] - status["survived"]
+        lines.append(
+            f"| `{path}` | {len(codes)} | {status['killed']} | "
+            f"{status['survived']} | {other} | {checked} |"
+        )
+        survivors += [
+            (path, name, STATUS.get(code, "suspicious"))
+            for name, code in sorted(codes.items())
+            if STATUS.get(code, "suspicious") not in ("killed", "not checked")
+        ]
+    not_run = [p for p in MODULES if p not in results] + [
+        p for p, c in results.items() if c and all(v is None for v in c.values())
+    ]
+    lines += ["", "## Not run", ""]
+    lines += [f"- `{p}`" for p in not_run] or ["(every module was run)"]
+    lines += ["", "## Notes", ""]
+    lines += [f"- `{p}`: {note}" for p, note in NOTES.items()]
+    lines += [
+        "- `no tests`: mutants of functions that no test of the selection "
+        "reaches (e.g. the hashed roles of the Dask path in `_roles.py`, tested "
+        "by `skwtsg/tests/test_dask.py`, outside the fast selection).",
+    ]
+    diffs = {name: _diff(name, path) for path, name, _ in survivors}
+    kinds = Counter()
+    body = []
+    for path, name, status in survivors:
+        if name in EQUIVALENT:
+            kind, why = "equivalent", EQUIVALENT[name]
+        elif status == "no tests":
+            kind = "not reached"
+            why = "No test of the fast selection calls this function (see Notes)."
+        elif string_only(diffs[name]):
+            kind = "message text"
+            why = (
+                "**not killed, not equivalent**: only a string literal changes "
+                "(an error message's wording or the parameter it names); no "
+                "test asserts that text."
+            )
+        else:
+            kind, why = "unexplained", "**unexplained**: no test kills it yet."
+        kinds[kind] += 1
+        body += ["", f"### `{name}` ({status}, {kind})", "", why, "", "```diff"]
+        body += [diffs[name], "```"]
+    lines += [
+        "",
+        f"## Survivors: {len(survivors)} ({kinds['equivalent']} equivalent, "
+        f"{kinds['message text']} in message text only, "
+        f"{kinds['not reached']} not reached by the selection, "
+        f"{kinds['unexplained']} unexplained)",
+    ]
+    return "\n".join(lines + body) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--run",
+        nargs="*",
+        metavar="MODULE",
+        help="run mutmut first, on these modules (a name such as _intervals) "
+        "or, with none, on all",
+    )
+    args = parser.parse_args(argv)
+    print(f"{datetime.datetime.now().isoformat(timespec='seconds')}: load "
+          f"average {os.getloadavg()}", flush=True)
+    if args.run is not None:
+        wanted = [
+            p for p in MODULES if not args.run or any(m in p for m in args.run)
+        ]
+        run(wanted)
+    REPORT.write_text(write_report(read_results()))
+    print(f"wrote {REPORT.relative_to(ROOT)}; load average {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
