@@ -148,7 +148,11 @@ def _bootstrap_means(losses, weights, *, n_resamples, rng):
     """
     n, k = losses.shape
     centred = losses - np.average(losses, axis=0, weights=weights)
-    centred[:, np.ptp(losses, axis=0) == 0] = 0.0  # a constant has no spread
+    # A constant has no spread, also when its rows differ by rounding only
+    # (e.g. (a - (a + 1))**2): otherwise those 1e-16 differences decide on
+    # which side of the estimate each resample falls, and BCa fails at random.
+    rounding = 16 * np.finfo(float).eps * np.abs(losses).max(axis=0, initial=0.0)
+    centred[:, np.ptp(losses, axis=0) <= rounding] = 0.0
     weighted = weights[:, None] * centred
     # float32 holds the counts exactly; on centred losses its rounding error
     # is relative to their spread, far below the Monte-Carlo error.

@@ -380,21 +380,23 @@ def test_bca_of_constant_losses_raises_no_warning():
 
 
 def test_bca_one_sided_bootstrap_message():
-    """A single resample lies on one side of the estimate: the exact error,
-    and no numpy warning on the way (the infinite bias is expected)."""
+    """Every resample on one side of the estimate: the exact error, and no
+    numpy warning on the way (the infinite bias is expected). (Too few
+    resamples are refused before, so the limits are called directly.)"""
     import warnings
 
-    y, y_weak, y_strong, _ = _data(30)
+    from skwtsg.metrics._intervals import _limits
+
     message = (
         "The BCa interval cannot be computed: the bootstrap distribution of "
         "some diagnostic lies entirely on one side of its estimate (too few "
         "rows?). Use method='percentile'."
     )
+    deltas = -np.linspace(1.0, 2.0, 40)[None, :]
+    jackknife = np.linspace(-1.0, 1.0, 30)[None, :]
     with warnings.catch_warnings(), pytest.raises(ValueError) as info:
         warnings.simplefilter("error")
-        weak_to_strong_report(
-            y, y_weak, y_strong, confidence_level=0.9, n_resamples=1, random_state=0
-        )
+        _limits(np.zeros(1), deltas, jackknife, 0.9, "bca")
     assert str(info.value) == message
 
 
