@@ -417,6 +417,7 @@ def fit_mixture(
     *,
     confidence_level: float | None,
     random_state: Any,
+    n_resamples: int = 9999,
 ) -> dict[str, Any]:
     """The fitted attributes of a search's mixture of its weak supervisors.
 
@@ -436,6 +437,8 @@ def fit_mixture(
         Level of the bootstrap intervals on the eval rows (None: none).
     random_state : int, RandomState instance or None
         Seeds the bootstrap.
+    n_resamples : int, default=9999
+        Bootstrap resamples of the intervals (the search's ``n_resamples``).
 
     Returns
     -------
@@ -484,6 +487,7 @@ def fit_mixture(
             sample_weight=data.weights(index),
             multioutput="uniform_average" if ndim == 1 else "raw_values",
             confidence_level=confidence_level,
+            n_resamples=n_resamples,
             random_state=check_random_state(random_state),
         )
         intervals = {k: v for k, v in full.items() if k.endswith("_ci")}

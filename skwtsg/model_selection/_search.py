@@ -390,6 +390,7 @@ class WeakSupervisorSearch(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 list(sides.values()),
                 strong_outputs,
                 confidence_level=self.confidence_level,
+                n_resamples=self.n_resamples,
                 random_state=self.random_state,
             )
             for attribute, value in mixture.items():

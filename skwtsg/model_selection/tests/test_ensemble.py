@@ -371,3 +371,25 @@ def test_simplex_minimum_degenerate_forms():
         minimize_on_simplex(np.ones((2, 3)))
     with pytest.raises(ValueError, match="finite"):
         minimize_on_simplex(np.full((2, 2), np.nan))
+
+
+def test_mixture_intervals_use_the_search_n_resamples():
+    """The mixture's intervals are drawn with the search's ``n_resamples``
+    (equal to the report's on the same rows), not a fixed 9999."""
+    from skwtsg.metrics import weak_to_strong_report
+
+    X, y, supervisors = _problem(n=600)
+    search = _search(supervisors, n_resamples=50, confidence_level=0.9)
+    search.fit(X, y)
+    assert set(search.mixture_diagnostic_rows_.values()) == {"eval"}
+    eval_rows = np.flatnonzero(search.roles_ == "eval")
+    expected = weak_to_strong_report(
+        y[eval_rows],
+        search.predict_weak(X[eval_rows]),
+        search.predict(X[eval_rows]),
+        confidence_level=0.9,
+        n_resamples=50,
+        random_state=np.random.RandomState(0),
+    )
+    for name, value in search.mixture_intervals_.items():
+        np.testing.assert_allclose(value, expected[name], rtol=1e-10)
