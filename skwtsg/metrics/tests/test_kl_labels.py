@@ -162,3 +162,50 @@ def test_undefined_pgr_messages():
         weak_to_strong_classification_report(
             [0, 1], P, P, p_ceiling=np.array([[0.9, 0.1], [0.2, 0.8]])
         )
+
+
+def test_report_reads_every_model_through_labels():
+    # columns in the order ["b", "a"]: dropping `labels` anywhere would read
+    # them sorted, i.e. swapped
+    rng = np.random.default_rng(0)
+    y = rng.choice(["a", "b"], size=40)
+    P_w, P_s, P_c = (rng.dirichlet([1.0, 1.0], size=40) for _ in range(3))
+    labels = ["b", "a"]
+    report = weak_to_strong_classification_report(
+        y, P_w, P_s, p_ceiling=P_c, labels=labels
+    )
+    column = np.array([labels.index(v) for v in y])
+    for key, P in (("weak", P_w), ("strong", P_s), ("ceiling", P_c)):
+        # sklearn's log_loss wants sorted labels: the columns swapped for it
+        assert report[f"{key}_error"] == pytest.approx(log_loss(y, P[:, ::-1]))
+        log_p = np.log(P[np.arange(40), column])
+        assert report[f"{key}_error"] == pytest.approx(-log_p.mean())
+        accuracy = np.mean(np.asarray(labels)[P.argmax(axis=1)] == y)
+        assert report[f"{key}_accuracy"] == pytest.approx(accuracy)
+
+
+def test_report_messages_name_the_model():
+    P = np.array([[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])
+    zero = np.array([[0.5, 0.5], [1.0, 0.0], [0.5, 0.5]])  # class 1 impossible on row 1
+    y = [0, 1, 1]
+    for kwargs, name in (
+        ({"p_strong": zero}, "p_strong"),
+        ({"p_strong": P, "p_ceiling": zero}, "p_ceiling"),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=_exact(
+                f"The log-loss of `{name}` is infinite: it gives probability 0 to "
+                "the true class on rows [1]."
+            ),
+        ):
+            weak_to_strong_classification_report(y, P, **kwargs)
+    for kwargs, message in (
+        ({"p_strong": P[:2]}, "`p_weak` and `p_strong` have 3 and 2 rows."),
+        (
+            {"p_strong": P, "p_ceiling": P[:2]},
+            "`p_weak` and `p_ceiling` have 3 and 2 rows.",
+        ),
+    ):
+        with pytest.raises(ValueError, match=_exact(message)):
+            weak_to_strong_classification_report(y, P, **kwargs)
