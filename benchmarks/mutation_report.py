@@ -413,6 +413,100 @@ EQUIVALENT: dict[str, str] = {
         '`np.searchsorted` returns positions in `0..n_classes`, never '
         'negative: the lower clip bound never applies.'
     ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_1": (
+        '`_pgr_or_nan` tests `undefined_pgr == "nan"`: any other value, this '
+        'one too, raises as `"raise"` does.'
+    ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_2": (
+        '`_pgr_or_nan` tests `undefined_pgr == "nan"`: any other value, this '
+        'one too, raises as `"raise"` does.'
+    ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_84": (
+        '`astype(None)` is `astype(float)`: numpy reads a `None` dtype as '
+        'float64.'
+    ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_91": (
+        '`astype(None)` is `astype(float)`: numpy reads a `None` dtype as '
+        'float64.'
+    ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_128": (
+        '`astype(None)` is `astype(float)`: numpy reads a `None` dtype as '
+        'float64.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_30": (
+        'LAPACK reads `uplo` case-insensitively: `"u"` is `"U"`.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_25": (
+        "A threshold's boundary: no reciprocal condition number lands "
+        'exactly on it.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_37": (
+        '`shape[1]` for `shape[0]` of the square Cholesky factor.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_42": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_46": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_50": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_48": (
+        '`upper` is C-ordered (`np.triu`), for which scipy solves the '
+        'transposed Fortran system with `trans=not trans`: any non-empty '
+        'string acts as `"T"`.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_49": (
+        '`upper` is C-ordered (`np.triu`), for which scipy solves the '
+        'transposed Fortran system with `trans=not trans`: any non-empty '
+        'string acts as `"T"`.'
+    ),
+    "skwtsg.heads._solvers.x__safe_ratio__mutmut_3": (
+        'The other operand is converted to float64, so `np.divide` computes '
+        'in float64 either way (an int or float32 operand converts exactly); '
+        '`!= 0` and `<= 0` read the same values.'
+    ),
+    "skwtsg.heads._solvers.x__safe_ratio__mutmut_5": (
+        'The other operand is converted to float64, so `np.divide` computes '
+        'in float64 either way (an int or float32 operand converts exactly); '
+        '`!= 0` and `<= 0` read the same values.'
+    ),
+    "skwtsg.heads._solvers.x__safe_ratio__mutmut_8": (
+        'The other operand is converted to float64, so `np.divide` computes '
+        'in float64 either way (an int or float32 operand converts exactly); '
+        '`!= 0` and `<= 0` read the same values.'
+    ),
+    "skwtsg.heads._solvers.x__safe_ratio__mutmut_10": (
+        'The other operand is converted to float64, so `np.divide` computes '
+        'in float64 either way (an int or float32 operand converts exactly); '
+        '`!= 0` and `<= 0` read the same values.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_31": (
+        'A guard no input reaches: `dpocon` returns `info` 0 for valid '
+        'arguments and a finite `rcond` (0.0 for a NaN or infinite factor); '
+        'a NaN would also fail every caller\'s `rcond >=` threshold.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_36": (
+        'The same unreachable guard as `x__cholesky_rcond__mutmut_31`; and '
+        'every caller tests `factor is not None` before it reads `rcond`.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_40": (
+        'A factor is only returned with a finite rcond, so this accepts '
+        'every factor however badly conditioned; the certificate gate just '
+        'below (`CHOLESKY_MAX_CERTIFICATE`, measured on the data) then sends '
+        'an inaccurate dual solution to the QR path: what is returned is '
+        'certified either way.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_24": (
+        'A `None` factor comes with rcond 0.0, below the positive threshold: '
+        'the Cholesky path is never taken and every reduction comes from the '
+        'QR of the data, which is valid for every problem (backward stable, '
+        'tested against the Gram matrix and lstsq); only the time changes.'
+    ),
     "skwtsg.metrics._kl.x__pgr_or_nan__mutmut_8": (
         '`float` parses "nan" case-insensitively: `float("NAN")` is NaN.'
     ),

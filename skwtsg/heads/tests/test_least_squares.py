@@ -622,14 +622,16 @@ def _design(rng, n, d, cond):
     return U @ np.diag(np.geomspace(1.0, 1.0 / cond, d)) @ V.T
 
 
-@pytest.mark.parametrize("cond", [1e2, 1e5])
-def test_triangular_reduction_is_exact_and_stable(cond):
-    # cond 1e2: the Cholesky path; 1e5 squares to a Gram matrix whose factor
-    # loses ~1e-6 of the solution, so the reduction must come from the QR.
+@pytest.mark.parametrize(
+    ("cond", "col_scale"),
+    [(2.0, 10.0), (1e2, [1.0, 30.0, 0.1, 2.0]), (1e5, [1.0, 30.0, 0.1, 2.0])],
+)
+def test_triangular_reduction_is_exact_and_stable(cond, col_scale):
+    # cond 2 and 1e2: the Cholesky path (of the column-scaled Gram matrix);
+    # 1e5 squares to a Gram matrix whose factor loses ~1e-6 of the solution,
+    # so the reduction must come from the QR.
     rng = np.random.default_rng(0)
-    X = np.hstack(
-        [_design(rng, 200, 4, cond) * [1.0, 30.0, 0.1, 2.0], np.zeros((200, 1))]
-    )
+    X = np.hstack([_design(rng, 200, 4, cond) * col_scale, np.zeros((200, 1))])
     Y = X[:, :4] @ rng.normal(size=(4, 2)) + 1e-3 * rng.normal(size=(200, 2))
     problem = _prepare_problem(X, Y, None, False)
     act = problem.active
@@ -684,3 +686,17 @@ def test_ridge_qr_with_a_zero_target_and_more_columns_than_rows():
     ref = Ridge(alpha=5.0).fit(X, Y)
     assert_allclose(head.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
     assert not head.coef_[1].any()  # (n_targets, n_features)
+
+
+def test_ridge_qr_refines_a_wide_offset_design_to_its_target():
+    # More columns than rows and a large common offset: the SVD solution's
+    # certificate is a few 1e-15, the refinement steps (through the full SVD
+    # of R) bring it below REFINE_TARGET.
+    from skwtsg.heads._constants import REFINE_TARGET
+    from skwtsg.heads._solvers import _solve_ridge_qr
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 50)) @ np.diag(np.geomspace(1, 1e-6, 50))
+    problem = _prepare_problem(X + 1e4, rng.normal(size=(30, 1)), None, True)
+    coef, cert, path = _solve_ridge_qr(problem, 1e-3)
+    assert path == "qr" and cert.max() <= REFINE_TARGET

@@ -188,6 +188,7 @@ def test_report_messages_name_the_model():
     P = np.array([[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])
     zero = np.array([[0.5, 0.5], [1.0, 0.0], [0.5, 0.5]])  # class 1 impossible on row 1
     y = [0, 1, 1]
+    P5 = np.full((5, 2), 0.5)  # 5 rows, 2 columns: rows and columns told apart
     for kwargs, name in (
         ({"p_strong": zero}, "p_strong"),
         ({"p_strong": P, "p_ceiling": zero}, "p_ceiling"),
@@ -201,10 +202,10 @@ def test_report_messages_name_the_model():
         ):
             weak_to_strong_classification_report(y, P, **kwargs)
     for kwargs, message in (
-        ({"p_strong": P[:2]}, "`p_weak` and `p_strong` have 3 and 2 rows."),
+        ({"p_strong": P5}, "`p_weak` and `p_strong` have 3 and 5 rows."),
         (
-            {"p_strong": P, "p_ceiling": P[:2]},
-            "`p_weak` and `p_ceiling` have 3 and 2 rows.",
+            {"p_strong": P, "p_ceiling": P5},
+            "`p_weak` and `p_ceiling` have 3 and 5 rows.",
         ),
     ):
         with pytest.raises(ValueError, match=_exact(message)):
