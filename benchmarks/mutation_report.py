@@ -286,86 +286,86 @@ EQUIVALENT: dict[str, str] = {
         "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
         'exactly on the constant.'
     ),
-    "skwtsg.metrics._intervals.x__report_intervals__mutmut_26": (
-        '`reshape(n, -2)` for `reshape(n, -1)`: numpy reads any negative size '
-        'as the one to infer.'
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_34": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the'
+        " comparison with scipy (1e-5 of the width), as the module's "
+        'comment says.'
     ),
-    "skwtsg.metrics._intervals.x__quantiles__mutmut_8": (
-        '`dtype=None` for `dtype=float`: the levels are already float arrays '
-        '(from `ndtr` or the float `alpha`).'
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_36": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the'
+        " comparison with scipy (1e-5 of the width), as the module's "
+        'comment says.'
     ),
-    "skwtsg.metrics._intervals.x__quantiles__mutmut_10": (
-        'The `dtype` dropped: the levels are already float arrays.'
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_44": (
+        'At least 2 resamples per batch: only the memory of the last batch '
+        'changes (`b` is still `min(batch, n_resamples - start)`).'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_52": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the'
+        " comparison with scipy (1e-5 of the width), as the module's "
+        'comment says.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_54": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the'
+        " comparison with scipy (1e-5 of the width), as the module's "
+        'comment says.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_73": (
+        '`rng.integers(n, ...)` is `rng.integers(0, n, ...)`: the same '
+        'draws.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_76": (
+        'int64 draws for int32: numpy draws a bounded integer below 2**32 '
+        'the same way for both dtypes (the resamples, and the match with '
+        'scipy, are unchanged).'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_85": (
+        "`astype(None)` is `astype(float64)`, the original's "
+        '`astype(float)`.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_87": (
+        "`astype(None)` is `astype(float64)`, the original's "
+        '`astype(float)`.'
     ),
     "skwtsg.metrics._intervals.x__limits__mutmut_59": (
-        '`errstate(divide=None)`: only whether numpy warns on a division by 0 '
-        'changes (here only where `1 - a (z0 + z)` is exactly 0); the values, '
-        'and the ValueError on a non-finite level, are the same.'
+        '`errstate(divide=None)`: only whether numpy warns on a division by'
+        ' 0 changes (here only where `1 - a (z0 + z)` is exactly 0); the '
+        'values, and the ValueError on a non-finite level, are the same.'
     ),
     "skwtsg.metrics._intervals.x__limits__mutmut_61": (
         '`divide` no longer ignored in the acceleration: `num / (6 den)` '
         'divides a non-zero by 0 never (`den = 0` only with all jackknife '
         'deviations 0, hence `num = 0`: an invalid 0/0, still ignored).'
     ),
-    "skwtsg.metrics._intervals.x__limits__mutmut_86": (
-        "As `x__limits__mutmut_84` (`divide` dropped from the same `errstate`)."
+    "skwtsg.metrics._intervals.x__limits__mutmut_79": (
+        'Acceleration 1 instead of 0 where `den = 0`: with positive weights'
+        ' the jackknife deviations are all equal only when they are all 0, '
+        'i.e. the losses are constant; their bootstrap deviations are then '
+        'all 0 and every level reads 0.'
     ),
     "skwtsg.metrics._intervals.x__limits__mutmut_84": (
-        '`divide` no longer ignored in the levels: a division by 0 needs `1 - a'
-        ' (z0 + z)` exactly 0, which no test data reach; the level is then '
-        'infinite and refused by the next lines either way.'
+        '`divide` no longer ignored in the levels: a division by 0 needs `1'
+        ' - a (z0 + z)` exactly 0, which no test data reach; the level is '
+        'then infinite and refused by the next lines either way.'
     ),
-    "skwtsg.metrics._intervals.x__limits__mutmut_79": (
-        'Acceleration 1 instead of 0 where `den = 0`: with positive weights the'
-        ' jackknife deviations are all equal only when they are all 0, i.e. the'
-        ' losses are constant; their bootstrap deviations are then all 0 and '
-        'every level reads 0.'
+    "skwtsg.metrics._intervals.x__limits__mutmut_86": (
+        'As `x__limits__mutmut_84` (`divide` dropped from the same '
+        '`errstate`).'
     ),
-    "skwtsg.metrics._intervals.x__check_weights__mutmut_3": (
-        "The weights' length not checked here: every caller (`_mse`, "
-        '`check_real_arrays`) has checked it before.'
+    "skwtsg.metrics._intervals.x__quantiles__mutmut_10": (
+        'The `dtype` dropped: the levels are already float arrays.'
     ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_23": (
-        'The float32 of the resampled sums (a speed choice) replaced by '
-        'float64: the rounding it removes is far below the tolerance of the '
-        "comparison with scipy (1e-5 of the width), as the module's comment "
-        'says.'
+    "skwtsg.metrics._intervals.x__quantiles__mutmut_8": (
+        '`dtype=None` for `dtype=float`: the levels are already float '
+        'arrays (from `ndtr` or the float `alpha`).'
     ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_25": (
-        'The float32 of the resampled sums (a speed choice) replaced by '
-        'float64: the rounding it removes is far below the tolerance of the '
-        "comparison with scipy (1e-5 of the width), as the module's comment "
-        'says.'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_41": (
-        'The float32 of the resampled sums (a speed choice) replaced by '
-        'float64: the rounding it removes is far below the tolerance of the '
-        "comparison with scipy (1e-5 of the width), as the module's comment "
-        'says.'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_43": (
-        'The float32 of the resampled sums (a speed choice) replaced by '
-        'float64: the rounding it removes is far below the tolerance of the '
-        "comparison with scipy (1e-5 of the width), as the module's comment "
-        'says.'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_74": (
-        "`astype(None)` is `astype(float64)`, the original's `astype(float)`."
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_76": (
-        "`astype(None)` is `astype(float64)`, the original's `astype(float)`."
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_33": (
-        'At least 2 resamples per batch: only the memory of the last batch '
-        'changes (`b` is still `min(batch, n_resamples - start)`).'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_62": (
-        '`rng.integers(n, ...)` is `rng.integers(0, n, ...)`: the same draws.'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_65": (
-        'int64 draws for int32: numpy draws a bounded integer below 2**32 the '
-        'same way for both dtypes (the resamples, and the match with scipy, are'
-        ' unchanged).'
+    "skwtsg.metrics._intervals.x__report_intervals__mutmut_26": (
+        '`reshape(n, -2)` for `reshape(n, -1)`: numpy reads any negative '
+        'size as the one to infer.'
     ),
     "skwtsg.metrics._intervals.x__report_intervals__mutmut_28": (
         'The shape of `y_strong` for that of `y_weak`: the metrics refuse '
@@ -506,6 +506,21 @@ EQUIVALENT: dict[str, str] = {
         'the Cholesky path is never taken and every reduction comes from the '
         'QR of the data, which is valid for every problem (backward stable, '
         'tested against the Gram matrix and lstsq); only the time changes.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_13": (
+        '`full_matrices` left at its default, `True`.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_10": (
+        'scipy reads `full_matrices=None` as `True` (a wide 2 x 3 matrix '
+        'gives a 3 x 3 `Vt`), unlike `False`, which a test kills.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_17": (
+        '`initial` of a maximum over the rows, of which there is at least '
+        'one, changes nothing.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_19": (
+        '`initial` of a maximum over the rows, of which there is at least '
+        'one, changes nothing.'
     ),
     "skwtsg.metrics._kl.x__pgr_or_nan__mutmut_8": (
         '`float` parses "nan" case-insensitively: `float("NAN")` is NaN.'
