@@ -522,6 +522,11 @@ EQUIVALENT: dict[str, str] = {
         '`initial` of a maximum over the rows, of which there is at least '
         'one, changes nothing.'
     ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_29": (
+        "A threshold's boundary (`<` for `<=`): a spread exactly equal to "
+        'the rounding tolerance; where both are 0 (an all-zero column) the '
+        'centred column is 0 already.'
+    ),
     "skwtsg.metrics._kl.x__pgr_or_nan__mutmut_8": (
         '`float` parses "nan" case-insensitively: `float("NAN")` is NaN.'
     ),

@@ -446,3 +446,18 @@ def test_resample_count_messages():
     ):
         check_enough_resamples(39, 0.95)
     check_enough_resamples(40, 0.95)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e-10])
+def test_small_varying_losses_keep_their_spread(scale):
+    # Only rounding-size spread, relative to each column's own magnitude, is
+    # treated as constant: tiny but varying squared errors (beside a huge
+    # constant one) keep an interval of positive width.
+    rng = np.random.default_rng(0)
+    y = np.zeros(50)
+    rep = weak_to_strong_report(
+        y, y + 1e4, scale * rng.normal(size=50), confidence_level=0.9,
+        n_resamples=200, random_state=0,
+    )
+    low, high = rep["strong_error_ci"]
+    assert 0 < low < rep["strong_error"] < high
