@@ -286,90 +286,249 @@ EQUIVALENT: dict[str, str] = {
         "A threshold's boundary (`>` for `>=`, `<` for `<=`): no data lands "
         'exactly on the constant.'
     ),
-    "skwtsg.metrics._intervals.x__report_intervals__mutmut_26": (
-        '`reshape(n, -2)` for `reshape(n, -1)`: numpy reads any negative size '
-        'as the one to infer.'
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_34": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the'
+        " comparison with scipy (1e-5 of the width), as the module's "
+        'comment says.'
     ),
-    "skwtsg.metrics._intervals.x__quantiles__mutmut_8": (
-        '`dtype=None` for `dtype=float`: the levels are already float arrays '
-        '(from `ndtr` or the float `alpha`).'
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_36": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the'
+        " comparison with scipy (1e-5 of the width), as the module's "
+        'comment says.'
     ),
-    "skwtsg.metrics._intervals.x__quantiles__mutmut_10": (
-        'The `dtype` dropped: the levels are already float arrays.'
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_44": (
+        'At least 2 resamples per batch: only the memory of the last batch '
+        'changes (`b` is still `min(batch, n_resamples - start)`).'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_52": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the'
+        " comparison with scipy (1e-5 of the width), as the module's "
+        'comment says.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_54": (
+        'The float32 of the resampled sums (a speed choice) replaced by '
+        'float64: the rounding it removes is far below the tolerance of the'
+        " comparison with scipy (1e-5 of the width), as the module's "
+        'comment says.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_73": (
+        '`rng.integers(n, ...)` is `rng.integers(0, n, ...)`: the same '
+        'draws.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_76": (
+        'int64 draws for int32: numpy draws a bounded integer below 2**32 '
+        'the same way for both dtypes (the resamples, and the match with '
+        'scipy, are unchanged).'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_85": (
+        "`astype(None)` is `astype(float64)`, the original's "
+        '`astype(float)`.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_87": (
+        "`astype(None)` is `astype(float64)`, the original's "
+        '`astype(float)`.'
     ),
     "skwtsg.metrics._intervals.x__limits__mutmut_59": (
-        '`errstate(divide=None)`: only whether numpy warns on a division by 0 '
-        'changes (here only where `1 - a (z0 + z)` is exactly 0); the values, '
-        'and the ValueError on a non-finite level, are the same.'
+        '`errstate(divide=None)`: only whether numpy warns on a division by'
+        ' 0 changes (here only where `1 - a (z0 + z)` is exactly 0); the '
+        'values, and the ValueError on a non-finite level, are the same.'
     ),
     "skwtsg.metrics._intervals.x__limits__mutmut_61": (
         '`divide` no longer ignored in the acceleration: `num / (6 den)` '
         'divides a non-zero by 0 never (`den = 0` only with all jackknife '
         'deviations 0, hence `num = 0`: an invalid 0/0, still ignored).'
     ),
-    "skwtsg.metrics._intervals.x__limits__mutmut_86": (
-        "As `x__limits__mutmut_84` (`divide` dropped from the same `errstate`)."
+    "skwtsg.metrics._intervals.x__limits__mutmut_79": (
+        'Acceleration 1 instead of 0 where `den = 0`: with positive weights'
+        ' the jackknife deviations are all equal only when they are all 0, '
+        'i.e. the losses are constant; their bootstrap deviations are then '
+        'all 0 and every level reads 0.'
     ),
     "skwtsg.metrics._intervals.x__limits__mutmut_84": (
-        '`divide` no longer ignored in the levels: a division by 0 needs `1 - a'
-        ' (z0 + z)` exactly 0, which no test data reach; the level is then '
-        'infinite and refused by the next lines either way.'
+        '`divide` no longer ignored in the levels: a division by 0 needs `1'
+        ' - a (z0 + z)` exactly 0, which no test data reach; the level is '
+        'then infinite and refused by the next lines either way.'
     ),
-    "skwtsg.metrics._intervals.x__limits__mutmut_79": (
-        'Acceleration 1 instead of 0 where `den = 0`: with positive weights the'
-        ' jackknife deviations are all equal only when they are all 0, i.e. the'
-        ' losses are constant; their bootstrap deviations are then all 0 and '
-        'every level reads 0.'
+    "skwtsg.metrics._intervals.x__limits__mutmut_86": (
+        'As `x__limits__mutmut_84` (`divide` dropped from the same '
+        '`errstate`).'
     ),
-    "skwtsg.metrics._intervals.x__check_weights__mutmut_3": (
-        "The weights' length not checked here: every caller (`_mse`, "
-        '`check_real_arrays`) has checked it before.'
+    "skwtsg.metrics._intervals.x__quantiles__mutmut_10": (
+        'The `dtype` dropped: the levels are already float arrays.'
     ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_23": (
-        'The float32 of the resampled sums (a speed choice) replaced by '
-        'float64: the rounding it removes is far below the tolerance of the '
-        "comparison with scipy (1e-5 of the width), as the module's comment "
-        'says.'
+    "skwtsg.metrics._intervals.x__quantiles__mutmut_8": (
+        '`dtype=None` for `dtype=float`: the levels are already float '
+        'arrays (from `ndtr` or the float `alpha`).'
     ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_25": (
-        'The float32 of the resampled sums (a speed choice) replaced by '
-        'float64: the rounding it removes is far below the tolerance of the '
-        "comparison with scipy (1e-5 of the width), as the module's comment "
-        'says.'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_41": (
-        'The float32 of the resampled sums (a speed choice) replaced by '
-        'float64: the rounding it removes is far below the tolerance of the '
-        "comparison with scipy (1e-5 of the width), as the module's comment "
-        'says.'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_43": (
-        'The float32 of the resampled sums (a speed choice) replaced by '
-        'float64: the rounding it removes is far below the tolerance of the '
-        "comparison with scipy (1e-5 of the width), as the module's comment "
-        'says.'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_74": (
-        "`astype(None)` is `astype(float64)`, the original's `astype(float)`."
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_76": (
-        "`astype(None)` is `astype(float64)`, the original's `astype(float)`."
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_33": (
-        'At least 2 resamples per batch: only the memory of the last batch '
-        'changes (`b` is still `min(batch, n_resamples - start)`).'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_62": (
-        '`rng.integers(n, ...)` is `rng.integers(0, n, ...)`: the same draws.'
-    ),
-    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_65": (
-        'int64 draws for int32: numpy draws a bounded integer below 2**32 the '
-        'same way for both dtypes (the resamples, and the match with scipy, are'
-        ' unchanged).'
+    "skwtsg.metrics._intervals.x__report_intervals__mutmut_26": (
+        '`reshape(n, -2)` for `reshape(n, -1)`: numpy reads any negative '
+        'size as the one to infer.'
     ),
     "skwtsg.metrics._intervals.x__report_intervals__mutmut_28": (
         'The shape of `y_strong` for that of `y_weak`: the metrics refuse '
         'predictions of different shapes before this line.'
+    ),
+    "skwtsg._roles.x__row_uniforms__mutmut_36": (
+        '`astype(None)` is `astype(np.float64)`: numpy reads a `None` dtype '
+        'as the default float64.'
+    ),
+    "skwtsg._roles.x__codes_from_names__mutmut_5": (
+        'For role names given as `str` (the documented input) `np.asarray` '
+        'gives a str array whose `astype(str)` is the same names as from '
+        'the object array. Not equivalent for `bytes` names, which this '
+        'mutant would decode (`b"weak"` accepted) where the original refuses '
+        'them as unknown values; no test asserts that refusal.'
+    ),
+    "skwtsg._roles.x__codes_from_names__mutmut_7": (
+        'As `x__codes_from_names__mutmut_5` (the dtype left out).'
+    ),
+    "skwtsg.metrics._kl.x__check_hard_labels__mutmut_8": (
+        '`pd.isna` of an ndarray is a bool ndarray already: the dtype '
+        'changes nothing.'
+    ),
+    "skwtsg.metrics._kl.x__check_hard_labels__mutmut_10": (
+        '`pd.isna` of an ndarray is a bool ndarray already: the dtype '
+        'changes nothing.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_17": (
+        'A dtype\'s `kind` is one character and never `X`: `in "XXiuXX"` '
+        'is `in "iu"`.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_46": (
+        'The labels were checked distinct just above: every sort gives the '
+        'same order, stable or not.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_48": (
+        'The labels were checked distinct just above: every sort gives the '
+        'same order, stable or not.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_50": (
+        'numpy reads the sort `kind` case-insensitively: `"STABLE"` is '
+        '`"stable"`.'
+    ),
+    "skwtsg.metrics._kl.x__label_codes__mutmut_58": (
+        '`np.searchsorted` returns positions in `0..n_classes`, never '
+        'negative: the lower clip bound never applies.'
+    ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_1": (
+        '`_pgr_or_nan` tests `undefined_pgr == "nan"`: any other value, this '
+        'one too, raises as `"raise"` does.'
+    ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_2": (
+        '`_pgr_or_nan` tests `undefined_pgr == "nan"`: any other value, this '
+        'one too, raises as `"raise"` does.'
+    ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_84": (
+        '`astype(None)` is `astype(float)`: numpy reads a `None` dtype as '
+        'float64.'
+    ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_91": (
+        '`astype(None)` is `astype(float)`: numpy reads a `None` dtype as '
+        'float64.'
+    ),
+    "skwtsg.metrics._kl.x__classification_report__mutmut_128": (
+        '`astype(None)` is `astype(float)`: numpy reads a `None` dtype as '
+        'float64.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_30": (
+        'LAPACK reads `uplo` case-insensitively: `"u"` is `"U"`.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_25": (
+        "A threshold's boundary: no reciprocal condition number lands "
+        'exactly on it.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_37": (
+        '`shape[1]` for `shape[0]` of the square Cholesky factor.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_42": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_46": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_50": (
+        '`check_finite` on, or `None`: the inputs were validated finite, so the'
+        ' check passes and the result is the same.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_48": (
+        '`upper` is C-ordered (`np.triu`), for which scipy solves the '
+        'transposed Fortran system with `trans=not trans`: any non-empty '
+        'string acts as `"T"`.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_49": (
+        '`upper` is C-ordered (`np.triu`), for which scipy solves the '
+        'transposed Fortran system with `trans=not trans`: any non-empty '
+        'string acts as `"T"`.'
+    ),
+    "skwtsg.heads._solvers.x__safe_ratio__mutmut_3": (
+        'The other operand is converted to float64, so `np.divide` computes '
+        'in float64 either way (an int or float32 operand converts exactly); '
+        '`!= 0` and `<= 0` read the same values.'
+    ),
+    "skwtsg.heads._solvers.x__safe_ratio__mutmut_5": (
+        'The other operand is converted to float64, so `np.divide` computes '
+        'in float64 either way (an int or float32 operand converts exactly); '
+        '`!= 0` and `<= 0` read the same values.'
+    ),
+    "skwtsg.heads._solvers.x__safe_ratio__mutmut_8": (
+        'The other operand is converted to float64, so `np.divide` computes '
+        'in float64 either way (an int or float32 operand converts exactly); '
+        '`!= 0` and `<= 0` read the same values.'
+    ),
+    "skwtsg.heads._solvers.x__safe_ratio__mutmut_10": (
+        'The other operand is converted to float64, so `np.divide` computes '
+        'in float64 either way (an int or float32 operand converts exactly); '
+        '`!= 0` and `<= 0` read the same values.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_31": (
+        'A guard no input reaches: `dpocon` returns `info` 0 for valid '
+        'arguments and a finite `rcond` (0.0 for a NaN or infinite factor); '
+        'a NaN would also fail every caller\'s `rcond >=` threshold.'
+    ),
+    "skwtsg.heads._solvers.x__cholesky_rcond__mutmut_36": (
+        'The same unreachable guard as `x__cholesky_rcond__mutmut_31`; and '
+        'every caller tests `factor is not None` before it reads `rcond`.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_dual__mutmut_40": (
+        'A factor is only returned with a finite rcond, so this accepts '
+        'every factor however badly conditioned; the certificate gate just '
+        'below (`CHOLESKY_MAX_CERTIFICATE`, measured on the data) then sends '
+        'an inaccurate dual solution to the QR path: what is returned is '
+        'certified either way.'
+    ),
+    "skwtsg.heads._solvers.x__triangular_reduction__mutmut_24": (
+        'A `None` factor comes with rcond 0.0, below the positive threshold: '
+        'the Cholesky path is never taken and every reduction comes from the '
+        'QR of the data, which is valid for every problem (backward stable, '
+        'tested against the Gram matrix and lstsq); only the time changes.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_13": (
+        '`full_matrices` left at its default, `True`.'
+    ),
+    "skwtsg.heads._solvers.x__solve_ridge_qr__mutmut_10": (
+        'scipy reads `full_matrices=None` as `True` (a wide 2 x 3 matrix '
+        'gives a 3 x 3 `Vt`), unlike `False`, which a test kills.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_17": (
+        '`initial` of a maximum over the rows, of which there is at least '
+        'one, changes nothing.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_19": (
+        '`initial` of a maximum over the rows, of which there is at least '
+        'one, changes nothing.'
+    ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_29": (
+        "A threshold's boundary (`<` for `<=`): a spread exactly equal to "
+        'the rounding tolerance; where both are 0 (an all-zero column) the '
+        'centred column is 0 already.'
+    ),
+    "skwtsg.metrics._kl.x__pgr_or_nan__mutmut_8": (
+        '`float` parses "nan" case-insensitively: `float("NAN")` is NaN.'
     ),
 }
 

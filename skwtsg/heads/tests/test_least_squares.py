@@ -1,8 +1,11 @@
 """LeastSquaresHead and RidgeHead against reference solvers."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scipy import linalg
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, Ridge
 
@@ -11,6 +14,16 @@ from skwtsg.heads import (
     LeastSquaresHead,
     RidgeHead,
     pythagorean_gap,
+)
+from skwtsg.heads._problem import _prepare_problem
+from skwtsg.heads._solvers import (
+    _certificate,
+    _cholesky_rcond,
+    _safe_ratio,
+    _solve_ridge_dual,
+    _solve_ridge_family,
+    _stationarity_residual,
+    _triangular_reduction,
 )
 
 
@@ -126,8 +139,6 @@ def test_perfect_fit_certificate_is_rounding_level():
 def test_certificate_detects_a_wrong_solution(data):
     """The certificate is not vacuous: perturbing the solution raises it."""
     X, Y, _ = data
-    from skwtsg.heads._problem import _prepare_problem
-    from skwtsg.heads._solvers import _stationarity_residual
 
     head = LeastSquaresHead().fit(X, Y)
     problem = _prepare_problem(X, Y, None, True)
@@ -265,7 +276,6 @@ def test_pythagorean_identity_with_large_feature_means(seed):
 @pytest.mark.parametrize("head", [LeastSquaresHead(), RidgeHead(alpha=1e-3)])
 def test_intercept_certificate_catches_a_wrong_intercept(head):
     from skwtsg.heads._base import _fit_intercept, _mean_residual
-    from skwtsg.heads._problem import _prepare_problem
 
     worst_old = 0.0
     for seed in range(8):
@@ -322,8 +332,6 @@ def test_ridge_dual_matches_primal(shape, weighted, fit_intercept, multi):
 
 def test_ridge_dual_certificate_detects_a_wrong_solution():
     """The dual path's certificate is measured on the data, not assumed."""
-    from skwtsg.heads._problem import _prepare_problem
-    from skwtsg.heads._solvers import _solve_ridge_dual, _stationarity_residual
 
     rng = np.random.default_rng(3)
     X, y = rng.normal(size=(30, 80)), rng.normal(size=(30, 1))
@@ -570,3 +578,125 @@ def test_solver_is_validated(head):
     X, y = np.ones((5, 2)), np.ones(5)
     with pytest.raises(InvalidParameterError, match="solver"):
         clone(head).set_params(solver="svd").fit(X, y)
+
+
+# The solvers' building blocks (_solvers.py) on their contracts: the reduction
+# gives RᵀR = XtᵀXt and Rᵀ QᵀYt = XtᵀYt on the active columns, by QR when the
+# Gram matrix is too badly conditioned; rcond lies in [0, 1]; _safe_ratio
+# broadcasts num / den with 0 / 0 = 0 and x / 0 = inf.
+
+
+def test_safe_ratio_values_and_broadcasting():
+    num = np.array([[1.0, 0.0, 3.0], [2.0, 0.0, -4.0]])
+    den = np.array([0.5, 0.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division warning: 0 / 0 is 0
+        out = _safe_ratio(num, den)
+    assert out.shape == (2, 3)
+    assert_allclose(out[:, 0], [2.0, 4.0])
+    assert_allclose(out[:, 1], [0.0, 0.0])  # 0 / 0
+    assert np.all(out[:, 2] == np.inf)  # a nonzero over 0, either sign
+    assert _safe_ratio(np.float64(3.0), np.array([[2.0], [4.0]])).shape == (2, 1)
+    assert _safe_ratio(np.array([1.0, 1.0]), 4.0).tolist() == [0.25, 0.25]
+    assert _safe_ratio(1, 0).tolist() == np.inf
+
+
+def test_cholesky_rcond_of_small_and_broken_matrices():
+    factor, rcond = _cholesky_rcond(np.array([[4.0]]))
+    assert factor is not None and rcond == 1.0
+    assert_allclose(np.triu(factor[0]), [[2.0]])
+    factor, rcond = _cholesky_rcond(np.zeros((0, 0)))
+    assert factor is None and 0.0 <= rcond <= 1.0
+    # not positive definite: a breakdown, rcond 0
+    assert _cholesky_rcond(np.array([[1.0, 2.0], [2.0, 1.0]])) == (None, 0.0)
+    A = np.array([[2.0, 1.0], [1.0, 2.0]])
+    factor, rcond = _cholesky_rcond(A)
+    assert_allclose(
+        rcond, 1.0 / (np.abs(A).sum(0).max() * np.abs(linalg.inv(A)).sum(0).max())
+    )
+
+
+def _design(rng, n, d, cond):
+    U = np.linalg.qr(rng.normal(size=(n, d)))[0]
+    V = np.linalg.qr(rng.normal(size=(d, d)))[0]
+    return U @ np.diag(np.geomspace(1.0, 1.0 / cond, d)) @ V.T
+
+
+@pytest.mark.parametrize(
+    ("cond", "col_scale"),
+    [(2.0, 10.0), (1e2, [1.0, 30.0, 0.1, 2.0]), (1e5, [1.0, 30.0, 0.1, 2.0])],
+)
+def test_triangular_reduction_is_exact_and_stable(cond, col_scale):
+    # cond 2 and 1e2: the Cholesky path (of the column-scaled Gram matrix);
+    # 1e5 squares to a Gram matrix whose factor loses ~1e-6 of the solution,
+    # so the reduction must come from the QR.
+    rng = np.random.default_rng(0)
+    X = np.hstack([_design(rng, 200, 4, cond) * col_scale, np.zeros((200, 1))])
+    Y = X[:, :4] @ rng.normal(size=(4, 2)) + 1e-3 * rng.normal(size=(200, 2))
+    problem = _prepare_problem(X, Y, None, False)
+    act = problem.active
+    assert act.tolist() == [True] * 4 + [False]  # the zero column is inactive
+    R, qty = _triangular_reduction(problem)
+    Xa = X[:, act]
+    assert_allclose(
+        R.T @ R, Xa.T @ Xa, rtol=1e-10, atol=1e-10 * np.abs(Xa.T @ Xa).max()
+    )
+    assert_allclose(R.T @ qty, Xa.T @ Y, rtol=1e-9, atol=1e-10 * np.abs(Xa.T @ Y).max())
+    ref = np.linalg.lstsq(Xa, Y, rcond=None)[0]
+    sol = linalg.lstsq(R, qty)[0]
+    assert np.abs(sol - ref).max() <= 1e-9 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize(
+    ("solve", "path"), [(_solve_ridge_family, "cholesky"), (_solve_ridge_dual, "dual")]
+)
+def test_no_active_column_is_a_zero_solution(solve, path):
+    X = np.full((10, 3), 2.0)  # constant columns: all absorbed by the intercept
+    Y = np.random.default_rng(1).normal(size=(10, 2))
+    problem = _prepare_problem(X, Y, None, True, gram=path == "cholesky")
+    assert not problem.active.any()
+    coef, cert, taken = solve(problem, 1.0)
+    assert taken == path
+    assert coef.shape == (3, 2) and not coef.any()
+    assert cert.shape == (2,) and not cert.any()
+
+
+def test_certificate_is_per_target():
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    problem = _prepare_problem(X, Y, None, True)
+    grad = np.array([[1e-3, 0.0], [2e-3, 1e-6], [0.0, 0.0]])
+    coef = np.zeros((3, 2))
+    cert = _certificate(problem, grad, coef, 0.0)
+    full = _stationarity_residual(grad, coef, problem.col_norms, problem.y_norms)
+    assert cert.shape == (2,)
+    assert_allclose(cert, full.max(axis=0))
+    assert cert[1] < cert[0]
+
+
+def test_ridge_qr_with_a_zero_target_and_more_columns_than_rows():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 50))
+    Y = np.column_stack([X @ rng.normal(size=50) + rng.normal(size=30), np.zeros(30)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        head = RidgeHead(5.0, solver="qr").fit(X, Y)
+    assert head.solver_ == "qr"
+    assert head.kkt_residual_ <= 1e-12  # the zero target too
+    ref = Ridge(alpha=5.0).fit(X, Y)
+    assert_allclose(head.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    assert not head.coef_[1].any()  # (n_targets, n_features)
+
+
+def test_ridge_qr_refines_a_wide_offset_design_to_its_target():
+    # More columns than rows and a large common offset: the SVD solution's
+    # certificate is a few 1e-15, the refinement steps (through the full SVD
+    # of R) bring it below REFINE_TARGET.
+    from skwtsg.heads._constants import REFINE_TARGET
+    from skwtsg.heads._solvers import _solve_ridge_qr
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 50)) @ np.diag(np.geomspace(1, 1e-6, 50))
+    problem = _prepare_problem(X + 1e4, rng.normal(size=(30, 1)), None, True)
+    coef, cert, path = _solve_ridge_qr(problem, 1e-3)
+    assert path == "qr" and cert.max() <= REFINE_TARGET

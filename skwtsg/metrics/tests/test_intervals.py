@@ -1,4 +1,5 @@
 import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
@@ -418,3 +419,45 @@ def test_random_state_kinds_reproduce_and_bad_kinds_are_named():
     assert str(info.value) == message
     with pytest.raises(ValueError, match="`confidence_level` must be a number"):
         misfit_interval(y_weak, y_strong, confidence_level="0.9")
+
+
+def test_resample_count_messages():
+    from skwtsg.metrics._intervals import _check_interval_params, check_enough_resamples
+
+    for bad in (True, 50.0, 0):
+        with pytest.raises(
+            ValueError,
+            match="^"
+            + re.escape(f"`n_resamples` must be a positive integer, got {bad!r}.")
+            + "$",
+        ):
+            _check_interval_params(0.95, bad, "BCa")
+    with pytest.raises(
+        ValueError,
+        match="^"
+        + re.escape(
+            "`n_resamples`=39 is too few for a 0.95 interval: each end is a quantile "
+            "at level 0.025 of the resamples, which needs at least 40 of them (1 / "
+            "that level); with fewer the interval is the range of the resamples, "
+            "whatever the level asked. Use n_resamples >= 40 (the default, 9999, "
+            "suits levels up to 0.9997)."
+        )
+        + "$",
+    ):
+        check_enough_resamples(39, 0.95)
+    check_enough_resamples(40, 0.95)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e-10])
+def test_small_varying_losses_keep_their_spread(scale):
+    # Only rounding-size spread, relative to each column's own magnitude, is
+    # treated as constant: tiny but varying squared errors (beside a huge
+    # constant one) keep an interval of positive width.
+    rng = np.random.default_rng(0)
+    y = np.zeros(50)
+    rep = weak_to_strong_report(
+        y, y + 1e4, scale * rng.normal(size=50), confidence_level=0.9,
+        n_resamples=200, random_state=0,
+    )
+    low, high = rep["strong_error_ci"]
+    assert 0 < low < rep["strong_error"] < high
