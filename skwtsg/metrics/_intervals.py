@@ -185,7 +185,12 @@ def _quantiles(values, levels):
     for i, row in enumerate(values):
         kth = np.unique(np.concatenate([lo[i], hi[i]]))
         part = np.partition(row, kth)
-        out[i] = part[lo[i]] + (h[i] - lo[i]) * (part[hi[i]] - part[lo[i]])
+        below, above = part[lo[i]], part[hi[i]]
+        # equal neighbours (two infinite ratios among them) are the quantile:
+        # interpolating between them would give inf - inf
+        with np.errstate(invalid="ignore"):
+            step = (h[i] - lo[i]) * (above - below)
+        out[i] = np.where(above == below, below, below + step)
     return out
 
 

@@ -700,3 +700,33 @@ def test_ridge_qr_refines_a_wide_offset_design_to_its_target():
     problem = _prepare_problem(X + 1e4, rng.normal(size=(30, 1)), None, True)
     coef, cert, path = _solve_ridge_qr(problem, 1e-3)
     assert path == "qr" and cert.max() <= REFINE_TARGET
+
+
+@pytest.mark.parametrize(
+    ("offset", "path"),
+    # 3.2e7: the noise term is 0.7 of the smallest scaled singular value's
+    # bound, just inside the documented rule (REDUCTION_NOISE_FACTOR × noise²)
+    [(1e6, "cholesky"), (1e7, "cholesky"), (3.2e7, "cholesky"), (1e8, "qr")],
+)
+def test_triangular_reduction_leaves_the_gram_matrix_to_centring_noise(
+    offset, path, monkeypatch
+):
+    # The same moderately conditioned design shifted by a growing mean: the
+    # centring noise of the Gram matrix (~ eps * offset) grows until it is no
+    # longer 100 times below the smallest scaled singular value, and then the
+    # reduction must come from a QR of the data; before that, the cheaper
+    # Cholesky of the Gram matrix is exact enough and must be taken.
+    rng = np.random.default_rng(0)
+    X = _design(rng, 1000, 4, 100) * np.sqrt(1000) + offset
+    problem = _prepare_problem(X, rng.normal(size=(1000, 1)), None, True)
+    calls = []
+    qr_reduce = problem.qr_reduce
+
+    def recording():
+        calls.append(1)
+        return qr_reduce()
+
+    monkeypatch.setattr(problem, "qr_reduce", recording)
+    R, qty = _triangular_reduction(problem)
+    assert ("qr" if calls else "cholesky") == path
+    assert R.shape == (4, 4) and qty.shape == (4, 1)

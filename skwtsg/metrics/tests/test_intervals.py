@@ -461,3 +461,36 @@ def test_small_varying_losses_keep_their_spread(scale):
     )
     low, high = rep["strong_error_ci"]
     assert 0 < low < rep["strong_error"] < high
+
+
+def test_ratio_limits_count_a_resample_without_gap_as_infinite():
+    """A resample whose gap (denominator) is exactly 0 has no ratio: it counts
+    as an infinite one (never NaN), silently (no numpy warning), and the
+    method asked for is the one used."""
+    import warnings
+
+    from skwtsg.metrics._intervals import _limits, _ratio_limits
+
+    means = np.array([0.0, 1.0, 2.0])  # ratio (1 - 0) / (2 - 0) = 0.5
+    rng = np.random.default_rng(0)
+    deltas = rng.normal(scale=0.1, size=(3, 40))
+    deltas[:, 0] = [0.0, -1.0, -2.0]  # gap 0 and numerator 0: 0 / 0
+    deltas[:, 1] = [0.0, 0.0, -2.0]  # gap 0 and numerator 1: 1 / 0
+    jackknife = rng.normal(scale=0.01, size=(3, 30))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ratio, (low, high) = _ratio_limits(means, deltas, jackknife, 0.96, "percentile")
+        _, (basic_low, basic_high) = _ratio_limits(
+            means, deltas, jackknife, 0.96, "basic"
+        )
+    assert ratio == 0.5
+    # two infinite resamples of 40: the upper 0.98 quantile interpolates to one
+    assert high == np.inf and np.isfinite(low)
+    # "basic" reflects the percentile ends about the estimate
+    assert basic_low == -np.inf and np.isfinite(basic_high)
+    finite = deltas[:, 2:]
+    r = (1 + finite[1] - finite[0]) / (2 + finite[2] - finite[0]) - 0.5
+    devs = np.concatenate([[np.inf, np.inf], r])[None, :]
+    jack = (1 + jackknife[1] - jackknife[0]) / (2 + jackknife[2] - jackknife[0]) - 0.5
+    expected = _limits(np.array([0.5]), devs, jack[None, :], 0.96, "percentile")
+    assert low == pytest.approx(expected[0][0], rel=1e-12)
