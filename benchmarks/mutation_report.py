@@ -514,6 +514,13 @@ EQUIVALENT: dict[str, str] = {
         'scipy reads `full_matrices=None` as `True` (a wide 2 x 3 matrix '
         'gives a 3 x 3 `Vt`), unlike `False`, which a test kills.'
     ),
+    "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_14": (
+        'A rounding tolerance of 17 instead of 16 ulps of the losses\' scale: '
+        'rounding spreads are a few ulps and real spreads are many orders '
+        'above, so no input falls between the two (the tests pin both sides '
+        'of the band: a 1e-16 spread is constant, a small real spread beside '
+        'a huge constant column keeps its width).'
+    ),
     "skwtsg.metrics._intervals.x__bootstrap_means__mutmut_17": (
         '`initial` of a maximum over the rows, of which there is at least '
         'one, changes nothing.'
