@@ -537,6 +537,42 @@ EQUIVALENT: dict[str, str] = {
     "skwtsg.metrics._kl.x__pgr_or_nan__mutmut_8": (
         '`float` parses "nan" case-insensitively: `float("NAN")` is NaN.'
     ),
+    # skwtsg/metrics/_line.py and skwtsg/metrics/_paired.py
+    "skwtsg.metrics._line.x_fit_line__mutmut_11": (
+        'NumPy reads the dtype `None` as float64, the dtype `float` names: '
+        '`x.astype(None)` is `x.astype(float)`.'
+    ),
+    "skwtsg.metrics._line.x_fit_line__mutmut_13": (
+        'NumPy reads the dtype `None` as float64, the dtype `float` names: '
+        '`y.astype(None)` is `y.astype(float)`.'
+    ),
+    "skwtsg.metrics._line.x_fit_line__mutmut_38": (
+        '`float` parses "nan" case-insensitively: `float("NAN")` is NaN.'
+    ),
+    "skwtsg.metrics._paired.x_paired_bound_differences__mutmut_32": (
+        '`sample_weight` not checked by `check_real_arrays`: `_check_weights` '
+        'checks it two lines later with the same `check_sample_weight`, the '
+        'same row count and the same name, and nothing between can raise, so '
+        'the errors and the weights are the same.'
+    ),
+    "skwtsg.metrics._paired.x_paired_bound_differences__mutmut_34": (
+        '`sample_weight` not checked by `check_real_arrays`: `_check_weights` '
+        'checks it two lines later with the same `check_sample_weight`, the '
+        'same row count and the same name, and nothing between can raise, so '
+        'the errors and the weights are the same.'
+    ),
+    "skwtsg.metrics._paired.x_paired_bound_differences__mutmut_4": (
+        'The default `method` in other case: `_check_interval_params` '
+        'lower-cases it ("bca") before use.'
+    ),
+    "skwtsg.metrics._paired.x_paired_bound_differences__mutmut_5": (
+        'The default `method` in other case: `_check_interval_params` '
+        'lower-cases it ("bca") before use.'
+    ),
+    "skwtsg.metrics._paired.x_paired_bound_differences__mutmut_63": (
+        '`reshape(n, -2)`: NumPy takes any negative entry of a shape as the '
+        'one inferred dimension, as for -1.'
+    ),
 }
 
 

@@ -42,3 +42,5 @@ def test_bad_input():
         fit_line([1.0, 2.0, 3.0], [1.0, 2.0])
     with pytest.raises(ValueError, match="`y` contains NaN"):
         fit_line([1.0, 2.0, 3.0], [1.0, np.nan, 2.0])
+    with pytest.raises(ValueError, match=r"^`x` contains NaN or infinite values"):
+        fit_line([1.0, np.inf, 3.0], [1.0, 2.0, 2.0])
