@@ -376,11 +376,11 @@ EQUIVALENT: dict[str, str] = {
         'as the default float64.'
     ),
     "skwtsg._roles.x__codes_from_names__mutmut_5": (
-        'For role names given as `str` (the documented input) `np.asarray` '
-        'gives a str array whose `astype(str)` is the same names as from '
-        'the object array. Not equivalent for `bytes` names, which this '
-        'mutant would decode (`b"weak"` accepted) where the original refuses '
-        'them as unknown values; no test asserts that refusal.'
+        'Without `dtype=object`, `np.asarray` gives a str (or bytes) array; '
+        '`astype(str)` then yields the same names as from the object array: '
+        'str names unchanged, bytes names decoded in both cases (numpy 2 '
+        'decodes bytes objects in `astype(str)` too, so `b"weak"` is read '
+        'as "weak" by the original as well).'
     ),
     "skwtsg._roles.x__codes_from_names__mutmut_7": (
         'As `x__codes_from_names__mutmut_5` (the dtype left out).'
