@@ -573,6 +573,39 @@ EQUIVALENT: dict[str, str] = {
         '`reshape(n, -2)`: NumPy takes any negative entry of a shape as the '
         'one inferred dimension, as for -1.'
     ),
+    "skwtsg.metrics._selection.x__lowest_probability__mutmut_10": (
+        'A minimum over the resamples without `keepdims`: its shape (n_resamples,) '
+        'broadcasts against the (n_candidates, n_resamples) values as (1, '
+        'n_resamples), the same comparison.'
+    ),
+    "skwtsg.metrics._selection.x__lowest_probability__mutmut_16": (
+        'A count over the candidates without `keepdims`: its shape (n_resamples,) '
+        'broadcasts as (1, n_resamples), the same division.'
+    ),
+    "skwtsg.metrics._selection.x__lowest_probability__mutmut_18": (
+        'A count over the candidates without `keepdims`: its shape (n_resamples,) '
+        'broadcasts as (1, n_resamples), the same division.'
+    ),
+    "skwtsg.metrics._selection.x__lowest_probability__mutmut_8": (
+        'A minimum over the resamples without `keepdims`: its shape (n_resamples,) '
+        'broadcasts against the (n_candidates, n_resamples) values as (1, '
+        'n_resamples), the same comparison.'
+    ),
+    "skwtsg.metrics._selection.x__rank_over_rows__mutmut_20": (
+        'numpy reads any negative length in `reshape` as the one unknown dimension '
+        '(numpy 2.4: `zeros(4).reshape(4, -2)` has shape (4, 1)).'
+    ),
+    "skwtsg.metrics._selection.x__rank_over_rows__mutmut_38": (
+        'numpy reads any negative length in `reshape` as the one unknown dimension '
+        '(numpy 2.4: `zeros(4).reshape(4, -2)` has shape (4, 1)).'
+    ),
+    "skwtsg.metrics._selection.x__rank_over_rows__mutmut_39": (
+        "`or` for `and`: `check_real_arrays` already refused a y_weak and "
+        "y_strong of different shapes, so the two tests agree."
+    ),
+    "skwtsg.metrics._selection.x__split_scores__mutmut_7": (
+        "`astype(None)` is numpy's default dtype, float64: the same array."
+    ),
 }
 
 

@@ -371,8 +371,10 @@ def _rank_over_splits(index, bounds, errors, confidence_level, n_resamples, rng)
         raise ValueError("`results` holds a non-finite bound.")
     if errors is not None and not np.all(np.isfinite(errors)):
         raise ValueError("`results` holds a non-finite strong error.")
-    mean = bounds.mean(axis=1)
+    # finite bounds near the float64 limit overflow: the error below says so,
+    # without a RuntimeWarning before it
     with np.errstate(over="ignore", invalid="ignore"):
+        mean = bounds.mean(axis=1)
         se = bounds.std(axis=1, ddof=1) / np.sqrt(n_splits)
     check_finite_result(se, "The spread of the bounds over splits")
     half = stats.t.ppf((1 + confidence_level) / 2, n_splits - 1) * se
