@@ -1,10 +1,12 @@
 """Run by pytest before any test of the repository (``skwtsg/``, ``tests/``,
 the README's doctests).
 
-``make test`` sets ``SKWTSG_REQUIRE_ALL=1``: there every extra and the shared
-data must be present, so ``pytest.importorskip`` of a missing module fails
-the test instead of skipping it (see ``skwtsg/tests/_optional.py``); ``make
-test-core`` leaves it unset and the tests of the extras skip.
+``make test`` sets ``SKWTSG_REQUIRE_ALL=1``: there every extra must be
+present (the Makefile installs them), so ``pytest.importorskip`` of a missing
+module fails the test instead of skipping it (see
+``skwtsg/tests/_optional.py``); ``make test-core`` leaves it unset and the
+tests of the extras skip. ``.ci/run`` also sets ``SKWTSG_REQUIRE_DATA=1``
+(its checkout has the shared data beside it): a missing data file fails.
 """
 
 import pytest

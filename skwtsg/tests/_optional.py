@@ -70,9 +70,14 @@ def skip_reason(name: str, installed: Callable[[str], bool] = _installed) -> str
     return f"needs {', '.join(missing)} (optional): pip install 'skwtsg[{extras}]'"
 
 
-#: Set to 1 by ``make test``: the suite runs where every extra and the shared
-#: data are installed, so a missing one fails instead of skipping.
+#: Set to 1 by ``make test``, which installs every extra: a missing one fails
+#: instead of skipping.
 REQUIRE_ALL_ENV = "SKWTSG_REQUIRE_ALL"
+
+#: Set to 1 by ``.ci/run``, whose checkout has the shared data beside it: a
+#: missing data file fails instead of skipping. Unset on a user's machine,
+#: where ``make test`` skips the tests of data it cannot find.
+REQUIRE_DATA_ENV = "SKWTSG_REQUIRE_DATA"
 
 #: Modules a test may still skip without under :data:`REQUIRE_ALL_ENV`: not
 #: an extra of skwtsg (the standard library of a newer Python).
@@ -80,10 +85,17 @@ MAY_BE_MISSING = frozenset({"tomllib"})
 
 
 def require_all() -> bool:
-    """Whether missing extras and data fail the tests (``SKWTSG_REQUIRE_ALL=1``)."""
+    """Whether missing extras fail the tests (``SKWTSG_REQUIRE_ALL=1``)."""
     import os
 
     return os.environ.get(REQUIRE_ALL_ENV, "") == "1"
+
+
+def require_data() -> bool:
+    """Whether missing data files fail the tests (``SKWTSG_REQUIRE_DATA=1``)."""
+    import os
+
+    return os.environ.get(REQUIRE_DATA_ENV, "") == "1"
 
 
 def strict_importorskip(importorskip: Callable) -> Callable:

@@ -2,7 +2,7 @@
 
 CI clones the repository with a copy of ``shared/`` beside it; a test that
 needs a file skips, with the reason, when neither place has it, and fails
-instead under ``SKWTSG_REQUIRE_ALL=1`` (``make test``).
+instead under ``SKWTSG_REQUIRE_DATA=1`` (set by ``.ci/run``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ._optional import REQUIRE_ALL_ENV, require_all
+from ._optional import REQUIRE_DATA_ENV, require_data
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,16 +42,16 @@ def _missing_reason(required: str) -> str:
 
 
 def missing_data(required: str) -> None:
-    """Skip (or, under ``SKWTSG_REQUIRE_ALL=1``, fail) for a missing file."""
-    if require_all():
-        pytest.fail(f"{REQUIRE_ALL_ENV}=1 but {_missing_reason(required)}", False)
+    """Skip (or, under ``SKWTSG_REQUIRE_DATA=1``, fail) for a missing file."""
+    if require_data():
+        pytest.fail(f"{REQUIRE_DATA_ENV}=1 but {_missing_reason(required)}", False)
     pytest.skip(_missing_reason(required))
 
 
 def data_mark(required: str) -> pytest.MarkDecorator:
     """A module's ``pytestmark``: skip its tests when ``required`` is missing,
-    or, under ``SKWTSG_REQUIRE_ALL=1``, fail their collection."""
+    or, under ``SKWTSG_REQUIRE_DATA=1``, fail their collection."""
     missing = shared_data_home(required) is None
-    if missing and require_all():
+    if missing and require_data():
         missing_data(required)
     return pytest.mark.skipif(missing, reason=_missing_reason(required))

@@ -79,12 +79,17 @@ def test_skip_reason_names_the_missing_packages_and_the_extra():
 
 def test_require_all_turns_missing_extras_and_data_into_failures(monkeypatch):
     from skwtsg.tests import _shared_data
-    from skwtsg.tests._optional import REQUIRE_ALL_ENV, strict_importorskip
+    from skwtsg.tests._optional import (
+        REQUIRE_ALL_ENV,
+        REQUIRE_DATA_ENV,
+        strict_importorskip,
+    )
 
     strict = strict_importorskip(pytest.importorskip)
     monkeypatch.setenv("SKWTSG_DATA", "/nonexistent")
     monkeypatch.setattr(_shared_data, "REPO_ROOT", _shared_data.Path("/nonexistent/x"))
     monkeypatch.delenv(REQUIRE_ALL_ENV, raising=False)
+    monkeypatch.delenv(REQUIRE_DATA_ENV, raising=False)
     with pytest.raises(pytest.skip.Exception):
         strict("no_such_module_skwtsg")
     with pytest.raises(pytest.skip.Exception):
@@ -95,6 +100,10 @@ def test_require_all_turns_missing_extras_and_data_into_failures(monkeypatch):
         strict("no_such_module_skwtsg")
     with pytest.raises(pytest.skip.Exception):  # not an extra: may skip
         strict("tomllib.no_such_module")
+    # extras are required by make test; data only where CI has it beside
+    with pytest.raises(pytest.skip.Exception):
+        _shared_data.missing_data("no/such/file.csv")
+    monkeypatch.setenv(REQUIRE_DATA_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="no/such/file.csv"):
         _shared_data.missing_data("no/such/file.csv")
     with pytest.raises(pytest.fail.Exception, match="no/such/file.csv"):
