@@ -219,6 +219,7 @@ def diagnostic_intervals(
         _generator,
         _loss_intervals,
         _multioutput_weights,
+        check_positive_rows,
     )
 
     confidence_level, n_resamples, method = _check_interval_params(
@@ -241,11 +242,7 @@ def diagnostic_intervals(
     ]
     W, S = dask.compute(_tree(parts, _add_pairs))[0]
     keep = W > 0
-    if keep.sum() < 2:
-        raise ValueError(
-            "Bootstrap intervals need at least 2 rows with positive weight, got "
-            f"{int(keep.sum())} group(s) of rows with positive weight."
-        )
+    check_positive_rows(keep, " group(s) of rows with positive weight")
     names = [n for n in INTERVAL_DIAGNOSTICS if y is not None or n == "misfit"]
     theta = S.sum(axis=0) / W.sum()
     out = _loss_intervals(

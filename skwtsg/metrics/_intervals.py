@@ -106,6 +106,20 @@ def check_enough_resamples(n_resamples: int, confidence_level: float | None) -> 
         )
 
 
+def check_positive_rows(keep, unit=""):
+    """Refuse a bootstrap over fewer than 2 units of positive weight.
+
+    ``keep``: the boolean mask of the units (rows, or Dask's groups of rows,
+    named by ``unit`` in the message) whose weight is positive.
+    """
+    n_positive = int(np.count_nonzero(keep))
+    if n_positive < 2:
+        raise ValueError(
+            "Bootstrap intervals need at least 2 rows with positive weight, got "
+            f"{n_positive}{unit}."
+        )
+
+
 def _check_weights(sample_weight, n):
     """Row weights (ones for None), validated as the metrics validate them."""
     w = check_sample_weight(sample_weight, n)
@@ -291,11 +305,7 @@ def _report_intervals(
     n, n_tasks = arrays[1].shape
     w = _check_weights(sample_weight, n)
     keep = w > 0
-    if keep.sum() < 2:
-        raise ValueError(
-            "Bootstrap intervals need at least 2 rows with positive weight, got "
-            f"{int(keep.sum())}."
-        )
+    check_positive_rows(keep)
     task_weights = _multioutput_weights(multioutput, n_tasks)
     losses = _row_losses(*arrays)
     if task_weights is not None:  # a task average is the mean of row averages

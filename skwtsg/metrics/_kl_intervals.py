@@ -21,6 +21,7 @@ from ._intervals import (
     _generator,
     _limits,
     _ratio_limits,
+    check_positive_rows,
 )
 
 #: Each PGR: (its gap's name, the means it compares: weak, w2s, ceiling,
@@ -51,11 +52,7 @@ def _classification_intervals(
         confidence_level, n_resamples, method
     )
     keep = weights > 0
-    if keep.sum() < 2:
-        raise ValueError(
-            "Bootstrap intervals need at least 2 rows with positive weight, got "
-            f"{int(keep.sum())}."
-        )
+    check_positive_rows(keep)
     columns = dict(per_row)
     columns["gain"] = per_row["weak_error"] - per_row["strong_error"]
     columns["bound"] = per_row["weak_error"] - per_row["misfit"]
