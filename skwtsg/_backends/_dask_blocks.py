@@ -15,6 +15,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from .._utils._reduce import pairwise_reduce
 from .._utils._validation import check_n_outputs
 from . import is_dask_collection
 from ._common import (
@@ -371,11 +372,4 @@ def _tree(parts, combine):
     """Reduce Delayed parts pairwise (a balanced tree of Dask tasks)."""
     import dask
 
-    combine = dask.delayed(combine, pure=True)
-    parts = list(parts)
-    while len(parts) > 1:
-        merged = [combine(a, b) for a, b in zip(parts[::2], parts[1::2])]
-        if len(parts) % 2:
-            merged.append(parts[-1])
-        parts = merged
-    return parts[0]
+    return pairwise_reduce(parts, dask.delayed(combine, pure=True))

@@ -22,6 +22,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import _check_sample_weight
 from sklearn_compat.utils.validation import validate_data
 
+from .._utils._reduce import pairwise_reduce
 from .._utils._validation import check_bool
 from ._constants import BLOCK_ENTRIES, CHOLQR_MAX_COND, EPS
 from ._problem import _active_columns, _noise_floor
@@ -356,13 +357,7 @@ def tree_merge(parts: list[LeastSquaresStatistics]) -> LeastSquaresStatistics:
     """Merge a list of statistics pairwise (a balanced tree)."""
     if not parts:
         raise ValueError("No statistics to merge.")
-    parts = list(parts)
-    while len(parts) > 1:
-        merged = [merge_statistics(a, b) for a, b in zip(parts[::2], parts[1::2])]
-        if len(parts) % 2:
-            merged.append(parts[-1])
-        parts = merged
-    return parts[0]
+    return pairwise_reduce(parts, merge_statistics)
 
 
 class _StatisticsProblem:
