@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..metrics._paired import BOUND_HELD_NOTE
 from ._case import Experiment
 
 __all__ = ["write_outputs", "markdown_table", "slug", "dumps"]
@@ -286,7 +287,7 @@ def _report(experiment, claims, summary):
                     "t of the per-case differences), and its verdict in words."
                 )
             if any("bound_held" in row for row in info["selection_table"]):
-                lines += ["", BOUND_HELD_TEXT]
+                lines += ["", BOUND_HELD_NOTE]
             lines += [
                 "",
                 f"Heuristic's pick: {sel['pick']}; smallest true strong error: "
@@ -311,16 +312,6 @@ def _report(experiment, claims, summary):
         else:
             lines += ["", "(Quick run: these numbers are not judged.)"]
     return "\n".join(lines) + "\n"
-
-
-#: What the selection tables' 'bound held' column means.
-BOUND_HELD_TEXT = (
-    "'bound held' is the share of cases in which the true strong error on the "
-    "held-out rows was at most the bound: Theorem 1 makes the bound exact only "
-    "when the strong head fitted on the truth is exact (ε = 0); Theorem 2 adds "
-    "a term of order √ε, so a bound that fails says ε is not negligible there "
-    "and the bound ranks rather than guarantees."
-)
 
 
 def selection_markdown(table: pd.DataFrame) -> pd.DataFrame:
