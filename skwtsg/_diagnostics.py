@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics._losses import DIAGNOSTICS, _diagnostics
+from .metrics._losses import DIAGNOSTICS, _diagnostics, no_gap
 
 __all__ = ["DIAGNOSTICS", "CEILING", "ACCURACIES", "ROW_SETS", "Diagnostics"]
 
@@ -297,9 +297,10 @@ def _combine(means: dict[str, np.ndarray], ndim: int) -> dict[str, Any]:
 def _recovered(weak: float, w2s: float, ceiling: float) -> float:
     """The performance gap recovered, ``(w2s - weak) / (ceiling - weak)``.
 
-    NaN without a ceiling (NaN means) or without a gap: the rule of
-    :mod:`skwtsg.metrics` (``performance_gap_recovered`` refuses exactly
-    equal errors, the classification report with intervals gives NaN).
+    NaN without a ceiling (NaN means) or without a gap, by the metrics' one
+    rule (:func:`~skwtsg.metrics._losses.no_gap`: ``performance_gap_recovered``
+    refuses such a gap, the classification report with intervals gives NaN).
     """
-    gap = ceiling - weak
-    return (w2s - weak) / gap if gap != 0 else float("nan")
+    if no_gap(weak, w2s, ceiling):
+        return float("nan")
+    return (w2s - weak) / (ceiling - weak)

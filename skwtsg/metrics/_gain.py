@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 from .._utils._docstrings import fill_doc
 from .._utils._validation import check_finite_result
 from ._intervals import _report_intervals
-from ._losses import _combine_tasks, _diagnostics, _mse
+from ._losses import PGR_GAP_RTOL, _combine_tasks, _diagnostics, _mse, no_gap
 
 __all__ = [
     "misfit",
@@ -140,12 +140,6 @@ def bound(
     return weak - _mse(y_weak, y_strong, names=("y_weak", "y_strong"), **kw)
 
 
-#: A gap ``err_weak - err_ceiling`` at most this fraction of the errors is
-#: none: two mean squares that agree differ by rounding, about 1e-16 of
-#: them (the tolerance of ``bound_``'s sign, ``_BOUND_RTOL``, likewise).
-_PGR_GAP_RTOL = 1e-10
-
-
 @fill_doc
 def performance_gap_recovered(
     y_true: ArrayLike,
@@ -196,18 +190,14 @@ def performance_gap_recovered(
     w2s = _mse(y_true, y_strong, names=("y_true", "y_strong"), **kw)
     ceiling = _mse(y_true, y_ceiling, names=("y_true", "y_ceiling"), **kw)
     gap = weak - ceiling
-    # The gap is a difference of two computed mean squares: one within
-    # _PGR_GAP_RTOL of the errors is rounding (or too small to matter), and
-    # a ratio over it any number at all, so it is refused as an exact 0 is.
-    scale = np.maximum.reduce([np.abs(weak), np.abs(ceiling), np.abs(w2s)])
-    none = np.abs(gap) <= _PGR_GAP_RTOL * scale
+    none = no_gap(weak, w2s, ceiling)  # rounding, or too small to matter
     if none.any():
         tasks = np.flatnonzero(none).tolist()
         raise ValueError(
             "performance_gap_recovered is undefined: the weak error equals the "
             f"ceiling error for task(s) {tasks} (no gap to recover: "
             f"|weak - ceiling| = {float(np.max(np.abs(gap[none]))):.3g}, at most "
-            f"{_PGR_GAP_RTOL:g} times the errors: rounding, or too small to matter)."
+            f"{PGR_GAP_RTOL:g} times the errors: rounding, or too small to matter)."
         )
     pgr = check_finite_result((weak - w2s) / gap, "The performance gap recovered")
     return _combine_tasks(pgr, multioutput)

@@ -23,7 +23,7 @@ from .._utils._validation import (
     has_complex,
 )
 from ._kl_intervals import _classification_intervals
-from ._losses import _diagnostics
+from ._losses import _diagnostics, no_gap
 
 __all__ = [
     "accuracy_pgr",
@@ -382,7 +382,7 @@ def _check_hard_labels(y, name):
 def _gap_recovered(weak, w2s, ceiling, what, quantity):
     """``(w2s - weak) / (ceiling - weak)``; a ValueError when there is no gap."""
     gap = ceiling - weak
-    if gap == 0:
+    if no_gap(weak, w2s, ceiling):
         raise ValueError(
             f"{what} is undefined: the ceiling's {quantity} equals the weak "
             "model's, so there is no gap to recover."
@@ -577,6 +577,6 @@ def _classification_report(
 
 
 def _pgr_or_nan(weak, w2s, ceiling, what, quantity, undefined_pgr):
-    if undefined_pgr == "nan" and ceiling == weak:
+    if undefined_pgr == "nan" and no_gap(weak, w2s, ceiling):
         return float("nan")
     return _gap_recovered(weak, w2s, ceiling, what, quantity)

@@ -79,3 +79,17 @@ def squared_losses(y_true: Any, y_weak: Any, y_strong: Any) -> dict[str, Any]:
         ),
         "misfit": (y_weak - y_strong) ** 2 if known else None,
     }
+
+
+#: A gap ``weak - ceiling`` at most this fraction of the errors is none: two
+#: means that agree differ by rounding, about 1e-16 of them (the tolerance of
+#: ``bound_``'s sign likewise), and a ratio over such a gap is any number.
+PGR_GAP_RTOL = 1e-10
+
+
+def no_gap(weak: Any, w2s: Any, ceiling: Any) -> Any:
+    """Where the performance gap ``weak - ceiling`` is none (within
+    :data:`PGR_GAP_RTOL` of the three errors or accuracies): the one rule of
+    every PGR (regression, classification, the estimators' ``pgr_``)."""
+    scale = np.maximum.reduce([np.abs(weak), np.abs(ceiling), np.abs(w2s)])
+    return np.abs(np.subtract(weak, ceiling)) <= PGR_GAP_RTOL * scale

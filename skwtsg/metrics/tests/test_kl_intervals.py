@@ -189,3 +189,37 @@ def test_ceiling_with_other_rows_is_refused():
         weak_to_strong_classification_report(
             y, P_w, P_s, p_ceiling=P_c[:-1], confidence_level=0.95
         )
+
+
+def test_a_gap_of_rounding_is_none_for_every_pgr():
+    """A ceiling a rounding error away from the weak model (1e-13 on one row)
+    has no gap, by the one rule of every PGR: the report refuses it without
+    intervals and flags it with them, as the regression PGR refuses it (a
+    ratio over such a gap was any number, e.g. 1e12)."""
+    from skwtsg._diagnostics import _recovered
+    from skwtsg.metrics import performance_gap_recovered
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=40)
+    p_weak = np.clip(rng.uniform(0.2, 0.8, size=(40, 1)), 0, 1)
+    p_weak = np.hstack([1 - p_weak, p_weak])
+    p_strong = np.roll(p_weak, 1, axis=0)
+    p_ceiling = p_weak.copy()
+    p_ceiling[0] += [1e-13, -1e-13]
+    with pytest.raises(ValueError, match="no gap"):
+        weak_to_strong_classification_report(y, p_weak, p_strong, p_ceiling=p_ceiling)
+    report = weak_to_strong_classification_report(
+        y,
+        p_weak,
+        p_strong,
+        p_ceiling=p_ceiling,
+        confidence_level=0.9,
+        n_resamples=99,
+        random_state=0,
+    )
+    assert np.isnan(report["pgr"]) and report["pgr_unstable"]
+    assert np.isnan(_recovered(0.5, 0.4, 0.5 + 1e-15))
+    with pytest.raises(ValueError, match="no gap"):
+        performance_gap_recovered(
+            [0.0, 1.0], [1.0, 2.0], [0.5, 1.5], [1.0, 2.0 + 1e-14]
+        )
